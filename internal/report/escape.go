@@ -1,0 +1,81 @@
+package report
+
+import (
+	"strings"
+	"unicode/utf8"
+)
+
+// Reports can come from untrusted code (fork PRs): every string taken from a
+// report goes through Text or Code before it reaches Markdown. Hand-written
+// because no maintained Go library escapes for GitHub-flavoured Markdown
+// *and* defuses GitHub's own extras (@mentions, autolinks, table pipes).
+
+// zwsp breaks GitHub's autolinking and @mentions without changing what a
+// reader sees.
+const zwsp = "\u200b"
+
+var textReplacer = strings.NewReplacer(
+	"&", "&amp;",
+	"<", "&lt;",
+	">", "&gt;",
+	"|", "&#124;",
+	"`", "&#96;",
+	"\\", "&#92;",
+	"*", "&#42;",
+	"_", "&#95;",
+	"[", "&#91;",
+	"]", "&#93;",
+	"!", "&#33;",
+	"#", "&#35;",
+	"~", "&#126;",
+	"$", "&#36;",
+	"@", "@"+zwsp,
+	"://", ":"+zwsp+"//",
+	"www.", "www"+zwsp+".",
+	"\r\n", " ",
+	"\n", " ",
+	"\r", " ",
+	"\t", " ",
+)
+
+// Text returns s as inert inline Markdown: one line, safe inside a table
+// cell, with HTML, emphasis, links, mentions and pipes neutralised, cut to at
+// most max runes (max <= 0 means no limit).
+func Text(s string, max int) string {
+	return textReplacer.Replace(Truncate(strings.ToValidUTF8(s, "\uFFFD"), max))
+}
+
+// Code returns s as an inline <code> element, escaped like Text. <code>
+// rather than backticks because backticks inside s cannot be escaped in a
+// code span, and a pipe in a code span still splits a table cell.
+func Code(s string, max int) string {
+	if s == "" {
+		return ""
+	}
+	return "<code>" + Text(s, max) + "</code>"
+}
+
+// Block returns s for a fenced code block: the fence is longer than any run
+// of backticks in s, so s cannot close it. Lines are kept; s is cut to at
+// most max runes, keeping the end (the end of a log is what explains it).
+func Block(s string, max int) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	if max > 0 && utf8.RuneCountInString(s) > max {
+		r := []rune(s)
+		s = "…" + string(r[len(r)-max+1:])
+	}
+	fence := "```"
+	for strings.Contains(s, fence) {
+		fence += "`"
+	}
+	return fence + "text\n" + strings.TrimRight(s, "\n") + "\n" + fence
+}
+
+// Truncate cuts s to at most max runes, ending with "…" when it cut.
+func Truncate(s string, max int) string {
+	if max <= 0 || utf8.RuneCountInString(s) <= max {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:max-1]) + "…"
+}

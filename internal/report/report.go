@@ -1,0 +1,147 @@
+package report
+
+import "time"
+
+// SchemaVersion is the version of the report format written by this code.
+// Readers refuse reports with another version rather than guess at fields.
+const SchemaVersion = 1
+
+// Build statuses.
+const (
+	StatusSuccess  = "success"
+	StatusFailure  = "failure"
+	StatusCanceled = "canceled"
+)
+
+// Report is one build's report: what ran, how long it took, what came from
+// the cache and what the image weighs. Field names are part of the public
+// contract (docs/report.schema.json): other tools read them.
+type Report struct {
+	SchemaVersion int       `json:"schema_version"`
+	Build         Build     `json:"build"`
+	Git           *Git      `json:"git,omitempty"`
+	Steps         []Step    `json:"steps"`
+	Stages        []Stage   `json:"stages"`
+	Cache         Cache     `json:"cache"`
+	Images        []Image   `json:"images"`
+	Warnings      []Warning `json:"warnings"`
+	Error         *Error    `json:"error,omitempty"`
+}
+
+// Build describes the build as a whole.
+type Build struct {
+	Dockerfile string    `json:"dockerfile"`
+	Context    string    `json:"context"`
+	Target     string    `json:"target,omitempty"`
+	Platforms  []string  `json:"platforms,omitempty"`
+	StartedAt  time.Time `json:"started_at"`
+	FinishedAt time.Time `json:"finished_at"`
+	// DurationMS is the wall time of the solve in milliseconds.
+	DurationMS int64  `json:"duration_ms"`
+	Status     string `json:"status"`
+}
+
+// Git is where the build ran, taken from the GitHub Actions environment.
+type Git struct {
+	Repository string `json:"repository,omitempty"`
+	SHA        string `json:"sha,omitempty"`
+	Ref        string `json:"ref,omitempty"`
+	Event      string `json:"event,omitempty"`
+	RunID      int64  `json:"run_id,omitempty"`
+	RunAttempt int64  `json:"run_attempt,omitempty"`
+	Workflow   string `json:"workflow,omitempty"`
+}
+
+// Step is one BuildKit vertex.
+type Step struct {
+	Digest   string `json:"digest"`
+	Name     string `json:"name"`
+	Stage    string `json:"stage,omitempty"`
+	Platform string `json:"platform,omitempty"`
+	// Index is BuildKit's "2/3": the step's position in its stage.
+	Index       string `json:"index,omitempty"`
+	Instruction string `json:"instruction,omitempty"`
+	// Line is the step's first line in the Dockerfile, 0 when unknown.
+	Line      int        `json:"line,omitempty"`
+	StartedAt *time.Time `json:"started_at,omitempty"`
+	// DurationMS is the union of the vertex's start/complete intervals.
+	DurationMS int64  `json:"duration_ms"`
+	Cached     bool   `json:"cached"`
+	Error      string `json:"error,omitempty"`
+	// Internal marks BuildKit's own work ([internal], [auth], exporters,
+	// cache import/export): never counted in cache figures.
+	Internal bool `json:"internal,omitempty"`
+}
+
+// Stage is one Dockerfile stage on one platform.
+type Stage struct {
+	Name     string `json:"name"`
+	Platform string `json:"platform,omitempty"`
+	Base     string `json:"base,omitempty"`
+	// StepsTotal counts the stage's steps, FROM included.
+	StepsTotal  int `json:"steps_total"`
+	StepsCached int `json:"steps_cached"`
+	// DurationMS is wall time: the union of its steps' intervals.
+	DurationMS int64 `json:"duration_ms"`
+	Critical   bool  `json:"critical"`
+}
+
+// Cache summarises cache reuse over user steps only.
+type Cache struct {
+	UserSteps       int       `json:"user_steps"`
+	UserStepsCached int       `json:"user_steps_cached"`
+	HitRatio        float64   `json:"hit_ratio"`
+	Import          []CacheOp `json:"import,omitempty"`
+	Export          []CacheOp `json:"export,omitempty"`
+}
+
+// CacheOp is one cache import or export as seen in the status stream.
+type CacheOp struct {
+	Type       string `json:"type"`
+	Scope      string `json:"scope,omitempty"`
+	Mode       string `json:"mode,omitempty"`
+	DurationMS int64  `json:"duration_ms"`
+	Status     string `json:"status"` // ok|skipped|failed
+	Error      string `json:"error,omitempty"`
+}
+
+// Image is the final image for one platform.
+type Image struct {
+	Name                  string  `json:"name,omitempty"`
+	Digest                string  `json:"digest"`
+	ConfigDigest          string  `json:"config_digest"`
+	Platform              string  `json:"platform,omitempty"`
+	CompressedSizeBytes   int64   `json:"compressed_size_bytes"`
+	UncompressedSizeBytes int64   `json:"uncompressed_size_bytes"`
+	Layers                []Layer `json:"layers"`
+}
+
+// Layer is one filesystem layer and the instruction that made it.
+type Layer struct {
+	Digest    string `json:"digest"`
+	SizeBytes int64  `json:"size_bytes"`
+	// UncompressedSizeBytes is 0 when it could not be measured.
+	UncompressedSizeBytes int64  `json:"uncompressed_size_bytes,omitempty"`
+	CreatedBy             string `json:"created_by,omitempty"`
+	Stage                 string `json:"stage,omitempty"`
+	Instruction           string `json:"instruction,omitempty"`
+	Line                  int    `json:"line,omitempty"`
+}
+
+// Warning is one Dockerfile build-check warning.
+type Warning struct {
+	Rule    string `json:"rule"`
+	Message string `json:"message"`
+	URL     string `json:"url,omitempty"`
+	File    string `json:"file,omitempty"`
+	Line    int    `json:"line,omitempty"`
+}
+
+// Error is why a build failed.
+type Error struct {
+	Step    string `json:"step,omitempty"`
+	Message string `json:"message"`
+	LogTail string `json:"log_tail,omitempty"`
+	File    string `json:"file,omitempty"`
+	Line    int    `json:"line,omitempty"`
+}
