@@ -1,0 +1,142 @@
+package report
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"time"
+)
+
+// minus is U+2212: it lines up with "+" in proportional fonts, where a
+// hyphen looks like a dash.
+const minus = "−"
+
+// FormatBytes writes n bytes with decimal units (1 kB = 1000 B) and one
+// decimal: "512 B", "12.4 kB", "12.4 MB", "1.2 GB". Decimal units because
+// registries and `docker images` report sizes that way.
+func FormatBytes(n int64) string {
+	if n < 0 {
+		return minus + FormatBytes(-n)
+	}
+	if n < 1000 {
+		return strconv.FormatInt(n, 10) + " B"
+	}
+	v := float64(n)
+	units := []string{"kB", "MB", "GB", "TB", "PB", "EB"}
+	for i, u := range units {
+		v /= 1000
+		// Move to the next unit when rounding would print "1000.0".
+		if math.Round(v*10)/10 < 1000 || i == len(units)-1 {
+			return strconv.FormatFloat(v, 'f', 1, 64) + " " + u
+		}
+	}
+	panic("unreachable")
+}
+
+// FormatSignedBytes is FormatBytes with a sign: "+12.4 MB", "−3.0 kB",
+// "±0 B".
+func FormatSignedBytes(n int64) string {
+	switch {
+	case n > 0:
+		return "+" + FormatBytes(n)
+	case n < 0:
+		return FormatBytes(n)
+	}
+	return "±0 B"
+}
+
+// FormatDuration rounds d for people: "850ms" under a second, "3.2s" under
+// ten seconds, "42s" under a minute, "1m12s" under an hour, "1h4m" above.
+// Rounding happens before the unit is chosen, so 59.6s is "1m0s" → "1m".
+func FormatDuration(d time.Duration) string {
+	if d < 0 {
+		return minus + FormatDuration(-d)
+	}
+	switch {
+	case d == 0:
+		return "0s"
+	case d < 999500*time.Microsecond:
+		return strconv.FormatInt(d.Round(time.Millisecond).Milliseconds(), 10) + "ms"
+	case d < 9950*time.Millisecond:
+		s := strconv.FormatFloat(d.Round(100*time.Millisecond).Seconds(), 'f', 1, 64)
+		if len(s) > 2 && s[len(s)-2:] == ".0" {
+			s = s[:len(s)-2]
+		}
+		return s + "s"
+	case d < 59500*time.Millisecond:
+		return strconv.FormatInt(int64(d.Round(time.Second)/time.Second), 10) + "s"
+	case d < time.Hour-500*time.Millisecond:
+		s := int64(d.Round(time.Second) / time.Second)
+		if s%60 == 0 {
+			return fmt.Sprintf("%dm", s/60)
+		}
+		return fmt.Sprintf("%dm%ds", s/60, s%60)
+	}
+	m := int64(d.Round(time.Minute) / time.Minute)
+	if m%60 == 0 {
+		return fmt.Sprintf("%dh", m/60)
+	}
+	return fmt.Sprintf("%dh%dm", m/60, m%60)
+}
+
+// FormatSignedDuration is FormatDuration with a sign: "+8s", "−850ms",
+// "±0s".
+func FormatSignedDuration(d time.Duration) string {
+	switch {
+	case d > 0:
+		return "+" + FormatDuration(d)
+	case d < 0:
+		return FormatDuration(d)
+	}
+	return "±0s"
+}
+
+// FormatPercent writes a ratio (0.783) as a percentage with one decimal
+// ("78.3%").
+func FormatPercent(ratio float64) string {
+	return formatFloat(ratio*100) + "%"
+}
+
+// FormatSignedPercent writes a relative change (0.041) with a sign
+// ("+4.1%", "−2.0%", "±0.0%").
+func FormatSignedPercent(ratio float64) string {
+	return signed(formatFloat(ratio*100)) + "%"
+}
+
+// FormatPoints writes the difference of two ratios in percentage points
+// ("+4.3 pp"): the honest unit for a change of hit ratio.
+func FormatPoints(ratioDelta float64) string {
+	return signed(formatFloat(ratioDelta*100)) + " pp"
+}
+
+// RelativeChange is (head-base)/base; ok is false when base is 0 and no
+// percentage makes sense.
+func RelativeChange(base, head int64) (ratio float64, ok bool) {
+	if base == 0 {
+		return 0, false
+	}
+	return float64(head-base) / float64(base), true
+}
+
+// formatFloat rounds to one decimal and never prints "-0.0".
+func formatFloat(v float64) string {
+	v = math.Round(v*10) / 10
+	if v == 0 {
+		v = 0
+	}
+	return strconv.FormatFloat(v, 'f', 1, 64)
+}
+
+// signed replaces a leading "-" by the minus sign, adds "+" to positive
+// numbers and "±" to zero.
+func signed(s string) string {
+	switch {
+	case s[0] == '-':
+		return minus + s[1:]
+	case s == "0.0":
+		return "±" + s
+	}
+	return "+" + s
+}
+
+func ms(n int64) time.Duration { return time.Duration(n) * time.Millisecond }

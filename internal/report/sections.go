@@ -1,0 +1,321 @@
+package report
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// The sections below render a Comparison. The job summary renders a
+// comparison without a baseline (Diff(nil, r)), so both outputs share one
+// implementation; Δ columns appear only when there is a baseline.
+
+// budgets are per-section byte budgets; their sum stays under the limit of
+// the whole output (tested).
+type budgets struct {
+	head, stages, images, layers, timeline, warnings, failure, steps, footer int
+}
+
+// checkBudgets fit a check run's summary (65,535 characters).
+var checkBudgets = budgets{
+	head: 3000, stages: 18000, images: 5000, layers: 8000, timeline: 8000,
+	warnings: 6000, failure: 12000, footer: 1000,
+	// steps is Text's budget, a separate field of the check run.
+	steps: 64000,
+}
+
+// summaryBudgets fit a job summary (1 MiB per step), leaving room for other
+// steps' summaries.
+var summaryBudgets = budgets{
+	head: 4000, stages: 60000, images: 20000, layers: 20000, timeline: 30000,
+	warnings: 40000, failure: 40000, footer: 1000,
+}
+
+// maxLayerRows is how many layers a table shows: the five largest for one
+// build, the ten that changed most for a comparison.
+const (
+	maxLargestLayers = 5
+	maxChangedLayers = 10
+	// logTailBytes is how much of a failed step's log is shown.
+	logTailBytes = 8000
+	logTailLines = 60
+)
+
+func statusLine(status string) string {
+	switch status {
+	case StatusSuccess:
+		return "✅ Build succeeded"
+	case StatusFailure:
+		return "❌ Build failed"
+	case StatusCanceled:
+		return "⏹️ Build canceled"
+	}
+	return "Build " + Text(status, 20)
+}
+
+// withDelta writes v followed by its change in parentheses when there is a
+// baseline.
+func withDelta(v string, change string, baseline bool) string {
+	if !baseline {
+		return v
+	}
+	return v + " (" + change + ")"
+}
+
+func sizeChange(d Delta) string {
+	s := FormatSignedBytes(d.Change())
+	if p, ok := RelativeChange(d.Base, d.Head); ok && d.Change() != 0 {
+		s += ", " + FormatSignedPercent(p)
+	}
+	return s
+}
+
+func cachedText(cached, total int64) string {
+	return strconv.FormatInt(cached, 10) + "/" + strconv.FormatInt(total, 10)
+}
+
+// headSection is the headline and the key figures.
+func headSection(c Comparison, title string, budget int) string {
+	r := c.Head
+	base := c.HasBaseline()
+	var b strings.Builder
+	fmt.Fprintf(&b, "## %s %s\n\n", statusLine(r.Build.Status), title)
+	var facts []string
+	if r.Build.Dockerfile != "" {
+		facts = append(facts, Code(r.Build.Dockerfile, nameWidth))
+	}
+	if r.Build.Target != "" {
+		facts = append(facts, "target "+Code(r.Build.Target, nameWidth))
+	}
+	if len(r.Build.Platforms) > 0 {
+		ps := make([]string, 0, len(r.Build.Platforms))
+		for i, p := range r.Build.Platforms {
+			if i == 8 {
+				ps = append(ps, fmt.Sprintf("and %d more", len(r.Build.Platforms)-i))
+				break
+			}
+			ps = append(ps, Text(p, 40))
+		}
+		facts = append(facts, strings.Join(ps, ", "))
+	}
+	if g := r.Git; g != nil && g.SHA != "" {
+		facts = append(facts, "commit "+Code(Truncate(g.SHA, 13), 0))
+	}
+	if len(facts) > 0 {
+		b.WriteString(strings.Join(facts, " · ") + "\n\n")
+	}
+	fmt.Fprintf(&b, "- **Duration:** %s\n", withDelta(FormatDuration(ms(c.Duration.Head)),
+		FormatSignedDuration(ms(c.Duration.Change())), base))
+	cache := fmt.Sprintf("%s user steps cached (%s)", cachedText(c.UserStepsCached.Head, c.UserSteps.Head),
+		FormatPercent(c.HitRatioHead))
+	if base {
+		cache += fmt.Sprintf(" (%s; base %s, %s)", FormatPoints(c.HitRatioHead-c.HitRatioBase),
+			cachedText(c.UserStepsCached.Base, c.UserSteps.Base), FormatPercent(c.HitRatioBase))
+	}
+	fmt.Fprintf(&b, "- **Cache:** %s\n", cache)
+	if len(r.Images) == 1 && (len(c.Images) == 1 || !base) {
+		im := c.Images[0]
+		fmt.Fprintf(&b, "- **Image:** %s compressed, %s uncompressed\n",
+			withDelta(FormatBytes(im.Compressed.Head), sizeChange(im.Compressed), base && im.Base != nil),
+			withDelta(FormatBytes(im.Uncompressed.Head), sizeChange(im.Uncompressed), base && im.Base != nil))
+	}
+	b.WriteString("\n")
+	return fit(b.String(), budget)
+}
+
+// stagesSection is the stage table.
+func stagesSection(c Comparison, budget int) string {
+	base := c.HasBaseline()
+	t := mdTable{cols: []mdCol{
+		{title: "Stage"},
+		{title: "Platform", hide: platformCount(c.Head) < 2},
+		{title: "Wall time", align: "r"},
+		{title: "Δ", align: "r", hide: !base},
+		{title: "Cached", align: "r"},
+		{title: "Δ", align: "r", hide: !base},
+		{title: "Critical path", align: "c"},
+	}}
+	for _, s := range c.Stages {
+		name, platform := stageLabel(s.Name), Text(s.Platform, 40)
+		switch {
+		case s.Head == nil:
+			t.add(name, platform, "—", "removed", "—", "", "")
+		case s.Base == nil && base:
+			t.add(name, platform, FormatDuration(ms(s.Duration.Head)), "new",
+				cachedText(s.StepsCached.Head, s.StepsTotal.Head), "", mark(s.Head.Critical))
+		default:
+			t.add(name, platform, FormatDuration(ms(s.Duration.Head)), FormatSignedDuration(ms(s.Duration.Change())),
+				cachedText(s.StepsCached.Head, s.StepsTotal.Head), signedInt(s.StepsCached.Change()), mark(s.Head.Critical))
+		}
+	}
+	if len(t.rows) == 0 {
+		return ""
+	}
+	return fit("### Stages\n\n"+t.render(budget-20, "stages")+"\n", budget)
+}
+
+func signedInt(n int64) string {
+	switch {
+	case n > 0:
+		return "+" + strconv.FormatInt(n, 10)
+	case n < 0:
+		return minus + strconv.FormatInt(-n, 10)
+	}
+	return "±0"
+}
+
+// imagesSection is the image table; it is left out for a single image
+// without baseline, which the headline already covers.
+func imagesSection(c Comparison, budget int) string {
+	base := c.HasBaseline()
+	if len(c.Images) == 0 || (len(c.Images) == 1 && len(c.Head.Images) == 1) {
+		return ""
+	}
+	t := mdTable{cols: []mdCol{
+		{title: "Platform"},
+		{title: "Compressed", align: "r"},
+		{title: "Δ", align: "r", hide: !base},
+		{title: "Uncompressed", align: "r"},
+		{title: "Δ", align: "r", hide: !base},
+		{title: "Layers", align: "r"},
+	}}
+	for _, im := range c.Images {
+		p := Text(im.Platform, 40)
+		if p == "" {
+			p = "_(default)_"
+		}
+		switch {
+		case im.Head == nil:
+			t.add(p, "—", "removed", "—", "removed", "—")
+		case im.Base == nil && base:
+			t.add(p, FormatBytes(im.Compressed.Head), "new", FormatBytes(im.Uncompressed.Head), "new",
+				strconv.Itoa(len(im.Head.Layers)))
+		default:
+			t.add(p, FormatBytes(im.Compressed.Head), sizeChange(im.Compressed),
+				FormatBytes(im.Uncompressed.Head), sizeChange(im.Uncompressed), strconv.Itoa(len(im.Head.Layers)))
+		}
+	}
+	return fit("### Image size\n\n"+t.render(budget-25, "images")+"\n", budget)
+}
+
+// layersSection shows the largest layers (no baseline) or the layers that
+// changed most.
+func layersSection(c Comparison, budget int) string {
+	base := c.HasBaseline()
+	title, limit := "### Largest layers", maxLargestLayers
+	if base {
+		title, limit = "### Layers that changed most", maxChangedLayers
+	}
+	multi := len(c.Images) > 1
+	t := mdTable{cols: []mdCol{
+		{title: "Size", align: "r"},
+		{title: "Δ", align: "r", hide: !base},
+		{title: "Uncompressed", align: "r"},
+		{title: "Platform", hide: !multi},
+		{title: "Stage"},
+		{title: "Line", align: "r"},
+		{title: "Instruction"},
+	}}
+	for i, l := range c.Layers {
+		if i == limit {
+			break
+		}
+		size, change, unc := "—", "removed", "—"
+		if l.Head != nil {
+			size = FormatBytes(l.Size.Head)
+			change = sizeChange(l.Size)
+			if l.Base == nil {
+				change = "new"
+			}
+			if l.Uncompressed.Head > 0 {
+				unc = FormatBytes(l.Uncompressed.Head)
+			}
+		}
+		line := ""
+		if l.Line > 0 {
+			line = strconv.Itoa(l.Line)
+		}
+		t.add(size, change, unc, Text(l.Platform, 40), stageLabel(l.Stage), line, Code(l.Instruction, instructionWidth))
+	}
+	if len(t.rows) == 0 {
+		return ""
+	}
+	return fit(title+"\n\n"+t.render(budget-40, "layers")+"\n", budget)
+}
+
+func timelineSection(r *Report, budget int) string {
+	g := gantt(r, budget-30)
+	if g == "" {
+		return ""
+	}
+	return fit("### Timeline\n\n"+g+"\n", budget)
+}
+
+func warningsSection(r *Report, budget int) string {
+	if len(r.Warnings) == 0 {
+		return ""
+	}
+	t := mdTable{cols: []mdCol{{title: "Rule"}, {title: "Location"}, {title: "Message"}}}
+	for _, w := range r.Warnings {
+		rule := Text(w.Rule, nameWidth)
+		if rule == "" {
+			rule = "_(unnamed)_"
+		}
+		if u := dockerDocsURL(w.URL); u != "" {
+			rule = "[" + rule + "](" + u + ")"
+		}
+		loc := Text(w.File, nameWidth)
+		if w.Line > 0 {
+			if loc != "" {
+				loc += ":"
+			}
+			loc += "line " + strconv.Itoa(w.Line)
+		}
+		t.add(rule, loc, Text(w.Message, messageWidth))
+	}
+	return fit(fmt.Sprintf("### Warnings (%d)\n\n", len(r.Warnings))+t.render(budget-40, "warnings")+"\n", budget)
+}
+
+// failureSection is the error and the end of its log.
+func failureSection(r *Report, budget int) string {
+	e := r.Error
+	if e == nil {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString("### Error\n\n")
+	if e.Step != "" {
+		fmt.Fprintf(&b, "Step %s failed", Code(e.Step, instructionWidth))
+	} else {
+		b.WriteString("The build failed")
+	}
+	if e.File != "" || e.Line > 0 {
+		b.WriteString(" at ")
+		if e.File != "" {
+			b.WriteString(Code(e.File, nameWidth) + " ")
+		}
+		if e.Line > 0 {
+			fmt.Fprintf(&b, "line %d", e.Line)
+		}
+	}
+	b.WriteString(":\n\n")
+	b.WriteString(Text(e.Message, 1000) + "\n\n")
+	if e.LogTail != "" {
+		// Both caps: the runes shown and the bytes they take.
+		room := min(logTailBytes, budget-b.Len()-50)
+		if room > 0 {
+			tail := lastLines(e.LogTail, logTailLines)
+			b.WriteString(Block(tailBytes(tail, room), 0) + "\n\n")
+		}
+	}
+	return fit(b.String(), budget)
+}
+
+func lastLines(s string, n int) string {
+	s = strings.TrimRight(s, "\n")
+	lines := strings.Split(s, "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}

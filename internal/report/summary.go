@@ -1,0 +1,37 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strings"
+)
+
+// RenderSummary writes r as Markdown for a GitHub job summary: the headline
+// with duration, hit ratio and image size; the stages; a mermaid timeline;
+// the largest layers; warnings; and the error with the end of its log. Every
+// string from r is escaped, and the output stays under 512 kB whatever r
+// holds.
+func RenderSummary(w io.Writer, r *Report) error {
+	if r == nil {
+		return fmt.Errorf("rendering summary: nil report")
+	}
+	c := Diff(nil, r)
+	bud := summaryBudgets
+	title := "in " + FormatDuration(ms(r.Build.DurationMS))
+	var b strings.Builder
+	for _, s := range []string{
+		headSection(c, title, bud.head),
+		failureSection(r, bud.failure),
+		stagesSection(c, bud.stages),
+		imagesSection(c, bud.images),
+		timelineSection(r, bud.timeline),
+		layersSection(c, bud.layers),
+		warningsSection(r, bud.warnings),
+	} {
+		b.WriteString(s)
+	}
+	if _, err := io.WriteString(w, strings.TrimRight(b.String(), "\n")+"\n"); err != nil {
+		return fmt.Errorf("rendering summary: %w", err)
+	}
+	return nil
+}
