@@ -1,0 +1,130 @@
+package ghacache
+
+import (
+	"encoding/csv"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/moby/buildkit/client"
+)
+
+// Cache backend types BuildKit knows. Entries of other types are rejected early, because
+// buildkitd would otherwise fail the whole solve with "unknown cache exporter".
+const (
+	TypeGHA      = "gha"
+	TypeRegistry = "registry"
+	TypeLocal    = "local"
+	TypeInline   = "inline"
+	TypeS3       = "s3"
+	TypeAzblob   = "azblob"
+)
+
+var knownTypes = []string{TypeGHA, TypeRegistry, TypeLocal, TypeInline, TypeS3, TypeAzblob}
+
+// ParseEntries parses a cache-from or cache-to input the way docker/build-push-action
+// does: one entry per line, each a CSV list of key=value fields with a required type=
+// field. A line without any "=" is a comma-separated list of registry references
+// (buildx's shorthand, "user/app:cache" ≡ "type=registry,ref=user/app:cache"). Blank
+// lines are ignored. Keys are lower-cased; values are kept as written.
+func ParseEntries(input string) ([]client.CacheOptionsEntry, error) {
+	var out []client.CacheOptionsEntry
+	for n, line := range strings.Split(input, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		fields, err := csvFields(line)
+		if err != nil {
+			return nil, fmt.Errorf("cache entry on line %d %q: %w", n+1, line, err)
+		}
+		if !strings.Contains(line, "=") {
+			for _, ref := range fields {
+				if ref = strings.TrimSpace(ref); ref != "" {
+					out = append(out, client.CacheOptionsEntry{Type: TypeRegistry, Attrs: map[string]string{"ref": ref}})
+				}
+			}
+			continue
+		}
+		e, err := parseEntry(fields)
+		if err != nil {
+			return nil, fmt.Errorf("cache entry on line %d %q: %w", n+1, line, err)
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+func csvFields(line string) ([]string, error) {
+	r := csv.NewReader(strings.NewReader(line))
+	r.FieldsPerRecord = -1
+	r.TrimLeadingSpace = true
+	return r.Read()
+}
+
+func parseEntry(fields []string) (client.CacheOptionsEntry, error) {
+	e := client.CacheOptionsEntry{Attrs: map[string]string{}}
+	for _, f := range fields {
+		k, v, ok := strings.Cut(f, "=")
+		if !ok {
+			return e, fmt.Errorf("field %q is not key=value", f)
+		}
+		k = strings.ToLower(strings.TrimSpace(k))
+		if k == "type" {
+			e.Type = v
+			continue
+		}
+		e.Attrs[k] = v
+	}
+	if e.Type == "" {
+		return e, fmt.Errorf("type= is required")
+	}
+	if !slices.Contains(knownTypes, e.Type) {
+		return e, fmt.Errorf("unknown cache type %q (known: %s)", e.Type, strings.Join(knownTypes, ", "))
+	}
+	return e, nil
+}
+
+// validate reports the attributes BuildKit's client requires before it contacts the
+// daemon, so a bad input fails while inputs are parsed rather than mid-build.
+func validate(e client.CacheOptionsEntry, dir Direction) error {
+	switch {
+	case e.Type == TypeRegistry && e.Attrs["ref"] == "":
+		return fmt.Errorf("type=registry requires ref=")
+	case e.Type == TypeLocal && dir == Import && e.Attrs["src"] == "":
+		return fmt.Errorf("type=local in cache-from requires src=")
+	case e.Type == TypeLocal && dir == Export && e.Attrs["dest"] == "":
+		return fmt.Errorf("type=local in cache-to requires dest=")
+	case e.Attrs["mode"] != "" && dir == Export && e.Attrs["mode"] != "min" && e.Attrs["mode"] != "max":
+		return fmt.Errorf("mode=%q: want min or max", e.Attrs["mode"])
+	}
+	return nil
+}
+
+// String renders an entry as CSV with sorted keys and secrets masked, for logs and the
+// report. It never prints token or ghtoken values.
+func String(e client.CacheOptionsEntry) string {
+	var b strings.Builder
+	b.WriteString("type=" + e.Type)
+	for _, k := range slices.Sorted(maps.Keys(e.Attrs)) {
+		v := e.Attrs[k]
+		if k == attrToken || k == attrGHToken {
+			v = "***"
+		}
+		b.WriteString("," + k + "=" + v)
+	}
+	return b.String()
+}
+
+func clone(e client.CacheOptionsEntry) client.CacheOptionsEntry {
+	c := client.CacheOptionsEntry{Type: e.Type, Attrs: maps.Clone(e.Attrs)}
+	if c.Attrs == nil {
+		c.Attrs = map[string]string{}
+	}
+	return c
+}
+
+func equal(a, b client.CacheOptionsEntry) bool {
+	return a.Type == b.Type && maps.Equal(a.Attrs, b.Attrs)
+}

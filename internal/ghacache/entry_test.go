@@ -1,0 +1,89 @@
+package ghacache
+
+import (
+	"reflect"
+	"testing"
+
+	"github.com/moby/buildkit/client"
+)
+
+func TestParseEntries(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		in      string
+		want    []client.CacheOptionsEntry
+		wantErr bool
+	}{
+		{name: "empty", in: "  \n\n"},
+		{
+			name: "gha with scope and mode",
+			in:   "type=gha,scope=app,mode=max",
+			want: []client.CacheOptionsEntry{{Type: "gha", Attrs: map[string]string{"scope": "app", "mode": "max"}}},
+		},
+		{
+			name: "one entry per line, keys lower-cased, spaces trimmed",
+			in:   "  type=gha, Scope=App\ntype=local,src=/tmp/cache\n",
+			want: []client.CacheOptionsEntry{
+				{Type: "gha", Attrs: map[string]string{"scope": "App"}},
+				{Type: "local", Attrs: map[string]string{"src": "/tmp/cache"}},
+			},
+		},
+		{
+			name: "registry shorthand, several refs on a line",
+			in:   "user/app:cache,user/app:main",
+			want: []client.CacheOptionsEntry{
+				{Type: "registry", Attrs: map[string]string{"ref": "user/app:cache"}},
+				{Type: "registry", Attrs: map[string]string{"ref": "user/app:main"}},
+			},
+		},
+		{
+			name: "quoted value keeps its comma",
+			in:   `type=registry,"ref=r/a:b",oci-mediatypes=true`,
+			want: []client.CacheOptionsEntry{{Type: "registry", Attrs: map[string]string{"ref": "r/a:b", "oci-mediatypes": "true"}}},
+		},
+		{
+			name: "value may contain =",
+			in:   "type=gha,token=a=b",
+			want: []client.CacheOptionsEntry{{Type: "gha", Attrs: map[string]string{"token": "a=b"}}},
+		},
+		{name: "inline", in: "type=inline", want: []client.CacheOptionsEntry{{Type: "inline", Attrs: map[string]string{}}}},
+		{name: "missing type", in: "scope=app,mode=max", wantErr: true},
+		{name: "unknown type", in: "type=redis,ref=x", wantErr: true},
+		{name: "field without =", in: "type=gha,scope", wantErr: true},
+		{name: "bad csv", in: `type=gha,"scope=a`, wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := ParseEntries(tt.in)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("ParseEntries(%q) error = %v, wantErr %v", tt.in, err, tt.wantErr)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("ParseEntries(%q) =\n %v\nwant\n %v", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestString(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		in   client.CacheOptionsEntry
+		want string
+	}{
+		{name: "sorted keys", in: client.CacheOptionsEntry{Type: "gha", Attrs: map[string]string{"scope": "s", "mode": "max"}}, want: "type=gha,mode=max,scope=s"},
+		{name: "secrets masked", in: client.CacheOptionsEntry{Type: "gha", Attrs: map[string]string{"token": "t0k", "ghtoken": "ght"}}, want: "type=gha,ghtoken=***,token=***"},
+		{name: "no attrs", in: client.CacheOptionsEntry{Type: "inline"}, want: "type=inline"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := String(tt.in); got != tt.want {
+				t.Errorf("String() = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
