@@ -48,7 +48,7 @@ func RenderCheck(c Comparison, opts CheckOptions) CheckOutput {
 			title = "compared with " + Text(opts.BaseLabel, nameWidth)
 		}
 	} else {
-		title = "(no baseline)"
+		title = "no baseline"
 	}
 	for _, s := range []string{
 		headSection(c, title, bud.head),
@@ -143,7 +143,7 @@ func stepsText(c Comparison, budget int) string {
 		default:
 			cache = "miss"
 		}
-		t.add(Text(st.Platform, 40), stageLabel(st.Stage), Code(name, instructionWidth), line, dur, change, cache)
+		t.add(Text(st.Platform, 40), Code(st.Stage, nameWidth), Code(name, instructionWidth), line, dur, change, cache)
 	}
 	if len(t.rows) == 0 {
 		return "_No steps._\n"

@@ -117,33 +117,39 @@ func Diff(base, head *Report) Comparison {
 type stageKey struct{ name, platform string }
 
 func diffStages(base, head *Report) []StageDelta {
-	var out []StageDelta
-	seen := map[stageKey]bool{}
-	baseByKey := map[stageKey]*Stage{}
+	heads := sortStages(head)
+	var bases []*Stage
 	if base != nil {
-		for _, s := range sortStages(base) {
-			k := stageKey{s.Name, s.Platform}
-			if _, dup := baseByKey[k]; !dup {
-				baseByKey[k] = s
+		bases = sortStages(base)
+	}
+	match := make([]*Stage, len(heads))
+	used := make([]bool, len(bases))
+	// Exact matches first; then a stage without platform (single-platform
+	// builds name none) matches the same name on any platform, so a build
+	// that turns multi-platform still compares with its baseline.
+	for _, exact := range []bool{true, false} {
+		for i, h := range heads {
+			if match[i] != nil {
+				continue
+			}
+			for j, b := range bases {
+				if used[j] || b.Name != h.Name {
+					continue
+				}
+				if b.Platform == h.Platform || !exact && (b.Platform == "" || h.Platform == "") {
+					match[i], used[j] = b, true
+					break
+				}
 			}
 		}
 	}
-	for _, h := range sortStages(head) {
-		k := stageKey{h.Name, h.Platform}
-		d := StageDelta{Name: h.Name, Platform: h.Platform, Head: h}
-		if b := baseByKey[k]; b != nil && !seen[k] {
-			d.Base = b
-		}
-		seen[k] = true
-		out = append(out, d.fill())
+	out := make([]StageDelta, 0, len(heads)+len(bases))
+	for i, h := range heads {
+		out = append(out, StageDelta{Name: h.Name, Platform: h.Platform, Base: match[i], Head: h}.fill())
 	}
-	if base != nil {
-		for _, b := range sortStages(base) {
-			k := stageKey{b.Name, b.Platform}
-			if !seen[k] {
-				seen[k] = true
-				out = append(out, StageDelta{Name: b.Name, Platform: b.Platform, Base: b}.fill())
-			}
+	for j, b := range bases {
+		if !used[j] {
+			out = append(out, StageDelta{Name: b.Name, Platform: b.Platform, Base: b}.fill())
 		}
 	}
 	return out
@@ -163,9 +169,10 @@ func (d StageDelta) fill() StageDelta {
 	return d
 }
 
-// sortStages orders stages by platform, then by their first Dockerfile line
-// (taken from their steps; unknown lines last), then as the report lists
-// them. The result does not depend on map order anywhere upstream.
+// sortStages orders stages by platform (in the order of Build.Platforms,
+// others after by name), then by their first Dockerfile line (taken from
+// their steps; unknown lines last), then as the report lists them. The
+// result does not depend on map order anywhere upstream.
 func sortStages(r *Report) []*Stage {
 	first := map[stageKey]int{}
 	for _, s := range r.Steps {
@@ -177,11 +184,26 @@ func sortStages(r *Report) []*Stage {
 			first[k] = s.Line
 		}
 	}
+	rank := map[string]int{}
+	for i, p := range r.Build.Platforms {
+		if _, ok := rank[p]; !ok {
+			rank[p] = i
+		}
+	}
+	platformRank := func(p string) int {
+		if i, ok := rank[p]; ok {
+			return i
+		}
+		return len(rank)
+	}
 	out := make([]*Stage, len(r.Stages))
 	for i := range r.Stages {
 		out[i] = &r.Stages[i]
 	}
 	slices.SortStableFunc(out, func(a, b *Stage) int {
+		if c := cmp.Compare(platformRank(a.Platform), platformRank(b.Platform)); c != 0 {
+			return c
+		}
 		if c := cmp.Compare(a.Platform, b.Platform); c != 0 {
 			return c
 		}
@@ -216,6 +238,15 @@ func diffImages(base, head *Report) []ImageDelta {
 		default:
 			for j := range baseImages {
 				if !used[j] && baseImages[j].Platform == h.Platform {
+					d.Base, used[j] = &baseImages[j], true
+					break
+				}
+			}
+		}
+		if d.Base == nil && h.Platform != "" {
+			// An image without platform is the single-platform build's.
+			for j := range baseImages {
+				if !used[j] && baseImages[j].Platform == "" {
 					d.Base, used[j] = &baseImages[j], true
 					break
 				}

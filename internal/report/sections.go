@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode"
 )
 
 // The sections below render a Comparison. The job summary renders a
@@ -79,7 +80,11 @@ func headSection(c Comparison, title string, budget int) string {
 	r := c.Head
 	base := c.HasBaseline()
 	var b strings.Builder
-	fmt.Fprintf(&b, "## %s %s\n\n", statusLine(r.Build.Status), title)
+	b.WriteString("## " + statusLine(r.Build.Status))
+	if title != "" {
+		b.WriteString(" · " + title)
+	}
+	b.WriteString("\n\n")
 	var facts []string
 	if r.Build.Dockerfile != "" {
 		facts = append(facts, Code(r.Build.Dockerfile, nameWidth))
@@ -106,12 +111,13 @@ func headSection(c Comparison, title string, budget int) string {
 	}
 	fmt.Fprintf(&b, "- **Duration:** %s\n", withDelta(FormatDuration(ms(c.Duration.Head)),
 		FormatSignedDuration(ms(c.Duration.Change())), base))
-	cache := fmt.Sprintf("%s user steps cached (%s)", cachedText(c.UserStepsCached.Head, c.UserSteps.Head),
+	cache := fmt.Sprintf("%s user steps cached (%s", cachedText(c.UserStepsCached.Head, c.UserSteps.Head),
 		FormatPercent(c.HitRatioHead))
 	if base {
-		cache += fmt.Sprintf(" (%s; base %s, %s)", FormatPoints(c.HitRatioHead-c.HitRatioBase),
+		cache += fmt.Sprintf(", %s; base %s, %s", FormatPoints(c.HitRatioHead-c.HitRatioBase),
 			cachedText(c.UserStepsCached.Base, c.UserSteps.Base), FormatPercent(c.HitRatioBase))
 	}
+	cache += ")"
 	fmt.Fprintf(&b, "- **Cache:** %s\n", cache)
 	if len(r.Images) == 1 && (len(c.Images) == 1 || !base) {
 		im := c.Images[0]
@@ -235,7 +241,11 @@ func layersSection(c Comparison, budget int) string {
 		if l.Line > 0 {
 			line = strconv.Itoa(l.Line)
 		}
-		t.add(size, change, unc, Text(l.Platform, 40), stageLabel(l.Stage), line, Code(l.Instruction, instructionWidth))
+		stage := "_(base image)_"
+		if l.Stage != "" {
+			stage = Code(l.Stage, nameWidth)
+		}
+		t.add(size, change, unc, Text(l.Platform, 40), stage, line, Code(l.Instruction, instructionWidth))
 	}
 	if len(t.rows) == 0 {
 		return ""
@@ -266,10 +276,12 @@ func warningsSection(r *Report, budget int) string {
 		}
 		loc := Text(w.File, nameWidth)
 		if w.Line > 0 {
-			if loc != "" {
+			if loc == "" {
+				loc = "line "
+			} else {
 				loc += ":"
 			}
-			loc += "line " + strconv.Itoa(w.Line)
+			loc += strconv.Itoa(w.Line)
 		}
 		t.add(rule, loc, Text(w.Message, messageWidth))
 	}
@@ -304,7 +316,7 @@ func failureSection(r *Report, budget int) string {
 		// Both caps: the runes shown and the bytes they take.
 		room := min(logTailBytes, budget-b.Len()-50)
 		if room > 0 {
-			tail := lastLines(e.LogTail, logTailLines)
+			tail := lastLines(printable(e.LogTail), logTailLines)
 			b.WriteString(Block(tailBytes(tail, room), 0) + "\n\n")
 		}
 	}
@@ -318,4 +330,15 @@ func lastLines(s string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// printable turns control characters other than newlines and tabs into
+// U+FFFD: terminal colour codes in a log mean nothing in a web page.
+func printable(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r != '\n' && r != '\t' && unicode.IsControl(r) {
+			return '\uFFFD'
+		}
+		return r
+	}, s)
 }

@@ -17,10 +17,9 @@ func RenderSummary(w io.Writer, r *Report) error {
 	}
 	c := Diff(nil, r)
 	bud := summaryBudgets
-	title := "in " + FormatDuration(ms(r.Build.DurationMS))
 	var b strings.Builder
 	for _, s := range []string{
-		headSection(c, title, bud.head),
+		headSection(c, "", bud.head),
 		failureSection(r, bud.failure),
 		stagesSection(c, bud.stages),
 		imagesSection(c, bud.images),

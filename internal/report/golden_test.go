@@ -1,0 +1,169 @@
+package report_test
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stageline/stageline/internal/report"
+	"github.com/stageline/stageline/internal/report/reporttest"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files and docs/report.schema.json")
+
+// renderCases are the report fixtures in testdata/<name>.json.
+var renderCases = []string{"seed", "cached", "failed", "multiplatform", "grown", "hostile"}
+
+// checkCases compare two fixtures; an empty base means no baseline.
+var checkCases = []struct{ name, base, head string }{
+	{name: "seed-nobaseline", head: "seed"},
+	{name: "cached-vs-seed", base: "seed", head: "cached"},
+	{name: "grown-vs-seed", base: "seed", head: "grown"},
+	{name: "failed-vs-seed", base: "seed", head: "failed"},
+	{name: "multiplatform-vs-seed", base: "seed", head: "multiplatform"},
+	{name: "multiplatform-nobaseline", head: "multiplatform"},
+	{name: "hostile-vs-seed", base: "seed", head: "hostile"},
+}
+
+func loadFixture(t *testing.T, name string) (*report.Report, []byte) {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("testdata", name+".json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := report.Decode(bytes.NewReader(data), 0)
+	if err != nil {
+		t.Fatalf("Decode(%s): %v", name, err)
+	}
+	return r, data
+}
+
+// golden compares got with testdata/<file>, or rewrites it under -update.
+func golden(t *testing.T, file string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", file)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./internal/report/ -update)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the golden file (run with -update to accept):\n%s", file, firstDiff(string(want), string(got)))
+	}
+}
+
+// firstDiff shows the first differing line, enough to see what changed.
+func firstDiff(want, got string) string {
+	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
+	for i := 0; i < max(len(w), len(g)); i++ {
+		var wl, gl string
+		if i < len(w) {
+			wl = w[i]
+		}
+		if i < len(g) {
+			gl = g[i]
+		}
+		if wl != gl {
+			return "line " + strconv.Itoa(i+1) + ":\n want: " + wl + "\n  got: " + gl
+		}
+	}
+	return "(no line differs)"
+}
+
+func TestFixturesMatchSchema(t *testing.T) {
+	t.Parallel()
+	for _, name := range renderCases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			r, data := loadFixture(t, name)
+			reporttest.ValidateAgainstSchema(t, data)
+			// What Write produces must match the schema too, and be stable.
+			var out bytes.Buffer
+			if err := report.Write(&out, r); err != nil {
+				t.Fatal(err)
+			}
+			reporttest.ValidateAgainstSchema(t, out.Bytes())
+			again, err := report.Decode(bytes.NewReader(out.Bytes()), 0)
+			if err != nil {
+				t.Fatalf("Decode(Write(r)): %v", err)
+			}
+			var out2 bytes.Buffer
+			if err := report.Write(&out2, again); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(out.Bytes(), out2.Bytes()) {
+				t.Error("Write is not stable across a Decode round trip")
+			}
+		})
+	}
+}
+
+func TestRenderSummaryGolden(t *testing.T) {
+	t.Parallel()
+	for _, name := range renderCases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			r, _ := loadFixture(t, name)
+			var md bytes.Buffer
+			if err := report.RenderSummary(&md, r); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, name+".summary.md.golden", md.Bytes())
+			var txt bytes.Buffer
+			if err := report.RenderText(&txt, r); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, name+".txt.golden", txt.Bytes())
+		})
+	}
+}
+
+func TestRenderCheckGolden(t *testing.T) {
+	t.Parallel()
+	for _, tc := range checkCases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var base *report.Report
+			if tc.base != "" {
+				base, _ = loadFixture(t, tc.base)
+			}
+			head, _ := loadFixture(t, tc.head)
+			out := report.RenderCheck(report.Diff(base, head), report.CheckOptions{
+				RunURL:    "https://github.com/acme/webshop/actions/runs/9876543210",
+				BaseLabel: "main @ 1a2b3c4",
+			})
+			var b strings.Builder
+			b.WriteString("<!-- title -->\n" + out.Title + "\n\n<!-- summary -->\n" + out.Summary + "\n<!-- text -->\n" + out.Text)
+			golden(t, tc.name+".check.md.golden", []byte(b.String()))
+		})
+	}
+}
+
+// TestSchemaCopy keeps docs/report.schema.json identical to the embedded
+// canonical schema.
+func TestSchemaCopy(t *testing.T) {
+	t.Parallel()
+	docs := filepath.Join("..", "..", "docs", "report.schema.json")
+	if *update {
+		if err := os.WriteFile(docs, report.Schema(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	got, err := os.ReadFile(docs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, report.Schema()) {
+		t.Error("docs/report.schema.json differs from internal/report/report.schema.json; run go test ./internal/report/ -update")
+	}
+}

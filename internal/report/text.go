@@ -1,0 +1,140 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"unicode"
+)
+
+// RenderText writes what RenderSummary shows as aligned plain text for a
+// terminal. Strings from r are cleaned of control characters (a report's log
+// could otherwise drive the terminal with escape sequences) and kept to one
+// line, except the log tail.
+func RenderText(w io.Writer, r *Report) error {
+	if r == nil {
+		return fmt.Errorf("rendering text: nil report")
+	}
+	c := Diff(nil, r)
+	var b strings.Builder
+	status := strings.TrimLeft(statusLine(r.Build.Status), "✅❌⏹️ ")
+	fmt.Fprintf(&b, "%s in %s\n", status, FormatDuration(ms(r.Build.DurationMS)))
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	kv := func(k, v string) {
+		if v != "" {
+			fmt.Fprintf(tw, "  %s:\t%s\n", k, v)
+		}
+	}
+	kv("Dockerfile", plain(r.Build.Dockerfile, nameWidth))
+	kv("Target", plain(r.Build.Target, nameWidth))
+	kv("Platforms", plain(strings.Join(r.Build.Platforms, ", "), 200))
+	kv("Cache", fmt.Sprintf("%s user steps cached (%s)",
+		cachedText(int64(r.Cache.UserStepsCached), int64(r.Cache.UserSteps)), FormatPercent(r.Cache.HitRatio)))
+	for _, im := range r.Images {
+		k := "Image"
+		if im.Platform != "" {
+			k += " " + plain(im.Platform, 40)
+		}
+		kv(k, fmt.Sprintf("%s compressed, %s uncompressed, %d layers",
+			FormatBytes(im.CompressedSizeBytes), FormatBytes(im.UncompressedSizeBytes), len(im.Layers)))
+	}
+	tw.Flush()
+
+	if e := r.Error; e != nil {
+		b.WriteString("\nERROR\n")
+		if e.Step != "" {
+			fmt.Fprintf(&b, "  step: %s\n", plain(e.Step, instructionWidth))
+		}
+		if e.File != "" || e.Line > 0 {
+			fmt.Fprintf(&b, "  at:   %s\n", strings.TrimPrefix(plain(e.File, nameWidth)+":"+strconv.Itoa(e.Line), ":"))
+		}
+		fmt.Fprintf(&b, "  %s\n", plain(e.Message, 1000))
+		if e.LogTail != "" {
+			for _, l := range strings.Split(lastLines(tailBytes(e.LogTail, logTailBytes), logTailLines), "\n") {
+				fmt.Fprintf(&b, "  | %s\n", plain(l, 0))
+			}
+		}
+	}
+
+	multi := platformCount(r) > 1
+	if len(c.Stages) > 0 {
+		b.WriteString("\nSTAGES\n")
+		tw = tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+		fmt.Fprintf(tw, "  STAGE\t%sCACHED\tWALL TIME\tCRITICAL PATH\n", ifMulti(multi, "PLATFORM\t"))
+		for _, s := range c.Stages {
+			crit := ""
+			if s.Head.Critical {
+				crit = "*"
+			}
+			fmt.Fprintf(tw, "  %s\t%s%s\t%s\t%s\n", plain(s.Name, nameWidth), ifMulti(multi, plain(s.Platform, 40)+"\t"),
+				cachedText(s.StepsCached.Head, s.StepsTotal.Head), FormatDuration(ms(s.Duration.Head)), crit)
+		}
+		tw.Flush()
+	}
+
+	if len(c.Layers) > 0 {
+		b.WriteString("\nLARGEST LAYERS\n")
+		tw = tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+		fmt.Fprintf(tw, "  SIZE\tUNCOMPRESSED\t%sSTAGE\tLINE\tINSTRUCTION\n", ifMulti(multi, "PLATFORM\t"))
+		for i, l := range c.Layers {
+			if i == maxLargestLayers {
+				break
+			}
+			unc, line := "", ""
+			if l.Uncompressed.Head > 0 {
+				unc = FormatBytes(l.Uncompressed.Head)
+			}
+			if l.Line > 0 {
+				line = strconv.Itoa(l.Line)
+			}
+			fmt.Fprintf(tw, "  %s\t%s\t%s%s\t%s\t%s\n", FormatBytes(l.Size.Head), unc,
+				ifMulti(multi, plain(l.Platform, 40)+"\t"), plain(l.Stage, nameWidth), line,
+				plain(l.Instruction, instructionWidth))
+		}
+		tw.Flush()
+	}
+
+	if len(r.Warnings) > 0 {
+		fmt.Fprintf(&b, "\nWARNINGS (%d)\n", len(r.Warnings))
+		tw = tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+		for _, wn := range r.Warnings {
+			loc := plain(wn.File, nameWidth)
+			if wn.Line > 0 {
+				loc = strings.TrimPrefix(loc+":"+strconv.Itoa(wn.Line), ":")
+			}
+			fmt.Fprintf(tw, "  %s\t%s\t%s\n", plain(wn.Rule, nameWidth), loc, plain(wn.Message, messageWidth))
+		}
+		tw.Flush()
+	}
+	if _, err := io.WriteString(w, b.String()); err != nil {
+		return fmt.Errorf("rendering text: %w", err)
+	}
+	return nil
+}
+
+// plain makes s one printable line: control characters (escape sequences,
+// tabs that would break the columns, newlines) become spaces or U+FFFD, and
+// s is cut to max runes (no limit when max <= 0).
+func plain(s string, max int) string {
+	s = Truncate(strings.ToValidUTF8(s, "\uFFFD"), max)
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '\n' || r == '\r' || r == '\t':
+			return ' '
+		case unicode.IsControl(r) || unicode.Is(unicode.Cf, r) && r != '\u200d':
+			// Cf covers bidirectional overrides, which can reorder what
+			// a terminal shows.
+			return '\uFFFD'
+		}
+		return r
+	}, s)
+}
+
+func ifMulti(multi bool, s string) string {
+	if multi {
+		return s
+	}
+	return ""
+}
