@@ -1,0 +1,200 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+)
+
+// Baseline is a trusted report: one made by a push build in the base
+// repository itself, never by a pull request.
+type Baseline struct {
+	RepoID    int64
+	BuildKey  string
+	Branch    string
+	CommitSHA string
+	RunID     int64
+	Report    []byte
+}
+
+// PutBaseline stores b, replacing the report of the same run.
+func (s *Store) PutBaseline(ctx context.Context, b Baseline) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO baselines (repo_id, build_key, branch, commit_sha, run_id, created_at, report)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)
+		ON CONFLICT (repo_id, build_key, run_id) DO UPDATE SET branch = excluded.branch,
+			commit_sha = excluded.commit_sha, created_at = excluded.created_at, report = excluded.report`,
+		b.RepoID, b.BuildKey, b.Branch, b.CommitSHA, b.RunID, ms(s.now()), b.Report)
+	if err != nil {
+		return fmt.Errorf("put baseline %d/%s run %d: %w", b.RepoID, b.BuildKey, b.RunID, err)
+	}
+	return nil
+}
+
+// FindBaseline returns the baseline to compare a build with: the report made
+// at commitSHA if there is one, else the newest report on branch. Reports of
+// excludeRunID (the build being compared) are never returned. It returns
+// nil, nil when there is none.
+func (s *Store) FindBaseline(ctx context.Context, repoID int64, buildKey, branch, commitSHA string, excludeRunID int64) (*Baseline, error) {
+	const cols = `SELECT repo_id, build_key, branch, commit_sha, run_id, report FROM baselines`
+	queries := []struct {
+		q    string
+		args []any
+	}{
+		{cols + ` WHERE repo_id = $1 AND build_key = $2 AND commit_sha = $3 AND run_id <> $4 ORDER BY run_id DESC LIMIT 1`,
+			[]any{repoID, buildKey, commitSHA, excludeRunID}},
+		{cols + ` WHERE repo_id = $1 AND build_key = $2 AND branch = $3 AND run_id <> $4 ORDER BY created_at DESC, run_id DESC LIMIT 1`,
+			[]any{repoID, buildKey, branch, excludeRunID}},
+	}
+	for _, q := range queries {
+		if commitSHA == "" && q.args[2] == commitSHA {
+			continue
+		}
+		var b Baseline
+		err := s.db.QueryRowContext(ctx, q.q, q.args...).Scan(&b.RepoID, &b.BuildKey, &b.Branch, &b.CommitSHA, &b.RunID, &b.Report)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("find baseline %d/%s: %w", repoID, buildKey, err)
+		}
+		return &b, nil
+	}
+	return nil, nil
+}
+
+// CheckRun is a check run the App created, keyed by repository, head commit
+// and build key.
+type CheckRun struct {
+	RepoID     int64
+	HeadSHA    string
+	BuildKey   string
+	CheckRunID int64
+	// RunID is the workflow run whose report the check shows (0 while it
+	// is only a placeholder).
+	RunID int64
+}
+
+// GetCheckRun returns the check run stored for (repoID, headSHA, buildKey),
+// or nil, nil.
+func (s *Store) GetCheckRun(ctx context.Context, repoID int64, headSHA, buildKey string) (*CheckRun, error) {
+	c := CheckRun{RepoID: repoID, HeadSHA: headSHA, BuildKey: buildKey}
+	err := s.db.QueryRowContext(ctx, `SELECT check_run_id, run_id FROM check_runs WHERE repo_id = $1 AND head_sha = $2 AND build_key = $3`,
+		repoID, headSHA, buildKey).Scan(&c.CheckRunID, &c.RunID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get check run: %w", err)
+	}
+	return &c, nil
+}
+
+// CheckRunByID finds a stored check run by GitHub's id, or nil, nil.
+func (s *Store) CheckRunByID(ctx context.Context, checkRunID int64) (*CheckRun, error) {
+	c := CheckRun{CheckRunID: checkRunID}
+	err := s.db.QueryRowContext(ctx, `SELECT repo_id, head_sha, build_key, run_id FROM check_runs WHERE check_run_id = $1`,
+		checkRunID).Scan(&c.RepoID, &c.HeadSHA, &c.BuildKey, &c.RunID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("check run %d: %w", checkRunID, err)
+	}
+	return &c, nil
+}
+
+// PutCheckRun records c, replacing what was stored for its key.
+func (s *Store) PutCheckRun(ctx context.Context, c CheckRun) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO check_runs (repo_id, head_sha, build_key, check_run_id, run_id, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6)
+		ON CONFLICT (repo_id, head_sha, build_key) DO UPDATE SET check_run_id = excluded.check_run_id,
+			run_id = excluded.run_id, updated_at = excluded.updated_at`,
+		c.RepoID, c.HeadSHA, c.BuildKey, c.CheckRunID, c.RunID, ms(s.now()))
+	if err != nil {
+		return fmt.Errorf("put check run %d: %w", c.CheckRunID, err)
+	}
+	return nil
+}
+
+// RekeyCheckRun moves the check run stored under fromKey to toKey, so the
+// placeholder made when a workflow started becomes the check of its first
+// build. It reports whether there was one to move.
+func (s *Store) RekeyCheckRun(ctx context.Context, repoID int64, headSHA, fromKey, toKey string) (bool, error) {
+	res, err := s.db.ExecContext(ctx, `UPDATE check_runs SET build_key = $4, updated_at = $5
+		WHERE repo_id = $1 AND head_sha = $2 AND build_key = $3`, repoID, headSHA, fromKey, toKey, ms(s.now()))
+	if err != nil {
+		return false, fmt.Errorf("rekey check run: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// Repo is a repository an installation can see.
+type Repo struct {
+	ID       int64
+	FullName string
+}
+
+// PutInstallation records an installation and whether it is active
+// (deleted and suspended ones are not).
+func (s *Store) PutInstallation(ctx context.Context, id int64, account string, active bool) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO installations (id, account, active, updated_at) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (id) DO UPDATE SET account = excluded.account, active = excluded.active, updated_at = excluded.updated_at`,
+		id, account, active, ms(s.now()))
+	if err != nil {
+		return fmt.Errorf("put installation %d: %w", id, err)
+	}
+	if !active {
+		if _, err := s.db.ExecContext(ctx, `DELETE FROM installation_repos WHERE installation_id = $1`, id); err != nil {
+			return fmt.Errorf("clear installation %d repos: %w", id, err)
+		}
+	}
+	return nil
+}
+
+// Installation returns whether the installation is known and active.
+func (s *Store) Installation(ctx context.Context, id int64) (known, active bool, err error) {
+	err = s.db.QueryRowContext(ctx, `SELECT active FROM installations WHERE id = $1`, id).Scan(&active)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, false, nil
+	}
+	if err != nil {
+		return false, false, fmt.Errorf("installation %d: %w", id, err)
+	}
+	return true, active, nil
+}
+
+// SetInstallationRepos adds and removes repositories of an installation.
+func (s *Store) SetInstallationRepos(ctx context.Context, installationID int64, added, removed []Repo) error {
+	for _, r := range added {
+		if _, err := s.db.ExecContext(ctx, `INSERT INTO installation_repos (installation_id, repo_id, full_name) VALUES ($1, $2, $3)
+			ON CONFLICT (installation_id, repo_id) DO UPDATE SET full_name = excluded.full_name`, installationID, r.ID, r.FullName); err != nil {
+			return fmt.Errorf("add repo %s: %w", r.FullName, err)
+		}
+	}
+	for _, r := range removed {
+		if _, err := s.db.ExecContext(ctx, `DELETE FROM installation_repos WHERE installation_id = $1 AND repo_id = $2`, installationID, r.ID); err != nil {
+			return fmt.Errorf("remove repo %s: %w", r.FullName, err)
+		}
+	}
+	return nil
+}
+
+// InstallationRepos lists the repositories recorded for an installation.
+func (s *Store) InstallationRepos(ctx context.Context, installationID int64) ([]Repo, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT repo_id, full_name FROM installation_repos WHERE installation_id = $1 ORDER BY repo_id`, installationID)
+	if err != nil {
+		return nil, fmt.Errorf("installation %d repos: %w", installationID, err)
+	}
+	defer rows.Close()
+	var out []Repo
+	for rows.Next() {
+		var r Repo
+		if err := rows.Scan(&r.ID, &r.FullName); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,82 @@
+// Package storetest opens throwaway stores for tests: a SQLite file in the
+// test's temporary directory, and a fresh database on the PostgreSQL server
+// named by STAGELINE_TEST_POSTGRES_URL (see scripts/postgres-env.sh).
+package storetest
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stageline/stageline/internal/store"
+)
+
+// EnvPostgresURL names the admin URL of the test PostgreSQL server.
+const EnvPostgresURL = "STAGELINE_TEST_POSTGRES_URL"
+
+// Dialects lists the databases to run a test on. PostgreSQL is left out,
+// with a logged reason, when EnvPostgresURL is unset, except under CI=true
+// where that is a failure: CI must prove both.
+func Dialects(t testing.TB) []store.Dialect {
+	t.Helper()
+	if os.Getenv(EnvPostgresURL) != "" {
+		return []store.Dialect{store.SQLite, store.Postgres}
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("%s is unset under CI=true: run scripts/postgres-env.sh first", EnvPostgresURL)
+	}
+	t.Logf("PostgreSQL cases skipped: %s is unset (source scripts/postgres-env.sh)", EnvPostgresURL)
+	return []store.Dialect{store.SQLite}
+}
+
+// DSN returns a data source name for a new, empty database of the dialect,
+// dropped when the test ends.
+func DSN(t testing.TB, d store.Dialect) string {
+	t.Helper()
+	if d == store.SQLite {
+		return filepath.Join(t.TempDir(), "stageline.db")
+	}
+	admin := os.Getenv(EnvPostgresURL)
+	if admin == "" {
+		t.Fatalf("%s is unset", EnvPostgresURL)
+	}
+	var b [6]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		t.Fatal(err)
+	}
+	name := "t_" + hex.EncodeToString(b[:])
+	db, err := sql.Open("pgx", admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec("CREATE DATABASE " + name); err != nil {
+		db.Close()
+		t.Fatalf("create test database: %v", err)
+	}
+	t.Cleanup(func() {
+		db.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
+		db.Close()
+	})
+	u, err := url.Parse(admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Path = "/" + name
+	return u.String()
+}
+
+// Open opens a new, empty store of the dialect, closed when the test ends.
+func Open(t testing.TB, d store.Dialect) *store.Store {
+	t.Helper()
+	s, err := store.Open(context.Background(), DSN(t, d))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
