@@ -1,0 +1,46 @@
+package timeline
+
+import "bytes"
+
+// logTail keeps the last bytes of a vertex's log so that memory stays bounded however much a step
+// prints. It holds at most 2*max bytes: trimming only when the buffer doubles keeps writes amortised
+// O(len(p)).
+type logTail struct {
+	buf       []byte
+	max       int
+	truncated bool // bytes were dropped from the front: the first line may be partial
+}
+
+func (t *logTail) write(p []byte) {
+	if len(p) >= t.max {
+		t.buf = append(t.buf[:0], p[len(p)-t.max:]...)
+		t.truncated = true
+		return
+	}
+	if len(t.buf)+len(p) > 2*t.max {
+		keep := t.max - len(p)
+		t.buf = append(t.buf[:0], t.buf[len(t.buf)-keep:]...)
+		t.truncated = true
+	}
+	t.buf = append(t.buf, p...)
+}
+
+// lines returns the last n lines (fewer if there are fewer), joined by "\n", without a partial first line
+// left over from trimming.
+func (t *logTail) lines(n int) string {
+	b := bytes.TrimRight(t.buf, "\r\n")
+	if t.truncated {
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			b = b[i+1:]
+		}
+	}
+	start := len(b)
+	for range n {
+		i := bytes.LastIndexByte(b[:start], '\n')
+		if i < 0 {
+			return string(b)
+		}
+		start = i
+	}
+	return string(b[start+1:])
+}
