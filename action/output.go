@@ -1,0 +1,129 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/sethvargo/go-githubactions"
+
+	"github.com/stageline/stageline/internal/build"
+	"github.com/stageline/stageline/internal/report"
+)
+
+// output shows results where the user looks: workflow commands, outputs and
+// the job summary under GitHub Actions, plain text in a terminal. It is the
+// only place that emits workflow commands.
+type output struct {
+	inActions bool
+	gh        *githubactions.Action
+	stdout    io.Writer
+	stderr    io.Writer
+}
+
+func newOutput(inActions bool, getenv func(string) string, stdout, stderr io.Writer) *output {
+	return &output{
+		inActions: inActions,
+		gh:        githubactions.New(githubactions.WithGetenv(getenv), githubactions.WithWriter(stdout)),
+		stdout:    stdout,
+		stderr:    stderr,
+	}
+}
+
+// inputError reports a problem that stopped the build before it ran, as one
+// line (each joined error on its own line).
+func (o *output) inputError(err error) {
+	for _, line := range strings.Split(err.Error(), "\n") {
+		if line == "" {
+			continue
+		}
+		if o.inActions {
+			o.gh.Errorf("%s", line)
+		} else {
+			fmt.Fprintf(o.stderr, "stageline: %s\n", line)
+		}
+	}
+}
+
+func (o *output) warning(msg string) {
+	if o.inActions {
+		o.gh.Warningf("%s", msg)
+	} else {
+		fmt.Fprintf(o.stderr, "stageline: warning: %s\n", msg)
+	}
+}
+
+func (o *output) finish(res *build.Result, reportPath string) {
+	r := res.Report
+	if !o.inActions {
+		if err := report.RenderText(o.stdout, r); err != nil {
+			fmt.Fprintf(o.stderr, "stageline: rendering the report: %v\n", err)
+		}
+		for _, w := range r.Warnings {
+			loc := ""
+			if w.Line > 0 {
+				loc = fmt.Sprintf("%s:%d: ", w.File, w.Line)
+			}
+			fmt.Fprintf(o.stderr, "warning: %s%s: %s\n", loc, w.Rule, w.Message)
+		}
+		fmt.Fprintf(o.stderr, "report written to %s\n", reportPath)
+		return
+	}
+
+	for _, w := range r.Warnings {
+		o.gh.WithFieldsMap(location(w.File, w.Line, w.Rule)).Warningf("%s", w.Message)
+	}
+	if e := r.Error; e != nil {
+		msg := e.Message
+		if e.Step != "" {
+			msg = e.Step + ": " + msg
+		}
+		o.gh.WithFieldsMap(location(e.File, e.Line, "Build failed")).Errorf("%s", msg)
+	}
+	o.setOutputs(res, reportPath)
+	var md bytes.Buffer
+	if err := report.RenderSummary(&md, r); err != nil {
+		o.gh.Warningf("rendering the job summary: %v", err)
+		return
+	}
+	o.gh.AddStepSummary(md.String())
+	if err := report.RenderText(o.stdout, r); err != nil {
+		o.gh.Warningf("rendering the report: %v", err)
+	}
+}
+
+func location(file string, line int, title string) map[string]string {
+	f := map[string]string{"title": title}
+	if file != "" {
+		f["file"] = file
+	}
+	if line > 0 {
+		f["line"] = strconv.Itoa(line)
+	}
+	return f
+}
+
+// setOutputs sets the step outputs; digest, imageid and metadata mean what
+// they mean in docker/build-push-action.
+func (o *output) setOutputs(res *build.Result, reportPath string) {
+	r := res.Report
+	o.gh.SetOutput("report", reportPath)
+	o.gh.SetOutput("cache-hit-ratio", strconv.FormatFloat(r.Cache.HitRatio, 'f', 4, 64))
+	if len(r.Images) > 0 {
+		o.gh.SetOutput("image-size", strconv.FormatInt(r.Images[0].CompressedSizeBytes, 10))
+	}
+	if d := res.ExporterResponse["containerimage.digest"]; d != "" {
+		o.gh.SetOutput("digest", d)
+	}
+	if d := res.ExporterResponse["containerimage.config.digest"]; d != "" {
+		o.gh.SetOutput("imageid", d)
+	}
+	if len(res.ExporterResponse) > 0 {
+		if b, err := json.Marshal(res.ExporterResponse); err == nil {
+			o.gh.SetOutput("metadata", string(b))
+		}
+	}
+}

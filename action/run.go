@@ -1,0 +1,205 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/sethvargo/go-githubactions"
+
+	"github.com/stageline/stageline/internal/build"
+	"github.com/stageline/stageline/internal/buildkit"
+	"github.com/stageline/stageline/internal/ghacache"
+	"github.com/stageline/stageline/internal/inputs"
+	"github.com/stageline/stageline/internal/report"
+)
+
+// Exit codes.
+const (
+	exitOK         = 0
+	exitBuildError = 1
+	exitBadInput   = 2
+)
+
+const defaultReportPath = "stageline-report.json"
+
+// run is main without the process: everything it touches comes in as an
+// argument so tests can drive it.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	inActions := getenv("GITHUB_ACTIONS") == "true" && len(args) == 0
+	out := newOutput(inActions, getenv, stdout, stderr)
+
+	var in inputs.Inputs
+	var err error
+	if inActions {
+		in, err = inputs.FromActions(getenv)
+	} else {
+		in, err = inputs.FromFlags(args, getenv, stderr)
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+	}
+	if err != nil {
+		out.inputError(err)
+		return exitBadInput
+	}
+
+	opts, err := buildOptions(in, getenv, out)
+	if err != nil {
+		out.inputError(err)
+		return exitBadInput
+	}
+	cfg := build.Config{
+		Options:  opts,
+		Address:  in.BuildkitAddress,
+		TLS:      buildkit.TLS{CA: in.TLSCACert, Cert: in.TLSCert, Key: in.TLSKey},
+		Progress: in.Progress,
+		Logger:   slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+	}
+	if inActions {
+		cfg.Workspace = getenv("GITHUB_WORKSPACE")
+		cfg.Git = gitFromEnv(getenv)
+	}
+
+	res, buildErr := build.Run(ctx, cfg, stderr)
+	var inputErr *build.InputError
+	if errors.As(buildErr, &inputErr) {
+		out.inputError(inputErr)
+		return exitBadInput
+	}
+	if res == nil {
+		out.inputError(buildErr)
+		return exitBuildError
+	}
+
+	reportPath := in.ReportPath
+	if reportPath == "" {
+		reportPath = defaultReportPath
+	}
+	if err := writeReport(reportPath, res.Report); err != nil {
+		out.inputError(err)
+		return exitBuildError
+	}
+	out.finish(res, reportPath)
+	if buildErr != nil {
+		return exitBuildError
+	}
+	return exitOK
+}
+
+// buildOptions turns inputs into build options, resolving the cache entries
+// against the runner's environment.
+func buildOptions(in inputs.Inputs, getenv func(string) string, out *output) (buildkit.Options, error) {
+	secretValues := map[string][]byte{}
+	for _, s := range in.Secrets {
+		id, v, ok := strings.Cut(s, "=")
+		if !ok || id == "" {
+			return buildkit.Options{}, fmt.Errorf("malformed secret %q: use id=VALUE", firstField(s))
+		}
+		secretValues[id] = []byte(v)
+	}
+	specs := append([]string{}, in.SecretSpecs...)
+	for _, s := range in.SecretFiles {
+		id, path, ok := strings.Cut(s, "=")
+		if !ok || id == "" || path == "" {
+			return buildkit.Options{}, fmt.Errorf("malformed secret-file %q: use id=PATH", s)
+		}
+		specs = append(specs, "id="+id+",src="+path)
+	}
+	for _, s := range in.SecretEnvs {
+		id, env, ok := strings.Cut(s, "=")
+		if !ok || id == "" || env == "" {
+			return buildkit.Options{}, fmt.Errorf("malformed secret-env %q: use id=ENVVAR", s)
+		}
+		specs = append(specs, "id="+id+",env="+env)
+	}
+
+	file := in.File
+	if file == "" {
+		file = filepath.Join(in.Context, "Dockerfile")
+	}
+	plan, err := ghacache.Resolve(ghacache.Inputs{
+		CacheFrom:   strings.Join(in.CacheFrom, "\n"),
+		CacheTo:     strings.Join(in.CacheTo, "\n"),
+		Cache:       in.Cache,
+		CacheMode:   in.CacheMode,
+		GitHubToken: in.GitHubToken,
+		Dockerfile:  file,
+		Target:      in.Target,
+		Platforms:   in.Platforms,
+	}, getenv)
+	if err != nil {
+		return buildkit.Options{}, err
+	}
+	for _, w := range plan.Warnings {
+		out.warning(w)
+	}
+	return buildkit.Options{
+		Context:       in.Context,
+		Dockerfile:    in.File,
+		Target:        in.Target,
+		BuildArgs:     in.BuildArgs,
+		Labels:        in.Labels,
+		BuildContexts: in.BuildContexts,
+		Platforms:     in.Platforms,
+		Tags:          in.Tags,
+		Secrets:       specs,
+		SecretValues:  secretValues,
+		NoCache:       in.NoCache,
+		NoCacheFilter: in.NoCacheFilters,
+		Pull:          in.Pull,
+		Outputs:       in.Outputs,
+		Push:          in.Push,
+		CacheFrom:     plan.Imports,
+		CacheTo:       plan.Exports,
+	}, nil
+}
+
+// firstField keeps a secret's id out of an error message without its value.
+func firstField(s string) string {
+	id, _, _ := strings.Cut(s, "=")
+	return id + "=…"
+}
+
+func writeReport(path string, r *report.Report) error {
+	if dir := filepath.Dir(path); dir != "." {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return fmt.Errorf("writing the report: %w", err)
+		}
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("writing the report: %w", err)
+	}
+	if err := report.Write(f, r); err != nil {
+		f.Close()
+		return fmt.Errorf("writing the report to %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("writing the report to %s: %w", path, err)
+	}
+	return nil
+}
+
+func gitFromEnv(getenv func(string) string) *report.Git {
+	a := githubactions.New(githubactions.WithGetenv(getenv))
+	gh, err := a.Context()
+	if err != nil {
+		return nil
+	}
+	return &report.Git{
+		Repository: gh.Repository,
+		SHA:        gh.SHA,
+		Ref:        gh.Ref,
+		Event:      gh.EventName,
+		RunID:      gh.RunID,
+		RunAttempt: gh.RunAttempt,
+		Workflow:   gh.Workflow,
+	}
+}

@@ -1,0 +1,98 @@
+package buildkit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/moby/buildkit/client"
+	// Registers the docker-container:// scheme with client.New.
+	_ "github.com/moby/buildkit/client/connhelper/dockercontainer"
+)
+
+// TLS is the client side of a tcp:// connection. All fields are file paths;
+// an empty TLS means plain TCP.
+type TLS struct {
+	CA         string
+	Cert       string
+	Key        string
+	ServerName string
+}
+
+// ReachTimeout bounds how long Connect waits for the daemon to answer, so a
+// wrong address fails fast instead of hanging a CI job.
+const ReachTimeout = 10 * time.Second
+
+// ErrUnreachable is returned when no BuildKit daemon answers at the address.
+var ErrUnreachable = errors.New("BuildKit is unreachable")
+
+// Connect dials BuildKit at address (unix://, tcp://, docker-container://)
+// and checks within ReachTimeout that a daemon answers.
+func Connect(ctx context.Context, address string, tlsCfg TLS) (*client.Client, error) {
+	if address == "" {
+		return nil, errors.New("no BuildKit address: pass --buildkit-address (or set BUILDKIT_HOST), e.g. unix:///run/buildkit/buildkitd.sock")
+	}
+	u, err := url.Parse(address)
+	if err != nil || u.Scheme == "" {
+		return nil, fmt.Errorf("BuildKit address %q is not a URL: use unix:///path/to/buildkitd.sock, tcp://host:port or docker-container://name", address)
+	}
+	switch u.Scheme {
+	case "unix":
+		if _, err := os.Stat(u.Path); err != nil {
+			return nil, fmt.Errorf("%w at %s: no socket at %s; start buildkitd or pass --buildkit-address", ErrUnreachable, address, u.Path)
+		}
+	case "tcp", "docker-container":
+	default:
+		return nil, fmt.Errorf("BuildKit address %q: scheme %q is not supported; use unix://, tcp:// or docker-container://", address, u.Scheme)
+	}
+
+	var opts []client.ClientOpt
+	if tlsCfg.CA != "" || tlsCfg.Cert != "" || tlsCfg.Key != "" {
+		if u.Scheme != "tcp" {
+			return nil, fmt.Errorf("TLS files given for %s: TLS applies to tcp:// addresses only", address)
+		}
+		if (tlsCfg.Cert == "") != (tlsCfg.Key == "") {
+			return nil, errors.New("TLS needs both a client certificate and its key (--tlscert and --tlskey)")
+		}
+		for _, f := range []string{tlsCfg.CA, tlsCfg.Cert, tlsCfg.Key} {
+			if f == "" {
+				continue
+			}
+			if _, err := os.Stat(f); err != nil {
+				return nil, fmt.Errorf("reading TLS file: %w", err)
+			}
+		}
+		serverName := tlsCfg.ServerName
+		if serverName == "" {
+			serverName = u.Hostname()
+		}
+		if tlsCfg.CA != "" {
+			opts = append(opts, client.WithServerConfig(serverName, tlsCfg.CA))
+		} else {
+			opts = append(opts, client.WithServerConfigSystem(serverName))
+		}
+		if tlsCfg.Cert != "" {
+			opts = append(opts, client.WithCredentials(tlsCfg.Cert, tlsCfg.Key))
+		}
+	}
+
+	c, err := client.New(ctx, address, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("connecting to BuildKit at %s: %w", address, err)
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, ReachTimeout)
+	defer cancel()
+	if _, err := c.Info(pingCtx); err != nil {
+		c.Close()
+		msg := err.Error()
+		if i := strings.Index(msg, "desc = "); i >= 0 {
+			msg = msg[i+len("desc = "):]
+		}
+		return nil, fmt.Errorf("%w at %s (%s): start buildkitd there or pass another --buildkit-address", ErrUnreachable, address, msg)
+	}
+	return c, nil
+}

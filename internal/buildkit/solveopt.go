@@ -1,0 +1,325 @@
+package buildkit
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/containerd/containerd/v2/plugins/content/local"
+	"github.com/containerd/containerd/v2/core/content"
+	"github.com/docker/cli/cli/config"
+	"github.com/moby/buildkit/client"
+	bkbuild "github.com/moby/buildkit/cmd/buildctl/build"
+	"github.com/moby/buildkit/session"
+	"github.com/moby/buildkit/session/auth/authprovider"
+	"github.com/moby/buildkit/session/secrets"
+	"github.com/moby/buildkit/session/secrets/secretsprovider"
+	"github.com/tonistiigi/fsutil"
+	"github.com/tonistiigi/go-csvvalue"
+)
+
+// Solve is what NewSolveOpt prepares: the options for client.Solve and the
+// resolved paths the report names.
+type Solve struct {
+	Opt client.SolveOpt
+	// DockerfilePath and ContextDir are absolute.
+	DockerfilePath string
+	ContextDir     string
+}
+
+// NewSolveOpt validates o and turns it into a SolveOpt for the dockerfile.v0
+// frontend. Every error is one line that names the input and the fix.
+func NewSolveOpt(o Options) (*Solve, error) {
+	ctxDir := o.Context
+	if ctxDir == "" {
+		ctxDir = "."
+	}
+	ctxAbs, err := filepath.Abs(ctxDir)
+	if err != nil {
+		return nil, fmt.Errorf("resolving build context %q: %w", ctxDir, err)
+	}
+	if fi, err := os.Stat(ctxAbs); err != nil || !fi.IsDir() {
+		return nil, fmt.Errorf("build context %q is not a directory: pass --context (input context) with an existing directory", ctxDir)
+	}
+	df := o.Dockerfile
+	if df == "" {
+		df = filepath.Join(ctxAbs, "Dockerfile")
+	}
+	dfAbs, err := filepath.Abs(df)
+	if err != nil {
+		return nil, fmt.Errorf("resolving Dockerfile %q: %w", df, err)
+	}
+	if fi, err := os.Stat(dfAbs); err != nil || fi.IsDir() {
+		return nil, fmt.Errorf("Dockerfile %q not found: pass --file (input file) with the Dockerfile's path", df)
+	}
+
+	ctxFS, err := fsutil.NewFS(ctxAbs)
+	if err != nil {
+		return nil, fmt.Errorf("opening build context %q: %w", ctxDir, err)
+	}
+	dfFS, err := fsutil.NewFS(filepath.Dir(dfAbs))
+	if err != nil {
+		return nil, fmt.Errorf("opening Dockerfile directory: %w", err)
+	}
+
+	attrs := map[string]string{"filename": filepath.Base(dfAbs)}
+	opt := client.SolveOpt{
+		Frontend:      "dockerfile.v0",
+		FrontendAttrs: attrs,
+		LocalMounts:   map[string]fsutil.FS{"context": ctxFS, "dockerfile": dfFS},
+		CacheImports:  o.CacheFrom,
+		CacheExports:  o.CacheTo,
+	}
+	if o.Target != "" {
+		attrs["target"] = o.Target
+	}
+	if err := addPairs(attrs, "build-arg:", "build-arg", o.BuildArgs); err != nil {
+		return nil, err
+	}
+	if err := addPairs(attrs, "label:", "label", o.Labels); err != nil {
+		return nil, err
+	}
+	if len(o.Platforms) > 0 {
+		attrs["platform"] = strings.Join(o.Platforms, ",")
+	}
+	if o.NoCache {
+		attrs["no-cache"] = ""
+	} else if len(o.NoCacheFilter) > 0 {
+		attrs["no-cache"] = strings.Join(o.NoCacheFilter, ",")
+	}
+	if o.Pull {
+		attrs["image-resolve-mode"] = "pull"
+	}
+	if err := addNamedContexts(&opt, o.BuildContexts); err != nil {
+		return nil, err
+	}
+	if opt.Exports, err = exports(o); err != nil {
+		return nil, err
+	}
+	secretStore, err := newSecretStore(o.Secrets, o.SecretValues)
+	if err != nil {
+		return nil, err
+	}
+	opt.Session = []session.Attachable{
+		authprovider.NewDockerAuthProvider(authprovider.DockerAuthProviderConfig{
+			AuthConfigProvider: authprovider.LoadAuthConfig(config.LoadDefaultConfigFile(os.Stderr)),
+		}),
+		secretsprovider.NewSecretProvider(secretStore),
+	}
+	return &Solve{Opt: opt, DockerfilePath: dfAbs, ContextDir: ctxAbs}, nil
+}
+
+func addPairs(attrs map[string]string, prefix, what string, pairs []string) error {
+	for _, p := range pairs {
+		k, v, ok := strings.Cut(p, "=")
+		if !ok || strings.TrimSpace(k) == "" || strings.ContainsAny(k, " \t\n") {
+			return fmt.Errorf("malformed %s %q: use KEY=VALUE", what, p)
+		}
+		attrs[prefix+k] = v
+	}
+	return nil
+}
+
+// addNamedContexts maps NAME=VALUE to the frontend's context:NAME attrs,
+// mounting local directories and OCI layouts into the session the way buildx
+// does, so the same values work in both tools.
+func addNamedContexts(opt *client.SolveOpt, pairs []string) error {
+	for _, p := range pairs {
+		name, value, ok := strings.Cut(p, "=")
+		if !ok || name == "" || value == "" {
+			return fmt.Errorf("malformed build-context %q: use NAME=VALUE, e.g. alpine=docker-image://alpine:3.20 or src=./dir", p)
+		}
+		switch {
+		case strings.HasPrefix(value, "oci-layout://"):
+			ref, err := ociLayoutContext(opt, name, strings.TrimPrefix(value, "oci-layout://"))
+			if err != nil {
+				return err
+			}
+			opt.FrontendAttrs["context:"+name] = ref
+		case strings.Contains(value, "://"):
+			opt.FrontendAttrs["context:"+name] = value
+		default:
+			abs, err := filepath.Abs(value)
+			if err != nil {
+				return fmt.Errorf("resolving build-context %s: %w", name, err)
+			}
+			if fi, err := os.Stat(abs); err != nil || !fi.IsDir() {
+				return fmt.Errorf("build-context %s=%s: no such directory; use a directory, docker-image://REF or oci-layout://PATH", name, value)
+			}
+			fs, err := fsutil.NewFS(abs)
+			if err != nil {
+				return fmt.Errorf("opening build-context %s: %w", name, err)
+			}
+			key := "ctx-" + shortHash(name)
+			opt.LocalMounts[key] = fs
+			opt.FrontendAttrs["context:"+name] = "local:" + key
+		}
+	}
+	return nil
+}
+
+func ociLayoutContext(opt *client.SolveOpt, name, spec string) (string, error) {
+	dir, dgst := spec, ""
+	if i := strings.LastIndex(spec, "@"); i >= 0 {
+		dir, dgst = spec[:i], spec[i+1:]
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", fmt.Errorf("resolving build-context %s: %w", name, err)
+	}
+	if dgst == "" {
+		if dgst, err = soleIndexDigest(abs); err != nil {
+			return "", fmt.Errorf("build-context %s=oci-layout://%s: %w; add @sha256:... to pick a manifest", name, spec, err)
+		}
+	}
+	store, err := local.NewStore(abs)
+	if err != nil {
+		return "", fmt.Errorf("opening OCI layout %s: %w", abs, err)
+	}
+	if opt.OCIStores == nil {
+		opt.OCIStores = map[string]content.Store{}
+	}
+	id := "oci-" + shortHash(abs)
+	opt.OCIStores[id] = store
+	return "oci-layout://" + id + "@" + dgst, nil
+}
+
+// soleIndexDigest reads an OCI layout's index.json and returns its one
+// manifest's digest.
+func soleIndexDigest(dir string) (string, error) {
+	b, err := os.ReadFile(filepath.Join(dir, "index.json"))
+	if err != nil {
+		return "", errors.New("not an OCI layout (no index.json)")
+	}
+	var idx struct {
+		Manifests []struct {
+			Digest string `json:"digest"`
+		} `json:"manifests"`
+	}
+	if err := json.Unmarshal(b, &idx); err != nil {
+		return "", fmt.Errorf("reading index.json: %w", err)
+	}
+	if len(idx.Manifests) != 1 {
+		return "", fmt.Errorf("index.json lists %d manifests", len(idx.Manifests))
+	}
+	return idx.Manifests[0].Digest, nil
+}
+
+func shortHash(s string) string {
+	h := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(h[:8])
+}
+
+// imageExporters are the exporters whose response carries the image digest
+// the report measures.
+var imageExporters = map[string]bool{client.ExporterImage: true, client.ExporterOCI: true, client.ExporterDocker: true}
+
+// exports parses the outputs and always includes an image exporter, so every
+// build has an image the report can measure even when the user only asked
+// for files (BuildKit runs several exporters since v0.13).
+func exports(o Options) ([]client.ExportEntry, error) {
+	specs := make([]string, 0, len(o.Outputs)+1)
+	for _, s := range o.Outputs {
+		fields, err := csvvalue.Fields(s, nil)
+		if err != nil || len(fields) == 0 {
+			return nil, fmt.Errorf("malformed output %q: use type=TYPE[,key=value...]", s)
+		}
+		for i, f := range fields {
+			if f == "type=registry" {
+				// buildx's alias: an image pushed to its registry.
+				fields[i] = "type=image"
+				fields = append(fields, "push=true")
+			}
+		}
+		specs = append(specs, strings.Join(fields, ","))
+	}
+	entries, err := bkbuild.ParseOutput(specs)
+	if err != nil {
+		return nil, fmt.Errorf("invalid output: %w", err)
+	}
+	var image *client.ExportEntry
+	for i := range entries {
+		if entries[i].Type == client.ExporterImage {
+			image = &entries[i]
+			break
+		}
+	}
+	if image == nil {
+		entries = append(entries, client.ExportEntry{Type: client.ExporterImage, Attrs: map[string]string{}})
+		image = &entries[len(entries)-1]
+	}
+	if len(o.Tags) > 0 && image.Attrs["name"] == "" {
+		image.Attrs["name"] = strings.Join(o.Tags, ",")
+	}
+	if o.Push {
+		if image.Attrs["name"] == "" {
+			return nil, errors.New("push needs an image name: pass --tag (input tags)")
+		}
+		image.Attrs["push"] = "true"
+	}
+	return entries, nil
+}
+
+// secretStore serves literal secrets first, then file and env secrets: one
+// session can register only one secrets provider.
+type secretStore struct {
+	values map[string][]byte
+	files  secrets.SecretStore
+}
+
+func (s secretStore) GetSecret(ctx context.Context, id string) ([]byte, error) {
+	if v, ok := s.values[id]; ok {
+		return v, nil
+	}
+	return s.files.GetSecret(ctx, id)
+}
+
+func newSecretStore(specs []string, values map[string][]byte) (secrets.SecretStore, error) {
+	var sources []secretsprovider.Source
+	for _, spec := range specs {
+		fields, err := csvvalue.Fields(spec, nil)
+		if err != nil {
+			return nil, fmt.Errorf("malformed secret %q: use id=ID,src=PATH or id=ID,env=VAR", spec)
+		}
+		var src secretsprovider.Source
+		for _, f := range fields {
+			k, v, _ := strings.Cut(f, "=")
+			switch strings.ToLower(k) {
+			case "id":
+				src.ID = v
+			case "src", "source":
+				src.FilePath = v
+			case "env":
+				src.Env = v
+			case "type":
+				if v != "file" && v != "env" {
+					return nil, fmt.Errorf("secret %q: type must be file or env", spec)
+				}
+			default:
+				return nil, fmt.Errorf("malformed secret %q: unknown key %q; use id=ID,src=PATH or id=ID,env=VAR", spec, k)
+			}
+		}
+		if src.ID == "" {
+			return nil, fmt.Errorf("malformed secret %q: id is required; use id=ID,src=PATH or id=ID,env=VAR", spec)
+		}
+		if src.FilePath != "" {
+			if _, err := os.Stat(src.FilePath); err != nil {
+				return nil, fmt.Errorf("secret %s: file %s not found", src.ID, src.FilePath)
+			}
+		}
+		sources = append(sources, src)
+	}
+	sort.Slice(sources, func(i, j int) bool { return sources[i].ID < sources[j].ID })
+	files, err := secretsprovider.NewStore(sources)
+	if err != nil {
+		return nil, fmt.Errorf("reading secrets: %w", err)
+	}
+	return secretStore{values: values, files: files}, nil
+}

@@ -1,0 +1,248 @@
+package inputs
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/sethvargo/go-githubactions"
+)
+
+// Inputs is everything a build is asked to do. Field comments name the
+// Action input; the CLI flag is named in Defs.
+type Inputs struct {
+	Context         string
+	File            string
+	Target          string
+	BuildArgs       []string
+	BuildContexts   []string
+	Labels          []string
+	Tags            []string
+	Platforms       []string
+	Secrets         []string // id=VALUE (literal)
+	SecretFiles     []string // id=PATH
+	SecretEnvs      []string // id=ENV
+	SecretSpecs     []string // CLI --secret: id=ID,src=PATH|env=VAR
+	NoCache         bool
+	NoCacheFilters  []string
+	Pull            bool
+	Outputs         []string
+	Push            bool
+	CacheFrom       []string
+	CacheTo         []string
+	Cache           string // gha|none: import and export with an automatic scope
+	CacheMode       string // min|max for gha exports
+	BuildkitAddress string
+	TLSCACert       string
+	TLSCert         string
+	TLSKey          string
+	ReportPath      string
+	Progress        string
+	GitHubToken     string
+}
+
+type kind int
+
+const (
+	kString kind = iota
+	kList        // newline or comma separated
+	kLines       // newline separated; commas belong to the item
+	kBool
+)
+
+// Def describes one input: its Action name, its CLI flag and its help.
+type Def struct {
+	Input   string // Action input name; "" for CLI-only flags
+	Flag    string // CLI flag name; "" for Action-only inputs
+	Kind    kind
+	Default string
+	Usage   string
+	field   func(*Inputs) any
+}
+
+// Defs lists every input, in the order --help shows them.
+var Defs = []Def{
+	{Input: "context", Flag: "context", Kind: kString, Default: ".", Usage: "build context directory", field: func(i *Inputs) any { return &i.Context }},
+	{Input: "file", Flag: "file", Kind: kString, Usage: "path to the Dockerfile (default: <context>/Dockerfile)", field: func(i *Inputs) any { return &i.File }},
+	{Input: "target", Flag: "target", Kind: kString, Usage: "stage to build", field: func(i *Inputs) any { return &i.Target }},
+	{Input: "build-args", Flag: "build-arg", Kind: kLines, Usage: "build-time variable KEY=VALUE", field: func(i *Inputs) any { return &i.BuildArgs }},
+	{Input: "build-contexts", Flag: "build-context", Kind: kLines, Usage: "named context NAME=VALUE (dir, docker-image://REF, oci-layout://PATH[@DIGEST])", field: func(i *Inputs) any { return &i.BuildContexts }},
+	{Input: "labels", Flag: "label", Kind: kLines, Usage: "image label KEY=VALUE", field: func(i *Inputs) any { return &i.Labels }},
+	{Input: "tags", Flag: "tag", Kind: kList, Usage: "image name and tag, e.g. ghcr.io/org/app:1.2", field: func(i *Inputs) any { return &i.Tags }},
+	{Input: "platforms", Flag: "platform", Kind: kList, Usage: "target platforms, e.g. linux/amd64,linux/arm64", field: func(i *Inputs) any { return &i.Platforms }},
+	{Input: "secrets", Kind: kLines, Usage: "secrets as id=VALUE", field: func(i *Inputs) any { return &i.Secrets }},
+	{Input: "secret-files", Kind: kLines, Usage: "secrets as id=PATH", field: func(i *Inputs) any { return &i.SecretFiles }},
+	{Input: "secret-envs", Kind: kList, Usage: "secrets as id=ENVVAR", field: func(i *Inputs) any { return &i.SecretEnvs }},
+	{Flag: "secret", Kind: kLines, Usage: "secret id=ID,src=PATH or id=ID,env=VAR", field: func(i *Inputs) any { return &i.SecretSpecs }},
+	{Input: "no-cache", Flag: "no-cache", Kind: kBool, Default: "false", Usage: "do not use the cache", field: func(i *Inputs) any { return &i.NoCache }},
+	{Input: "no-cache-filters", Flag: "no-cache-filter", Kind: kList, Usage: "stages to build without the cache", field: func(i *Inputs) any { return &i.NoCacheFilters }},
+	{Input: "pull", Flag: "pull", Kind: kBool, Default: "false", Usage: "always look for newer base images", field: func(i *Inputs) any { return &i.Pull }},
+	{Input: "outputs", Flag: "output", Kind: kLines, Usage: "output type=image|registry|oci|docker|local|tar[,dest=PATH,...]", field: func(i *Inputs) any { return &i.Outputs }},
+	{Input: "push", Flag: "push", Kind: kBool, Default: "false", Usage: "push the image (needs tags)", field: func(i *Inputs) any { return &i.Push }},
+	{Input: "cache-from", Flag: "cache-from", Kind: kLines, Usage: "cache source, e.g. type=gha,scope=app", field: func(i *Inputs) any { return &i.CacheFrom }},
+	{Input: "cache-to", Flag: "cache-to", Kind: kLines, Usage: "cache destination, e.g. type=gha,mode=max", field: func(i *Inputs) any { return &i.CacheTo }},
+	{Input: "cache", Flag: "cache", Kind: kString, Usage: "gha: import and export the GitHub Actions cache with a scope derived from file, target and platforms; none: no cache entries", field: func(i *Inputs) any { return &i.Cache }},
+	{Input: "cache-mode", Flag: "cache-mode", Kind: kString, Usage: "mode of gha cache exports: max (every stage, the default) or min (final image only)", field: func(i *Inputs) any { return &i.CacheMode }},
+	{Input: "buildkit-address", Flag: "buildkit-address", Kind: kString, Usage: "BuildKit address: unix://, tcp:// or docker-container:// (default $BUILDKIT_HOST)", field: func(i *Inputs) any { return &i.BuildkitAddress }},
+	{Flag: "tlscacert", Kind: kString, Usage: "CA certificate for a tcp:// BuildKit", field: func(i *Inputs) any { return &i.TLSCACert }},
+	{Flag: "tlscert", Kind: kString, Usage: "client certificate for a tcp:// BuildKit", field: func(i *Inputs) any { return &i.TLSCert }},
+	{Flag: "tlskey", Kind: kString, Usage: "client key for a tcp:// BuildKit", field: func(i *Inputs) any { return &i.TLSKey }},
+	{Input: "report-path", Flag: "report-path", Kind: kString, Usage: "where to write report.json (default: stageline-report.json; under Actions, in $RUNNER_TEMP)", field: func(i *Inputs) any { return &i.ReportPath }},
+	{Flag: "progress", Kind: kString, Default: "auto", Usage: "progress output: auto, plain, tty, quiet or rawjson", field: func(i *Inputs) any { return &i.Progress }},
+	{Input: "github-token", Kind: kString, Usage: "token for the GitHub API (default ${{ github.token }})", field: func(i *Inputs) any { return &i.GitHubToken }},
+}
+
+// FromActions reads the inputs the runner passes as INPUT_* variables.
+// Every bad value is reported, joined.
+func FromActions(getenv func(string) string) (Inputs, error) {
+	a := githubactions.New(githubactions.WithGetenv(getenv))
+	var in Inputs
+	var errs []error
+	for _, d := range Defs {
+		if d.Input == "" {
+			continue
+		}
+		v := strings.TrimSpace(a.GetInput(d.Input))
+		if v == "" {
+			v = d.Default
+		}
+		if err := set(d, &in, v, "input "+d.Input); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if in.BuildkitAddress == "" {
+		in.BuildkitAddress = getenv("BUILDKIT_HOST")
+	}
+	if in.Progress == "" {
+		in.Progress = "plain"
+	}
+	return in, errors.Join(errs...)
+}
+
+func set(d Def, in *Inputs, v, what string) error {
+	switch p := d.field(in).(type) {
+	case *string:
+		*p = v
+	case *bool:
+		b, err := parseBool(v)
+		if err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		*p = b
+	case *[]string:
+		items, err := List(v, d.Kind == kLines)
+		if err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		*p = append(*p, items...)
+	}
+	return nil
+}
+
+// parseBool accepts what actions/core's getBooleanInput accepts (YAML 1.2
+// core schema), so a workflow that works with other actions works here.
+func parseBool(v string) (bool, error) {
+	switch v {
+	case "true", "True", "TRUE":
+		return true, nil
+	case "false", "False", "FALSE", "":
+		return false, nil
+	}
+	return false, fmt.Errorf("%q is not a boolean: use true or false", v)
+}
+
+// FromFlags parses command-line flags. It returns flag.ErrHelp after
+// printing help for -h/--help.
+func FromFlags(args []string, getenv func(string) string, stderr io.Writer) (Inputs, error) {
+	var in Inputs
+	fs := flag.NewFlagSet("stageline", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	for _, d := range Defs {
+		if d.Flag == "" {
+			continue
+		}
+		switch p := d.field(&in).(type) {
+		case *string:
+			fs.StringVar(p, d.Flag, d.Default, d.Usage)
+		case *bool:
+			fs.BoolVar(p, d.Flag, d.Default == "true", d.Usage)
+		case *[]string:
+			fs.Var(listFlag{p: p, ignoreComma: d.Kind == kLines}, d.Flag, d.Usage+" (repeatable)")
+		}
+	}
+	fs.Usage = func() { usage(stderr, fs) }
+	if err := fs.Parse(args); err != nil {
+		return in, err
+	}
+	if fs.NArg() > 0 {
+		if fs.NArg() == 1 && in.Context == "." {
+			// `stageline DIR`, as in `docker build DIR`.
+			in.Context = fs.Arg(0)
+		} else {
+			return in, fmt.Errorf("unexpected argument %q: pass the context with --context DIR", fs.Arg(0))
+		}
+	}
+	if in.BuildkitAddress == "" {
+		in.BuildkitAddress = getenv("BUILDKIT_HOST")
+	}
+	return in, nil
+}
+
+type listFlag struct {
+	p           *[]string
+	ignoreComma bool
+}
+
+func (l listFlag) String() string {
+	if l.p == nil {
+		return ""
+	}
+	return strings.Join(*l.p, ",")
+}
+
+func (l listFlag) Set(v string) error {
+	if l.ignoreComma {
+		*l.p = append(*l.p, v)
+		return nil
+	}
+	items, err := List(v, false)
+	if err != nil {
+		return err
+	}
+	*l.p = append(*l.p, items...)
+	return nil
+}
+
+func usage(w io.Writer, fs *flag.FlagSet) {
+	fmt.Fprint(w, `stageline builds a Dockerfile on BuildKit and reports why the build took
+the time it took: per-stage and per-step timings, cache reuse, and the final
+image's size layer by layer.
+
+Usage:
+  stageline [flags] [CONTEXT]
+
+Examples:
+  # Build the current directory on a local buildkitd and print the report
+  stageline --buildkit-address unix:///run/buildkit/buildkitd.sock .
+
+  # Build one stage for two platforms, with a base image from an OCI layout
+  stageline --file docker/Dockerfile --target app --platform linux/amd64,linux/arm64 \
+    --build-context base=oci-layout://./base-layout .
+
+  # Rebuild a stage without the cache and keep the report elsewhere
+  stageline --no-cache-filter test --report-path /tmp/report.json .
+
+Under GitHub Actions (uses: stageline/stageline@v1) the same settings are
+inputs with docker/build-push-action's names: build-args, build-contexts,
+tags, platforms, labels, outputs, cache-from, cache-to, secrets, ...
+
+Flags:
+`)
+	fs.PrintDefaults()
+	fmt.Fprint(w, `
+The report is written as JSON to --report-path (schema: docs/report.schema.json).
+Exit status: 0 built, 1 the build failed, 2 bad input or BuildKit unreachable.
+`)
+}
