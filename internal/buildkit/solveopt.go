@@ -12,8 +12,8 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/containerd/containerd/v2/plugins/content/local"
 	"github.com/containerd/containerd/v2/core/content"
+	"github.com/containerd/containerd/v2/plugins/content/local"
 	"github.com/docker/cli/cli/config"
 	"github.com/moby/buildkit/client"
 	bkbuild "github.com/moby/buildkit/cmd/buildctl/build"
