@@ -64,8 +64,15 @@ func Decode(r io.Reader, maxBytes int64) (*Report, error) {
 	var probe struct {
 		SchemaVersion *json.RawMessage `json:"schema_version"`
 	}
-	if err := json.Unmarshal(data, &probe); err != nil {
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, errors.New("decoding report: report is empty")
+	}
+	pd := json.NewDecoder(bytes.NewReader(data))
+	if err := pd.Decode(&probe); err != nil {
 		return nil, fmt.Errorf("decoding report: %w", jsonError(err))
+	}
+	if _, err := pd.Token(); !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("decoding report: trailing data after offset %d", pd.InputOffset())
 	}
 	if probe.SchemaVersion == nil {
 		return nil, fmt.Errorf("report has no schema_version; want %d", SchemaVersion)

@@ -167,3 +167,27 @@ func TestSchemaCopy(t *testing.T) {
 		t.Error("docs/report.schema.json differs from internal/report/report.schema.json; run go test ./internal/report/ -update")
 	}
 }
+
+// TestHostileStringsAreInert looks for what must never reach Markdown raw.
+func TestHostileStringsAreInert(t *testing.T) {
+	t.Parallel()
+	seed, _ := loadFixture(t, "seed")
+	head, _ := loadFixture(t, "hostile")
+	var md bytes.Buffer
+	if err := report.RenderSummary(&md, head); err != nil {
+		t.Fatal(err)
+	}
+	out := report.RenderCheck(report.Diff(seed, head), report.CheckOptions{RunURL: "javascript:alert(1)"})
+	for name, s := range map[string]string{"summary": md.String(), "check summary": out.Summary, "check text": out.Text} {
+		// The log tail sits in a fenced block, where nothing is live.
+		if i := strings.Index(s, "`````text"); i >= 0 {
+			j := strings.Index(s[i+9:], "`````")
+			s = s[:i] + s[i+9+j+5:]
+		}
+		for _, bad := range []string{"<script", "<img", "<b>", "@org/team", "](https://evil", "](javascript", "docs.docker.com.evil", "\n```\n```mermaid"} {
+			if strings.Contains(s, bad) {
+				t.Errorf("%s contains %q", name, bad)
+			}
+		}
+	}
+}
