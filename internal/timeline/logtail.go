@@ -6,21 +6,22 @@ import "bytes"
 // prints. It holds at most 2*max bytes: trimming only when the buffer doubles keeps writes amortised
 // O(len(p)).
 type logTail struct {
-	buf       []byte
-	max       int
-	truncated bool // bytes were dropped from the front: the first line may be partial
+	buf     []byte
+	max     int
+	partial bool // bytes were dropped from the front in the middle of a line
 }
 
 func (t *logTail) write(p []byte) {
 	if len(p) >= t.max {
-		t.buf = append(t.buf[:0], p[len(p)-t.max:]...)
-		t.truncated = true
+		cut := len(p) - t.max
+		t.partial = cut > 0 && p[cut-1] != '\n'
+		t.buf = append(t.buf[:0], p[cut:]...)
 		return
 	}
 	if len(t.buf)+len(p) > 2*t.max {
-		keep := t.max - len(p)
-		t.buf = append(t.buf[:0], t.buf[len(t.buf)-keep:]...)
-		t.truncated = true
+		cut := len(t.buf) - (t.max - len(p))
+		t.partial = t.buf[cut-1] != '\n'
+		t.buf = append(t.buf[:0], t.buf[cut:]...)
 	}
 	t.buf = append(t.buf, p...)
 }
@@ -29,7 +30,7 @@ func (t *logTail) write(p []byte) {
 // left over from trimming.
 func (t *logTail) lines(n int) string {
 	b := bytes.TrimRight(t.buf, "\r\n")
-	if t.truncated {
+	if t.partial {
 		if i := bytes.IndexByte(b, '\n'); i >= 0 {
 			b = b[i+1:]
 		}
