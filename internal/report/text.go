@@ -108,7 +108,12 @@ func RenderText(w io.Writer, r *Report) error {
 		}
 		tw.Flush()
 	}
-	if _, err := io.WriteString(w, b.String()); err != nil {
+	// tabwriter pads empty last cells; trailing blanks only make diffs noisy.
+	lines := strings.Split(b.String(), "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimRight(l, " ")
+	}
+	if _, err := io.WriteString(w, strings.Join(lines, "\n")); err != nil {
 		return fmt.Errorf("rendering text: %w", err)
 	}
 	return nil
