@@ -12,6 +12,10 @@ type logTail struct {
 }
 
 func (t *logTail) write(p []byte) {
+	if t.buf == nil {
+		// One allocation for the usual few lines, room to double before the first trim.
+		t.buf = make([]byte, 0, min(2*t.max, max(256, 2*len(p))))
+	}
 	if len(p) >= t.max {
 		cut := len(p) - t.max
 		t.partial = cut > 0 && p[cut-1] != '\n'

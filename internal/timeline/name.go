@@ -32,7 +32,16 @@ func parseStepName(name string) stepName {
 	if end < 0 {
 		return stepName{}
 	}
-	fields := strings.Fields(name[1:end])
+	// Split on spaces by hand: BuildKit pads N with spaces, and strings.Fields would allocate for
+	// every vertex.
+	var buf [4]string
+	fields := buf[:0]
+	for f := range strings.FieldsSeq(name[1:end]) {
+		if len(fields) == len(buf) {
+			return stepName{}
+		}
+		fields = append(fields, f)
+	}
 	if len(fields) == 0 || len(fields) > 3 {
 		return stepName{}
 	}

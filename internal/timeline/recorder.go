@@ -67,7 +67,7 @@ type vertex struct {
 	err    string
 	ivals  []interval // one per distinct Started time
 	seen   int
-	log    *logTail
+	log    logTail // max is 0 until the vertex logs
 }
 
 type warningKey struct {
@@ -89,7 +89,7 @@ func NewRecorder(opts ...Option) *Recorder {
 }
 
 // Add merges one status update into the record. BuildKit re-sends a vertex as it progresses, so
-// updates are merged by digest: a non-empty name, inputs or error replaces the old one, cached
+// updates are merged by digest: a non-empty name or error replaces the old one, inputs are taken once, cached
 // sticks once set, and each distinct Started time is one interval whose Completed time the latest
 // update sets. A nil s is ignored.
 func (r *Recorder) Add(s *client.SolveStatus) {
@@ -106,8 +106,8 @@ func (r *Recorder) Add(s *client.SolveStatus) {
 			continue
 		}
 		v := r.vertex(l.Vertex.String())
-		if v.log == nil {
-			v.log = &logTail{max: r.opts.logLines * bytesPerLine}
+		if v.log.max == 0 {
+			v.log.max = r.opts.logLines * bytesPerLine
 		}
 		v.log.write(l.Data)
 		r.observe(l.Timestamp)
@@ -134,8 +134,9 @@ func (r *Recorder) addVertex(cv *client.Vertex) {
 	if cv.Name != "" {
 		v.name = cv.Name
 	}
-	if len(cv.Inputs) > 0 {
-		v.inputs = v.inputs[:0]
+	// A vertex's digest covers its inputs: they never change, so take them once.
+	if len(v.inputs) == 0 && len(cv.Inputs) > 0 {
+		v.inputs = make([]string, 0, len(cv.Inputs))
 		for _, in := range cv.Inputs {
 			v.inputs = append(v.inputs, in.String())
 		}
@@ -160,6 +161,10 @@ func (r *Recorder) addVertex(cv *client.Vertex) {
 			}
 			return
 		}
+	}
+	if v.ivals == nil {
+		// Most vertices have one interval, some two (e.g. a source loaded, then found cached).
+		v.ivals = make([]interval, 0, 2)
 	}
 	v.ivals = append(v.ivals, iv)
 }

@@ -53,7 +53,6 @@ type entry struct {
 func (r *Recorder) Result() Result {
 	res := Result{FinishedAt: r.last}
 	entries := make([]entry, len(r.order))
-	byDigest := make(map[string]*entry, len(r.order))
 	contexts := make(map[string]bool)
 	for i, v := range r.order {
 		e := &entries[i]
@@ -78,11 +77,11 @@ func (r *Recorder) Result() Result {
 		if !e.start.IsZero() && (res.StartedAt.IsZero() || e.start.Before(res.StartedAt)) {
 			res.StartedAt = e.start
 		}
-		byDigest[v.digest] = e
 	}
 	// Cached steps of a warm build all start at the same instant: break ties by depth in the
 	// input graph so that a step comes after the steps it depends on, then by first sight.
-	depth := depths(r.order, r.byDigest)
+	inputs := r.resolveInputs()
+	depth := depths(inputs)
 	slices.SortStableFunc(entries, func(a, b entry) int {
 		if a.start.IsZero() || b.start.IsZero() {
 			// Never-started vertices go last; SortStable keeps first-seen order among them.
@@ -90,12 +89,13 @@ func (r *Recorder) Result() Result {
 		}
 		return cmp.Or(a.start.Compare(b.start), cmp.Compare(depth[a.seen], depth[b.seen]), cmp.Compare(a.seen, b.seen))
 	})
-	// Sorting moved the entries: point the index at their new places.
+	// Sorting moved the entries: record where each vertex went.
+	pos := make([]int32, len(entries))
 	for i := range entries {
-		byDigest[entries[i].digest] = &entries[i]
+		pos[entries[i].seen] = int32(i)
 	}
 
-	b := build{Recorder: r, entries: entries, byDigest: byDigest, contexts: contexts}
+	b := build{Recorder: r, entries: entries, pos: pos, inputs: inputs, contexts: contexts}
 	res.Steps = make([]report.Step, len(entries))
 	for i := range entries {
 		res.Steps[i] = b.step(&entries[i])
@@ -110,39 +110,63 @@ func (r *Recorder) Result() Result {
 // build is one Result computation in progress.
 type build struct {
 	*Recorder
-	entries  []entry           // in Steps order
-	byDigest map[string]*entry // into entries
-	contexts map[string]bool   // named contexts seen in vertex names ("[context X] ...")
+	entries  []entry         // in Steps order
+	pos      []int32         // first-seen index → index in entries
+	inputs   [][]int32       // first-seen index → first-seen indices of its known inputs
+	contexts map[string]bool // named contexts seen in vertex names ("[context X] ...")
+}
+
+// bySeen returns the entry of the vertex first seen i-th.
+func (b *build) bySeen(i int32) *entry { return &b.entries[b.pos[i]] }
+
+// resolveInputs turns input digests into first-seen indices once, so that graph walks index slices
+// instead of hashing digests. Inputs never seen as vertices are left out. The per-vertex slices
+// share one backing array.
+func (r *Recorder) resolveInputs() [][]int32 {
+	total := 0
+	for _, v := range r.order {
+		total += len(v.inputs)
+	}
+	flat := make([]int32, 0, total)
+	out := make([][]int32, len(r.order))
+	for i, v := range r.order {
+		start := len(flat)
+		for _, in := range v.inputs {
+			if iv, ok := r.byDigest[in]; ok {
+				flat = append(flat, int32(iv.seen))
+			}
+		}
+		out[i] = flat[start:len(flat):len(flat)]
+	}
+	return out
 }
 
 // depths returns, by first-seen index, each vertex's longest chain of known inputs below it.
-func depths(order []*vertex, byDigest map[string]*vertex) []int {
+func depths(inputs [][]int32) []int32 {
 	const unknown, busy = -1, -2
-	d := make([]int, len(order))
+	d := make([]int32, len(inputs))
 	for i := range d {
 		d[i] = unknown
 	}
-	var visit func(v *vertex) int
-	visit = func(v *vertex) int {
-		switch d[v.seen] {
+	var visit func(i int32) int32
+	visit = func(i int32) int32 {
+		switch d[i] {
 		case busy:
 			return 0 // a cycle: the graph is a DAG, but do not trust the stream with recursion
 		case unknown:
 		default:
-			return d[v.seen]
+			return d[i]
 		}
-		d[v.seen] = busy
-		best := 0
-		for _, in := range v.inputs {
-			if iv := byDigest[in]; iv != nil {
-				best = max(best, visit(iv)+1)
-			}
+		d[i] = busy
+		var best int32
+		for _, in := range inputs[i] {
+			best = max(best, visit(in)+1)
 		}
-		d[v.seen] = best
+		d[i] = best
 		return best
 	}
-	for _, v := range order {
-		visit(v)
+	for i := range inputs {
+		visit(int32(i))
 	}
 	return d
 }
@@ -188,7 +212,7 @@ func (b *build) step(e *entry) report.Step {
 		Stage:      e.name.stage,
 		Platform:   e.name.platform,
 		Index:      e.name.index(),
-		DurationMS: union(slices.Clone(e.ivals), b.last).Milliseconds(),
+		DurationMS: union(e.ivals, b.last).Milliseconds(), // sorts e.ivals: harmless, Add matches by start
 		Cached:     e.cached,
 		Error:      e.err,
 		Internal:   !e.name.user,
@@ -244,9 +268,7 @@ func (b *build) failure() (*report.Error, bool) {
 		return nil, canceled
 	}
 	out := &report.Error{Step: failed.vertex.name, Message: failed.err}
-	if failed.log != nil {
-		out.LogTail = failed.log.lines(b.opts.logLines)
-	}
+	out.LogTail = failed.log.lines(b.opts.logLines)
 	if ins := b.instruction(failed.name); ins != nil {
 		out.Line = ins.StartLine
 	}

@@ -85,19 +85,19 @@ func (b *build) criticalStages() map[string]struct{} {
 		}
 	}
 	marked := make(map[string]struct{})
-	visited := make(map[string]struct{})
+	visited := make([]bool, len(b.entries))
 	for cur != nil {
-		if _, loop := visited[cur.digest]; loop {
+		if visited[cur.seen] {
 			break
 		}
-		visited[cur.digest] = struct{}{}
+		visited[cur.seen] = true
 		if cur.stage != "" {
 			marked[cur.stage] = struct{}{}
 		}
 		var next *entry
-		for _, in := range cur.inputs {
-			e := b.byDigest[in]
-			if e == nil || e.finished.IsZero() {
+		for _, in := range b.inputs[cur.seen] {
+			e := b.bySeen(in)
+			if e.finished.IsZero() {
 				continue
 			}
 			if next == nil || e.finished.After(next.finished) {
@@ -112,13 +112,11 @@ func (b *build) criticalStages() map[string]struct{} {
 // contextInput returns X when e's first input, the filesystem it starts from, is a "[context X]"
 // vertex, "" otherwise.
 func (b *build) contextInput(e *entry) string {
-	if len(e.inputs) == 0 {
+	// inputs[seen] leaves out unknown digests: check that the first one is known.
+	ins := b.inputs[e.seen]
+	if len(ins) == 0 || len(e.inputs) == 0 || b.bySeen(ins[0]).digest != e.inputs[0] {
 		return ""
 	}
-	if ie := b.byDigest[e.inputs[0]]; ie != nil {
-		if x, ok := contextName(ie.vertex.name); ok {
-			return x
-		}
-	}
-	return ""
+	x, _ := contextName(b.bySeen(ins[0]).vertex.name)
+	return x
 }
