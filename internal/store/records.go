@@ -198,3 +198,22 @@ func (s *Store) InstallationRepos(ctx context.Context, installationID int64) ([]
 	}
 	return out, rows.Err()
 }
+
+// ListCheckRuns returns the check runs stored for a head commit.
+func (s *Store) ListCheckRuns(ctx context.Context, repoID int64, headSHA string) ([]CheckRun, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT build_key, check_run_id, run_id FROM check_runs
+		WHERE repo_id = $1 AND head_sha = $2 ORDER BY build_key`, repoID, headSHA)
+	if err != nil {
+		return nil, fmt.Errorf("list check runs: %w", err)
+	}
+	defer rows.Close()
+	var out []CheckRun
+	for rows.Next() {
+		c := CheckRun{RepoID: repoID, HeadSHA: headSHA}
+		if err := rows.Scan(&c.BuildKey, &c.CheckRunID, &c.RunID); err != nil {
+			return nil, fmt.Errorf("list check runs: %w", err)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,126 @@
+package checks
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"path"
+	"strings"
+
+	"github.com/stageline/stageline/internal/report"
+)
+
+// Limits cap what the App accepts from an artifact. Artifacts are built by
+// the PR's own code, so a fork can send anything: a zip bomb, thousands of
+// entries, a report with a million steps.
+type Limits struct {
+	// ArchiveBytes caps the zip as downloaded.
+	ArchiveBytes int64
+	// EntryBytes caps one file once unzipped, and TotalBytes all of them.
+	EntryBytes, TotalBytes int64
+	// Entries caps the number of files in the zip.
+	Entries int
+}
+
+// DefaultLimits fit a report of a large multi-platform build with room to
+// spare: reports are tens of kilobytes.
+var DefaultLimits = Limits{ArchiveBytes: 8 << 20, EntryBytes: 16 << 20, TotalBytes: 32 << 20, Entries: 16}
+
+// RefusedError is an artifact the App will not read. Its message is shown
+// in the check run, so it says what was wrong in the reader's terms.
+type RefusedError struct{ Reason string }
+
+func (e *RefusedError) Error() string { return e.Reason }
+
+func refused(format string, args ...any) error {
+	return &RefusedError{Reason: fmt.Sprintf(format, args...)}
+}
+
+// download fetches a signed artifact URL with a client that carries no
+// GitHub credentials: the URL itself is the authorisation, and the token
+// must never reach the storage host.
+func download(ctx context.Context, hc *http.Client, url string, limit int64) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, fmt.Errorf("artifact request: %w", err)
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("download artifact: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("download artifact: %s", resp.Status)
+	}
+	if resp.ContentLength > limit {
+		return nil, refused("the artifact is %d bytes, over the App's limit of %d", resp.ContentLength, limit)
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("download artifact: %w", err)
+	}
+	if int64(len(data)) > limit {
+		return nil, refused("the artifact is over the App's limit of %d bytes", limit)
+	}
+	return data, nil
+}
+
+// extractReport finds the one report in an artifact zip and decodes it. It
+// refuses archives with too many entries, entries that are not .json, and
+// entries that expand past the limits, counting the bytes actually
+// inflated: the sizes in zip headers are the attacker's to choose.
+func extractReport(data []byte, lim Limits) (*report.Report, []byte, error) {
+	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		return nil, nil, refused("the artifact is not a valid zip archive: %v", err)
+	}
+	if len(zr.File) > lim.Entries {
+		return nil, nil, refused("the artifact holds %d files, over the limit of %d", len(zr.File), lim.Entries)
+	}
+	var total int64
+	var found *zip.File
+	for _, f := range zr.File {
+		if f.FileInfo().IsDir() {
+			continue
+		}
+		if !strings.EqualFold(path.Ext(f.Name), ".json") {
+			return nil, nil, refused("the artifact holds %q: only .json files are accepted", report.Truncate(f.Name, 100))
+		}
+		if f.UncompressedSize64 > uint64(lim.EntryBytes) {
+			return nil, nil, refused("%q expands to %d bytes, over the limit of %d", report.Truncate(f.Name, 100), f.UncompressedSize64, lim.EntryBytes)
+		}
+		if found == nil || path.Base(f.Name) == "report.json" {
+			found = f
+		}
+	}
+	if found == nil {
+		return nil, nil, refused("the artifact holds no .json report")
+	}
+	// Only the chosen entry is inflated; its real size is what counts.
+	rc, err := found.Open()
+	if err != nil {
+		return nil, nil, refused("cannot open %q: %v", report.Truncate(found.Name, 100), err)
+	}
+	defer rc.Close()
+	limit := min(lim.EntryBytes, lim.TotalBytes-total)
+	raw, err := io.ReadAll(io.LimitReader(rc, limit+1))
+	if err != nil {
+		return nil, nil, refused("cannot unzip %q: %v", report.Truncate(found.Name, 100), err)
+	}
+	if int64(len(raw)) > limit {
+		return nil, nil, refused("%q expands past the limit of %d bytes (a zip bomb?)", report.Truncate(found.Name, 100), limit)
+	}
+	rep, err := report.Decode(bytes.NewReader(raw), limit)
+	if err != nil {
+		var re *RefusedError
+		if errors.As(err, &re) {
+			return nil, nil, err
+		}
+		return nil, nil, refused("the report is invalid: %v", err)
+	}
+	return rep, raw, nil
+}

@@ -1,0 +1,82 @@
+package checks
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/google/go-github/v66/github"
+)
+
+// RetryAt tells when GitHub allows the App to try again after err, from the
+// Retry-After header (secondary limits) or X-RateLimit-Reset (primary
+// limit). ok is false when err carries no such hint.
+func RetryAt(err error, now time.Time) (at time.Time, ok bool) {
+	var rl *github.RateLimitError
+	if errors.As(err, &rl) {
+		if ra := retryAfter(rl.Response, now); !ra.IsZero() {
+			return ra, true
+		}
+		return rl.Rate.Reset.Time, true
+	}
+	var abuse *github.AbuseRateLimitError
+	if errors.As(err, &abuse) {
+		if abuse.RetryAfter != nil {
+			return now.Add(*abuse.RetryAfter), true
+		}
+		if ra := retryAfter(abuse.Response, now); !ra.IsZero() {
+			return ra, true
+		}
+	}
+	var er *github.ErrorResponse
+	if errors.As(err, &er) {
+		if ra := retryAfter(er.Response, now); !ra.IsZero() {
+			return ra, true
+		}
+		if er.Response != nil && er.Response.Header.Get("X-RateLimit-Remaining") == "0" {
+			if s, err := strconv.ParseInt(er.Response.Header.Get("X-RateLimit-Reset"), 10, 64); err == nil {
+				return time.Unix(s, 0), true
+			}
+		}
+	}
+	return time.Time{}, false
+}
+
+func retryAfter(resp *http.Response, now time.Time) time.Time {
+	if resp == nil {
+		return time.Time{}
+	}
+	v := resp.Header.Get("Retry-After")
+	if v == "" {
+		return time.Time{}
+	}
+	if s, err := strconv.Atoi(v); err == nil {
+		return now.Add(time.Duration(s) * time.Second)
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return t
+	}
+	return time.Time{}
+}
+
+// permanent reports whether retrying err cannot help: the request itself
+// was refused (4xx other than rate limits and 404s that may be eventual
+// consistency).
+func permanent(err error) bool {
+	var er *github.ErrorResponse
+	if errors.As(err, &er) && er.Response != nil {
+		switch s := er.Response.StatusCode; {
+		case s == http.StatusUnauthorized, s == http.StatusUnprocessableEntity, s == http.StatusGone:
+			return true
+		}
+	}
+	return false
+}
+
+// Permanent marks errors that no retry can fix; the worker pool gives up on
+// them at once.
+type Permanent struct{ Err error }
+
+func (p Permanent) Error() string { return p.Err.Error() }
+func (p Permanent) Unwrap() error { return p.Err }

@@ -1,0 +1,143 @@
+package checks
+
+import (
+	"fmt"
+	"path"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/go-github/v66/github"
+
+	"github.com/stageline/stageline/internal/report"
+)
+
+// checkBudgets lists the budgets the head build breaks, in words.
+func checkBudgets(b Budgets, c report.Comparison) []string {
+	var out []string
+	size := c.TotalCompressed()
+	if b.MaxSizeBytes > 0 && size.Head > b.MaxSizeBytes {
+		out = append(out, fmt.Sprintf("image size %s is over the budget of %s", report.FormatBytes(size.Head), report.FormatBytes(b.MaxSizeBytes)))
+	}
+	dur := c.Duration
+	if b.MaxDurationSeconds > 0 && float64(dur.Head)/1000 > b.MaxDurationSeconds {
+		out = append(out, fmt.Sprintf("build time %s is over the budget of %s",
+			report.FormatDuration(ms(dur.Head)), report.FormatDuration(time.Duration(b.MaxDurationSeconds*float64(time.Second)))))
+	}
+	if !c.HasBaseline() {
+		return out
+	}
+	if grew := size.Change(); b.MaxGrowthBytes > 0 && grew > b.MaxGrowthBytes {
+		out = append(out, fmt.Sprintf("image grew by %s, over the budget of %s", report.FormatBytes(grew), report.FormatBytes(b.MaxGrowthBytes)))
+	}
+	if r, ok := report.RelativeChange(size.Base, size.Head); ok && b.MaxGrowthPercent > 0 && r*100 > b.MaxGrowthPercent {
+		out = append(out, fmt.Sprintf("image grew by %s, over the budget of %g%%", report.FormatSignedPercent(r), b.MaxGrowthPercent))
+	}
+	if grew := dur.Change(); b.MaxDurationGrowthSeconds > 0 && float64(grew)/1000 > b.MaxDurationGrowthSeconds {
+		out = append(out, fmt.Sprintf("build time grew by %s, over the budget of %gs", report.FormatDuration(ms(grew)), b.MaxDurationGrowthSeconds))
+	}
+	return out
+}
+
+func ms(n int64) time.Duration { return time.Duration(n) * time.Millisecond }
+
+// dockerfilePath turns the report's Dockerfile path into a path relative to
+// the repository root, as annotations need; ok is false when it is not one
+// (absolute outside the workspace, or escaping it).
+func dockerfilePath(p string) (string, bool) {
+	if p == "" {
+		return "", false
+	}
+	p = path.Clean(strings.ReplaceAll(p, "\\", "/"))
+	// Docker container actions see the checkout at /github/workspace.
+	for _, root := range []string{"/github/workspace/"} {
+		p = strings.TrimPrefix(p, root)
+	}
+	if path.IsAbs(p) || p == ".." || strings.HasPrefix(p, "../") || p == "." {
+		return "", false
+	}
+	return p, true
+}
+
+const (
+	maxAnnotationMessage = 4000
+	maxAnnotationTitle   = 200
+)
+
+func annotation(file string, line int, level, title, msg string) *github.CheckRunAnnotation {
+	title = report.Truncate(title, maxAnnotationTitle)
+	msg = report.Truncate(msg, maxAnnotationMessage)
+	return &github.CheckRunAnnotation{Path: &file, StartLine: &line, EndLine: &line,
+		AnnotationLevel: &level, Title: &title, Message: &msg}
+}
+
+// annotations points at Dockerfile lines: where each stage first missed the
+// cache (and how much was rebuilt after it), layers that grew past the
+// threshold, and the line the build failed on. Annotations are plain text
+// on GitHub, so report strings are only capped, not escaped.
+func annotations(rep *report.Report, c report.Comparison, cfg Config) []*github.CheckRunAnnotation {
+	file, ok := dockerfilePath(rep.Build.Dockerfile)
+	if !ok {
+		return nil
+	}
+	var out []*github.CheckRunAnnotation
+	type stageKey struct{ stage, platform string }
+	missed := map[stageKey]int{} // index of the first miss
+	rebuilt := map[stageKey][2]int64{}
+	var order []stageKey
+	for i, s := range rep.Steps {
+		if s.Internal || s.Stage == "" || strings.HasPrefix(strings.ToUpper(strings.TrimSpace(s.Instruction)), "FROM") {
+			continue
+		}
+		k := stageKey{s.Stage, s.Platform}
+		if _, seen := missed[k]; !seen {
+			if s.Cached {
+				continue
+			}
+			missed[k] = i
+			order = append(order, k)
+		}
+		r := rebuilt[k]
+		r[0]++
+		r[1] += s.DurationMS
+		rebuilt[k] = r
+	}
+	seenLine := map[string]bool{}
+	for _, k := range order {
+		s := rep.Steps[missed[k]]
+		id := fmt.Sprint(s.Stage, "\x00", s.Line)
+		if s.Line <= 0 || seenLine[id] {
+			continue // one annotation per line, whatever the platforms
+		}
+		seenLine[id] = true
+		r := rebuilt[k]
+		out = append(out, annotation(file, s.Line, "notice", "Cache miss in stage "+s.Stage,
+			fmt.Sprintf("The cache missed here: %d step(s) of stage %s were rebuilt from this line on, taking %s.",
+				r[0], s.Stage, report.FormatDuration(ms(r[1])))))
+	}
+	if c.HasBaseline() {
+		for _, l := range c.Layers {
+			if grew := l.Size.Change(); grew >= cfg.LayerGrowthBytes && l.Line > 0 {
+				out = append(out, annotation(file, l.Line, "warning", "Layer grew by "+report.FormatBytes(grew),
+					fmt.Sprintf("This layer (stage %s: %s) grew by %s to %s compressed.",
+						l.Stage, l.Instruction, report.FormatBytes(grew), report.FormatBytes(l.Size.Head))))
+			}
+		}
+	}
+	if e := rep.Error; e != nil && e.Line > 0 {
+		out = append(out, annotation(file, e.Line, "failure", "Build failed", e.Message))
+	}
+	return out
+}
+
+// capBytes cuts s to at most n bytes on a rune boundary.
+func capBytes(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n - len("…")
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}

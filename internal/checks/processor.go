@@ -1,0 +1,194 @@
+package checks
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/google/go-github/v66/github"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/stageline/stageline/internal/store"
+)
+
+// ClientSource gives the API client of an installation; *Clients is one.
+type ClientSource interface {
+	Client(ctx context.Context, installationID int64) (*github.Client, error)
+}
+
+// Options configure a Processor.
+type Options struct {
+	// Download fetches artifacts from their signed URLs. It must not add
+	// GitHub credentials. Default: a plain client with a 60 s timeout.
+	Download *http.Client
+	// Limits default to DefaultLimits.
+	Limits Limits
+	// Registerer receives the processor's metrics; nil means none.
+	Registerer prometheus.Registerer
+}
+
+// Processor handles stored deliveries. It is safe for concurrent use.
+type Processor struct {
+	store    *store.Store
+	clients  ClientSource
+	download *http.Client
+	limits   Limits
+	now      func() time.Time
+	posted   *prometheus.CounterVec
+}
+
+// New returns a Processor.
+func New(st *store.Store, clients ClientSource, opts Options) (*Processor, error) {
+	p := &Processor{store: st, clients: clients, download: opts.Download, limits: opts.Limits, now: time.Now,
+		posted: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "stageline_check_runs_total",
+			Help: "Check runs created or updated, by conclusion (empty while in progress).",
+		}, []string{"conclusion"}),
+	}
+	if p.download == nil {
+		p.download = &http.Client{Timeout: 60 * time.Second}
+	}
+	if p.limits == (Limits{}) {
+		p.limits = DefaultLimits
+	}
+	if opts.Registerer != nil {
+		if err := opts.Registerer.Register(p.posted); err != nil {
+			return nil, fmt.Errorf("register check metrics: %w", err)
+		}
+	}
+	return p, nil
+}
+
+// Handle processes one delivery. An error means "try again later" unless it
+// wraps Permanent; RetryAt tells when GitHub's rate limits allow it.
+func (p *Processor) Handle(ctx context.Context, log *slog.Logger, d store.Delivery) error {
+	switch d.Event {
+	case "workflow_run":
+		var ev github.WorkflowRunEvent
+		if err := json.Unmarshal(d.Payload, &ev); err != nil {
+			return Permanent{fmt.Errorf("decode workflow_run: %w", err)}
+		}
+		if ev.GetWorkflowRun() == nil || ev.GetRepo() == nil {
+			return Permanent{errors.New("workflow_run payload without workflow_run or repository")}
+		}
+		cl, err := p.clients.Client(ctx, ev.GetInstallation().GetID())
+		if err != nil {
+			return err
+		}
+		j := &job{cl: cl, log: log, repo: ev.GetRepo(), run: ev.GetWorkflowRun(), attempts: d.Attempts}
+		switch ev.GetAction() {
+		case "requested", "in_progress":
+			return p.started(ctx, j)
+		case "completed":
+			return p.completed(ctx, j)
+		}
+		return nil
+	case "check_run":
+		var ev github.CheckRunEvent
+		if err := json.Unmarshal(d.Payload, &ev); err != nil {
+			return Permanent{fmt.Errorf("decode check_run: %w", err)}
+		}
+		if ev.GetAction() != "rerequested" {
+			return nil
+		}
+		return p.rerequested(ctx, log, &ev, d.Attempts)
+	case "installation":
+		var ev github.InstallationEvent
+		if err := json.Unmarshal(d.Payload, &ev); err != nil {
+			return Permanent{fmt.Errorf("decode installation: %w", err)}
+		}
+		inst := ev.GetInstallation()
+		active := ev.GetAction() != "deleted" && ev.GetAction() != "suspend"
+		if err := p.store.PutInstallation(ctx, inst.GetID(), inst.GetAccount().GetLogin(), active); err != nil {
+			return err
+		}
+		if active {
+			if err := p.store.SetInstallationRepos(ctx, inst.GetID(), repos(ev.Repositories), nil); err != nil {
+				return err
+			}
+		}
+		log.Info("installation recorded", "installation", inst.GetID(), "action", ev.GetAction(), "repositories", len(ev.Repositories))
+		return nil
+	case "installation_repositories":
+		var ev github.InstallationRepositoriesEvent
+		if err := json.Unmarshal(d.Payload, &ev); err != nil {
+			return Permanent{fmt.Errorf("decode installation_repositories: %w", err)}
+		}
+		inst := ev.GetInstallation()
+		if err := p.store.PutInstallation(ctx, inst.GetID(), inst.GetAccount().GetLogin(), true); err != nil {
+			return err
+		}
+		log.Info("installation repositories changed", "installation", inst.GetID(),
+			"added", len(ev.RepositoriesAdded), "removed", len(ev.RepositoriesRemoved))
+		return p.store.SetInstallationRepos(ctx, inst.GetID(), repos(ev.RepositoriesAdded), repos(ev.RepositoriesRemoved))
+	}
+	log.Info("event not handled")
+	return nil
+}
+
+func repos(rs []*github.Repository) []store.Repo {
+	out := make([]store.Repo, 0, len(rs))
+	for _, r := range rs {
+		out = append(out, store.Repo{ID: r.GetID(), FullName: r.GetFullName()})
+	}
+	return out
+}
+
+// job is one workflow run being turned into check runs.
+type job struct {
+	cl       *github.Client
+	log      *slog.Logger
+	repo     *github.Repository // the repository the workflow ran in: the base
+	run      *github.WorkflowRun
+	attempts int
+	// onlyKey limits a rerequested check to its build key.
+	onlyKey *string
+	// fresh creates new check runs instead of updating the stored ones,
+	// as GitHub expects for a rerequested check.
+	fresh bool
+}
+
+func (j *job) owner() string { return j.repo.GetOwner().GetLogin() }
+func (j *job) name() string  { return j.repo.GetName() }
+func (j *job) sha() string   { return j.run.GetHeadSHA() }
+
+func (p *Processor) rerequested(ctx context.Context, log *slog.Logger, ev *github.CheckRunEvent, attempts int) error {
+	stored, err := p.store.CheckRunByID(ctx, ev.GetCheckRun().GetID())
+	if err != nil {
+		return err
+	}
+	if stored == nil || stored.RunID == 0 {
+		log.Info("rerequested check run is not one the App completed", "check_run", ev.GetCheckRun().GetID())
+		return nil
+	}
+	cl, err := p.clients.Client(ctx, ev.GetInstallation().GetID())
+	if err != nil {
+		return err
+	}
+	repo := ev.GetRepo()
+	// Take the run from GitHub, not from the stored check: the run's
+	// metadata is what decides trust.
+	run, _, err := cl.Actions.GetWorkflowRunByID(ctx, repo.GetOwner().GetLogin(), repo.GetName(), stored.RunID)
+	if err != nil {
+		return p.apiErr("get workflow run", err)
+	}
+	j := &job{cl: cl, log: log, repo: repo, run: run, attempts: attempts, fresh: true}
+	if stored.BuildKey != "" {
+		j.onlyKey = &stored.BuildKey
+	}
+	log.Info("redoing check run", "check_run", stored.CheckRunID, "run", stored.RunID, "build_key", stored.BuildKey)
+	return p.completed(ctx, j)
+}
+
+// apiErr wraps a GitHub API error, marking the ones no retry can fix.
+func (p *Processor) apiErr(what string, err error) error {
+	err = fmt.Errorf("%s: %w", what, err)
+	if _, ok := RetryAt(err, p.now()); !ok && permanent(err) {
+		return Permanent{err}
+	}
+	return err
+}

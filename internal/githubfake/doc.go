@@ -1,0 +1,11 @@
+// Package githubfake is an in-memory GitHub for the App's tests: an
+// httptest server that routes, checks and answers with GitHub's own OpenAPI
+// description (@octokit/openapi), so every request the App makes and every
+// answer the fake gives is validated against the real API contract. It
+// issues installation tokens for app JWTs (so ghinstallation runs for real),
+// serves workflow-run artifacts through a separate "blob" server behind a
+// signed-URL redirect, and records check runs and API calls.
+//
+// It also loads webhook bodies from @octokit/webhooks-examples and signs
+// them the way GitHub does. Fixtures come from scripts/fixtures.sh.
+package githubfake

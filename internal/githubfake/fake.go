@@ -1,0 +1,485 @@
+package githubfake
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
+	"github.com/golang-jwt/jwt/v4"
+)
+
+// routeHost is the host the OpenAPI router matches: requests are rewritten
+// to it, so one router serves every fake whatever its port.
+const routeHost = "fake.github.test"
+
+var loadRouter = sync.OnceValues(func() (routers.Router, error) {
+	doc, err := loadDoc()
+	if err != nil {
+		return nil, err
+	}
+	doc.Servers = openapi3.Servers{{URL: "http://" + routeHost}}
+	r, err := gorillamux.NewRouter(doc)
+	if err != nil {
+		return nil, fmt.Errorf("OpenAPI router: %w", err)
+	}
+	return r, nil
+})
+
+// Repo is a repository the fake knows.
+type Repo struct {
+	ID            int64
+	FullName      string
+	DefaultBranch string
+	// Files maps a path to its content on the default branch.
+	Files map[string]string
+}
+
+// Run is a workflow run.
+type Run struct {
+	ID           int64
+	Repo         string // full name of the repository the run belongs to
+	HeadSHA      string
+	HeadBranch   string
+	Event        string
+	Status       string
+	Conclusion   string
+	HeadRepo     string // full name of the head repository (a fork for fork PRs)
+	HeadRepoID   int64
+	PullRequests []PR
+	Artifacts    []*Artifact
+}
+
+// Artifact is a workflow-run artifact; Data is its zip archive.
+type Artifact struct {
+	ID      int64
+	Name    string
+	Data    []byte
+	Expired bool
+}
+
+// PR is a pull request as the commit → pulls endpoint lists it.
+type PR struct {
+	Number     int
+	HeadSHA    string
+	HeadRef    string
+	HeadRepo   string
+	HeadRepoID int64
+	BaseRef    string
+	BaseSHA    string
+	BaseRepo   string
+	BaseRepoID int64
+}
+
+// CheckRun is a check run as the App left it.
+type CheckRun struct {
+	ID          int64
+	Repo        string
+	Name        string
+	HeadSHA     string
+	ExternalID  string
+	Status      string
+	Conclusion  string
+	Title       string
+	Summary     string
+	Text        string
+	Annotations []map[string]any
+	// Writes counts create and update requests on this check run.
+	Writes int
+}
+
+// Call is one API request the App made.
+type Call struct {
+	Method    string
+	Path      string
+	Operation string // OpenAPI operationId
+}
+
+// Fault makes the next Times calls of Operation fail with Status and
+// Header, as GitHub's rate limiter does.
+type Fault struct {
+	Operation string
+	Status    int
+	Header    http.Header
+	Body      string
+	Times     int
+}
+
+// GitHub is the fake. Create it with New; its zero value is not usable.
+type GitHub struct {
+	API  *httptest.Server // the REST API
+	Blob *httptest.Server // where artifact downloads redirect to
+
+	AppID         int64
+	PrivateKeyPEM []byte
+
+	// BlobHook, if set, runs before an artifact download is served (tests
+	// use it to hold a download while the App is killed).
+	BlobHook func(artifactID int64)
+
+	key      *rsa.PrivateKey
+	router   routers.Router
+	blobSign []byte
+
+	mu         sync.Mutex
+	tokens     map[string]int64
+	repos      map[string]*Repo
+	runs       map[int64]*Run
+	artifacts  map[int64]*Artifact
+	pulls      map[string][]PR // by repository full name + "@" + head SHA
+	checks     map[int64]*CheckRun
+	checkOrder []int64
+	nextID     int64
+	calls      []Call
+	blobCalls  int
+	violations []string
+	faults     []*Fault
+}
+
+// New starts a fake GitHub, closed and checked for contract violations when
+// the test ends. The test fails if the OpenAPI fixture is missing.
+func New(t testing.TB) *GitHub {
+	t.Helper()
+	router, err := loadRouter()
+	if err != nil {
+		t.Fatalf("githubfake: %v", err)
+	}
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := &GitHub{
+		AppID:         4242,
+		PrivateKeyPEM: pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)}),
+		key:           key,
+		router:        router,
+		blobSign:      []byte("blob-signing-key"),
+		tokens:        map[string]int64{},
+		repos:         map[string]*Repo{},
+		runs:          map[int64]*Run{},
+		artifacts:     map[int64]*Artifact{},
+		pulls:         map[string][]PR{},
+		checks:        map[int64]*CheckRun{},
+		nextID:        9000,
+	}
+	g.API = httptest.NewServer(http.HandlerFunc(g.serveAPI))
+	g.Blob = httptest.NewServer(http.HandlerFunc(g.serveBlob))
+	t.Cleanup(func() {
+		g.API.Close()
+		g.Blob.Close()
+		for _, v := range g.Violations() {
+			t.Errorf("GitHub API contract violation: %s", v)
+		}
+	})
+	return g
+}
+
+// URL is the API base URL, with a trailing slash.
+func (g *GitHub) URL() string { return g.API.URL + "/" }
+
+// AddRepo registers a repository.
+func (g *GitHub) AddRepo(r Repo) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if r.DefaultBranch == "" {
+		r.DefaultBranch = "main"
+	}
+	g.repos[r.FullName] = &r
+}
+
+// SetFile sets a file on a repository's default branch.
+func (g *GitHub) SetFile(repo, path, content string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	r := g.repos[repo]
+	if r.Files == nil {
+		r.Files = map[string]string{}
+	}
+	r.Files[path] = content
+}
+
+// AddRun registers a workflow run and its artifacts, giving each artifact
+// an id.
+func (g *GitHub) AddRun(r Run) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, a := range r.Artifacts {
+		g.nextID++
+		a.ID = g.nextID
+		g.artifacts[a.ID] = a
+	}
+	g.runs[r.ID] = &r
+}
+
+// AddPull lists a pull request for its head commit in repo.
+func (g *GitHub) AddPull(repo string, pr PR) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.pulls[repo+"@"+pr.HeadSHA] = append(g.pulls[repo+"@"+pr.HeadSHA], pr)
+}
+
+// AddFault queues a failure for an operation.
+func (g *GitHub) AddFault(f Fault) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.faults = append(g.faults, &f)
+}
+
+// CheckRuns returns copies of the check runs, in creation order.
+func (g *GitHub) CheckRuns() []CheckRun {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	out := make([]CheckRun, 0, len(g.checkOrder))
+	for _, id := range g.checkOrder {
+		c := *g.checks[id]
+		c.Annotations = append([]map[string]any(nil), c.Annotations...)
+		out = append(out, c)
+	}
+	return out
+}
+
+// Calls returns the API calls made so far (token exchanges included).
+func (g *GitHub) Calls() []Call {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return append([]Call(nil), g.calls...)
+}
+
+// BlobCalls counts artifact downloads from the signed URL.
+func (g *GitHub) BlobCalls() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.blobCalls
+}
+
+// Violations lists every request or answer that broke the OpenAPI contract.
+func (g *GitHub) Violations() []string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return append([]string(nil), g.violations...)
+}
+
+func (g *GitHub) violate(format string, args ...any) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.violations = append(g.violations, fmt.Sprintf(format, args...))
+}
+
+func (g *GitHub) serveAPI(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	routed := r.Clone(r.Context())
+	routed.URL.Scheme, routed.URL.Host, routed.Host = "http", routeHost, routeHost
+	routed.Body = io.NopCloser(bytes.NewReader(body))
+	route, params, err := g.router.FindRoute(routed)
+	if err != nil {
+		g.violate("%s %s: no such operation: %v", r.Method, r.URL.Path, err)
+		writeJSON(w, http.StatusNotFound, basicError("Not Found"))
+		return
+	}
+	op := route.Operation.OperationID
+	g.mu.Lock()
+	g.calls = append(g.calls, Call{Method: r.Method, Path: r.URL.Path, Operation: op})
+	g.mu.Unlock()
+
+	in := &openapi3filter.RequestValidationInput{
+		Request:    routed,
+		PathParams: params,
+		Route:      route,
+		Options:    &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc, MultiError: true},
+	}
+	if err := openapi3filter.ValidateRequest(context.Background(), in); err != nil {
+		g.violate("request %s %s (%s): %v", r.Method, r.URL.Path, op, err)
+		writeJSON(w, http.StatusUnprocessableEntity, basicError("Validation Failed"))
+		return
+	}
+	if msg, ok := g.authorize(r, op); !ok {
+		writeJSON(w, http.StatusUnauthorized, basicError(msg))
+		return
+	}
+	if f := g.takeFault(op); f != nil {
+		// Rate-limit answers can come from any endpoint, documented or
+		// not: they are not checked against the operation.
+		for k, v := range f.Header {
+			w.Header()[k] = v
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(f.Status)
+		io.WriteString(w, f.Body)
+		return
+	}
+
+	rec := httptest.NewRecorder()
+	g.handle(rec, r, route, params, body)
+	resp := rec.Result()
+	rbody := rec.Body.Bytes()
+	out := &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: in,
+		Status:                 resp.StatusCode,
+		Header:                 resp.Header,
+		Body:                   io.NopCloser(bytes.NewReader(rbody)),
+		Options:                &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true},
+	}
+	if err := openapi3filter.ValidateResponse(context.Background(), out); err != nil {
+		g.violate("response %d to %s %s (%s): %v", resp.StatusCode, r.Method, r.URL.Path, op, err)
+	}
+	for k, v := range resp.Header {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(resp.StatusCode)
+	w.Write(rbody)
+}
+
+func (g *GitHub) takeFault(op string) *Fault {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for i, f := range g.faults {
+		if f.Operation == op && f.Times > 0 {
+			f.Times--
+			if f.Times == 0 {
+				g.faults = append(g.faults[:i], g.faults[i+1:]...)
+			}
+			return f
+		}
+	}
+	return nil
+}
+
+// authorize checks the app JWT on token exchange and the installation
+// token everywhere else.
+func (g *GitHub) authorize(r *http.Request, op string) (string, bool) {
+	auth := r.Header.Get("Authorization")
+	if op == "apps/create-installation-access-token" {
+		raw, ok := strings.CutPrefix(auth, "Bearer ")
+		if !ok {
+			return "app JWT required", false
+		}
+		claims := &jwt.RegisteredClaims{}
+		_, err := jwt.ParseWithClaims(raw, claims, func(tok *jwt.Token) (any, error) {
+			if tok.Method != jwt.SigningMethodRS256 {
+				return nil, fmt.Errorf("unexpected signing method %v", tok.Method.Alg())
+			}
+			return &g.key.PublicKey, nil
+		})
+		if err != nil || claims.Issuer != fmt.Sprint(g.AppID) {
+			g.violate("bad app JWT: %v (iss %q)", err, claims.Issuer)
+			return "bad app JWT", false
+		}
+		return "", true
+	}
+	tok := strings.TrimPrefix(strings.TrimPrefix(auth, "token "), "Bearer ")
+	g.mu.Lock()
+	_, ok := g.tokens[tok]
+	g.mu.Unlock()
+	if !ok {
+		g.violate("%s %s without a valid installation token", r.Method, r.URL.Path)
+		return "Bad credentials", false
+	}
+	return "", true
+}
+
+func (g *GitHub) serveBlob(w http.ResponseWriter, r *http.Request) {
+	if r.Header.Get("Authorization") != "" {
+		g.violate("artifact download from the signed URL carried an Authorization header")
+		http.Error(w, "authorization not allowed on signed URLs", http.StatusBadRequest)
+		return
+	}
+	var id int64
+	fmt.Sscan(r.URL.Query().Get("id"), &id)
+	if !hmac.Equal([]byte(r.URL.Query().Get("sig")), []byte(g.blobSig(id))) {
+		http.Error(w, "bad signature", http.StatusForbidden)
+		return
+	}
+	if g.BlobHook != nil {
+		g.BlobHook(id)
+	}
+	g.mu.Lock()
+	g.blobCalls++
+	a := g.artifacts[id]
+	g.mu.Unlock()
+	if a == nil {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", "application/zip")
+	w.Write(a.Data)
+}
+
+func (g *GitHub) blobSig(id int64) string {
+	m := hmac.New(sha256.New, g.blobSign)
+	fmt.Fprint(m, id)
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+func basicError(msg string) map[string]any {
+	return map[string]any{"message": msg, "documentation_url": "https://docs.github.com/rest"}
+}
+
+// example returns a fresh copy of the example GitHub documents for the
+// operation's response, picked by name when the operation has several.
+func (g *GitHub) example(route *routers.Route, status int, name string) map[string]any {
+	resp := route.Operation.Responses.Status(status)
+	mt := resp.Value.Content.Get("application/json")
+	var v any
+	if name != "" {
+		v = mt.Examples[name].Value.Value
+	} else {
+		for _, ex := range mt.Examples {
+			v = ex.Value.Value
+			break
+		}
+	}
+	if v == nil {
+		v = mt.Example
+	}
+	m, ok := clone(v).(map[string]any)
+	if !ok {
+		// Arrays are wrapped so callers index the same way.
+		return map[string]any{"items": clone(v)}
+	}
+	return m
+}
+
+func now() string { return time.Now().UTC().Format(time.RFC3339) }
+
+func (g *GitHub) newID() int64 {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.nextID++
+	return g.nextID
+}
+
+// ResetViolations forgets recorded violations, for tests that provoke one
+// on purpose.
+func (g *GitHub) ResetViolations() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.violations = nil
+}
