@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"text/tabwriter"
 
 	"github.com/sethvargo/go-githubactions"
 )
@@ -89,7 +90,7 @@ var Defs = []Def{
 	{Flag: "tlscacert", Kind: kString, Usage: "CA certificate for a tcp:// BuildKit", field: func(i *Inputs) any { return &i.TLSCACert }},
 	{Flag: "tlscert", Kind: kString, Usage: "client certificate for a tcp:// BuildKit", field: func(i *Inputs) any { return &i.TLSCert }},
 	{Flag: "tlskey", Kind: kString, Usage: "client key for a tcp:// BuildKit", field: func(i *Inputs) any { return &i.TLSKey }},
-	{Input: "report-path", Flag: "report-path", Kind: kString, Usage: "where to write report.json (default: stageline-report.json; under Actions, in $RUNNER_TEMP)", field: func(i *Inputs) any { return &i.ReportPath }},
+	{Input: "report-path", Flag: "report-path", Kind: kString, Default: "stageline-report.json", Usage: "where to write the JSON report", field: func(i *Inputs) any { return &i.ReportPath }},
 	{Flag: "progress", Kind: kString, Default: "auto", Usage: "progress output: auto, plain, tty, quiet or rawjson", field: func(i *Inputs) any { return &i.Progress }},
 	{Input: "github-token", Kind: kString, Usage: "token for the GitHub API (default ${{ github.token }})", field: func(i *Inputs) any { return &i.GitHubToken }},
 }
@@ -172,7 +173,7 @@ func FromFlags(args []string, getenv func(string) string, stderr io.Writer) (Inp
 			fs.Var(listFlag{p: p, ignoreComma: d.Kind == kLines}, d.Flag, d.Usage+" (repeatable)")
 		}
 	}
-	fs.Usage = func() { usage(stderr, fs) }
+	fs.Usage = func() { usage(stderr) }
 	if err := fs.Parse(args); err != nil {
 		return in, err
 	}
@@ -215,7 +216,7 @@ func (l listFlag) Set(v string) error {
 	return nil
 }
 
-func usage(w io.Writer, fs *flag.FlagSet) {
+func usage(w io.Writer) {
 	fmt.Fprint(w, `stageline builds a Dockerfile on BuildKit and reports why the build took
 the time it took: per-stage and per-step timings, cache reuse, and the final
 image's size layer by layer.
@@ -240,8 +241,27 @@ tags, platforms, labels, outputs, cache-from, cache-to, secrets, ...
 
 Flags:
 `)
-	fs.PrintDefaults()
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, d := range Defs {
+		if d.Flag == "" {
+			continue
+		}
+		arg := " VALUE"
+		switch d.Kind {
+		case kBool:
+			arg = ""
+		case kList, kLines:
+			arg = " VALUE..."
+		}
+		help := d.Usage
+		if d.Default != "" && d.Kind != kBool {
+			help += " (default " + d.Default + ")"
+		}
+		fmt.Fprintf(tw, "  --%s%s\t%s\n", d.Flag, arg, help)
+	}
+	tw.Flush()
 	fmt.Fprint(w, `
+List flags (VALUE...) can be repeated; --platform, --tag and --no-cache-filter also take comma-separated lists.
 The report is written as JSON to --report-path (schema: docs/report.schema.json).
 Exit status: 0 built, 1 the build failed, 2 bad input or BuildKit unreachable.
 `)
