@@ -114,4 +114,3 @@ func TestFakeRejectsOffContract(t *testing.T) {
 	// The violation is expected here: clear it by reading only.
 	g.ResetViolations()
 }
-
