@@ -442,3 +442,47 @@ func (l ociLayout) layerFiles(t *testing.T, digest string) (map[string]string, i
 		}
 	}
 }
+
+func TestSecretsAndLocalOutput(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	df := "FROM diamol/base AS build\n" +
+		"RUN --mount=type=secret,id=file_tok --mount=type=secret,id=env_tok --mount=type=secret,id=lit_tok " +
+		"cat /run/secrets/file_tok /run/secrets/env_tok /run/secrets/lit_tok > /secrets.txt\n" +
+		"FROM scratch\nCOPY --from=build /secrets.txt /\n"
+	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(df), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	secretFile := filepath.Join(dir, "tok")
+	if err := os.WriteFile(secretFile, []byte("from-file;"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// BuildKit's env secrets read the process environment; the name is
+	// unique to this test, so setting it does not disturb parallel tests.
+	os.Setenv("STAGELINE_TEST_SECRET", "from-env;")
+	t.Cleanup(func() { os.Unsetenv("STAGELINE_TEST_SECRET") })
+	out := filepath.Join(t.TempDir(), "out")
+	env, _, _ := actionsEnv(t, map[string]string{
+		"context":      dir,
+		"no-cache":     "true",
+		"secret-files": "file_tok=" + secretFile,
+		"secret-envs":  "env_tok=STAGELINE_TEST_SECRET",
+		"secrets":      "lit_tok=literal",
+		"outputs":      "type=local,dest=" + out,
+	})
+	env["GITHUB_WORKSPACE"] = dir
+	res := invoke(t, nil, mapEnv(t, env), env["INPUT_REPORT-PATH"])
+	if res.code != exitOK {
+		t.Fatalf("exit %d\n%s", res.code, res.stdout)
+	}
+	b, err := os.ReadFile(filepath.Join(out, "secrets.txt"))
+	if err != nil {
+		t.Fatalf("local output: %v", err)
+	}
+	if string(b) != "from-file;from-env;literal" {
+		t.Errorf("secrets.txt = %q", b)
+	}
+	if strings.Contains(string(res.rawReport), "literal") || strings.Contains(string(res.rawReport), "from-file") {
+		t.Error("a secret value leaked into the report")
+	}
+}

@@ -1,0 +1,155 @@
+package buildkit
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func seedDir(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM scratch\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	layout := filepath.Join(dir, "layout")
+	if err := os.MkdirAll(layout, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	idx := `{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.index.v1+json","digest":"sha256:2776fa604ecf375583613cc3cbbee2fce36400c13d622346610d2dc034e204d9","size":1}]}`
+	if err := os.WriteFile(filepath.Join(layout, "index.json"), []byte(idx), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func TestNewSolveOpt(t *testing.T) {
+	t.Parallel()
+	dir := seedDir(t)
+	tests := []struct {
+		name      string
+		opts      Options
+		wantAttrs map[string]string
+		check     func(t *testing.T, s *Solve)
+		wantErr   string
+	}{
+		{
+			name: "attrs",
+			opts: Options{Context: dir, Target: "app", BuildArgs: []string{"A=1", "B=x=y"}, Labels: []string{"org=me"},
+				Platforms: []string{"linux/amd64", "linux/arm64"}, NoCacheFilter: []string{"test"}, Pull: true},
+			wantAttrs: map[string]string{"filename": "Dockerfile", "target": "app", "build-arg:A": "1", "build-arg:B": "x=y",
+				"label:org": "me", "platform": "linux/amd64,linux/arm64", "no-cache": "test", "image-resolve-mode": "pull"},
+		},
+		{
+			name:      "no-cache wins over filters",
+			opts:      Options{Context: dir, NoCache: true, NoCacheFilter: []string{"test"}},
+			wantAttrs: map[string]string{"no-cache": ""},
+		},
+		{
+			name: "named contexts",
+			opts: Options{Context: dir, BuildContexts: []string{"alpine=docker-image://alpine:3.20", "src=" + dir, "base=oci-layout://" + filepath.Join(dir, "layout")}},
+			check: func(t *testing.T, s *Solve) {
+				a := s.Opt.FrontendAttrs
+				if a["context:alpine"] != "docker-image://alpine:3.20" {
+					t.Errorf("docker-image context = %q", a["context:alpine"])
+				}
+				key := strings.TrimPrefix(a["context:src"], "local:")
+				if _, ok := s.Opt.LocalMounts[key]; !ok || key == a["context:src"] {
+					t.Errorf("local context %q is not mounted", a["context:src"])
+				}
+				ref := a["context:base"]
+				id, dgst, _ := strings.Cut(strings.TrimPrefix(ref, "oci-layout://"), "@")
+				if _, ok := s.Opt.OCIStores[id]; !ok || dgst != "sha256:2776fa604ecf375583613cc3cbbee2fce36400c13d622346610d2dc034e204d9" {
+					t.Errorf("oci-layout context %q: store %q digest %q", ref, id, dgst)
+				}
+			},
+		},
+		{
+			name: "image exporter always present, tags and push on it",
+			opts: Options{Context: dir, Tags: []string{"r.example/a:1", "r.example/a:latest"}, Push: true, Outputs: []string{"type=local,dest=" + t.TempDir()}},
+			check: func(t *testing.T, s *Solve) {
+				if len(s.Opt.Exports) != 2 || s.Opt.Exports[1].Type != "image" {
+					t.Fatalf("exports = %+v", s.Opt.Exports)
+				}
+				if a := s.Opt.Exports[1].Attrs; a["name"] != "r.example/a:1,r.example/a:latest" || a["push"] != "true" {
+					t.Errorf("image attrs = %v", a)
+				}
+			},
+		},
+		{
+			name: "registry is image with push",
+			opts: Options{Context: dir, Outputs: []string{"type=registry,name=r.example/a:1"}},
+			check: func(t *testing.T, s *Solve) {
+				if e := s.Opt.Exports; len(e) != 1 || e[0].Type != "image" || e[0].Attrs["push"] != "true" {
+					t.Errorf("exports = %+v", e)
+				}
+			},
+		},
+		{name: "missing context", opts: Options{Context: filepath.Join(dir, "nope")}, wantErr: "is not a directory: pass --context"},
+		{name: "missing Dockerfile", opts: Options{Context: dir, Dockerfile: "nope"}, wantErr: `Dockerfile "nope" not found`},
+		{name: "build-arg without =", opts: Options{Context: dir, BuildArgs: []string{"A"}}, wantErr: `malformed build-arg "A": use KEY=VALUE`},
+		{name: "label without key", opts: Options{Context: dir, Labels: []string{"=v"}}, wantErr: `malformed label "=v"`},
+		{name: "bad named context", opts: Options{Context: dir, BuildContexts: []string{"x"}}, wantErr: `malformed build-context "x"`},
+		{name: "missing context dir", opts: Options{Context: dir, BuildContexts: []string{"x=./nope-dir"}}, wantErr: "build-context x=./nope-dir: no such directory"},
+		{name: "layout without index", opts: Options{Context: dir, BuildContexts: []string{"x=oci-layout://" + dir}}, wantErr: "not an OCI layout"},
+		{name: "push without tags", opts: Options{Context: dir, Push: true}, wantErr: "push needs an image name"},
+		{name: "output without type", opts: Options{Context: dir, Outputs: []string{"dest=x"}}, wantErr: "invalid output"},
+		{name: "secret without id", opts: Options{Context: dir, Secrets: []string{"src=/etc/hostname"}}, wantErr: "id is required"},
+		{name: "secret file missing", opts: Options{Context: dir, Secrets: []string{"id=a,src=/nonexistent"}}, wantErr: "secret a: file /nonexistent not found"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s, err := NewSolveOpt(tt.opts)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				if strings.Contains(err.Error(), "\n") {
+					t.Errorf("error is not one line: %q", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			for k, v := range tt.wantAttrs {
+				if got, ok := s.Opt.FrontendAttrs[k]; !ok || got != v {
+					t.Errorf("attr %s = %q (set %v), want %q", k, got, ok, v)
+				}
+			}
+			if tt.check != nil {
+				tt.check(t, s)
+			}
+		})
+	}
+}
+
+func TestConnectErrors(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, addr string
+		tls        TLS
+		want       string
+	}{
+		{name: "empty", addr: "", want: "no BuildKit address"},
+		{name: "not a URL", addr: "buildkitd.sock", want: "is not a URL"},
+		{name: "bad scheme", addr: "http://127.0.0.1:1234", want: `scheme "http" is not supported`},
+		{name: "no socket", addr: "unix:///nonexistent/b.sock", want: "no socket at /nonexistent/b.sock"},
+		{name: "tls on unix", addr: "unix:///", tls: TLS{CA: "/etc/hostname"}, want: "TLS applies to tcp:// addresses only"},
+		{name: "cert without key", addr: "tcp://127.0.0.1:1", tls: TLS{Cert: "/etc/hostname"}, want: "needs both a client certificate and its key"},
+		{name: "missing CA file", addr: "tcp://127.0.0.1:1", tls: TLS{CA: "/nonexistent/ca.pem"}, want: "reading TLS file"},
+		{name: "nothing listening", addr: "tcp://127.0.0.1:1", want: "BuildKit is unreachable at tcp://127.0.0.1:1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := Connect(context.Background(), tt.addr, tt.tls)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want %q", err, tt.want)
+			}
+		})
+	}
+}
