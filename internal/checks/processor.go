@@ -88,11 +88,11 @@ func (p *Processor) Handle(ctx context.Context, log *slog.Logger, d store.Delive
 		}
 		return nil
 	case "check_run":
-		var ev github.CheckRunEvent
+		var ev checkRunEvent
 		if err := json.Unmarshal(d.Payload, &ev); err != nil {
 			return Permanent{fmt.Errorf("decode check_run: %w", err)}
 		}
-		if ev.GetAction() != "rerequested" {
+		if ev.Action != "rerequested" {
 			return nil
 		}
 		return p.rerequested(ctx, log, &ev, d.Attempts)
@@ -156,20 +156,45 @@ func (j *job) owner() string { return j.repo.GetOwner().GetLogin() }
 func (j *job) name() string  { return j.repo.GetName() }
 func (j *job) sha() string   { return j.run.GetHeadSHA() }
 
-func (p *Processor) rerequested(ctx context.Context, log *slog.Logger, ev *github.CheckRunEvent, attempts int) error {
-	stored, err := p.store.CheckRunByID(ctx, ev.GetCheckRun().GetID())
+// checkRunEvent is the part of a check_run delivery the App reads. Decoded
+// by hand rather than with go-github's CheckRunEvent, whose timestamps
+// refuse the "2018-04-25 20:42:10" form found in some deliveries.
+type checkRunEvent struct {
+	Action   string `json:"action"`
+	CheckRun struct {
+		ID      int64  `json:"id"`
+		HeadSHA string `json:"head_sha"`
+	} `json:"check_run"`
+	Repository struct {
+		ID            int64  `json:"id"`
+		Name          string `json:"name"`
+		FullName      string `json:"full_name"`
+		DefaultBranch string `json:"default_branch"`
+		Owner         struct {
+			Login string `json:"login"`
+		} `json:"owner"`
+	} `json:"repository"`
+	Installation struct {
+		ID int64 `json:"id"`
+	} `json:"installation"`
+}
+
+func (p *Processor) rerequested(ctx context.Context, log *slog.Logger, ev *checkRunEvent, attempts int) error {
+	stored, err := p.store.CheckRunByID(ctx, ev.CheckRun.ID)
 	if err != nil {
 		return err
 	}
-	if stored == nil || stored.RunID == 0 {
-		log.Info("rerequested check run is not one the App completed", "check_run", ev.GetCheckRun().GetID())
+	if stored == nil || stored.RunID == 0 || stored.RepoID != ev.Repository.ID {
+		log.Info("rerequested check run is not one the App completed", "check_run", ev.CheckRun.ID)
 		return nil
 	}
-	cl, err := p.clients.Client(ctx, ev.GetInstallation().GetID())
+	cl, err := p.clients.Client(ctx, ev.Installation.ID)
 	if err != nil {
 		return err
 	}
-	repo := ev.GetRepo()
+	r := ev.Repository
+	repo := &github.Repository{ID: &r.ID, Name: &r.Name, FullName: &r.FullName, DefaultBranch: &r.DefaultBranch,
+		Owner: &github.User{Login: &r.Owner.Login}}
 	// Take the run from GitHub, not from the stored check: the run's
 	// metadata is what decides trust.
 	run, _, err := cl.Actions.GetWorkflowRunByID(ctx, repo.GetOwner().GetLogin(), repo.GetName(), stored.RunID)

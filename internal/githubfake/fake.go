@@ -15,6 +15,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -26,6 +27,8 @@ import (
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 	"github.com/golang-jwt/jwt/v4"
 )
+
+var contentsRE = regexp.MustCompile(`^(/repos/[^/]+/[^/]+/contents/)(.+)$`)
 
 // routeHost is the host the OpenAPI router matches: requests are rewritten
 // to it, so one router serves every fake whatever its port.
@@ -292,7 +295,18 @@ func (g *GitHub) serveAPI(w http.ResponseWriter, r *http.Request) {
 	routed := r.Clone(r.Context())
 	routed.URL.Scheme, routed.URL.Host, routed.Host = "http", routeHost, routeHost
 	routed.Body = io.NopCloser(bytes.NewReader(body))
+	// GitHub's description has {path} as one segment, but the API (and
+	// go-github) take a file path with its slashes: route it escaped.
+	contentPath := ""
+	if m := contentsRE.FindStringSubmatch(r.URL.Path); m != nil {
+		contentPath = m[2]
+		routed.URL.Path = m[1] + strings.ReplaceAll(m[2], "/", "%2F")
+		routed.URL.RawPath = ""
+	}
 	route, params, err := g.router.FindRoute(routed)
+	if err == nil && contentPath != "" {
+		params["path"] = contentPath
+	}
 	if err != nil {
 		g.violate("%s %s: no such operation: %v", r.Method, r.URL.Path, err)
 		writeJSON(w, http.StatusNotFound, basicError("Not Found"))

@@ -91,6 +91,8 @@ func (g *GitHub) handle(w http.ResponseWriter, r *http.Request, route *routers.R
 		g.mu.Unlock()
 		ex := g.example(route, http.StatusOK, "")
 		proto := ex["items"].([]any)[0].(map[string]any)
+		// GitHub's example team lacks the "type" its schema requires.
+		proto["requested_teams"] = []any{}
 		list := []any{}
 		for _, pr := range prs {
 			item := clone(proto)

@@ -1,0 +1,102 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"time"
+)
+
+// config is the App's configuration, read from the environment.
+type config struct {
+	AppID         int64
+	PrivateKey    []byte
+	WebhookSecret []byte
+	ListenAddr    string
+	DatabaseURL   string
+	APIURL        string
+	Workers       int
+	Lease         time.Duration
+	MaxBodyBytes  int64
+
+	// onListen, when set, is told the address the server listens on
+	// (tests listen on port 0).
+	onListen func(addr string)
+}
+
+// loadConfig reads the environment through getenv, so tests can inject one.
+//
+//	APP_ID                    the GitHub App's id (required)
+//	APP_PRIVATE_KEY           its PEM private key, or
+//	APP_PRIVATE_KEY_FILE      a file holding it (one is required)
+//	WEBHOOK_SECRET            the webhook secret (required: unsigned
+//	                          deliveries are never accepted)
+//	LISTEN_ADDR               default :8080
+//	DATABASE_URL              postgres://… or a SQLite file; default stageline.db
+//	GITHUB_API_URL            default https://api.github.com/ (GHES: https://HOST/api/v3/)
+//	WORKERS                   deliveries processed at once; default 4
+//	LEASE_DURATION            how soon a crashed worker's delivery is retried; default 30s
+//	MAX_BODY_BYTES            webhook body cap; default 1 MiB
+func loadConfig(getenv func(string) string) (config, error) {
+	c := config{
+		ListenAddr:   or(getenv("LISTEN_ADDR"), ":8080"),
+		DatabaseURL:  or(getenv("DATABASE_URL"), "stageline.db"),
+		APIURL:       or(getenv("GITHUB_API_URL"), "https://api.github.com/"),
+		Workers:      4,
+		Lease:        30 * time.Second,
+		MaxBodyBytes: 1 << 20,
+	}
+	var errs []error
+	id, err := strconv.ParseInt(getenv("APP_ID"), 10, 64)
+	if err != nil || id <= 0 {
+		errs = append(errs, errors.New("APP_ID must be the App's numeric id"))
+	}
+	c.AppID = id
+	switch key, file := getenv("APP_PRIVATE_KEY"), getenv("APP_PRIVATE_KEY_FILE"); {
+	case key != "":
+		c.PrivateKey = []byte(key)
+	case file != "":
+		b, err := os.ReadFile(file)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("APP_PRIVATE_KEY_FILE: %w", err))
+		}
+		c.PrivateKey = b
+	default:
+		errs = append(errs, errors.New("APP_PRIVATE_KEY or APP_PRIVATE_KEY_FILE is required"))
+	}
+	if s := getenv("WEBHOOK_SECRET"); s == "" {
+		errs = append(errs, errors.New("WEBHOOK_SECRET is required: without it anyone could post deliveries"))
+	} else {
+		c.WebhookSecret = []byte(s)
+	}
+	if v := getenv("WORKERS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 256 {
+			errs = append(errs, fmt.Errorf("WORKERS: %q is not a number from 1 to 256", v))
+		}
+		c.Workers = n
+	}
+	if v := getenv("LEASE_DURATION"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 100*time.Millisecond {
+			errs = append(errs, fmt.Errorf("LEASE_DURATION: %q is not a duration of at least 100ms", v))
+		}
+		c.Lease = d
+	}
+	if v := getenv("MAX_BODY_BYTES"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 1024 {
+			errs = append(errs, fmt.Errorf("MAX_BODY_BYTES: %q is not a number of at least 1024", v))
+		}
+		c.MaxBodyBytes = n
+	}
+	return c, errors.Join(errs...)
+}
+
+func or(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
