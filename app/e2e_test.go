@@ -70,7 +70,10 @@ func startApp(t *testing.T, d store.Dialect) *harness {
 
 type testWriter struct{ t *testing.T }
 
-func (w testWriter) Write(p []byte) (int, error) { w.t.Log(strings.TrimSpace(string(p))); return len(p), nil }
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}
 
 // reportZip packs a report fixture as the Action uploads it.
 func reportZip(t testing.TB, name string) []byte {

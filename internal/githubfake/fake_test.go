@@ -4,25 +4,24 @@ import (
 	"context"
 	"io"
 	"net/http"
-	"net/url"
 	"testing"
 
-	"github.com/bradleyfalzon/ghinstallation/v2"
 	"github.com/google/go-github/v66/github"
 
+	"github.com/stageline/stageline/internal/checks"
 	"github.com/stageline/stageline/internal/githubfake"
 )
 
 func client(t *testing.T, g *githubfake.GitHub) *github.Client {
 	t.Helper()
-	atr, err := ghinstallation.NewAppsTransport(http.DefaultTransport, g.AppID, g.PrivateKeyPEM)
+	cs, err := checks.NewClients(g.URL(), g.AppID, g.PrivateKeyPEM, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	atr.BaseURL = g.API.URL
-	itr := ghinstallation.NewFromAppsTransport(atr, 77)
-	c := github.NewClient(&http.Client{Transport: itr})
-	c.BaseURL, _ = url.Parse(g.URL())
+	c, err := cs.Client(context.Background(), 77)
+	if err != nil {
+		t.Fatal(err)
+	}
 	return c
 }
 

@@ -49,7 +49,7 @@ func (g *GitHub) handle(w http.ResponseWriter, r *http.Request, route *routers.R
 		}
 		ex := g.example(route, http.StatusOK, "")
 		proto := ex["artifacts"].([]any)[0].(map[string]any)
-		var list []any
+		list := []any{}
 		for _, a := range run.Artifacts {
 			item := clone(proto)
 			item["id"] = a.ID

@@ -1,0 +1,102 @@
+package main
+
+import (
+	"bytes"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/stageline/stageline/internal/githubfake"
+	"github.com/stageline/stageline/internal/store/storetest"
+)
+
+// TestBadArtifacts: whatever a run uploads (or fails to), the App answers
+// with a check that says what happened, and hostile text stays inert.
+func TestBadArtifacts(t *testing.T) {
+	t.Parallel()
+	bomb := zipOf(t, map[string][]byte{"report.json": bytes.Repeat([]byte(" "), 40<<20)})
+	tests := []struct {
+		name       string
+		artifacts  []*githubfake.Artifact
+		config     string
+		conclusion string // of the run
+		want       string // check conclusion
+		contains   []string
+		absent     []string
+	}{
+		{name: "missing artifact", want: "neutral", contains: []string{"No stageline report", "uploaded no artifact"}},
+		{name: "zip bomb", artifacts: []*githubfake.Artifact{{Name: "stageline-report-app", Data: bomb}},
+			want: "neutral", contains: []string{"Report refused", "over the limit"}},
+		{name: "not json", artifacts: []*githubfake.Artifact{{Name: "stageline-report-app", Data: zipOf(t, map[string][]byte{"run.sh": []byte("#!/bin/sh")})}},
+			want: "neutral", contains: []string{"only .json files are accepted"}},
+		{name: "invalid report", artifacts: []*githubfake.Artifact{{Name: "stageline-report-app", Data: zipOf(t, map[string][]byte{"report.json": []byte(`{"schema_version": 99}`)})}},
+			want: "neutral", contains: []string{"the report is invalid"}},
+		{name: "hostile strings", artifacts: []*githubfake.Artifact{{Name: "stageline-report-app", Data: reportZip(t, "hostile")}},
+			want: "failure", absent: []string{"<script>", "@org/team", "](https://evil", "<b>bold</b>"}},
+		{name: "invalid config", config: "budgets:\n  max_growth_bytes: lots\n", artifacts: []*githubfake.Artifact{{Name: "stageline-report-app", Data: reportZip(t, "grown")}},
+			want: "neutral", contains: []string{"Invalid .github/stageline.yml", "line 2"}},
+		{name: "cancelled run", conclusion: "cancelled", want: "skipped", contains: []string{"cancelled"}},
+	}
+	for _, d := range storetest.Dialects(t) {
+		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
+			h := startApp(t, d)
+			for i, tt := range tests {
+				// One config file per repository: give the case its own
+				// repository state by running it after resetting.
+				h.gh.SetFile(repoName, ".github/stageline.yml", tt.config)
+				if tt.config == "" {
+					h.gh.SetFile(repoName, ".github/stageline.yml", "{}\n")
+				}
+				conclusion := tt.conclusion
+				if conclusion == "" {
+					conclusion = "success"
+				}
+				b := build{runID: int64(200 + i), sha: sha(byte('a' + i)), event: "pull_request", branch: "feature",
+					conclusion: conclusion, artifacts: tt.artifacts}
+				h.register(b)
+				if code := h.deliver("workflow_run", h.newID(), h.payload("completed", b)); code != http.StatusAccepted {
+					t.Fatalf("%s: delivery %d", tt.name, code)
+				}
+				c := h.waitCheck(b.sha, nil)
+				all := c.Title + "\n" + c.Summary + "\n" + c.Text
+				if c.Conclusion != tt.want {
+					t.Errorf("%s: conclusion %q, want %q (%s)", tt.name, c.Conclusion, tt.want, c.Title)
+				}
+				for _, s := range tt.contains {
+					if !strings.Contains(all, s) {
+						t.Errorf("%s: output lacks %q:\n%s", tt.name, s, all)
+					}
+				}
+				for _, s := range tt.absent {
+					if strings.Contains(outsideFences(all), s) {
+						t.Errorf("%s: output holds raw %q", tt.name, s)
+					}
+				}
+				if n := len(h.checksOn(b.sha)); n != 1 {
+					t.Errorf("%s: %d check runs, want 1", tt.name, n)
+				}
+			}
+		})
+	}
+}
+
+// outsideFences drops fenced code blocks, where Markdown renders text as
+// typed: a log tail there is shown, not interpreted.
+func outsideFences(md string) string {
+	var out []string
+	fence := ""
+	for _, line := range strings.Split(md, "\n") {
+		trimmed := strings.TrimLeft(line, "`")
+		ticks := line[:len(line)-len(trimmed)]
+		switch {
+		case fence == "" && len(ticks) >= 3:
+			fence = ticks
+		case fence != "" && ticks == fence && strings.TrimSpace(trimmed) == "":
+			fence = ""
+		case fence == "":
+			out = append(out, line)
+		}
+	}
+	return strings.Join(out, "\n")
+}
