@@ -1,0 +1,138 @@
+package main
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stageline/stageline/internal/githubfake"
+	"github.com/stageline/stageline/internal/store/storetest"
+)
+
+// buildApp compiles this command once per test binary.
+var buildApp = sync.OnceValues(func() (string, error) {
+	dir, err := os.MkdirTemp("", "stageline-app-")
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "stageline-app")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("go build: %v\n%s", err, out)
+	}
+	return bin, nil
+})
+
+func freeAddr(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// startProcess runs the App binary and waits until it answers /healthz.
+func startProcess(t *testing.T, env []string, addr string) *exec.Cmd {
+	t.Helper()
+	bin, err := buildApp()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin)
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stderr = testWriter{t}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get("http://" + addr + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return cmd
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatal("app did not become healthy")
+	return nil
+}
+
+// TestKilledMidDelivery: the App is SIGKILLed while it downloads a report;
+// after a restart it finishes the delivery, with one check run.
+func TestKilledMidDelivery(t *testing.T) {
+	t.Parallel()
+	for _, d := range storetest.Dialects(t) {
+		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
+			gh := githubfake.New(t)
+			gh.AddRepo(githubfake.Repo{ID: repoID, FullName: repoName, DefaultBranch: "main"})
+			entered := make(chan struct{})
+			release := make(chan struct{})
+			t.Cleanup(func() { close(release) })
+			var downloads atomic.Int32
+			gh.BlobHook = func(int64) {
+				if downloads.Add(1) == 1 {
+					close(entered)
+					<-release // the first download hangs until the test ends
+				}
+			}
+			addr := freeAddr(t)
+			env := []string{
+				fmt.Sprint("APP_ID=", gh.AppID), "APP_PRIVATE_KEY=" + string(gh.PrivateKeyPEM),
+				"WEBHOOK_SECRET=" + string(secret), "LISTEN_ADDR=" + addr,
+				"DATABASE_URL=" + storetest.DSN(t, d), "GITHUB_API_URL=" + gh.URL(),
+				"LEASE_DURATION=1s", "WORKERS=2",
+			}
+			h := &harness{t: t, gh: gh, base: "http://" + addr}
+			first := startProcess(t, env, addr)
+
+			b := build{runID: 300, sha: sha('e'), event: "pull_request", branch: "feature", conclusion: "success",
+				prs: []githubfake.PR{{Number: 5, HeadSHA: sha('e'), HeadRef: "feature", BaseRef: "main", BaseSHA: sha('0'),
+					BaseRepo: repoName, BaseRepoID: repoID, HeadRepo: repoName, HeadRepoID: repoID}},
+				artifacts: []*githubfake.Artifact{{Name: "stageline-report-app", Data: reportZip(t, "grown")}}}
+			h.register(b)
+			if code := h.deliver("workflow_run", h.newID(), h.payload("completed", b)); code != http.StatusAccepted {
+				t.Fatalf("delivery: %d", code)
+			}
+			select {
+			case <-entered:
+			case <-time.After(20 * time.Second):
+				t.Fatal("the App never started the download")
+			}
+			if err := first.Process.Signal(os.Kill); err != nil {
+				t.Fatal(err)
+			}
+			first.Wait()
+			if n := len(gh.CheckRuns()); n != 0 {
+				t.Fatalf("%d check runs before the restart", n)
+			}
+
+			startProcess(t, env, addr)
+			c := h.waitCheck(b.sha, nil)
+			if c.Conclusion != "success" || c.Name != "stageline: app" {
+				t.Errorf("check after restart = %q %q", c.Name, c.Conclusion)
+			}
+			time.Sleep(1500 * time.Millisecond) // room for a wrong second attempt
+			if n := len(gh.CheckRuns()); n != 1 {
+				t.Fatalf("%d check runs, want 1", n)
+			}
+			if n := downloads.Load(); n != 2 {
+				t.Errorf("%d downloads, want 2 (one killed, one finished)", n)
+			}
+		})
+	}
+}
