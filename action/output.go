@@ -56,6 +56,14 @@ func (o *output) warning(msg string) {
 	}
 }
 
+func (o *output) info(msg string) {
+	if o.inActions {
+		o.gh.Infof("%s\n", msg)
+	} else {
+		fmt.Fprintf(o.stderr, "stageline: %s\n", msg)
+	}
+}
+
 func (o *output) finish(res *build.Result, reportPath string) {
 	r := res.Report
 	if !o.inActions {

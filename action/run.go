@@ -87,6 +87,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return exitBuildError
 	}
 	out.finish(res, reportPath)
+	if inActions && in.UploadReport {
+		uploadReport(ctx, getenv, in, reportPath, out)
+	}
 	if buildErr != nil {
 		return exitBuildError
 	}

@@ -42,6 +42,7 @@ type Inputs struct {
 	ReportPath      string
 	Progress        string
 	GitHubToken     string
+	UploadReport    bool
 }
 
 type kind int
@@ -92,6 +93,7 @@ var Defs = []Def{
 	{Flag: "tlskey", Kind: kString, Usage: "client key for a tcp:// BuildKit", field: func(i *Inputs) any { return &i.TLSKey }},
 	{Input: "report-path", Flag: "report-path", Kind: kString, Default: "stageline-report.json", Usage: "where to write the JSON report", field: func(i *Inputs) any { return &i.ReportPath }},
 	{Flag: "progress", Kind: kString, Default: "auto", Usage: "progress output: auto, plain, tty, quiet or rawjson", field: func(i *Inputs) any { return &i.Progress }},
+	{Input: "upload-report", Kind: kBool, Default: "true", Usage: "upload the report as the artifact stageline-report-<build key> for the stageline App", field: func(i *Inputs) any { return &i.UploadReport }},
 	{Input: "github-token", Kind: kString, Usage: "token for the GitHub API (default ${{ github.token }})", field: func(i *Inputs) any { return &i.GitHubToken }},
 }
 

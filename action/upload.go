@@ -1,0 +1,52 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/stageline/stageline/internal/artifact"
+	"github.com/stageline/stageline/internal/ghacache"
+	"github.com/stageline/stageline/internal/inputs"
+)
+
+// buildKey names one build among the images, Dockerfiles, targets and
+// platforms of a repository; the App keeps one check run and one baseline
+// per key. It is the automatic cache scope, so both stay in step.
+func buildKey(in inputs.Inputs) string {
+	file := in.File
+	if file == "" {
+		file = filepath.Join(in.Context, "Dockerfile")
+	}
+	return ghacache.AutoScope(file, in.Target, in.Platforms)
+}
+
+// uploadReport uploads the report as the artifact stageline-report-<key>,
+// where the App looks for it. A failed upload is a warning: the build it
+// reports on has already succeeded or failed on its own.
+func uploadReport(ctx context.Context, getenv func(string) string, in inputs.Inputs, reportPath string, out *output) {
+	cfg, err := artifact.ConfigFromEnv(getenv)
+	if errors.Is(err, artifact.ErrNotConfigured) {
+		out.warning("report not uploaded: ACTIONS_RUNTIME_TOKEN or ACTIONS_RESULTS_URL is not set (set upload-report: false to skip the upload)")
+		return
+	}
+	if err != nil {
+		out.warning(fmt.Sprintf("report not uploaded: %v", err))
+		return
+	}
+	data, err := os.ReadFile(reportPath)
+	if err != nil {
+		out.warning(fmt.Sprintf("report not uploaded: %v", err))
+		return
+	}
+	name := artifact.NameForBuildKey(buildKey(in))
+	res, err := artifact.Upload(ctx, cfg, name, []artifact.File{{Name: "report.json", Data: data}})
+	if err != nil {
+		out.warning(fmt.Sprintf("report not uploaded as artifact %s: %v", name, err))
+		return
+	}
+	out.gh.SetOutput("report-artifact-id", fmt.Sprint(res.ID))
+	out.info(fmt.Sprintf("report uploaded as artifact %s (%d bytes, %s)", res.Name, res.Size, res.Digest))
+}
