@@ -1,0 +1,156 @@
+package checks
+
+import (
+	"archive/zip"
+	"bytes"
+	"errors"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-github/v66/github"
+)
+
+func zipOf(t testing.TB, files map[string][]byte) []byte {
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for name, data := range files {
+		w, err := zw.Create(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(data)
+	}
+	zw.Close()
+	return buf.Bytes()
+}
+
+func seed(t testing.TB) []byte {
+	b, err := os.ReadFile("../../app/testdata/seed.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestExtractReport(t *testing.T) {
+	t.Parallel()
+	good := seed(t)
+	many := map[string][]byte{}
+	for i := range 20 {
+		many[strings.Repeat("x", i+1)+".json"] = good
+	}
+	tests := []struct {
+		name  string
+		files map[string][]byte
+		err   string
+	}{
+		{"report", map[string][]byte{"report.json": good}, ""},
+		{"report beside other json", map[string][]byte{"a.json": []byte("{}"), "report.json": good}, ""},
+		{"zip bomb", map[string][]byte{"report.json": bytes.Repeat([]byte("0"), 20<<20)}, "over the limit"},
+		{"too many entries", many, "holds 20 files"},
+		{"not json", map[string][]byte{"report.json": good, "x.sh": nil}, "only .json"},
+		{"empty", map[string][]byte{}, "no .json report"},
+		{"bad schema", map[string][]byte{"report.json": []byte(`{"schema_version":2}`)}, "invalid"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, _, err := extractReport(zipOf(t, tt.files), DefaultLimits)
+			if tt.err == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			var re *RefusedError
+			if !errors.As(err, &re) || !strings.Contains(err.Error(), tt.err) {
+				t.Fatalf("err = %v, want a refusal with %q", err, tt.err)
+			}
+		})
+	}
+	if _, _, err := extractReport([]byte("not a zip"), DefaultLimits); err == nil {
+		t.Fatal("garbage accepted")
+	}
+}
+
+func TestParseConfig(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, in, err string
+	}{
+		{"empty", "", ""},
+		{"full", "budgets:\n  max_size_bytes: 100\n  max_growth_percent: 5\non_breach: neutral\nignore: [docs]\n", ""},
+		{"unknown key", "budget:\n  x: 1\n", "line 1"},
+		{"bad type", "budgets:\n  max_growth_bytes: lots\n", "line 2"},
+		{"bad breach", "on_breach: explode\n", "on_breach"},
+		{"negative", "budgets:\n  max_size_bytes: -1\n", "negative"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := ParseConfig([]byte(tt.in))
+			if (err == nil) != (tt.err == "") || (err != nil && !strings.Contains(err.Error(), tt.err)) {
+				t.Fatalf("err = %v, want %q", err, tt.err)
+			}
+		})
+	}
+}
+
+func TestRetryAt(t *testing.T) {
+	t.Parallel()
+	now := time.Unix(1_700_000_000, 0)
+	resp := func(h http.Header) *http.Response {
+		return &http.Response{StatusCode: http.StatusForbidden, Header: h, Request: &http.Request{}}
+	}
+	tests := []struct {
+		name string
+		err  error
+		want time.Time
+		ok   bool
+	}{
+		{"retry-after", &github.ErrorResponse{Response: resp(http.Header{"Retry-After": {"30"}})}, now.Add(30 * time.Second), true},
+		{"rate limit reset", &github.RateLimitError{Rate: github.Rate{Reset: github.Timestamp{Time: now.Add(time.Minute)}}, Response: resp(http.Header{})}, now.Add(time.Minute), true},
+		{"reset header", &github.ErrorResponse{Response: resp(http.Header{"X-Ratelimit-Remaining": {"0"}, "X-Ratelimit-Reset": {"1700000090"}})}, now.Add(90 * time.Second), true},
+		{"plain", errors.New("boom"), time.Time{}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got, ok := RetryAt(tt.err, now)
+			if ok != tt.ok || !got.Equal(tt.want) {
+				t.Fatalf("RetryAt = %v %v, want %v %v", got, ok, tt.want, tt.ok)
+			}
+		})
+	}
+}
+
+// BenchmarkExtractReport compares reading a real report out of its zip with
+// the baseline of only opening the archive.
+func BenchmarkExtractReport(b *testing.B) {
+	data := zipOf(b, map[string][]byte{"report.json": seed(b)})
+	b.Run("baseline-open-zip", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := zip.NewReader(bytes.NewReader(data), int64(len(data))); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("extract-and-decode", func(b *testing.B) {
+		for b.Loop() {
+			if _, _, err := extractReport(data, DefaultLimits); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	bomb := zipOf(b, map[string][]byte{"report.json": bytes.Repeat([]byte("0"), 64<<20)})
+	b.Run("refuse-64MiB-bomb", func(b *testing.B) {
+		for b.Loop() {
+			if _, _, err := extractReport(bomb, DefaultLimits); err == nil {
+				b.Fatal("accepted")
+			}
+		}
+	})
+}
