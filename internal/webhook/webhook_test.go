@@ -5,8 +5,11 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/stageline/stageline/internal/githubfake"
 	"github.com/stageline/stageline/internal/store"
@@ -128,6 +131,62 @@ func BenchmarkIntake(b *testing.B) {
 					}
 				}
 			})
+		})
+	}
+}
+
+// BenchmarkIntakeP99 offers deliveries at a fixed 200/s from 50 concurrent
+// senders for 5 s and reports the p99 answer time, for SQLite storage and
+// for the baseline of ignored (unstored) events.
+func BenchmarkIntakeP99(b *testing.B) {
+	body := completedRun(b)
+	const rate, total, senders = 200, 1000, 50
+	for _, bc := range []struct{ name, event string }{{"baseline-ignored", "star"}, {"sqlite-stored", "workflow_run"}} {
+		b.Run(bc.name, func(b *testing.B) {
+			for b.Loop() {
+				st := storetest.Open(b, store.SQLite)
+				h, err := webhook.New(st, webhook.Options{Secret: secret})
+				if err != nil {
+					b.Fatal(err)
+				}
+				srv := httptest.NewServer(h)
+				lat := make([]time.Duration, total)
+				jobs := make(chan int)
+				var wg sync.WaitGroup
+				var n atomicCounter
+				for range senders {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						for i := range jobs {
+							req := githubfake.NewDelivery(context.Background(), srv.URL, bc.event, n.next(), body, secret)
+							start := time.Now()
+							resp, err := http.DefaultClient.Do(req)
+							if err != nil {
+								b.Error(err)
+								continue
+							}
+							resp.Body.Close()
+							lat[i] = time.Since(start)
+						}
+					}()
+				}
+				t := time.NewTicker(time.Second / rate)
+				start := time.Now()
+				for i := range total {
+					<-t.C
+					jobs <- i
+				}
+				close(jobs)
+				wg.Wait()
+				t.Stop()
+				elapsed := time.Since(start)
+				srv.Close()
+				slices.Sort(lat)
+				b.ReportMetric(float64(lat[total*99/100].Microseconds())/1000, "p99-ms")
+				b.ReportMetric(float64(lat[total/2].Microseconds())/1000, "p50-ms")
+				b.ReportMetric(float64(total)/elapsed.Seconds(), "accepted/s")
+			}
 		})
 	}
 }
