@@ -66,6 +66,9 @@ func (o *output) info(msg string) {
 
 func (o *output) finish(res *build.Result, reportPath string) {
 	r := res.Report
+	for _, w := range cacheWarnings(r) {
+		o.warning(w)
+	}
 	if !o.inActions {
 		if err := report.RenderText(o.stdout, r); err != nil {
 			fmt.Fprintf(o.stderr, "stageline: rendering the report: %v\n", err)

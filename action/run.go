@@ -13,6 +13,7 @@ import (
 
 	"github.com/sethvargo/go-githubactions"
 
+	"github.com/stageline/stageline/internal/bootstrap"
 	"github.com/stageline/stageline/internal/build"
 	"github.com/stageline/stageline/internal/buildkit"
 	"github.com/stageline/stageline/internal/ghacache"
@@ -50,21 +51,38 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return exitBadInput
 	}
 
-	opts, err := buildOptions(in, getenv, out)
+	opts, cacheSkipped, err := buildOptions(in, getenv, out)
 	if err != nil {
 		out.inputError(err)
 		return exitBadInput
 	}
 	cfg := build.Config{
-		Options:  opts,
-		Address:  in.BuildkitAddress,
-		TLS:      buildkit.TLS{CA: in.TLSCACert, Cert: in.TLSCert, Key: in.TLSKey},
-		Progress: in.Progress,
-		Logger:   slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Options:      opts,
+		Address:      in.BuildkitAddress,
+		TLS:          buildkit.TLS{CA: in.TLSCACert, Cert: in.TLSCert, Key: in.TLSKey},
+		Progress:     in.Progress,
+		CacheSkipped: cacheSkipped,
+		Logger:       slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	}
 	if inActions {
 		cfg.Workspace = getenv("GITHUB_WORKSPACE")
 		cfg.Git = gitFromEnv(getenv)
+	}
+
+	if cfg.Address == "" {
+		b, err := startBuildkit(ctx, in, getenv, inActions, stderr)
+		if err != nil {
+			out.inputError(err)
+			return exitBadInput
+		}
+		// Deferred so the container goes at every return, including a build
+		// canceled by SIGTERM; Close outlives the canceled ctx.
+		defer func() {
+			if err := b.Close(ctx); err != nil {
+				out.warning(err.Error())
+			}
+		}()
+		cfg.Address = b.Address
 	}
 
 	res, buildErr := build.Run(ctx, cfg, stderr)
@@ -98,12 +116,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 // buildOptions turns inputs into build options, resolving the cache entries
 // against the runner's environment.
-func buildOptions(in inputs.Inputs, getenv func(string) string, out *output) (buildkit.Options, error) {
+func buildOptions(in inputs.Inputs, getenv func(string) string, out *output) (buildkit.Options, []ghacache.Skipped, error) {
 	secretValues := map[string][]byte{}
 	for _, s := range in.Secrets {
 		id, v, ok := strings.Cut(s, "=")
 		if !ok || id == "" {
-			return buildkit.Options{}, fmt.Errorf("malformed secret %q: use id=VALUE", firstField(s))
+			return buildkit.Options{}, nil, fmt.Errorf("malformed secret %q: use id=VALUE", firstField(s))
 		}
 		secretValues[id] = []byte(v)
 	}
@@ -111,14 +129,14 @@ func buildOptions(in inputs.Inputs, getenv func(string) string, out *output) (bu
 	for _, s := range in.SecretFiles {
 		id, path, ok := strings.Cut(s, "=")
 		if !ok || id == "" || path == "" {
-			return buildkit.Options{}, fmt.Errorf("malformed secret-file %q: use id=PATH", s)
+			return buildkit.Options{}, nil, fmt.Errorf("malformed secret-file %q: use id=PATH", s)
 		}
 		specs = append(specs, "id="+id+",src="+path)
 	}
 	for _, s := range in.SecretEnvs {
 		id, env, ok := strings.Cut(s, "=")
 		if !ok || id == "" || env == "" {
-			return buildkit.Options{}, fmt.Errorf("malformed secret-env %q: use id=ENVVAR", s)
+			return buildkit.Options{}, nil, fmt.Errorf("malformed secret-env %q: use id=ENVVAR", s)
 		}
 		specs = append(specs, "id="+id+",env="+env)
 	}
@@ -138,7 +156,7 @@ func buildOptions(in inputs.Inputs, getenv func(string) string, out *output) (bu
 		Platforms:   in.Platforms,
 	}, getenv)
 	if err != nil {
-		return buildkit.Options{}, err
+		return buildkit.Options{}, nil, err
 	}
 	for _, w := range plan.Warnings {
 		out.warning(w)
@@ -161,7 +179,7 @@ func buildOptions(in inputs.Inputs, getenv func(string) string, out *output) (bu
 		Push:          in.Push,
 		CacheFrom:     plan.Imports,
 		CacheTo:       plan.Exports,
-	}, nil
+	}, plan.Skipped, nil
 }
 
 // firstField keeps a secret's id out of an error message without its value.
@@ -205,4 +223,35 @@ func gitFromEnv(getenv func(string) string) *report.Git {
 		RunAttempt: gh.RunAttempt,
 		Workflow:   gh.Workflow,
 	}
+}
+
+// startBuildkit starts buildkitd as a sibling container through the Docker
+// Engine (DOCKER_HOST, default the runner's /var/run/docker.sock), for when
+// no builder address is given. A kept builder gets a name stable within the
+// job so later steps find and reuse it.
+func startBuildkit(ctx context.Context, in inputs.Inputs, getenv func(string) string, inActions bool, stderr io.Writer) (*bootstrap.Builder, error) {
+	cfg := bootstrap.Config{
+		DockerHost: getenv("DOCKER_HOST"),
+		Image:      in.BuildkitImage,
+		Keep:       in.BuildkitKeep,
+		Logger:     slog.New(slog.NewTextHandler(stderr, nil)),
+		Logs:       stderr,
+	}
+	if !in.BuildkitPrivileged {
+		cfg.Security = bootstrap.SysAdmin
+	}
+	if in.BuildkitKeep {
+		cfg.Name = "stageline-buildkit"
+		if inActions {
+			cfg.Name += "-" + getenv("GITHUB_RUN_ID") + "-" + getenv("GITHUB_RUN_ATTEMPT") + "-" + getenv("GITHUB_JOB")
+		}
+	}
+	b, err := bootstrap.Start(ctx, cfg)
+	if errors.Is(err, bootstrap.ErrDockerUnreachable) {
+		return nil, fmt.Errorf("no BuildKit address given and %w; pass a builder address with --buildkit-address (input buildkit-address) or set BUILDKIT_HOST", err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("starting BuildKit through Docker: %w", err)
+	}
+	return b, nil
 }

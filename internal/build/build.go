@@ -21,6 +21,7 @@ import (
 
 	"github.com/stageline/stageline/internal/buildkit"
 	"github.com/stageline/stageline/internal/dockerfile"
+	"github.com/stageline/stageline/internal/ghacache"
 	"github.com/stageline/stageline/internal/imagesize"
 	"github.com/stageline/stageline/internal/report"
 	"github.com/stageline/stageline/internal/timeline"
@@ -40,7 +41,10 @@ type Config struct {
 	// repository root under Actions). Default: the working directory.
 	Workspace string
 	Git       *report.Git
-	Logger    *slog.Logger
+	// CacheSkipped are the cache entries the plan left out (ghacache.Plan.Skipped):
+	// the report lists them as skipped, with the reason.
+	CacheSkipped []ghacache.Skipped
+	Logger       *slog.Logger
 }
 
 // InputError is a problem with what the user asked for, found before any
@@ -118,6 +122,7 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 		Images:   []report.Image{},
 		Warnings: res.Warnings,
 	}
+	r.Cache.Import, r.Cache.Export = cacheOps(r.Steps, cfg.Options.CacheFrom, cfg.Options.CacheTo, cfg.CacheSkipped, solveErr == nil)
 	if r.Steps == nil {
 		r.Steps = []report.Step{}
 	}

@@ -15,6 +15,9 @@ import (
 // the whole output (tested).
 type budgets struct {
 	head, stages, images, layers, timeline, warnings, failure, steps, footer int
+	// cache is the job summary's cache imports/exports table; the check run
+	// leaves it out (0).
+	cache int
 }
 
 // checkBudgets fit a check run's summary (65,535 characters).
@@ -29,7 +32,7 @@ var checkBudgets = budgets{
 // steps' summaries.
 var summaryBudgets = budgets{
 	head: 4000, stages: 60000, images: 20000, layers: 20000, timeline: 30000,
-	warnings: 40000, failure: 40000, footer: 1000,
+	warnings: 40000, failure: 40000, footer: 1000, cache: 10000,
 }
 
 // maxLayerRows is how many layers a table shows: the five largest for one

@@ -22,6 +22,7 @@ func RenderSummary(w io.Writer, r *Report) error {
 		headSection(c, "", bud.head),
 		failureSection(r, bud.failure),
 		stagesSection(c, bud.stages),
+		cacheOpsSection(r, bud.cache),
 		imagesSection(c, bud.images),
 		timelineSection(r, bud.timeline),
 		layersSection(c, bud.layers),
