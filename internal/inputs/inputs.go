@@ -36,13 +36,18 @@ type Inputs struct {
 	Cache           string // gha|none: import and export with an automatic scope
 	CacheMode       string // min|max for gha exports
 	BuildkitAddress string
-	TLSCACert       string
-	TLSCert         string
-	TLSKey          string
-	ReportPath      string
-	Progress        string
-	GitHubToken     string
-	UploadReport    bool
+	// BuildkitImage, BuildkitKeep and BuildkitPrivileged shape the buildkitd
+	// container started through Docker when no BuildkitAddress is given.
+	BuildkitImage      string
+	BuildkitKeep       bool
+	BuildkitPrivileged bool
+	TLSCACert          string
+	TLSCert            string
+	TLSKey             string
+	ReportPath         string
+	Progress           string
+	GitHubToken        string
+	UploadReport       bool
 }
 
 type kind int
@@ -88,6 +93,9 @@ var Defs = []Def{
 	{Input: "cache", Flag: "cache", Kind: kString, Usage: "gha: import and export the GitHub Actions cache with a scope derived from file, target and platforms; none: no cache entries", field: func(i *Inputs) any { return &i.Cache }},
 	{Input: "cache-mode", Flag: "cache-mode", Kind: kString, Usage: "mode of gha cache exports: max (every stage, the default) or min (final image only)", field: func(i *Inputs) any { return &i.CacheMode }},
 	{Input: "buildkit-address", Flag: "buildkit-address", Kind: kString, Usage: "BuildKit address: unix://, tcp:// or docker-container:// (default $BUILDKIT_HOST)", field: func(i *Inputs) any { return &i.BuildkitAddress }},
+	{Input: "buildkit-image", Flag: "buildkit-image", Kind: kString, Usage: "image of the buildkitd container started through Docker when no buildkit-address is given (default moby/buildkit at the version stageline is built with)", field: func(i *Inputs) any { return &i.BuildkitImage }},
+	{Input: "buildkit-keep", Flag: "buildkit-keep", Kind: kBool, Default: "false", Usage: "keep the started buildkitd container for later steps of the job, which reuse it", field: func(i *Inputs) any { return &i.BuildkitKeep }},
+	{Input: "buildkit-privileged", Flag: "buildkit-privileged", Kind: kBool, Default: "true", Usage: "run the started buildkitd container privileged; false gives it CAP_SYS_ADMIN with unconfined seccomp, AppArmor and system paths and the host cgroup namespace instead, for hosts where --privileged fails", field: func(i *Inputs) any { return &i.BuildkitPrivileged }},
 	{Flag: "tlscacert", Kind: kString, Usage: "CA certificate for a tcp:// BuildKit", field: func(i *Inputs) any { return &i.TLSCACert }},
 	{Flag: "tlscert", Kind: kString, Usage: "client certificate for a tcp:// BuildKit", field: func(i *Inputs) any { return &i.TLSCert }},
 	{Flag: "tlskey", Kind: kString, Usage: "client key for a tcp:// BuildKit", field: func(i *Inputs) any { return &i.TLSKey }},
