@@ -3,9 +3,6 @@ package ghacache_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,75 +12,16 @@ import (
 	"github.com/stageline/stageline/internal/buildkit"
 	"github.com/stageline/stageline/internal/cacheserver"
 	"github.com/stageline/stageline/internal/ghacache"
+	"github.com/stageline/stageline/internal/ghacache/e2etest"
 )
 
-// e2eSetup finds what scripts/buildkit-env.sh prepares: the buildkitd binary, runc and
-// the offline base image. Without them (or without root) the test skips.
-func e2eSetup(t *testing.T) (buildkitd, baseImage string) {
-	t.Helper()
-	root, err := filepath.Abs(filepath.Join("..", ".."))
-	if err != nil {
-		t.Fatal(err)
-	}
-	buildkitd = filepath.Join(root, ".bin", "buildkitd")
-	baseDir := "/tmp/stageline-buildkit/base"
-	idx, err := os.ReadFile(filepath.Join(baseDir, "index.json"))
-	_, binErr := os.Stat(buildkitd)
-	_, runcErr := exec.LookPath("runc")
-	if os.Getuid() != 0 || err != nil || binErr != nil || runcErr != nil {
-		if os.Getenv("STAGELINE_REQUIRE_E2E") == "1" { // scripts/test sets it: fail, don't skip
-			t.Fatalf("STAGELINE_REQUIRE_E2E=1 but the e2e set-up is missing (root %v, base %v, buildkitd %v, runc %v)", os.Getuid() == 0, err, binErr, runcErr)
-		}
-		t.Skip("needs root, runc, .bin/buildkitd and the offline base image: run scripts/buildkit-env.sh (as root) first")
-	}
-	var index struct {
-		Manifests []struct{ Digest string } `json:"manifests"`
-	}
-	if err := json.Unmarshal(idx, &index); err != nil || len(index.Manifests) == 0 {
-		t.Fatalf("reading %s/index.json: %v", baseDir, err)
-	}
-	return buildkitd, "oci-layout://" + baseDir + "@" + index.Manifests[0].Digest
-}
+func e2eSetup(t *testing.T) (buildkitd, baseImage string) { t.Helper(); return e2etest.Setup(t) }
 
-// startDaemon runs a buildkitd with a fresh state dir, so nothing is cached locally, and
-// stops it when the test ends.
+// startDaemon runs a buildkitd with a fresh state dir, so nothing is cached locally.
 func startDaemon(ctx context.Context, t *testing.T, bin string) *client.Client {
 	t.Helper()
-	dir, err := os.MkdirTemp("", "slbk-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sock := "unix://" + filepath.Join(dir, "buildkitd.sock")
-	var log bytes.Buffer
-	cmd := exec.Command(bin, "--root", filepath.Join(dir, "state"), "--addr", sock,
-		"--oci-worker=true", "--containerd-worker=false", "--oci-worker-snapshotter=overlayfs")
-	cmd.Stdout, cmd.Stderr = &log, &log
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting buildkitd: %v", err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		_ = os.RemoveAll(dir)
-		if t.Failed() {
-			t.Logf("buildkitd log:\n%s", log.String())
-		}
-	})
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		c, err := buildkit.Connect(ctx, sock, buildkit.TLS{})
-		if err == nil {
-			if _, err = c.ListWorkers(ctx); err == nil {
-				t.Cleanup(func() { c.Close() })
-				return c
-			}
-			c.Close()
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("buildkitd did not answer: %v\n%s", err, log.String())
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	_, c := e2etest.StartDaemon(ctx, t, bin)
+	return c
 }
 
 type buildResult struct {
