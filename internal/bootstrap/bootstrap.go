@@ -81,6 +81,9 @@ type Config struct {
 	// Logs receives the container's log when it fails to become ready.
 	// Default discard.
 	Logs io.Writer
+
+	// extraArgs go to buildkitd after stageline's own (a test seam).
+	extraArgs []string
 }
 
 // Builder is a running sibling buildkitd.
@@ -102,7 +105,7 @@ type Builder struct {
 // Start starts buildkitd in a sibling container and waits until it answers.
 // On any error, including ctx being canceled, whatever it started is removed
 // again before it returns.
-func Start(ctx context.Context, cfg Config) (b *Builder, err error) {
+func Start(ctx context.Context, cfg Config) (_ *Builder, err error) {
 	cfg = withDefaults(cfg)
 	api, err := Connect(ctx, cfg.DockerHost)
 	if err != nil {
@@ -114,7 +117,8 @@ func Start(ctx context.Context, cfg Config) (b *Builder, err error) {
 		}
 	}()
 
-	b = &Builder{Container: cfg.Name, keep: cfg.Keep, api: api, log: cfg.Logger}
+	// b outlives a failed return so the deferred cleanup can use it.
+	b := &Builder{Container: cfg.Name, keep: cfg.Keep, api: api, log: cfg.Logger}
 	if reused, err := b.reuse(ctx, cfg); err != nil || reused {
 		return b, err
 	}
@@ -148,6 +152,7 @@ func Start(ctx context.Context, cfg Config) (b *Builder, err error) {
 		b.Address = "docker-container://" + cfg.Name
 	}
 
+	args = append(args, cfg.extraArgs...)
 	hc := hostConfig(cfg.Security, hostDir)
 	if hostDir == "" {
 		hc.Binds = hc.Binds[1:]
@@ -166,6 +171,11 @@ func Start(ctx context.Context, cfg Config) (b *Builder, err error) {
 		HostConfig: hc,
 	})
 	if err != nil {
+		if ctx.Err() != nil {
+			// Canceled mid-request: the daemon may have created it anyway.
+			b.id = cfg.Name
+			b.remove(ctx)
+		}
 		b.removeDir()
 		return nil, fmt.Errorf("creating the BuildKit container %s: %w", cfg.Name, err)
 	}
