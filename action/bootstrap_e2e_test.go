@@ -102,6 +102,38 @@ func TestBootstrapBuildsExample(t *testing.T) {
 	assertContainerGone(t, host, res.stderr)
 }
 
+// TestBootstrapKeepAcrossSteps runs two Action steps of one job: the first
+// keeps its builder, the second reuses it and, not keeping it, removes it.
+func TestBootstrapKeepAcrossSteps(t *testing.T) {
+	t.Parallel()
+	host, image := dockerEnv(t)
+	step := func(keep string) result {
+		t.Helper()
+		env, _, _ := actionsEnv(t, map[string]string{
+			"context": "../examples/multistage", "buildkit-image": image,
+			"buildkit-privileged": "false", "buildkit-keep": keep,
+		})
+		delete(env, "INPUT_BUILDKIT-ADDRESS")
+		env["DOCKER_HOST"] = host
+		env["GITHUB_JOB"] = "build"
+		env["RUNNER_NAME"] = "test-" + t.Name()
+		res := invoke(t, nil, mapEnv(t, env), env["INPUT_REPORT-PATH"])
+		if res.code != exitOK {
+			t.Fatalf("step with buildkit-keep %s: exit %d\nstdout:\n%s\nstderr:\n%s", keep, res.code, res.stdout, res.stderr)
+		}
+		return res
+	}
+	first := step("true")
+	if !strings.Contains(first.stderr, "keeping BuildKit for later steps") {
+		t.Errorf("the first step did not keep its builder:\n%s", first.stderr)
+	}
+	second := step("false")
+	if !strings.Contains(second.stderr, "reusing kept BuildKit") {
+		t.Errorf("the second step did not reuse the kept builder:\n%s", second.stderr)
+	}
+	assertContainerGone(t, host, first.stderr)
+}
+
 func TestBootstrapRemovedOnSIGTERM(t *testing.T) {
 	t.Parallel()
 	host, _ := dockerEnv(t)

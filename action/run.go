@@ -227,8 +227,7 @@ func gitFromEnv(getenv func(string) string) *report.Git {
 
 // startBuildkit starts buildkitd as a sibling container through the Docker
 // Engine (DOCKER_HOST, default the runner's /var/run/docker.sock), for when
-// no builder address is given. A kept builder gets a name stable within the
-// job so later steps find and reuse it.
+// no builder address is given.
 func startBuildkit(ctx context.Context, in inputs.Inputs, getenv func(string) string, inActions bool, stderr io.Writer) (*bootstrap.Builder, error) {
 	cfg := bootstrap.Config{
 		DockerHost: getenv("DOCKER_HOST"),
@@ -240,11 +239,16 @@ func startBuildkit(ctx context.Context, in inputs.Inputs, getenv func(string) st
 	if !in.BuildkitPrivileged {
 		cfg.Security = bootstrap.SysAdmin
 	}
-	if in.BuildkitKeep {
+	switch {
+	case inActions:
+		// Stable within the job (steps of a job run one after another), so
+		// a step finds a builder an earlier one kept, reuses it, and removes
+		// it unless it keeps it too. RUNNER_NAME tells apart matrix jobs
+		// whose runners share one Docker host.
+		cfg.Name = strings.Join([]string{"stageline-buildkit", getenv("RUNNER_NAME"), getenv("GITHUB_RUN_ID"),
+			getenv("GITHUB_RUN_ATTEMPT"), getenv("GITHUB_JOB")}, "-")
+	case in.BuildkitKeep:
 		cfg.Name = "stageline-buildkit"
-		if inActions {
-			cfg.Name += "-" + getenv("GITHUB_RUN_ID") + "-" + getenv("GITHUB_RUN_ATTEMPT") + "-" + getenv("GITHUB_JOB")
-		}
 	}
 	b, err := bootstrap.Start(ctx, cfg)
 	if errors.Is(err, bootstrap.ErrDockerUnreachable) {
