@@ -92,7 +92,7 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 	}
 	defer c.Close()
 
-	rec := timeline.NewRecorder(timeline.WithDockerfile(src))
+	rec := timeline.NewRecorder(timeline.WithDockerfile(src), timeline.WithPlatforms(cfg.Options.Platforms))
 	started := time.Now()
 	resp, solveErr := buildkit.Run(ctx, c, solve, progress, cfg.Progress, rec.Add)
 	finished := time.Now()

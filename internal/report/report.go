@@ -78,7 +78,9 @@ type Stage struct {
 	Name     string `json:"name"`
 	Platform string `json:"platform,omitempty"`
 	Base     string `json:"base,omitempty"`
-	// StepsTotal counts the stage's steps, FROM included.
+	// StepsTotal counts the stage's steps that can come from the cache:
+	// user steps, FROM excluded. Over all stages they add up to
+	// Cache.UserSteps, and StepsCached to Cache.UserStepsCached.
 	StepsTotal  int `json:"steps_total"`
 	StepsCached int `json:"steps_cached"`
 	// DurationMS is wall time: the union of its steps' intervals.

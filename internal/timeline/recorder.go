@@ -21,8 +21,11 @@ const (
 type Option func(*options)
 
 type options struct {
-	df       *dockerfile.Dockerfile
-	logLines int
+	df        *dockerfile.Dockerfile
+	logLines  int
+	platforms []string
+	// platformsSet tells WithPlatforms(nil), a single-platform build, from no option.
+	platformsSet bool
 }
 
 // WithDockerfile gives the Recorder the Dockerfile being built so that steps get their Dockerfile
@@ -33,6 +36,19 @@ func WithDockerfile(src []byte) Option {
 		if df, err := dockerfile.Parse(src); err == nil {
 			o.df = df
 		}
+	}
+}
+
+// WithPlatforms gives the Recorder the platforms the build asked for. BuildKit shares identical
+// vertices between builds that run at the same time on one daemon, and a shared vertex keeps the
+// name the other build gave it: a single-platform build can see "[linux/amd64 stage 1/2] ..." and a
+// multi-platform build a name without a platform. With the requested platforms known, a step's
+// platform is the build's own: none for a build of one platform, the first requested platform for
+// an unprefixed step of a multi-platform build. Default: platforms are taken from names as they are.
+func WithPlatforms(platforms []string) Option {
+	return func(o *options) {
+		o.platforms = append([]string(nil), platforms...)
+		o.platformsSet = true
 	}
 }
 

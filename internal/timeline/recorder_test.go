@@ -39,42 +39,42 @@ func TestFixtures(t *testing.T) {
 		{
 			name: "seed cold", dir: "seed", stream: "cold.jsonl",
 			stages: []stageWant{
-				{"build-stage", "", 2, 0, true}, {"test-stage", "", 3, 0, true}, {"stage-2", "", 2, 0, true},
+				{"build-stage", "", 1, 0, true}, {"test-stage", "", 2, 0, true}, {"stage-2", "", 1, 0, true},
 			},
 			steps: 9, userSteps: 4, cached: 0, ratio: 0, warnings: []report.Warning{jsonArgs},
 		},
 		{
 			name: "seed fully cached", dir: "seed", stream: "cached.jsonl",
 			stages: []stageWant{
-				{"build-stage", "", 2, 1, true}, {"test-stage", "", 3, 2, true}, {"stage-2", "", 2, 1, true},
+				{"build-stage", "", 1, 1, true}, {"test-stage", "", 2, 2, true}, {"stage-2", "", 1, 1, true},
 			},
 			steps: 9, userSteps: 4, cached: 4, ratio: 1, warnings: []report.Warning{jsonArgs},
 		},
 		{
 			name: "failing RUN", dir: "fail", stream: "stream.jsonl",
 			// Steps after the failure never start: they are listed but not counted for the cache.
-			stages: []stageWant{{"build", "", 4, 0, true}, {"stage-1", "", 2, 0, false}},
+			stages: []stageWant{{"build", "", 2, 0, true}, {"stage-1", "", 0, 0, false}},
 			steps:  8, userSteps: 2, failed: true,
 		},
 		{
 			name: "parallel stages: the slower branch is critical", dir: "parallel", stream: "stream.jsonl",
 			stages: []stageWant{
-				{"right", "", 2, 0, true}, {"left", "", 2, 0, false}, {"stage-2", "", 3, 0, true},
+				{"right", "", 1, 0, true}, {"left", "", 1, 0, false}, {"stage-2", "", 2, 0, true},
 			},
 			steps: 9, userSteps: 4,
 		},
 		{
 			name: "multi-platform: stages per platform", dir: "multiplatform", stream: "stream.jsonl",
 			stages: []stageWant{
-				{"build-stage", "linux/amd64", 2, 0, false}, {"build-stage", "linux/386", 2, 0, true},
-				{"test-stage", "linux/amd64", 3, 0, false}, {"test-stage", "linux/386", 3, 0, true},
-				{"stage-2", "linux/amd64", 2, 0, false}, {"stage-2", "linux/386", 2, 0, true},
+				{"build-stage", "linux/amd64", 1, 0, false}, {"build-stage", "linux/386", 1, 0, true},
+				{"test-stage", "linux/amd64", 2, 0, false}, {"test-stage", "linux/386", 2, 0, true},
+				{"stage-2", "linux/amd64", 1, 0, false}, {"stage-2", "linux/386", 1, 0, true},
 			},
 			steps: 15, userSteps: 8, warnings: []report.Warning{jsonArgs},
 		},
 		{
 			name: "canceled mid-RUN", dir: "cancel", stream: "stream.jsonl",
-			stages: []stageWant{{"slow", "", 2, 0, true}, {"stage-1", "", 2, 0, false}},
+			stages: []stageWant{{"slow", "", 1, 0, true}, {"stage-1", "", 0, 0, false}},
 			steps:  6, userSteps: 1, canceled: true,
 		},
 	}
@@ -288,7 +288,7 @@ func TestSynthetic(t *testing.T) {
 				if s.Name != run || s.Internal {
 					t.Errorf("run lost its name or became internal: %+v", s)
 				}
-				if len(res.Stages) != 1 || res.Stages[0].DurationMS != 150 || res.Stages[0].StepsTotal != 3 || !res.Stages[0].Critical {
+				if len(res.Stages) != 1 || res.Stages[0].DurationMS != 150 || res.Stages[0].StepsTotal != 1 || !res.Stages[0].Critical {
 					t.Errorf("stages = %+v", res.Stages)
 				}
 				if res.Stages[0].Base != "docker.io/library/alpine:3" {
@@ -427,4 +427,31 @@ func findStep(t *testing.T, res Result, name string) report.Step {
 	}
 	t.Fatalf("no step %q", name)
 	return report.Step{}
+}
+
+func TestOwnPlatform(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		platforms []string
+		in, want  string
+	}{
+		{name: "not given keeps the name's", platforms: nil, in: "linux/amd64", want: "linux/amd64"},
+		{name: "single-platform build drops a shared vertex's platform", platforms: []string{}, in: "linux/amd64", want: ""},
+		{name: "one platform asked", platforms: []string{"linux/arm64"}, in: "linux/amd64", want: ""},
+		{name: "multi-platform keeps a prefixed name", platforms: []string{"linux/amd64", "linux/386"}, in: "linux/386", want: "linux/386"},
+		{name: "multi-platform gives an unprefixed step the first platform", platforms: []string{"linux/amd64", "linux/386"}, in: "", want: "linux/amd64"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r := NewRecorder()
+			if tt.platforms != nil {
+				r = NewRecorder(WithPlatforms(tt.platforms))
+			}
+			if got := r.ownPlatform(tt.in); got != tt.want {
+				t.Errorf("ownPlatform(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
+	}
 }

@@ -72,6 +72,7 @@ func (r *Recorder) Result() Result {
 			if e.name.stage == "" {
 				e.name.stage = r.singleStageName()
 			}
+			e.name.platform = r.ownPlatform(e.name.platform)
 			e.stage = e.name.platform + "\x00" + e.name.stage
 		}
 		if !e.start.IsZero() && (res.StartedAt.IsZero() || e.start.Before(res.StartedAt)) {
@@ -281,4 +282,17 @@ func firstDone(a, b *entry) bool {
 		return !a.finished.IsZero() && b.finished.IsZero()
 	}
 	return a.finished.Before(b.finished)
+}
+
+// ownPlatform maps the platform in a step's name to this build's (see WithPlatforms).
+func (r *Recorder) ownPlatform(p string) string {
+	switch ps := r.opts.platforms; {
+	case !r.opts.platformsSet:
+		return p
+	case len(ps) <= 1:
+		return ""
+	case p == "":
+		return ps[0]
+	}
+	return p
 }

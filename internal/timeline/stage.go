@@ -31,12 +31,15 @@ func (b *build) stages() []report.Stage {
 			accs[e.stage] = a
 			order = append(order, a)
 		}
-		// M of "N/M" is BuildKit's own count of the stage's steps, FROM included. Counting vertices
-		// instead would miss FROMs shared between stages (one vertex, one name), FROMs of named
-		// contexts (no step at all) and steps deduplicated with another stage's.
-		a.out.StepsTotal = max(a.out.StepsTotal, e.name.total)
-		if e.cached && !e.name.from {
-			a.out.StepsCached++
+		// Only steps that can come from the cache count, as in the hit ratio, so that a stage's
+		// cached/total reads 2/2 when nothing was rebuilt and the stages add up to
+		// cache.user_steps. BuildKit's own M of "N/M" would count FROM, which is never a cache
+		// hit (and has no vertex at all when the base is a named context).
+		if countsForCache(e) {
+			a.out.StepsTotal++
+			if e.cached {
+				a.out.StepsCached++
+			}
 		}
 		if e.name.from {
 			a.out.Base = strings.TrimSpace(strings.TrimPrefix(e.name.command, "FROM "))
