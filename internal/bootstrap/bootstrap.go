@@ -119,8 +119,10 @@ func Start(ctx context.Context, cfg Config) (_ *Builder, err error) {
 
 	// b outlives a failed return so the deferred cleanup can use it.
 	b := &Builder{Container: cfg.Name, keep: cfg.Keep, api: api, log: cfg.Logger}
-	if reused, err := b.reuse(ctx, cfg); err != nil || reused {
-		return b, err
+	if reused, err := b.reuse(ctx, cfg); err != nil {
+		return nil, err
+	} else if reused {
+		return b, nil
 	}
 
 	if err := ensureImage(ctx, api, cfg.Image, cfg.Logger); err != nil {
@@ -138,7 +140,7 @@ func Start(ctx context.Context, cfg Config) (_ *Builder, err error) {
 			cfg.Logger.Warn("no directory shared with the Docker host; using docker-container://", "err", err)
 			useSocket = false
 		} else {
-			b.dir = parent.join(".stageline-buildkit", cfg.Name)
+			b.dir = parent.join(".stageline-buildkit", socketDirName(cfg.Name))
 			if err := os.MkdirAll(b.dir.local, 0o700); err != nil {
 				return nil, fmt.Errorf("making the BuildKit socket directory: %w", err)
 			}
@@ -285,7 +287,7 @@ func (b *Builder) reuse(ctx context.Context, cfg Config) (bool, error) {
 	b.id = c.ID
 	if c.State != nil && c.State.Running && c.Config.Labels[LabelKeep] == "true" {
 		if parent, err := findSharedDir(ctx, b.api); err == nil && strings.HasPrefix(cfg.DockerHost, "unix://") {
-			b.dir = parent.join(".stageline-buildkit", cfg.Name)
+			b.dir = parent.join(".stageline-buildkit", socketDirName(cfg.Name))
 			b.Address = "unix://" + b.dir.local + "/buildkitd.sock"
 		} else {
 			b.Address = "docker-container://" + cfg.Name

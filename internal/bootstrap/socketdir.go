@@ -2,10 +2,13 @@ package bootstrap
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"os"
 	"path"
 	"path/filepath"
+	"regexp"
 	"strings"
 
 	cerrdefs "github.com/containerd/errdefs"
@@ -34,11 +37,7 @@ func findSharedDir(ctx context.Context, api *client.Client) (sharedDir, error) {
 	if _, err := os.Stat("/.dockerenv"); err != nil {
 		return sharedDir{local: os.TempDir(), host: os.TempDir()}, nil
 	}
-	self, err := os.Hostname()
-	if err != nil {
-		return sharedDir{}, err
-	}
-	res, err := api.ContainerInspect(ctx, self, client.ContainerInspectOptions{})
+	res, err := api.ContainerInspect(ctx, selfID(), client.ContainerInspectOptions{})
 	if cerrdefs.IsNotFound(err) {
 		// In a container, but not one of this daemon's (e.g. the daemon runs
 		// beside us): our filesystem is the daemon's host filesystem.
@@ -51,6 +50,26 @@ func findSharedDir(ctx context.Context, api *client.Client) (sharedDir, error) {
 		return d, nil
 	}
 	return sharedDir{}, errors.New("this container has no bind mount shared with the Docker host")
+}
+
+// containerIDInMount finds a container id in the paths of Docker's own
+// bind mounts (/etc/hostname, /etc/hosts, /etc/resolv.conf come from
+// <data-root>/containers/<id>/).
+var containerIDInMount = regexp.MustCompile(`/containers/([0-9a-f]{64})/`)
+
+// selfID names the container this process runs in: its id from
+// /proc/self/mountinfo, which holds with any network mode, else the
+// hostname, which Docker sets to the short id unless the container uses the
+// host's network (GitHub's runner gives Docker actions a network of their
+// own).
+func selfID() string {
+	if b, err := os.ReadFile("/proc/self/mountinfo"); err == nil {
+		if m := containerIDInMount.FindSubmatch(b); m != nil {
+			return string(m[1])
+		}
+	}
+	h, _ := os.Hostname()
+	return h
 }
 
 // pickMount chooses the best writable bind mount among ms, preferring
@@ -76,6 +95,13 @@ func (d sharedDir) join(elem ...string) sharedDir {
 		local: filepath.Join(append([]string{d.local}, elem...)...),
 		host:  path.Join(append([]string{filepath.ToSlash(d.host)}, elem...)...),
 	}
+}
+
+// socketDirName is a short directory name for the builder named name: a
+// unix socket's path must fit in 108 bytes, and job names can be long.
+func socketDirName(name string) string {
+	sum := sha256.Sum256([]byte(name))
+	return hex.EncodeToString(sum[:6])
 }
 
 // containerName keeps what Docker accepts in a name: [a-zA-Z0-9][a-zA-Z0-9_.-]*.
