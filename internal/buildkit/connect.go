@@ -33,6 +33,10 @@ var ErrUnreachable = errors.New("BuildKit is unreachable")
 // Connect dials BuildKit at address (unix://, tcp://, docker-container://)
 // and checks within ReachTimeout that a daemon answers.
 func Connect(ctx context.Context, address string, tlsCfg TLS) (*client.Client, error) {
+	return connect(ctx, address, tlsCfg, ReachTimeout)
+}
+
+func connect(ctx context.Context, address string, tlsCfg TLS, reachTimeout time.Duration) (*client.Client, error) {
 	if address == "" {
 		return nil, errors.New("no BuildKit address: pass --buildkit-address (or set BUILDKIT_HOST), e.g. unix:///run/buildkit/buildkitd.sock")
 	}
@@ -84,7 +88,7 @@ func Connect(ctx context.Context, address string, tlsCfg TLS) (*client.Client, e
 	if err != nil {
 		return nil, fmt.Errorf("connecting to BuildKit at %s: %w", address, err)
 	}
-	pingCtx, cancel := context.WithTimeout(ctx, ReachTimeout)
+	pingCtx, cancel := context.WithTimeout(ctx, reachTimeout)
 	defer cancel()
 	if _, err := c.Info(pingCtx); err != nil {
 		c.Close()

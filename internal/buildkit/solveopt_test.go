@@ -2,10 +2,12 @@ package buildkit
 
 import (
 	"context"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func seedDir(t *testing.T) string {
@@ -151,5 +153,41 @@ func TestConnectErrors(t *testing.T) {
 				t.Fatalf("err = %v, want %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestConnectGivesUpOnSilentPeer checks that a peer that accepts the
+// connection but never answers (a wrong port, a proxy) fails within the
+// reach timeout instead of hanging the job.
+func TestConnectGivesUpOnSilentPeer(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		_, err := connect(ctx, "tcp://"+ln.Addr().String(), TLS{}, 300*time.Millisecond)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "BuildKit is unreachable") {
+			t.Fatalf("err = %v, want unreachable", err)
+		}
+	case <-ctx.Done():
+		t.Fatal("Connect hung on a silent peer")
 	}
 }
