@@ -94,3 +94,31 @@ func TestDefaultImageMatchesGoMod(t *testing.T) {
 		t.Errorf("DefaultImage() = %q", img)
 	}
 }
+
+func TestContainerIDInMount(t *testing.T) {
+	t.Parallel()
+	id := strings.Repeat("0123456789abcdef", 4)
+	tests := []struct {
+		name, mountinfo, want string
+	}{
+		{name: "default data-root",
+			mountinfo: "612 590 254:1 /var/lib/docker/containers/" + id + "/resolv.conf /etc/resolv.conf rw,relatime - ext4 /dev/vda1 rw\n",
+			want:      id},
+		{name: "own data-root",
+			mountinfo: "700 690 254:1 /tmp/stageline-docker/data/containers/" + id + "/hostname /etc/hostname rw - ext4 /dev/vda rw\n",
+			want:      id},
+		{name: "not in a container", mountinfo: "22 1 254:1 / / rw,relatime - ext4 /dev/vda1 rw\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got := ""
+			if m := containerIDInMount.FindStringSubmatch(tt.mountinfo); m != nil {
+				got = m[1]
+			}
+			if got != tt.want {
+				t.Errorf("id %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
