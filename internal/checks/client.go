@@ -10,7 +10,6 @@ import (
 
 	"github.com/bradleyfalzon/ghinstallation/v2"
 	"github.com/google/go-github/v66/github"
-	ghtoken "github.com/google/go-github/v88/github" // ghinstallation's own go-github, for token options only
 )
 
 // Clients hands out API clients authenticated as an installation of the
@@ -47,14 +46,25 @@ func NewClients(apiURL string, appID int64, privateKeyPEM []byte, base http.Roun
 	return &Clients{apps: apps, baseURL: u, byID: map[int64]*github.Client{}}, nil
 }
 
-// tokenPermissions asks for the least the App needs. Without options
-// ghinstallation sends a JSON null body, which GitHub's description does not
-// allow.
-func tokenPermissions() *ghtoken.InstallationTokenOptions {
+// setTokenPermissions makes tr ask for the least the App needs. It also
+// keeps ghinstallation from sending a JSON null body (its default without
+// options), which GitHub's description does not allow.
+//
+// The option types belong to the go-github version ghinstallation itself
+// depends on, which is not the one the App uses. alloc lets the compiler
+// infer them from tr's fields, so the App never imports that version, and
+// a rename there still fails the build here.
+func setTokenPermissions(tr *ghinstallation.Transport) {
+	opts := alloc(&tr.InstallationTokenOptions)
+	perms := alloc(&opts.Permissions)
 	read, write := "read", "write"
-	return &ghtoken.InstallationTokenOptions{Permissions: &ghtoken.InstallationPermissions{
-		Checks: &write, Actions: &read, Contents: &read, PullRequests: &read, Metadata: &read,
-	}}
+	perms.Checks, perms.Actions, perms.Contents, perms.PullRequests, perms.Metadata = &write, &read, &read, &read, &read
+}
+
+// alloc points *p at a new zero T and returns it.
+func alloc[T any](p **T) *T {
+	*p = new(T)
+	return *p
 }
 
 // Client returns the client of an installation.
@@ -65,7 +75,7 @@ func (c *Clients) Client(_ context.Context, installationID int64) (*github.Clien
 		return cl, nil
 	}
 	tr := ghinstallation.NewFromAppsTransport(c.apps, installationID)
-	tr.InstallationTokenOptions = tokenPermissions()
+	setTokenPermissions(tr)
 	cl := github.NewClient(&http.Client{Transport: tr})
 	cl.BaseURL = c.baseURL
 	c.byID[installationID] = cl

@@ -114,6 +114,7 @@ type Call struct {
 	Method    string
 	Path      string
 	Operation string // OpenAPI operationId
+	Body      []byte // the request body, as sent
 }
 
 // Fault makes the next Times calls of Operation fail with Status and
@@ -314,7 +315,7 @@ func (g *GitHub) serveAPI(w http.ResponseWriter, r *http.Request) {
 	}
 	op := route.Operation.OperationID
 	g.mu.Lock()
-	g.calls = append(g.calls, Call{Method: r.Method, Path: r.URL.Path, Operation: op})
+	g.calls = append(g.calls, Call{Method: r.Method, Path: r.URL.Path, Operation: op, Body: body})
 	g.mu.Unlock()
 
 	in := &openapi3filter.RequestValidationInput{
