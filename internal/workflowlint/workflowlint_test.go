@@ -119,77 +119,116 @@ func TestParserCatchesErrors(t *testing.T) {
 // yamlFence finds fenced YAML blocks in Markdown.
 var yamlFence = regexp.MustCompile("(?ms)^```ya?ml[^\\n]*\\n(.*?)^```")
 
-// TestRepositoryFilesParse parses action.yml, every workflow under
-// .github/workflows, and every workflow in docs (YAML files, and YAML blocks
-// in Markdown that have a top-level `jobs:`) with GitHub's parser. Files that
-// do not exist yet are skipped.
+// required are files that must exist and be checked: the test fails rather
+// than quietly check less when one moves.
+var required = []string{
+	"action.yml",
+	".github/workflows/ci.yml",
+	".github/workflows/release.yml",
+	"docs/workflow-example.yml",
+}
+
+// skipDirs are never searched: not the project's own files, or fixtures that
+// are broken on purpose.
+var skipDirs = map[string]bool{".git": true, ".tmp": true, ".bin": true, "node_modules": true, "testdata": true}
+
+var (
+	topLevelJobs = regexp.MustCompile(`(?m)^jobs:`)
+	topLevelRuns = regexp.MustCompile(`(?m)^runs:`)
+)
+
+// kindOf tells a workflow from action metadata by its top-level keys; ""
+// for other YAML (the App's config, compose files, ...).
+func kindOf(name string, data []byte) string {
+	switch {
+	case name == "action.yml" || name == "action.yaml" || topLevelRuns.Match(data):
+		return "action"
+	case topLevelJobs.Match(data):
+		return "workflow"
+	}
+	return ""
+}
+
+// TestRepositoryFilesParse parses every GitHub Actions file of the
+// repository with GitHub's parser: action.yml, the workflows under
+// .github/workflows, and, anywhere else (docs, README, examples), YAML files
+// and fenced YAML blocks in Markdown that are a workflow (top-level `jobs:`)
+// or action metadata (top-level `runs:`).
 func TestRepositoryFilesParse(t *testing.T) {
 	t.Parallel()
 	root := repoRoot(t)
-	var actions, workflows []string
+	files := map[string][]string{} // kind → files given to the parser
 	// origin maps a file given to the parser back to where it came from.
 	origin := map[string]string{}
-	add := func(list *[]string, path, from string) {
-		*list = append(*list, path)
+	add := func(kind, path, from string) {
+		files[kind] = append(files[kind], path)
 		origin[path] = from
 	}
-	for _, name := range []string{"action.yml", "action.yaml"} {
-		if _, err := os.Stat(filepath.Join(root, name)); err == nil {
-			add(&actions, filepath.Join(root, name), name)
-		}
-	}
-	isYAML := func(p string) bool { return strings.HasSuffix(p, ".yml") || strings.HasSuffix(p, ".yaml") }
-	if entries, err := os.ReadDir(filepath.Join(root, ".github", "workflows")); err == nil {
-		for _, e := range entries {
-			if !e.IsDir() && isYAML(e.Name()) {
-				p := filepath.Join(root, ".github", "workflows", e.Name())
-				add(&workflows, p, filepath.Join(".github", "workflows", e.Name()))
-			}
-		}
-	}
 	tmp := t.TempDir()
-	docs := []string{"README.md"}
-	_ = filepath.WalkDir(filepath.Join(root, "docs"), func(p string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() {
-			rel, _ := filepath.Rel(root, p)
-			docs = append(docs, rel)
-		}
-		return nil
-	})
-	topLevelJobs := regexp.MustCompile(`(?m)^jobs:`)
-	for _, rel := range docs {
-		data, err := os.ReadFile(filepath.Join(root, rel))
+	isYAML := func(p string) bool { return strings.HasSuffix(p, ".yml") || strings.HasSuffix(p, ".yaml") }
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
-			continue
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		if d.IsDir() {
+			if skipDirs[d.Name()] {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		inWorkflows := filepath.Dir(rel) == filepath.Join(".github", "workflows")
+		if !isYAML(rel) && !strings.HasSuffix(rel, ".md") {
+			return nil
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
 		}
 		switch {
-		case isYAML(rel) && (filepath.Base(rel) == "action.yml" || filepath.Base(rel) == "action.yaml"):
-			add(&actions, filepath.Join(root, rel), rel)
-		case isYAML(rel) && topLevelJobs.Match(data):
-			add(&workflows, filepath.Join(root, rel), rel)
-		case strings.HasSuffix(rel, ".md"):
+		case inWorkflows && isYAML(rel):
+			// Every file here is a workflow: GitHub runs it as one.
+			add("workflow", p, rel)
+		case isYAML(rel):
+			if kind := kindOf(filepath.Base(rel), data); kind != "" {
+				add(kind, p, rel)
+			}
+		default:
 			for i, m := range yamlFence.FindAllSubmatch(data, -1) {
-				if !topLevelJobs.Match(m[1]) {
+				kind := kindOf("", m[1])
+				if kind == "" {
 					continue
 				}
 				line := bytes.Count(data[:bytes.Index(data, m[0])], []byte("\n")) + 1
-				p := filepath.Join(tmp, fmt.Sprintf("%s.block%d.yml", strings.ReplaceAll(rel, string(filepath.Separator), "_"), i))
-				if err := os.WriteFile(p, m[1], 0o644); err != nil {
-					t.Fatal(err)
+				block := filepath.Join(tmp, fmt.Sprintf("%s.block%d.yml", strings.ReplaceAll(rel, string(filepath.Separator), "_"), i))
+				if err := os.WriteFile(block, m[1], 0o644); err != nil {
+					return err
 				}
-				add(&workflows, p, fmt.Sprintf("%s (YAML block at line %d)", rel, line))
+				add(kind, block, fmt.Sprintf("%s (YAML block at line %d)", rel, line))
 			}
 		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if len(actions)+len(workflows) == 0 {
-		t.Skip("no action.yml, .github/workflows or docs workflows yet")
+	checked := map[string]bool{}
+	for _, from := range origin {
+		checked[filepath.ToSlash(from)] = true
 	}
-	t.Logf("checking %d action and %d workflow files", len(actions), len(workflows))
-	for kind, files := range map[string][]string{"action": actions, "workflow": workflows} {
-		if len(files) == 0 {
-			continue
+	for _, r := range required {
+		if !checked[r] {
+			t.Errorf("%s is not among the files checked", r)
 		}
-		for file, errs := range parse(t, kind, files) {
+	}
+	var names []string
+	for _, from := range origin {
+		names = append(names, from)
+	}
+	slices.Sort(names)
+	t.Logf("checking %d action and %d workflow files:\n%s", len(files["action"]), len(files["workflow"]), strings.Join(names, "\n"))
+	for kind, list := range files {
+		for file, errs := range parse(t, kind, list) {
 			for _, e := range errs {
 				t.Errorf("%s: %s", origin[file], strings.TrimPrefix(e, file+" "))
 			}
