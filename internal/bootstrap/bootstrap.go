@@ -189,7 +189,11 @@ func Start(ctx context.Context, cfg Config) (_ *Builder, err error) {
 	}()
 	if _, err := api.ContainerStart(ctx, b.id, client.ContainerStartOptions{}); err != nil {
 		b.showLogs(context.WithoutCancel(ctx), cfg.Logs)
-		return nil, fmt.Errorf("starting the BuildKit container %s (%s): %s", cfg.Name, cfg.Security, firstLine(err))
+		hint := ""
+		if cfg.Security == Privileged {
+			hint = "; if this host refuses privileged containers, set buildkit-privileged to false"
+		}
+		return nil, fmt.Errorf("starting the BuildKit container %s (%s): %s%s", cfg.Name, cfg.Security, firstLine(err), hint)
 	}
 	if err := b.waitReady(ctx, cfg.ReadyTimeout); err != nil {
 		b.showLogs(context.WithoutCancel(ctx), cfg.Logs)
