@@ -280,8 +280,14 @@ func TestEndToEnd(t *testing.T) {
 			if c.Name != "stageline: app" || c.Conclusion != "success" {
 				t.Errorf("PR check = %q %q", c.Name, c.Conclusion)
 			}
-			if len(c.Annotations) == 0 {
-				t.Error("no annotations on the PR check")
+			// The reports are real (scripts/record-reports): the PR adds a
+			// 3 MiB layer at line 13 of app/testdata/grown/Dockerfile, and
+			// reuses the cache for every step before it.
+			if !strings.HasPrefix(c.Title, "+3.1 MB (+294.2%) · 4/5 steps cached · ") {
+				t.Errorf("PR check title %q", c.Title)
+			}
+			if len(c.Annotations) != 1 || c.Annotations[0]["start_line"] != float64(13) || c.Annotations[0]["title"] != "Cache miss in stage stage-2" {
+				t.Errorf("PR check annotations = %v, want the cache miss at line 13", c.Annotations)
 			}
 			for _, a := range c.Annotations {
 				if a["path"] != "Dockerfile" {
