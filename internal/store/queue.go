@@ -39,19 +39,17 @@ var ErrLeaseLost = errors.New("store: delivery lease lost")
 
 // Enqueue stores d for processing. It reports false, without error, when a
 // delivery with the same ID is already stored: GitHub redelivers with the
-// same GUID, and one stored copy is enough.
+// same GUID, and one stored copy is enough. When it returns true, nil the
+// delivery is committed. On SQLite, concurrent calls share one transaction
+// (see groupCommit).
 func (s *Store) Enqueue(ctx context.Context, d Delivery) (bool, error) {
 	now := s.now()
 	if d.ReceivedAt.IsZero() {
 		d.ReceivedAt = now
 	}
-	res, err := s.db.ExecContext(ctx, `INSERT INTO deliveries (id, event, serial_key, payload, received_at, next_attempt_at)
+	n, err := s.exec(ctx, `INSERT INTO deliveries (id, event, serial_key, payload, received_at, next_attempt_at)
 		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING`,
 		d.ID, d.Event, d.SerialKey, d.Payload, ms(d.ReceivedAt), ms(now))
-	if err != nil {
-		return false, fmt.Errorf("enqueue delivery %s: %w", d.ID, err)
-	}
-	n, err := res.RowsAffected()
 	if err != nil {
 		return false, fmt.Errorf("enqueue delivery %s: %w", d.ID, err)
 	}
@@ -79,9 +77,16 @@ func (s *Store) Lease(ctx context.Context, owner string, leaseFor time.Duration)
 		RETURNING id, event, serial_key, payload, received_at, attempts`
 	var d Delivery
 	var received int64
-	err := s.db.QueryRowContext(ctx, q, owner, now+leaseFor.Milliseconds(), now).
-		Scan(&d.ID, &d.Event, &d.SerialKey, &d.Payload, &received, &d.Attempts)
-	if errors.Is(err, sql.ErrNoRows) {
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, q, owner, now+leaseFor.Milliseconds(), now).
+			Scan(&d.ID, &d.Event, &d.SerialKey, &d.Payload, &received, &d.Attempts)
+		if errors.Is(err, sql.ErrNoRows) {
+			d.ID = ""
+			return nil
+		}
+		return err
+	})
+	if err == nil && d.ID == "" {
 		return nil, nil
 	}
 	if err != nil {
@@ -116,11 +121,7 @@ func (s *Store) Fail(ctx context.Context, id, owner string, reason string) error
 }
 
 func (s *Store) finish(ctx context.Context, q string, args ...any) error {
-	res, err := s.db.ExecContext(ctx, q, args...)
-	if err != nil {
-		return fmt.Errorf("update delivery %v: %w", args[0], err)
-	}
-	n, err := res.RowsAffected()
+	n, err := s.exec(ctx, q, args...)
 	if err != nil {
 		return fmt.Errorf("update delivery %v: %w", args[0], err)
 	}
@@ -141,7 +142,7 @@ type DeliveryStatus struct {
 // sql.ErrNoRows wrapped when there is none.
 func (s *Store) Status(ctx context.Context, id string) (DeliveryStatus, error) {
 	var st DeliveryStatus
-	err := s.db.QueryRowContext(ctx, `SELECT state, attempts, last_error FROM deliveries WHERE id = $1`, id).
+	err := s.rdb.QueryRowContext(ctx, `SELECT state, attempts, last_error FROM deliveries WHERE id = $1`, id).
 		Scan(&st.State, &st.Attempts, &st.LastError)
 	if err != nil {
 		return st, fmt.Errorf("delivery %s: %w", id, err)
@@ -151,7 +152,7 @@ func (s *Store) Status(ctx context.Context, id string) (DeliveryStatus, error) {
 
 // Counts returns the number of deliveries in each state, for metrics.
 func (s *Store) Counts(ctx context.Context) (map[string]int, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT state, COUNT(*) FROM deliveries GROUP BY state`)
+	rows, err := s.rdb.QueryContext(ctx, `SELECT state, COUNT(*) FROM deliveries GROUP BY state`)
 	if err != nil {
 		return nil, fmt.Errorf("count deliveries: %w", err)
 	}
@@ -171,9 +172,9 @@ func (s *Store) Counts(ctx context.Context) (map[string]int, error) {
 // Prune deletes finished deliveries older than before. Finished rows are
 // kept for a while because they are what makes redeliveries no-ops.
 func (s *Store) Prune(ctx context.Context, before time.Time) (int64, error) {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM deliveries WHERE state IN ('done', 'failed') AND finished_at < $1`, ms(before))
+	n, err := s.exec(ctx, `DELETE FROM deliveries WHERE state IN ('done', 'failed') AND finished_at < $1`, ms(before))
 	if err != nil {
 		return 0, fmt.Errorf("prune deliveries: %w", err)
 	}
-	return res.RowsAffected()
+	return n, nil
 }

@@ -20,7 +20,7 @@ type Baseline struct {
 
 // PutBaseline stores b, replacing the report of the same run.
 func (s *Store) PutBaseline(ctx context.Context, b Baseline) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO baselines (repo_id, build_key, branch, commit_sha, run_id, created_at, report)
+	_, err := s.exec(ctx, `INSERT INTO baselines (repo_id, build_key, branch, commit_sha, run_id, created_at, report)
 		VALUES ($1, $2, $3, $4, $5, $6, $7)
 		ON CONFLICT (repo_id, build_key, run_id) DO UPDATE SET branch = excluded.branch,
 			commit_sha = excluded.commit_sha, created_at = excluded.created_at, report = excluded.report`,
@@ -51,7 +51,7 @@ func (s *Store) FindBaseline(ctx context.Context, repoID int64, buildKey, branch
 			continue
 		}
 		var b Baseline
-		err := s.db.QueryRowContext(ctx, q.q, q.args...).Scan(&b.RepoID, &b.BuildKey, &b.Branch, &b.CommitSHA, &b.RunID, &b.Report)
+		err := s.rdb.QueryRowContext(ctx, q.q, q.args...).Scan(&b.RepoID, &b.BuildKey, &b.Branch, &b.CommitSHA, &b.RunID, &b.Report)
 		if errors.Is(err, sql.ErrNoRows) {
 			continue
 		}
@@ -79,7 +79,7 @@ type CheckRun struct {
 // or nil, nil.
 func (s *Store) GetCheckRun(ctx context.Context, repoID int64, headSHA, buildKey string) (*CheckRun, error) {
 	c := CheckRun{RepoID: repoID, HeadSHA: headSHA, BuildKey: buildKey}
-	err := s.db.QueryRowContext(ctx, `SELECT check_run_id, run_id FROM check_runs WHERE repo_id = $1 AND head_sha = $2 AND build_key = $3`,
+	err := s.rdb.QueryRowContext(ctx, `SELECT check_run_id, run_id FROM check_runs WHERE repo_id = $1 AND head_sha = $2 AND build_key = $3`,
 		repoID, headSHA, buildKey).Scan(&c.CheckRunID, &c.RunID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
@@ -93,7 +93,7 @@ func (s *Store) GetCheckRun(ctx context.Context, repoID int64, headSHA, buildKey
 // CheckRunByID finds a stored check run by GitHub's id, or nil, nil.
 func (s *Store) CheckRunByID(ctx context.Context, checkRunID int64) (*CheckRun, error) {
 	c := CheckRun{CheckRunID: checkRunID}
-	err := s.db.QueryRowContext(ctx, `SELECT repo_id, head_sha, build_key, run_id FROM check_runs WHERE check_run_id = $1`,
+	err := s.rdb.QueryRowContext(ctx, `SELECT repo_id, head_sha, build_key, run_id FROM check_runs WHERE check_run_id = $1`,
 		checkRunID).Scan(&c.RepoID, &c.HeadSHA, &c.BuildKey, &c.RunID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
@@ -106,7 +106,7 @@ func (s *Store) CheckRunByID(ctx context.Context, checkRunID int64) (*CheckRun, 
 
 // PutCheckRun records c, replacing what was stored for its key.
 func (s *Store) PutCheckRun(ctx context.Context, c CheckRun) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO check_runs (repo_id, head_sha, build_key, check_run_id, run_id, updated_at)
+	_, err := s.exec(ctx, `INSERT INTO check_runs (repo_id, head_sha, build_key, check_run_id, run_id, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6)
 		ON CONFLICT (repo_id, head_sha, build_key) DO UPDATE SET check_run_id = excluded.check_run_id,
 			run_id = excluded.run_id, updated_at = excluded.updated_at`,
@@ -121,13 +121,12 @@ func (s *Store) PutCheckRun(ctx context.Context, c CheckRun) error {
 // placeholder made when a workflow started becomes the check of its first
 // build. It reports whether there was one to move.
 func (s *Store) RekeyCheckRun(ctx context.Context, repoID int64, headSHA, fromKey, toKey string) (bool, error) {
-	res, err := s.db.ExecContext(ctx, `UPDATE check_runs SET build_key = $4, updated_at = $5
+	n, err := s.exec(ctx, `UPDATE check_runs SET build_key = $4, updated_at = $5
 		WHERE repo_id = $1 AND head_sha = $2 AND build_key = $3`, repoID, headSHA, fromKey, toKey, ms(s.now()))
 	if err != nil {
 		return false, fmt.Errorf("rekey check run: %w", err)
 	}
-	n, err := res.RowsAffected()
-	return n == 1, err
+	return n == 1, nil
 }
 
 // Repo is a repository an installation can see.
@@ -139,14 +138,14 @@ type Repo struct {
 // PutInstallation records an installation and whether it is active
 // (deleted and suspended ones are not).
 func (s *Store) PutInstallation(ctx context.Context, id int64, account string, active bool) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO installations (id, account, active, updated_at) VALUES ($1, $2, $3, $4)
+	_, err := s.exec(ctx, `INSERT INTO installations (id, account, active, updated_at) VALUES ($1, $2, $3, $4)
 		ON CONFLICT (id) DO UPDATE SET account = excluded.account, active = excluded.active, updated_at = excluded.updated_at`,
 		id, account, active, ms(s.now()))
 	if err != nil {
 		return fmt.Errorf("put installation %d: %w", id, err)
 	}
 	if !active {
-		if _, err := s.db.ExecContext(ctx, `DELETE FROM installation_repos WHERE installation_id = $1`, id); err != nil {
+		if _, err := s.exec(ctx, `DELETE FROM installation_repos WHERE installation_id = $1`, id); err != nil {
 			return fmt.Errorf("clear installation %d repos: %w", id, err)
 		}
 	}
@@ -155,7 +154,7 @@ func (s *Store) PutInstallation(ctx context.Context, id int64, account string, a
 
 // Installation returns whether the installation is known and active.
 func (s *Store) Installation(ctx context.Context, id int64) (known, active bool, err error) {
-	err = s.db.QueryRowContext(ctx, `SELECT active FROM installations WHERE id = $1`, id).Scan(&active)
+	err = s.rdb.QueryRowContext(ctx, `SELECT active FROM installations WHERE id = $1`, id).Scan(&active)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, false, nil
 	}
@@ -168,13 +167,13 @@ func (s *Store) Installation(ctx context.Context, id int64) (known, active bool,
 // SetInstallationRepos adds and removes repositories of an installation.
 func (s *Store) SetInstallationRepos(ctx context.Context, installationID int64, added, removed []Repo) error {
 	for _, r := range added {
-		if _, err := s.db.ExecContext(ctx, `INSERT INTO installation_repos (installation_id, repo_id, full_name) VALUES ($1, $2, $3)
+		if _, err := s.exec(ctx, `INSERT INTO installation_repos (installation_id, repo_id, full_name) VALUES ($1, $2, $3)
 			ON CONFLICT (installation_id, repo_id) DO UPDATE SET full_name = excluded.full_name`, installationID, r.ID, r.FullName); err != nil {
 			return fmt.Errorf("add repo %s: %w", r.FullName, err)
 		}
 	}
 	for _, r := range removed {
-		if _, err := s.db.ExecContext(ctx, `DELETE FROM installation_repos WHERE installation_id = $1 AND repo_id = $2`, installationID, r.ID); err != nil {
+		if _, err := s.exec(ctx, `DELETE FROM installation_repos WHERE installation_id = $1 AND repo_id = $2`, installationID, r.ID); err != nil {
 			return fmt.Errorf("remove repo %s: %w", r.FullName, err)
 		}
 	}
@@ -183,7 +182,7 @@ func (s *Store) SetInstallationRepos(ctx context.Context, installationID int64, 
 
 // InstallationRepos lists the repositories recorded for an installation.
 func (s *Store) InstallationRepos(ctx context.Context, installationID int64) ([]Repo, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT repo_id, full_name FROM installation_repos WHERE installation_id = $1 ORDER BY repo_id`, installationID)
+	rows, err := s.rdb.QueryContext(ctx, `SELECT repo_id, full_name FROM installation_repos WHERE installation_id = $1 ORDER BY repo_id`, installationID)
 	if err != nil {
 		return nil, fmt.Errorf("installation %d repos: %w", installationID, err)
 	}
@@ -201,7 +200,7 @@ func (s *Store) InstallationRepos(ctx context.Context, installationID int64) ([]
 
 // ListCheckRuns returns the check runs stored for a head commit.
 func (s *Store) ListCheckRuns(ctx context.Context, repoID int64, headSHA string) ([]CheckRun, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT build_key, check_run_id, run_id FROM check_runs
+	rows, err := s.rdb.QueryContext(ctx, `SELECT build_key, check_run_id, run_id FROM check_runs
 		WHERE repo_id = $1 AND head_sha = $2 ORDER BY build_key`, repoID, headSHA)
 	if err != nil {
 		return nil, fmt.Errorf("list check runs: %w", err)

@@ -3,6 +3,7 @@ package webhook_test
 import (
 	"bytes"
 	"context"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stageline/stageline/internal/dispatch"
 	"github.com/stageline/stageline/internal/githubfake"
 	"github.com/stageline/stageline/internal/store"
 	"github.com/stageline/stageline/internal/store/storetest"
@@ -136,16 +138,41 @@ func BenchmarkIntake(b *testing.B) {
 }
 
 // BenchmarkIntakeP99 offers deliveries at a fixed 200/s from 50 concurrent
-// senders for 5 s and reports the p99 answer time, for SQLite storage and
-// for the baseline of ignored (unstored) events.
+// senders for 5 s and reports the p99 answer time: the baseline of ignored
+// (unstored) events, then deliveries stored in SQLite (default
+// synchronous=NORMAL, and FULL), alone and with a worker pool leasing and
+// completing the stored deliveries meanwhile, as in the App.
 func BenchmarkIntakeP99(b *testing.B) {
 	body := completedRun(b)
 	const rate, total, senders = 200, 1000, 50
-	for _, bc := range []struct{ name, event string }{{"baseline-ignored", "star"}, {"sqlite-stored", "workflow_run"}} {
+	for _, bc := range []struct {
+		name, event, dsnQuery string
+		workers               bool
+	}{
+		{name: "baseline-ignored", event: "star"},
+		{name: "sqlite", event: "workflow_run"},
+		{name: "sqlite-with-workers", event: "workflow_run", workers: true},
+		{name: "sqlite-full", event: "workflow_run", dsnQuery: "?synchronous=full"},
+		{name: "sqlite-full-with-workers", event: "workflow_run", dsnQuery: "?synchronous=full", workers: true},
+	} {
 		b.Run(bc.name, func(b *testing.B) {
 			for b.Loop() {
-				st := storetest.Open(b, store.SQLite)
-				h, err := webhook.New(st, webhook.Options{Secret: secret})
+				st, err := store.Open(context.Background(), storetest.DSN(b, store.SQLite)+bc.dsnQuery)
+				if err != nil {
+					b.Fatal(err)
+				}
+				ctx, cancel := context.WithCancel(context.Background())
+				var workers sync.WaitGroup
+				notify := func() {}
+				if bc.workers {
+					pool, err := dispatch.New(st, func(context.Context, *slog.Logger, store.Delivery) error { return nil }, dispatch.Options{Workers: 4})
+					if err != nil {
+						b.Fatal(err)
+					}
+					notify = pool.Notify
+					workers.Go(func() { pool.Run(ctx) })
+				}
+				h, err := webhook.New(st, webhook.Options{Secret: secret, Notify: notify})
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -182,6 +209,9 @@ func BenchmarkIntakeP99(b *testing.B) {
 				t.Stop()
 				elapsed := time.Since(start)
 				srv.Close()
+				cancel()
+				workers.Wait()
+				st.Close()
 				slices.Sort(lat)
 				b.ReportMetric(float64(lat[total*99/100].Microseconds())/1000, "p99-ms")
 				b.ReportMetric(float64(lat[total/2].Microseconds())/1000, "p50-ms")
