@@ -12,29 +12,19 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stageline/stageline/internal/report"
 	"github.com/stageline/stageline/internal/report/reporttest"
+	"github.com/stageline/stageline/internal/testenv"
 )
 
-// buildkitEnv returns the BuildKit address and the offline base image that
-// scripts/test sets up. Under scripts/test or CI their absence fails the
-// test: an e2e test that cannot find buildkitd must not pass by skipping.
+// buildkitEnv returns the shared BuildKit address and the offline base
+// image that scripts/test sets up; without them the test fails in CI.
 func buildkitEnv(t *testing.T) (addr, base string) {
 	t.Helper()
-	addr, base = os.Getenv("BUILDKIT_HOST"), os.Getenv("STAGELINE_BASE_IMAGE")
-	if addr != "" && base != "" {
-		return addr, base
-	}
-	msg := "BUILDKIT_HOST and STAGELINE_BASE_IMAGE are not set: run the tests with scripts/test, which starts buildkitd"
-	if os.Getenv("STAGELINE_REQUIRE_E2E") != "" || os.Getenv("CI") != "" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-	return "", ""
+	return testenv.SharedBuildKit(t)
 }
 
 type result struct {
@@ -54,18 +44,10 @@ func runCLI(t *testing.T, args ...string) result {
 	return invoke(t, full, mapEnv(t, nil), reportPath)
 }
 
-// sharedDaemon serializes the builds this package runs on the shared
-// buildkitd. BuildKit merges identical vertices of builds that run at the
-// same time, and a merged vertex reaches both clients under the name the
-// other build gave it: parallel builds of one Dockerfile would see each
-// other's stage names (docs/report.md, "Concurrent builds").
-var sharedDaemon sync.Mutex
-
 func invoke(t *testing.T, args []string, getenv func(string) string, reportPath string) result {
 	t.Helper()
 	if addr := os.Getenv("BUILDKIT_HOST"); addr != "" && (getenv("INPUT_BUILDKIT-ADDRESS") == addr || slices.Contains(args, addr)) {
-		sharedDaemon.Lock()
-		defer sharedDaemon.Unlock()
+		defer testenv.LockBuilds(t, addr)()
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()

@@ -1,0 +1,69 @@
+// Package testenv is what end-to-end tests share: the rule that a test
+// missing its set-up fails under scripts/test and CI instead of skipping, and
+// the lock that keeps builds on the shared buildkitd from running at once.
+package testenv
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"testing"
+)
+
+// Required reports whether end-to-end set-up is mandatory: scripts/test
+// sets STAGELINE_REQUIRE_E2E, and CI systems set CI.
+func Required() bool {
+	return os.Getenv("STAGELINE_REQUIRE_E2E") != "" || os.Getenv("CI") != ""
+}
+
+// Missing stops t because its set-up is missing: a failure when Required,
+// a skip otherwise. An end-to-end test must never pass by skipping in CI.
+func Missing(t testing.TB, format string, args ...any) {
+	t.Helper()
+	msg := fmt.Sprintf(format, args...)
+	if Required() {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+}
+
+// SharedBuildKit returns the address of the buildkitd that scripts/test
+// starts and the offline stand-in for diamol/base (an oci-layout:// ref).
+func SharedBuildKit(t testing.TB) (addr, base string) {
+	t.Helper()
+	addr, base = os.Getenv("BUILDKIT_HOST"), os.Getenv("STAGELINE_BASE_IMAGE")
+	if addr == "" || base == "" {
+		Missing(t, "BUILDKIT_HOST and STAGELINE_BASE_IMAGE are not set: run the tests with scripts/test, which starts buildkitd")
+	}
+	return addr, base
+}
+
+// LockBuilds takes an exclusive lock, across test processes and within one,
+// on builds against the daemon at addr, and returns its release (also run
+// when the test ends). BuildKit merges identical
+// vertices of builds that run at the same time, and a merged vertex reaches
+// both clients under the name the other build gave it: tests that assert
+// on stage names must not overlap (docs/report.md, "Concurrent builds").
+func LockBuilds(t testing.TB, addr string) (unlock func()) {
+	t.Helper()
+	sum := sha256.Sum256([]byte(addr))
+	path := filepath.Join(os.TempDir(), "stageline-builds-"+hex.EncodeToString(sum[:6])+".lock")
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		t.Fatalf("opening the build lock: %v", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		f.Close()
+		t.Fatalf("taking the build lock: %v", err)
+	}
+	// Closing the file releases the lock, also if the process dies. Each
+	// call opens its own file, so calls in one process exclude each other too.
+	var once sync.Once
+	unlock = func() { once.Do(func() { f.Close() }) }
+	t.Cleanup(unlock)
+	return unlock
+}
