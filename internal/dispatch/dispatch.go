@@ -43,10 +43,16 @@ type Options struct {
 	Backoff time.Duration
 	// RetryAt extracts a server-mandated retry time from an error.
 	RetryAt func(err error, now time.Time) (time.Time, bool)
+	// RetrySlack is added to a server-mandated retry time, because
+	// GitHub's clock and ours differ a little (default 1 s).
+	RetrySlack time.Duration
 	// IsPermanent reports errors no retry can fix.
 	IsPermanent func(err error) bool
 	Logger      *slog.Logger
 	Registerer  prometheus.Registerer
+
+	// now is the clock retry times are computed with (tests fix it).
+	now func() time.Time
 }
 
 // Pool is a set of workers over a Queue.
@@ -76,6 +82,12 @@ func New(q Queue, h Handler, o Options) (*Pool, error) {
 	}
 	if o.Backoff <= 0 {
 		o.Backoff = 2 * time.Second
+	}
+	if o.RetrySlack <= 0 {
+		o.RetrySlack = time.Second
+	}
+	if o.now == nil {
+		o.now = time.Now
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -198,9 +210,10 @@ func (p *Pool) process(ctx context.Context, owner string, d *store.Delivery) {
 		log.Error("delivery failed for good", "err", err)
 	default:
 		result = "retry"
-		at := p.backoff(d.Attempts)
-		if ra, ok := p.o.RetryAt(err, time.Now()); ok {
-			at = ra.Add(time.Second) // GitHub's clock and ours differ a little
+		now := p.o.now()
+		at := p.backoff(now, d.Attempts)
+		if ra, ok := p.o.RetryAt(err, now); ok {
+			at = ra.Add(p.o.RetrySlack)
 		}
 		ferr = p.q.Retry(fin, d.ID, owner, at, err.Error())
 		log.Warn("delivery will be retried", "err", err, "at", at)
@@ -213,9 +226,12 @@ func (p *Pool) process(ctx context.Context, owner string, d *store.Delivery) {
 	p.results.WithLabelValues(result).Inc()
 }
 
-func (p *Pool) backoff(attempt int) time.Time {
+// backoff is when to retry after a failed attempt: Backoff doubled per
+// attempt, at most an hour, with jitter down to half so retries of many
+// deliveries spread out.
+func (p *Pool) backoff(now time.Time, attempt int) time.Time {
 	d := p.o.Backoff << min(attempt-1, 20)
 	d = min(d, time.Hour)
 	d = d/2 + rand.N(d/2+1)
-	return time.Now().Add(d)
+	return now.Add(d)
 }
