@@ -23,6 +23,9 @@ type config struct {
 	// onListen, when set, is told the address the server listens on
 	// (tests listen on port 0).
 	onListen func(addr string)
+	// backoff and retrySlack, when set, replace the worker pool's retry
+	// delays (tests shorten them).
+	backoff, retrySlack time.Duration
 }
 
 // loadConfig reads the environment through getenv, so tests can inject one.

@@ -37,11 +37,13 @@ type harness struct {
 	t    *testing.T
 	gh   *githubfake.GitHub
 	base string // http://host:port
+	dsn  string // the App's database
 	seq  atomic.Int64
 }
 
-// startApp runs serve in-process against a fresh fake GitHub and database.
-func startApp(t *testing.T, d store.Dialect) *harness {
+// startApp runs serve in-process against a fresh fake GitHub and database;
+// opts adjust the configuration.
+func startApp(t *testing.T, d store.Dialect, opts ...func(*config)) *harness {
 	t.Helper()
 	gh := githubfake.New(t)
 	gh.AddRepo(githubfake.Repo{ID: repoID, FullName: repoName, DefaultBranch: "main"})
@@ -49,6 +51,9 @@ func startApp(t *testing.T, d store.Dialect) *harness {
 	cfg := config{AppID: gh.AppID, PrivateKey: gh.PrivateKeyPEM, WebhookSecret: secret, ListenAddr: "127.0.0.1:0",
 		DatabaseURL: storetest.DSN(t, d), APIURL: gh.URL(), Workers: 2, Lease: 5 * time.Second, MaxBodyBytes: 1 << 20,
 		onListen: func(a string) { addrc <- a }}
+	for _, o := range opts {
+		o(&cfg)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	logger := slog.New(slog.NewJSONHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
@@ -61,7 +66,7 @@ func startApp(t *testing.T, d store.Dialect) *harness {
 	})
 	select {
 	case a := <-addrc:
-		return &harness{t: t, gh: gh, base: "http://" + a}
+		return &harness{t: t, gh: gh, base: "http://" + a, dsn: cfg.DatabaseURL}
 	case err := <-done:
 		t.Fatalf("serve: %v", err)
 	}
@@ -183,6 +188,29 @@ func (h *harness) deliver(event, id string, body []byte) int {
 	io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	return resp.StatusCode
+}
+
+// status waits until the delivery is finished (done or failed) and returns
+// what the App's database says of it.
+func (h *harness) status(id string) store.DeliveryStatus {
+	h.t.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, h.dsn)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer st.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		s, err := st.Status(ctx, id)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		if s.State == store.StateDone || s.State == store.StateFailed || time.Now().After(deadline) {
+			return s
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 func (h *harness) newID() string { return fmt.Sprintf("delivery-%d", h.seq.Add(1)) }

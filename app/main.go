@@ -58,6 +58,7 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
 	}
 	pool, err := dispatch.New(st, proc.Handle, dispatch.Options{
 		Workers: cfg.Workers, Lease: cfg.Lease, Logger: logger, Registerer: reg,
+		Backoff: cfg.backoff, RetrySlack: cfg.retrySlack,
 		RetryAt:     checks.RetryAt,
 		IsPermanent: func(err error) bool { var p checks.Permanent; return errors.As(err, &p) },
 	})

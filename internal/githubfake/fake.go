@@ -115,6 +115,7 @@ type Call struct {
 	Path      string
 	Operation string // OpenAPI operationId
 	Body      []byte // the request body, as sent
+	At        time.Time
 }
 
 // Fault makes the next Times calls of Operation fail with Status and
@@ -138,6 +139,9 @@ type GitHub struct {
 	// BlobHook, if set, runs before an artifact download is served (tests
 	// use it to hold a download while the App is killed).
 	BlobHook func(artifactID int64)
+	// CreateHook, if set, runs after a check run is created and before
+	// the answer is sent (tests use it to kill the App in between).
+	CreateHook func(checkRunID int64)
 
 	key      *rsa.PrivateKey
 	router   routers.Router
@@ -315,7 +319,7 @@ func (g *GitHub) serveAPI(w http.ResponseWriter, r *http.Request) {
 	}
 	op := route.Operation.OperationID
 	g.mu.Lock()
-	g.calls = append(g.calls, Call{Method: r.Method, Path: r.URL.Path, Operation: op, Body: body})
+	g.calls = append(g.calls, Call{Method: r.Method, Path: r.URL.Path, Operation: op, Body: body, At: time.Now()})
 	g.mu.Unlock()
 
 	in := &openapi3filter.RequestValidationInput{

@@ -139,6 +139,9 @@ func (g *GitHub) handle(w http.ResponseWriter, r *http.Request, route *routers.R
 		g.checkOrder = append(g.checkOrder, c.ID)
 		out := g.checkJSON(route, http.StatusCreated, "example-of-completed-conclusion", c)
 		g.mu.Unlock()
+		if g.CreateHook != nil {
+			g.CreateHook(c.ID)
+		}
 		writeJSON(w, http.StatusCreated, out)
 
 	case "checks/update":
