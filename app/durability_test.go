@@ -136,3 +136,80 @@ func TestKilledMidDelivery(t *testing.T) {
 		})
 	}
 }
+
+// TestKilledBetweenCreateAndRecord: the App is SIGKILLed after GitHub
+// created its check run but before the App read the answer and recorded the
+// check's id. After the restart, the retry finds the check by its external
+// id and completes it: still one check run.
+func TestKilledBetweenCreateAndRecord(t *testing.T) {
+	t.Parallel()
+	for _, d := range storetest.Dialects(t) {
+		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
+			gh := githubfake.New(t)
+			gh.AddRepo(githubfake.Repo{ID: repoID, FullName: repoName, DefaultBranch: "main"})
+			created := make(chan struct{})
+			release := make(chan struct{})
+			t.Cleanup(func() { close(release) })
+			var creates atomic.Int32
+			gh.CreateHook = func(int64) {
+				if creates.Add(1) == 1 {
+					close(created)
+					<-release // the answer never reaches the first process
+				}
+			}
+			addr := freeAddr(t)
+			env := []string{
+				fmt.Sprint("APP_ID=", gh.AppID), "APP_PRIVATE_KEY=" + string(gh.PrivateKeyPEM),
+				"WEBHOOK_SECRET=" + string(secret), "LISTEN_ADDR=" + addr,
+				"DATABASE_URL=" + storetest.DSN(t, d), "GITHUB_API_URL=" + gh.URL(),
+				"LEASE_DURATION=1s", "WORKERS=2",
+			}
+			h := &harness{t: t, gh: gh, base: "http://" + addr}
+			first := startProcess(t, env, addr)
+
+			b := build{runID: 301, sha: sha('7'), event: "pull_request", branch: "feature", conclusion: "success",
+				prs: []githubfake.PR{{Number: 6, HeadSHA: sha('7'), HeadRef: "feature", BaseRef: "main", BaseSHA: sha('0'),
+					BaseRepo: repoName, BaseRepoID: repoID, HeadRepo: repoName, HeadRepoID: repoID}},
+				artifacts: []*githubfake.Artifact{{Name: "stageline-report-app", Data: reportZip(t, "grown")}}}
+			h.register(b)
+			if code := h.deliver("workflow_run", h.newID(), h.payload("completed", b)); code != http.StatusAccepted {
+				t.Fatalf("delivery: %d", code)
+			}
+			select {
+			case <-created:
+			case <-time.After(20 * time.Second):
+				t.Fatal("the App never created the check run")
+			}
+			if err := first.Process.Signal(os.Kill); err != nil {
+				t.Fatal(err)
+			}
+			first.Wait()
+			if cs := gh.CheckRuns(); len(cs) != 1 || cs[0].Status != "completed" {
+				t.Fatalf("before the restart: %+v", cs)
+			}
+			writes := gh.CheckRuns()[0].Writes
+
+			startProcess(t, env, addr)
+			deadline := time.Now().Add(20 * time.Second)
+			for gh.CheckRuns()[0].Writes == writes && time.Now().Before(deadline) {
+				time.Sleep(20 * time.Millisecond)
+			}
+			time.Sleep(1500 * time.Millisecond) // room for a wrong second check run
+			cs := gh.CheckRuns()
+			if len(cs) != 1 {
+				t.Fatalf("%d check runs, want 1 (the first adopted)", len(cs))
+			}
+			if cs[0].Writes <= writes || cs[0].Conclusion != "success" {
+				t.Errorf("check after restart: %d writes (was %d), conclusion %q", cs[0].Writes, writes, cs[0].Conclusion)
+			}
+			adopted := false
+			for _, c := range gh.Calls() {
+				adopted = adopted || c.Operation == "checks/list-for-ref"
+			}
+			if !adopted {
+				t.Error("the retry never listed the commit's check runs to adopt the first")
+			}
+		})
+	}
+}
