@@ -15,9 +15,10 @@ import (
 // TestE2ECacheFaults runs the CLI (run, as the Action does) against the in-repo cache
 // server with faults injected. A cache export that fails must not fail the build: the
 // report says it failed and a warning names it. Nothing may outlast the gha timeout attr
-// (3s here) by much. Not covered: a server that answers slowly. BuildKit v0.34's timeout
-// attr bounds only the waits between 429 retries (go-actions-cache's Timeout), not a
-// request: 20s per CreateCacheEntry made a 3s-timeout export take 60s (and succeed).
+// (3s here) by much. BuildKit v0.34's timeout attr bounds only the waits between 429
+// retries (go-actions-cache's Timeout), not a request that never answers, so stageline
+// runs the export as a solve of its own with a deadline (internal/build/export.go); the
+// slow-server case checks that deadline.
 func TestE2ECacheFaults(t *testing.T) {
 	addr, base := buildkitEnv(t)
 	t.Parallel()
@@ -61,6 +62,12 @@ func TestE2ECacheFaults(t *testing.T) {
 		name: "429 for ever with a Retry-After past the timeout attr: given up within the timeout",
 		fault: func(s *cacheserver.Server) {
 			s.Inject(cacheserver.RouteCreate, cacheserver.Fault{Status: 429, RetryAfter: time.Minute})
+		},
+		wantImport: build.CacheOK, wantExport: build.CacheFailed,
+	}, {
+		name: "slow answers past the timeout attr: the export is cut off, the build succeeds",
+		fault: func(s *cacheserver.Server) {
+			s.Inject(cacheserver.RouteCreate, cacheserver.Fault{Delay: 20 * time.Second})
 		},
 		wantImport: build.CacheOK, wantExport: build.CacheFailed,
 	}} {

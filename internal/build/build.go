@@ -94,9 +94,17 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 
 	rec := timeline.NewRecorder(timeline.WithDockerfile(src), timeline.WithPlatforms(cfg.Options.Platforms))
 	started := time.Now()
+	// Cache exports run after the build, in a solve of their own (export.go).
+	cacheTo := solve.Opt.CacheExports
+	solve.Opt.CacheExports = nil
 	resp, solveErr := buildkit.Run(ctx, c, solve, progress, cfg.Progress, rec.Add)
-	finished := time.Now()
 	res := rec.Result()
+	if solveErr == nil && len(cacheTo) > 0 {
+		var exportSteps []report.Step
+		exportSteps, solveErr = exportCache(ctx, c, solve, cacheTo, progress, cfg.Progress)
+		res.Steps = append(res.Steps, exportSteps...)
+	}
+	finished := time.Now()
 
 	workspace := cfg.Workspace
 	if workspace == "" {
