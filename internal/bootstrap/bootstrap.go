@@ -174,9 +174,8 @@ func Start(ctx context.Context, cfg Config) (_ *Builder, err error) {
 	})
 	if err != nil {
 		if ctx.Err() != nil {
-			// Canceled mid-request: the daemon may have created it anyway.
-			b.id = cfg.Name
-			b.remove(ctx)
+			// Canceled mid-request: the daemon may still create it.
+			b.removeLateCreation(ctx, cfg.Name)
 		}
 		b.removeDir()
 		return nil, fmt.Errorf("creating the BuildKit container %s: %w", cfg.Name, err)
@@ -342,6 +341,25 @@ func (b *Builder) remove(ctx context.Context) error {
 	return err
 }
 
+// lateCreationWindow is how long a canceled create is watched for a
+// container the daemon makes after the client gave up.
+const lateCreationWindow = 3 * time.Second
+
+// removeLateCreation removes the container named name if the daemon creates
+// it within lateCreationWindow.
+func (b *Builder) removeLateCreation(ctx context.Context, name string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), lateCreationWindow+10*time.Second)
+	defer cancel()
+	deadline := time.Now().Add(lateCreationWindow)
+	for {
+		_, err := b.api.ContainerRemove(ctx, name, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true})
+		if err == nil || !cerrdefs.IsNotFound(err) || time.Now().After(deadline) {
+			return
+		}
+		time.Sleep(pollInterval)
+	}
+}
+
 func (b *Builder) removeDir() {
 	if b.dir.local != "" {
 		_ = os.RemoveAll(b.dir.local)
@@ -357,7 +375,7 @@ func (b *Builder) showLogs(ctx context.Context, w io.Writer) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	rc, err := b.api.ContainerLogs(ctx, b.id, client.ContainerLogsOptions{ShowStdout: true, ShowStderr: true, Tail: "40"})
+	rc, err := b.api.ContainerLogs(ctx, b.id, client.ContainerLogsOptions{ShowStdout: true, ShowStderr: true, Tail: "100"})
 	if err != nil {
 		fmt.Fprintf(w, "(no log from %s: %v)\n", b.Container, err)
 		return

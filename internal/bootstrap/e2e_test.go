@@ -144,6 +144,10 @@ func TestStartCanceledCleansUp(t *testing.T) {
 		t.Fatal("Start succeeded within 300ms; the test needs a slower start")
 	}
 	assertGone(t, cfg.DockerHost, cfg.Name)
+	// A create the daemon finishes after the client gave up must not leave
+	// a container behind either.
+	time.Sleep(lateCreationWindow)
+	assertGone(t, cfg.DockerHost, cfg.Name)
 }
 
 func TestDockerUnreachable(t *testing.T) {
