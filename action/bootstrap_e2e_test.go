@@ -17,6 +17,7 @@ import (
 
 	"github.com/stageline/stageline/internal/bootstrap"
 	"github.com/stageline/stageline/internal/report"
+	"github.com/stageline/stageline/internal/testenv"
 )
 
 // TestMain lets a test run this package's test binary as the stageline
@@ -35,16 +36,7 @@ func TestMain(m *testing.M) {
 // under scripts/test or CI.
 func dockerEnv(t *testing.T) (host, image string) {
 	t.Helper()
-	host, image = os.Getenv("STAGELINE_DOCKER_HOST"), os.Getenv("STAGELINE_BUILDKIT_IMAGE")
-	if host != "" && image != "" {
-		return host, image
-	}
-	msg := "STAGELINE_DOCKER_HOST and STAGELINE_BUILDKIT_IMAGE are not set: run the tests with scripts/test, which starts dockerd (scripts/dockerd-env.sh)"
-	if os.Getenv("STAGELINE_REQUIRE_E2E") != "" || os.Getenv("CI") != "" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-	return "", ""
+	return testenv.Docker(t)
 }
 
 // bootstrapArgs are the flags that make run() start the offline buildkitd

@@ -11,6 +11,8 @@ import (
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/moby/moby/client"
+
+	"github.com/stageline/stageline/internal/testenv"
 )
 
 // dockerEnv returns the dockerd and the offline buildkitd image that
@@ -18,16 +20,7 @@ import (
 // fails the test instead of skipping it.
 func dockerEnv(t *testing.T) (host, image string) {
 	t.Helper()
-	host, image = os.Getenv("STAGELINE_DOCKER_HOST"), os.Getenv("STAGELINE_BUILDKIT_IMAGE")
-	if host != "" && image != "" {
-		return host, image
-	}
-	msg := "STAGELINE_DOCKER_HOST and STAGELINE_BUILDKIT_IMAGE are not set: run the tests with scripts/test, which starts dockerd (scripts/dockerd-env.sh)"
-	if os.Getenv("STAGELINE_REQUIRE_E2E") != "" || os.Getenv("CI") != "" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-	return "", ""
+	return testenv.Docker(t)
 }
 
 // testConfig starts the offline image unprivileged: --privileged fails on

@@ -67,3 +67,14 @@ func LockBuilds(t testing.TB, addr string) (unlock func()) {
 	t.Cleanup(unlock)
 	return unlock
 }
+
+// Docker returns the private dockerd's host and the offline buildkitd image
+// that scripts/dockerd-env.sh sets up.
+func Docker(t testing.TB) (host, image string) {
+	t.Helper()
+	host, image = os.Getenv("STAGELINE_DOCKER_HOST"), os.Getenv("STAGELINE_BUILDKIT_IMAGE")
+	if host == "" || image == "" {
+		Missing(t, "STAGELINE_DOCKER_HOST and STAGELINE_BUILDKIT_IMAGE are not set: run the tests with scripts/test, which starts dockerd (scripts/dockerd-env.sh)")
+	}
+	return host, image
+}

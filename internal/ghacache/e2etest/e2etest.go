@@ -16,6 +16,7 @@ import (
 	"github.com/moby/buildkit/client"
 
 	"github.com/stageline/stageline/internal/buildkit"
+	"github.com/stageline/stageline/internal/testenv"
 )
 
 // Setup finds what scripts/buildkit-env.sh prepares: the buildkitd binary (.bin/buildkitd
@@ -32,10 +33,7 @@ func Setup(t testing.TB) (buildkitd, baseImage string) {
 	_, binErr := os.Stat(buildkitd)
 	_, runcErr := exec.LookPath("runc")
 	if os.Getuid() != 0 || err != nil || binErr != nil || runcErr != nil {
-		if os.Getenv("STAGELINE_REQUIRE_E2E") != "" || os.Getenv("CI") != "" {
-			t.Fatalf("STAGELINE_REQUIRE_E2E or CI is set but the e2e set-up is missing (root %v, base %v, buildkitd %v, runc %v)", os.Getuid() == 0, err, binErr, runcErr)
-		}
-		t.Skip("needs root, runc, .bin/buildkitd and the offline base image: run scripts/buildkit-env.sh (as root) first")
+		testenv.Missing(t, "needs root, runc, .bin/buildkitd and the offline base image (root %v, base %v, buildkitd %v, runc %v): run scripts/test", os.Getuid() == 0, err, binErr, runcErr)
 	}
 	var index struct {
 		Manifests []struct{ Digest string } `json:"manifests"`
