@@ -221,6 +221,10 @@ func shortHash(s string) string {
 // the report measures.
 var imageExporters = map[string]bool{client.ExporterImage: true, client.ExporterOCI: true, client.ExporterDocker: true}
 
+// exporterOnlyAttrs are attrs of the oci and docker exporters that say where
+// or under which name the tarball goes, not what the image is.
+var exporterOnlyAttrs = map[string]bool{"dest": true, "name": true, "tar": true, "context": true}
+
 // exports parses the outputs and always includes an image exporter, so every
 // build has an image the report can measure even when the user only asked
 // for files (BuildKit runs several exporters since v0.13).
@@ -252,7 +256,22 @@ func exports(o Options) ([]client.ExportEntry, error) {
 		}
 	}
 	if image == nil {
-		entries = append(entries, client.ExportEntry{Type: client.ExporterImage, Attrs: map[string]string{}})
+		attrs := map[string]string{}
+		for _, e := range entries {
+			if e.Type != client.ExporterOCI && e.Type != client.ExporterDocker {
+				continue
+			}
+			// The measured image must be the exported one: the same
+			// compression, media types, annotations and rewrite-timestamp
+			// give the same manifest digest.
+			for k, v := range e.Attrs {
+				if !exporterOnlyAttrs[k] {
+					attrs[k] = v
+				}
+			}
+			break
+		}
+		entries = append(entries, client.ExportEntry{Type: client.ExporterImage, Attrs: attrs})
 		image = &entries[len(entries)-1]
 	}
 	if len(o.Tags) > 0 && image.Attrs["name"] == "" {

@@ -81,6 +81,19 @@ func TestNewSolveOpt(t *testing.T) {
 			},
 		},
 		{
+			name: "the measured image is made like the exported tarball",
+			opts: Options{Context: dir, Outputs: []string{"type=oci,dest=" + filepath.Join(t.TempDir(), "i.tar") + ",rewrite-timestamp=true,compression=zstd,name=x"}},
+			check: func(t *testing.T, s *Solve) {
+				e := s.Opt.Exports
+				if len(e) != 2 || e[1].Type != "image" {
+					t.Fatalf("exports = %+v", e)
+				}
+				if a := e[1].Attrs; a["rewrite-timestamp"] != "true" || a["compression"] != "zstd" || a["name"] != "" {
+					t.Errorf("image attrs = %v, want the tarball's image attrs without its name", a)
+				}
+			},
+		},
+		{
 			name: "registry is image with push",
 			opts: Options{Context: dir, Outputs: []string{"type=registry,name=r.example/a:1"}},
 			check: func(t *testing.T, s *Solve) {

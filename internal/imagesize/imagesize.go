@@ -1,6 +1,7 @@
 package imagesize
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,6 +13,7 @@ import (
 	"github.com/containerd/containerd/v2/pkg/archive/compression"
 	"github.com/containerd/platforms"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/stageline/stageline/internal/report"
 )
@@ -19,6 +21,12 @@ import (
 // maxJSON caps manifests, indexes and configs read from the store: real ones
 // are a few KiB; a huge one is a broken or hostile store.
 const maxJSON = 8 << 20
+
+// parallelLayers bounds how many layers are decompressed at once.
+const parallelLayers = 4
+
+// readChunk is the size of each read from the content store.
+const readChunk = 1 << 20
 
 // Docker's media types, which BuildKit writes when oci-mediatypes=false.
 const (
@@ -102,15 +110,32 @@ func measureManifest(ctx context.Context, store content.Provider, desc ocispecs.
 			layer.CreatedBy = cleanCreatedBy(history[i].CreatedBy)
 		}
 		img.CompressedSizeBytes += l.Size
-		if !opts.SkipUncompressed {
-			n, err := uncompressedSize(ctx, store, l)
-			if err != nil {
-				return report.Image{}, fmt.Errorf("measuring layer %s: %w", l.Digest, err)
-			}
-			layer.UncompressedSizeBytes = n
-			img.UncompressedSizeBytes += n
-		}
 		img.Layers = append(img.Layers, layer)
+	}
+	if opts.SkipUncompressed {
+		return img, nil
+	}
+	// Decompressing is the slow part (every byte comes over buildkitd's
+	// content API), so layers are measured side by side.
+	sizes := make([]int64, len(m.Layers))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(parallelLayers)
+	for i, l := range m.Layers {
+		g.Go(func() error {
+			n, err := uncompressedSize(gctx, store, l)
+			if err != nil {
+				return fmt.Errorf("measuring layer %s: %w", l.Digest, err)
+			}
+			sizes[i] = n
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return report.Image{}, err
+	}
+	for i, n := range sizes {
+		img.Layers[i].UncompressedSizeBytes = n
+		img.UncompressedSizeBytes += n
 	}
 	return img, nil
 }
@@ -154,7 +179,9 @@ func uncompressedSize(ctx context.Context, store content.Provider, desc ocispecs
 		return 0, err
 	}
 	defer ra.Close()
-	ds, err := compression.DecompressStream(content.NewReader(ra))
+	// Large reads: each read of the content store is a round trip to
+	// buildkitd, and io.Copy's 32 KiB would make hundreds per layer.
+	ds, err := compression.DecompressStream(bufio.NewReaderSize(content.NewReader(ra), readChunk))
 	if err != nil {
 		return 0, err
 	}
