@@ -73,13 +73,6 @@ func (o *output) finish(res *build.Result, reportPath string) {
 		if err := report.RenderText(o.stdout, r); err != nil {
 			fmt.Fprintf(o.stderr, "stageline: rendering the report: %v\n", err)
 		}
-		for _, w := range r.Warnings {
-			loc := ""
-			if w.Line > 0 {
-				loc = fmt.Sprintf("%s:%d: ", w.File, w.Line)
-			}
-			fmt.Fprintf(o.stderr, "warning: %s%s: %s\n", loc, w.Rule, w.Message)
-		}
 		fmt.Fprintf(o.stderr, "report written to %s\n", reportPath)
 		return
 	}

@@ -89,8 +89,12 @@ func RenderText(w io.Writer, r *Report) error {
 			if l.Line > 0 {
 				line = strconv.Itoa(l.Line)
 			}
+			stage := plain(l.Stage, nameWidth)
+			if l.Stage == "" {
+				stage = "(base image)"
+			}
 			fmt.Fprintf(tw, "  %s\t%s\t%s%s\t%s\t%s\n", FormatBytes(l.Size.Head), unc,
-				ifMulti(multi, plain(l.Platform, 40)+"\t"), plain(l.Stage, nameWidth), line,
+				ifMulti(multi, plain(l.Platform, 40)+"\t"), stage, line,
 				plain(l.Instruction, instructionWidth))
 		}
 		tw.Flush()
