@@ -27,14 +27,17 @@ const exportGrace = 30 * time.Second
 // build and its image exports have finished, so that a slow or hanging
 // cache service can neither hold the built image hostage nor run past its
 // deadline: BuildKit's gha `timeout` attr bounds only the waits between
-// 429 retries, not a request that never answers. Every step is a local
-// cache hit by then, so the second solve does only the export work.
+// 429 retries, not a request that never answers. Every step is a cache
+// hit by then (local, or from the same imports), so the second solve does
+// only the export work.
 // It returns the export steps (named as BuildKit names exporters) and an
 // error only when an entry without ignore-error=true failed.
 func exportCache(ctx context.Context, c *client.Client, s *buildkit.Solve, entries []client.CacheOptionsEntry, progress io.Writer, mode string) ([]report.Step, error) {
 	exp := *s
 	exp.Opt.Exports = nil
-	exp.Opt.CacheImports = nil
+	// The imports stay: steps the build took from an imported cache are not
+	// in the daemon's local cache, and without the import this solve would
+	// run them again.
 	exp.Opt.CacheExports = entries
 
 	deadline, bounded := exportDeadline(entries)

@@ -12,15 +12,15 @@ import (
 	"github.com/stageline/stageline/internal/buildkit"
 	"github.com/stageline/stageline/internal/cacheserver"
 	"github.com/stageline/stageline/internal/ghacache"
-	"github.com/stageline/stageline/internal/ghacache/e2etest"
+	"github.com/stageline/stageline/internal/testenv"
 )
 
-func e2eSetup(t *testing.T) (buildkitd, baseImage string) { t.Helper(); return e2etest.Setup(t) }
+func e2eSetup(t *testing.T) (buildkitd, baseImage string) { t.Helper(); return testenv.FreshSetup(t) }
 
 // startDaemon runs a buildkitd with a fresh state dir, so nothing is cached locally.
 func startDaemon(ctx context.Context, t *testing.T, bin string) *client.Client {
 	t.Helper()
-	_, c := e2etest.StartDaemon(ctx, t, bin)
+	_, c := testenv.StartBuildkitd(ctx, t, bin)
 	return c
 }
 

@@ -16,8 +16,8 @@ import (
 	"github.com/stageline/stageline/internal/buildkit"
 	"github.com/stageline/stageline/internal/cacheserver"
 	"github.com/stageline/stageline/internal/ghacache"
-	"github.com/stageline/stageline/internal/ghacache/e2etest"
 	"github.com/stageline/stageline/internal/report"
+	"github.com/stageline/stageline/internal/testenv"
 )
 
 // scenarioDockerfile has two independent stages, each copying its own file, and a final
@@ -116,7 +116,7 @@ func userSteps(r *report.Report) map[string]bool {
 // time; then one file copied by one stage changes and, on another fresh buildkitd, only
 // that stage and what depends on it rerun, which the report's stages and steps say.
 func TestE2EScenario(t *testing.T) {
-	bin, base := e2etest.Setup(t)
+	bin, base := testenv.FreshSetup(t)
 	t.Parallel()
 	for _, tc := range []struct {
 		name string
@@ -162,13 +162,13 @@ func TestE2EScenario(t *testing.T) {
 			env, srv := tc.env(t)
 			dir := scenarioContext(t)
 
-			addr, _ := e2etest.StartDaemon(ctx, t, bin)
+			addr, _ := testenv.StartBuildkitd(ctx, t, bin)
 			cold := runBuild(ctx, t, addr, base, dir, "", env)
 			if cold.Cache.UserStepsCached != 0 {
 				t.Errorf("cold build: %d user steps cached, want 0", cold.Cache.UserStepsCached)
 			}
 
-			addr, _ = e2etest.StartDaemon(ctx, t, bin)
+			addr, _ = testenv.StartBuildkitd(ctx, t, bin)
 			warm := runBuild(ctx, t, addr, base, dir, "", env)
 			if warm.Cache.UserSteps == 0 || warm.Cache.UserStepsCached != warm.Cache.UserSteps {
 				t.Errorf("warm build on a fresh buildkitd: %d of %d user steps cached: %v", warm.Cache.UserStepsCached, warm.Cache.UserSteps, userSteps(warm))
@@ -181,7 +181,7 @@ func TestE2EScenario(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(dir, "app.txt"), []byte("app v2\n"), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			addr, _ = e2etest.StartDaemon(ctx, t, bin)
+			addr, _ = testenv.StartBuildkitd(ctx, t, bin)
 			changed := runBuild(ctx, t, addr, base, dir, "", env)
 			deps, app, final := stageOf(t, changed, "deps"), stageOf(t, changed, "app"), stageOf(t, changed, "final")
 			if deps.StepsTotal == 0 || deps.StepsCached != deps.StepsTotal {
