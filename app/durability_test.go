@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/stageline/stageline/internal/githubfake"
+	"github.com/stageline/stageline/internal/store"
 	"github.com/stageline/stageline/internal/store/storetest"
 )
 
@@ -71,6 +72,43 @@ func startProcess(t *testing.T, env []string, addr string) *exec.Cmd {
 	return nil
 }
 
+// killMidDelivery starts the App as a process, delivers a completed PR run
+// (runID, head sha of c, PR pr) whose report grew, waits until reached is
+// closed (by a fake GitHub hook that then holds the App there), and SIGKILLs
+// it. It returns the App's environment, its address, the harness and the
+// build, to restart the App and check what it did.
+func killMidDelivery(t *testing.T, gh *githubfake.GitHub, d store.Dialect, runID int64, c byte, pr int, reached <-chan struct{}, what string) (env []string, addr string, h *harness, b build) {
+	t.Helper()
+	addr = freeAddr(t)
+	env = []string{
+		fmt.Sprint("APP_ID=", gh.AppID), "APP_PRIVATE_KEY=" + string(gh.PrivateKeyPEM),
+		"WEBHOOK_SECRET=" + string(secret), "LISTEN_ADDR=" + addr,
+		"DATABASE_URL=" + storetest.DSN(t, d), "GITHUB_API_URL=" + gh.URL(),
+		"LEASE_DURATION=1s", "WORKERS=2",
+	}
+	h = &harness{t: t, gh: gh, base: "http://" + addr}
+	first := startProcess(t, env, addr)
+
+	b = build{runID: runID, sha: sha(c), event: "pull_request", branch: "feature", conclusion: "success",
+		prs: []githubfake.PR{{Number: pr, HeadSHA: sha(c), HeadRef: "feature", BaseRef: "main", BaseSHA: sha('0'),
+			BaseRepo: repoName, BaseRepoID: repoID, HeadRepo: repoName, HeadRepoID: repoID}},
+		artifacts: []*githubfake.Artifact{{Name: "stageline-report-app", Data: reportZip(t, "grown")}}}
+	h.register(b)
+	if code := h.deliver("workflow_run", h.newID(), h.payload("completed", b)); code != http.StatusAccepted {
+		t.Fatalf("delivery: %d", code)
+	}
+	select {
+	case <-reached:
+	case <-time.After(20 * time.Second):
+		t.Fatalf("the App never %s", what)
+	}
+	if err := first.Process.Signal(os.Kill); err != nil {
+		t.Fatal(err)
+	}
+	first.Wait()
+	return env, addr, h, b
+}
+
 // TestKilledMidDelivery: the App is SIGKILLed while it downloads a report;
 // after a restart it finishes the delivery, with one check run.
 func TestKilledMidDelivery(t *testing.T) {
@@ -90,33 +128,7 @@ func TestKilledMidDelivery(t *testing.T) {
 					<-release // the first download hangs until the test ends
 				}
 			}
-			addr := freeAddr(t)
-			env := []string{
-				fmt.Sprint("APP_ID=", gh.AppID), "APP_PRIVATE_KEY=" + string(gh.PrivateKeyPEM),
-				"WEBHOOK_SECRET=" + string(secret), "LISTEN_ADDR=" + addr,
-				"DATABASE_URL=" + storetest.DSN(t, d), "GITHUB_API_URL=" + gh.URL(),
-				"LEASE_DURATION=1s", "WORKERS=2",
-			}
-			h := &harness{t: t, gh: gh, base: "http://" + addr}
-			first := startProcess(t, env, addr)
-
-			b := build{runID: 300, sha: sha('e'), event: "pull_request", branch: "feature", conclusion: "success",
-				prs: []githubfake.PR{{Number: 5, HeadSHA: sha('e'), HeadRef: "feature", BaseRef: "main", BaseSHA: sha('0'),
-					BaseRepo: repoName, BaseRepoID: repoID, HeadRepo: repoName, HeadRepoID: repoID}},
-				artifacts: []*githubfake.Artifact{{Name: "stageline-report-app", Data: reportZip(t, "grown")}}}
-			h.register(b)
-			if code := h.deliver("workflow_run", h.newID(), h.payload("completed", b)); code != http.StatusAccepted {
-				t.Fatalf("delivery: %d", code)
-			}
-			select {
-			case <-entered:
-			case <-time.After(20 * time.Second):
-				t.Fatal("the App never started the download")
-			}
-			if err := first.Process.Signal(os.Kill); err != nil {
-				t.Fatal(err)
-			}
-			first.Wait()
+			env, addr, h, b := killMidDelivery(t, gh, d, 300, 'e', 5, entered, "started the download")
 			if n := len(gh.CheckRuns()); n != 0 {
 				t.Fatalf("%d check runs before the restart", n)
 			}
@@ -158,33 +170,7 @@ func TestKilledBetweenCreateAndRecord(t *testing.T) {
 					<-release // the answer never reaches the first process
 				}
 			}
-			addr := freeAddr(t)
-			env := []string{
-				fmt.Sprint("APP_ID=", gh.AppID), "APP_PRIVATE_KEY=" + string(gh.PrivateKeyPEM),
-				"WEBHOOK_SECRET=" + string(secret), "LISTEN_ADDR=" + addr,
-				"DATABASE_URL=" + storetest.DSN(t, d), "GITHUB_API_URL=" + gh.URL(),
-				"LEASE_DURATION=1s", "WORKERS=2",
-			}
-			h := &harness{t: t, gh: gh, base: "http://" + addr}
-			first := startProcess(t, env, addr)
-
-			b := build{runID: 301, sha: sha('7'), event: "pull_request", branch: "feature", conclusion: "success",
-				prs: []githubfake.PR{{Number: 6, HeadSHA: sha('7'), HeadRef: "feature", BaseRef: "main", BaseSHA: sha('0'),
-					BaseRepo: repoName, BaseRepoID: repoID, HeadRepo: repoName, HeadRepoID: repoID}},
-				artifacts: []*githubfake.Artifact{{Name: "stageline-report-app", Data: reportZip(t, "grown")}}}
-			h.register(b)
-			if code := h.deliver("workflow_run", h.newID(), h.payload("completed", b)); code != http.StatusAccepted {
-				t.Fatalf("delivery: %d", code)
-			}
-			select {
-			case <-created:
-			case <-time.After(20 * time.Second):
-				t.Fatal("the App never created the check run")
-			}
-			if err := first.Process.Signal(os.Kill); err != nil {
-				t.Fatal(err)
-			}
-			first.Wait()
+			env, addr, _, _ := killMidDelivery(t, gh, d, 301, '7', 6, created, "created the check run")
 			if cs := gh.CheckRuns(); len(cs) != 1 || cs[0].Status != "completed" {
 				t.Fatalf("before the restart: %+v", cs)
 			}
