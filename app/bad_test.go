@@ -14,7 +14,7 @@ import (
 // with a check that says what happened, and hostile text stays inert.
 func TestBadArtifacts(t *testing.T) {
 	t.Parallel()
-	bomb := zipOf(t, map[string][]byte{"report.json": bytes.Repeat([]byte(" "), 40<<20)})
+	bomb := githubfake.Zip(t, map[string][]byte{"report.json": bytes.Repeat([]byte(" "), 40<<20)})
 	tests := []struct {
 		name       string
 		artifacts  []*githubfake.Artifact
@@ -27,9 +27,9 @@ func TestBadArtifacts(t *testing.T) {
 		{name: "missing artifact", want: "neutral", contains: []string{"No stageline report", "uploaded no artifact"}},
 		{name: "zip bomb", artifacts: []*githubfake.Artifact{{Name: "stageline-report-app", Data: bomb}},
 			want: "neutral", contains: []string{"Report refused", "over the limit"}},
-		{name: "not json", artifacts: []*githubfake.Artifact{{Name: "stageline-report-app", Data: zipOf(t, map[string][]byte{"run.sh": []byte("#!/bin/sh")})}},
+		{name: "not json", artifacts: []*githubfake.Artifact{{Name: "stageline-report-app", Data: githubfake.Zip(t, map[string][]byte{"run.sh": []byte("#!/bin/sh")})}},
 			want: "neutral", contains: []string{"only .json files are accepted"}},
-		{name: "invalid report", artifacts: []*githubfake.Artifact{{Name: "stageline-report-app", Data: zipOf(t, map[string][]byte{"report.json": []byte(`{"schema_version": 99}`)})}},
+		{name: "invalid report", artifacts: []*githubfake.Artifact{{Name: "stageline-report-app", Data: githubfake.Zip(t, map[string][]byte{"report.json": []byte(`{"schema_version": 99}`)})}},
 			want: "neutral", contains: []string{"the report is invalid"}},
 		{name: "hostile strings", artifacts: []*githubfake.Artifact{{Name: "stageline-report-app", Data: reportZip(t, "hostile")}},
 			want: "failure", absent: []string{"<script>", "@org/team", "](https://evil", "<b>bold</b>"}},

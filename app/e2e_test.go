@@ -1,8 +1,6 @@
 package main
 
 import (
-	"archive/zip"
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -87,23 +85,7 @@ func reportZip(t testing.TB, name string) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return zipOf(t, map[string][]byte{"report.json": data})
-}
-
-func zipOf(t testing.TB, files map[string][]byte) []byte {
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	for name, data := range files {
-		w, err := zw.Create(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		w.Write(data)
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
+	return githubfake.Zip(t, map[string][]byte{"report.json": data})
 }
 
 func loadReport(t testing.TB, name string) *report.Report {

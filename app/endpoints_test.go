@@ -40,7 +40,7 @@ func TestManyAnnotations(t *testing.T) {
 			t.Parallel()
 			h := startApp(t, d)
 			b := build{runID: 500, sha: sha('9'), event: "push", branch: "main", conclusion: "success",
-				artifacts: []*githubfake.Artifact{{Name: "stageline-report-app", Data: zipOf(t, map[string][]byte{"report.json": data})}}}
+				artifacts: []*githubfake.Artifact{{Name: "stageline-report-app", Data: githubfake.Zip(t, map[string][]byte{"report.json": data})}}}
 			h.register(b)
 			id := h.newID()
 			if code := h.deliver("workflow_run", id, h.payload("completed", b)); code != http.StatusAccepted {

@@ -11,21 +11,9 @@ import (
 	"time"
 
 	"github.com/google/go-github/v66/github"
-)
 
-func zipOf(t testing.TB, files map[string][]byte) []byte {
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	for name, data := range files {
-		w, err := zw.Create(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		w.Write(data)
-	}
-	zw.Close()
-	return buf.Bytes()
-}
+	"github.com/stageline/stageline/internal/githubfake"
+)
 
 func seed(t testing.TB) []byte {
 	b, err := os.ReadFile("../../app/testdata/seed.json")
@@ -58,7 +46,7 @@ func TestExtractReport(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			_, _, err := extractReport(zipOf(t, tt.files), DefaultLimits)
+			_, _, err := extractReport(githubfake.Zip(t, tt.files), DefaultLimits)
 			if tt.err == "" {
 				if err != nil {
 					t.Fatal(err)
@@ -130,7 +118,7 @@ func TestRetryAt(t *testing.T) {
 // BenchmarkExtractReport compares reading a real report out of its zip with
 // the baseline of only opening the archive.
 func BenchmarkExtractReport(b *testing.B) {
-	data := zipOf(b, map[string][]byte{"report.json": seed(b)})
+	data := githubfake.Zip(b, map[string][]byte{"report.json": seed(b)})
 	b.Run("baseline-open-zip", func(b *testing.B) {
 		for b.Loop() {
 			if _, err := zip.NewReader(bytes.NewReader(data), int64(len(data))); err != nil {
@@ -145,7 +133,7 @@ func BenchmarkExtractReport(b *testing.B) {
 			}
 		}
 	})
-	bomb := zipOf(b, map[string][]byte{"report.json": bytes.Repeat([]byte("0"), 64<<20)})
+	bomb := githubfake.Zip(b, map[string][]byte{"report.json": bytes.Repeat([]byte("0"), 64<<20)})
 	b.Run("refuse-64MiB-bomb", func(b *testing.B) {
 		for b.Loop() {
 			if _, _, err := extractReport(bomb, DefaultLimits); err == nil {
