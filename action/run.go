@@ -141,17 +141,13 @@ func buildOptions(in inputs.Inputs, getenv func(string) string, out *output) (bu
 		specs = append(specs, "id="+id+",env="+env)
 	}
 
-	file := in.File
-	if file == "" {
-		file = filepath.Join(in.Context, "Dockerfile")
-	}
 	plan, err := ghacache.Resolve(ghacache.Inputs{
 		CacheFrom:   strings.Join(in.CacheFrom, "\n"),
 		CacheTo:     strings.Join(in.CacheTo, "\n"),
 		Cache:       in.Cache,
 		CacheMode:   in.CacheMode,
 		GitHubToken: in.GitHubToken,
-		Dockerfile:  file,
+		Dockerfile:  dockerfilePath(in),
 		Target:      in.Target,
 		Platforms:   in.Platforms,
 	}, getenv)
