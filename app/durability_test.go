@@ -72,6 +72,22 @@ func startProcess(t *testing.T, env []string, addr string) *exec.Cmd {
 	return nil
 }
 
+// holdFirst returns a fake GitHub hook that counts its calls in calls and
+// holds the first one until the test ends, and a channel closed when that
+// first call arrives.
+func holdFirst(t *testing.T, calls *atomic.Int32) (hook func(int64), reached <-chan struct{}) {
+	t.Helper()
+	first := make(chan struct{})
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	return func(int64) {
+		if calls.Add(1) == 1 {
+			close(first)
+			<-release
+		}
+	}, first
+}
+
 // killMidDelivery starts the App as a process, delivers a completed PR run
 // (runID, head sha of c, PR pr) whose report grew, waits until reached is
 // closed (by a fake GitHub hook that then holds the App there), and SIGKILLs
@@ -118,16 +134,10 @@ func TestKilledMidDelivery(t *testing.T) {
 			t.Parallel()
 			gh := githubfake.New(t)
 			gh.AddRepo(githubfake.Repo{ID: repoID, FullName: repoName, DefaultBranch: "main"})
-			entered := make(chan struct{})
-			release := make(chan struct{})
-			t.Cleanup(func() { close(release) })
 			var downloads atomic.Int32
-			gh.BlobHook = func(int64) {
-				if downloads.Add(1) == 1 {
-					close(entered)
-					<-release // the first download hangs until the test ends
-				}
-			}
+			var entered <-chan struct{}
+			// The first download hangs until the test ends.
+			gh.BlobHook, entered = holdFirst(t, &downloads)
 			env, addr, h, b := killMidDelivery(t, gh, d, 300, 'e', 5, entered, "started the download")
 			if n := len(gh.CheckRuns()); n != 0 {
 				t.Fatalf("%d check runs before the restart", n)
@@ -160,16 +170,10 @@ func TestKilledBetweenCreateAndRecord(t *testing.T) {
 			t.Parallel()
 			gh := githubfake.New(t)
 			gh.AddRepo(githubfake.Repo{ID: repoID, FullName: repoName, DefaultBranch: "main"})
-			created := make(chan struct{})
-			release := make(chan struct{})
-			t.Cleanup(func() { close(release) })
 			var creates atomic.Int32
-			gh.CreateHook = func(int64) {
-				if creates.Add(1) == 1 {
-					close(created)
-					<-release // the answer never reaches the first process
-				}
-			}
+			var created <-chan struct{}
+			// The answer to the first creation never reaches the first process.
+			gh.CreateHook, created = holdFirst(t, &creates)
 			env, addr, _, _ := killMidDelivery(t, gh, d, 301, '7', 6, created, "created the check run")
 			if cs := gh.CheckRuns(); len(cs) != 1 || cs[0].Status != "completed" {
 				t.Fatalf("before the restart: %+v", cs)
