@@ -92,7 +92,7 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 	}
 	defer c.Close()
 
-	rec := timeline.NewRecorder(timeline.WithDockerfile(src), timeline.WithPlatforms(cfg.Options.Platforms))
+	rec := timeline.NewRecorder(timeline.WithParsedDockerfile(df), timeline.WithPlatforms(cfg.Options.Platforms))
 	started := time.Now()
 	// Cache exports run after the build, in a solve of their own (export.go).
 	cacheTo := solve.Opt.CacheExports

@@ -32,10 +32,18 @@ type options struct {
 // line and instruction text, and stages whose FROM names another stage get a Base. A Dockerfile
 // that BuildKit's parser rejects is ignored: steps then have no line. Default: none.
 func WithDockerfile(src []byte) Option {
+	df, err := dockerfile.Parse(src)
+	if err != nil {
+		return func(*options) {}
+	}
+	return WithParsedDockerfile(df)
+}
+
+// WithParsedDockerfile is WithDockerfile for a caller that has parsed the
+// Dockerfile already.
+func WithParsedDockerfile(df *dockerfile.Dockerfile) Option {
 	return func(o *options) {
-		if df, err := dockerfile.Parse(src); err == nil {
-			o.df = df
-		}
+		o.df = df
 	}
 }
 
