@@ -17,7 +17,7 @@ import (
 
 	"github.com/stageline/stageline/internal/bootstrap"
 	"github.com/stageline/stageline/internal/report"
-	"github.com/stageline/stageline/internal/testenv"
+	"github.com/stageline/stageline/internal/testing/testenv"
 )
 
 // TestMain lets a test run this package's test binary as the stageline

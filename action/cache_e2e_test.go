@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/stageline/stageline/internal/build"
-	"github.com/stageline/stageline/internal/cacheserver"
 	"github.com/stageline/stageline/internal/report"
+	"github.com/stageline/stageline/internal/testing/cacheserver"
 )
 
 // TestE2ECacheFaults runs the CLI (run, as the Action does) against the in-repo cache

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/stageline/stageline/internal/report"
-	"github.com/stageline/stageline/internal/testenv"
+	"github.com/stageline/stageline/internal/testing/testenv"
 )
 
 // offlineBases maps the top-level Dockerfile's digest-pinned bases to the

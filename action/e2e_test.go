@@ -16,8 +16,8 @@ import (
 	"time"
 
 	"github.com/stageline/stageline/internal/report"
-	"github.com/stageline/stageline/internal/report/reporttest"
-	"github.com/stageline/stageline/internal/testenv"
+	"github.com/stageline/stageline/internal/testing/reporttest"
+	"github.com/stageline/stageline/internal/testing/testenv"
 )
 
 // buildkitEnv returns the shared BuildKit address and the offline base

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/stageline/stageline/internal/artifact/artifacttest"
+	"github.com/stageline/stageline/internal/testing/artifacttest"
 )
 
 func TestReportUploadedAsArtifact(t *testing.T) {

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/stageline/stageline/internal/githubfake"
-	"github.com/stageline/stageline/internal/store/storetest"
+	"github.com/stageline/stageline/internal/testing/githubfake"
+	"github.com/stageline/stageline/internal/testing/storetest"
 )
 
 // TestBadArtifacts: whatever a run uploads (or fails to), the App answers

@@ -12,9 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stageline/stageline/internal/githubfake"
 	"github.com/stageline/stageline/internal/store"
-	"github.com/stageline/stageline/internal/store/storetest"
+	"github.com/stageline/stageline/internal/testing/githubfake"
+	"github.com/stageline/stageline/internal/testing/storetest"
 )
 
 // buildApp compiles this command once per test binary.

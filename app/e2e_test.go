@@ -13,10 +13,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stageline/stageline/internal/githubfake"
 	"github.com/stageline/stageline/internal/report"
 	"github.com/stageline/stageline/internal/store"
-	"github.com/stageline/stageline/internal/store/storetest"
+	"github.com/stageline/stageline/internal/testing/githubfake"
+	"github.com/stageline/stageline/internal/testing/storetest"
 )
 
 // The repository of the webhook examples' completed workflow_run.

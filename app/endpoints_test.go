@@ -10,9 +10,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/stageline/stageline/internal/githubfake"
 	"github.com/stageline/stageline/internal/report"
-	"github.com/stageline/stageline/internal/store/storetest"
+	"github.com/stageline/stageline/internal/testing/githubfake"
+	"github.com/stageline/stageline/internal/testing/storetest"
 )
 
 // TestManyAnnotations: a report with 61 annotations goes out as a create

@@ -10,8 +10,8 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/stageline/stageline/internal/githubfake"
-	"github.com/stageline/stageline/internal/testenv"
+	"github.com/stageline/stageline/internal/testing/githubfake"
+	"github.com/stageline/stageline/internal/testing/testenv"
 )
 
 // manifest is the App's manifest for GitHub's manifest flow

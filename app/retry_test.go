@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stageline/stageline/internal/githubfake"
-	"github.com/stageline/stageline/internal/store/storetest"
+	"github.com/stageline/stageline/internal/testing/githubfake"
+	"github.com/stageline/stageline/internal/testing/storetest"
 )
 
 // TestRetryAfterRateLimit: GitHub refuses a call with a rate limit; the

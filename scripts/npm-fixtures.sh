@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs the pinned npm packages that protocol tests drive (today: @actions/cache,
-# GitHub's own cache client, used by internal/cacheserver's tests) into .tmp/npm.
+# GitHub's own cache client, used by internal/testing/cacheserver's tests) into .tmp/npm.
 #
-# The manifest and lock file live in internal/cacheserver/testdata/npm/ and are committed;
+# The manifest and lock file live in internal/testing/cacheserver/testdata/npm/ and are committed;
 # node_modules never is. The script is idempotent: it reinstalls only when the lock file
 # changed since the last successful install (a hash stamp sits next to node_modules).
 #
@@ -10,7 +10,7 @@
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-src="$root/internal/cacheserver/testdata/npm"
+src="$root/internal/testing/cacheserver/testdata/npm"
 dst="$root/.tmp/npm"
 stamp="$dst/.installed-lock-sha256"
 

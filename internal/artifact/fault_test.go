@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stageline/stageline/internal/artifact/artifacttest"
+	"github.com/stageline/stageline/internal/testing/artifacttest"
 )
 
 // fastConfig retries quickly, so fault tests take milliseconds.

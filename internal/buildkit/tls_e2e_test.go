@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/stageline/stageline/internal/buildkit"
-	"github.com/stageline/stageline/internal/testenv"
+	"github.com/stageline/stageline/internal/testing/testenv"
 )
 
 // TestConnectTLS starts a buildkitd that listens on tcp:// with mutual TLS

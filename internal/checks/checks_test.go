@@ -12,7 +12,7 @@ import (
 
 	"github.com/google/go-github/v66/github"
 
-	"github.com/stageline/stageline/internal/githubfake"
+	"github.com/stageline/stageline/internal/testing/githubfake"
 )
 
 func seed(t testing.TB) []byte {

@@ -12,7 +12,7 @@ import (
 	"testing"
 
 	"github.com/stageline/stageline/internal/checks"
-	"github.com/stageline/stageline/internal/githubfake"
+	"github.com/stageline/stageline/internal/testing/githubfake"
 )
 
 // TestInstallationTokenPermissions checks that ghinstallation, doing the real

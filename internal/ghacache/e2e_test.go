@@ -10,9 +10,9 @@ import (
 
 	"github.com/moby/buildkit/client"
 	"github.com/stageline/stageline/internal/buildkit"
-	"github.com/stageline/stageline/internal/cacheserver"
 	"github.com/stageline/stageline/internal/ghacache"
-	"github.com/stageline/stageline/internal/testenv"
+	"github.com/stageline/stageline/internal/testing/cacheserver"
+	"github.com/stageline/stageline/internal/testing/testenv"
 )
 
 func e2eSetup(t *testing.T) (buildkitd, baseImage string) { t.Helper(); return testenv.FreshSetup(t) }

@@ -14,10 +14,10 @@ import (
 
 	stbuild "github.com/stageline/stageline/internal/build"
 	"github.com/stageline/stageline/internal/buildkit"
-	"github.com/stageline/stageline/internal/cacheserver"
 	"github.com/stageline/stageline/internal/ghacache"
 	"github.com/stageline/stageline/internal/report"
-	"github.com/stageline/stageline/internal/testenv"
+	"github.com/stageline/stageline/internal/testing/cacheserver"
+	"github.com/stageline/stageline/internal/testing/testenv"
 )
 
 // scenarioDockerfile has two independent stages, each copying its own file, and a final

@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/stageline/stageline/internal/report"
-	"github.com/stageline/stageline/internal/report/reporttest"
+	"github.com/stageline/stageline/internal/testing/reporttest"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files and docs/report.schema.json")

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/stageline/stageline/internal/store"
-	"github.com/stageline/stageline/internal/store/storetest"
+	"github.com/stageline/stageline/internal/testing/storetest"
 )
 
 func TestQueue(t *testing.T) {

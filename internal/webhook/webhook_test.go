@@ -13,9 +13,9 @@ import (
 	"time"
 
 	"github.com/stageline/stageline/internal/dispatch"
-	"github.com/stageline/stageline/internal/githubfake"
 	"github.com/stageline/stageline/internal/store"
-	"github.com/stageline/stageline/internal/store/storetest"
+	"github.com/stageline/stageline/internal/testing/githubfake"
+	"github.com/stageline/stageline/internal/testing/storetest"
 	"github.com/stageline/stageline/internal/webhook"
 )
 

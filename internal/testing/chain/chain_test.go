@@ -10,9 +10,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/stageline/stageline/internal/githubfake"
 	"github.com/stageline/stageline/internal/report"
-	"github.com/stageline/stageline/internal/testenv"
+	"github.com/stageline/stageline/internal/testing/githubfake"
+	"github.com/stageline/stageline/internal/testing/testenv"
 )
 
 // printCheck makes TestChain print the check runs the App posted and the

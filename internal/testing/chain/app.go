@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stageline/stageline/internal/githubfake"
+	"github.com/stageline/stageline/internal/testing/githubfake"
 )
 
 // webhookSecret is the App's secret in the chain; every delivery is signed

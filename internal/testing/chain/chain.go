@@ -14,10 +14,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stageline/stageline/internal/artifact/artifacttest"
-	"github.com/stageline/stageline/internal/cacheserver"
-	"github.com/stageline/stageline/internal/githubfake"
 	"github.com/stageline/stageline/internal/report"
+	"github.com/stageline/stageline/internal/testing/artifacttest"
+	"github.com/stageline/stageline/internal/testing/cacheserver"
+	"github.com/stageline/stageline/internal/testing/githubfake"
 )
 
 // The repository the chain plays in: the one GitHub's webhook examples use,

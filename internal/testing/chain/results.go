@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/stageline/stageline/internal/artifact/artifacttest"
-	"github.com/stageline/stageline/internal/cacheserver"
+	"github.com/stageline/stageline/internal/testing/artifacttest"
+	"github.com/stageline/stageline/internal/testing/cacheserver"
 )
 
 // artifactTwirp is the artifact service's twirp path prefix.

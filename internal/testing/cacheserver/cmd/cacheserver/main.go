@@ -26,7 +26,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/stageline/stageline/internal/cacheserver"
+	"github.com/stageline/stageline/internal/testing/cacheserver"
 )
 
 func main() {

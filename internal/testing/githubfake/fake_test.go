@@ -9,7 +9,7 @@ import (
 	"github.com/google/go-github/v66/github"
 
 	"github.com/stageline/stageline/internal/checks"
-	"github.com/stageline/stageline/internal/githubfake"
+	"github.com/stageline/stageline/internal/testing/githubfake"
 )
 
 func client(t *testing.T, g *githubfake.GitHub) *github.Client {

@@ -1,0 +1,49 @@
+package depcheck
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// TestShippedBinaries keeps test doubles out of what ships and each binary out of the other's world: the
+// App reads reports and talks to GitHub, so it has no use for BuildKit; the Action drives BuildKit and
+// writes workflow commands, so it has no use for a GitHub API client.
+func TestShippedBinaries(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		pkg       string
+		forbidden []string
+	}{
+		{"action", "github.com/stageline/stageline/action", []string{
+			"github.com/stageline/stageline/internal/testing/",
+			"github.com/google/go-github/",
+			"github.com/bradleyfalzon/ghinstallation",
+		}},
+		{"app", "github.com/stageline/stageline/app", []string{
+			"github.com/stageline/stageline/internal/testing/",
+			"github.com/moby/buildkit",
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			out, err := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}}", tc.pkg).CombinedOutput()
+			if err != nil {
+				t.Fatalf("go list -deps %s: %v\n%s", tc.pkg, err, out)
+			}
+			deps := strings.Fields(string(out))
+			if len(deps) < 10 {
+				t.Fatalf("go list -deps %s listed %d packages; expected the binary's whole graph", tc.pkg, len(deps))
+			}
+			for _, dep := range deps {
+				for _, f := range tc.forbidden {
+					if strings.HasPrefix(dep, f) {
+						t.Errorf("%s depends on %s", tc.pkg, dep)
+					}
+				}
+			}
+		})
+	}
+}
