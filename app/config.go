@@ -19,6 +19,8 @@ type config struct {
 	Workers       int
 	Lease         time.Duration
 	MaxBodyBytes  int64
+	InFlightBytes int64
+	MaxConns      int
 
 	// onListen, when set, is told the address the server listens on
 	// (tests listen on port 0).
@@ -26,7 +28,12 @@ type config struct {
 	// backoff and retrySlack, when set, replace the worker pool's retry
 	// delays (tests shorten them).
 	backoff, retrySlack time.Duration
+	// storeTimeout, when set, replaces webhook.DefaultStoreTimeout.
+	storeTimeout time.Duration
 }
+
+// defaultMaxConns caps open connections unless MAX_CONNECTIONS says otherwise.
+const defaultMaxConns = 256
 
 // loadConfig reads the environment through getenv, so tests can inject one.
 //
@@ -41,6 +48,10 @@ type config struct {
 //	WORKERS                   deliveries processed at once; default 4
 //	LEASE_DURATION            how soon a crashed worker's delivery is retried; default 30s
 //	MAX_BODY_BYTES            webhook body cap; default 1 MiB
+//	MAX_INFLIGHT_BYTES        bytes of webhook bodies read at once; default
+//	                          16 × MAX_BODY_BYTES (more wait, then get 503)
+//	MAX_CONNECTIONS           open connections; default 256 (more wait to be
+//	                          accepted)
 func loadConfig(getenv func(string) string) (config, error) {
 	c := config{
 		ListenAddr:   or(getenv("LISTEN_ADDR"), ":8080"),
@@ -49,6 +60,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		Workers:      4,
 		Lease:        30 * time.Second,
 		MaxBodyBytes: 1 << 20,
+		MaxConns:     defaultMaxConns,
 	}
 	var errs []error
 	id, err := strconv.ParseInt(getenv("APP_ID"), 10, 64)
@@ -93,6 +105,20 @@ func loadConfig(getenv func(string) string) (config, error) {
 			errs = append(errs, fmt.Errorf("MAX_BODY_BYTES: %q is not a number of at least 1024", v))
 		}
 		c.MaxBodyBytes = n
+	}
+	if v := getenv("MAX_INFLIGHT_BYTES"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < c.MaxBodyBytes {
+			errs = append(errs, fmt.Errorf("MAX_INFLIGHT_BYTES: %q is not a number of at least MAX_BODY_BYTES (%d)", v, c.MaxBodyBytes))
+		}
+		c.InFlightBytes = n
+	}
+	if v := getenv("MAX_CONNECTIONS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 8 || n > 1<<16 {
+			errs = append(errs, fmt.Errorf("MAX_CONNECTIONS: %q is not a number from 8 to 65536", v))
+		}
+		c.MaxConns = n
 	}
 	return c, errors.Join(errs...)
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/net/netutil"
 
 	"github.com/stageline/stageline/internal/checks"
 	"github.com/stageline/stageline/internal/dispatch"
@@ -66,6 +68,7 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
 		return err
 	}
 	hook, err := webhook.New(st, webhook.Options{Secret: cfg.WebhookSecret, MaxBodyBytes: cfg.MaxBodyBytes,
+		InFlightBytes: cfg.InFlightBytes, WaitTimeout: intakeWait, StoreTimeout: cfg.storeTimeout,
 		Logger: logger, Registerer: reg, Notify: pool.Notify})
 	if err != nil {
 		return err
@@ -75,22 +78,17 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
 	mux := http.NewServeMux()
 	mux.Handle("POST /webhook", hook)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-		defer cancel()
-		if err := st.Ping(ctx); err != nil {
-			http.Error(w, "database unavailable", http.StatusServiceUnavailable)
-			return
-		}
-		fmt.Fprintln(w, "ready")
-	})
+	mux.Handle("GET /readyz", readyz(st))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 
 	ln, err := net.Listen("tcp", cfg.ListenAddr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 8 * time.Second, WriteTimeout: 9 * time.Second}
+	// Connections beyond MaxConns wait in the kernel's accept queue
+	// instead of each costing a goroutine and buffers here.
+	ln = netutil.LimitListener(ln, cmp.Or(cfg.MaxConns, defaultMaxConns))
+	srv := newServer(mux, cfg.storeTimeout)
 	logger.Info("stageline app listening", "addr", ln.Addr().String(), "database", string(st.Dialect()), "workers", cfg.Workers)
 	if cfg.onListen != nil {
 		cfg.onListen(ln.Addr().String())
@@ -116,6 +114,50 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
 		err = nil
 	}
 	return err
+}
+
+// Server limits. Webhook headers are a few kilobytes; a client that is slow
+// to send them or the body is cut off rather than left holding a
+// connection.
+const (
+	maxHeaderBytes    = 64 << 10
+	readHeaderTimeout = 5 * time.Second
+	readTimeout       = 8 * time.Second
+	idleTimeout       = 60 * time.Second
+	// intakeWait bounds a delivery's wait for room among the bodies in
+	// flight (webhook.Options.WaitTimeout).
+	intakeWait = time.Second
+)
+
+// newServer returns the App's HTTP server. Its write timeout outlasts the
+// longest a webhook request can take (reading the body, waiting for room,
+// storing it), so a delivery always gets its answer, a 503 at worst.
+func newServer(h http.Handler, storeTimeout time.Duration) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      readTimeout + intakeWait + cmp.Or(storeTimeout, webhook.DefaultStoreTimeout) + 2*time.Second,
+		IdleTimeout:       idleTimeout,
+	}
+}
+
+// readyz answers 200 only while the database answers a read and takes a
+// write within 2 s: a replica whose intake would answer 503 (the SQLite
+// write lock held elsewhere, a locked table, the server down) is taken out
+// of rotation.
+func readyz(st *store.Store) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := cmp.Or(st.Ping(ctx), st.PingWrite(ctx)); err != nil {
+			w.Header().Set("Retry-After", webhook.RetryAfter)
+			http.Error(w, "not ready: the database cannot take writes now", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ready")
+	})
 }
 
 // queueGauge exports the delivery queue's size by state at scrape time.

@@ -33,6 +33,10 @@ const (
 	StateFailed  = "failed"
 )
 
+// enqueueTimeout bounds an Enqueue whose caller set no deadline; GitHub
+// waits 10 s for the answer.
+const enqueueTimeout = 5 * time.Second
+
 // ErrLeaseLost is returned when a worker finishes a delivery whose lease has
 // expired and passed to another worker: its result must be dropped.
 var ErrLeaseLost = errors.New("store: delivery lease lost")
@@ -41,8 +45,15 @@ var ErrLeaseLost = errors.New("store: delivery lease lost")
 // delivery with the same ID is already stored: GitHub redelivers with the
 // same GUID, and one stored copy is enough. When it returns true, nil the
 // delivery is committed. On SQLite, concurrent calls share one transaction
-// (see groupCommit).
+// (see groupCommit). Without a deadline on ctx it gives up after
+// enqueueTimeout: a locked database must not hold a webhook request for
+// longer than GitHub waits.
 func (s *Store) Enqueue(ctx context.Context, d Delivery) (bool, error) {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, enqueueTimeout)
+		defer cancel()
+	}
 	now := s.now()
 	if d.ReceivedAt.IsZero() {
 		d.ReceivedAt = now

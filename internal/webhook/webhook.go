@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,11 +10,11 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/google/go-github/v66/github"
 	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/sync/semaphore"
 
 	"github.com/stageline/stageline/internal/store"
 )
@@ -22,6 +23,18 @@ import (
 // 25 MB; the events the App handles are far smaller, and a cap well below
 // GitHub's keeps a flood of large bodies from filling the database.
 const DefaultMaxBodyBytes = 1 << 20
+
+// DefaultInFlightBodies is how many maximal bodies may be held at once by
+// default: InFlightBytes defaults to this many times MaxBodyBytes.
+const DefaultInFlightBodies = 16
+
+// DefaultStoreTimeout bounds storing one delivery. GitHub gives up on a
+// delivery after 10 s; the answer must leave well before that.
+const DefaultStoreTimeout = 5 * time.Second
+
+// RetryAfter is the Retry-After sent with a 503: intake is saturated or the
+// database cannot take the delivery now.
+const RetryAfter = "10"
 
 // Queue stores deliveries; *store.Store implements it.
 type Queue interface {
@@ -44,6 +57,18 @@ type Options struct {
 	Secret []byte
 	// MaxBodyBytes caps the body; default DefaultMaxBodyBytes.
 	MaxBodyBytes int64
+	// InFlightBytes caps the bytes of the bodies being read and stored at
+	// once, each counted at its Content-Length (MaxBodyBytes when it has
+	// none); default DefaultInFlightBodies × MaxBodyBytes. A request that
+	// cannot get its share within WaitTimeout is answered 503: a flood of
+	// large bodies, signed or not, holds at most this much.
+	InFlightBytes int64
+	// WaitTimeout bounds the wait for that share; default 1 s.
+	WaitTimeout time.Duration
+	// StoreTimeout bounds storing a delivery; default DefaultStoreTimeout.
+	// Past it the answer is 503 with Retry-After: GitHub must not wait on
+	// a locked or unreachable database.
+	StoreTimeout time.Duration
 	// Logger defaults to a discarding logger.
 	Logger *slog.Logger
 	// Registerer receives the intake metrics; nil means none.
@@ -54,13 +79,17 @@ type Options struct {
 
 // Handler is the webhook endpoint.
 type Handler struct {
-	q       Queue
-	secret  []byte
-	max     int64
-	log     *slog.Logger
-	notify  func()
-	results *prometheus.CounterVec
-	latency prometheus.Histogram
+	q            Queue
+	secret       []byte
+	max          int64
+	bytes        *semaphore.Weighted // bytes of bodies in flight
+	wait         time.Duration
+	storeTimeout time.Duration
+	log          *slog.Logger
+	notify       func()
+	results      *prometheus.CounterVec
+	latency      prometheus.Histogram
+	inFlight     prometheus.Gauge
 }
 
 // ErrNoSecret is returned by New without a webhook secret.
@@ -72,11 +101,13 @@ func New(q Queue, opts Options) (*Handler, error) {
 		return nil, ErrNoSecret
 	}
 	h := &Handler{
-		q:      q,
-		secret: opts.Secret,
-		max:    opts.MaxBodyBytes,
-		log:    opts.Logger,
-		notify: opts.Notify,
+		q:            q,
+		secret:       opts.Secret,
+		max:          cmp.Or(opts.MaxBodyBytes, DefaultMaxBodyBytes),
+		wait:         cmp.Or(opts.WaitTimeout, time.Second),
+		storeTimeout: cmp.Or(opts.StoreTimeout, DefaultStoreTimeout),
+		log:          opts.Logger,
+		notify:       opts.Notify,
 		results: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "stageline_webhook_deliveries_total",
 			Help: "Webhook deliveries received, by event and outcome.",
@@ -86,10 +117,19 @@ func New(q Queue, opts Options) (*Handler, error) {
 			Help:    "Time from request to answer for webhook deliveries.",
 			Buckets: []float64{.001, .0025, .005, .01, .02, .05, .1, .25, 1, 5},
 		}),
+		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "stageline_webhook_body_bytes_in_flight",
+			Help: "Bytes of webhook bodies being read or stored (their Content-Length).",
+		}),
 	}
-	if h.max <= 0 {
-		h.max = DefaultMaxBodyBytes
+	if h.max < 0 {
+		return nil, fmt.Errorf("webhook: MaxBodyBytes %d is negative", h.max)
 	}
+	inFlight := cmp.Or(opts.InFlightBytes, DefaultInFlightBodies*h.max)
+	if inFlight < h.max {
+		return nil, fmt.Errorf("webhook: InFlightBytes %d is below MaxBodyBytes %d: a maximal body could never be read", inFlight, h.max)
+	}
+	h.bytes = semaphore.NewWeighted(inFlight)
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
@@ -97,7 +137,7 @@ func New(q Queue, opts Options) (*Handler, error) {
 		h.notify = func() {}
 	}
 	if opts.Registerer != nil {
-		for _, c := range []prometheus.Collector{h.results, h.latency} {
+		for _, c := range []prometheus.Collector{h.results, h.latency, h.inFlight} {
 			if err := opts.Registerer.Register(c); err != nil {
 				return nil, fmt.Errorf("register webhook metrics: %w", err)
 			}
@@ -127,48 +167,75 @@ type envelope struct {
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	event := r.Header.Get(github.EventTypeHeader)
-	code, result, msg := h.serve(r, event)
+	code, result, msg := h.serve(w, r, event)
 	if _, ok := handled[event]; !ok && event != "ping" {
 		event = "other" // bounded label values
 	}
 	h.results.WithLabelValues(event, result).Inc()
 	h.latency.Observe(time.Since(start).Seconds())
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if code == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", RetryAfter)
+	}
 	w.WriteHeader(code)
 	io.WriteString(w, msg+"\n")
 }
 
-func (h *Handler) serve(r *http.Request, event string) (code int, result, msg string) {
+// serve checks what costs nothing first (method, headers, the signature's
+// form, the declared size), then reads and authenticates the body within
+// the in-flight byte budget, then stores it within StoreTimeout.
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request, event string) (code int, result, msg string) {
 	if r.Method != http.MethodPost {
 		return http.StatusMethodNotAllowed, "bad_method", "POST only"
 	}
 	id := r.Header.Get(github.DeliveryIDHeader)
+	if err := cmp.Or(checkDeliveryID(id), checkEvent(event)); err != nil {
+		// Neither header is logged: both are the sender's to choose.
+		h.log.Warn("webhook refused: bad headers", "err", err)
+		return http.StatusBadRequest, "bad_headers", err.Error()
+	}
 	log := h.log.With("delivery", id, "event", event)
-	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, h.max))
+	sum, err := parseSignature(r.Header.Get(github.SHA256SignatureHeader))
 	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			log.Warn("webhook body too large", "limit", h.max)
-			return http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("body over %d bytes", h.max)
-		}
-		return http.StatusBadRequest, "bad_body", "cannot read body"
-	}
-	// Authenticate before looking at anything else the sender chose.
-	sig := r.Header.Get(github.SHA256SignatureHeader)
-	if !strings.HasPrefix(sig, "sha256=") {
-		log.Warn("webhook without sha256 signature")
-		return http.StatusUnauthorized, "bad_signature", "missing X-Hub-Signature-256"
-	}
-	// ValidateSignature compares with hmac.Equal: constant time.
-	if err := github.ValidateSignature(sig, body, h.secret); err != nil {
-		log.Warn("webhook signature mismatch")
-		return http.StatusUnauthorized, "bad_signature", "signature mismatch"
+		log.Warn("webhook refused: bad signature header", "err", err)
+		return http.StatusUnauthorized, "bad_signature", err.Error()
 	}
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
 		return http.StatusBadRequest, "bad_content_type", "content type must be application/json"
 	}
-	if id == "" || event == "" {
-		return http.StatusBadRequest, "bad_headers", "missing X-GitHub-Delivery or X-GitHub-Event"
+	if r.ContentLength > h.max {
+		log.Warn("webhook body too large", "length", r.ContentLength, "limit", h.max)
+		return http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("body over %d bytes", h.max)
+	}
+	share := h.max
+	if r.ContentLength >= 0 {
+		share = max(r.ContentLength, 1)
+	}
+	wait, cancel := context.WithTimeout(r.Context(), h.wait)
+	err = h.bytes.Acquire(wait, share)
+	cancel()
+	if err != nil {
+		log.Warn("webhook refused: intake busy", "in_flight_limit_wait", h.wait)
+		return http.StatusServiceUnavailable, "busy", "too many deliveries in flight; retry later"
+	}
+	h.inFlight.Add(float64(share))
+	defer func() {
+		h.inFlight.Sub(float64(share))
+		h.bytes.Release(share)
+	}()
+	// Authenticate before looking at anything else the sender chose.
+	body, err := readSigned(w, r, h.secret, sum, h.max)
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		switch {
+		case errors.As(err, &tooBig):
+			log.Warn("webhook body too large", "limit", h.max)
+			return http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("body over %d bytes", h.max)
+		case errors.Is(err, errSignature):
+			log.Warn("webhook signature mismatch")
+			return http.StatusUnauthorized, "bad_signature", "signature mismatch"
+		}
+		return http.StatusBadRequest, "bad_body", "cannot read body"
 	}
 	var env envelope
 	if err := json.Unmarshal(body, &env); err != nil {
@@ -201,10 +268,15 @@ func (h *Handler) serve(r *http.Request, event string) (code int, result, msg st
 			d.SerialKey = fmt.Sprintf("%d/%s", env.Repository.ID, env.CheckRun.HeadSHA)
 		}
 	}
-	inserted, err := h.q.Enqueue(r.Context(), d)
+	// The store gets a deadline of its own: a locked or unreachable
+	// database must cost GitHub a 503 it can retry, not a request that
+	// outlives the server's write timeout and gets no answer at all.
+	ctx, cancel := context.WithTimeout(r.Context(), h.storeTimeout)
+	defer cancel()
+	inserted, err := h.q.Enqueue(ctx, d)
 	if err != nil {
 		log.Error("store delivery", "err", err)
-		return http.StatusServiceUnavailable, "store_error", "cannot store delivery"
+		return http.StatusServiceUnavailable, "store_error", "cannot store delivery now; retry later"
 	}
 	if !inserted {
 		log.Info("duplicate delivery ignored")

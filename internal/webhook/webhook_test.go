@@ -56,6 +56,19 @@ func TestIntake(t *testing.T) {
 			r.Header.Del("X-Hub-Signature-256")
 			r.Header.Set("X-Hub-Signature", "sha1=0000")
 		}, want: http.StatusUnauthorized},
+		{name: "malformed signature", event: "workflow_run", body: body, sign: func(r *http.Request) {
+			r.Header.Set("X-Hub-Signature-256", "sha256=<script>")
+		}, want: http.StatusUnauthorized},
+		{name: "delivery id of 500 kB", event: "workflow_run", body: body, sign: func(r *http.Request) {
+			r.Header.Set("X-GitHub-Delivery", strings.Repeat("a", 500_000))
+		}, want: http.StatusBadRequest},
+		{name: "delivery id with HTML", event: "workflow_run", body: body, sign: func(r *http.Request) {
+			r.Header.Set("X-GitHub-Delivery", "<b>d-1</b>")
+		}, want: http.StatusBadRequest},
+		{name: "missing delivery id", event: "workflow_run", body: body, sign: func(r *http.Request) {
+			r.Header.Del("X-GitHub-Delivery")
+		}, want: http.StatusBadRequest},
+		{name: "event with spaces", event: "workflow run", body: body, want: http.StatusBadRequest},
 		{name: "oversized", event: "workflow_run", body: append(bytes.Repeat([]byte(" "), 70<<10), body...), want: http.StatusRequestEntityTooLarge},
 		{name: "malformed JSON", event: "workflow_run", body: []byte(`{"action":`), want: http.StatusBadRequest},
 		{name: "form encoded", event: "workflow_run", body: body, ctype: "application/x-www-form-urlencoded", want: http.StatusBadRequest},
@@ -218,5 +231,30 @@ func BenchmarkIntakeP99(b *testing.B) {
 				b.ReportMetric(float64(total)/elapsed.Seconds(), "accepted/s")
 			}
 		})
+	}
+}
+
+// TestBadDeliveryIDOneLine: a signed delivery whose X-GitHub-Delivery is
+// 500 kB is refused with 400 and one short log line that does not repeat
+// the id.
+func TestBadDeliveryIDOneLine(t *testing.T) {
+	t.Parallel()
+	var logs bytes.Buffer
+	st := storetest.Open(t, store.SQLite)
+	h, err := webhook.New(st, webhook.Options{Secret: secret, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := strings.Repeat("x", 500_000)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, githubfake.NewDelivery(context.Background(), "/webhook", "workflow_run", id, completedRun(t), secret))
+	if rec.Code != http.StatusBadRequest || strings.Count(rec.Body.String(), "\n") != 1 || rec.Body.Len() > 200 {
+		t.Errorf("answer %d %q, want 400 and one short line", rec.Code, rec.Body.String())
+	}
+	if n := strings.Count(logs.String(), "\n"); n != 1 || logs.Len() > 300 || strings.Contains(logs.String(), "xxxx") {
+		t.Errorf("%d log lines, %d bytes, want one short line without the id: %.300s", n, logs.Len(), logs.String())
+	}
+	if _, err := st.Status(context.Background(), id); err == nil {
+		t.Error("the delivery was stored")
 	}
 }
