@@ -18,6 +18,7 @@ import (
 // transport per installation so that cache is kept.
 type Clients struct {
 	apps    *ghinstallation.AppsTransport
+	base    http.RoundTripper
 	baseURL *url.URL
 
 	mu   sync.Mutex
@@ -43,7 +44,7 @@ func NewClients(apiURL string, appID int64, privateKeyPEM []byte, base http.Roun
 		return nil, fmt.Errorf("app key: %w", err)
 	}
 	apps.BaseURL = strings.TrimSuffix(apiURL, "/")
-	return &Clients{apps: apps, baseURL: u, byID: map[int64]*github.Client{}}, nil
+	return &Clients{apps: apps, base: base, baseURL: u, byID: map[int64]*github.Client{}}, nil
 }
 
 // setTokenPermissions makes tr ask for the least the App needs. It also
@@ -76,8 +77,40 @@ func (c *Clients) Client(_ context.Context, installationID int64) (*github.Clien
 	}
 	tr := ghinstallation.NewFromAppsTransport(c.apps, installationID)
 	setTokenPermissions(tr)
-	cl := github.NewClient(&http.Client{Transport: tr})
+	cl := github.NewClient(&http.Client{Transport: apiOnly{api: c.baseURL, auth: tr, plain: c.base}})
 	cl.BaseURL = c.baseURL
 	c.byID[installationID] = cl
 	return cl, nil
+}
+
+// apiOnly sends the installation token to the API's origin only. A request
+// for any other origin, such as the one go-github makes itself when it
+// follows a 301 from the artifact endpoint, goes out without it: a
+// redirect must never hand the token to another host.
+type apiOnly struct {
+	api         *url.URL
+	auth, plain http.RoundTripper
+}
+
+func (t apiOnly) RoundTrip(req *http.Request) (*http.Response, error) {
+	if sameOrigin(req.URL, t.api) {
+		return t.auth.RoundTrip(req)
+	}
+	return t.plain.RoundTrip(req)
+}
+
+// sameOrigin compares scheme, host and port, the port defaulted from the
+// scheme.
+func sameOrigin(a, b *url.URL) bool {
+	return strings.EqualFold(a.Scheme, b.Scheme) && strings.EqualFold(a.Hostname(), b.Hostname()) && port(a) == port(b)
+}
+
+func port(u *url.URL) string {
+	if p := u.Port(); p != "" {
+		return p
+	}
+	if strings.EqualFold(u.Scheme, "http") {
+		return "80"
+	}
+	return "443"
 }

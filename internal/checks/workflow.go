@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/google/go-github/v66/github"
@@ -241,11 +242,17 @@ func (p *Processor) fetch(ctx context.Context, j *job, a *github.Artifact) (*rep
 	if a.GetSizeInBytes() > p.limits.ArchiveBytes {
 		return nil, nil, refused("the artifact is %d bytes, over the App's limit of %d", a.GetSizeInBytes(), p.limits.ArchiveBytes)
 	}
-	// maxRedirects 1: go-github follows a 301 (renamed repository) but
-	// hands back the 302 to the signed URL instead of following it with
-	// the installation token.
-	u, _, err := j.cl.Actions.DownloadArtifact(ctx, j.owner(), j.name(), a.GetID(), 1)
-	if err != nil {
+	// maxRedirects 1: go-github follows a 301 (renamed repository), with
+	// the token only if it stays on the API host (see apiOnly), and hands
+	// back the 302 to the signed URL. Any other redirect (307, 308, a
+	// second 301) is followed by the plain download client, without the
+	// token.
+	_, resp, err := j.cl.Actions.DownloadArtifact(ctx, j.owner(), j.name(), a.GetID(), 1)
+	u, ok := redirectTarget(resp)
+	if !ok {
+		if err == nil {
+			err = errors.New("no Location in the redirect")
+		}
 		return nil, nil, p.apiErr("artifact download URL", err)
 	}
 	data, err := download(ctx, p.download, u.String(), p.limits.ArchiveBytes)
@@ -253,6 +260,29 @@ func (p *Processor) fetch(ctx context.Context, j *job, a *github.Artifact) (*rep
 		return nil, nil, err
 	}
 	return extractReport(data, p.limits)
+}
+
+// redirectTarget is where a redirect answer points, if resp is one,
+// resolved against the URL that answered (go-github returns a relative
+// Location as it is).
+func redirectTarget(resp *github.Response) (*url.URL, bool) {
+	if resp == nil || resp.Response == nil || resp.Request == nil {
+		return nil, false
+	}
+	switch resp.StatusCode {
+	case http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther, http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
+	default:
+		return nil, false
+	}
+	loc := resp.Header.Get("Location")
+	if loc == "" {
+		return nil, false
+	}
+	u, err := resp.Request.URL.Parse(loc)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") {
+		return nil, false
+	}
+	return u, true
 }
 
 // base decides what a build is compared with: a PR's base branch and base
