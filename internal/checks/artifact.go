@@ -11,6 +11,8 @@ import (
 	"path"
 	"strings"
 
+	"github.com/google/go-github/v66/github"
+
 	"github.com/stageline/stageline/internal/report"
 )
 
@@ -38,6 +40,108 @@ func (e *RefusedError) Error() string { return e.Reason }
 
 func refused(format string, args ...any) error {
 	return &RefusedError{Reason: fmt.Sprintf(format, args...)}
+}
+
+// maxReports caps the report artifacts read from one run, and so the check
+// runs it makes: each costs a download and a few API writes, and a run
+// controlled by a fork's code can upload hundreds.
+const maxReports = 64
+
+// maxKeyLen caps a build key. The Action's keys (ghacache.AutoScope) are at
+// most 80 characters of [a-z0-9._-].
+const maxKeyLen = 80
+
+// buildKey takes the build key out of a report artifact's name
+// ("stageline-report" or "stageline-report-KEY") and reports whether it is
+// one: 1 to 80 letters, digits, '.', '_' and '-' (or none). The key becomes
+// the check run's name, so nothing else may pass, whatever characters
+// GitHub lets an artifact name hold.
+func buildKey(artifact string) (string, bool) {
+	if artifact == ArtifactPrefix {
+		return "", true
+	}
+	key, ok := strings.CutPrefix(artifact, ArtifactPrefix+"-")
+	if !ok || key == "" || len(key) > maxKeyLen {
+		return "", false
+	}
+	for _, c := range []byte(key) {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return "", false
+		}
+	}
+	return key, true
+}
+
+// skipped counts the report artifacts of a run that get no check.
+type skipped struct {
+	overCap int      // report artifacts past the first maxReports
+	more    bool     // and there may be more than counted
+	invalid []string // names that hold no valid build key
+}
+
+// maxListPages bounds the artifact pages read to count what is skipped.
+const maxListPages = 10
+
+// artifacts lists the run's unexpired report artifacts with valid names,
+// at most maxReports of them, in the API's order, and what was skipped.
+func (p *Processor) artifacts(ctx context.Context, j *job) ([]*github.Artifact, skipped, error) {
+	var out []*github.Artifact
+	var skip skipped
+	opts := &github.ListOptions{PerPage: 100}
+	for page := 1; ; page++ {
+		list, resp, err := j.cl.Actions.ListWorkflowRunArtifacts(ctx, j.owner(), j.name(), j.run.GetID(), opts)
+		if err != nil {
+			return nil, skip, p.apiErr("list artifacts", err)
+		}
+		for _, a := range list.Artifacts {
+			name := a.GetName()
+			if a.GetExpired() || !strings.HasPrefix(name, ArtifactPrefix) {
+				continue
+			}
+			switch _, ok := buildKey(name); {
+			case !ok:
+				skip.invalid = append(skip.invalid, name)
+			case len(out) < maxReports:
+				out = append(out, a)
+			default:
+				skip.overCap++
+			}
+		}
+		if resp.NextPage == 0 {
+			return out, skip, nil
+		}
+		if page == maxListPages {
+			skip.more = true
+			return out, skip, nil
+		}
+		opts.Page = resp.NextPage
+	}
+}
+
+// note tells the check's reader which reports were not checked, or is
+// empty. The names are the run's to choose: escaped, cut, and few.
+func (s skipped) note() string {
+	var b strings.Builder
+	if s.overCap > 0 {
+		more := ""
+		if s.more {
+			more = " or more"
+		}
+		fmt.Fprintf(&b, "> **%d%s report artifacts skipped:** stageline checks at most %d reports of a workflow run; the rest of this run's were not read.\n\n",
+			s.overCap, more, maxReports)
+	}
+	if n := len(s.invalid); n > 0 {
+		names := make([]string, 0, 5)
+		for _, name := range s.invalid[:min(n, 5)] {
+			names = append(names, report.Code(name, 100))
+		}
+		if n > 5 {
+			names = append(names, fmt.Sprintf("and %d more", n-5))
+		}
+		fmt.Fprintf(&b, "> **%d report artifacts skipped for their names:** %s. A report artifact is named `%s-KEY`, KEY being up to %d letters, digits, `.`, `_` and `-`.\n\n",
+			n, strings.Join(names, ", "), ArtifactPrefix, maxKeyLen)
+	}
+	return b.String()
 }
 
 // download fetches a signed artifact URL with a client that carries no

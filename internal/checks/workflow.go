@@ -27,10 +27,6 @@ func CheckName(key string) string {
 	return "stageline: " + report.Truncate(key, 80)
 }
 
-func buildKey(artifact string) string {
-	return strings.TrimPrefix(strings.TrimPrefix(artifact, ArtifactPrefix), "-")
-}
-
 // started marks the commit's checks in progress: a placeholder when there is
 // none yet (the build keys are unknown until the artifacts exist), else the
 // checks a previous run left.
@@ -70,9 +66,16 @@ func (p *Processor) completed(ctx context.Context, j *job) error {
 	if err != nil {
 		return err
 	}
-	arts, err := p.artifacts(ctx, j)
+	arts, skipped, err := p.artifacts(ctx, j)
 	if err != nil {
 		return err
+	}
+	note := skipped.note()
+	if note != "" {
+		j.log.Warn("report artifacts skipped", "over_cap", skipped.overCap, "invalid_names", len(skipped.invalid))
+	}
+	if len(arts) == 0 && note != "" {
+		return p.finishAll(ctx, j, "neutral", output{Title: "No usable stageline report", Summary: note})
 	}
 	if len(arts) == 0 {
 		return p.finishAll(ctx, j, "neutral", output{Title: "No stageline report",
@@ -86,7 +89,7 @@ func (p *Processor) completed(ctx context.Context, j *job) error {
 	}
 	done := 0
 	for _, a := range arts {
-		key := buildKey(a.GetName())
+		key, _ := buildKey(a.GetName())
 		if cfg.Ignored(key) || (j.onlyKey != nil && *j.onlyKey != key) {
 			continue
 		}
@@ -105,7 +108,7 @@ func (p *Processor) completed(ctx context.Context, j *job) error {
 		if errors.As(err, &ref) {
 			log.Warn("report refused", "reason", ref.Reason)
 			if err := p.post(ctx, j, key, "neutral", output{Title: "Report refused",
-				Summary: "stageline did not read the report in artifact `" + report.Text(a.GetName(), 200) + "`: " +
+				Summary: note + "stageline did not read the report in artifact " + report.Code(a.GetName(), 200) + ": " +
 					report.Text(ref.Reason, 1000) + "."}, nil); err != nil {
 				return err
 			}
@@ -114,7 +117,11 @@ func (p *Processor) completed(ctx context.Context, j *job) error {
 		if err != nil {
 			return err
 		}
-		if trusted {
+		warning := provenance(rep.Git, j.run, j.repo)
+		if warning != "" {
+			log.Warn("report does not match its run", "report_git_sha", report.Truncate(rep.Git.SHA, 40), "report_run_id", rep.Git.RunID)
+		}
+		if trusted && warning == "" {
 			if err := p.store.PutBaseline(ctx, store.Baseline{RepoID: j.repo.GetID(), BuildKey: key, Branch: branch,
 				CommitSHA: j.sha(), RunID: j.run.GetID(), Report: raw}); err != nil {
 				return err
@@ -144,6 +151,12 @@ func (p *Processor) completed(ctx context.Context, j *job) error {
 			}
 			out.Title = report.Truncate("Budget breached · "+out.Title, 255)
 			out.Summary = capBytes("**Budget breached:** "+strings.Join(breaches, "; ")+".\n\n"+out.Summary, report.MaxCheckOutput)
+		}
+		if warning != "" {
+			out.Title = report.Truncate("Report does not match its run · "+out.Title, 255)
+		}
+		if note+warning != "" {
+			out.Summary = capBytes(warning+note+out.Summary, report.MaxCheckOutput)
 		}
 		anns := annotations(rep, cmp, cfg)
 		log.Info("posting check run", "conclusion", conclusion, "baseline", label, "annotations", len(anns))
@@ -214,27 +227,6 @@ func (p *Processor) config(ctx context.Context, j *job) (Config, error) {
 		return cfg, &ConfigError{err}
 	}
 	return cfg, nil
-}
-
-// artifacts lists the run's unexpired report artifacts.
-func (p *Processor) artifacts(ctx context.Context, j *job) ([]*github.Artifact, error) {
-	var out []*github.Artifact
-	opts := &github.ListOptions{PerPage: 100}
-	for {
-		list, resp, err := j.cl.Actions.ListWorkflowRunArtifacts(ctx, j.owner(), j.name(), j.run.GetID(), opts)
-		if err != nil {
-			return nil, p.apiErr("list artifacts", err)
-		}
-		for _, a := range list.Artifacts {
-			if strings.HasPrefix(a.GetName(), ArtifactPrefix) && !a.GetExpired() {
-				out = append(out, a)
-			}
-		}
-		if resp.NextPage == 0 || len(out) >= 64 {
-			return out, nil
-		}
-		opts.Page = resp.NextPage
-	}
 }
 
 // fetch downloads and decodes one report artifact.
