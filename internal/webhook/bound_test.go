@@ -110,9 +110,11 @@ func TestFloodMemoryBound(t *testing.T) {
 			if inFlight > budget {
 				t.Errorf("%v body bytes in flight, over the budget of %d", inFlight, budget)
 			}
-			// The budget, and room for the buffers of 200 connections (about
-			// 10 MiB: the unsigned case, which reads no body, measures it).
-			if limit := int64(budget + 24<<20); held > limit {
+			// The budget, and room for both ends of 200 connections and the
+			// first request's one-time set-up: the unsigned case, which reads
+			// no body, measures 10-16 MiB of that. Reading every body at once
+			// grows the heap by over 200 MiB.
+			if limit := int64(budget + 32<<20); held > limit {
 				t.Errorf("live heap grew by %d MiB during the flood, over %d MiB", held>>20, limit>>20)
 			}
 			if v := gauge(reg, "stageline_webhook_body_bytes_in_flight"); v != 0 {
