@@ -27,14 +27,7 @@ func TestArtifactCap(t *testing.T) {
 				b.artifacts = append(b.artifacts, &githubfake.Artifact{Name: fmt.Sprintf("stageline-report-k%03d", i), Data: zip})
 			}
 			h.register(b)
-			id := h.newID()
-			if code := h.deliver("workflow_run", id, h.payload("completed", b)); code != http.StatusAccepted {
-				t.Fatalf("delivery: %d", code)
-			}
-			if st := h.status(id); st.State != store.StateDone {
-				t.Fatalf("delivery %+v", st)
-			}
-			cs := h.checksOn(b.sha)
+			cs := h.completeRun(b)
 			if len(cs) != 64 {
 				t.Fatalf("%d check runs, want 64", len(cs))
 			}
@@ -66,14 +59,7 @@ func TestHostileArtifactNames(t *testing.T) {
 		b.artifacts = append(b.artifacts, &githubfake.Artifact{Name: n, Data: zip})
 	}
 	h.register(b)
-	id := h.newID()
-	if code := h.deliver("workflow_run", id, h.payload("completed", b)); code != http.StatusAccepted {
-		t.Fatalf("delivery: %d", code)
-	}
-	if st := h.status(id); st.State != store.StateDone {
-		t.Fatalf("delivery %+v", st)
-	}
-	cs := h.checksOn(b.sha)
+	cs := h.completeRun(b)
 	if len(cs) != 1 || cs[0].Name != "stageline: app" {
 		names := []string{}
 		for _, c := range cs {
@@ -133,14 +119,7 @@ func TestReportFromAnotherBuild(t *testing.T) {
 		b := build{runID: runID, sha: head, event: tc.event, branch: "main", conclusion: "success",
 			artifacts: []*githubfake.Artifact{{Name: "stageline-report-app", Data: githubfake.Zip(t, map[string][]byte{"report.json": data})}}}
 		h.register(b)
-		id := h.newID()
-		if code := h.deliver("workflow_run", id, h.payload("completed", b)); code != http.StatusAccepted {
-			t.Fatalf("%s: delivery %d", tc.name, code)
-		}
-		if st := h.status(id); st.State != store.StateDone {
-			t.Fatalf("%s: delivery %+v", tc.name, st)
-		}
-		cs := h.checksOn(b.sha)
+		cs := h.completeRun(b)
 		if len(cs) != 1 {
 			t.Fatalf("%s: %d checks on the run's head_sha, want 1", tc.name, len(cs))
 		}
@@ -163,4 +142,18 @@ func TestReportFromAnotherBuild(t *testing.T) {
 	if want := report.Text("main @ "+sha('0')[:7], 0); !strings.Contains(c.Summary, want) {
 		t.Errorf("next push not compared with the matching report's baseline %q:\n%.400s", want, c.Summary)
 	}
+}
+
+// completeRun delivers the run's completed event, waits until the delivery
+// is done and returns the check runs on its head commit.
+func (h *harness) completeRun(b build) []githubfake.CheckRun {
+	h.t.Helper()
+	id := h.newID()
+	if code := h.deliver("workflow_run", id, h.payload("completed", b)); code != http.StatusAccepted {
+		h.t.Fatalf("run %d: delivery %d", b.runID, code)
+	}
+	if st := h.status(id); st.State != store.StateDone {
+		h.t.Fatalf("run %d: delivery %+v", b.runID, st)
+	}
+	return h.checksOn(b.sha)
 }
