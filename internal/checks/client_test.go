@@ -5,10 +5,13 @@ import (
 	"encoding/json"
 	"go/parser"
 	"go/token"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stageline/stageline/internal/checks"
@@ -88,4 +91,58 @@ func TestOneGoGitHub(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestTokenStaysOnAPIOrigin: an installation client sends its token to the
+// API's origin and to no other, whether asked directly or sent there by a
+// redirect it follows (the second server differs from the API by port
+// only).
+func TestTokenStaysOnAPIOrigin(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	g := githubfake.New(t)
+	g.AddRepo(githubfake.Repo{ID: 1, FullName: "octo-org/octo-repo", Files: map[string]string{"README": "hi"}})
+	var mu sync.Mutex
+	var auths []string
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		auths = append(auths, r.Header.Get("Authorization"))
+		mu.Unlock()
+		if r.URL.Path == "/hop" {
+			// Back to the API, as a redirect chain might.
+			http.Redirect(w, r, g.URL()+"repos/octo-org/octo-repo/contents/README", http.StatusTemporaryRedirect)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer other.Close()
+	cs, err := checks.NewClients(g.URL(), g.AppID, g.PrivateKeyPEM, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := cs.Client(ctx, 77)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/direct", "/hop"} {
+		req, err := c.NewRequest(http.MethodGet, other.URL+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.BareDo(ctx, req); err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(auths) != 2 {
+		t.Fatalf("the other server got %d requests, want 2", len(auths))
+	}
+	for _, a := range auths {
+		if a != "" {
+			t.Errorf("the other server got Authorization %.12s…", a)
+		}
+	}
+	// The API itself, reached through the redirect, got the token: the
+	// fake refuses (and records a violation for) a request without one.
 }
