@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/google/go-github/v66/github"
+
 	"github.com/stageline/stageline/internal/checks"
 	"github.com/stageline/stageline/internal/testing/githubfake"
 )
@@ -26,14 +28,7 @@ func TestInstallationTokenPermissions(t *testing.T) {
 	ctx := context.Background()
 	g := githubfake.New(t)
 	g.AddRepo(githubfake.Repo{ID: 1, FullName: "octo-org/octo-repo"})
-	cs, err := checks.NewClients(g.URL(), g.AppID, g.PrivateKeyPEM, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := cs.Client(ctx, 77)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := installationClient(t, g, 77)
 	if _, _, err := c.PullRequests.ListPullRequestsWithCommit(ctx, "octo-org", "octo-repo", "abc", nil); err != nil {
 		t.Fatal(err)
 	}
@@ -116,14 +111,7 @@ func TestTokenStaysOnAPIOrigin(t *testing.T) {
 		w.WriteHeader(http.StatusNoContent)
 	}))
 	defer other.Close()
-	cs, err := checks.NewClients(g.URL(), g.AppID, g.PrivateKeyPEM, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := cs.Client(ctx, 77)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := installationClient(t, g, 77)
 	for _, path := range []string{"/direct", "/hop"} {
 		req, err := c.NewRequest(http.MethodGet, other.URL+path, nil)
 		if err != nil {
@@ -145,4 +133,18 @@ func TestTokenStaysOnAPIOrigin(t *testing.T) {
 	}
 	// The API itself, reached through the redirect, got the token: the
 	// fake refuses (and records a violation for) a request without one.
+}
+
+// installationClient is the App's client of an installation on the fake.
+func installationClient(t *testing.T, g *githubfake.GitHub, installation int64) *github.Client {
+	t.Helper()
+	cs, err := checks.NewClients(g.URL(), g.AppID, g.PrivateKeyPEM, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := cs.Client(context.Background(), installation)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
