@@ -120,14 +120,7 @@ func (t *fsTree) hide(p string, n *node, layer int, how string) int64 {
 	if n.isDir() {
 		root = p
 	}
-	var walk func(p string, n *node)
-	walk = func(p string, n *node) {
-		if n.isDir() {
-			for name, c := range n.children {
-				walk(p+"/"+name, c)
-			}
-			return
-		}
+	walkFiles(p, n, func(p string, n *node) {
 		if n.layer >= layer {
 			return // written by the hiding layer itself
 		}
@@ -145,9 +138,19 @@ func (t *fsTree) hide(p string, n *node, layer int, how string) int64 {
 		s.files++
 		t.wasted[n.layer] += n.size
 		total += n.size
-	}
-	walk(p, n)
+	})
 	return total
+}
+
+// walkFiles calls fn for every node under n (at p) that is not a directory.
+func walkFiles(p string, n *node, fn func(p string, n *node)) {
+	if !n.isDir() {
+		fn(p, n)
+		return
+	}
+	for name, c := range n.children {
+		walkFiles(strings.TrimSuffix(p, "/")+"/"+name, c, fn)
+	}
 }
 
 // apply puts one layer on the tree: its whiteouts first (they hide only
@@ -263,14 +266,7 @@ func (t *fsTree) imageContent() *report.ImageContent {
 	}
 	dirs := map[string]*dirSum{}
 	files := newTop[report.ImagePath](report.MaxImageFiles, func(p report.ImagePath) (int64, string) { return p.Bytes, p.Path })
-	var walk func(p string, n *node)
-	walk = func(p string, n *node) {
-		if n.isDir() {
-			for name, ch := range n.children {
-				walk(p+"/"+name, ch)
-			}
-			return
-		}
+	walkFiles("/", t.root, func(p string, n *node) {
 		c.Files++
 		c.FileBytes += n.size
 		d := rollupDir(p)
@@ -285,10 +281,7 @@ func (t *fsTree) imageContent() *report.ImageContent {
 		if n.kind == kindFile {
 			files.add(report.ImagePath{Path: p, Bytes: n.size, Layer: n.layer})
 		}
-	}
-	for name, ch := range t.root.children {
-		walk("/"+name, ch)
-	}
+	})
 	c.DirCount = int64(len(dirs))
 	top := newTop[report.ImagePath](report.MaxImageDirs, func(p report.ImagePath) (int64, string) { return p.Bytes, p.Path })
 	for _, d := range dirs {

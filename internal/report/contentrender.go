@@ -166,20 +166,22 @@ func problemLines(cc ContentComparison, limit int) string {
 	return ""
 }
 
+// contentHead is a contents section's title, totals and the layers with
+// problems (at most problems of them).
+func contentHead(cc ContentComparison, title string, base bool, problems int) string {
+	return title + "\n\n" + totalsLine(cc, base) + problemLines(cc, problems)
+}
+
 // contentSection is the summary's screenful: with a baseline, the files
 // that changed most under their layers and the waste that changed; without,
 // the image's largest directories and files and its waste.
 func contentSection(c Comparison, budget int, moreInText bool) string {
-	cc := c.Content
+	cc, base, multi := c.Content, c.HasBaseline(), len(c.Images) > 1
 	if !cc.Known {
 		return ""
 	}
-	base := c.HasBaseline()
-	multi := len(c.Images) > 1
 	var b strings.Builder
-	b.WriteString("### Image contents\n\n")
-	b.WriteString(totalsLine(cc, base))
-	b.WriteString(problemLines(cc, 3))
+	b.WriteString(contentHead(cc, "### Image contents", base, 3))
 	more := func(left int, noun string) {
 		if left > 0 {
 			where := ""
@@ -240,16 +242,12 @@ func topPaths(im *Image, list []ImagePath, title string, limit int) mdTable {
 // contentText is everything for the check run's text: all changes, all
 // waste, the image's largest directories and files, all problems.
 func contentText(c Comparison, budget int) string {
-	cc := c.Content
+	cc, base, multi := c.Content, c.HasBaseline(), len(c.Images) > 1
 	if !cc.Known {
 		return ""
 	}
-	base := c.HasBaseline()
-	multi := len(c.Images) > 1
 	var b strings.Builder
-	b.WriteString("### Image contents in full\n\n")
-	b.WriteString(totalsLine(cc, base))
-	b.WriteString(problemLines(cc, 50))
+	b.WriteString(contentHead(cc, "### Image contents in full", base, 50))
 	room := func(share int) int { return (budget - b.Len()) / share }
 	if t, _ := changeRows(cc, multi, 0); base && len(t.rows) > 0 {
 		b.WriteString("#### Changes by layer\n\n" + t.render(room(3), "changes") + "\n")
