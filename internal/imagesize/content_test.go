@@ -352,3 +352,29 @@ func TestContentJSON(t *testing.T) {
 		t.Errorf("image content JSON\n got %s\nwant %s", b, want)
 	}
 }
+
+// TestRecordBudget: past the memory budget for file records, layers are
+// still measured, and the layer and the image say the contents are partial.
+func TestRecordBudget(t *testing.T) {
+	// Not parallel: it lowers the package's budget.
+	defer func(old int64) { maxRecordBytes = old }(maxRecordBytes)
+	maxRecordBytes = 100 * (entryOverhead + 20)
+	var es []tarEntry
+	for i := range 1000 {
+		es = append(es, file(fmt.Sprintf("data/%05d", i), 10))
+	}
+	raw := layerTar(t, es...)
+	cs, desc := testImage(t, nil, raw)
+	img := measureOne(t, cs, desc, Options{})
+	l := img.Layers[0]
+	if l.UncompressedSizeBytes != int64(len(raw)) {
+		t.Errorf("measured %d bytes, the layer has %d", l.UncompressedSizeBytes, len(raw))
+	}
+	if l.Content.Files < 100 || l.Content.Files > 120 || !strings.Contains(strings.Join(l.Content.Problems, ""), "the rest is measured but not listed") {
+		t.Errorf("%d files listed, problems %q; want about 100 and the budget named", l.Content.Files, l.Content.Problems)
+	}
+	if img.Content.Incomplete == "" {
+		t.Error("the image does not say its contents are incomplete")
+	}
+	validReport(t, img)
+}

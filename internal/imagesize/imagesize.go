@@ -124,7 +124,7 @@ func measureManifest(ctx context.Context, store content.Provider, desc ocispecs.
 	// then put on top of each other in order.
 	scans := make([]layerScan, len(m.Layers))
 	budget := &atomic.Int64{}
-	budget.Store(maxEntries)
+	budget.Store(maxRecordBytes)
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(parallelLayers)
 	for i, l := range m.Layers {

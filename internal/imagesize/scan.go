@@ -14,11 +14,17 @@ import (
 	"github.com/stageline/stageline/internal/report"
 )
 
-// maxEntries caps the entries recorded per image (all layers together): each
-// costs about 100 bytes until the image is summed up, so this bounds memory
-// at a few hundred MiB whatever a hostile image holds. Past it, layers are
-// still measured but their contents are not recorded.
-const maxEntries = 2_000_000
+// maxRecordBytes caps the memory that entries recorded for one image (all
+// layers together) may take until the image is summed up: a path's bytes
+// plus entryOverhead each, so about 1.3 million entries of typical paths.
+// Past it, layers are still measured but their contents are not recorded,
+// whatever a hostile image holds (long PAX names, millions of entries).
+// Var, not const, so that a test can lower it.
+var maxRecordBytes int64 = 128 << 20
+
+// entryOverhead is what an entry costs besides its paths: the entry and its
+// node in the tree.
+const entryOverhead = 96
 
 // Whiteout names (OCI image spec, "Whiteouts").
 const (
@@ -54,7 +60,7 @@ type layerScan struct {
 	// broken is set when the tar could not be read to its end: the
 	// entries are those before the break.
 	broken bool
-	// overBudget is set once the image's entry budget ran out.
+	// overBudget is set once the image's record budget ran out.
 	overBudget bool
 }
 
@@ -84,10 +90,10 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// scanTar reads a decompressed layer to its end, recording at most budget
-// entries. A stream that is not a tar (or breaks halfway) is a problem of the
-// layer, not an error: the bytes are still counted. Only read errors of the
-// stream itself are returned.
+// scanTar reads a decompressed layer to its end, recording entries while
+// budget (bytes, shared by the image's layers) lasts. A stream that is not a
+// tar (or breaks halfway) is a problem of the layer, not an error: the bytes
+// are still counted. Only read errors of the stream itself are returned.
 func scanTar(r io.Reader, budget *atomic.Int64) (layerScan, error) {
 	cr := &countingReader{r: r}
 	var s layerScan
@@ -110,11 +116,13 @@ func scanTar(r io.Reader, budget *atomic.Int64) (layerScan, error) {
 			}
 			break
 		}
-		if budget.Add(-1) < 0 {
-			if !s.overBudget {
-				s.problems.add("the image has more than %d entries: the rest is measured but not listed", maxEntries)
-				s.overBudget, s.broken = true, true
-			}
+		if s.overBudget {
+			continue
+		}
+		if budget.Add(-int64(len(h.Name)+len(h.Linkname)+entryOverhead)) < 0 {
+			s.problems.add("the image's file records pass %s after %d entries of this layer: the rest is measured but not listed",
+				report.FormatBytes(maxRecordBytes), len(s.entries))
+			s.overBudget, s.broken = true, true
 			continue
 		}
 		if e, ok := s.entry(h); ok {
