@@ -43,7 +43,7 @@ func layerTar(t testing.TB, entries ...tarEntry) []byte {
 	var b bytes.Buffer
 	tw := tar.NewWriter(&b)
 	for _, e := range entries {
-		h := &tar.Header{Name: e.name, Typeflag: e.typ, Linkname: e.link, Mode: 0o644, Format: tar.FormatPAX}
+		h := &tar.Header{Name: e.name, Typeflag: e.typ, Linkname: e.link, Mode: 0o644}
 		if h.Typeflag == 0 {
 			h.Typeflag = tar.TypeReg
 		}

@@ -2,6 +2,7 @@ package imagesize
 
 import (
 	"archive/tar"
+	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -21,6 +22,9 @@ import (
 // whatever a hostile image holds (long PAX names, millions of entries).
 // Var, not const, so that a test can lower it.
 var maxRecordBytes int64 = 128 << 20
+
+// tarBuffer is the read buffer between the decompressor and the tar reader.
+const tarBuffer = 1 << 20
 
 // entryOverhead is what an entry costs besides its paths: the entry and its
 // node in the tree.
@@ -97,7 +101,11 @@ func (c *countingReader) Read(p []byte) (int, error) {
 func scanTar(r io.Reader, budget *atomic.Int64) (layerScan, error) {
 	cr := &countingReader{r: r}
 	var s layerScan
-	tr := tar.NewReader(cr)
+	// tar reads 512-byte blocks and skips file data 32 KiB at a time; a
+	// large buffer keeps the decompressor working in large reads, as it does
+	// when sizes alone are measured.
+	br := bufio.NewReaderSize(cr, tarBuffer)
+	tr := tar.NewReader(br)
 	for {
 		h, err := tr.Next()
 		if errors.Is(err, io.EOF) {
@@ -131,7 +139,7 @@ func scanTar(r io.Reader, budget *atomic.Int64) (layerScan, error) {
 	}
 	// The rest (the end-of-archive blocks, or what follows a break) counts
 	// toward the uncompressed size too.
-	if _, err := io.Copy(io.Discard, cr); err != nil {
+	if _, err := io.Copy(io.Discard, br); err != nil {
 		return s, err
 	}
 	s.uncompressed = cr.n
