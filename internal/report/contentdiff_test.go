@@ -89,6 +89,16 @@ func TestDiffContent(t *testing.T) {
 	if !strings.Contains(txt.String(), "wasted 5.0 kB in /tmp/cache/: written by line 11 (RUN step 1), deleted by line 12 (RUN step 2)") {
 		t.Errorf("terminal report lacks the waste:\n%s", txt.String())
 	}
+	var diff bytes.Buffer
+	if err := RenderContentDiffText(&diff, c); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"3 files (+1), 3.1 MB (+3.1 MB); 5.7 kB wasted (+700 B)", "line 10 (RUN step 0)\n", "+3.1 MB  /srv/data/big  added",
+		"−100 B  /srv/b  removed", "waste +700 B in /var/cache/: written by line 13 (RUN step 3), deleted by line 14 (RUN step 4)"} {
+		if !strings.Contains(diff.String(), s) {
+			t.Errorf("text comparison lacks %q:\n%s", s, diff.String())
+		}
+	}
 }
 
 // TestDiffContentUnlisted: a path missing from a full list is not called

@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 )
@@ -313,4 +314,40 @@ func plainLayer(l *Layer) string {
 		return "the base image"
 	}
 	return plain(cmpOr(l.Instruction, l.CreatedBy), contentInsWidth)
+}
+
+// RenderContentDiffText writes the comparison of the images' contents as
+// plain text for a terminal (e.g. `stageline diff`): totals, each changed
+// layer with its changes, and the waste that changed. Strings from the
+// reports are cleaned as RenderText cleans them.
+func RenderContentDiffText(w io.Writer, c Comparison) error {
+	cc := c.Content
+	var b strings.Builder
+	if !cc.Known {
+		b.WriteString("IMAGE CONTENTS: not recorded in the head report\n")
+	} else {
+		base := c.HasBaseline()
+		fmt.Fprintf(&b, "IMAGE CONTENTS\n  %d files%s, %s%s; %s wasted%s\n",
+			cc.Files.Head, ifMulti(base, " ("+signedInt(cc.Files.Change())+")"),
+			FormatBytes(cc.FileBytes.Head), ifMulti(base, " ("+FormatSignedBytes(cc.FileBytes.Change())+")"),
+			FormatBytes(cc.WastedBytes.Head), ifMulti(base, " ("+FormatSignedBytes(cc.WastedBytes.Change())+")"))
+		for _, l := range cc.Layers {
+			layer := l.Layer.Head
+			if layer == nil {
+				layer = l.Layer.Base
+			}
+			fmt.Fprintf(&b, "  %s\n", plainLayer(layer))
+			for _, ch := range l.Changes {
+				fmt.Fprintf(&b, "    %10s  %s  %s\n", FormatSignedBytes(ch.Bytes.Change()), plain(ch.Path, pathWidth), changeText(ch))
+			}
+		}
+		for _, wd := range cc.Waste {
+			fmt.Fprintf(&b, "  waste %s%s in %s: written by %s, %s by %s\n", FormatSignedBytes(wd.Bytes.Change()),
+				ifMulti(wd.Bytes.Head == 0, " (gone)"), plain(wd.Path, pathWidth), plainLayer(wd.Written), wd.How, plainLayer(wd.Hidden))
+		}
+	}
+	if _, err := io.WriteString(w, b.String()); err != nil {
+		return fmt.Errorf("rendering contents: %w", err)
+	}
+	return nil
 }
