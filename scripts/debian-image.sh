@@ -25,7 +25,7 @@ make_debian_image() {
 	local debs="$root/debs" ctx="$root/context" layout="$root/layout"
 	stamp="$root/stamp"
 	want="${STAGELINE_DEBIAN_PACKAGES[*]}"
-	if [ ! -f "$layout/index.json" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+	if [ ! -f "$layout/index.json" ] || [ ! -d "$ctx/rootfs/usr" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
 		log "making the offline Debian image ($want) in $layout"
 		rm -rf "$root"
 		mkdir -p "$debs" "$ctx/rootfs"
