@@ -3,11 +3,14 @@ package imagesize
 import (
 	"archive/tar"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"reflect"
 	"strings"
 	"testing"
+
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/stageline/stageline/internal/report"
 	"github.com/stageline/stageline/internal/testing/reporttest"
@@ -377,4 +380,36 @@ func TestRecordBudget(t *testing.T) {
 		t.Error("the image does not say its contents are incomplete")
 	}
 	validReport(t, img)
+}
+
+// TestContentLayerBudget: an index whose images have more layers than
+// maxContentLayers in all records contents for the first images only.
+func TestContentLayerBudget(t *testing.T) {
+	// Not parallel: it lowers the package's budget.
+	defer func(old int) { maxContentLayers = old }(maxContentLayers)
+	maxContentLayers = 5
+	cs, first := testImage(t, nil, layerTar(t, file("a", 1)), layerTar(t, file("b", 2)))
+	idx := ocispecs.Index{MediaType: ocispecs.MediaTypeImageIndex, Manifests: []ocispecs.Descriptor{first}}
+	idx.SchemaVersion = 2
+	for _, arch := range []string{"arm64", "386"} {
+		d := putImage(t, cs, nil, layerTar(t, file("c", 3)), layerTar(t, file(arch, 4)))
+		d.Platform = &ocispecs.Platform{OS: "linux", Architecture: arch}
+		idx.Manifests = append(idx.Manifests, d)
+	}
+	b, _ := json.Marshal(idx)
+	imgs, err := Measure(context.Background(), cs, put(t, cs, ocispecs.MediaTypeImageIndex, b), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var with []bool
+	for _, im := range imgs {
+		with = append(with, im.Content != nil && im.Layers[0].Content != nil)
+		if im.UncompressedSizeBytes == 0 {
+			t.Errorf("image %s not measured", im.Platform)
+		}
+	}
+	if !reflect.DeepEqual(with, []bool{true, true, false}) {
+		t.Errorf("contents recorded for %v, want the first two images of 2 layers each within 5 layers", with)
+	}
+	validReport(t, imgs...)
 }

@@ -86,18 +86,27 @@ func gz(t testing.TB, raw []byte) []byte {
 // a temporary directory, and returns the store and the manifest.
 func testImage(t testing.TB, createdBy []string, layers ...[]byte) (content.Store, ocispecs.Descriptor) {
 	t.Helper()
-	ctx := context.Background()
 	cs, err := local.NewStore(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	put := func(mt string, b []byte) ocispecs.Descriptor {
-		d := ocispecs.Descriptor{MediaType: mt, Digest: digest.FromBytes(b), Size: int64(len(b))}
-		if err := content.WriteBlob(ctx, cs, d.Digest.String(), bytes.NewReader(b), d); err != nil {
-			t.Fatal(err)
-		}
-		return d
+	return cs, putImage(t, cs, createdBy, layers...)
+}
+
+// put writes one blob into cs.
+func put(t testing.TB, cs content.Store, mt string, b []byte) ocispecs.Descriptor {
+	t.Helper()
+	d := ocispecs.Descriptor{MediaType: mt, Digest: digest.FromBytes(b), Size: int64(len(b))}
+	if err := content.WriteBlob(context.Background(), cs, d.Digest.String(), bytes.NewReader(b), d); err != nil {
+		t.Fatal(err)
 	}
+	return d
+}
+
+// putImage writes an image's layers, config and manifest into cs.
+func putImage(t testing.TB, cs content.Store, createdBy []string, layers ...[]byte) ocispecs.Descriptor {
+	t.Helper()
+	put := func(mt string, b []byte) ocispecs.Descriptor { return put(t, cs, mt, b) }
 	cfg := ocispecs.Image{Platform: ocispecs.Platform{OS: "linux", Architecture: "amd64"}}
 	m := ocispecs.Manifest{MediaType: ocispecs.MediaTypeImageManifest}
 	m.SchemaVersion = 2
@@ -112,7 +121,7 @@ func testImage(t testing.TB, createdBy []string, layers ...[]byte) (content.Stor
 	cb, _ := json.Marshal(cfg)
 	m.Config = put(ocispecs.MediaTypeImageConfig, cb)
 	mb, _ := json.Marshal(m)
-	return cs, put(ocispecs.MediaTypeImageManifest, mb)
+	return put(ocispecs.MediaTypeImageManifest, mb)
 }
 
 // measureOne measures the one image of a generated store.

@@ -59,6 +59,7 @@ func Measure(ctx context.Context, store content.Provider, desc ocispecs.Descript
 			return nil, fmt.Errorf("reading image index %s: %w", desc.Digest, err)
 		}
 		var images []report.Image
+		budget := maxContentLayers
 		for _, m := range idx.Manifests {
 			if m.Annotations["vnd.docker.reference.type"] == "attestation-manifest" {
 				continue
@@ -66,7 +67,7 @@ func Measure(ctx context.Context, store content.Provider, desc ocispecs.Descript
 			if m.Platform != nil && m.Platform.OS == "unknown" {
 				continue
 			}
-			img, err := measureManifest(ctx, store, m, opts)
+			img, err := measureManifest(ctx, store, m, opts, &budget)
 			if err != nil {
 				return nil, err
 			}
@@ -74,7 +75,8 @@ func Measure(ctx context.Context, store content.Provider, desc ocispecs.Descript
 		}
 		return images, nil
 	case ocispecs.MediaTypeImageManifest, dockerManifest:
-		img, err := measureManifest(ctx, store, desc, opts)
+		budget := maxContentLayers
+		img, err := measureManifest(ctx, store, desc, opts, &budget)
 		if err != nil {
 			return nil, err
 		}
@@ -84,7 +86,16 @@ func Measure(ctx context.Context, store content.Provider, desc ocispecs.Descript
 	}
 }
 
-func measureManifest(ctx context.Context, store content.Provider, desc ocispecs.Descriptor, opts Options) (report.Image, error) {
+// maxContentLayers caps the layers whose contents one Measure records, over
+// all platforms: an image whose layers would pass it is measured without
+// contents. With report.MaxContentPathLen paths, contents then add at most
+// about 16 kB per layer and 29 kB per image, so at most about 18 MB for
+// 64 platforms, well under report.DefaultMaxBytes. A var for tests.
+var maxContentLayers = 1000
+
+// measureManifest measures one image; contentLayers is what is left of
+// maxContentLayers, and is spent when the image's contents are recorded.
+func measureManifest(ctx context.Context, store content.Provider, desc ocispecs.Descriptor, opts Options, contentLayers *int) (report.Image, error) {
 	var m ocispecs.Manifest
 	if err := readJSON(ctx, store, desc, &m); err != nil {
 		return report.Image{}, fmt.Errorf("reading manifest %s: %w", desc.Digest, err)
@@ -122,6 +133,11 @@ func measureManifest(ctx context.Context, store content.Provider, desc ocispecs.
 	// Decompressing is the slow part (every byte comes over buildkitd's
 	// content API), so layers are measured side by side; their contents are
 	// then put on top of each other in order.
+	if len(m.Layers) > *contentLayers {
+		opts.SkipContent = true
+	} else if !opts.SkipContent {
+		*contentLayers -= len(m.Layers)
+	}
 	scans := make([]layerScan, len(m.Layers))
 	budget := &atomic.Int64{}
 	budget.Store(maxRecordBytes)
