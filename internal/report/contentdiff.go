@@ -137,8 +137,10 @@ func diffLayerContent(l LayerDelta) []ContentChange {
 		head = empty
 	}
 	var out []ContentChange
-	out = append(out, diffPaths(base.Dirs, head.Dirs, complete(base.Dirs, MaxContentDirs), complete(head.Dirs, MaxContentDirs))...)
-	out = append(out, diffPaths(base.LargestFiles, head.LargestFiles, complete(base.LargestFiles, MaxContentFiles), complete(head.LargestFiles, MaxContentFiles))...)
+	out = append(out, diffPaths(base.Dirs, head.Dirs,
+		complete(base.Dirs, MaxContentDirs, base.DirCount), complete(head.Dirs, MaxContentDirs, head.DirCount))...)
+	out = append(out, diffPaths(base.LargestFiles, head.LargestFiles,
+		complete(base.LargestFiles, MaxContentFiles, base.Files), complete(head.LargestFiles, MaxContentFiles, head.Files))...)
 	slices.SortStableFunc(out, func(a, b ContentChange) int {
 		return cmp.Or(cmp.Compare(abs(b.Bytes.Change()), abs(a.Bytes.Change())), strings.Compare(a.Path, b.Path))
 	})
@@ -146,8 +148,10 @@ func diffLayerContent(l LayerDelta) []ContentChange {
 }
 
 // complete reports whether a top-n list holds every entry: it is cut only
-// when full.
-func complete(list []PathBytes, n int) bool { return len(list) < n }
+// when full, and a full list is whole when it has all total entries.
+func complete(list []PathBytes, n int, total int64) bool {
+	return len(list) < n || int64(len(list)) >= total
+}
 
 func diffPaths(base, head []PathBytes, baseComplete, headComplete bool) []ContentChange {
 	bound := func(list []PathBytes) int64 {
