@@ -118,18 +118,10 @@ func readOCILayers(t *testing.T, ociTar string) []ociLayer {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	tr := tar.NewReader(f)
-	for {
-		h, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(tr)
+	eachEntry(t, f, func(h *tar.Header, r io.Reader) {
+		b, _ := io.ReadAll(r)
 		blobs[h.Name] = b
-	}
+	})
 	blob := func(d string) []byte { return blobs["blobs/"+strings.Replace(d, ":", "/", 1)] }
 	var idx struct {
 		Manifests []struct{ Digest string } `json:"manifests"`
@@ -150,15 +142,7 @@ func readOCILayers(t *testing.T, ociTar string) []ociLayer {
 			t.Fatal(err)
 		}
 		ol := ociLayer{files: map[string]int64{}}
-		lr := tar.NewReader(zr)
-		for {
-			h, err := lr.Next()
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
+		eachEntry(t, zr, func(h *tar.Header, _ io.Reader) {
 			name := "/" + strings.TrimPrefix(path.Clean(h.Name), "/")
 			switch {
 			case strings.HasPrefix(path.Base(name), ".wh."):
@@ -166,10 +150,26 @@ func readOCILayers(t *testing.T, ociTar string) []ociLayer {
 			case h.Typeflag == tar.TypeReg:
 				ol.files[name] = h.Size
 			}
-		}
+		})
 		out = append(out, ol)
 	}
 	return out
+}
+
+// eachEntry calls fn for every entry of the tar in r.
+func eachEntry(t *testing.T, r io.Reader, fn func(h *tar.Header, r io.Reader)) {
+	t.Helper()
+	tr := tar.NewReader(r)
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			return
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		fn(h, tr)
+	}
 }
 
 func sumUnder(files map[string]int64, dir string) (n int64) {
