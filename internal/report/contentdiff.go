@@ -52,8 +52,10 @@ type WasteDelta struct {
 
 // ContentComparison is what changed in the images' files.
 type ContentComparison struct {
-	// Known is false when neither side recorded contents.
-	Known bool
+	// Known is false when the head recorded no contents; BaseKnown when
+	// the base did not (a baseline from before contents were recorded is
+	// then no baseline for them).
+	Known, BaseKnown bool
 	// Files, FileBytes and WastedBytes sum the images' contents; a side
 	// without contents counts 0.
 	Files, FileBytes, WastedBytes Delta
@@ -75,15 +77,33 @@ type LayerProblems struct {
 	Count    int64
 }
 
+// hasContent reports whether the image's contents were recorded.
+func hasContent(im *Image) bool {
+	if im.Content != nil {
+		return true
+	}
+	for _, l := range im.Layers {
+		if l.Content != nil {
+			return true
+		}
+	}
+	return false
+}
+
 // diffContent compares the contents of matched layers and images.
 func diffContent(c Comparison) ContentComparison {
 	var out ContentComparison
 	for _, im := range c.Images {
 		if im.Head != nil && im.Head.Content != nil {
-			out.Known = true
 			out.Files.Head += im.Head.Content.Files
 			out.FileBytes.Head += im.Head.Content.FileBytes
 			out.WastedBytes.Head += im.Head.Content.WastedBytes
+		}
+		if im.Base != nil && hasContent(im.Base) {
+			out.BaseKnown = true
+		}
+		if im.Head != nil && hasContent(im.Head) {
+			out.Known = true
 		}
 		if im.Base != nil && im.Base.Content != nil {
 			out.Files.Base += im.Base.Content.Files
@@ -101,7 +121,7 @@ func diffContent(c Comparison) ContentComparison {
 			}
 		}
 	}
-	if c.HasBaseline() {
+	if c.HasBaseline() && out.BaseKnown {
 		for _, l := range c.Layers {
 			if ch := diffLayerContent(l); len(ch) > 0 {
 				out.Layers = append(out.Layers, LayerContentDelta{Layer: l, Changes: ch})

@@ -200,3 +200,27 @@ func TestContentFitsCheckLimits(t *testing.T) {
 		t.Errorf("summary section has %d table rows; a screenful is about %d", rows, 2*contentSummaryRows)
 	}
 }
+
+// TestDiffContentOldBaseline: a baseline written before contents were
+// recorded is no baseline for them: the head's contents are shown alone,
+// not as all new.
+func TestDiffContentOldBaseline(t *testing.T) {
+	t.Parallel()
+	head := contentReport([]*LayerContent{
+		{Files: 1, FileBytes: 5000, Dirs: []PathBytes{pb("/tmp/cache/", 5000)}, LargestFiles: []PathBytes{pb("/tmp/cache/x", 5000)}},
+		{DeletedCount: 1, Deleted: []PathBytes{pb("/tmp/cache/", 5000)}},
+	}, &ImageContent{WastedBytes: 5000, WastedFiles: 1, Dirs: []ImagePath{}, LargestFiles: []ImagePath{},
+		Waste: []Waste{{Path: "/tmp/cache/", Bytes: 5000, Files: 1, Layer: 0, HiddenBy: 1, How: WasteDeleted}}})
+	old := contentReport([]*LayerContent{{FileBytes: 10}, {}}, nil)
+	for i := range old.Images[0].Layers {
+		old.Images[0].Layers[i].Content = nil
+	}
+	c := Diff(old, head)
+	if !c.Content.Known || c.Content.BaseKnown || len(c.Content.Layers) != 0 {
+		t.Errorf("known %v, base known %v, %d changed layers; want the head alone", c.Content.Known, c.Content.BaseKnown, len(c.Content.Layers))
+	}
+	out := RenderCheck(c, CheckOptions{})
+	if strings.Contains(out.Summary, "(+5.0 kB)") || !strings.Contains(out.Summary, "5.0 kB wasted") {
+		t.Errorf("summary compares with a baseline that has no contents:\n%s", out.Summary)
+	}
+}

@@ -177,7 +177,7 @@ func contentHead(cc ContentComparison, title string, base bool, problems int) st
 // that changed most under their layers and the waste that changed; without,
 // the image's largest directories and files and its waste.
 func contentSection(c Comparison, budget int, moreInText bool) string {
-	cc, base, multi := c.Content, c.HasBaseline(), len(c.Images) > 1
+	cc, base, multi := c.Content, c.HasBaseline() && c.Content.BaseKnown, len(c.Images) > 1
 	if !cc.Known {
 		return ""
 	}
@@ -243,7 +243,7 @@ func topPaths(im *Image, list []ImagePath, title string, limit int) mdTable {
 // contentText is everything for the check run's text: all changes, all
 // waste, the image's largest directories and files, all problems.
 func contentText(c Comparison, budget int) string {
-	cc, base, multi := c.Content, c.HasBaseline(), len(c.Images) > 1
+	cc, base, multi := c.Content, c.HasBaseline() && c.Content.BaseKnown, len(c.Images) > 1
 	if !cc.Known {
 		return ""
 	}
@@ -326,7 +326,7 @@ func RenderContentDiffText(w io.Writer, c Comparison) error {
 	if !cc.Known {
 		b.WriteString("IMAGE CONTENTS: not recorded in the head report\n")
 	} else {
-		base := c.HasBaseline()
+		base := c.HasBaseline() && cc.BaseKnown
 		fmt.Fprintf(&b, "IMAGE CONTENTS\n  %d files%s, %s%s; %s wasted%s\n",
 			cc.Files.Head, ifMulti(base, " ("+signedInt(cc.Files.Change())+")"),
 			FormatBytes(cc.FileBytes.Head), ifMulti(base, " ("+FormatSignedBytes(cc.FileBytes.Change())+")"),
