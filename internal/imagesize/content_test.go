@@ -255,6 +255,20 @@ func TestUntrustedLayers(t *testing.T) {
 					t.Errorf("report JSON holds %q raw", bad)
 				}
 			}
+			// From the tar's names to the job summary, nothing becomes markup.
+			r, _ := report.Decode(bytes.NewReader(b), 0)
+			var md bytes.Buffer
+			if err := report.RenderSummary(&md, r); err != nil {
+				t.Fatal(err)
+			}
+			for _, bad := range []string{"\x1b", "<img", "](javascript", "@here"} {
+				if strings.Contains(md.String(), bad) {
+					t.Errorf("job summary holds %q:\n%s", bad, md.String())
+				}
+			}
+			if tt.wantProblem != "" && !strings.Contains(md.String(), "⚠️ Layer") {
+				t.Errorf("job summary does not name the layer with problems:\n%s", md.String())
+			}
 		})
 	}
 }
