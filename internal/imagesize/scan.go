@@ -128,8 +128,8 @@ func scanTar(r io.Reader, budget *atomic.Int64) (layerScan, error) {
 			continue
 		}
 		if budget.Add(-int64(len(h.Name)+len(h.Linkname)+entryOverhead)) < 0 {
-			s.problems.add("the image's file records pass %s after %d entries of this layer: the rest is measured but not listed",
-				report.FormatBytes(maxRecordBytes), len(s.entries))
+			s.problems.add("the image's file records pass %.4g MiB after %d entries of this layer: the rest is measured but not listed",
+				float64(maxRecordBytes)/(1<<20), len(s.entries))
 			s.overBudget, s.broken = true, true
 			continue
 		}
