@@ -130,14 +130,14 @@ func measureManifest(ctx context.Context, store content.Provider, desc ocispecs.
 	if opts.SkipUncompressed {
 		return img, nil
 	}
-	// Decompressing is the slow part (every byte comes over buildkitd's
-	// content API), so layers are measured side by side; their contents are
-	// then put on top of each other in order.
 	if len(m.Layers) > *contentLayers {
 		opts.SkipContent = true
 	} else if !opts.SkipContent {
 		*contentLayers -= len(m.Layers)
 	}
+	// Decompressing is the slow part (every byte comes over buildkitd's
+	// content API), so layers are measured side by side; their contents are
+	// then put on top of each other in order.
 	scans := make([]layerScan, len(m.Layers))
 	budget := &atomic.Int64{}
 	budget.Store(maxRecordBytes)
