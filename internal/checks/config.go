@@ -42,6 +42,9 @@ type Budgets struct {
 	// MaxDurationGrowthSeconds its growth.
 	MaxDurationSeconds       float64 `yaml:"max_duration_seconds"`
 	MaxDurationGrowthSeconds float64 `yaml:"max_duration_growth_seconds"`
+	// MaxWaste caps the bytes layers write that later layers hide: bytes,
+	// or a percentage of the uncompressed size ("10%").
+	MaxWaste WasteBudget `yaml:"max_waste"`
 }
 
 const defaultLayerGrowth = 10 << 20

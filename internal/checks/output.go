@@ -24,6 +24,9 @@ func checkBudgets(b Budgets, c report.Comparison) []string {
 		out = append(out, fmt.Sprintf("build time %s is over the budget of %s",
 			report.FormatDuration(ms(dur.Head)), report.FormatDuration(time.Duration(b.MaxDurationSeconds*float64(time.Second)))))
 	}
+	if w := wasteBreach(b.MaxWaste, c); w != "" {
+		out = append(out, w)
+	}
 	if !c.HasBaseline() {
 		return out
 	}

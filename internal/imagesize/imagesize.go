@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync/atomic"
 
 	"github.com/containerd/containerd/v2/core/content"
 	"github.com/containerd/containerd/v2/pkg/archive/compression"
@@ -41,6 +42,9 @@ type Options struct {
 	// SkipUncompressed leaves uncompressed sizes at 0 instead of reading
 	// every layer through a decompressor.
 	SkipUncompressed bool
+	// SkipContent leaves Image.Content and Layer.Content nil: layers are
+	// only measured, not read as tars. Implied by SkipUncompressed.
+	SkipContent bool
 }
 
 // Measure reads the image (or index of images) at desc from store and
@@ -55,6 +59,7 @@ func Measure(ctx context.Context, store content.Provider, desc ocispecs.Descript
 			return nil, fmt.Errorf("reading image index %s: %w", desc.Digest, err)
 		}
 		var images []report.Image
+		budget := maxContentLayers
 		for _, m := range idx.Manifests {
 			if m.Annotations["vnd.docker.reference.type"] == "attestation-manifest" {
 				continue
@@ -62,7 +67,7 @@ func Measure(ctx context.Context, store content.Provider, desc ocispecs.Descript
 			if m.Platform != nil && m.Platform.OS == "unknown" {
 				continue
 			}
-			img, err := measureManifest(ctx, store, m, opts)
+			img, err := measureManifest(ctx, store, m, opts, &budget)
 			if err != nil {
 				return nil, err
 			}
@@ -70,7 +75,8 @@ func Measure(ctx context.Context, store content.Provider, desc ocispecs.Descript
 		}
 		return images, nil
 	case ocispecs.MediaTypeImageManifest, dockerManifest:
-		img, err := measureManifest(ctx, store, desc, opts)
+		budget := maxContentLayers
+		img, err := measureManifest(ctx, store, desc, opts, &budget)
 		if err != nil {
 			return nil, err
 		}
@@ -80,7 +86,16 @@ func Measure(ctx context.Context, store content.Provider, desc ocispecs.Descript
 	}
 }
 
-func measureManifest(ctx context.Context, store content.Provider, desc ocispecs.Descriptor, opts Options) (report.Image, error) {
+// maxContentLayers caps the layers whose contents one Measure records, over
+// all platforms: an image whose layers would pass it is measured without
+// contents. With report.MaxContentPathLen paths, contents then add at most
+// about 16 kB per layer and 29 kB per image, so at most about 18 MB for
+// 64 platforms, well under report.DefaultMaxBytes. A var for tests.
+var maxContentLayers = 1000
+
+// measureManifest measures one image; contentLayers is what is left of
+// maxContentLayers, and is spent when the image's contents are recorded.
+func measureManifest(ctx context.Context, store content.Provider, desc ocispecs.Descriptor, opts Options, contentLayers *int) (report.Image, error) {
 	var m ocispecs.Manifest
 	if err := readJSON(ctx, store, desc, &m); err != nil {
 		return report.Image{}, fmt.Errorf("reading manifest %s: %w", desc.Digest, err)
@@ -115,29 +130,65 @@ func measureManifest(ctx context.Context, store content.Provider, desc ocispecs.
 	if opts.SkipUncompressed {
 		return img, nil
 	}
+	if len(m.Layers) > *contentLayers {
+		opts.SkipContent = true
+	} else if !opts.SkipContent {
+		*contentLayers -= len(m.Layers)
+	}
 	// Decompressing is the slow part (every byte comes over buildkitd's
-	// content API), so layers are measured side by side.
-	sizes := make([]int64, len(m.Layers))
+	// content API), so layers are measured side by side; their contents are
+	// then put on top of each other in order.
+	scans := make([]layerScan, len(m.Layers))
+	budget := &atomic.Int64{}
+	budget.Store(maxRecordBytes)
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(parallelLayers)
 	for i, l := range m.Layers {
 		g.Go(func() error {
-			n, err := uncompressedSize(gctx, store, l)
+			s, err := readLayer(gctx, store, l, !opts.SkipContent, budget)
 			if err != nil {
 				return fmt.Errorf("measuring layer %s: %w", l.Digest, err)
 			}
-			sizes[i] = n
+			scans[i] = s
 			return nil
 		})
 	}
 	if err := g.Wait(); err != nil {
 		return report.Image{}, err
 	}
-	for i, n := range sizes {
-		img.Layers[i].UncompressedSizeBytes = n
-		img.UncompressedSizeBytes += n
+	for i := range scans {
+		img.Layers[i].UncompressedSizeBytes = scans[i].uncompressed
+		img.UncompressedSizeBytes += scans[i].uncompressed
+	}
+	if !opts.SkipContent {
+		img.Content = contents(img.Layers, scans)
 	}
 	return img, nil
+}
+
+// contents fills each layer's Content and returns the image's.
+func contents(layers []report.Layer, scans []layerScan) *report.ImageContent {
+	t := newTree(len(scans))
+	var incomplete []string
+	for i := range scans {
+		s := &scans[i]
+		c := layerContent(s)
+		c.Deleted, c.DeletedCount = t.apply(i, s)
+		c.Deleted = c.Deleted[:min(len(c.Deleted), report.MaxContentDeleted)]
+		c.ProblemCount, c.Problems = s.problems.count, s.problems.list
+		layers[i].Content = c
+		if s.broken {
+			incomplete = append(incomplete, describe(i, s))
+		}
+	}
+	for i := range scans {
+		layers[i].Content.WastedBytes = t.wasted[i]
+	}
+	img := t.imageContent()
+	if len(incomplete) > 0 {
+		img.Incomplete = cutBytes("not every layer could be read: "+strings.Join(incomplete, "; "), report.MaxProblemLen)
+	}
+	return img
 }
 
 // layerHistory keeps the history entries that made a layer, which line up
@@ -173,22 +224,28 @@ func readJSON(ctx context.Context, store content.Provider, desc ocispecs.Descrip
 	return json.Unmarshal(b, v)
 }
 
-func uncompressedSize(ctx context.Context, store content.Provider, desc ocispecs.Descriptor) (int64, error) {
+// readLayer decompresses a layer and reads it through: as a tar when
+// asTar is set, else only counting its bytes (what Options.SkipContent
+// asks for).
+func readLayer(ctx context.Context, store content.Provider, desc ocispecs.Descriptor, asTar bool, budget *atomic.Int64) (layerScan, error) {
 	ra, err := store.ReaderAt(ctx, desc)
 	if err != nil {
-		return 0, err
+		return layerScan{}, err
 	}
 	defer ra.Close()
 	// Large reads: each read of the content store is a round trip to
 	// buildkitd, and io.Copy's 32 KiB would make hundreds per layer.
 	ds, err := compression.DecompressStream(bufio.NewReaderSize(content.NewReader(ra), readChunk))
 	if err != nil {
-		return 0, err
+		return layerScan{}, err
 	}
 	defer ds.Close()
+	if asTar {
+		return scanTar(ds, budget)
+	}
 	n, err := io.Copy(io.Discard, ds)
 	if err != nil && !errors.Is(err, io.EOF) {
-		return n, err
+		return layerScan{uncompressed: n}, err
 	}
-	return n, nil
+	return layerScan{uncompressed: n}, nil
 }

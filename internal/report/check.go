@@ -56,18 +56,20 @@ func RenderCheck(c Comparison, opts CheckOptions) CheckOutput {
 		stagesSection(c, bud.stages),
 		imagesSection(c, bud.images),
 		layersSection(c, bud.layers),
+		contentSection(c, contentCheckBudget, true),
 		timelineSection(c.Head, bud.timeline),
 		warningsSection(c.Head, bud.warnings),
 	} {
 		sum.WriteString(s)
 	}
+	content := contentText(c, contentTextBudget)
 	if u := safeURL(opts.RunURL, "", ""); u != "" {
 		sum.WriteString("[Workflow run](" + u + ")\n")
 	}
 	return CheckOutput{
 		Title:   checkTitle(c),
 		Summary: strings.TrimRight(sum.String(), "\n") + "\n",
-		Text:    stepsText(c, bud.steps),
+		Text:    stepsText(c, bud.steps-len(content)) + content,
 	}
 }
 

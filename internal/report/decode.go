@@ -351,5 +351,7 @@ func (v *validator) image(f string, im *Image) {
 		v.ident(lf+".stage", l.Stage)
 		v.text(lf+".instruction", l.Instruction)
 		v.intRange(lf+".line", int64(l.Line), MaxLine)
+		v.layerContent(lf+".content", l.Content)
 	}
+	v.imageContent(f+".content", im.Content, len(im.Layers))
 }

@@ -38,6 +38,8 @@ type Comparison struct {
 	// Steps are the head's steps in report order, then steps only the base
 	// had.
 	Steps []StepDelta
+	// Content is what changed in the images' files (contentdiff.go).
+	Content ContentComparison
 }
 
 // HasBaseline reports whether there is a base report to compare with.
@@ -111,6 +113,7 @@ func Diff(base, head *Report) Comparison {
 	c.Images = diffImages(base, head)
 	c.Layers = diffLayers(c.Images, base != nil)
 	c.Steps = diffSteps(base, head)
+	c.Content = diffContent(c)
 	return c
 }
 

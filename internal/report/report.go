@@ -116,6 +116,9 @@ type Image struct {
 	CompressedSizeBytes   int64   `json:"compressed_size_bytes"`
 	UncompressedSizeBytes int64   `json:"uncompressed_size_bytes"`
 	Layers                []Layer `json:"layers"`
+	// Content is the filesystem once all layers are applied; nil when the
+	// layers were not read (content.go).
+	Content *ImageContent `json:"content,omitempty"`
 }
 
 // Layer is one filesystem layer and the instruction that made it.
@@ -128,6 +131,8 @@ type Layer struct {
 	Stage                 string `json:"stage,omitempty"`
 	Instruction           string `json:"instruction,omitempty"`
 	Line                  int    `json:"line,omitempty"`
+	// Content is what the layer's tar holds; nil when it was not read.
+	Content *LayerContent `json:"content,omitempty"`
 }
 
 // Warning is one Dockerfile build-check warning.

@@ -26,6 +26,7 @@ func RenderSummary(w io.Writer, r *Report) error {
 		imagesSection(c, bud.images),
 		timelineSection(r, bud.timeline),
 		layersSection(c, bud.layers),
+		contentSection(c, contentSummaryBudget, false),
 		warningsSection(r, bud.warnings),
 	} {
 		b.WriteString(s)

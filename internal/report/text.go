@@ -99,6 +99,7 @@ func RenderText(w io.Writer, r *Report) error {
 		}
 		tw.Flush()
 	}
+	b.WriteString(contentPlain(r))
 
 	if len(r.Warnings) > 0 {
 		fmt.Fprintf(&b, "\nWARNINGS (%d)\n", len(r.Warnings))
