@@ -209,3 +209,124 @@ func TestBaselinesAndCheckRuns(t *testing.T) {
 		})
 	}
 }
+
+// TestLeaseSerialKeyConcurrent: lifecycle events of one commit (requested,
+// in_progress, completed) arrive back to back while many workers of two
+// store instances (two App processes) lease. Two deliveries of one commit
+// must never be leased at the same time, and every delivery must be leased
+// once and end done.
+func TestLeaseSerialKeyConcurrent(t *testing.T) {
+	t.Parallel()
+	for _, d := range storetest.Dialects(t) {
+		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			dsn := storetest.DSN(t, d)
+			var stores []*store.Store
+			for range 2 {
+				s, err := store.Open(ctx, dsn)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { s.Close() })
+				stores = append(stores, s)
+			}
+			const commits, workersPerStore = 150, 8
+			events := []string{"requested", "in_progress", "completed"}
+
+			var mu sync.Mutex
+			active := map[string]string{} // serial key → delivery leased
+			leased := map[string]int{}
+			var overlaps []string
+			produced := make(chan struct{})
+			go func() {
+				defer close(produced)
+				for c := range commits {
+					for _, ev := range events {
+						dl := store.Delivery{ID: fmt.Sprintf("%d-%s", c, ev), Event: "workflow_run",
+							SerialKey: fmt.Sprintf("1/sha%d", c), Payload: []byte(`{}`)}
+						if _, err := stores[c%2].Enqueue(ctx, dl); err != nil {
+							t.Error(err)
+							return
+						}
+					}
+				}
+			}()
+			var wg sync.WaitGroup
+			for w := range 2 * workersPerStore {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					s, owner := stores[w%2], fmt.Sprint("w", w)
+					for {
+						dl, err := s.Lease(ctx, owner, time.Minute)
+						if err != nil {
+							t.Error(err)
+							return
+						}
+						if dl == nil {
+							select {
+							case <-produced:
+								return
+							default:
+								time.Sleep(time.Millisecond)
+								continue
+							}
+						}
+						mu.Lock()
+						if other, busy := active[dl.SerialKey]; busy {
+							overlaps = append(overlaps, dl.ID+" while "+other)
+						}
+						active[dl.SerialKey] = dl.ID
+						leased[dl.ID]++
+						mu.Unlock()
+						time.Sleep(500 * time.Microsecond) // the work
+						mu.Lock()
+						if active[dl.SerialKey] == dl.ID {
+							delete(active, dl.SerialKey)
+						}
+						mu.Unlock()
+						if err := s.Complete(ctx, dl.ID, owner); err != nil {
+							t.Error(err)
+							return
+						}
+					}
+				}()
+			}
+			wg.Wait()
+			// Workers stop once intake ended and they found nothing due:
+			// drain what a late Complete made leasable.
+			for {
+				dl, err := stores[0].Lease(ctx, "drain", time.Minute)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if dl == nil {
+					break
+				}
+				leased[dl.ID]++
+				if err := stores[0].Complete(ctx, dl.ID, "drain"); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if len(overlaps) > 0 {
+				t.Errorf("%d deliveries leased while another of their commit was: %v", len(overlaps), overlaps[:min(len(overlaps), 5)])
+			}
+			if len(leased) != commits*len(events) {
+				t.Errorf("%d deliveries leased, want %d", len(leased), commits*len(events))
+			}
+			for id, n := range leased {
+				if n != 1 {
+					t.Errorf("delivery %s leased %d times", id, n)
+				}
+			}
+			counts, err := stores[1].Counts(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if counts[store.StateDone] != commits*len(events) || len(counts) != 1 {
+				t.Errorf("states %v, want all %d done", counts, commits*len(events))
+			}
+		})
+	}
+}
