@@ -19,6 +19,10 @@ type config struct {
 	Workers       int
 	Lease         time.Duration
 	MaxBodyBytes  int64
+	// RetryHorizon is how long a failing delivery is retried; Retention
+	// how long finished deliveries are kept (see dispatch.Options).
+	RetryHorizon time.Duration
+	Retention    time.Duration
 
 	// onListen, when set, is told the address the server listens on
 	// (tests listen on port 0).
@@ -26,6 +30,10 @@ type config struct {
 	// backoff and retrySlack, when set, replace the worker pool's retry
 	// delays (tests shorten them).
 	backoff, retrySlack time.Duration
+	// now, when set, is the clock of the store and the workers (tests run
+	// an hour of retries in seconds); poll replaces the workers' poll.
+	now  func() time.Time
+	poll time.Duration
 }
 
 // loadConfig reads the environment through getenv, so tests can inject one.
@@ -41,6 +49,8 @@ type config struct {
 //	WORKERS                   deliveries processed at once; default 4
 //	LEASE_DURATION            how soon a crashed worker's delivery is retried; default 30s
 //	MAX_BODY_BYTES            webhook body cap; default 1 MiB
+//	RETRY_HORIZON             how long a failing delivery is retried; default 1h
+//	DELIVERY_RETENTION        how long finished deliveries are kept; default 168h
 func loadConfig(getenv func(string) string) (config, error) {
 	c := config{
 		ListenAddr:   or(getenv("LISTEN_ADDR"), ":8080"),
@@ -49,6 +59,8 @@ func loadConfig(getenv func(string) string) (config, error) {
 		Workers:      4,
 		Lease:        30 * time.Second,
 		MaxBodyBytes: 1 << 20,
+		RetryHorizon: time.Hour,
+		Retention:    7 * 24 * time.Hour,
 	}
 	var errs []error
 	id, err := strconv.ParseInt(getenv("APP_ID"), 10, 64)
@@ -93,6 +105,20 @@ func loadConfig(getenv func(string) string) (config, error) {
 			errs = append(errs, fmt.Errorf("MAX_BODY_BYTES: %q is not a number of at least 1024", v))
 		}
 		c.MaxBodyBytes = n
+	}
+	if v := getenv("RETRY_HORIZON"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < time.Minute || d > 7*24*time.Hour {
+			errs = append(errs, fmt.Errorf("RETRY_HORIZON: %q is not a duration from 1m to 168h", v))
+		}
+		c.RetryHorizon = d
+	}
+	if v := getenv("DELIVERY_RETENTION"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < time.Hour {
+			errs = append(errs, fmt.Errorf("DELIVERY_RETENTION: %q is not a duration of at least 1h", v))
+		}
+		c.Retention = d
 	}
 	return c, errors.Join(errs...)
 }

@@ -200,7 +200,13 @@ func (h *harness) newID() string { return fmt.Sprintf("delivery-%d", h.seq.Add(1
 // waitCheck waits for a completed check run on sha matching cond.
 func (h *harness) waitCheck(sha string, cond func(githubfake.CheckRun) bool) githubfake.CheckRun {
 	h.t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	return h.waitCheckFor(sha, cond, 30*time.Second)
+}
+
+// waitCheckFor is waitCheck with a timeout.
+func (h *harness) waitCheckFor(sha string, cond func(githubfake.CheckRun) bool, timeout time.Duration) githubfake.CheckRun {
+	h.t.Helper()
+	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) {
 		for _, c := range h.gh.CheckRuns() {
 			if c.HeadSHA == sha && c.Status == "completed" && (cond == nil || cond(c)) {

@@ -102,6 +102,11 @@ func TestRetryAt(t *testing.T) {
 		{"retry-after", &github.ErrorResponse{Response: resp(http.Header{"Retry-After": {"30"}})}, now.Add(30 * time.Second), true},
 		{"rate limit reset", &github.RateLimitError{Rate: github.Rate{Reset: github.Timestamp{Time: now.Add(time.Minute)}}, Response: resp(http.Header{})}, now.Add(time.Minute), true},
 		{"reset header", &github.ErrorResponse{Response: resp(http.Header{"X-Ratelimit-Remaining": {"0"}, "X-Ratelimit-Reset": {"1700000090"}})}, now.Add(90 * time.Second), true},
+		{"secondary limit, retry-after", &github.AbuseRateLimitError{Response: resp(http.Header{"Retry-After": {"5"}})}, now.Add(5 * time.Second), true},
+		{"secondary limit, reset", &github.AbuseRateLimitError{Response: resp(http.Header{"X-Ratelimit-Remaining": {"0"}, "X-Ratelimit-Reset": {"1700000100"}})}, now.Add(100 * time.Second), true},
+		{"secondary limit, no header: a minute", &github.AbuseRateLimitError{Response: resp(http.Header{})}, now.Add(time.Minute), true},
+		{"429, no header: a minute", &github.ErrorResponse{Response: &http.Response{StatusCode: http.StatusTooManyRequests, Header: http.Header{}, Request: &http.Request{}}}, now.Add(time.Minute), true},
+		{"5xx", &github.ErrorResponse{Response: &http.Response{StatusCode: http.StatusBadGateway, Header: http.Header{}, Request: &http.Request{}}}, time.Time{}, false},
 		{"plain", errors.New("boom"), time.Time{}, false},
 	}
 	for _, tt := range tests {

@@ -17,8 +17,11 @@ type Delivery struct {
 	// SerialKey groups deliveries that must not run at the same time (the
 	// same repository and head commit), so two deliveries for one commit
 	// never race to create the same check run. Empty means no constraint.
-	SerialKey  string
-	Payload    []byte
+	SerialKey string
+	Payload   []byte
+	// ReceivedAt is when the delivery was stored, on the store's clock:
+	// Enqueue sets it (a value given is ignored) so that the retry horizon
+	// is measured on the same clock as due times and leases.
 	ReceivedAt time.Time
 	// Attempts counts leases, this one included: a value above 1 means an
 	// earlier attempt may have done part of the work (or crashed doing it).
@@ -46,13 +49,10 @@ var ErrLeaseLost = errors.New("store: delivery lease lost")
 // delivery is committed. On SQLite, concurrent calls share one transaction
 // (see groupCommit).
 func (s *Store) Enqueue(ctx context.Context, d Delivery) (bool, error) {
-	now := s.now()
-	if d.ReceivedAt.IsZero() {
-		d.ReceivedAt = now
-	}
+	now := ms(s.now())
 	n, err := s.exec(ctx, `INSERT INTO deliveries (id, event, serial_key, payload, received_at, next_attempt_at)
-		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING`,
-		d.ID, d.Event, d.SerialKey, d.Payload, ms(d.ReceivedAt), ms(now))
+		VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (id) DO NOTHING`,
+		d.ID, d.Event, d.SerialKey, d.Payload, now)
 	if err != nil {
 		return false, fmt.Errorf("enqueue delivery %s: %w", d.ID, err)
 	}

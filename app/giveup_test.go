@@ -1,0 +1,154 @@
+package main
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stageline/stageline/internal/testing/githubfake"
+	"github.com/stageline/stageline/internal/testing/storetest"
+)
+
+// fastClock runs speed times faster than the wall clock from start, so an
+// hour of retries passes in seconds. It drives the App's store and workers
+// alike; the fake GitHub and the HTTP clients keep real time.
+type fastClock struct {
+	start, real time.Time
+	speed       time.Duration
+}
+
+func newFastClock(speed time.Duration) *fastClock {
+	now := time.Now()
+	return &fastClock{start: now, real: now, speed: speed}
+}
+
+func (c *fastClock) now() time.Time { return c.start.Add(time.Since(c.real) * c.speed) }
+
+// TestGiveUpEndsCheck: GitHub keeps failing a completed run's artifact
+// list. The delivery is retried with backoff until the retry horizon (1 h,
+// run 300 times faster) and no sooner, or at once for a refusal no retry
+// can fix; then the "Building…" placeholder the requested event made is
+// completed as neutral, saying what went wrong and that a re-run retries.
+// Before, the App gave up after 8 attempts (about 3 minutes) and left the
+// placeholder in progress.
+func TestGiveUpEndsCheck(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		status    int
+		body      string
+		permanent bool
+		want      string // in the check's summary
+	}{
+		{name: "5xx", status: http.StatusBadGateway, body: `{"message":"Server Error"}`, want: "502"},
+		{name: "401", status: http.StatusUnauthorized, body: `{"message":"Bad credentials","documentation_url":"https://docs.github.com/rest"}`,
+			permanent: true, want: "401 Bad credentials"},
+	}
+	const horizon = time.Hour
+	for _, d := range storetest.Dialects(t) {
+		for i, tt := range tests {
+			t.Run(string(d)+"/"+tt.name, func(t *testing.T) {
+				t.Parallel()
+				clk := newFastClock(300)
+				h := startApp(t, d, func(c *config) {
+					c.now, c.poll, c.Lease, c.RetryHorizon = clk.now, 20*time.Millisecond, 2*horizon, horizon
+				})
+				b := build{runID: int64(500 + i), sha: sha('a' + byte(i)), event: "push", branch: "main", conclusion: "success",
+					artifacts: []*githubfake.Artifact{{Name: "stageline-report-app", Data: reportZip(t, "seed")}}}
+				h.register(b)
+				if code := h.deliver("workflow_run", h.newID(), h.payload("requested", b)); code != http.StatusAccepted {
+					t.Fatalf("requested: %d", code)
+				}
+				deadline := time.Now().Add(10 * time.Second)
+				for len(h.checksOn(b.sha)) == 0 && time.Now().Before(deadline) {
+					time.Sleep(10 * time.Millisecond)
+				}
+				if cs := h.checksOn(b.sha); len(cs) != 1 || cs[0].Status != "in_progress" {
+					t.Fatalf("after requested: %+v", cs)
+				}
+				h.gh.AddFault(githubfake.Fault{Operation: "actions/list-workflow-run-artifacts", Status: tt.status,
+					Body: tt.body, Times: 1 << 30})
+				id := h.newID()
+				received := clk.now()
+				if code := h.deliver("workflow_run", id, h.payload("completed", b)); code != http.StatusAccepted {
+					t.Fatalf("completed: %d", code)
+				}
+				c := h.waitCheckFor(b.sha, nil, 40*time.Second)
+				gaveUp := clk.now().Sub(received)
+				st := h.status(id)
+				t.Logf("gave up after %v (clock time), %d attempts, %d failures: %q", gaveUp.Round(time.Second), st.Attempts, st.Failures, c.Summary)
+				if cs := h.checksOn(b.sha); len(cs) != 1 {
+					t.Fatalf("%d check runs, want the placeholder only", len(cs))
+				}
+				if c.Conclusion != "neutral" || c.Title != "stageline could not finish this check" ||
+					!strings.Contains(c.Summary, tt.want) || !strings.Contains(c.Summary, "Re-run the workflow to try again.") {
+					t.Errorf("check %q %q: %q", c.Conclusion, c.Title, c.Summary)
+				}
+				if st.State != "failed" {
+					t.Errorf("delivery %s, want failed", st.State)
+				}
+				if tt.permanent {
+					if st.Attempts != 1 {
+						t.Errorf("%d attempts for a refusal, want 1", st.Attempts)
+					}
+					return
+				}
+				if gaveUp < horizon || gaveUp > horizon+15*time.Minute {
+					t.Errorf("gave up %v after the delivery, want just past the %v horizon", gaveUp, horizon)
+				}
+				// Backoff 2 s doubling, capped at 5 min with jitter down to
+				// half: about 20 failures
+				// fit in an hour (22-24 measured); the old budget was 8 attempts.
+				if st.Failures < 12 || st.Failures > 40 {
+					t.Errorf("%d failed attempts in the horizon, want about 18", st.Failures)
+				}
+			})
+		}
+	}
+}
+
+// TestSecondaryLimitKeepsDelivery: a secondary rate limit answers
+// Retry-After 1 to ten attempts in a row, more than the old budget of 8
+// attempts (which lost the delivery). Waits GitHub asks for are not
+// failures: the delivery is done after the eleventh attempt, with no
+// failure counted.
+func TestSecondaryLimitKeepsDelivery(t *testing.T) {
+	t.Parallel()
+	for _, d := range storetest.Dialects(t) {
+		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
+			h := startApp(t, d, func(c *config) { c.retrySlack, c.poll = 10*time.Millisecond, 20*time.Millisecond })
+			const limited = 10
+			h.gh.AddFault(githubfake.Fault{Operation: "actions/list-workflow-run-artifacts", Status: http.StatusForbidden, Times: limited,
+				Header: http.Header{"Retry-After": {"1"}},
+				Body:   `{"message":"You have exceeded a secondary rate limit. Please wait a few minutes before you try again.","documentation_url":"https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits"}`})
+			b := build{runID: 600, sha: sha('9'), event: "push", branch: "main", conclusion: "success",
+				artifacts: []*githubfake.Artifact{{Name: "stageline-report-app", Data: reportZip(t, "seed")}}}
+			h.register(b)
+			id := h.newID()
+			if code := h.deliver("workflow_run", id, h.payload("completed", b)); code != http.StatusAccepted {
+				t.Fatalf("delivery: %d", code)
+			}
+			c := h.waitCheckFor(b.sha, nil, 60*time.Second)
+			if c.Conclusion != "success" {
+				t.Errorf("check conclusion %q, want success", c.Conclusion)
+			}
+			st := h.status(id)
+			if st.State != "done" || st.Attempts != limited+1 || st.Failures != 0 {
+				t.Errorf("delivery %s after %d attempts, %d failures; want done after %d, none failed", st.State, st.Attempts, st.Failures, limited+1)
+			}
+			var at []time.Time
+			for _, call := range h.gh.Calls() {
+				if call.Operation == "actions/list-workflow-run-artifacts" {
+					at = append(at, call.At)
+				}
+			}
+			for i := 1; i < len(at); i++ {
+				if gap := at[i].Sub(at[i-1]); gap < time.Second {
+					t.Errorf("attempt %d came %v after the one GitHub told to wait 1s", i+1, gap)
+				}
+			}
+		})
+	}
+}
