@@ -1,0 +1,284 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stageline/stageline/internal/store"
+	"github.com/stageline/stageline/internal/testing/githubfake"
+	"github.com/stageline/stageline/internal/testing/storetest"
+)
+
+// The soak is run by scripts/soak, never by go test alone: it is a
+// measurement, not a timed test.
+var (
+	soakDeliveries = flag.Int("soak.deliveries", 0, "deliveries to send in TestSoak (0: skip it)")
+	soakRate       = flag.Float64("soak.rate", 10, "deliveries per second")
+	soakKillEvery  = flag.Duration("soak.kill-every", 15*time.Second, "SIGKILL one of the two Apps this often while sending")
+	soakWorkers    = flag.Int("soak.workers", 4, "WORKERS of each App")
+	soakLogs       = flag.String("soak.logs", "", "directory for the Apps' logs (default: the test's temporary directory)")
+)
+
+// soakApp is one App process of the soak, restarted after each SIGKILL on
+// the same address.
+type soakApp struct {
+	t    *testing.T
+	env  []string
+	addr string
+	log  io.Writer
+
+	mu  sync.Mutex
+	cmd *exec.Cmd
+}
+
+func (a *soakApp) start() {
+	a.t.Helper()
+	bin, err := buildApp()
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	cmd := exec.Command(bin)
+	cmd.Env = append(os.Environ(), a.env...)
+	cmd.Stderr = a.log
+	if err := cmd.Start(); err != nil {
+		a.t.Fatal(err)
+	}
+	a.mu.Lock()
+	a.cmd = cmd
+	a.mu.Unlock()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get("http://" + a.addr + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	a.t.Fatalf("app %s did not become ready", a.addr)
+}
+
+func (a *soakApp) kill() {
+	a.mu.Lock()
+	cmd := a.cmd
+	a.mu.Unlock()
+	cmd.Process.Kill()
+	cmd.Wait()
+}
+
+// TestSoak sends -soak.deliveries webhook deliveries at -soak.rate per
+// second to two App processes sharing one PostgreSQL database, SIGKILLing
+// and restarting one of them every -soak.kill-every. Each workflow run gets
+// its lifecycle events back to back (requested, in_progress, completed);
+// a delivery that gets no 202 (its App was killed) is sent again with the
+// same id to the other App, as GitHub's redelivery would. It prints what was
+// acknowledged, stored and done, the check runs per run, the checks left in
+// progress and the p99 intake latency, and fails on any lost, duplicated or
+// stuck one.
+func TestSoak(t *testing.T) {
+	n := *soakDeliveries
+	if n <= 0 {
+		t.Skip("run by scripts/soak (-soak.deliveries=N)")
+	}
+	if os.Getenv(storetest.EnvPostgresURL) == "" {
+		t.Fatalf("%s is unset: the soak runs two Apps on one PostgreSQL (source scripts/postgres-env.sh)", storetest.EnvPostgresURL)
+	}
+	gh := githubfake.New(t)
+	gh.AddRepo(githubfake.Repo{ID: repoID, FullName: repoName, DefaultBranch: "main"})
+	dsn := storetest.DSN(t, store.Postgres)
+	logDir := *soakLogs
+	if logDir == "" {
+		logDir = t.TempDir()
+	}
+	apps := make([]*soakApp, 2)
+	for i := range apps {
+		f, err := os.Create(filepath.Join(logDir, fmt.Sprintf("app%d.log", i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { f.Close() })
+		addr := freeAddr(t)
+		apps[i] = &soakApp{t: t, addr: addr, log: f, env: []string{
+			fmt.Sprint("APP_ID=", gh.AppID), "APP_PRIVATE_KEY=" + string(gh.PrivateKeyPEM),
+			"WEBHOOK_SECRET=" + string(secret), "LISTEN_ADDR=" + addr,
+			"DATABASE_URL=" + dsn, "GITHUB_API_URL=" + gh.URL(),
+			"LEASE_DURATION=2s", fmt.Sprint("WORKERS=", *soakWorkers),
+		}}
+		apps[i].start() // one after the other: both create the schema
+		t.Cleanup(apps[i].kill)
+	}
+	h := &harness{t: t, gh: gh, base: "http://" + apps[0].addr}
+
+	runs := (n + 2) / 3
+	zip := reportZip(t, "seed")
+	builds := make([]build, runs)
+	for i := range builds {
+		builds[i] = build{runID: int64(100000 + i), sha: fmt.Sprintf("%040x", i+1), event: "push", branch: "main",
+			conclusion: "success", artifacts: []*githubfake.Artifact{{Name: "stageline-report-app", Data: zip}}}
+		h.register(builds[i])
+	}
+
+	var (
+		acked     sync.Map // delivery id → intake latency of its 202
+		sent      atomic.Int64
+		resends   atomic.Int64
+		kills     atomic.Int64
+		sendersWG sync.WaitGroup
+	)
+	client := &http.Client{Timeout: 10 * time.Second}
+	post := func(id, event string, body []byte) {
+		for try := 0; try < 100; try++ {
+			app := apps[rand.IntN(2)]
+			req := githubfake.NewDelivery(context.Background(), "http://"+app.addr+webhookURL, event, id, body, secret)
+			start := time.Now()
+			resp, err := client.Do(req)
+			if err == nil {
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode == http.StatusAccepted {
+					acked.Store(id, time.Since(start))
+					return
+				}
+			}
+			resends.Add(1)
+			time.Sleep(50 * time.Millisecond)
+		}
+		t.Errorf("delivery %s never acknowledged", id)
+	}
+
+	stopKilling := make(chan struct{})
+	killerDone := make(chan struct{})
+	go func() {
+		defer close(killerDone)
+		tick := time.NewTicker(*soakKillEvery)
+		defer tick.Stop()
+		for i := 0; ; i++ {
+			select {
+			case <-stopKilling:
+				return
+			case <-tick.C:
+			}
+			app := apps[i%2]
+			app.kill()
+			kills.Add(1)
+			app.start()
+		}
+	}()
+
+	// Each run's three events go back to back from one sender; runs start
+	// at a steady pace so deliveries arrive at -soak.rate on average.
+	began := time.Now()
+	events := []string{"requested", "in_progress", "completed"}
+	pace := time.Duration(float64(time.Second) * float64(len(events)) / *soakRate)
+	for i, b := range builds {
+		if wait := time.Until(began.Add(time.Duration(i) * pace)); wait > 0 {
+			time.Sleep(wait)
+		}
+		sendersWG.Add(1)
+		go func() {
+			defer sendersWG.Done()
+			for k, ev := range events {
+				if i*len(events)+k >= n {
+					return
+				}
+				sent.Add(1)
+				post(fmt.Sprintf("soak-%d-%d", i, k), "workflow_run", h.payload(ev, b))
+			}
+		}()
+	}
+	sendersWG.Wait()
+	sending := time.Since(began)
+	close(stopKilling)
+	<-killerDone
+
+	// Drain: wait until no delivery is pending or running.
+	st, err := store.Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	drainDeadline := time.Now().Add(5 * time.Minute)
+	var counts map[string]int
+	for {
+		if counts, err = st.Counts(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if counts[store.StatePending]+counts[store.StateRunning] == 0 || time.Now().After(drainDeadline) {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	drained := time.Since(began)
+
+	var latencies []time.Duration
+	ackedN, stored, done, failed := 0, 0, 0, 0
+	acked.Range(func(k, v any) bool {
+		ackedN++
+		latencies = append(latencies, v.(time.Duration))
+		s, err := st.Status(context.Background(), k.(string))
+		if err != nil {
+			return true // lost
+		}
+		stored++
+		switch s.State {
+		case store.StateDone:
+			done++
+		case store.StateFailed:
+			failed++
+		}
+		return true
+	})
+	slices.Sort(latencies)
+	p99 := time.Duration(0)
+	if len(latencies) > 0 {
+		p99 = latencies[min(len(latencies)-1, len(latencies)*99/100)]
+	}
+	perRun := map[int]int{} // checks on a run's commit → runs
+	stuck, wrong := 0, 0
+	bySHA := map[string][]githubfake.CheckRun{}
+	for _, c := range gh.CheckRuns() {
+		bySHA[c.HeadSHA] = append(bySHA[c.HeadSHA], c)
+		if c.Status != "completed" {
+			stuck++
+		} else if c.Conclusion != "success" {
+			wrong++
+		}
+	}
+	for _, b := range builds {
+		perRun[len(bySHA[b.sha])]++
+	}
+	dup := 0
+	for k, v := range perRun {
+		if k > 1 {
+			dup += v
+		}
+	}
+	fmt.Printf("soak: %d deliveries (%d runs x requested, in_progress, completed) at %.0f/s to 2 Apps on PostgreSQL, WORKERS=%d each, %d SIGKILLs (every %v)\n",
+		sent.Load(), runs, *soakRate, *soakWorkers, kills.Load(), *soakKillEvery)
+	fmt.Printf("soak: sent in %v, drained after %v; %d sends refused or cut by a kill were sent again\n",
+		sending.Round(time.Second), drained.Round(time.Second), resends.Load())
+	fmt.Printf("soak: acknowledged %d, stored %d (lost %d), done %d, failed %d, left pending/running %d\n",
+		ackedN, stored, ackedN-stored, done, failed, counts[store.StatePending]+counts[store.StateRunning])
+	fmt.Printf("soak: checks per run %v (duplicated runs %d), stuck in progress %d, completed but not success %d\n",
+		perRun, dup, stuck, wrong)
+	fmt.Printf("soak: p99 intake %v (p50 %v, max %v) over %d acknowledged deliveries\n",
+		p99.Round(100*time.Microsecond), latencies[len(latencies)/2].Round(100*time.Microsecond),
+		latencies[len(latencies)-1].Round(100*time.Microsecond), len(latencies))
+	if ackedN != int(sent.Load()) || stored != ackedN || done != ackedN || dup > 0 || stuck > 0 || perRun[1] != runs {
+		t.Errorf("goal missed: want every sent delivery acknowledged, stored and done, and one completed check per run")
+	}
+}
