@@ -330,3 +330,65 @@ func TestLeaseSerialKeyConcurrent(t *testing.T) {
 		})
 	}
 }
+
+// TestPrune: finished deliveries older than the cut-off are deleted, more
+// than one batch of them; unfinished and newer ones stay.
+func TestPrune(t *testing.T) {
+	t.Parallel()
+	for _, d := range storetest.Dialects(t) {
+		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			var mu sync.Mutex
+			now := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
+			clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+			advance := func(d time.Duration) { mu.Lock(); defer mu.Unlock(); now = now.Add(d) }
+			s, err := store.Open(ctx, storetest.DSN(t, d), store.WithClock(clock))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { s.Close() })
+			const old = 1234 // more than one batch
+			finishAll := func(prefix string, n int) {
+				t.Helper()
+				for i := range n {
+					if _, err := s.Enqueue(ctx, store.Delivery{ID: fmt.Sprint(prefix, i), Event: "ping", Payload: []byte(`{}`)}); err != nil {
+						t.Fatal(err)
+					}
+				}
+				for i := range n {
+					dl, err := s.Lease(ctx, "w", time.Minute)
+					if err != nil || dl == nil {
+						t.Fatalf("lease: %v %v", dl, err)
+					}
+					end := s.Complete
+					if i%2 == 1 {
+						end = func(ctx context.Context, id, owner string) error { return s.Fail(ctx, id, owner, "x") }
+					}
+					if err := end(ctx, dl.ID, "w"); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			finishAll("old-", old)
+			advance(time.Hour)
+			cut := clock()
+			advance(time.Minute)
+			finishAll("new-", 3)
+			if _, err := s.Enqueue(ctx, store.Delivery{ID: "pending", Event: "ping", Payload: []byte(`{}`)}); err != nil {
+				t.Fatal(err)
+			}
+			n, err := s.Prune(ctx, cut)
+			if err != nil || n != old {
+				t.Fatalf("prune = %d, %v; want %d", n, err, old)
+			}
+			counts, err := s.Counts(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fmt.Sprint(counts) != "map[done:2 failed:1 pending:1]" {
+				t.Errorf("left %v, want the 3 newer finished and the pending one", counts)
+			}
+		})
+	}
+}
