@@ -143,3 +143,36 @@ func TestSecondaryLimitKeepsDelivery(t *testing.T) {
 		})
 	}
 }
+
+// TestInProgressAddsNoWrite: in_progress after requested finds the
+// placeholder already in progress and writes nothing. Before, it wrote the
+// placeholder again, and that write, when it outlived its lease (SIGKILL or
+// a stall), could land after the completion and leave the check in
+// progress for good (1 of 1,667 runs in scripts/soak).
+func TestInProgressAddsNoWrite(t *testing.T) {
+	t.Parallel()
+	for _, d := range storetest.Dialects(t) {
+		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
+			h := startApp(t, d)
+			b := build{runID: 700, sha: sha('7'), event: "push", branch: "main", conclusion: "success",
+				artifacts: []*githubfake.Artifact{{Name: "stageline-report-app", Data: reportZip(t, "seed")}}}
+			h.register(b)
+			h.requested(b)
+			id := h.newID()
+			if code := h.deliver("workflow_run", id, h.payload("in_progress", b)); code != http.StatusAccepted {
+				t.Fatalf("in_progress: %d", code)
+			}
+			if st := h.status(id); st.State != "done" {
+				t.Fatalf("in_progress delivery %s", st.State)
+			}
+			if cs := h.checksOn(b.sha); len(cs) != 1 || cs[0].Writes != 1 || cs[0].Status != "in_progress" {
+				t.Fatalf("after in_progress: %+v, want the placeholder written once", cs)
+			}
+			h.deliver("workflow_run", h.newID(), h.payload("completed", b))
+			if c := h.waitCheck(b.sha, nil); c.Conclusion != "success" || c.Writes != 2 {
+				t.Errorf("completed check %q after %d writes, want success after 2", c.Conclusion, c.Writes)
+			}
+		})
+	}
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -278,7 +280,42 @@ func TestSoak(t *testing.T) {
 	fmt.Printf("soak: p99 intake %v (p50 %v, max %v) over %d acknowledged deliveries\n",
 		p99.Round(100*time.Microsecond), latencies[len(latencies)/2].Round(100*time.Microsecond),
 		latencies[len(latencies)-1].Round(100*time.Microsecond), len(latencies))
+	for _, c := range gh.CheckRuns() {
+		if c.Status != "completed" {
+			explainStuck(gh, st, c, builds)
+		}
+	}
 	if ackedN != int(sent.Load()) || stored != ackedN || done != ackedN || dup > 0 || stuck > 0 || perRun[1] != runs {
 		t.Errorf("goal missed: want every sent delivery acknowledged, stored and done, and one completed check per run")
+	}
+}
+
+// explainStuck prints the writes a check left in progress received, in the
+// order the fake GitHub received them, and its run's deliveries.
+func explainStuck(gh *githubfake.GitHub, st *store.Store, c githubfake.CheckRun, builds []build) {
+	fmt.Printf("soak: stuck check %d %q on %s (%d writes):\n", c.ID, c.Name, c.HeadSHA, c.Writes)
+	suffix := fmt.Sprintf("/check-runs/%d", c.ID)
+	for _, call := range gh.Calls() {
+		var body struct {
+			Status     string `json:"status"`
+			Conclusion string `json:"conclusion"`
+			HeadSHA    string `json:"head_sha"`
+			ExternalID string `json:"external_id"`
+		}
+		json.Unmarshal(call.Body, &body)
+		if strings.HasSuffix(call.Path, suffix) || (call.Operation == "checks/create" && body.HeadSHA == c.HeadSHA) {
+			fmt.Printf("soak:   %s %s status=%s conclusion=%s external_id=%s\n", call.At.Format("15:04:05.000"), call.Operation,
+				body.Status, body.Conclusion, body.ExternalID)
+		}
+	}
+	for i, b := range builds {
+		if b.sha != c.HeadSHA {
+			continue
+		}
+		for k := range 3 {
+			id := fmt.Sprintf("soak-%d-%d", i, k)
+			s, err := st.Status(context.Background(), id)
+			fmt.Printf("soak:   delivery %s: %+v %v\n", id, s, err)
+		}
 	}
 }

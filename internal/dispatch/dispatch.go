@@ -290,6 +290,10 @@ func (p *Pool) process(ctx context.Context, owner string, d *store.Delivery) {
 		log.Warn("delivery will be retried", "err", o.reason, "at", o.at)
 	}
 	if errors.Is(ferr, store.ErrLeaseLost) {
+		// The lease ran out while the attempt ran (a stall longer than
+		// Lease): another worker may already have run the delivery, or
+		// the next one of its serial key, alongside this attempt.
+		log.Warn("lease ran out before the outcome was recorded", "seconds", time.Since(start).Seconds())
 		result = "lease_lost"
 	} else if ferr != nil {
 		log.Error("record delivery outcome", "err", ferr)
