@@ -146,9 +146,9 @@ func TestSecondaryLimitKeepsDelivery(t *testing.T) {
 
 // TestInProgressAddsNoWrite: in_progress after requested finds the
 // placeholder already in progress and writes nothing. Before, it wrote the
-// placeholder again, and that write, when it outlived its lease (SIGKILL or
-// a stall), could land after the completion and leave the check in
-// progress for good (1 of 1,667 runs in scripts/soak).
+// placeholder again: one more API call per run, and a write that, if it
+// outlived its lease (SIGKILL or a stall), could land after the completion
+// and leave the check in progress.
 func TestInProgressAddsNoWrite(t *testing.T) {
 	t.Parallel()
 	for _, d := range storetest.Dialects(t) {
