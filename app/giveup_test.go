@@ -39,11 +39,16 @@ func TestGiveUpEndsCheck(t *testing.T) {
 		status    int
 		body      string
 		permanent bool
-		want      string // in the check's summary
+		// noStart skips the requested event: no placeholder exists, so
+		// giving up creates the check.
+		noStart bool
+		want    string // in the check's summary
 	}{
 		{name: "5xx", status: http.StatusBadGateway, body: `{"message":"Server Error"}`, want: "502"},
 		{name: "401", status: http.StatusUnauthorized, body: `{"message":"Bad credentials","documentation_url":"https://docs.github.com/rest"}`,
 			permanent: true, want: "401 Bad credentials"},
+		{name: "422 without a placeholder", status: http.StatusUnprocessableEntity, body: `{"message":"Validation Failed","documentation_url":"https://docs.github.com/rest"}`,
+			permanent: true, noStart: true, want: "422 Validation Failed"},
 	}
 	const horizon = time.Hour
 	for _, d := range storetest.Dialects(t) {
@@ -57,9 +62,15 @@ func TestGiveUpEndsCheck(t *testing.T) {
 				b := build{runID: int64(500 + i), sha: sha('a' + byte(i)), event: "push", branch: "main", conclusion: "success",
 					artifacts: []*githubfake.Artifact{{Name: "stageline-report-app", Data: reportZip(t, "seed")}}}
 				h.register(b)
-				h.requested(b)
+				if !tt.noStart {
+					h.requested(b)
+				}
+				times := 1 << 30
+				if tt.permanent {
+					times = 1 // and then a re-run works
+				}
 				h.gh.AddFault(githubfake.Fault{Operation: "actions/list-workflow-run-artifacts", Status: tt.status,
-					Body: tt.body, Times: 1 << 30})
+					Body: tt.body, Times: times})
 				id := h.newID()
 				received := clk.now()
 				if code := h.deliver("workflow_run", id, h.payload("completed", b)); code != http.StatusAccepted {
@@ -69,8 +80,8 @@ func TestGiveUpEndsCheck(t *testing.T) {
 				gaveUp := clk.now().Sub(received)
 				st := h.status(id)
 				t.Logf("gave up after %v (clock time), %d attempts, %d failures: %q", gaveUp.Round(time.Second), st.Attempts, st.Failures, c.Summary)
-				if cs := h.checksOn(b.sha); len(cs) != 1 {
-					t.Fatalf("%d check runs, want the placeholder only", len(cs))
+				if cs := h.checksOn(b.sha); len(cs) != 1 || cs[0].Name != "stageline" {
+					t.Fatalf("check runs %+v, want the placeholder only", cs)
 				}
 				if c.Conclusion != "neutral" || c.Title != "stageline could not finish this check" ||
 					!strings.Contains(c.Summary, tt.want) || !strings.Contains(c.Summary, "Re-run the workflow to try again.") {
@@ -82,6 +93,13 @@ func TestGiveUpEndsCheck(t *testing.T) {
 				if tt.permanent {
 					if st.Attempts != 1 {
 						t.Errorf("%d attempts for a refusal, want 1", st.Attempts)
+					}
+					// As the check says: a re-run of the workflow (the
+					// same run id, a new delivery) is processed again.
+					h.deliver("workflow_run", h.newID(), h.payload("completed", b))
+					c := h.waitCheck(b.sha, func(c githubfake.CheckRun) bool { return c.Conclusion == "success" })
+					if cs := h.checksOn(b.sha); len(cs) != 1 || c.Name != "stageline: app" {
+						t.Errorf("after the re-run: %+v, want one check, stageline: app", cs)
 					}
 					return
 				}
