@@ -13,9 +13,12 @@ import (
 // GitHub's REST documentation asks ("Rate limits for the REST API"): after
 // Retry-After when it is sent, else at X-RateLimit-Reset when
 // X-RateLimit-Remaining is 0, else, for a secondary limit or a 429 that
-// sends neither, at least a minute later. ok is false when err is no rate
-// limit.
-func RetryAt(err error, now time.Time) (at time.Time, ok bool) {
+// sends neither, at least a minute later, doubled for each earlier wait of
+// the same delivery (waits; "if your request continues to fail due to a
+// secondary rate limit, wait for an exponentially increasing amount of
+// time") up to 16 minutes. ok is false when err is no rate limit.
+func RetryAt(err error, now time.Time, waits int) (at time.Time, ok bool) {
+	noHint := now.Add(time.Minute << min(max(waits, 0), 4))
 	var rl *github.RateLimitError
 	if errors.As(err, &rl) {
 		if ra := retryAfter(rl.Response, now); !ra.IsZero() {
@@ -31,7 +34,7 @@ func RetryAt(err error, now time.Time) (at time.Time, ok bool) {
 		if ra := retryAfter(abuse.Response, now); !ra.IsZero() {
 			return ra, true
 		}
-		return now.Add(time.Minute), true
+		return noHint, true
 	}
 	var er *github.ErrorResponse
 	if errors.As(err, &er) {
@@ -39,7 +42,7 @@ func RetryAt(err error, now time.Time) (at time.Time, ok bool) {
 			return ra, true
 		}
 		if er.Response != nil && er.Response.StatusCode == http.StatusTooManyRequests {
-			return now.Add(time.Minute), true
+			return noHint, true
 		}
 	}
 	return time.Time{}, false

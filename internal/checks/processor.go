@@ -215,7 +215,7 @@ func (p *Processor) rerequested(ctx context.Context, log *slog.Logger, ev *check
 // apiErr wraps a GitHub API error, marking the ones no retry can fix.
 func (p *Processor) apiErr(what string, err error) error {
 	err = fmt.Errorf("%s: %w", what, err)
-	if _, ok := RetryAt(err, p.now()); !ok && permanent(err) {
+	if _, ok := RetryAt(err, p.now(), 0); !ok && permanent(err) {
 		return Permanent{err}
 	}
 	return err

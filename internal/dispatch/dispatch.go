@@ -59,7 +59,10 @@ type Options struct {
 	MaxBackoff time.Duration
 	// RetryAt extracts a server-mandated retry time from an error: a rate
 	// limit. The delivery is postponed to it without counting a failure.
-	RetryAt func(err error, now time.Time) (time.Time, bool)
+	// waits is how many earlier attempts of the delivery ended without a
+	// failure counted (mostly such waits), for limits that ask for
+	// exponentially longer waits when they keep answering.
+	RetryAt func(err error, now time.Time, waits int) (time.Time, bool)
 	// RetrySlack is added to a server-mandated retry time, because
 	// GitHub's clock and ours differ a little (default 1 s).
 	RetrySlack time.Duration
@@ -129,7 +132,7 @@ func New(q Queue, h Handler, o Options) (*Pool, error) {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	if o.RetryAt == nil {
-		o.RetryAt = func(error, time.Time) (time.Time, bool) { return time.Time{}, false }
+		o.RetryAt = func(error, time.Time, int) (time.Time, bool) { return time.Time{}, false }
 	}
 	if o.IsPermanent == nil {
 		o.IsPermanent = func(error) bool { return false }
@@ -344,7 +347,7 @@ func (p *Pool) decide(ctx context.Context, log *slog.Logger, d *store.Delivery, 
 // rate limit, else after a backoff, but no later than last.
 func (p *Pool) again(d *store.Delivery, err error, last time.Time) outcome {
 	now := p.o.Now()
-	if at, ok := p.o.RetryAt(err, now); ok {
+	if at, ok := p.o.RetryAt(err, now, max(d.Attempts-1-d.Failures, 0)); ok {
 		return outcome{result: "postponed", at: at.Add(p.o.RetrySlack), reason: err.Error()}
 	}
 	at := p.backoff(now, d.Failures+1)

@@ -92,6 +92,7 @@ func TestOutcomes(t *testing.T) {
 		name     string
 		age      time.Duration // since the delivery was received
 		failures int           // failed attempts before this one
+		waits    int           // earlier attempts that were rate-limit waits
 		err      error
 		giveUp   error // what GiveUp answers
 		kind     string
@@ -106,7 +107,7 @@ func TestOutcomes(t *testing.T) {
 		{name: "backoff doubles per failure", failures: 2, err: errBoom, kind: "retry", after: 200 * time.Millisecond, before: 400 * time.Millisecond, result: "retry"},
 		{name: "backoff is capped", failures: 30, err: errBoom, kind: "retry", after: 5 * time.Second, before: 10 * time.Second, result: "retry"},
 		{name: "last retry lands on the horizon", age: time.Hour - 3*time.Second, failures: 30, err: errBoom, kind: "retry", after: 3 * time.Second, before: 3 * time.Second, result: "retry"},
-		{name: "rate limit postpones without a failure", failures: 12, err: errLimited, kind: "postpone", after: 42*time.Second + 5*time.Millisecond, before: 42*time.Second + 5*time.Millisecond, result: "postponed"},
+		{name: "rate limit postpones without a failure", failures: 12, waits: 3, err: errLimited, kind: "postpone", after: 42*time.Second + 5*time.Millisecond, before: 42*time.Second + 5*time.Millisecond, result: "postponed"},
 		{name: "rate limit may reach past the horizon", age: time.Hour - time.Second, err: errLimited, kind: "postpone", after: 42*time.Second + 5*time.Millisecond, before: 42*time.Second + 5*time.Millisecond, result: "postponed"},
 		{name: "permanent error gives up at once", err: errPermanent, kind: "fail", result: "failed", gaveUp: true, reason: "refused"},
 		{name: "failure past the horizon gives up", age: time.Hour, failures: 20, err: errBoom, kind: "fail", result: "failed", gaveUp: true, reason: "gave up after 1h0m0s: boom"},
@@ -118,16 +119,20 @@ func TestOutcomes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			q := newFakeQueue(store.Delivery{ID: "d1", Event: "workflow_run", Attempts: tt.failures + 1, Failures: tt.failures,
+			q := newFakeQueue(store.Delivery{ID: "d1", Event: "workflow_run", Attempts: tt.failures + tt.waits + 1, Failures: tt.failures,
 				ReceivedAt: now.Add(-tt.age)})
 			reg := prometheus.NewRegistry()
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			var gaveUp error
+			gotWaits := -1
 			p, err := New(q, func(context.Context, *slog.Logger, store.Delivery) error { return tt.err }, Options{
 				Workers: 1, Backoff: 100 * time.Millisecond, MaxBackoff: 10 * time.Second, RetrySlack: 5 * time.Millisecond,
 				Poll: time.Hour, Registerer: reg, Now: func() time.Time { return now },
-				RetryAt:     func(err error, _ time.Time) (time.Time, bool) { return hint, errors.Is(err, errLimited) },
+				RetryAt: func(err error, _ time.Time, waits int) (time.Time, bool) {
+					gotWaits = waits
+					return hint, errors.Is(err, errLimited)
+				},
 				IsPermanent: func(err error) bool { return errors.Is(err, errPermanent) },
 				GiveUp: func(_ context.Context, _ *slog.Logger, _ store.Delivery, cause error) error {
 					gaveUp = cause
@@ -160,6 +165,9 @@ func TestOutcomes(t *testing.T) {
 				if d := o.at.Sub(now); d < tt.after || d > tt.before {
 					t.Errorf("next attempt in %v, want [%v, %v]", d, tt.after, tt.before)
 				}
+			}
+			if o.kind == "postpone" && gotWaits != tt.waits {
+				t.Errorf("RetryAt told of %d earlier waits, want %d", gotWaits, tt.waits)
 			}
 			if tt.gaveUp != (gaveUp != nil) || (gaveUp != nil && gaveUp != tt.err) {
 				t.Errorf("GiveUp called with %v, want called: %v", gaveUp, tt.gaveUp)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"log/slog"
 	"sync"
 	"testing"
@@ -112,8 +111,9 @@ func TestPruneSchedule(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if fmt.Sprint(counts) != "map[pending:1]" {
-				t.Errorf("left %v, want only the pending delivery", counts)
+			// old-pending is pending, or running while a worker fails it.
+			if counts[store.StateDone]+counts[store.StateFailed] != 0 || counts[store.StatePending]+counts[store.StateRunning] != 1 {
+				t.Errorf("left %v, want only the unfinished delivery", counts)
 			}
 		})
 	}

@@ -74,12 +74,19 @@ func (s *Store) Lease(ctx context.Context, owner string, leaseFor time.Duration)
 	} else {
 		// SQLite has one writer: this statement runs alone, and its
 		// NOT EXISTS sees every lease committed or made before it.
+		// The closure keeps to its own variables: after ctx ended, it
+		// may still run in the group while Lease returns.
+		var leased *Delivery
 		err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-			d, err = scanLeased(tx.QueryRowContext(ctx, `UPDATE deliveries SET `+leaseSet+`
+			var err error
+			leased, err = scanLeased(tx.QueryRowContext(ctx, `UPDATE deliveries SET `+leaseSet+`
 				WHERE id = (SELECT d.id FROM deliveries d WHERE `+dueWhere+` ORDER BY d.next_attempt_at, d.received_at LIMIT 1)
 				RETURNING `+leasedCols, now, owner, until))
 			return err
 		})
+		if err == nil {
+			d = leased
+		}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("lease delivery: %w", err)
