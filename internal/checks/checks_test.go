@@ -151,3 +151,20 @@ func BenchmarkExtractReport(b *testing.B) {
 		}
 	})
 }
+
+// TestPublicReason: an error shown in a given-up check loses URL queries,
+// where signed artifact URLs carry their signature.
+func TestPublicReason(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ in, want string }{
+		{`download artifact: Get "https://blob.example/a.zip?sig=SECRET&se=2026": EOF`, `download artifact: Get "https://blob.example/a.zip?…": EOF`},
+		{"list artifacts: GET https://api.github.com/repos/o/r/actions/runs/1/artifacts?per_page=100: 502 Server Error []",
+			"list artifacts: GET https://api.github.com/repos/o/r/actions/runs/1/artifacts?… 502 Server Error"},
+		{"no url here", "no url here"},
+	}
+	for _, tt := range tests {
+		if got := publicReason(errors.New(tt.in)); got != tt.want || strings.Contains(got, "SECRET") {
+			t.Errorf("publicReason(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
