@@ -21,6 +21,10 @@ type config struct {
 	MaxBodyBytes  int64
 	InFlightBytes int64
 	MaxConns      int
+	// RetryHorizon is how long a failing delivery is retried; Retention
+	// how long finished deliveries are kept (see dispatch.Options).
+	RetryHorizon time.Duration
+	Retention    time.Duration
 
 	// onListen, when set, is told the address the server listens on
 	// (tests listen on port 0).
@@ -30,6 +34,10 @@ type config struct {
 	backoff, retrySlack time.Duration
 	// storeTimeout, when set, replaces webhook.DefaultStoreTimeout.
 	storeTimeout time.Duration
+	// now, when set, is the clock of the store and the workers (tests run
+	// an hour of retries in seconds); poll replaces the workers' poll.
+	now  func() time.Time
+	poll time.Duration
 }
 
 // defaultMaxConns caps open connections unless MAX_CONNECTIONS says otherwise.
@@ -52,6 +60,8 @@ const defaultMaxConns = 256
 //	                          16 × MAX_BODY_BYTES (more wait, then get 503)
 //	MAX_CONNECTIONS           open connections; default 256 (more wait to be
 //	                          accepted)
+//	RETRY_HORIZON             how long a failing delivery is retried; default 1h
+//	DELIVERY_RETENTION        how long finished deliveries are kept; default 168h
 func loadConfig(getenv func(string) string) (config, error) {
 	c := config{
 		ListenAddr:   or(getenv("LISTEN_ADDR"), ":8080"),
@@ -61,6 +71,8 @@ func loadConfig(getenv func(string) string) (config, error) {
 		Lease:        30 * time.Second,
 		MaxBodyBytes: 1 << 20,
 		MaxConns:     defaultMaxConns,
+		RetryHorizon: time.Hour,
+		Retention:    7 * 24 * time.Hour,
 	}
 	var errs []error
 	id, err := strconv.ParseInt(getenv("APP_ID"), 10, 64)
@@ -119,6 +131,20 @@ func loadConfig(getenv func(string) string) (config, error) {
 			errs = append(errs, fmt.Errorf("MAX_CONNECTIONS: %q is not a number from 8 to 65536", v))
 		}
 		c.MaxConns = n
+	}
+	if v := getenv("RETRY_HORIZON"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < time.Minute || d > 7*24*time.Hour {
+			errs = append(errs, fmt.Errorf("RETRY_HORIZON: %q is not a duration from 1m to 168h", v))
+		}
+		c.RetryHorizon = d
+	}
+	if v := getenv("DELIVERY_RETENTION"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < time.Hour {
+			errs = append(errs, fmt.Errorf("DELIVERY_RETENTION: %q is not a duration of at least 1h", v))
+		}
+		c.Retention = d
 	}
 	return c, errors.Join(errs...)
 }

@@ -200,7 +200,13 @@ func (h *harness) newID() string { return fmt.Sprintf("delivery-%d", h.seq.Add(1
 // waitCheck waits for a completed check run on sha matching cond.
 func (h *harness) waitCheck(sha string, cond func(githubfake.CheckRun) bool) githubfake.CheckRun {
 	h.t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	return h.waitCheckFor(sha, cond, 30*time.Second)
+}
+
+// waitCheckFor is waitCheck with a timeout.
+func (h *harness) waitCheckFor(sha string, cond func(githubfake.CheckRun) bool, timeout time.Duration) githubfake.CheckRun {
+	h.t.Helper()
+	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) {
 		for _, c := range h.gh.CheckRuns() {
 			if c.HeadSHA == sha && c.Status == "completed" && (cond == nil || cond(c)) {
@@ -211,6 +217,22 @@ func (h *harness) waitCheck(sha string, cond func(githubfake.CheckRun) bool) git
 	}
 	h.t.Fatalf("no completed check run on %s; have %+v", sha, h.gh.CheckRuns())
 	return githubfake.CheckRun{}
+}
+
+// requested delivers b's requested event and waits for the in-progress
+// placeholder check it makes.
+func (h *harness) requested(b build) {
+	h.t.Helper()
+	if code := h.deliver("workflow_run", h.newID(), h.payload("requested", b)); code != http.StatusAccepted {
+		h.t.Fatalf("requested: %d", code)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for len(h.checksOn(b.sha)) == 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if cs := h.checksOn(b.sha); len(cs) != 1 || cs[0].Status != "in_progress" {
+		h.t.Fatalf("after requested: %+v", cs)
+	}
 }
 
 func (h *harness) checksOn(sha string) []githubfake.CheckRun {
@@ -265,16 +287,7 @@ func TestEndToEnd(t *testing.T) {
 				prs:       []githubfake.PR{pr(7, sha('b'), sha('a'))},
 				artifacts: []*githubfake.Artifact{{Name: "stageline-report-app", Data: reportZip(t, "grown")}}}
 			h.register(prb)
-			if code := h.deliver("workflow_run", h.newID(), h.payload("requested", prb)); code != http.StatusAccepted {
-				t.Fatalf("requested: %d", code)
-			}
-			deadline := time.Now().Add(10 * time.Second)
-			for len(h.checksOn(prb.sha)) == 0 && time.Now().Before(deadline) {
-				time.Sleep(10 * time.Millisecond)
-			}
-			if cs := h.checksOn(prb.sha); len(cs) != 1 || cs[0].Status != "in_progress" {
-				t.Fatalf("after requested: %+v", cs)
-			}
+			h.requested(prb)
 			before := h.apiCalls()
 			delivery := h.newID()
 			body := h.payload("completed", prb)

@@ -42,7 +42,7 @@ func main() {
 
 // serve runs the App until ctx ends: the HTTP endpoints and the workers.
 func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
-	st, err := store.Open(ctx, cfg.DatabaseURL)
+	st, err := store.Open(ctx, cfg.DatabaseURL, store.WithClock(cfg.now))
 	if err != nil {
 		return err
 	}
@@ -60,9 +60,11 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
 	}
 	pool, err := dispatch.New(st, proc.Handle, dispatch.Options{
 		Workers: cfg.Workers, Lease: cfg.Lease, Logger: logger, Registerer: reg,
-		Backoff: cfg.backoff, RetrySlack: cfg.retrySlack,
+		Backoff: cfg.backoff, RetrySlack: cfg.retrySlack, Now: cfg.now, Poll: cfg.poll,
+		Horizon: cfg.RetryHorizon, Retention: cfg.Retention,
 		RetryAt:     checks.RetryAt,
 		IsPermanent: func(err error) bool { var p checks.Permanent; return errors.As(err, &p) },
+		GiveUp:      proc.GiveUp,
 	})
 	if err != nil {
 		return err

@@ -94,20 +94,29 @@ func TestRetryAt(t *testing.T) {
 		return &http.Response{StatusCode: http.StatusForbidden, Header: h, Request: &http.Request{}}
 	}
 	tests := []struct {
-		name string
-		err  error
-		want time.Time
-		ok   bool
+		name  string
+		err   error
+		want  time.Time
+		ok    bool
+		waits int
 	}{
-		{"retry-after", &github.ErrorResponse{Response: resp(http.Header{"Retry-After": {"30"}})}, now.Add(30 * time.Second), true},
-		{"rate limit reset", &github.RateLimitError{Rate: github.Rate{Reset: github.Timestamp{Time: now.Add(time.Minute)}}, Response: resp(http.Header{})}, now.Add(time.Minute), true},
-		{"reset header", &github.ErrorResponse{Response: resp(http.Header{"X-Ratelimit-Remaining": {"0"}, "X-Ratelimit-Reset": {"1700000090"}})}, now.Add(90 * time.Second), true},
-		{"plain", errors.New("boom"), time.Time{}, false},
+		{"retry-after", &github.ErrorResponse{Response: resp(http.Header{"Retry-After": {"30"}})}, now.Add(30 * time.Second), true, 0},
+		{"rate limit reset", &github.RateLimitError{Rate: github.Rate{Reset: github.Timestamp{Time: now.Add(time.Minute)}}, Response: resp(http.Header{})}, now.Add(time.Minute), true, 0},
+		{"reset header", &github.ErrorResponse{Response: resp(http.Header{"X-Ratelimit-Remaining": {"0"}, "X-Ratelimit-Reset": {"1700000090"}})}, now.Add(90 * time.Second), true, 0},
+		{"secondary limit, retry-after", &github.AbuseRateLimitError{Response: resp(http.Header{"Retry-After": {"5"}})}, now.Add(5 * time.Second), true, 0},
+		{"secondary limit, reset", &github.AbuseRateLimitError{Response: resp(http.Header{"X-Ratelimit-Remaining": {"0"}, "X-Ratelimit-Reset": {"1700000100"}})}, now.Add(100 * time.Second), true, 0},
+		{"secondary limit, no header: a minute", &github.AbuseRateLimitError{Response: resp(http.Header{})}, now.Add(time.Minute), true, 0},
+		{"429, no header: a minute", &github.ErrorResponse{Response: &http.Response{StatusCode: http.StatusTooManyRequests, Header: http.Header{}, Request: &http.Request{}}}, now.Add(time.Minute), true, 0},
+		{"secondary limit, no header, third wait: 8 minutes", &github.AbuseRateLimitError{Response: resp(http.Header{})}, now.Add(8 * time.Minute), true, 3},
+		{"secondary limit, no header, many waits: 16 minutes", &github.AbuseRateLimitError{Response: resp(http.Header{})}, now.Add(16 * time.Minute), true, 40},
+		{"retry-after is kept however many waits", &github.AbuseRateLimitError{Response: resp(http.Header{"Retry-After": {"5"}})}, now.Add(5 * time.Second), true, 7},
+		{"5xx", &github.ErrorResponse{Response: &http.Response{StatusCode: http.StatusBadGateway, Header: http.Header{}, Request: &http.Request{}}}, time.Time{}, false, 0},
+		{"plain", errors.New("boom"), time.Time{}, false, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got, ok := RetryAt(tt.err, now)
+			got, ok := RetryAt(tt.err, now, tt.waits)
 			if ok != tt.ok || !got.Equal(tt.want) {
 				t.Fatalf("RetryAt = %v %v, want %v %v", got, ok, tt.want, tt.ok)
 			}
@@ -141,4 +150,21 @@ func BenchmarkExtractReport(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestPublicReason: an error shown in a given-up check loses URL queries,
+// where signed artifact URLs carry their signature.
+func TestPublicReason(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ in, want string }{
+		{`download artifact: Get "https://blob.example/a.zip?sig=SECRET&se=2026": EOF`, `download artifact: Get "https://blob.example/a.zip?…": EOF`},
+		{"list artifacts: GET https://api.github.com/repos/o/r/actions/runs/1/artifacts?per_page=100: 502 Server Error []",
+			"list artifacts: GET https://api.github.com/repos/o/r/actions/runs/1/artifacts?… 502 Server Error"},
+		{"no url here", "no url here"},
+	}
+	for _, tt := range tests {
+		if got := publicReason(errors.New(tt.in)); got != tt.want || strings.Contains(got, "SECRET") {
+			t.Errorf("publicReason(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
 }

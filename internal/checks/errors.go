@@ -9,10 +9,16 @@ import (
 	"github.com/google/go-github/v66/github"
 )
 
-// RetryAt tells when GitHub allows the App to try again after err, from the
-// Retry-After header (secondary limits) or X-RateLimit-Reset (primary
-// limit). ok is false when err carries no such hint.
-func RetryAt(err error, now time.Time) (at time.Time, ok bool) {
+// RetryAt tells when GitHub allows the App to try again after err, as
+// GitHub's REST documentation asks ("Rate limits for the REST API"): after
+// Retry-After when it is sent, else at X-RateLimit-Reset when
+// X-RateLimit-Remaining is 0, else, for a secondary limit or a 429 that
+// sends neither, at least a minute later, doubled for each earlier wait of
+// the same delivery (waits; "if your request continues to fail due to a
+// secondary rate limit, wait for an exponentially increasing amount of
+// time") up to 16 minutes. ok is false when err is no rate limit.
+func RetryAt(err error, now time.Time, waits int) (at time.Time, ok bool) {
+	noHint := now.Add(time.Minute << min(max(waits, 0), 4))
 	var rl *github.RateLimitError
 	if errors.As(err, &rl) {
 		if ra := retryAfter(rl.Response, now); !ra.IsZero() {
@@ -28,34 +34,38 @@ func RetryAt(err error, now time.Time) (at time.Time, ok bool) {
 		if ra := retryAfter(abuse.Response, now); !ra.IsZero() {
 			return ra, true
 		}
+		return noHint, true
 	}
 	var er *github.ErrorResponse
 	if errors.As(err, &er) {
 		if ra := retryAfter(er.Response, now); !ra.IsZero() {
 			return ra, true
 		}
-		if er.Response != nil && er.Response.Header.Get("X-RateLimit-Remaining") == "0" {
-			if s, err := strconv.ParseInt(er.Response.Header.Get("X-RateLimit-Reset"), 10, 64); err == nil {
-				return time.Unix(s, 0), true
-			}
+		if er.Response != nil && er.Response.StatusCode == http.StatusTooManyRequests {
+			return noHint, true
 		}
 	}
 	return time.Time{}, false
 }
 
+// retryAfter reads Retry-After, or else X-RateLimit-Reset when
+// X-RateLimit-Remaining is 0; zero when resp has neither.
 func retryAfter(resp *http.Response, now time.Time) time.Time {
 	if resp == nil {
 		return time.Time{}
 	}
-	v := resp.Header.Get("Retry-After")
-	if v == "" {
-		return time.Time{}
+	if v := resp.Header.Get("Retry-After"); v != "" {
+		if s, err := strconv.Atoi(v); err == nil {
+			return now.Add(time.Duration(s) * time.Second)
+		}
+		if t, err := http.ParseTime(v); err == nil {
+			return t
+		}
 	}
-	if s, err := strconv.Atoi(v); err == nil {
-		return now.Add(time.Duration(s) * time.Second)
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return t
+	if resp.Header.Get("X-RateLimit-Remaining") == "0" {
+		if s, err := strconv.ParseInt(resp.Header.Get("X-RateLimit-Reset"), 10, 64); err == nil {
+			return time.Unix(s, 0)
+		}
 	}
 	return time.Time{}
 }

@@ -7,11 +7,14 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"regexp"
+	"strings"
 	"time"
 
 	"github.com/google/go-github/v66/github"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/stageline/stageline/internal/report"
 	"github.com/stageline/stageline/internal/store"
 )
 
@@ -212,8 +215,79 @@ func (p *Processor) rerequested(ctx context.Context, log *slog.Logger, ev *check
 // apiErr wraps a GitHub API error, marking the ones no retry can fix.
 func (p *Processor) apiErr(what string, err error) error {
 	err = fmt.Errorf("%s: %w", what, err)
-	if _, ok := RetryAt(err, p.now()); !ok && permanent(err) {
+	if _, ok := RetryAt(err, p.now(), 0); !ok && permanent(err) {
 		return Permanent{err}
 	}
 	return err
+}
+
+// GiveUp ends the checks a delivery that failed for good left in progress
+// (dispatch.GiveUpFunc): a workflow_run delivery's in-progress checks on
+// its commit (the "Building…" placeholder or a build key's) are completed
+// as neutral, saying what went wrong and that re-running the workflow will
+// try again. A completed run that left no check at all gets one, so the
+// failure is seen. They are recorded as not completed for the run, so that
+// a re-run (same run id) or a redelivery is processed again.
+func (p *Processor) GiveUp(ctx context.Context, log *slog.Logger, d store.Delivery, cause error) error {
+	if d.Event != "workflow_run" {
+		return nil
+	}
+	var ev github.WorkflowRunEvent
+	if err := json.Unmarshal(d.Payload, &ev); err != nil || ev.GetWorkflowRun() == nil || ev.GetRepo() == nil {
+		return nil // nothing was started for a delivery that cannot be read
+	}
+	existing, err := p.store.ListCheckRuns(ctx, ev.GetRepo().GetID(), ev.GetWorkflowRun().GetHeadSHA())
+	if err != nil {
+		return err
+	}
+	var keys []string
+	for _, c := range existing {
+		if c.RunID == 0 { // in progress (see post)
+			keys = append(keys, c.BuildKey)
+		}
+	}
+	if len(existing) == 0 && ev.GetAction() == "completed" {
+		keys = append(keys, "")
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	cl, err := p.clients.Client(ctx, ev.GetInstallation().GetID())
+	if err != nil {
+		return err
+	}
+	j := &job{cl: cl, log: log, repo: ev.GetRepo(), run: ev.GetWorkflowRun(), attempts: d.Attempts}
+	out := output{Title: "stageline could not finish this check",
+		Summary: fmt.Sprintf("stageline gave up on workflow run %d after %d attempts: %s.\n\n"+
+			"Re-run the workflow to try again.", j.run.GetID(), d.Attempts, report.Text(publicReason(cause), 300))}
+	for _, key := range keys {
+		if err := p.post(ctx, j, key, "neutral", out, nil); err != nil {
+			return err
+		}
+		c, err := p.store.GetCheckRun(ctx, j.repo.GetID(), j.sha(), key)
+		if err != nil {
+			return err
+		}
+		if c == nil {
+			continue
+		}
+		if c.RunID != 0 {
+			c.RunID = 0
+			if err := p.store.PutCheckRun(ctx, *c); err != nil {
+				return err
+			}
+		}
+		log.Warn("check completed as neutral after giving up", "build_key", key, "check_run", c.CheckRunID)
+	}
+	return nil
+}
+
+// signedQuery matches the query of a URL: artifact download URLs carry
+// their signature there.
+var signedQuery = regexp.MustCompile(`(https?://[^\s?"']+)\?[^\s"']*`)
+
+// publicReason is err's message as it may be shown in a check: without
+// URL queries (signatures); go-github's " []" (no error details) is left out.
+func publicReason(err error) string {
+	return strings.ReplaceAll(signedQuery.ReplaceAllString(err.Error(), "$1?…"), " []", "")
 }

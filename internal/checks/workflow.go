@@ -40,8 +40,13 @@ func (p *Processor) started(ctx context.Context, j *job) error {
 		return p.post(ctx, j, "", "", out, nil)
 	}
 	for _, c := range existing {
-		if c.RunID == j.run.GetID() {
-			continue // this run already completed it: the event came late
+		// RunID j's: this run already completed it, the event came late.
+		// RunID 0: already in progress (requested and in_progress both
+		// start a run); writing it again would only add a write that, if
+		// it outlived its lease (a crash, a stall), could land after the
+		// completion and leave the check in progress for good.
+		if c.RunID == j.run.GetID() || c.RunID == 0 {
+			continue
 		}
 		if err := p.post(ctx, j, c.BuildKey, "", out, nil); err != nil {
 			return err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -18,20 +19,20 @@ import (
 type fakeQueue struct {
 	mu       sync.Mutex
 	due      []store.Delivery
-	outcomes chan outcome
+	outcomes chan recorded
 	// extendErr, if set, is what Extend answers (a lost lease).
 	extendErr error
 }
 
-type outcome struct {
-	kind   string // complete | retry | fail
+type recorded struct {
+	kind   string // complete | retry | postpone | fail
 	id     string
 	at     time.Time
 	reason string
 }
 
 func newFakeQueue(ds ...store.Delivery) *fakeQueue {
-	return &fakeQueue{due: ds, outcomes: make(chan outcome, 16)}
+	return &fakeQueue{due: ds, outcomes: make(chan recorded, 16)}
 }
 
 func (q *fakeQueue) Lease(context.Context, string, time.Duration) (*store.Delivery, error) {
@@ -52,19 +53,26 @@ func (q *fakeQueue) Extend(context.Context, string, string, time.Duration) error
 }
 
 func (q *fakeQueue) Complete(_ context.Context, id, _ string) error {
-	q.outcomes <- outcome{kind: "complete", id: id}
+	q.outcomes <- recorded{kind: "complete", id: id}
 	return nil
 }
 
 func (q *fakeQueue) Retry(_ context.Context, id, _ string, at time.Time, reason string) error {
-	q.outcomes <- outcome{kind: "retry", id: id, at: at, reason: reason}
+	q.outcomes <- recorded{kind: "retry", id: id, at: at, reason: reason}
+	return nil
+}
+
+func (q *fakeQueue) Postpone(_ context.Context, id, _ string, at time.Time, reason string) error {
+	q.outcomes <- recorded{kind: "postpone", id: id, at: at, reason: reason}
 	return nil
 }
 
 func (q *fakeQueue) Fail(_ context.Context, id, _ string, reason string) error {
-	q.outcomes <- outcome{kind: "fail", id: id, reason: reason}
+	q.outcomes <- recorded{kind: "fail", id: id, reason: reason}
 	return nil
 }
+
+func (q *fakeQueue) Prune(context.Context, time.Time) (int64, error) { return 0, nil }
 
 var _ Queue = (*fakeQueue)(nil)
 var _ Queue = (*store.Store)(nil)
@@ -79,41 +87,64 @@ func TestOutcomes(t *testing.T) {
 	t.Parallel()
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	hint := now.Add(42 * time.Second)
+	errGiveUpFails := errors.New("checks unreachable")
 	tests := []struct {
 		name     string
-		attempts int
+		age      time.Duration // since the delivery was received
+		failures int           // failed attempts before this one
+		waits    int           // earlier attempts that were rate-limit waits
 		err      error
+		giveUp   error // what GiveUp answers
 		kind     string
 		// retry time window, relative to now
 		after, before time.Duration
 		result        string
+		gaveUp        bool
+		reason        string // a substring of the recorded reason
 	}{
-		{name: "success", attempts: 1, kind: "complete", result: "done"},
-		{name: "first failure backs off", attempts: 1, err: errBoom, kind: "retry", after: 50 * time.Millisecond, before: 100 * time.Millisecond, result: "retry"},
-		{name: "backoff doubles", attempts: 3, err: errBoom, kind: "retry", after: 200 * time.Millisecond, before: 400 * time.Millisecond, result: "retry"},
-		{name: "server retry time wins", attempts: 1, err: errLimited, kind: "retry", after: 42*time.Second + 5*time.Millisecond, before: 42*time.Second + 5*time.Millisecond, result: "retry"},
-		{name: "permanent error fails at once", attempts: 1, err: errPermanent, kind: "fail", result: "failed"},
-		{name: "last attempt fails", attempts: 5, err: errBoom, kind: "fail", result: "failed"},
+		{name: "success", kind: "complete", result: "done"},
+		{name: "first failure backs off", err: errBoom, kind: "retry", after: 50 * time.Millisecond, before: 100 * time.Millisecond, result: "retry"},
+		{name: "backoff doubles per failure", failures: 2, err: errBoom, kind: "retry", after: 200 * time.Millisecond, before: 400 * time.Millisecond, result: "retry"},
+		{name: "backoff is capped", failures: 30, err: errBoom, kind: "retry", after: 5 * time.Second, before: 10 * time.Second, result: "retry"},
+		{name: "last retry lands on the horizon", age: time.Hour - 3*time.Second, failures: 30, err: errBoom, kind: "retry", after: 3 * time.Second, before: 3 * time.Second, result: "retry"},
+		{name: "rate limit postpones without a failure", failures: 12, waits: 3, err: errLimited, kind: "postpone", after: 42*time.Second + 5*time.Millisecond, before: 42*time.Second + 5*time.Millisecond, result: "postponed"},
+		{name: "rate limit may reach past the horizon", age: time.Hour - time.Second, err: errLimited, kind: "postpone", after: 42*time.Second + 5*time.Millisecond, before: 42*time.Second + 5*time.Millisecond, result: "postponed"},
+		{name: "permanent error gives up at once", err: errPermanent, kind: "fail", result: "failed", gaveUp: true, reason: "refused"},
+		{name: "failure past the horizon gives up", age: time.Hour, failures: 20, err: errBoom, kind: "fail", result: "failed", gaveUp: true, reason: "gave up after 1h0m0s: boom"},
+		{name: "rate limit past the horizon gives up", age: time.Hour + time.Minute, err: errLimited, kind: "fail", result: "failed", gaveUp: true, reason: "rate limited"},
+		{name: "failed give-up is retried", age: time.Hour, failures: 1, err: errBoom, giveUp: errGiveUpFails, kind: "retry", after: 100 * time.Millisecond, before: 200 * time.Millisecond, result: "retry", gaveUp: true, reason: "checks unreachable"},
+		{name: "give-up retried within a second horizon", age: 2*time.Hour - time.Second, failures: 30, err: errBoom, giveUp: errGiveUpFails, kind: "retry", after: time.Second, before: time.Second, result: "retry", gaveUp: true},
+		{name: "give-up stops after a second horizon", age: 2 * time.Hour, err: errBoom, giveUp: errGiveUpFails, kind: "fail", result: "failed", gaveUp: true, reason: "ending its checks also failed: checks unreachable"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			q := newFakeQueue(store.Delivery{ID: "d1", Event: "workflow_run", Attempts: tt.attempts})
+			q := newFakeQueue(store.Delivery{ID: "d1", Event: "workflow_run", Attempts: tt.failures + tt.waits + 1, Failures: tt.failures,
+				ReceivedAt: now.Add(-tt.age)})
 			reg := prometheus.NewRegistry()
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
+			var gaveUp error
+			gotWaits := -1
 			p, err := New(q, func(context.Context, *slog.Logger, store.Delivery) error { return tt.err }, Options{
-				Workers: 1, MaxAttempts: 5, Backoff: 100 * time.Millisecond, RetrySlack: 5 * time.Millisecond,
-				Poll: time.Hour, Registerer: reg, now: func() time.Time { return now },
-				RetryAt:     func(err error, _ time.Time) (time.Time, bool) { return hint, errors.Is(err, errLimited) },
+				Workers: 1, Backoff: 100 * time.Millisecond, MaxBackoff: 10 * time.Second, RetrySlack: 5 * time.Millisecond,
+				Poll: time.Hour, Registerer: reg, Now: func() time.Time { return now },
+				RetryAt: func(err error, _ time.Time, waits int) (time.Time, bool) {
+					gotWaits = waits
+					return hint, errors.Is(err, errLimited)
+				},
 				IsPermanent: func(err error) bool { return errors.Is(err, errPermanent) },
+				GiveUp: func(_ context.Context, _ *slog.Logger, _ store.Delivery, cause error) error {
+					gaveUp = cause
+					return tt.giveUp
+				},
 			})
 			if err != nil {
 				t.Fatal(err)
 			}
 			done := make(chan struct{})
 			go func() { defer close(done); p.Run(ctx) }()
-			var o outcome
+			var o recorded
 			select {
 			case o = <-q.outcomes:
 			case <-time.After(10 * time.Second):
@@ -124,13 +155,22 @@ func TestOutcomes(t *testing.T) {
 			if o.kind != tt.kind || o.id != "d1" {
 				t.Fatalf("outcome %+v, want %s", o, tt.kind)
 			}
-			if tt.err != nil && o.reason != tt.err.Error() {
-				t.Errorf("reason %q, want %q", o.reason, tt.err)
+			if tt.err != nil && !strings.Contains(o.reason, tt.err.Error()) {
+				t.Errorf("reason %q, want it to hold %q", o.reason, tt.err)
 			}
-			if o.kind == "retry" {
+			if !strings.Contains(o.reason, tt.reason) {
+				t.Errorf("reason %q, want it to hold %q", o.reason, tt.reason)
+			}
+			if o.kind == "retry" || o.kind == "postpone" {
 				if d := o.at.Sub(now); d < tt.after || d > tt.before {
-					t.Errorf("retry in %v, want [%v, %v]", d, tt.after, tt.before)
+					t.Errorf("next attempt in %v, want [%v, %v]", d, tt.after, tt.before)
 				}
+			}
+			if o.kind == "postpone" && gotWaits != tt.waits {
+				t.Errorf("RetryAt told of %d earlier waits, want %d", gotWaits, tt.waits)
+			}
+			if tt.gaveUp != (gaveUp != nil) || (gaveUp != nil && gaveUp != tt.err) {
+				t.Errorf("GiveUp called with %v, want called: %v", gaveUp, tt.gaveUp)
 			}
 			if got := testutil.ToFloat64(p.results.WithLabelValues(tt.result)); got != 1 {
 				t.Errorf("stageline_deliveries_processed_total{result=%q} = %v, want 1", tt.result, got)
@@ -244,19 +284,16 @@ func TestShutdownFinishesCurrent(t *testing.T) {
 
 func TestBackoffCapped(t *testing.T) {
 	t.Parallel()
-	p, err := New(newFakeQueue(), nil, Options{Backoff: time.Second, MaxAttempts: 100})
+	p, err := New(newFakeQueue(), nil, Options{Backoff: time.Second, MaxBackoff: 5 * time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}
 	now := time.Now()
-	for _, attempt := range []int{1, 12, 13, 40, 99} {
-		d := p.backoff(now, attempt).Sub(now)
-		want := min(time.Second<<(attempt-1), time.Hour)
-		if attempt > 20 {
-			want = time.Hour
-		}
+	for _, failure := range []int{1, 2, 9, 10, 40, 99} {
+		d := p.backoff(now, failure).Sub(now)
+		want := min(time.Second<<min(failure-1, 20), 5*time.Minute)
 		if d < want/2 || d > want {
-			t.Errorf("attempt %d: backoff %v, want [%v, %v]", attempt, d, want/2, want)
+			t.Errorf("failure %d: backoff %v, want [%v, %v]", failure, d, want/2, want)
 		}
 	}
 }

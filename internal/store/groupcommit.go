@@ -185,5 +185,10 @@ func (s *Store) exec(ctx context.Context, q string, args ...any) (int64, error) 
 		n, err = res.RowsAffected()
 		return err
 	})
-	return n, err
+	if err != nil {
+		// n is not read: after ctx ended, the write may still be
+		// running in the group and setting it.
+		return 0, err
+	}
+	return n, nil
 }

@@ -41,11 +41,28 @@ type Store struct {
 	now     func() time.Time
 }
 
+// Option configures Open.
+type Option func(*Store)
+
+// WithClock sets the clock the store stamps and compares delivery times
+// with (receipt, due time, lease expiry, finish). Default time.Now. Tests
+// pass a fast clock to run an hour of retries in seconds.
+func WithClock(now func() time.Time) Option {
+	return func(s *Store) {
+		if now != nil {
+			s.now = now
+		}
+	}
+}
+
 // Open connects to the database named by dsn and creates the schema if it is
 // missing. dsn is a postgres:// or postgresql:// URL, or else a SQLite file
 // path (optionally prefixed with sqlite:// or file:).
-func Open(ctx context.Context, dsn string) (*Store, error) {
+func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 	s := &Store{now: time.Now}
+	for _, o := range opts {
+		o(s)
+	}
 	var err error
 	switch {
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
@@ -184,6 +201,7 @@ func (s *Store) migrate(ctx context.Context) error {
 			payload ` + blob + ` NOT NULL,
 			received_at BIGINT NOT NULL,
 			attempts INTEGER NOT NULL DEFAULT 0,
+			failures INTEGER NOT NULL DEFAULT 0,
 			next_attempt_at BIGINT NOT NULL,
 			lease_owner TEXT NOT NULL DEFAULT '',
 			lease_until BIGINT NOT NULL DEFAULT 0,
@@ -192,6 +210,7 @@ func (s *Store) migrate(ctx context.Context) error {
 			last_error TEXT NOT NULL DEFAULT ''
 		)`,
 		`CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (state, next_attempt_at)`,
+		`CREATE INDEX IF NOT EXISTS deliveries_finished ON deliveries (state, finished_at)`,
 		`CREATE TABLE IF NOT EXISTS baselines (
 			repo_id BIGINT NOT NULL,
 			build_key TEXT NOT NULL,
@@ -229,6 +248,22 @@ func (s *Store) migrate(ctx context.Context) error {
 	for _, q := range stmts {
 		if _, err := s.db.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("migrate %s: %w", s.dialect, err)
+		}
+	}
+	// Databases made before the failures column existed get it here
+	// (SQLite has no ADD COLUMN IF NOT EXISTS).
+	var has int
+	q := `SELECT COUNT(*) FROM pragma_table_info('deliveries') WHERE name = 'failures'`
+	if s.dialect == Postgres {
+		q = `SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = current_schema()
+			AND table_name = 'deliveries' AND column_name = 'failures'`
+	}
+	if err := s.db.QueryRowContext(ctx, q).Scan(&has); err != nil {
+		return fmt.Errorf("migrate %s: %w", s.dialect, err)
+	}
+	if has == 0 {
+		if _, err := s.db.ExecContext(ctx, `ALTER TABLE deliveries ADD COLUMN failures INTEGER NOT NULL DEFAULT 0`); err != nil {
+			return fmt.Errorf("migrate %s: add deliveries.failures: %w", s.dialect, err)
 		}
 	}
 	return nil

@@ -209,3 +209,186 @@ func TestBaselinesAndCheckRuns(t *testing.T) {
 		})
 	}
 }
+
+// TestLeaseSerialKeyConcurrent: lifecycle events of one commit (requested,
+// in_progress, completed) arrive back to back while many workers of two
+// store instances (two App processes) lease. Two deliveries of one commit
+// must never be leased at the same time, and every delivery must be leased
+// once and end done.
+func TestLeaseSerialKeyConcurrent(t *testing.T) {
+	t.Parallel()
+	for _, d := range storetest.Dialects(t) {
+		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			dsn := storetest.DSN(t, d)
+			var stores []*store.Store
+			for range 2 {
+				s, err := store.Open(ctx, dsn)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { s.Close() })
+				stores = append(stores, s)
+			}
+			const commits, workersPerStore = 150, 8
+			events := []string{"requested", "in_progress", "completed"}
+
+			var mu sync.Mutex
+			active := map[string]string{} // serial key → delivery leased
+			leased := map[string]int{}
+			var overlaps []string
+			produced := make(chan struct{})
+			go func() {
+				defer close(produced)
+				for c := range commits {
+					for _, ev := range events {
+						dl := store.Delivery{ID: fmt.Sprintf("%d-%s", c, ev), Event: "workflow_run",
+							SerialKey: fmt.Sprintf("1/sha%d", c), Payload: []byte(`{}`)}
+						if _, err := stores[c%2].Enqueue(ctx, dl); err != nil {
+							t.Error(err)
+							return
+						}
+					}
+				}
+			}()
+			var wg sync.WaitGroup
+			for w := range 2 * workersPerStore {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					s, owner := stores[w%2], fmt.Sprint("w", w)
+					for {
+						dl, err := s.Lease(ctx, owner, time.Minute)
+						if err != nil {
+							t.Error(err)
+							return
+						}
+						if dl == nil {
+							select {
+							case <-produced:
+								return
+							default:
+								time.Sleep(time.Millisecond)
+								continue
+							}
+						}
+						mu.Lock()
+						if other, busy := active[dl.SerialKey]; busy {
+							overlaps = append(overlaps, dl.ID+" while "+other)
+						}
+						active[dl.SerialKey] = dl.ID
+						leased[dl.ID]++
+						mu.Unlock()
+						time.Sleep(500 * time.Microsecond) // the work
+						mu.Lock()
+						if active[dl.SerialKey] == dl.ID {
+							delete(active, dl.SerialKey)
+						}
+						mu.Unlock()
+						if err := s.Complete(ctx, dl.ID, owner); err != nil {
+							t.Error(err)
+							return
+						}
+					}
+				}()
+			}
+			wg.Wait()
+			// Workers stop once intake ended and they found nothing due:
+			// drain what a late Complete made leasable.
+			for {
+				dl, err := stores[0].Lease(ctx, "drain", time.Minute)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if dl == nil {
+					break
+				}
+				leased[dl.ID]++
+				if err := stores[0].Complete(ctx, dl.ID, "drain"); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if len(overlaps) > 0 {
+				t.Errorf("%d deliveries leased while another of their commit was: %v", len(overlaps), overlaps[:min(len(overlaps), 5)])
+			}
+			if len(leased) != commits*len(events) {
+				t.Errorf("%d deliveries leased, want %d", len(leased), commits*len(events))
+			}
+			for id, n := range leased {
+				if n != 1 {
+					t.Errorf("delivery %s leased %d times", id, n)
+				}
+			}
+			counts, err := stores[1].Counts(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if counts[store.StateDone] != commits*len(events) || len(counts) != 1 {
+				t.Errorf("states %v, want all %d done", counts, commits*len(events))
+			}
+		})
+	}
+}
+
+// TestPrune: finished deliveries older than the cut-off are deleted, more
+// than one batch of them; unfinished and newer ones stay.
+func TestPrune(t *testing.T) {
+	t.Parallel()
+	for _, d := range storetest.Dialects(t) {
+		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			var mu sync.Mutex
+			now := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
+			clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+			advance := func(d time.Duration) { mu.Lock(); defer mu.Unlock(); now = now.Add(d) }
+			s, err := store.Open(ctx, storetest.DSN(t, d), store.WithClock(clock))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { s.Close() })
+			const old = 1234 // more than one batch
+			finishAll := func(prefix string, n int) {
+				t.Helper()
+				for i := range n {
+					if _, err := s.Enqueue(ctx, store.Delivery{ID: fmt.Sprint(prefix, i), Event: "ping", Payload: []byte(`{}`)}); err != nil {
+						t.Fatal(err)
+					}
+				}
+				for i := range n {
+					dl, err := s.Lease(ctx, "w", time.Minute)
+					if err != nil || dl == nil {
+						t.Fatalf("lease: %v %v", dl, err)
+					}
+					end := s.Complete
+					if i%2 == 1 {
+						end = func(ctx context.Context, id, owner string) error { return s.Fail(ctx, id, owner, "x") }
+					}
+					if err := end(ctx, dl.ID, "w"); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			finishAll("old-", old)
+			advance(time.Hour)
+			cut := clock()
+			advance(time.Minute)
+			finishAll("new-", 3)
+			if _, err := s.Enqueue(ctx, store.Delivery{ID: "pending", Event: "ping", Payload: []byte(`{}`)}); err != nil {
+				t.Fatal(err)
+			}
+			n, err := s.Prune(ctx, cut)
+			if err != nil || n != old {
+				t.Fatalf("prune = %d, %v; want %d", n, err, old)
+			}
+			counts, err := s.Counts(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fmt.Sprint(counts) != "map[done:2 failed:1 pending:1]" {
+				t.Errorf("left %v, want the 3 newer finished and the pending one", counts)
+			}
+		})
+	}
+}

@@ -1,0 +1,50 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestQueueSettings: the retry horizon and the retention of finished
+// deliveries default as documented, take durations, and refuse bad values
+// with one line naming the variable.
+func TestQueueSettings(t *testing.T) {
+	t.Parallel()
+	base := map[string]string{"APP_ID": "1", "APP_PRIVATE_KEY": "pem", "WEBHOOK_SECRET": "s"}
+	tests := []struct {
+		name             string
+		env              map[string]string
+		horizon, retains time.Duration
+		err              string
+	}{
+		{name: "defaults", horizon: time.Hour, retains: 7 * 24 * time.Hour},
+		{name: "set", env: map[string]string{"RETRY_HORIZON": "3h", "DELIVERY_RETENTION": "720h"}, horizon: 3 * time.Hour, retains: 720 * time.Hour},
+		{name: "horizon not a duration", env: map[string]string{"RETRY_HORIZON": "forever"}, err: `RETRY_HORIZON: "forever" is not a duration from 1m to 168h`},
+		{name: "horizon too short", env: map[string]string{"RETRY_HORIZON": "10s"}, err: "RETRY_HORIZON"},
+		{name: "retention too short", env: map[string]string{"DELIVERY_RETENTION": "5m"}, err: `DELIVERY_RETENTION: "5m" is not a duration of at least 1h`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := loadConfig(func(k string) string {
+				if v, ok := tt.env[k]; ok {
+					return v
+				}
+				return base[k]
+			})
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("err = %v, want %q", err, tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.RetryHorizon != tt.horizon || c.Retention != tt.retains {
+				t.Errorf("horizon %v, retention %v; want %v, %v", c.RetryHorizon, c.Retention, tt.horizon, tt.retains)
+			}
+		})
+	}
+}
