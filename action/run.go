@@ -16,6 +16,7 @@ import (
 	"github.com/stageline/stageline/internal/bootstrap"
 	"github.com/stageline/stageline/internal/build"
 	"github.com/stageline/stageline/internal/buildkit"
+	"github.com/stageline/stageline/internal/dockerload"
 	"github.com/stageline/stageline/internal/ghacache"
 	"github.com/stageline/stageline/internal/inputs"
 	"github.com/stageline/stageline/internal/report"
@@ -56,6 +57,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		out.inputError(err)
 		return exitBadInput
 	}
+	var loader *dockerload.Loader
+	if in.Load {
+		// Checked before the build: an image built for nothing is worse
+		// than a clear error.
+		if loader, err = dockerload.Open(ctx, dockerload.Host(getenv)); err != nil {
+			out.inputError(err)
+			return exitBadInput
+		}
+		defer loader.Close()
+		opts.Load = loader.Output(ctx)
+	}
 	cfg := build.Config{
 		Options:      opts,
 		Address:      in.BuildkitAddress,
@@ -88,8 +100,20 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	res, buildErr := build.Run(ctx, cfg, stderr)
 	var inputErr *build.InputError
 	if errors.As(buildErr, &inputErr) {
+		if in.Builder != "" && errors.Is(buildErr, buildkit.ErrUnreachable) {
+			out.inputError(fmt.Errorf("builder %q: no BuildKit answers at %s: create it with docker/setup-buildx-action (driver docker-container) or docker buildx create --name %s --driver docker-container --bootstrap, or pass buildkit-address", in.Builder, cfg.Address, in.Builder))
+			return exitBadInput
+		}
 		out.inputError(inputErr)
 		return exitBadInput
+	}
+	if loader != nil && buildErr == nil {
+		if err := loader.Wait(); err != nil {
+			buildErr = err
+			out.inputError(err)
+		} else {
+			out.info(fmt.Sprintf("loaded %s into Docker at %s", strings.Join(in.Tags, ", "), dockerload.Host(getenv)))
+		}
 	}
 	if res == nil {
 		out.inputError(buildErr)
@@ -117,37 +141,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 // buildOptions turns inputs into build options, resolving the cache entries
 // against the runner's environment.
 func buildOptions(in inputs.Inputs, getenv func(string) string, out *output) (buildkit.Options, []ghacache.Skipped, error) {
-	secretValues := map[string][]byte{}
-	for _, s := range in.Secrets {
-		id, v, ok := strings.Cut(s, "=")
-		if !ok || id == "" {
-			return buildkit.Options{}, nil, fmt.Errorf("malformed secret %q: use id=VALUE", firstField(s))
-		}
-		secretValues[id] = []byte(v)
-	}
-	specs := append([]string{}, in.SecretSpecs...)
-	for _, s := range in.SecretFiles {
-		id, path, ok := strings.Cut(s, "=")
-		if !ok || id == "" || path == "" {
-			return buildkit.Options{}, nil, fmt.Errorf("malformed secret-file %q: use id=PATH", s)
-		}
-		specs = append(specs, "id="+id+",src="+path)
-	}
-	for _, s := range in.SecretEnvs {
-		id, env, ok := strings.Cut(s, "=")
-		if !ok || id == "" || env == "" {
-			return buildkit.Options{}, nil, fmt.Errorf("malformed secret-env %q: use id=ENVVAR", s)
-		}
-		specs = append(specs, "id="+id+",env="+env)
-	}
-
 	plan, err := ghacache.Resolve(ghacache.Inputs{
-		CacheFrom:   strings.Join(in.CacheFrom, "\n"),
-		CacheTo:     strings.Join(in.CacheTo, "\n"),
+		CacheFrom:   in.CacheFrom,
+		CacheTo:     in.CacheTo,
 		Cache:       in.Cache,
 		CacheMode:   in.CacheMode,
 		GitHubToken: in.GitHubToken,
-		Dockerfile:  dockerfilePath(in),
+		Dockerfile:  in.File,
 		Target:      in.Target,
 		Platforms:   in.Platforms,
 	}, getenv)
@@ -157,31 +157,9 @@ func buildOptions(in inputs.Inputs, getenv func(string) string, out *output) (bu
 	for _, w := range plan.Warnings {
 		out.warning(w)
 	}
-	return buildkit.Options{
-		Context:       in.Context,
-		Dockerfile:    in.File,
-		Target:        in.Target,
-		BuildArgs:     in.BuildArgs,
-		Labels:        in.Labels,
-		BuildContexts: in.BuildContexts,
-		Platforms:     in.Platforms,
-		Tags:          in.Tags,
-		Secrets:       specs,
-		SecretValues:  secretValues,
-		NoCache:       in.NoCache,
-		NoCacheFilter: in.NoCacheFilters,
-		Pull:          in.Pull,
-		Outputs:       in.Outputs,
-		Push:          in.Push,
-		CacheFrom:     plan.Imports,
-		CacheTo:       plan.Exports,
-	}, plan.Skipped, nil
-}
-
-// firstField keeps a secret's id out of an error message without its value.
-func firstField(s string) string {
-	id, _, _ := strings.Cut(s, "=")
-	return id + "=…"
+	opts := buildkit.FromInputs(in)
+	opts.CacheFrom, opts.CacheTo = plan.Imports, plan.Exports
+	return opts, plan.Skipped, nil
 }
 
 func writeReport(path string, r *report.Report) error {

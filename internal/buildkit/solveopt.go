@@ -1,7 +1,6 @@
 package buildkit
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -9,20 +8,16 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	"github.com/containerd/containerd/v2/core/content"
 	"github.com/containerd/containerd/v2/plugins/content/local"
-	"github.com/docker/cli/cli/config"
 	"github.com/moby/buildkit/client"
 	bkbuild "github.com/moby/buildkit/cmd/buildctl/build"
-	"github.com/moby/buildkit/session"
-	"github.com/moby/buildkit/session/auth/authprovider"
-	"github.com/moby/buildkit/session/secrets"
-	"github.com/moby/buildkit/session/secrets/secretsprovider"
 	"github.com/tonistiigi/fsutil"
 	"github.com/tonistiigi/go-csvvalue"
+
+	"github.com/stageline/stageline/internal/inputs"
 )
 
 // Solve is what NewSolveOpt prepares: the options for client.Solve and the
@@ -41,6 +36,9 @@ func NewSolveOpt(o Options) (*Solve, error) {
 	if ctxDir == "" {
 		ctxDir = "."
 	}
+	if inputs.GitContext(ctxDir) {
+		return nil, fmt.Errorf("context %s is a Git URL: stageline reads the Dockerfile to map steps to lines, so it needs the files on disk; check the repository out (actions/checkout) and pass its directory", ctxDir)
+	}
 	ctxAbs, err := filepath.Abs(ctxDir)
 	if err != nil {
 		return nil, fmt.Errorf("resolving build context %q: %w", ctxDir, err)
@@ -50,7 +48,7 @@ func NewSolveOpt(o Options) (*Solve, error) {
 	}
 	df := o.Dockerfile
 	if df == "" {
-		df = filepath.Join(ctxAbs, "Dockerfile")
+		df = inputs.DefaultDockerfile(ctxAbs)
 	}
 	dfAbs, err := filepath.Abs(df)
 	if err != nil {
@@ -71,12 +69,14 @@ func NewSolveOpt(o Options) (*Solve, error) {
 
 	attrs := map[string]string{"filename": filepath.Base(dfAbs)}
 	opt := client.SolveOpt{
-		Frontend:      "dockerfile.v0",
-		FrontendAttrs: attrs,
-		LocalMounts:   map[string]fsutil.FS{"context": ctxFS, "dockerfile": dfFS},
-		CacheImports:  o.CacheFrom,
-		CacheExports:  o.CacheTo,
+		Frontend:            "dockerfile.v0",
+		FrontendAttrs:       attrs,
+		LocalMounts:         map[string]fsutil.FS{"context": ctxFS, "dockerfile": dfFS},
+		CacheImports:        o.CacheFrom,
+		CacheExports:        o.CacheTo,
+		AllowedEntitlements: o.Allow,
 	}
+	addRunAttrs(attrs, o)
 	if o.Target != "" {
 		attrs["target"] = o.Target
 	}
@@ -103,15 +103,8 @@ func NewSolveOpt(o Options) (*Solve, error) {
 	if opt.Exports, err = exports(o); err != nil {
 		return nil, err
 	}
-	secretStore, err := newSecretStore(o.Secrets, o.SecretValues)
-	if err != nil {
+	if opt.Session, err = attachables(o); err != nil {
 		return nil, err
-	}
-	opt.Session = []session.Attachable{
-		authprovider.NewDockerAuthProvider(authprovider.DockerAuthProviderConfig{
-			AuthConfigProvider: authprovider.LoadAuthConfig(config.LoadDefaultConfigFile(os.Stderr)),
-		}),
-		secretsprovider.NewSecretProvider(secretStore),
 	}
 	return &Solve{Opt: opt, DockerfilePath: dfAbs, ContextDir: ctxAbs}, nil
 }
@@ -248,6 +241,9 @@ func exports(o Options) ([]client.ExportEntry, error) {
 	if err != nil {
 		return nil, fmt.Errorf("invalid output: %w", err)
 	}
+	if o.Load != nil {
+		entries = append(entries, client.ExportEntry{Type: client.ExporterDocker, Attrs: map[string]string{}, Output: o.Load})
+	}
 	var image *client.ExportEntry
 	for i := range entries {
 		if entries[i].Type == client.ExporterImage {
@@ -274,8 +270,18 @@ func exports(o Options) ([]client.ExportEntry, error) {
 		entries = append(entries, client.ExportEntry{Type: client.ExporterImage, Attrs: attrs})
 		image = &entries[len(entries)-1]
 	}
-	if len(o.Tags) > 0 && image.Attrs["name"] == "" {
-		image.Attrs["name"] = strings.Join(o.Tags, ",")
+	for i := range entries {
+		e := &entries[i]
+		if !imageExporters[e.Type] {
+			continue
+		}
+		// buildx names every image exporter after the tags.
+		if len(o.Tags) > 0 && e.Attrs["name"] == "" {
+			e.Attrs["name"] = strings.Join(o.Tags, ",")
+		}
+		if err := addAnnotations(e, o.Annotations); err != nil {
+			return nil, err
+		}
 	}
 	if o.Push {
 		if image.Attrs["name"] == "" {
@@ -283,62 +289,8 @@ func exports(o Options) ([]client.ExportEntry, error) {
 		}
 		image.Attrs["push"] = "true"
 	}
+	if image.Attrs["push"] == "true" && image.Attrs["name"] == "" {
+		return nil, errors.New("push needs an image name: pass --tag (input tags) or name= in the output")
+	}
 	return entries, nil
-}
-
-// secretStore serves literal secrets first, then file and env secrets: one
-// session can register only one secrets provider.
-type secretStore struct {
-	values map[string][]byte
-	files  secrets.SecretStore
-}
-
-func (s secretStore) GetSecret(ctx context.Context, id string) ([]byte, error) {
-	if v, ok := s.values[id]; ok {
-		return v, nil
-	}
-	return s.files.GetSecret(ctx, id)
-}
-
-func newSecretStore(specs []string, values map[string][]byte) (secrets.SecretStore, error) {
-	var sources []secretsprovider.Source
-	for _, spec := range specs {
-		fields, err := csvvalue.Fields(spec, nil)
-		if err != nil {
-			return nil, fmt.Errorf("malformed secret %q: use id=ID,src=PATH or id=ID,env=VAR", spec)
-		}
-		var src secretsprovider.Source
-		for _, f := range fields {
-			k, v, _ := strings.Cut(f, "=")
-			switch strings.ToLower(k) {
-			case "id":
-				src.ID = v
-			case "src", "source":
-				src.FilePath = v
-			case "env":
-				src.Env = v
-			case "type":
-				if v != "file" && v != "env" {
-					return nil, fmt.Errorf("secret %q: type must be file or env", spec)
-				}
-			default:
-				return nil, fmt.Errorf("malformed secret %q: unknown key %q; use id=ID,src=PATH or id=ID,env=VAR", spec, k)
-			}
-		}
-		if src.ID == "" {
-			return nil, fmt.Errorf("malformed secret %q: id is required; use id=ID,src=PATH or id=ID,env=VAR", spec)
-		}
-		if src.FilePath != "" {
-			if _, err := os.Stat(src.FilePath); err != nil {
-				return nil, fmt.Errorf("secret %s: file %s not found", src.ID, src.FilePath)
-			}
-		}
-		sources = append(sources, src)
-	}
-	sort.Slice(sources, func(i, j int) bool { return sources[i].ID < sources[j].ID })
-	files, err := secretsprovider.NewStore(sources)
-	if err != nil {
-		return nil, fmt.Errorf("reading secrets: %w", err)
-	}
-	return secretStore{values: values, files: files}, nil
 }
