@@ -122,11 +122,17 @@ func (o *output) setOutputs(res *build.Result, reportPath string) {
 	if d := res.ExporterResponse["containerimage.digest"]; d != "" {
 		o.gh.SetOutput("digest", d)
 	}
+	// imageid is what buildx writes to its --iidfile: the config digest of
+	// a single image, else the digest of the index (multi-platform or with
+	// attestations).
 	if d := res.ExporterResponse["containerimage.config.digest"]; d != "" {
+		o.gh.SetOutput("imageid", d)
+	} else if d := res.ExporterResponse["containerimage.digest"]; d != "" {
 		o.gh.SetOutput("imageid", d)
 	}
 	if len(res.ExporterResponse) > 0 {
-		if b, err := json.Marshal(res.ExporterResponse); err == nil {
+		// Indented like build-push-action's JSON.stringify(metadata, null, 2).
+		if b, err := json.MarshalIndent(res.ExporterResponse, "", "  "); err == nil {
 			o.gh.SetOutput("metadata", string(b))
 		}
 	}

@@ -159,6 +159,7 @@ func buildOptions(in inputs.Inputs, getenv func(string) string, out *output) (bu
 	}
 	opts := buildkit.FromInputs(in)
 	opts.CacheFrom, opts.CacheTo = plan.Imports, plan.Exports
+	opts.DockerConfig = getenv("DOCKER_CONFIG")
 	return opts, plan.Skipped, nil
 }
 

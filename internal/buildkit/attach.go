@@ -55,16 +55,24 @@ func addAnnotations(e *client.ExportEntry, annotations map[exptypes.AnnotationKe
 }
 
 // attachables are what the build's session serves: registry credentials
-// from $DOCKER_CONFIG/config.json (as docker/login-action writes them),
+// from config.json in o.DockerConfig (as docker/login-action writes them),
 // secrets and ssh sources.
 func attachables(o Options) ([]session.Attachable, error) {
 	store, err := newSecretStore(o.Secrets)
 	if err != nil {
 		return nil, err
 	}
+	dir := o.DockerConfig
+	if dir == "" {
+		dir = config.Dir()
+	}
+	cfg, err := config.Load(dir)
+	if err != nil {
+		return nil, fmt.Errorf("reading registry credentials from %s: %w", dir, err)
+	}
 	out := []session.Attachable{
 		authprovider.NewDockerAuthProvider(authprovider.DockerAuthProviderConfig{
-			AuthConfigProvider: authprovider.LoadAuthConfig(config.LoadDefaultConfigFile(os.Stderr)),
+			AuthConfigProvider: authprovider.LoadAuthConfig(cfg),
 		}),
 		secretsprovider.NewSecretProvider(store),
 	}

@@ -39,6 +39,10 @@ type Options struct {
 	// Load, when set, receives the image as a docker tarball (buildx's
 	// --load): the caller streams it into the Docker daemon.
 	Load func(map[string]string) (io.WriteCloser, error)
+	// DockerConfig is the directory of the config.json registry
+	// credentials are read from ($DOCKER_CONFIG). Default: the docker
+	// CLI's (~/.docker).
+	DockerConfig string
 	// CacheFrom and CacheTo are already parsed cache entries.
 	CacheFrom []client.CacheOptionsEntry
 	CacheTo   []client.CacheOptionsEntry
@@ -84,4 +88,18 @@ func FromInputs(in inputs.Inputs) Options {
 		Ulimits:       in.Ulimits,
 		CgroupParent:  in.CgroupParent,
 	}
+}
+
+// SplitInline separates inline cache entries, which BuildKit writes into
+// the exported image's config and so must go with the image's own solve,
+// from the others.
+func SplitInline(entries []client.CacheOptionsEntry) (inline, rest []client.CacheOptionsEntry) {
+	for _, e := range entries {
+		if e.Type == "inline" {
+			inline = append(inline, e)
+		} else {
+			rest = append(rest, e)
+		}
+	}
+	return inline, rest
 }

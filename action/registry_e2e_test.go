@@ -1,0 +1,305 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stageline/stageline/internal/testing/testenv"
+)
+
+// Media types read back from the registry.
+const (
+	ociIndex    = "application/vnd.oci.image.index.v1+json"
+	ociManifest = "application/vnd.oci.image.manifest.v1+json"
+	acceptAny   = ociIndex + ", " + ociManifest + ", application/vnd.docker.distribution.manifest.v2+json, application/vnd.docker.distribution.manifest.list.v2+json"
+)
+
+type ociDesc struct {
+	MediaType   string            `json:"mediaType"`
+	Digest      string            `json:"digest"`
+	Size        int64             `json:"size"`
+	Annotations map[string]string `json:"annotations"`
+	Platform    *struct {
+		OS           string `json:"os"`
+		Architecture string `json:"architecture"`
+	} `json:"platform"`
+}
+
+type ociDoc struct {
+	MediaType   string            `json:"mediaType"`
+	Config      ociDesc           `json:"config"`
+	Layers      []ociDesc         `json:"layers"`
+	Manifests   []ociDesc         `json:"manifests"`
+	Annotations map[string]string `json:"annotations"`
+}
+
+// registryScene is a registry with TLS and htpasswd, a fresh buildkitd that
+// trusts its CA, and a DOCKER_CONFIG holding the credentials as
+// docker/login-action writes them.
+type registryScene struct {
+	reg           *testenv.Registry
+	bkdBin        string
+	base          string
+	addr          string
+	dockerCfg     string
+	buildkitdConf string
+}
+
+func newRegistryScene(ctx context.Context, t *testing.T) *registryScene {
+	t.Helper()
+	reg := testenv.StartRegistry(t)
+	bin, base := testenv.FreshSetup(t)
+	conf := reg.BuildkitdConfig(t)
+	addr, _ := testenv.StartBuildkitd(ctx, t, bin, "--config", conf)
+	return &registryScene{reg: reg, bkdBin: bin, base: base, addr: addr, dockerCfg: reg.DockerConfig(t, reg.Password), buildkitdConf: conf}
+}
+
+// cli runs the CLI against addr with the scene's credentials.
+func (s *registryScene) cli(t *testing.T, addr string, env map[string]string, args ...string) result {
+	t.Helper()
+	reportPath := filepath.Join(t.TempDir(), "report.json")
+	full := append([]string{"--progress", "plain", "--buildkit-address", addr,
+		"--build-context", "diamol/base=" + s.base, "--report-path", reportPath}, args...)
+	e := map[string]string{"DOCKER_CONFIG": s.dockerCfg}
+	for k, v := range env {
+		e[k] = v
+	}
+	return invoke(t, full, mapEnv(t, e), reportPath)
+}
+
+func (s *registryScene) manifest(ctx context.Context, t *testing.T, repo, ref string) (ociDoc, []byte) {
+	t.Helper()
+	b, ct, code := s.reg.Get(ctx, t, "/v2/"+repo+"/manifests/"+ref, acceptAny)
+	if code != 200 {
+		t.Fatalf("GET manifest %s:%s: HTTP %d: %s", repo, ref, code, b)
+	}
+	var d ociDoc
+	if err := json.Unmarshal(b, &d); err != nil {
+		t.Fatalf("manifest %s:%s (%s): %v", repo, ref, ct, err)
+	}
+	if d.MediaType == "" {
+		d.MediaType = ct
+	}
+	return d, b
+}
+
+func (s *registryScene) blob(ctx context.Context, t *testing.T, repo, digest string) []byte {
+	t.Helper()
+	b, _, code := s.reg.Get(ctx, t, "/v2/"+repo+"/blobs/"+digest, "")
+	if code != 200 {
+		t.Fatalf("GET blob %s@%s: HTTP %d", repo, digest, code)
+	}
+	return b
+}
+
+// writeScanner writes a tiny SBOM scanner: BuildKit runs the generator
+// image with the image to scan at $BUILDKIT_SCAN_SOURCE and reads in-toto
+// statements from $BUILDKIT_SCAN_DESTINATION. Its SPDX document names the
+// files it found, so the test knows it scanned the built image.
+func writeScanner(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	script := `#!/bin/sh
+set -e
+found=$(cd "$BUILDKIT_SCAN_SOURCE" && ls | tr '\n' ' ')
+printf '{"_type":"https://in-toto.io/Statement/v0.1","predicateType":"https://spdx.dev/Document","subject":[],"predicate":{"spdxVersion":"SPDX-2.3","SPDXID":"SPDXRef-DOCUMENT","name":"stageline-test-scanner","comment":"files: %s"}}' "$found" >"$BUILDKIT_SCAN_DESTINATION/sbom.spdx.json"
+`
+	files := map[string]string{
+		"scan.sh":    script,
+		"Dockerfile": "FROM diamol/base\nCOPY scan.sh /bin/scan\nENTRYPOINT [\"/bin/sh\", \"/bin/scan\"]\n",
+	}
+	for n, c := range files {
+		if err := os.WriteFile(filepath.Join(dir, n), []byte(c), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// TestRegistry pushes the seed to a real registry with TLS and auth, with
+// tags, annotations, provenance and an SBOM from a scanner image, exports
+// registry and inline cache, reads it all back over the registry's HTTP
+// API, and imports the cache into a second fresh buildkitd.
+func TestRegistry(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	defer cancel()
+	s := newRegistryScene(ctx, t)
+	host := s.reg.Host
+
+	// The scanner image goes through the same push path.
+	scanner := s.cli(t, s.addr, nil, "--tag", host+"/scanner:1", "--push", "--provenance", "false", writeScanner(t))
+	if scanner.code != exitOK {
+		t.Fatalf("pushing the scanner: exit %d\n%s", scanner.code, scanner.stderr)
+	}
+
+	// The seed, as a workflow would push it.
+	env, summary, outputs := actionsEnv(t, map[string]string{
+		"context":          "../examples/multistage",
+		"tags":             host + "/seed:1," + host + "/seed:latest",
+		"push":             "true",
+		"sbom":             "generator=" + host + "/scanner:1",
+		"annotations":      "index:org.opencontainers.image.description=stageline seed\nmanifest:org.opencontainers.image.title=seed",
+		"cache-to":         "type=registry,ref=" + host + "/seed:buildcache,mode=max\ntype=inline",
+		"buildkit-address": s.addr,
+		"upload-report":    "false",
+	})
+	env["INPUT_BUILD-CONTEXTS"] = "diamol/base=" + s.base
+	env["DOCKER_CONFIG"] = s.dockerCfg
+	push := invoke(t, nil, mapEnv(t, env), env["INPUT_REPORT-PATH"])
+	if push.code != exitOK {
+		t.Fatalf("push: exit %d\n%s\n%s", push.code, push.stdout, push.stderr)
+	}
+
+	tagsBody, _, code := s.reg.Get(ctx, t, "/v2/seed/tags/list", "")
+	var tags struct {
+		Tags []string `json:"tags"`
+	}
+	if code != 200 || json.Unmarshal(tagsBody, &tags) != nil {
+		t.Fatalf("tags list: HTTP %d %s", code, tagsBody)
+	}
+	for _, want := range []string{"1", "latest", "buildcache"} {
+		if !slices.Contains(tags.Tags, want) {
+			t.Errorf("tag %s not in the registry: %q", want, tags.Tags)
+		}
+	}
+
+	index, _ := s.manifest(ctx, t, "seed", "1")
+	if index.MediaType != ociIndex {
+		t.Fatalf("seed:1 is %s, want an OCI index (image + attestations)", index.MediaType)
+	}
+	if got := index.Annotations["org.opencontainers.image.description"]; got != "stageline seed" {
+		t.Errorf("index annotation description = %q", got)
+	}
+	var image, attest *ociDesc
+	for i, m := range index.Manifests {
+		switch {
+		case m.Annotations["vnd.docker.reference.type"] == "attestation-manifest":
+			attest = &index.Manifests[i]
+		case m.Platform != nil && m.Platform.OS == "linux":
+			image = &index.Manifests[i]
+		}
+	}
+	if image == nil || attest == nil {
+		t.Fatalf("index manifests %+v: want the image and its attestation manifest", index.Manifests)
+	}
+	if attest.Annotations["vnd.docker.reference.digest"] != image.Digest {
+		t.Errorf("attestation manifest refers to %s, image is %s", attest.Annotations["vnd.docker.reference.digest"], image.Digest)
+	}
+	img, _ := s.manifest(ctx, t, "seed", image.Digest)
+	if got := img.Annotations["org.opencontainers.image.title"]; got != "seed" {
+		t.Errorf("manifest annotation title = %q", got)
+	}
+	// Inline cache: the cache metadata travels in the image config.
+	if cfg := s.blob(ctx, t, "seed", img.Config.Digest); !bytes.Contains(cfg, []byte("moby.buildkit.cache.v0")) {
+		t.Errorf("image config has no inline cache metadata (type=inline): %s", cfg)
+	}
+
+	att, _ := s.manifest(ctx, t, "seed", attest.Digest)
+	predicates := map[string][]byte{}
+	for _, l := range att.Layers {
+		predicates[l.Annotations["in-toto.io/predicate-type"]] = s.blob(ctx, t, "seed", l.Digest)
+	}
+	var prov []byte
+	for pt, b := range predicates {
+		if strings.HasPrefix(pt, "https://slsa.dev/provenance/") {
+			prov = b
+		}
+	}
+	if prov == nil {
+		t.Errorf("no provenance attestation (the default when pushing); predicates: %v", slices.Collect(mapKeys(predicates)))
+	} else if !bytes.Contains(prov, []byte("https://github.com/octo-org/octo-repo/actions/runs/1658821493/attempts/1")) {
+		t.Errorf("provenance does not name the workflow run as builder id:\n%.600s", prov)
+	}
+	sbom := predicates["https://spdx.dev/Document"]
+	if !bytes.Contains(sbom, []byte("stageline-test-scanner")) || !bytes.Contains(sbom, []byte("build.txt")) {
+		t.Errorf("SBOM was not made by the generator= scanner over the image: %.400s", sbom)
+	}
+
+	// Outputs shaped like build-push-action's.
+	out := readOutputs(t, outputs)
+	var meta map[string]any
+	if err := json.Unmarshal([]byte(out["metadata"]), &meta); err != nil {
+		t.Fatalf("metadata output %q: %v", out["metadata"], err)
+	}
+	// containerimage.config.digest is there only for a single manifest
+	// (TestLoad): this one is an index with attestations, as with buildx.
+	for _, k := range []string{"containerimage.digest", "containerimage.descriptor", "image.name"} {
+		if meta[k] == nil {
+			t.Errorf("metadata has no %s: %v", k, meta)
+		}
+	}
+	if out["digest"] != meta["containerimage.digest"] || out["digest"] == "" || out["imageid"] != out["digest"] {
+		t.Errorf("digest output %q, imageid %q, metadata %v", out["digest"], out["imageid"], meta["containerimage.digest"])
+	}
+	for _, op := range push.report.Cache.Export {
+		if op.Status != "ok" {
+			t.Errorf("cache export %+v did not succeed", op)
+		}
+	}
+	assertNoSecret(t, s.reg.Password, push.stdout, push.stderr, string(push.rawReport), readFile(t, summary), readFile(t, outputs))
+
+	// A fresh buildkitd imports the registry cache: every user step cached.
+	addrB, _ := testenv.StartBuildkitd(ctx, t, s.bkdBin, "--config", s.buildkitdConf)
+	warm := s.cli(t, addrB, nil, "--cache-from", "type=registry,ref="+host+"/seed:buildcache", "../examples/multistage")
+	if warm.code != exitOK {
+		t.Fatalf("build with registry cache: exit %d\n%s", warm.code, warm.stderr)
+	}
+	if c := warm.report.Cache; c.UserSteps == 0 || c.UserStepsCached != c.UserSteps {
+		t.Errorf("registry cache import: %d of %d user steps cached, want all", c.UserStepsCached, c.UserSteps)
+	}
+}
+
+func readFile(t *testing.T, p string) string {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// readOutputs parses a GITHUB_OUTPUT file (name<<DELIM heredocs).
+func readOutputs(t *testing.T, p string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	lines := strings.Split(readFile(t, p), "\n")
+	for i := 0; i < len(lines); i++ {
+		name, delim, ok := strings.Cut(lines[i], "<<")
+		if !ok {
+			continue
+		}
+		var val []string
+		for i++; i < len(lines) && lines[i] != delim; i++ {
+			val = append(val, lines[i])
+		}
+		out[name] = strings.Join(val, "\n")
+	}
+	return out
+}
+
+// assertNoSecret fails if secret appears in any of the texts the user sees.
+func assertNoSecret(t *testing.T, secret string, texts ...string) {
+	t.Helper()
+	for i, s := range texts {
+		if strings.Contains(s, secret) {
+			t.Errorf("a secret appears in output %d (report, log or summary)", i)
+		}
+	}
+}
+
+func mapKeys[V any](m map[string]V) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}

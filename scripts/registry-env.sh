@@ -1,0 +1,26 @@
+# shellcheck shell=bash
+# Sourced by scripts/test (needs log). Idempotent. Installs what the registry, load and ssh tests need
+# from Debian: docker-registry (distribution 2.8, which the tests start themselves on 127.0.0.1 with a
+# CA and htpasswd they make) and openssh-client (ssh-agent, ssh-add, ssh-keygen).
+
+ensure_registry_packages() {
+	local missing=()
+	command -v docker-registry >/dev/null 2>&1 || missing+=(docker-registry)
+	command -v ssh-agent >/dev/null 2>&1 || missing+=(openssh-client)
+	[ ${#missing[@]} -eq 0 ] && return 0
+	if [ "$(id -u)" != 0 ]; then
+		log "missing ${missing[*]}: install them (apt-get install ${missing[*]}) or run as root"
+		return 1
+	fi
+	log "installing ${missing[*]} from Debian"
+	apt-get update -qq >/dev/null
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+	# Debian's package starts a registry on :5000 where an init system runs; the tests start their own.
+	if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet docker-registry 2>/dev/null; then
+		systemctl disable --now docker-registry >/dev/null 2>&1 || true
+	fi
+}
+
+setup_registry() {
+	ensure_registry_packages
+}
