@@ -37,11 +37,17 @@ type result struct {
 // runCLI runs the CLI on the seed's base image mapping, with args.
 func runCLI(t *testing.T, args ...string) result {
 	t.Helper()
+	return runCLIEnv(t, nil, args...)
+}
+
+// runCLIEnv is runCLI with an environment.
+func runCLIEnv(t *testing.T, env map[string]string, args ...string) result {
+	t.Helper()
 	addr, base := buildkitEnv(t)
 	reportPath := filepath.Join(t.TempDir(), "report.json")
 	full := append([]string{"--progress", "plain", "--buildkit-address", addr,
 		"--build-context", "diamol/base=" + base, "--report-path", reportPath}, args...)
-	return invoke(t, full, mapEnv(t, nil), reportPath)
+	return invoke(t, full, mapEnv(t, env), reportPath)
 }
 
 func invoke(t *testing.T, args []string, getenv func(string) string, reportPath string) result {

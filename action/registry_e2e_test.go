@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -245,6 +246,29 @@ func TestRegistry(t *testing.T) {
 	}
 	assertNoSecret(t, s.reg.Password, push.stdout, push.stderr, string(push.rawReport), readFile(t, summary), readFile(t, outputs))
 
+	// Push and load at once, into the Docker daemon the job uses.
+	if dockerHost, _ := testenv.Docker(t); dockerHost != "" {
+		loaded := host + "/seed:loaded"
+		both := s.cli(t, s.addr, map[string]string{"DOCKER_HOST": dockerHost}, "--tag", loaded, "--push", "--load", "../examples/multistage")
+		if both.code != exitOK {
+			t.Fatalf("push and load: exit %d\n%s", both.code, both.stderr)
+		}
+		t.Cleanup(func() { _ = exec.Command("/usr/bin/docker", "-H", dockerHost, "image", "rm", "-f", loaded).Run() })
+		docker(t, dockerHost, "image", "inspect", loaded)
+		if _, _, code := s.reg.Get(ctx, t, "/v2/seed/manifests/loaded", acceptAny); code != 200 {
+			t.Errorf("seed:loaded was loaded but not pushed: HTTP %d", code)
+		}
+	}
+
+	// Bad registry settings: one line naming the fix, exit 2, no secret.
+	wrong := "wrong-" + s.reg.Password
+	denied := s.cli(t, s.addr, map[string]string{"DOCKER_CONFIG": s.reg.DockerConfig(t, wrong)}, "--tag", host+"/seed:denied", "--push", "../examples/multistage")
+	wantLine(t, denied, "registry "+host+" refused the credentials (401 Unauthorized): log in")
+	assertNoSecret(t, wrong, denied.stdout, denied.stderr, string(denied.rawReport))
+	assertNoSecret(t, s.reg.Password, denied.stdout, denied.stderr, string(denied.rawReport))
+	gone := s.cli(t, s.addr, nil, "--tag", "127.0.0.1:1/seed:gone", "--push", "../examples/multistage")
+	wantLine(t, gone, "registry 127.0.0.1:1 is unreachable (connection refused)")
+
 	// A fresh buildkitd imports the registry cache: every user step cached.
 	addrB, _ := testenv.StartBuildkitd(ctx, t, s.bkdBin, "--config", s.buildkitdConf)
 	warm := s.cli(t, addrB, nil, "--cache-from", "type=registry,ref="+host+"/seed:buildcache", "../examples/multistage")
@@ -253,6 +277,24 @@ func TestRegistry(t *testing.T) {
 	}
 	if c := warm.report.Cache; c.UserSteps == 0 || c.UserStepsCached != c.UserSteps {
 		t.Errorf("registry cache import: %d of %d user steps cached, want all", c.UserStepsCached, c.UserSteps)
+	}
+}
+
+// wantLine checks that a run failed with exit 2 and one stageline line
+// holding want.
+func wantLine(t *testing.T, res result, want string) {
+	t.Helper()
+	if res.code != exitBadInput {
+		t.Errorf("exit %d, want %d\n%s", res.code, exitBadInput, res.stderr)
+	}
+	var lines []string
+	for _, l := range strings.Split(res.stderr, "\n") {
+		if strings.HasPrefix(l, "stageline: ") && !strings.HasPrefix(l, "stageline: warning") {
+			lines = append(lines, l)
+		}
+	}
+	if len(lines) != 1 || !strings.Contains(lines[0], want) {
+		t.Errorf("stageline's error lines %q, want one with %q", lines, want)
 	}
 }
 

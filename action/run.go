@@ -132,6 +132,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if inActions && in.UploadReport {
 		uploadReport(ctx, getenv, in, reportPath, out)
 	}
+	if msg, ok := registryProblem(buildErr); ok {
+		// The build ran; the registry said no. That is the user's setting
+		// to fix, not a build failure.
+		out.inputError(errors.New(msg))
+		return exitBadInput
+	}
 	if buildErr != nil {
 		return exitBuildError
 	}
