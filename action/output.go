@@ -99,6 +99,21 @@ func (o *output) finish(res *build.Result, reportPath string) {
 	}
 }
 
+// annotate puts a message on a Dockerfile line: an annotation under
+// Actions, a file:line message in a terminal.
+func (o *output) annotate(level, file string, line int, title, msg string) {
+	if !o.inActions {
+		fmt.Fprintf(o.stderr, "stageline: %s: %s:%d: %s: %s\n", level, file, line, title, msg)
+		return
+	}
+	a := o.gh.WithFieldsMap(location(file, line, title))
+	if level == "error" {
+		a.Errorf("%s", msg)
+	} else {
+		a.Warningf("%s", msg)
+	}
+}
+
 func location(file string, line int, title string) map[string]string {
 	f := map[string]string{"title": title}
 	if file != "" {

@@ -97,6 +97,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		cfg.Address = b.Address
 	}
 
+	if in.Call != "" {
+		return runCall(ctx, in, cfg, getenv, out, stdout, stderr)
+	}
 	res, buildErr := build.Run(ctx, cfg, stderr)
 	var inputErr *build.InputError
 	if errors.As(buildErr, &inputErr) {
