@@ -135,7 +135,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if inActions && in.UploadReport {
 		uploadReport(ctx, getenv, in, reportPath, out)
 	}
-	if msg, ok := registryProblem(buildErr); ok {
+	if msg, ok := inputProblem(buildErr); ok {
 		// The build ran; the registry said no. That is the user's setting
 		// to fix, not a build failure.
 		out.inputError(errors.New(msg))

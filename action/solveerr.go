@@ -13,6 +13,30 @@ var registryURL = regexp.MustCompile(`https?://([^/\s"]+)/v2/`)
 // statusInError finds an HTTP status BuildKit quotes ("401 Unauthorized").
 var statusInError = regexp.MustCompile(`\b(40[13] [A-Z][a-z]+)\b`)
 
+// entitlementDenied and entitlementNeeded are BuildKit's words
+// (util/entitlements) for an entitlement the daemon does not grant and one
+// the build did not ask for.
+var (
+	entitlementDenied = regexp.MustCompile(`granting entitlement (\S+) is not allowed by build daemon configuration`)
+	entitlementNeeded = regexp.MustCompile(`\b(network\.host|security\.insecure) is not allowed`)
+)
+
+// inputProblem turns a solve error that a setting, not the Dockerfile,
+// caused into one line naming the fix: registries (registryProblem) and
+// entitlements. ok is false for other errors.
+func inputProblem(err error) (msg string, ok bool) {
+	if err == nil {
+		return "", false
+	}
+	if m := entitlementDenied.FindStringSubmatch(err.Error()); m != nil {
+		return fmt.Sprintf("the BuildKit daemon does not allow entitlement %s: start buildkitd with --allow-insecure-entitlement %s (docker/setup-buildx-action: buildkitd-flags), or remove it from allow", m[1], m[1]), true
+	}
+	if m := entitlementNeeded.FindStringSubmatch(err.Error()); m != nil {
+		return fmt.Sprintf("a RUN instruction needs entitlement %s: add it to allow (--allow %s), and let the daemon grant it", m[1], m[1]), true
+	}
+	return registryProblem(err)
+}
+
 // registryProblem turns a push, pull or registry cache error into one line
 // naming the fix: wrong credentials (the registry's own answer), a
 // registry that does not answer (after BuildKit's retries) or one whose
