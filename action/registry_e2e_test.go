@@ -124,6 +124,12 @@ printf '{"_type":"https://in-toto.io/Statement/v0.1","predicateType":"https://sp
 	return dir
 }
 
+// Secrets the registry test passes and then looks for in every output.
+const (
+	githubToken = "ghs_stagelineTestToken0123456789abcdef"
+	buildSecret = "stageline-build-secret-7f3a"
+)
+
 // TestRegistry pushes the seed to a real registry with TLS and auth, with
 // tags, annotations, provenance and an SBOM from a scanner image, exports
 // registry and inline cache, reads it all back over the registry's HTTP
@@ -150,6 +156,8 @@ func TestRegistry(t *testing.T) {
 		"cache-to":         "type=registry,ref=" + host + "/seed:buildcache,mode=max\ntype=inline",
 		"buildkit-address": s.addr,
 		"upload-report":    "false",
+		"github-token":     githubToken,
+		"secrets":          "npm=" + buildSecret,
 	})
 	env["INPUT_BUILD-CONTEXTS"] = "diamol/base=" + s.base
 	env["DOCKER_CONFIG"] = s.dockerCfg
@@ -244,7 +252,14 @@ func TestRegistry(t *testing.T) {
 			t.Errorf("cache export %+v did not succeed", op)
 		}
 	}
-	assertNoSecret(t, s.reg.Password, push.stdout, push.stderr, string(push.rawReport), readFile(t, summary), readFile(t, outputs))
+	for _, secret := range []string{githubToken, buildSecret} {
+		if !strings.Contains(push.stdout, "::add-mask::"+secret) {
+			t.Errorf("secret %.8s… is not masked for the runner", secret)
+		}
+	}
+	for _, secret := range []string{s.reg.Password, githubToken, buildSecret} {
+		assertNoSecret(t, secret, push.stdout, push.stderr, string(push.rawReport), readFile(t, summary), readFile(t, outputs))
+	}
 
 	// Push and load at once, into the Docker daemon the job uses.
 	if dockerHost, _ := testenv.Docker(t); dockerHost != "" {
@@ -327,10 +342,18 @@ func readOutputs(t *testing.T, p string) map[string]string {
 }
 
 // assertNoSecret fails if secret appears in any of the texts the user sees.
+// ::add-mask:: lines are the runner's instruction to hide it, which the
+// runner never shows.
 func assertNoSecret(t *testing.T, secret string, texts ...string) {
 	t.Helper()
 	for i, s := range texts {
-		if strings.Contains(s, secret) {
+		var shown []string
+		for _, l := range strings.Split(s, "\n") {
+			if !strings.HasPrefix(l, "::add-mask::") {
+				shown = append(shown, l)
+			}
+		}
+		if strings.Contains(strings.Join(shown, "\n"), secret) {
 			t.Errorf("a secret appears in output %d (report, log or summary)", i)
 		}
 	}

@@ -52,6 +52,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return exitBadInput
 	}
 
+	if inActions {
+		// As build-push-action does (core.setSecret): the runner hides these
+		// values wherever a step's log would show them, a RUN's output too.
+		for _, sec := range in.Secrets {
+			if len(sec.Value) > 0 {
+				out.gh.AddMask(string(sec.Value))
+			}
+		}
+		if in.GitHubToken != "" {
+			out.gh.AddMask(in.GitHubToken)
+		}
+	}
 	opts, cacheSkipped, err := buildOptions(in, getenv, out)
 	if err != nil {
 		out.inputError(err)

@@ -105,14 +105,14 @@ func TestRunOptions(t *testing.T) {
 COPY rootfs/ /
 RUN --mount=type=ssh /usr/bin/ssh-add -l > /agent.txt
 RUN --mount=type=ssh,id=deploy /usr/bin/ssh-add -l > /keyfile.txt
-RUN cat /etc/hosts > /hosts.txt && df -k /dev/shm > /shm.txt && ulimit -n > /nofile.txt && cat /proc/net/dev > /netdev.txt
+RUN cat /etc/hosts > /hosts.txt && df -k /dev/shm > /shm.txt && ulimit -n > /nofile.txt && cat /proc/net/dev > /netdev.txt && cat /proc/self/cgroup > /cgroup.txt
 FROM scratch
-COPY --from=0 /agent.txt /keyfile.txt /hosts.txt /shm.txt /nofile.txt /netdev.txt /
+COPY --from=0 /agent.txt /keyfile.txt /hosts.txt /shm.txt /nofile.txt /netdev.txt /cgroup.txt /
 `)
 	out := t.TempDir()
 	res := runCLIEnv(t, map[string]string{"SSH_AUTH_SOCK": sock},
 		"--ssh", "default", "--ssh", "deploy="+key, "--network", "none", "--add-host", "registry.internal=10.1.2.3",
-		"--shm-size", "96m", "--ulimit", "nofile=512:1024", "--no-cache", "--output", "type=local,dest="+out, ctxDir)
+		"--shm-size", "96m", "--cgroup-parent", "stageline-test", "--ulimit", "nofile=512:1024", "--no-cache", "--output", "type=local,dest="+out, ctxDir)
 	if res.code != exitOK {
 		t.Fatalf("exit %d\n%s", res.code, res.stderr)
 	}
@@ -139,6 +139,9 @@ COPY --from=0 /agent.txt /keyfile.txt /hosts.txt /shm.txt /nofile.txt /netdev.tx
 	}
 	if got := read("netdev.txt"); strings.Count(got, ":") != 1 || !strings.Contains(got, "lo:") {
 		t.Errorf("network none: /proc/net/dev in RUN = %q, want only lo", got)
+	}
+	if got := read("cgroup.txt"); !strings.Contains(got, "stageline-test") {
+		t.Errorf("/proc/self/cgroup in RUN = %q, want it under the cgroup parent stageline-test", got)
 	}
 	keyText, err := os.ReadFile(key)
 	if err != nil {
