@@ -136,3 +136,33 @@ func deref(p *string) string {
 	}
 	return *p
 }
+
+// TestMigrationTableComplete: docs/usage.md's migration table names every
+// build-push-action input.
+func TestMigrationTableComplete(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile(filepath.Join("..", "..", "docs", "usage.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	listed := map[string]bool{}
+	in := false
+	for _, line := range strings.Split(string(data), "\n") {
+		if strings.HasPrefix(line, "## ") {
+			in = strings.HasPrefix(line, "## Migrating from docker/build-push-action")
+			continue
+		}
+		if !in || !strings.HasPrefix(line, "| `") {
+			continue
+		}
+		first := strings.SplitN(strings.Trim(line, "| "), "|", 2)[0]
+		for _, name := range strings.Split(first, ",") {
+			listed[strings.Trim(strings.TrimSpace(name), "`")] = true
+		}
+	}
+	for name := range loadBuildPushActionInputs(t) {
+		if !listed[name] {
+			t.Errorf("docs/usage.md's migration table has no row for %s", name)
+		}
+	}
+}
