@@ -109,6 +109,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		cfg.Address = b.Address
 	}
 
+	if inputs.GitContext(in.Context) {
+		p, cleanup, err := fetchGitDockerfile(ctx, in, cfg)
+		if err != nil {
+			out.inputError(err)
+			return exitBadInput
+		}
+		defer cleanup()
+		cfg.Options.GitDockerfile = p
+	}
 	if in.Call != "" {
 		return runCall(ctx, in, cfg, getenv, out, stdout, stderr)
 	}

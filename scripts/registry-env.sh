@@ -1,12 +1,14 @@
 # shellcheck shell=bash
 # Sourced by scripts/test (needs log). Idempotent. Installs what the registry, load and ssh tests need
 # from Debian: docker-registry (distribution 2.8, which the tests start themselves on 127.0.0.1 with a
-# CA and htpasswd they make) and openssh-client (ssh-agent, ssh-add, ssh-keygen).
+# CA and htpasswd they make), openssh-client (ssh-agent, ssh-add, ssh-keygen) and git (git http-backend
+# serves the Git-context test's repository; buildkitd runs git to fetch it).
 
 ensure_registry_packages() {
 	local missing=()
 	command -v docker-registry >/dev/null 2>&1 || missing+=(docker-registry)
 	command -v ssh-agent >/dev/null 2>&1 || missing+=(openssh-client)
+	[ -x /usr/lib/git-core/git-http-backend ] || missing+=(git)
 	[ ${#missing[@]} -eq 0 ] && return 0
 	if [ "$(id -u)" != 0 ]; then
 		log "missing ${missing[*]}: install them (apt-get install ${missing[*]}) or run as root"

@@ -18,7 +18,10 @@ type Options struct {
 	// Dockerfile is the Dockerfile path, resolved once by internal/inputs.
 	// Default "<Context>/Dockerfile".
 	Dockerfile string
-	Target     string
+	// GitDockerfile is the local copy of a Git context's Dockerfile
+	// (ReadGitFile), when Context is a Git URL.
+	GitDockerfile string
+	Target        string
 	// BuildArgs, Labels: KEY=VALUE pairs, in order.
 	BuildArgs []string
 	Labels    []string

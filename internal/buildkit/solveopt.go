@@ -24,7 +24,8 @@ import (
 // resolved paths the report names.
 type Solve struct {
 	Opt client.SolveOpt
-	// DockerfilePath and ContextDir are absolute.
+	// DockerfilePath and ContextDir are absolute; ContextDir is the URL of
+	// a Git context.
 	DockerfilePath string
 	ContextDir     string
 }
@@ -36,19 +37,29 @@ func NewSolveOpt(o Options) (*Solve, error) {
 	if ctxDir == "" {
 		ctxDir = "."
 	}
-	if inputs.GitContext(ctxDir) {
-		return nil, fmt.Errorf("context %s is a Git URL: stageline reads the Dockerfile to map steps to lines, so it needs the files on disk; check the repository out (actions/checkout) and pass its directory", ctxDir)
-	}
-	ctxAbs, err := filepath.Abs(ctxDir)
-	if err != nil {
-		return nil, fmt.Errorf("resolving build context %q: %w", ctxDir, err)
-	}
-	if fi, err := os.Stat(ctxAbs); err != nil || !fi.IsDir() {
-		return nil, fmt.Errorf("build context %q is not a directory: pass --context (input context) with an existing directory", ctxDir)
+	gitCtx := inputs.GitContext(ctxDir)
+	ctxAbs := ""
+	if !gitCtx {
+		var err error
+		if ctxAbs, err = filepath.Abs(ctxDir); err != nil {
+			return nil, fmt.Errorf("resolving build context %q: %w", ctxDir, err)
+		}
+		if fi, err := os.Stat(ctxAbs); err != nil || !fi.IsDir() {
+			return nil, fmt.Errorf("build context %q is not a directory: pass --context (input context) with an existing directory", ctxDir)
+		}
 	}
 	df := o.Dockerfile
 	if df == "" {
 		df = inputs.DefaultDockerfile(ctxAbs)
+	}
+	if gitCtx {
+		// The frontend reads the context from Git; the Dockerfile comes
+		// from the local copy ReadGitFile made, as buildx sends a local
+		// Dockerfile with a remote context.
+		if o.GitDockerfile == "" {
+			return nil, fmt.Errorf("context %s is a Git URL: its Dockerfile must be read first (buildkit.ReadGitFile)", ctxDir)
+		}
+		df = o.GitDockerfile
 	}
 	dfAbs, err := filepath.Abs(df)
 	if err != nil {
@@ -58,25 +69,33 @@ func NewSolveOpt(o Options) (*Solve, error) {
 		return nil, fmt.Errorf("Dockerfile %q not found: pass --file (input file) with the Dockerfile's path", df)
 	}
 
-	ctxFS, err := fsutil.NewFS(ctxAbs)
-	if err != nil {
-		return nil, fmt.Errorf("opening build context %q: %w", ctxDir, err)
+	mounts := map[string]fsutil.FS{}
+	if !gitCtx {
+		ctxFS, err := fsutil.NewFS(ctxAbs)
+		if err != nil {
+			return nil, fmt.Errorf("opening build context %q: %w", ctxDir, err)
+		}
+		mounts["context"] = ctxFS
 	}
 	dfFS, err := fsutil.NewFS(filepath.Dir(dfAbs))
 	if err != nil {
 		return nil, fmt.Errorf("opening Dockerfile directory: %w", err)
 	}
+	mounts["dockerfile"] = dfFS
 
 	attrs := map[string]string{"filename": filepath.Base(dfAbs)}
 	opt := client.SolveOpt{
 		Frontend:            "dockerfile.v0",
 		FrontendAttrs:       attrs,
-		LocalMounts:         map[string]fsutil.FS{"context": ctxFS, "dockerfile": dfFS},
+		LocalMounts:         mounts,
 		CacheImports:        o.CacheFrom,
 		CacheExports:        o.CacheTo,
 		AllowedEntitlements: o.Allow,
 	}
 	addRunAttrs(attrs, o)
+	if gitCtx {
+		attrs["context"] = ctxDir
+	}
 	if o.Target != "" {
 		attrs["target"] = o.Target
 	}
@@ -105,6 +124,9 @@ func NewSolveOpt(o Options) (*Solve, error) {
 	}
 	if opt.Session, err = attachables(o); err != nil {
 		return nil, err
+	}
+	if gitCtx {
+		ctxAbs = ctxDir
 	}
 	return &Solve{Opt: opt, DockerfilePath: dfAbs, ContextDir: ctxAbs}, nil
 }
