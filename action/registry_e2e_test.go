@@ -152,7 +152,7 @@ func TestRegistry(t *testing.T) {
 		"tags":             host + "/seed:1," + host + "/seed:latest",
 		"push":             "true",
 		"sbom":             "generator=" + host + "/scanner:1",
-		"annotations":      "index:org.opencontainers.image.description=stageline seed\nmanifest:org.opencontainers.image.title=seed",
+		"annotations":      "index:org.opencontainers.image.description=stageline seed\nmanifest:org.opencontainers.image.title=seed\nmanifest-descriptor:org.opencontainers.image.vendor=stageline",
 		"cache-to":         "type=registry,ref=" + host + "/seed:buildcache,mode=max\ntype=inline",
 		"buildkit-address": s.addr,
 		"upload-report":    "false",
@@ -200,6 +200,9 @@ func TestRegistry(t *testing.T) {
 	}
 	if attest.Annotations["vnd.docker.reference.digest"] != image.Digest {
 		t.Errorf("attestation manifest refers to %s, image is %s", attest.Annotations["vnd.docker.reference.digest"], image.Digest)
+	}
+	if got := image.Annotations["org.opencontainers.image.vendor"]; got != "stageline" {
+		t.Errorf("manifest-descriptor annotation vendor on the index's entry = %q", got)
 	}
 	img, _ := s.manifest(ctx, t, "seed", image.Digest)
 	if got := img.Annotations["org.opencontainers.image.title"]; got != "seed" {
