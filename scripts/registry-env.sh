@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# Sourced by scripts/test (needs log). Idempotent. Installs what the registry, load and ssh tests need
+# Sourced by scripts/test after scripts/buildkit-env.sh (needs log and install_debian_packages). Idempotent. Installs what the registry, load and ssh tests need
 # from Debian: docker-registry (distribution 2.8, which the tests start themselves on 127.0.0.1 with a
 # CA and htpasswd they make), openssh-client (ssh-agent, ssh-add, ssh-keygen) and git (git http-backend
 # serves the Git-context test's repository; buildkitd runs git to fetch it).
@@ -10,13 +10,7 @@ ensure_registry_packages() {
 	command -v ssh-agent >/dev/null 2>&1 || missing+=(openssh-client)
 	[ -x /usr/lib/git-core/git-http-backend ] || missing+=(git)
 	[ ${#missing[@]} -eq 0 ] && return 0
-	if [ "$(id -u)" != 0 ]; then
-		log "missing ${missing[*]}: install them (apt-get install ${missing[*]}) or run as root"
-		return 1
-	fi
-	log "installing ${missing[*]} from Debian"
-	apt-get update -qq >/dev/null
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+	install_debian_packages "${missing[@]}" || return 1
 	# Debian's package starts a registry on :5000 where an init system runs; the tests start their own.
 	if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet docker-registry 2>/dev/null; then
 		systemctl disable --now docker-registry >/dev/null 2>&1 || true
