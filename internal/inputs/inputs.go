@@ -134,7 +134,7 @@ var Defs = []Def{
 	{Input: "cache-to", Flag: "cache-to", Kind: kLines, Usage: "cache destination, e.g. type=gha,mode=max", field: func(i *Inputs) any { return &i.raw.cacheTo }},
 	{Input: "cache", Flag: "cache", Kind: kString, Usage: "gha: import and export the GitHub Actions cache with a scope derived from file, target and platforms; none: no cache entries", field: func(i *Inputs) any { return &i.Cache }},
 	{Input: "cache-mode", Flag: "cache-mode", Kind: kString, Usage: "mode of gha cache exports: max (every stage, the default) or min (final image only)", field: func(i *Inputs) any { return &i.CacheMode }},
-	{Input: "network", Flag: "network", Kind: kString, Usage: "network for RUN instructions: default, host (needs allow network.host) or none", field: func(i *Inputs) any { return &i.raw.network }},
+	{Input: "network", Flag: "network", Kind: kString, Usage: "network for RUN instructions: default, host (adds the network.host entitlement) or none", field: func(i *Inputs) any { return &i.raw.network }},
 	{Input: "add-hosts", Flag: "add-host", Kind: kList, Usage: "extra /etc/hosts entry HOST=IP or HOST:IP", field: func(i *Inputs) any { return &i.raw.addHosts }},
 	{Input: "allow", Flag: "allow", Kind: kList, Usage: "extra privileged entitlement: network.host, security.insecure or device", field: func(i *Inputs) any { return &i.raw.allow }},
 	{Input: "shm-size", Flag: "shm-size", Kind: kString, Usage: "size of /dev/shm in RUN instructions, e.g. 2g", field: func(i *Inputs) any { return &i.raw.shmSize }},
@@ -331,8 +331,8 @@ Examples:
   stageline --no-cache-filter test --report-path /tmp/report.json .
 
 Under GitHub Actions (uses: stageline/stageline@v1) the same settings are
-inputs with docker/build-push-action's names: build-args, build-contexts,
-tags, platforms, labels, outputs, cache-from, cache-to, secrets, ...
+inputs with docker/build-push-action's names (all of them: build-args, build-contexts,
+tags, platforms, labels, outputs, cache-from, cache-to, secrets, load, ...).
 
 Flags:
 `)
