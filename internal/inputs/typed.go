@@ -327,4 +327,3 @@ func parseAnnotations(items []Item) (map[exptypes.AnnotationKey]string, error) {
 	}
 	return out, errors.Join(errs...)
 }
-
