@@ -141,7 +141,9 @@ func TestRegistry(t *testing.T) {
 	host := s.reg.Host
 
 	// The scanner image goes through the same push path.
-	scanner := s.cli(t, s.addr, nil, "--tag", host+"/scanner:1", "--push", "--provenance", "false", writeScanner(t))
+	// It is also pushed where a docker.io mirror serves BuildKit's default
+	// scanner, docker/buildkit-syft-scanner:stable-1.
+	scanner := s.cli(t, s.addr, nil, "--tag", host+"/scanner:1,"+host+"/docker/buildkit-syft-scanner:stable-1", "--push", "--provenance", "false", writeScanner(t))
 	if scanner.code != exitOK {
 		t.Fatalf("pushing the scanner: exit %d\n%s", scanner.code, scanner.stderr)
 	}
@@ -213,11 +215,7 @@ func TestRegistry(t *testing.T) {
 		t.Errorf("image config has no inline cache metadata (type=inline): %s", cfg)
 	}
 
-	att, _ := s.manifest(ctx, t, "seed", attest.Digest)
-	predicates := map[string][]byte{}
-	for _, l := range att.Layers {
-		predicates[l.Annotations["in-toto.io/predicate-type"]] = s.blob(ctx, t, "seed", l.Digest)
-	}
+	predicates := s.attestations(ctx, t, "seed", "1")
 	var prov []byte
 	for pt, b := range predicates {
 		if strings.HasPrefix(pt, "https://slsa.dev/provenance/") {
@@ -288,7 +286,8 @@ func TestRegistry(t *testing.T) {
 	wantLine(t, gone, "registry 127.0.0.1:1 is unreachable (connection refused)")
 
 	// A fresh buildkitd imports the registry cache: every user step cached.
-	addrB, _ := testenv.StartBuildkitd(ctx, t, s.bkdBin, "--config", s.buildkitdConf)
+	// It takes docker.io images from the test registry, as a mirror.
+	addrB, _ := testenv.StartBuildkitd(ctx, t, s.bkdBin, "--config", s.reg.BuildkitdConfig(t, "docker.io"))
 	warm := s.cli(t, addrB, nil, "--cache-from", "type=registry,ref="+host+"/seed:buildcache", "../examples/multistage")
 	if warm.code != exitOK {
 		t.Fatalf("build with registry cache: exit %d\n%s", warm.code, warm.stderr)
@@ -296,6 +295,35 @@ func TestRegistry(t *testing.T) {
 	if c := warm.report.Cache; c.UserSteps == 0 || c.UserStepsCached != c.UserSteps {
 		t.Errorf("registry cache import: %d of %d user steps cached, want all", c.UserStepsCached, c.UserSteps)
 	}
+
+	// sbom: true runs BuildKit's default scanner image.
+	sbomDefault := s.cli(t, addrB, nil, "--tag", host+"/seed:sbom", "--push", "--sbom", "true", "../examples/multistage")
+	if sbomDefault.code != exitOK {
+		t.Fatalf("sbom with the default scanner: exit %d\n%s", sbomDefault.code, sbomDefault.stderr)
+	}
+	if sbom := s.attestations(ctx, t, "seed", "sbom")["https://spdx.dev/Document"]; !bytes.Contains(sbom, []byte("stageline-test-scanner")) {
+		t.Errorf("sbom: true did not run docker/buildkit-syft-scanner:stable-1 (served by the mirror): %.300s", sbom)
+	}
+}
+
+// attestations reads the predicates of the attestation manifest of
+// repo:ref's first image, by predicate type.
+func (s *registryScene) attestations(ctx context.Context, t *testing.T, repo, ref string) map[string][]byte {
+	t.Helper()
+	index, _ := s.manifest(ctx, t, repo, ref)
+	out := map[string][]byte{}
+	for _, m := range index.Manifests {
+		if m.Annotations["vnd.docker.reference.type"] != "attestation-manifest" {
+			continue
+		}
+		att, _ := s.manifest(ctx, t, repo, m.Digest)
+		for _, l := range att.Layers {
+			out[l.Annotations["in-toto.io/predicate-type"]] = s.blob(ctx, t, repo, l.Digest)
+		}
+		return out
+	}
+	t.Fatalf("%s:%s has no attestation manifest: %+v", repo, ref, index.Manifests)
+	return nil
 }
 
 // wantLine checks that a run failed with exit 2 and one stageline line

@@ -138,13 +138,18 @@ func (r *Registry) DockerConfig(t testing.TB, password string) string {
 }
 
 // BuildkitdConfig writes a buildkitd.toml that trusts the registry's CA,
-// for StartBuildkitd(..., "--config", path).
-func (r *Registry) BuildkitdConfig(t testing.TB) string {
+// for StartBuildkitd(..., "--config", path). The registry also stands in,
+// as a mirror, for each registry in mirrorOf (e.g. docker.io), so images
+// BuildKit pulls by default can be served offline.
+func (r *Registry) BuildkitdConfig(t testing.TB, mirrorOf ...string) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), "buildkitd.toml")
 	// http = false: BuildKit would otherwise talk plain HTTP to a
 	// loopback registry (containerd's MatchLocalhost).
 	toml := fmt.Sprintf("[registry.%q]\n  http = false\n  ca = [%q]\n", r.Host, r.CA)
+	for _, m := range mirrorOf {
+		toml += fmt.Sprintf("[registry.%q]\n  mirrors = [%q]\n", m, r.Host)
+	}
 	if err := os.WriteFile(p, []byte(toml), 0o600); err != nil {
 		t.Fatal(err)
 	}
