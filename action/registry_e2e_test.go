@@ -276,6 +276,29 @@ func TestRegistry(t *testing.T) {
 		}
 	}
 
+	// Two platforms: an attestation manifest for each image, and an
+	// annotation for one platform only.
+	multi := s.cli(t, s.addr, nil, "--tag", host+"/seed:multi", "--push", "--platform", "linux/amd64,linux/386",
+		"--annotation", "manifest[linux/386]:org.opencontainers.image.title=seed-386", "../examples/multistage")
+	if multi.code != exitOK {
+		t.Fatalf("multi-platform push: exit %d\n%s", multi.code, multi.stderr)
+	}
+	mindex, _ := s.manifest(ctx, t, "seed", "multi")
+	titles, attestations := map[string]string{}, 0
+	for _, m := range mindex.Manifests {
+		if m.Annotations["vnd.docker.reference.type"] == "attestation-manifest" {
+			attestations++
+			continue
+		}
+		if m.Platform != nil {
+			doc, _ := s.manifest(ctx, t, "seed", m.Digest)
+			titles[m.Platform.Architecture] = doc.Annotations["org.opencontainers.image.title"]
+		}
+	}
+	if len(titles) != 2 || titles["386"] != "seed-386" || titles["amd64"] != "" || attestations != 2 {
+		t.Errorf("seed:multi: titles by architecture %v, %d attestation manifests; want seed-386 on 386 only and 2", titles, attestations)
+	}
+
 	// Bad registry settings: one line naming the fix, exit 2, no secret.
 	wrong := "wrong-" + s.reg.Password
 	denied := s.cli(t, s.addr, map[string]string{"DOCKER_CONFIG": s.reg.DockerConfig(t, wrong)}, "--tag", host+"/seed:denied", "--push", "../examples/multistage")
