@@ -237,9 +237,9 @@ func FromFlags(args []string, getenv func(string) string, stderr io.Writer) (Inp
 		case *bool:
 			fs.BoolVar(p, d.Flag, d.Default == "true", d.Usage)
 		case *[]string:
-			fs.Var(listFlag{p: p, ignoreComma: d.Kind == kLines}, d.Flag, d.Usage+" (repeatable)")
+			fs.Var(listFlag[string]{p: p, ignoreComma: d.Kind == kLines}, d.Flag, d.Usage+" (repeatable)")
 		case *[]Item:
-			fs.Var(itemFlag{p: p, ignoreComma: d.Kind == kLines}, d.Flag, d.Usage+" (repeatable)")
+			fs.Var(listFlag[Item]{p: p, ignoreComma: d.Kind == kLines}, d.Flag, d.Usage+" (repeatable)")
 		}
 	}
 	fs.Usage = func() { usage(stderr) }
@@ -257,58 +257,51 @@ func FromFlags(args []string, getenv func(string) string, stderr io.Writer) (Inp
 	return in, in.resolve(getenv, false)
 }
 
-type listFlag struct {
-	p           *[]string
+// listFlag is a repeatable flag of a list input: each use is one item, or
+// a comma-separated list unless ignoreComma. Flag items have no line.
+type listFlag[T string | Item] struct {
+	p           *[]T
 	ignoreComma bool
 }
 
-func (l listFlag) String() string {
+func (l listFlag[T]) String() string {
 	if l.p == nil {
 		return ""
 	}
-	return strings.Join(*l.p, ",")
+	var out []string
+	for _, v := range *l.p {
+		out = append(out, itemValue(v))
+	}
+	return strings.Join(out, ",")
 }
 
-func (l listFlag) Set(v string) error {
-	if l.ignoreComma {
-		*l.p = append(*l.p, v)
-		return nil
+func (l listFlag[T]) Set(v string) error {
+	vals := []string{v}
+	if !l.ignoreComma {
+		items, err := List(v, false)
+		if err != nil {
+			return err
+		}
+		vals = values(items)
 	}
-	items, err := List(v, false)
-	if err != nil {
-		return err
+	for _, v := range vals {
+		var item T
+		switch p := any(&item).(type) {
+		case *string:
+			*p = v
+		case *Item:
+			*p = Item{Value: v}
+		}
+		*l.p = append(*l.p, item)
 	}
-	*l.p = append(*l.p, values(items)...)
 	return nil
 }
 
-// itemFlag is a listFlag for inputs resolve types later; flag items have
-// no line.
-type itemFlag struct {
-	p           *[]Item
-	ignoreComma bool
-}
-
-func (l itemFlag) String() string {
-	if l.p == nil {
-		return ""
+func itemValue[T string | Item](v T) string {
+	if it, ok := any(v).(Item); ok {
+		return it.Value
 	}
-	return strings.Join(values(*l.p), ",")
-}
-
-func (l itemFlag) Set(v string) error {
-	if l.ignoreComma {
-		*l.p = append(*l.p, Item{Value: v})
-		return nil
-	}
-	items, err := List(v, false)
-	if err != nil {
-		return err
-	}
-	for _, it := range items {
-		*l.p = append(*l.p, Item{Value: it.Value})
-	}
-	return nil
+	return any(v).(string)
 }
 
 func usage(w io.Writer) {

@@ -2,6 +2,7 @@ package inputs
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -171,3 +172,28 @@ func fmtAny(v any) string {
 }
 
 func fmtV(v any) string { return fmt.Sprintf("%v", v) }
+
+func TestFromFlagsLists(t *testing.T) {
+	t.Parallel()
+	in, err := FromFlags([]string{"--tag", "a:1,b:2", "--tag", "c:3", "--build-arg", "A=1,2", "--ulimit", "nofile=1:2",
+		"--secret", "id=x,env=Y", "--annotation", "index:k=v,w", "dir"}, func(string) string { return "" }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := func(what string, got, want any) {
+		t.Helper()
+		if fmtV(got) != fmtV(want) {
+			t.Errorf("%s = %v, want %v", what, got, want)
+		}
+	}
+	check("tags", in.Tags, []string{"a:1", "b:2", "c:3"})
+	check("build-args", in.BuildArgs, []string{"A=1,2"})
+	check("ulimits", in.Ulimits, []string{"nofile=1:2"})
+	check("secrets", in.Secrets, []Secret{{ID: "x", Env: "Y"}})
+	check("annotation", in.Annotations[exptypes.AnnotationKey{Type: "index", Key: "k"}], "v,w")
+	check("context", in.Context, "dir")
+	check("file", in.File, filepath.Join("dir", "Dockerfile"))
+	if _, err := FromFlags([]string{"--ulimit", "bad"}, func(string) string { return "" }, io.Discard); err == nil || !strings.Contains(err.Error(), "--ulimit: malformed ulimit") {
+		t.Errorf("bad --ulimit: %v", err)
+	}
+}
