@@ -351,6 +351,8 @@ Flags:
 	fmt.Fprint(w, `
 List flags (VALUE...) can be repeated; --platform, --tag and --no-cache-filter also take comma-separated lists.
 The report is written as JSON to --report-path (schema: docs/report.schema.json).
-Exit status: 0 built, 1 the build failed, 2 bad input or BuildKit unreachable.
+Exit status: 0 built, 1 the build failed (or --call check found violations),
+2 bad input, BuildKit unreachable, a registry refusing the credentials or not
+answering, or an entitlement the daemon denies.
 `)
 }
