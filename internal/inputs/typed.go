@@ -3,6 +3,7 @@ package inputs
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -61,6 +62,12 @@ func (in *Inputs) resolve(getenv func(string) string, inActions bool) error {
 	in.Annotations, err = parseAnnotations(in.raw.annotations)
 	add(err)
 	add(in.resolveRunOptions())
+	if in.Load && len(in.Platforms) > 1 {
+		add(fmt.Errorf("input load: the image for %d platforms is a manifest list, and stageline loads single images only (buildx loads lists only into a daemon with the containerd image store): load one platform, or push", len(in.Platforms)))
+	}
+	if in.Load && len(in.Attests) > 0 {
+		add(fmt.Errorf("input load: attestations (%s) make a manifest list, and stageline loads single images only (as buildx with Docker's classic image store): set provenance: false and sbom: false, or push instead", strings.Join(slices.Sorted(maps.Keys(in.Attests)), ", ")))
+	}
 	if in.Builder != "" && in.BuildkitAddress == "" {
 		addr, err := BuilderAddress(in.Builder)
 		add(err)

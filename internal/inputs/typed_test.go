@@ -58,11 +58,16 @@ func TestErrorsNameTheUsersLine(t *testing.T) {
 		{"call method", "CALL", "frobnicate", "is not a method"},
 		{"attest without type", "ATTESTS", "mode=max", "has no type="},
 		{"builder default", "BUILDER", "default", "built-in builder"},
+		{"load two platforms", "PLATFORMS", "linux/amd64,linux/arm64\n", "input load: the image for 2 platforms"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := fromEnv(map[string]string{"INPUT_" + tt.input: tt.value})
+			env := map[string]string{"INPUT_" + tt.input: tt.value}
+			if tt.input == "PLATFORMS" {
+				env["INPUT_LOAD"] = "true"
+			}
+			_, err := fromEnv(env)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("err = %v, want it to contain %q", err, tt.want)
 			}
@@ -125,14 +130,16 @@ func TestAttestDefaults(t *testing.T) {
 	run := map[string]string{"GITHUB_REPOSITORY": "o/r", "GITHUB_RUN_ID": "7", "GITHUB_RUN_ATTEMPT": "1"}
 	const builderID = "builder-id=https://github.com/o/r/actions/runs/7/attempts/1"
 	tests := []struct {
-		name string
-		env  map[string]string
-		want map[string]string
+		name    string
+		env     map[string]string
+		want    map[string]string
+		wantErr string
 	}{
 		{name: "no push, no attestation", env: map[string]string{}, want: nil},
 		{name: "push in a public repository", env: map[string]string{"INPUT_PUSH": "true", "INPUT_TAGS": "r/a"}, want: map[string]string{"provenance": "type=provenance,mode=max," + builderID}},
 		{name: "push in a private repository", env: map[string]string{"INPUT_PUSH": "true", "GITHUB_EVENT_PATH": private}, want: map[string]string{"provenance": "type=provenance,mode=min,inline-only=true," + builderID}},
 		{name: "push and load", env: map[string]string{"INPUT_PUSH": "true", "INPUT_LOAD": "true"}, want: nil},
+		{name: "load with sbom", env: map[string]string{"INPUT_LOAD": "true", "INPUT_SBOM": "true"}, wantErr: "input load: attestations (sbom)"},
 		{name: "no default attestations", env: map[string]string{"INPUT_PUSH": "true", "BUILDX_NO_DEFAULT_ATTESTATIONS": "1"}, want: nil},
 		{name: "provenance false", env: map[string]string{"INPUT_PUSH": "true", "INPUT_PROVENANCE": "false"}, want: nil},
 		{name: "provenance true", env: map[string]string{"INPUT_PROVENANCE": "true"}, want: map[string]string{"provenance": "type=provenance," + builderID}},
@@ -151,6 +158,12 @@ func TestAttestDefaults(t *testing.T) {
 				env[k] = v
 			}
 			in, err := fromEnv(env)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
 			if err != nil {
 				t.Fatal(err)
 			}
