@@ -79,11 +79,18 @@ func TestBootstrapBuildsExample(t *testing.T) {
 	t.Parallel()
 	host, _ := dockerEnv(t)
 	reportPath := filepath.Join(t.TempDir(), "report.json")
-	args := append(bootstrapArgs(t, reportPath), "../examples/multistage")
+	// load: the image lands in the daemon the sibling buildkitd runs on,
+	// as on a runner.
+	const loaded = "stageline.test/seed-bootstrap:1"
+	args := append(bootstrapArgs(t, reportPath), "--load", "--tag", loaded, "../examples/multistage")
 	// No BUILDKIT_HOST and no --buildkit-address: stageline starts its own.
 	res := invoke(t, args, mapEnv(t, map[string]string{"DOCKER_HOST": host}), reportPath)
 	if res.code != exitOK {
 		t.Fatalf("exit %d\nstderr:\n%s", res.code, res.stderr)
+	}
+	t.Cleanup(func() { _ = exec.Command("/usr/bin/docker", "-H", host, "image", "rm", "-f", loaded).Run() })
+	if got := docker(t, host, "run", "--rm", "--network", "host", loaded); got != "Building...\nTesting...\n" {
+		t.Errorf("docker run of the loaded image printed %q", got)
 	}
 	if res.report.Build.Status != report.StatusSuccess || len(res.report.Stages) != 3 {
 		t.Errorf("status %q with %d stages, want success with 3", res.report.Build.Status, len(res.report.Stages))

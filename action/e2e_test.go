@@ -37,11 +37,17 @@ type result struct {
 // runCLI runs the CLI on the seed's base image mapping, with args.
 func runCLI(t *testing.T, args ...string) result {
 	t.Helper()
+	return runCLIEnv(t, nil, args...)
+}
+
+// runCLIEnv is runCLI with an environment.
+func runCLIEnv(t *testing.T, env map[string]string, args ...string) result {
+	t.Helper()
 	addr, base := buildkitEnv(t)
 	reportPath := filepath.Join(t.TempDir(), "report.json")
 	full := append([]string{"--progress", "plain", "--buildkit-address", addr,
 		"--build-context", "diamol/base=" + base, "--report-path", reportPath}, args...)
-	return invoke(t, full, mapEnv(t, nil), reportPath)
+	return invoke(t, full, mapEnv(t, env), reportPath)
 }
 
 func invoke(t *testing.T, args []string, getenv func(string) string, reportPath string) result {
@@ -331,6 +337,11 @@ func TestBadInput(t *testing.T) {
 		{name: "malformed build-arg", args: []string{"--build-arg", "=oops", "../examples/multistage"}, want: `malformed build-arg "=oops": use KEY=VALUE`},
 		{name: "unreachable BuildKit", args: []string{"--buildkit-address", "tcp://127.0.0.1:1", "../examples/multistage"}, want: "BuildKit is unreachable at tcp://127.0.0.1:1"},
 		{name: "missing socket", args: []string{"--buildkit-address", "unix:///nonexistent/buildkitd.sock", "../examples/multistage"}, want: "no socket at /nonexistent/buildkitd.sock"},
+		{name: "push without tags", args: []string{"--push", "../examples/multistage"}, want: "push needs an image name: pass --tag"},
+		{name: "unknown entitlement", args: []string{"--allow", "root.everything", "../examples/multistage"}, want: `--allow: unknown entitlement "root.everything": use network.host, security.insecure or device`},
+		{name: "malformed ulimit", args: []string{"--ulimit", "nofile=lots", "../examples/multistage"}, want: `--ulimit: malformed ulimit "nofile=lots": use NAME=SOFT[:HARD]`},
+		{name: "unknown address scheme", args: []string{"--buildkit-address", "http://127.0.0.1:1", "../examples/multistage"}, want: `scheme "http" is not supported; use unix://, tcp://, docker-container://, kube-pod://`},
+		{name: "call with a format", args: []string{"--call", "check,format=json", "../examples/multistage"}, want: "only the method is supported"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

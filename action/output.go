@@ -99,6 +99,21 @@ func (o *output) finish(res *build.Result, reportPath string) {
 	}
 }
 
+// annotate puts a message on a Dockerfile line: an annotation under
+// Actions, a file:line message in a terminal.
+func (o *output) annotate(level, file string, line int, title, msg string) {
+	if !o.inActions {
+		fmt.Fprintf(o.stderr, "stageline: %s: %s:%d: %s: %s\n", level, file, line, title, msg)
+		return
+	}
+	a := o.gh.WithFieldsMap(location(file, line, title))
+	if level == "error" {
+		a.Errorf("%s", msg)
+	} else {
+		a.Warningf("%s", msg)
+	}
+}
+
 func location(file string, line int, title string) map[string]string {
 	f := map[string]string{"title": title}
 	if file != "" {
@@ -122,11 +137,17 @@ func (o *output) setOutputs(res *build.Result, reportPath string) {
 	if d := res.ExporterResponse["containerimage.digest"]; d != "" {
 		o.gh.SetOutput("digest", d)
 	}
+	// imageid is what buildx writes to its --iidfile: the config digest of
+	// a single image, else the digest of the index (multi-platform or with
+	// attestations).
 	if d := res.ExporterResponse["containerimage.config.digest"]; d != "" {
+		o.gh.SetOutput("imageid", d)
+	} else if d := res.ExporterResponse["containerimage.digest"]; d != "" {
 		o.gh.SetOutput("imageid", d)
 	}
 	if len(res.ExporterResponse) > 0 {
-		if b, err := json.Marshal(res.ExporterResponse); err == nil {
+		// Indented like build-push-action's JSON.stringify(metadata, null, 2).
+		if b, err := json.MarshalIndent(res.ExporterResponse, "", "  "); err == nil {
 			o.gh.SetOutput("metadata", string(b))
 		}
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/stageline/stageline/internal/bootstrap"
 	"github.com/stageline/stageline/internal/build"
 	"github.com/stageline/stageline/internal/buildkit"
+	"github.com/stageline/stageline/internal/dockerload"
 	"github.com/stageline/stageline/internal/ghacache"
 	"github.com/stageline/stageline/internal/inputs"
 	"github.com/stageline/stageline/internal/report"
@@ -51,10 +52,33 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return exitBadInput
 	}
 
+	if inActions {
+		// As build-push-action does (core.setSecret): the runner hides these
+		// values wherever a step's log would show them, a RUN's output too.
+		for _, sec := range in.Secrets {
+			if len(sec.Value) > 0 {
+				out.gh.AddMask(string(sec.Value))
+			}
+		}
+		if in.GitHubToken != "" {
+			out.gh.AddMask(in.GitHubToken)
+		}
+	}
 	opts, cacheSkipped, err := buildOptions(in, getenv, out)
 	if err != nil {
 		out.inputError(err)
 		return exitBadInput
+	}
+	var loader *dockerload.Loader
+	if in.Load {
+		// Checked before the build: an image built for nothing is worse
+		// than a clear error.
+		if loader, err = dockerload.Open(ctx, dockerload.Host(getenv)); err != nil {
+			out.inputError(err)
+			return exitBadInput
+		}
+		defer loader.Close()
+		opts.Load = loader.Output(ctx)
 	}
 	cfg := build.Config{
 		Options:      opts,
@@ -85,11 +109,35 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		cfg.Address = b.Address
 	}
 
+	if inputs.GitContext(in.Context) {
+		p, cleanup, err := fetchGitDockerfile(ctx, in, cfg)
+		if err != nil {
+			out.inputError(err)
+			return exitBadInput
+		}
+		defer cleanup()
+		cfg.Options.GitDockerfile = p
+	}
+	if in.Call != "" {
+		return runCall(ctx, in, cfg, getenv, out, stdout, stderr)
+	}
 	res, buildErr := build.Run(ctx, cfg, stderr)
 	var inputErr *build.InputError
 	if errors.As(buildErr, &inputErr) {
+		if in.Builder != "" && errors.Is(buildErr, buildkit.ErrUnreachable) {
+			out.inputError(fmt.Errorf("builder %q: no BuildKit answers at %s: create it with docker/setup-buildx-action (driver docker-container) or docker buildx create --name %s --driver docker-container --bootstrap, or pass buildkit-address", in.Builder, cfg.Address, in.Builder))
+			return exitBadInput
+		}
 		out.inputError(inputErr)
 		return exitBadInput
+	}
+	if loader != nil && buildErr == nil {
+		if err := loader.Wait(); err != nil {
+			buildErr = err
+			out.inputError(err)
+		} else {
+			out.info(fmt.Sprintf("loaded %s into Docker at %s", strings.Join(in.Tags, ", "), dockerload.Host(getenv)))
+		}
 	}
 	if res == nil {
 		out.inputError(buildErr)
@@ -108,6 +156,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if inActions && in.UploadReport {
 		uploadReport(ctx, getenv, in, reportPath, out)
 	}
+	if msg, ok := inputProblem(buildErr); ok {
+		// The build ran; the registry said no. That is the user's setting
+		// to fix, not a build failure.
+		out.inputError(errors.New(msg))
+		return exitBadInput
+	}
 	if buildErr != nil {
 		return exitBuildError
 	}
@@ -117,37 +171,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 // buildOptions turns inputs into build options, resolving the cache entries
 // against the runner's environment.
 func buildOptions(in inputs.Inputs, getenv func(string) string, out *output) (buildkit.Options, []ghacache.Skipped, error) {
-	secretValues := map[string][]byte{}
-	for _, s := range in.Secrets {
-		id, v, ok := strings.Cut(s, "=")
-		if !ok || id == "" {
-			return buildkit.Options{}, nil, fmt.Errorf("malformed secret %q: use id=VALUE", firstField(s))
-		}
-		secretValues[id] = []byte(v)
-	}
-	specs := append([]string{}, in.SecretSpecs...)
-	for _, s := range in.SecretFiles {
-		id, path, ok := strings.Cut(s, "=")
-		if !ok || id == "" || path == "" {
-			return buildkit.Options{}, nil, fmt.Errorf("malformed secret-file %q: use id=PATH", s)
-		}
-		specs = append(specs, "id="+id+",src="+path)
-	}
-	for _, s := range in.SecretEnvs {
-		id, env, ok := strings.Cut(s, "=")
-		if !ok || id == "" || env == "" {
-			return buildkit.Options{}, nil, fmt.Errorf("malformed secret-env %q: use id=ENVVAR", s)
-		}
-		specs = append(specs, "id="+id+",env="+env)
-	}
-
 	plan, err := ghacache.Resolve(ghacache.Inputs{
-		CacheFrom:   strings.Join(in.CacheFrom, "\n"),
-		CacheTo:     strings.Join(in.CacheTo, "\n"),
+		CacheFrom:   in.CacheFrom,
+		CacheTo:     in.CacheTo,
 		Cache:       in.Cache,
 		CacheMode:   in.CacheMode,
 		GitHubToken: in.GitHubToken,
-		Dockerfile:  dockerfilePath(in),
+		Dockerfile:  in.File,
 		Target:      in.Target,
 		Platforms:   in.Platforms,
 	}, getenv)
@@ -157,31 +187,10 @@ func buildOptions(in inputs.Inputs, getenv func(string) string, out *output) (bu
 	for _, w := range plan.Warnings {
 		out.warning(w)
 	}
-	return buildkit.Options{
-		Context:       in.Context,
-		Dockerfile:    in.File,
-		Target:        in.Target,
-		BuildArgs:     in.BuildArgs,
-		Labels:        in.Labels,
-		BuildContexts: in.BuildContexts,
-		Platforms:     in.Platforms,
-		Tags:          in.Tags,
-		Secrets:       specs,
-		SecretValues:  secretValues,
-		NoCache:       in.NoCache,
-		NoCacheFilter: in.NoCacheFilters,
-		Pull:          in.Pull,
-		Outputs:       in.Outputs,
-		Push:          in.Push,
-		CacheFrom:     plan.Imports,
-		CacheTo:       plan.Exports,
-	}, plan.Skipped, nil
-}
-
-// firstField keeps a secret's id out of an error message without its value.
-func firstField(s string) string {
-	id, _, _ := strings.Cut(s, "=")
-	return id + "=…"
+	opts := buildkit.FromInputs(in)
+	opts.CacheFrom, opts.CacheTo = plan.Imports, plan.Exports
+	opts.DockerConfig = getenv("DOCKER_CONFIG")
+	return opts, plan.Skipped, nil
 }
 
 func writeReport(path string, r *report.Report) error {

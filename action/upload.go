@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 
 	"github.com/stageline/stageline/internal/artifact"
 	"github.com/stageline/stageline/internal/ghacache"
@@ -16,16 +15,7 @@ import (
 // platforms of a repository; the App keeps one check run and one baseline
 // per key. It is the automatic cache scope, so both stay in step.
 func buildKey(in inputs.Inputs) string {
-	return ghacache.AutoScope(dockerfilePath(in), in.Target, in.Platforms)
-}
-
-// dockerfilePath is the Dockerfile as the user named it: the file input, or
-// Dockerfile in the context, as docker build defaults it.
-func dockerfilePath(in inputs.Inputs) string {
-	if in.File != "" {
-		return in.File
-	}
-	return filepath.Join(in.Context, "Dockerfile")
+	return ghacache.AutoScope(in.File, in.Target, in.Platforms)
 }
 
 // uploadReport uploads the report as the artifact stageline-report-<key>,

@@ -17,18 +17,23 @@ export STAGELINE_ROOT STAGELINE_BIN STAGELINE_RUN
 
 log() { printf '==> %s\n' "$*" >&2; }
 
+# install_debian_packages PKG... installs the packages from Debian (root only); none given, nothing.
+install_debian_packages() {
+	[ $# -eq 0 ] && return 0
+	if [ "$(id -u)" != 0 ]; then
+		log "missing $*: install them (apt-get install $*) or run as root"
+		return 1
+	fi
+	log "installing $* from Debian"
+	apt-get update -qq >/dev/null
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
 ensure_debian_packages() {
 	local missing=()
 	command -v runc >/dev/null 2>&1 || missing+=(runc)
 	[ -x /bin/busybox ] || missing+=(busybox-static)
-	[ ${#missing[@]} -eq 0 ] && return 0
-	if [ "$(id -u)" != 0 ]; then
-		log "missing ${missing[*]}: install them (apt-get install ${missing[*]}) or run as root"
-		return 1
-	fi
-	log "installing ${missing[*]} from Debian"
-	apt-get update -qq >/dev/null
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+	install_debian_packages "${missing[@]}"
 }
 
 buildkit_version() {

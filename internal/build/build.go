@@ -94,9 +94,10 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 
 	rec := timeline.NewRecorder(timeline.WithParsedDockerfile(df), timeline.WithPlatforms(cfg.Options.Platforms))
 	started := time.Now()
-	// Cache exports run after the build, in a solve of their own (export.go).
-	cacheTo := solve.Opt.CacheExports
-	solve.Opt.CacheExports = nil
+	// Cache exports run after the build, in a solve of their own (export.go),
+	// except inline cache, which is written into the exported image.
+	var cacheTo []client.CacheOptionsEntry
+	solve.Opt.CacheExports, cacheTo = buildkit.SplitInline(solve.Opt.CacheExports)
 	resp, solveErr := buildkit.Run(ctx, c, solve, progress, cfg.Progress, rec.Add)
 	res := rec.Result()
 	if solveErr == nil && len(cacheTo) > 0 {

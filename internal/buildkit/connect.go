@@ -6,13 +6,64 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"os/exec"
 	"strings"
 	"time"
 
 	"github.com/moby/buildkit/client"
-	// Registers the docker-container:// scheme with client.New.
+	"github.com/moby/buildkit/client/connhelper"
+	// BuildKit's connection helpers register their schemes with client.New.
 	_ "github.com/moby/buildkit/client/connhelper/dockercontainer"
+	_ "github.com/moby/buildkit/client/connhelper/kubepod"
+	_ "github.com/moby/buildkit/client/connhelper/nerdctlcontainer"
+	_ "github.com/moby/buildkit/client/connhelper/podmancontainer"
+	_ "github.com/moby/buildkit/client/connhelper/ssh"
 )
+
+// helperCommands are the programs BuildKit's connection helpers run.
+var helperCommands = map[string]string{
+	"docker-container":  "docker",
+	"kube-pod":          "kubectl",
+	"podman-container":  "podman",
+	"nerdctl-container": "nerdctl",
+	"ssh":               "ssh",
+}
+
+// Schemes lists the address schemes Connect accepts.
+const Schemes = "unix://, tcp://, docker-container://, kube-pod://, podman-container://, nerdctl-container:// or ssh://"
+
+// CheckAddress validates a BuildKit address without dialing it: its
+// scheme, its shape as the scheme's connection helper reads it, and that
+// the helper's program is installed.
+func CheckAddress(address string) error {
+	u, err := url.Parse(address)
+	if err != nil || u.Scheme == "" {
+		return fmt.Errorf("BuildKit address %q is not a URL: use %s", address, Schemes)
+	}
+	switch u.Scheme {
+	case "unix", "tcp":
+		return nil
+	}
+	cmd, ok := helperCommands[u.Scheme]
+	if !ok {
+		return fmt.Errorf("BuildKit address %q: scheme %q is not supported; use %s", address, u.Scheme, Schemes)
+	}
+	h, err := connhelper.GetConnectionHelper(address)
+	if err != nil || h == nil {
+		return fmt.Errorf("BuildKit address %q: %v; see BuildKit's %s:// address format", address, errOrUnknown(err), u.Scheme)
+	}
+	if _, err := exec.LookPath(cmd); err != nil {
+		return fmt.Errorf("BuildKit address %s needs the %s command on PATH: install it or use another address", address, cmd)
+	}
+	return nil
+}
+
+func errOrUnknown(err error) string {
+	if err == nil {
+		return "not understood"
+	}
+	return err.Error()
+}
 
 // TLS is the client side of a tcp:// connection. All fields are file paths;
 // an empty TLS means plain TCP.
@@ -30,7 +81,7 @@ const ReachTimeout = 10 * time.Second
 // ErrUnreachable is returned when no BuildKit daemon answers at the address.
 var ErrUnreachable = errors.New("BuildKit is unreachable")
 
-// Connect dials BuildKit at address (unix://, tcp://, docker-container://)
+// Connect dials BuildKit at address (see Schemes)
 // and checks within ReachTimeout that a daemon answers.
 func Connect(ctx context.Context, address string, tlsCfg TLS) (*client.Client, error) {
 	return connect(ctx, address, tlsCfg, ReachTimeout)
@@ -40,18 +91,14 @@ func connect(ctx context.Context, address string, tlsCfg TLS, reachTimeout time.
 	if address == "" {
 		return nil, errors.New("no BuildKit address: pass --buildkit-address (or set BUILDKIT_HOST), e.g. unix:///run/buildkit/buildkitd.sock")
 	}
-	u, err := url.Parse(address)
-	if err != nil || u.Scheme == "" {
-		return nil, fmt.Errorf("BuildKit address %q is not a URL: use unix:///path/to/buildkitd.sock, tcp://host:port or docker-container://name", address)
+	if err := CheckAddress(address); err != nil {
+		return nil, err
 	}
-	switch u.Scheme {
-	case "unix":
+	u, _ := url.Parse(address)
+	if u.Scheme == "unix" {
 		if _, err := os.Stat(u.Path); err != nil {
 			return nil, fmt.Errorf("%w at %s: no socket at %s; start buildkitd or pass --buildkit-address", ErrUnreachable, address, u.Path)
 		}
-	case "tcp", "docker-container":
-	default:
-		return nil, fmt.Errorf("BuildKit address %q: scheme %q is not supported; use unix://, tcp:// or docker-container://", address, u.Scheme)
 	}
 
 	var opts []client.ClientOpt

@@ -1,7 +1,6 @@
 package buildkit
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -9,27 +8,24 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	"github.com/containerd/containerd/v2/core/content"
 	"github.com/containerd/containerd/v2/plugins/content/local"
-	"github.com/docker/cli/cli/config"
 	"github.com/moby/buildkit/client"
 	bkbuild "github.com/moby/buildkit/cmd/buildctl/build"
-	"github.com/moby/buildkit/session"
-	"github.com/moby/buildkit/session/auth/authprovider"
-	"github.com/moby/buildkit/session/secrets"
-	"github.com/moby/buildkit/session/secrets/secretsprovider"
 	"github.com/tonistiigi/fsutil"
 	"github.com/tonistiigi/go-csvvalue"
+
+	"github.com/stageline/stageline/internal/inputs"
 )
 
 // Solve is what NewSolveOpt prepares: the options for client.Solve and the
 // resolved paths the report names.
 type Solve struct {
 	Opt client.SolveOpt
-	// DockerfilePath and ContextDir are absolute.
+	// DockerfilePath and ContextDir are absolute; ContextDir is the URL of
+	// a Git context.
 	DockerfilePath string
 	ContextDir     string
 }
@@ -41,16 +37,29 @@ func NewSolveOpt(o Options) (*Solve, error) {
 	if ctxDir == "" {
 		ctxDir = "."
 	}
-	ctxAbs, err := filepath.Abs(ctxDir)
-	if err != nil {
-		return nil, fmt.Errorf("resolving build context %q: %w", ctxDir, err)
-	}
-	if fi, err := os.Stat(ctxAbs); err != nil || !fi.IsDir() {
-		return nil, fmt.Errorf("build context %q is not a directory: pass --context (input context) with an existing directory", ctxDir)
+	gitCtx := inputs.GitContext(ctxDir)
+	ctxAbs := ""
+	if !gitCtx {
+		var err error
+		if ctxAbs, err = filepath.Abs(ctxDir); err != nil {
+			return nil, fmt.Errorf("resolving build context %q: %w", ctxDir, err)
+		}
+		if fi, err := os.Stat(ctxAbs); err != nil || !fi.IsDir() {
+			return nil, fmt.Errorf("build context %q is not a directory: pass --context (input context) with an existing directory", ctxDir)
+		}
 	}
 	df := o.Dockerfile
 	if df == "" {
-		df = filepath.Join(ctxAbs, "Dockerfile")
+		df = inputs.DefaultDockerfile(ctxAbs)
+	}
+	if gitCtx {
+		// The frontend reads the context from Git; the Dockerfile comes
+		// from the local copy ReadGitFile made, as buildx sends a local
+		// Dockerfile with a remote context.
+		if o.GitDockerfile == "" {
+			return nil, fmt.Errorf("context %s is a Git URL: its Dockerfile must be read first (buildkit.ReadGitFile)", ctxDir)
+		}
+		df = o.GitDockerfile
 	}
 	dfAbs, err := filepath.Abs(df)
 	if err != nil {
@@ -60,22 +69,32 @@ func NewSolveOpt(o Options) (*Solve, error) {
 		return nil, fmt.Errorf("Dockerfile %q not found: pass --file (input file) with the Dockerfile's path", df)
 	}
 
-	ctxFS, err := fsutil.NewFS(ctxAbs)
-	if err != nil {
-		return nil, fmt.Errorf("opening build context %q: %w", ctxDir, err)
+	mounts := map[string]fsutil.FS{}
+	if !gitCtx {
+		ctxFS, err := fsutil.NewFS(ctxAbs)
+		if err != nil {
+			return nil, fmt.Errorf("opening build context %q: %w", ctxDir, err)
+		}
+		mounts["context"] = ctxFS
 	}
 	dfFS, err := fsutil.NewFS(filepath.Dir(dfAbs))
 	if err != nil {
 		return nil, fmt.Errorf("opening Dockerfile directory: %w", err)
 	}
+	mounts["dockerfile"] = dfFS
 
 	attrs := map[string]string{"filename": filepath.Base(dfAbs)}
 	opt := client.SolveOpt{
-		Frontend:      "dockerfile.v0",
-		FrontendAttrs: attrs,
-		LocalMounts:   map[string]fsutil.FS{"context": ctxFS, "dockerfile": dfFS},
-		CacheImports:  o.CacheFrom,
-		CacheExports:  o.CacheTo,
+		Frontend:            "dockerfile.v0",
+		FrontendAttrs:       attrs,
+		LocalMounts:         mounts,
+		CacheImports:        o.CacheFrom,
+		CacheExports:        o.CacheTo,
+		AllowedEntitlements: o.Allow,
+	}
+	addRunAttrs(attrs, o)
+	if gitCtx {
+		attrs["context"] = ctxDir
 	}
 	if o.Target != "" {
 		attrs["target"] = o.Target
@@ -103,15 +122,11 @@ func NewSolveOpt(o Options) (*Solve, error) {
 	if opt.Exports, err = exports(o); err != nil {
 		return nil, err
 	}
-	secretStore, err := newSecretStore(o.Secrets, o.SecretValues)
-	if err != nil {
+	if opt.Session, err = attachables(o); err != nil {
 		return nil, err
 	}
-	opt.Session = []session.Attachable{
-		authprovider.NewDockerAuthProvider(authprovider.DockerAuthProviderConfig{
-			AuthConfigProvider: authprovider.LoadAuthConfig(config.LoadDefaultConfigFile(os.Stderr)),
-		}),
-		secretsprovider.NewSecretProvider(secretStore),
+	if gitCtx {
+		ctxAbs = ctxDir
 	}
 	return &Solve{Opt: opt, DockerfilePath: dfAbs, ContextDir: ctxAbs}, nil
 }
@@ -248,6 +263,9 @@ func exports(o Options) ([]client.ExportEntry, error) {
 	if err != nil {
 		return nil, fmt.Errorf("invalid output: %w", err)
 	}
+	if o.Load != nil {
+		entries = append(entries, client.ExportEntry{Type: client.ExporterDocker, Attrs: map[string]string{}, Output: o.Load})
+	}
 	var image *client.ExportEntry
 	for i := range entries {
 		if entries[i].Type == client.ExporterImage {
@@ -274,8 +292,18 @@ func exports(o Options) ([]client.ExportEntry, error) {
 		entries = append(entries, client.ExportEntry{Type: client.ExporterImage, Attrs: attrs})
 		image = &entries[len(entries)-1]
 	}
-	if len(o.Tags) > 0 && image.Attrs["name"] == "" {
-		image.Attrs["name"] = strings.Join(o.Tags, ",")
+	for i := range entries {
+		e := &entries[i]
+		if !imageExporters[e.Type] {
+			continue
+		}
+		// buildx names every image exporter after the tags.
+		if len(o.Tags) > 0 && e.Attrs["name"] == "" {
+			e.Attrs["name"] = strings.Join(o.Tags, ",")
+		}
+		if err := addAnnotations(e, o.Annotations); err != nil {
+			return nil, err
+		}
 	}
 	if o.Push {
 		if image.Attrs["name"] == "" {
@@ -283,62 +311,8 @@ func exports(o Options) ([]client.ExportEntry, error) {
 		}
 		image.Attrs["push"] = "true"
 	}
+	if image.Attrs["push"] == "true" && image.Attrs["name"] == "" {
+		return nil, errors.New("push needs an image name: pass --tag (input tags) or name= in the output")
+	}
 	return entries, nil
-}
-
-// secretStore serves literal secrets first, then file and env secrets: one
-// session can register only one secrets provider.
-type secretStore struct {
-	values map[string][]byte
-	files  secrets.SecretStore
-}
-
-func (s secretStore) GetSecret(ctx context.Context, id string) ([]byte, error) {
-	if v, ok := s.values[id]; ok {
-		return v, nil
-	}
-	return s.files.GetSecret(ctx, id)
-}
-
-func newSecretStore(specs []string, values map[string][]byte) (secrets.SecretStore, error) {
-	var sources []secretsprovider.Source
-	for _, spec := range specs {
-		fields, err := csvvalue.Fields(spec, nil)
-		if err != nil {
-			return nil, fmt.Errorf("malformed secret %q: use id=ID,src=PATH or id=ID,env=VAR", spec)
-		}
-		var src secretsprovider.Source
-		for _, f := range fields {
-			k, v, _ := strings.Cut(f, "=")
-			switch strings.ToLower(k) {
-			case "id":
-				src.ID = v
-			case "src", "source":
-				src.FilePath = v
-			case "env":
-				src.Env = v
-			case "type":
-				if v != "file" && v != "env" {
-					return nil, fmt.Errorf("secret %q: type must be file or env", spec)
-				}
-			default:
-				return nil, fmt.Errorf("malformed secret %q: unknown key %q; use id=ID,src=PATH or id=ID,env=VAR", spec, k)
-			}
-		}
-		if src.ID == "" {
-			return nil, fmt.Errorf("malformed secret %q: id is required; use id=ID,src=PATH or id=ID,env=VAR", spec)
-		}
-		if src.FilePath != "" {
-			if _, err := os.Stat(src.FilePath); err != nil {
-				return nil, fmt.Errorf("secret %s: file %s not found", src.ID, src.FilePath)
-			}
-		}
-		sources = append(sources, src)
-	}
-	sort.Slice(sources, func(i, j int) bool { return sources[i].ID < sources[j].ID })
-	files, err := secretsprovider.NewStore(sources)
-	if err != nil {
-		return nil, fmt.Errorf("reading secrets: %w", err)
-	}
-	return secretStore{values: values, files: files}, nil
 }

@@ -2,12 +2,18 @@ package buildkit
 
 import (
 	"context"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/moby/buildkit/exporter/containerimage/exptypes"
+
+	"github.com/stageline/stageline/internal/inputs"
 )
 
 func seedDir(t *testing.T) string {
@@ -111,8 +117,39 @@ func TestNewSolveOpt(t *testing.T) {
 		{name: "layout without index", opts: Options{Context: dir, BuildContexts: []string{"x=oci-layout://" + dir}}, wantErr: "not an OCI layout"},
 		{name: "push without tags", opts: Options{Context: dir, Push: true}, wantErr: "push needs an image name"},
 		{name: "output without type", opts: Options{Context: dir, Outputs: []string{"dest=x"}}, wantErr: "invalid output"},
-		{name: "secret without id", opts: Options{Context: dir, Secrets: []string{"src=/etc/hostname"}}, wantErr: "id is required"},
-		{name: "secret file missing", opts: Options{Context: dir, Secrets: []string{"id=a,src=/nonexistent"}}, wantErr: "secret a: file /nonexistent not found"},
+		{name: "secret twice", opts: Options{Context: dir, Secrets: []inputs.Secret{{ID: "a", Value: []byte("x")}, {ID: "a", Env: "A"}}}, wantErr: `secret id "a" given twice`},
+		{name: "index annotation on load", opts: Options{Context: dir, Load: discardLoad, Annotations: map[exptypes.AnnotationKey]string{{Type: "index", Key: "k"}: "v"}}, wantErr: "single manifest, which has no index"},
+		{
+			name: "RUN options as buildx sets them",
+			opts: Options{Context: dir, Network: "host", AddHosts: []string{"a=127.0.0.1", "b=::1"}, ShmSize: 2 << 30, Ulimits: []string{"nofile=1024:2048"}, CgroupParent: "/ci", Allow: []string{"network.host"},
+				Attests: map[string]string{"provenance": "type=provenance,mode=max", "sbom": "type=sbom,generator=scan:1"}},
+			wantAttrs: map[string]string{
+				"force-network-mode": "host", "add-hosts": "a=127.0.0.1,b=::1", "shm-size": "2147483648", "ulimit": "nofile=1024:2048", "cgroup-parent": "/ci",
+				"attest:provenance": "type=provenance,mode=max", "attest:sbom": "type=sbom,generator=scan:1",
+			},
+			check: func(t *testing.T, s *Solve) {
+				if !slices.Equal(s.Opt.AllowedEntitlements, []string{"network.host"}) {
+					t.Errorf("entitlements = %q", s.Opt.AllowedEntitlements)
+				}
+			},
+		},
+		{
+			name: "annotations and load on every image exporter",
+			opts: Options{Context: dir, Tags: []string{"r.example/a:1"}, Load: discardLoad, Annotations: map[exptypes.AnnotationKey]string{{Type: "manifest", Key: "org.opencontainers.image.title"}: "t", {Key: "plain"}: "p"}},
+			check: func(t *testing.T, s *Solve) {
+				if len(s.Opt.Exports) != 2 {
+					t.Fatalf("exports = %+v, want the image and the docker (load) exporter", s.Opt.Exports)
+				}
+				for _, e := range s.Opt.Exports {
+					if e.Attrs["annotation-manifest.org.opencontainers.image.title"] != "t" || e.Attrs["annotation.plain"] != "p" || e.Attrs["name"] != "r.example/a:1" {
+						t.Errorf("%s exporter attrs = %v", e.Type, e.Attrs)
+					}
+					if e.Type == "docker" && e.Output == nil {
+						t.Error("the docker exporter has no output for load")
+					}
+				}
+			},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -204,3 +241,9 @@ func TestConnectGivesUpOnSilentPeer(t *testing.T) {
 		t.Fatal("Connect hung on a silent peer")
 	}
 }
+
+func discardLoad(map[string]string) (io.WriteCloser, error) { return nopCloser{io.Discard}, nil }
+
+type nopCloser struct{ io.Writer }
+
+func (nopCloser) Close() error { return nil }

@@ -31,29 +31,41 @@ var knownTypes = []string{TypeGHA, TypeRegistry, TypeLocal, TypeInline, TypeS3, 
 func ParseEntries(input string) ([]client.CacheOptionsEntry, error) {
 	var out []client.CacheOptionsEntry
 	for n, line := range strings.Split(input, "\n") {
-		line = strings.TrimSpace(line)
-		if line == "" {
-			continue
-		}
-		fields, err := csvFields(line)
+		entries, err := ParseEntry(line)
 		if err != nil {
-			return nil, fmt.Errorf("cache entry on line %d %q: %w", n+1, line, err)
+			return nil, fmt.Errorf("line %d: %w", n+1, err)
 		}
-		if !strings.Contains(line, "=") {
-			for _, ref := range fields {
-				if ref = strings.TrimSpace(ref); ref != "" {
-					out = append(out, client.CacheOptionsEntry{Type: TypeRegistry, Attrs: map[string]string{"ref": ref}})
-				}
-			}
-			continue
-		}
-		e, err := parseEntry(fields)
-		if err != nil {
-			return nil, fmt.Errorf("cache entry on line %d %q: %w", n+1, line, err)
-		}
-		out = append(out, e)
+		out = append(out, entries...)
 	}
 	return out, nil
+}
+
+// ParseEntry parses one item of a cache-from or cache-to input (one line):
+// a CSV list of key=value fields with type=, or a comma-separated list of
+// registry references. A blank item gives no entries.
+func ParseEntry(item string) ([]client.CacheOptionsEntry, error) {
+	line := strings.TrimSpace(item)
+	if line == "" {
+		return nil, nil
+	}
+	fields, err := csvFields(line)
+	if err != nil {
+		return nil, fmt.Errorf("cache entry %q: %w", line, err)
+	}
+	if !strings.Contains(line, "=") {
+		var out []client.CacheOptionsEntry
+		for _, ref := range fields {
+			if ref = strings.TrimSpace(ref); ref != "" {
+				out = append(out, client.CacheOptionsEntry{Type: TypeRegistry, Attrs: map[string]string{"ref": ref}})
+			}
+		}
+		return out, nil
+	}
+	e, err := parseEntry(fields)
+	if err != nil {
+		return nil, fmt.Errorf("cache entry %q: %w", line, err)
+	}
+	return []client.CacheOptionsEntry{e}, nil
 }
 
 func csvFields(line string) ([]string, error) {

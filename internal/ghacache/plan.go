@@ -43,8 +43,8 @@ const (
 
 // Inputs are the Action inputs that shape the cache options.
 type Inputs struct {
-	// CacheFrom and CacheTo are the raw cache-from / cache-to inputs (see ParseEntries).
-	CacheFrom, CacheTo string
+	// CacheFrom and CacheTo are the parsed cache-from / cache-to inputs (see ParseEntry).
+	CacheFrom, CacheTo []client.CacheOptionsEntry
 	// Cache is the one-word input: "gha" adds an import and an export of type=gha with
 	// AutoScope's scope; "none" or "" adds nothing. Explicit entries are used either way.
 	Cache string
@@ -100,14 +100,7 @@ type Plan struct {
 // passed through untouched apart from early checks of required attributes.
 func Resolve(in Inputs, getenv func(string) string) (Plan, error) {
 	var p Plan
-	from, err := ParseEntries(in.CacheFrom)
-	if err != nil {
-		return p, fmt.Errorf("parsing cache-from: %w", err)
-	}
-	to, err := ParseEntries(in.CacheTo)
-	if err != nil {
-		return p, fmt.Errorf("parsing cache-to: %w", err)
-	}
+	from, to := slices.Clone(in.CacheFrom), slices.Clone(in.CacheTo)
 	mode := strings.ToLower(strings.TrimSpace(in.CacheMode))
 	switch mode {
 	case "":

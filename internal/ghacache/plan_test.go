@@ -69,7 +69,7 @@ func TestResolve(t *testing.T) {
 	}{
 		{
 			name:        "explicit gha entries on a container action get v2 from the results URL",
-			in:          Inputs{CacheFrom: "type=gha,scope=app", CacheTo: "type=gha,scope=app,mode=min", GitHubToken: "ght"},
+			in:          Inputs{CacheFrom: entries("type=gha,scope=app"), CacheTo: entries("type=gha,scope=app,mode=min"), GitHubToken: "ght"},
 			env:         runnerV2,
 			wantImports: []client.CacheOptionsEntry{gha(append([]string{"scope", "app"}, v2Import...)...)},
 			wantExports: []client.CacheOptionsEntry{gha(append([]string{"scope", "app", "mode", "min"}, v2Export...)...)},
@@ -90,7 +90,7 @@ func TestResolve(t *testing.T) {
 		},
 		{
 			name: "cache: none adds nothing; explicit non-gha entries pass through untouched",
-			in:   Inputs{Cache: "none", CacheFrom: "user/app:cache\ntype=local,src=/c", CacheTo: "type=registry,ref=user/app:cache,mode=max\ntype=inline"},
+			in:   Inputs{Cache: "none", CacheFrom: entries("user/app:cache\ntype=local,src=/c"), CacheTo: entries("type=registry,ref=user/app:cache,mode=max\ntype=inline")},
 			env:  runnerV2,
 			wantImports: []client.CacheOptionsEntry{
 				{Type: "registry", Attrs: map[string]string{"ref": "user/app:cache"}},
@@ -110,27 +110,27 @@ func TestResolve(t *testing.T) {
 		},
 		{
 			name:        "url prefers ACTIONS_CACHE_URL when both are given",
-			in:          Inputs{CacheFrom: "type=gha"},
+			in:          Inputs{CacheFrom: entries("type=gha")},
 			env:         with(runnerV2, EnvCacheURL, "https://cache.example/abc/"),
 			wantImports: []client.CacheOptionsEntry{gha("token", "s3cr3t", "version", "2", "url_v2", "https://results.example/", "url", "https://cache.example/abc/")},
 		},
 		{
 			name:        "GHES stays on v1 even with a results URL",
-			in:          Inputs{CacheFrom: "type=gha"},
+			in:          Inputs{CacheFrom: entries("type=gha")},
 			env:         with(runnerV2, EnvServerURL, "https://ghes.corp.example", EnvCacheURL, "https://ghes.corp.example/_services/artifactcache/x/"),
 			wantImports: []client.CacheOptionsEntry{gha("token", "s3cr3t", "version", "1", "url", "https://ghes.corp.example/_services/artifactcache/x/")},
 		},
 		{
 			name:        "GHE.com data residency is v2",
-			in:          Inputs{CacheFrom: "type=gha"},
+			in:          Inputs{CacheFrom: entries("type=gha")},
 			env:         with(runnerV2, EnvServerURL, "https://octo.ghe.com"),
 			wantImports: []client.CacheOptionsEntry{gha(v2Import...)},
 		},
 		{
 			name: "user-set attrs are never overwritten",
 			in: Inputs{
-				CacheFrom:   "type=gha,token=mine,url=http://u,version=1",
-				CacheTo:     "type=gha,token=mine,url_v2=http://v2,ignore-error=false,repository=o/r,ghtoken=g,timeout=1m",
+				CacheFrom:   entries("type=gha,token=mine,url=http://u,version=1"),
+				CacheTo:     entries("type=gha,token=mine,url_v2=http://v2,ignore-error=false,repository=o/r,ghtoken=g,timeout=1m"),
 				GitHubToken: "ght",
 			},
 			env:         runnerV2,
@@ -139,13 +139,13 @@ func TestResolve(t *testing.T) {
 		},
 		{
 			name:        "no repository/ghtoken without a github-token input",
-			in:          Inputs{CacheTo: "type=gha"},
+			in:          Inputs{CacheTo: entries("type=gha")},
 			env:         runnerV2,
 			wantExports: []client.CacheOptionsEntry{gha(append(slices.Clone(v2Import), "ignore-error", "true", "mode", "max")...)},
 		},
 		{
 			name:        "import drops export-only attrs",
-			in:          Inputs{CacheFrom: "type=gha,mode=max,ignore-error=true"},
+			in:          Inputs{CacheFrom: entries("type=gha,mode=max,ignore-error=true")},
 			env:         runnerV2,
 			wantImports: []client.CacheOptionsEntry{gha(v2Import...)},
 		},
@@ -158,21 +158,21 @@ func TestResolve(t *testing.T) {
 		},
 		{
 			name:         "missing URL is a warning naming the variables",
-			in:           Inputs{CacheTo: "type=gha"},
+			in:           Inputs{CacheTo: entries("type=gha")},
 			env:          map[string]string{EnvRuntimeToken: "s3cr3t"},
 			wantSkipped:  []string{"export missing ACTIONS_RESULTS_URL (or ACTIONS_CACHE_URL)"},
 			wantWarnings: []string{"ACTIONS_RESULTS_URL"},
 		},
 		{
 			name:         "nothing from the runner: both named",
-			in:           Inputs{CacheFrom: "type=gha"},
+			in:           Inputs{CacheFrom: entries("type=gha")},
 			env:          map[string]string{},
 			wantSkipped:  []string{"import missing ACTIONS_RUNTIME_TOKEN and ACTIONS_RESULTS_URL (or ACTIONS_CACHE_URL)"},
 			wantWarnings: []string{"ACTIONS_RUNTIME_TOKEN and ACTIONS_RESULTS_URL"},
 		},
 		{
 			name:        "ACTIONS_CACHE_MODE=read imports only",
-			in:          Inputs{Cache: "gha", CacheTo: "type=registry,ref=r/a:c"},
+			in:          Inputs{Cache: "gha", CacheTo: entries("type=registry,ref=r/a:c")},
 			env:         with(runnerV2, EnvCacheMode, "read"),
 			wantImports: []client.CacheOptionsEntry{gha(append([]string{"scope", "dockerfile"}, v2Import...)...)},
 			wantExports: []client.CacheOptionsEntry{{Type: "registry", Attrs: map[string]string{"ref": "r/a:c"}}},
@@ -200,14 +200,14 @@ func TestResolve(t *testing.T) {
 		},
 		{
 			name:         "unknown ACTIONS_CACHE_MODE warns and does both",
-			in:           Inputs{CacheFrom: "type=gha"},
+			in:           Inputs{CacheFrom: entries("type=gha")},
 			env:          with(runnerV2, EnvCacheMode, "sometimes"),
 			wantImports:  []client.CacheOptionsEntry{gha(v2Import...)},
 			wantWarnings: []string{`ACTIONS_CACHE_MODE="sometimes"`},
 		},
 		{
 			name:        "identical exports are deduplicated",
-			in:          Inputs{Cache: "gha", CacheTo: "type=gha,scope=dockerfile"},
+			in:          Inputs{Cache: "gha", CacheTo: entries("type=gha,scope=dockerfile")},
 			env:         runnerV2,
 			wantImports: []client.CacheOptionsEntry{gha(append([]string{"scope", "dockerfile"}, v2Import...)...)},
 			wantExports: []client.CacheOptionsEntry{gha(append([]string{"scope", "dockerfile", "mode", "max", "ignore-error", "true"}, v2Import...)...)},
@@ -256,12 +256,10 @@ func TestResolveErrors(t *testing.T) {
 	}{
 		{name: "bad cache word", in: Inputs{Cache: "s3"}},
 		{name: "bad cache-mode", in: Inputs{Cache: "gha", CacheMode: "all"}},
-		{name: "bad cache-from", in: Inputs{CacheFrom: "type=gha,oops"}},
-		{name: "bad cache-to", in: Inputs{CacheTo: "mode=max"}},
-		{name: "registry without ref", in: Inputs{CacheTo: "type=registry,mode=max"}},
-		{name: "local import without src", in: Inputs{CacheFrom: "type=local,dest=/x"}},
-		{name: "local export without dest", in: Inputs{CacheTo: "type=local,src=/x"}},
-		{name: "bad export mode", in: Inputs{CacheTo: "type=gha,mode=all"}},
+		{name: "registry without ref", in: Inputs{CacheTo: entries("type=registry,mode=max")}},
+		{name: "local import without src", in: Inputs{CacheFrom: entries("type=local,dest=/x")}},
+		{name: "local export without dest", in: Inputs{CacheTo: entries("type=local,src=/x")}},
+		{name: "bad export mode", in: Inputs{CacheTo: entries("type=gha,mode=all")}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -270,5 +268,23 @@ func TestResolveErrors(t *testing.T) {
 				t.Errorf("Resolve(%+v) succeeded, want an error", tt.in)
 			}
 		})
+	}
+}
+
+// entries parses a cache-from or cache-to input for a test table.
+func entries(input string) []client.CacheOptionsEntry {
+	e, err := ParseEntries(input)
+	if err != nil {
+		panic(err)
+	}
+	return e
+}
+
+func TestParseEntryErrors(t *testing.T) {
+	t.Parallel()
+	for _, item := range []string{"type=gha,oops", "mode=max", "type=nope", `type="gha`} {
+		if _, err := ParseEntry(item); err == nil {
+			t.Errorf("ParseEntry(%q) succeeded, want an error", item)
+		}
 	}
 }

@@ -8,33 +8,56 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/sethvargo/go-githubactions"
+	"github.com/moby/buildkit/client"
+	"github.com/moby/buildkit/exporter/containerimage/exptypes"
 )
 
-// Inputs is everything a build is asked to do. Field comments name the
-// Action input; the CLI flag is named in Defs.
+// Inputs is everything a build is asked to do, parsed once: list inputs are
+// split, secrets, ssh sources, cache entries, attestations, annotations and
+// limits are typed values, and the Dockerfile path is resolved. Field
+// comments name the Action input; the CLI flag is named in Defs.
 type Inputs struct {
-	Context         string
-	File            string
-	Target          string
-	BuildArgs       []string
-	BuildContexts   []string
-	Labels          []string
-	Tags            []string
-	Platforms       []string
-	Secrets         []string // id=VALUE (literal)
-	SecretFiles     []string // id=PATH
-	SecretEnvs      []string // id=ENV
-	SecretSpecs     []string // CLI --secret: id=ID,src=PATH|env=VAR
-	NoCache         bool
-	NoCacheFilters  []string
-	Pull            bool
-	Outputs         []string
-	Push            bool
-	CacheFrom       []string
-	CacheTo         []string
-	Cache           string // gha|none: import and export with an automatic scope
-	CacheMode       string // min|max for gha exports
+	// Context is a directory or a Git URL (GitContext reports which).
+	Context string
+	// File is the Dockerfile as the user named it, or the default worked
+	// out once: <Context>/Dockerfile for a directory, Dockerfile for a Git
+	// context (where it is a path inside the repository).
+	File           string
+	Target         string
+	BuildArgs      []string
+	BuildContexts  []string
+	Labels         []string
+	Tags           []string
+	Platforms      []string
+	Secrets        []Secret // secrets, secret-files, secret-envs and --secret
+	SSH            []SSH
+	NoCache        bool
+	NoCacheFilters []string
+	Pull           bool
+	Outputs        []string
+	Push           bool
+	Load           bool
+	CacheFrom      []client.CacheOptionsEntry
+	CacheTo        []client.CacheOptionsEntry
+	Cache          string // gha|none: import and export with an automatic scope
+	CacheMode      string // min|max for gha exports
+	// Attests maps an attestation type to the frontend's attest:TYPE value,
+	// after provenance, sbom, attests and the defaults are merged as
+	// build-push-action does. Disabled types are absent.
+	Attests map[string]string
+	// Annotations are buildx's --annotation values, keyed by level.
+	Annotations  map[exptypes.AnnotationKey]string
+	AddHosts     []string // host=IP, as BuildKit's add-hosts attr takes them
+	Allow        []string // entitlements, checked by name
+	Network      string   // "", "host" or "none"
+	ShmSize      int64    // bytes; 0 leaves BuildKit's default
+	Ulimits      []string
+	CgroupParent string
+	// Call is the frontend subrequest: "" builds, else lint, outline or targets.
+	Call    string
+	Builder string
+	// BuildkitAddress is buildkit-address, else the builder input's
+	// container, else $BUILDKIT_HOST.
 	BuildkitAddress string
 	// BuildkitImage, BuildkitKeep and BuildkitPrivileged shape the buildkitd
 	// container started through Docker when no BuildkitAddress is given.
@@ -48,6 +71,17 @@ type Inputs struct {
 	Progress           string
 	GitHubToken        string
 	UploadReport       bool
+
+	raw raw
+}
+
+// raw holds list inputs as written until resolve turns them into typed values.
+type raw struct {
+	secrets, secretFiles, secretEnvs, secretSpecs []Item
+	cacheFrom, cacheTo                            []Item
+	ssh, attests, annotations, ulimits            []Item
+	addHosts, allow                               []Item
+	provenance, sbom, shmSize, network, call      string
 }
 
 type kind int
@@ -69,30 +103,46 @@ type Def struct {
 	field   func(*Inputs) any
 }
 
-// Defs lists every input, in the order --help shows them.
+// Defs lists every input, in the order --help shows them. The Action's
+// inputs are docker/build-push-action's (TestBuildPushActionParity) plus
+// stageline's own.
 var Defs = []Def{
-	{Input: "context", Flag: "context", Kind: kString, Default: ".", Usage: "build context directory", field: func(i *Inputs) any { return &i.Context }},
+	{Input: "context", Flag: "context", Kind: kString, Default: ".", Usage: "build context: a directory or a Git URL (https://github.com/OWNER/REPO.git#REF:DIR)", field: func(i *Inputs) any { return &i.Context }},
 	{Input: "file", Flag: "file", Kind: kString, Usage: "path to the Dockerfile (default: <context>/Dockerfile)", field: func(i *Inputs) any { return &i.File }},
 	{Input: "target", Flag: "target", Kind: kString, Usage: "stage to build", field: func(i *Inputs) any { return &i.Target }},
 	{Input: "build-args", Flag: "build-arg", Kind: kLines, Usage: "build-time variable KEY=VALUE", field: func(i *Inputs) any { return &i.BuildArgs }},
 	{Input: "build-contexts", Flag: "build-context", Kind: kLines, Usage: "named context NAME=VALUE (dir, docker-image://REF, oci-layout://PATH[@DIGEST])", field: func(i *Inputs) any { return &i.BuildContexts }},
 	{Input: "labels", Flag: "label", Kind: kLines, Usage: "image label KEY=VALUE", field: func(i *Inputs) any { return &i.Labels }},
+	{Input: "annotations", Flag: "annotation", Kind: kLines, Usage: "image annotation [TYPE:]KEY=VALUE, TYPE index, manifest, index-descriptor or manifest-descriptor", field: func(i *Inputs) any { return &i.raw.annotations }},
 	{Input: "tags", Flag: "tag", Kind: kList, Usage: "image name and tag, e.g. ghcr.io/org/app:1.2", field: func(i *Inputs) any { return &i.Tags }},
 	{Input: "platforms", Flag: "platform", Kind: kList, Usage: "target platforms, e.g. linux/amd64,linux/arm64", field: func(i *Inputs) any { return &i.Platforms }},
-	{Input: "secrets", Kind: kLines, Usage: "secrets as id=VALUE", field: func(i *Inputs) any { return &i.Secrets }},
-	{Input: "secret-files", Kind: kLines, Usage: "secrets as id=PATH", field: func(i *Inputs) any { return &i.SecretFiles }},
-	{Input: "secret-envs", Kind: kList, Usage: "secrets as id=ENVVAR", field: func(i *Inputs) any { return &i.SecretEnvs }},
-	{Flag: "secret", Kind: kLines, Usage: "secret id=ID,src=PATH or id=ID,env=VAR", field: func(i *Inputs) any { return &i.SecretSpecs }},
+	{Input: "secrets", Kind: kLines, Usage: "secrets as id=VALUE", field: func(i *Inputs) any { return &i.raw.secrets }},
+	{Input: "secret-files", Kind: kLines, Usage: "secrets as id=PATH", field: func(i *Inputs) any { return &i.raw.secretFiles }},
+	{Input: "secret-envs", Kind: kList, Usage: "secrets as id=ENVVAR", field: func(i *Inputs) any { return &i.raw.secretEnvs }},
+	{Flag: "secret", Kind: kLines, Usage: "secret id=ID,src=PATH or id=ID,env=VAR", field: func(i *Inputs) any { return &i.raw.secretSpecs }},
+	{Input: "ssh", Flag: "ssh", Kind: kList, Usage: "SSH agent socket or keys for RUN --mount=type=ssh: default (the agent at $SSH_AUTH_SOCK) or ID=PATH[,PATH...] of sockets or key files", field: func(i *Inputs) any { return &i.raw.ssh }},
 	{Input: "no-cache", Flag: "no-cache", Kind: kBool, Default: "false", Usage: "do not use the cache", field: func(i *Inputs) any { return &i.NoCache }},
 	{Input: "no-cache-filters", Flag: "no-cache-filter", Kind: kList, Usage: "stages to build without the cache", field: func(i *Inputs) any { return &i.NoCacheFilters }},
 	{Input: "pull", Flag: "pull", Kind: kBool, Default: "false", Usage: "always look for newer base images", field: func(i *Inputs) any { return &i.Pull }},
 	{Input: "outputs", Flag: "output", Kind: kLines, Usage: "output type=image|registry|oci|docker|local|tar[,dest=PATH,...]", field: func(i *Inputs) any { return &i.Outputs }},
 	{Input: "push", Flag: "push", Kind: kBool, Default: "false", Usage: "push the image (needs tags)", field: func(i *Inputs) any { return &i.Push }},
-	{Input: "cache-from", Flag: "cache-from", Kind: kLines, Usage: "cache source, e.g. type=gha,scope=app", field: func(i *Inputs) any { return &i.CacheFrom }},
-	{Input: "cache-to", Flag: "cache-to", Kind: kLines, Usage: "cache destination, e.g. type=gha,mode=max", field: func(i *Inputs) any { return &i.CacheTo }},
+	{Input: "load", Flag: "load", Kind: kBool, Default: "false", Usage: "load the image into the Docker daemon at $DOCKER_HOST (default unix:///var/run/docker.sock)", field: func(i *Inputs) any { return &i.Load }},
+	{Input: "provenance", Flag: "provenance", Kind: kString, Usage: "provenance attestation: true, false or attributes such as mode=max", field: func(i *Inputs) any { return &i.raw.provenance }},
+	{Input: "sbom", Flag: "sbom", Kind: kString, Usage: "SBOM attestation: true, false or attributes such as generator=IMAGE", field: func(i *Inputs) any { return &i.raw.sbom }},
+	{Input: "attests", Flag: "attest", Kind: kLines, Usage: "attestation type=provenance|sbom[,KEY=VALUE...]", field: func(i *Inputs) any { return &i.raw.attests }},
+	{Input: "cache-from", Flag: "cache-from", Kind: kLines, Usage: "cache source, e.g. type=gha,scope=app", field: func(i *Inputs) any { return &i.raw.cacheFrom }},
+	{Input: "cache-to", Flag: "cache-to", Kind: kLines, Usage: "cache destination, e.g. type=gha,mode=max", field: func(i *Inputs) any { return &i.raw.cacheTo }},
 	{Input: "cache", Flag: "cache", Kind: kString, Usage: "gha: import and export the GitHub Actions cache with a scope derived from file, target and platforms; none: no cache entries", field: func(i *Inputs) any { return &i.Cache }},
 	{Input: "cache-mode", Flag: "cache-mode", Kind: kString, Usage: "mode of gha cache exports: max (every stage, the default) or min (final image only)", field: func(i *Inputs) any { return &i.CacheMode }},
-	{Input: "buildkit-address", Flag: "buildkit-address", Kind: kString, Usage: "BuildKit address: unix://, tcp:// or docker-container:// (default $BUILDKIT_HOST)", field: func(i *Inputs) any { return &i.BuildkitAddress }},
+	{Input: "network", Flag: "network", Kind: kString, Usage: "network for RUN instructions: default, host (adds the network.host entitlement) or none", field: func(i *Inputs) any { return &i.raw.network }},
+	{Input: "add-hosts", Flag: "add-host", Kind: kList, Usage: "extra /etc/hosts entry HOST=IP or HOST:IP", field: func(i *Inputs) any { return &i.raw.addHosts }},
+	{Input: "allow", Flag: "allow", Kind: kList, Usage: "extra privileged entitlement: network.host, security.insecure or device", field: func(i *Inputs) any { return &i.raw.allow }},
+	{Input: "shm-size", Flag: "shm-size", Kind: kString, Usage: "size of /dev/shm in RUN instructions, e.g. 2g", field: func(i *Inputs) any { return &i.raw.shmSize }},
+	{Input: "ulimit", Flag: "ulimit", Kind: kLines, Usage: "ulimit for RUN instructions NAME=SOFT[:HARD], e.g. nofile=1024:1024", field: func(i *Inputs) any { return &i.raw.ulimits }},
+	{Input: "cgroup-parent", Flag: "cgroup-parent", Kind: kString, Usage: "parent cgroup of RUN instructions", field: func(i *Inputs) any { return &i.CgroupParent }},
+	{Input: "call", Flag: "call", Kind: kString, Usage: "build (the default), check (run the build checks only), outline or targets", field: func(i *Inputs) any { return &i.raw.call }},
+	{Input: "builder", Flag: "builder", Kind: kString, Usage: "buildx builder name: its container buildx_buildkit_<name>0 on the Docker daemon", field: func(i *Inputs) any { return &i.Builder }},
+	{Input: "buildkit-address", Flag: "buildkit-address", Kind: kString, Usage: "BuildKit address: unix://, tcp://, docker-container://, kube-pod://, podman-container://, nerdctl-container:// or ssh:// (default $BUILDKIT_HOST)", field: func(i *Inputs) any { return &i.BuildkitAddress }},
 	{Input: "buildkit-image", Flag: "buildkit-image", Kind: kString, Usage: "image of the buildkitd container started through Docker when no buildkit-address is given (default moby/buildkit at the version stageline is built with)", field: func(i *Inputs) any { return &i.BuildkitImage }},
 	{Input: "buildkit-keep", Flag: "buildkit-keep", Kind: kBool, Default: "false", Usage: "keep the started buildkitd container for later steps of the job, which reuse it", field: func(i *Inputs) any { return &i.BuildkitKeep }},
 	{Input: "buildkit-privileged", Flag: "buildkit-privileged", Kind: kBool, Default: "true", Usage: "run the started buildkitd container privileged; false gives it CAP_SYS_ADMIN with unconfined seccomp, AppArmor and system paths and the host cgroup namespace instead, for hosts where --privileged fails", field: func(i *Inputs) any { return &i.BuildkitPrivileged }},
@@ -102,33 +152,34 @@ var Defs = []Def{
 	{Input: "report-path", Flag: "report-path", Kind: kString, Default: "stageline-report.json", Usage: "where to write the JSON report", field: func(i *Inputs) any { return &i.ReportPath }},
 	{Flag: "progress", Kind: kString, Default: "auto", Usage: "progress output: auto, plain, tty, quiet or rawjson", field: func(i *Inputs) any { return &i.Progress }},
 	{Input: "upload-report", Kind: kBool, Default: "true", Usage: "upload the report as the artifact stageline-report-<build key> for the stageline App", field: func(i *Inputs) any { return &i.UploadReport }},
-	{Input: "github-token", Kind: kString, Usage: "token for the GitHub API (default ${{ github.token }})", field: func(i *Inputs) any { return &i.GitHubToken }},
+	{Input: "github-token", Kind: kString, Usage: "token for the GitHub API and for a Git context on the GitHub server (default ${{ github.token }})", field: func(i *Inputs) any { return &i.GitHubToken }},
 }
 
 // FromActions reads the inputs the runner passes as INPUT_* variables.
 // Every bad value is reported, joined.
 func FromActions(getenv func(string) string) (Inputs, error) {
-	a := githubactions.New(githubactions.WithGetenv(getenv))
 	var in Inputs
 	var errs []error
 	for _, d := range Defs {
 		if d.Input == "" {
 			continue
 		}
-		v := strings.TrimSpace(a.GetInput(d.Input))
-		if v == "" {
+		// Read as the runner wrote it (actions/core's naming): list inputs
+		// keep their leading lines so errors count the user's own lines.
+		v := getenv("INPUT_" + strings.ToUpper(strings.ReplaceAll(d.Input, " ", "_")))
+		if strings.TrimSpace(v) == "" {
 			v = d.Default
+		} else if d.Kind != kList && d.Kind != kLines {
+			v = strings.TrimSpace(v)
 		}
 		if err := set(d, &in, v, "input "+d.Input); err != nil {
 			errs = append(errs, err)
 		}
 	}
-	if in.BuildkitAddress == "" {
-		in.BuildkitAddress = getenv("BUILDKIT_HOST")
-	}
 	if in.Progress == "" {
 		in.Progress = "plain"
 	}
+	errs = append(errs, in.resolve(getenv, true))
 	return in, errors.Join(errs...)
 }
 
@@ -143,6 +194,12 @@ func set(d Def, in *Inputs, v, what string) error {
 		}
 		*p = b
 	case *[]string:
+		items, err := List(v, d.Kind == kLines)
+		if err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		*p = append(*p, values(items)...)
+	case *[]Item:
 		items, err := List(v, d.Kind == kLines)
 		if err != nil {
 			return fmt.Errorf("%s: %w", what, err)
@@ -180,7 +237,9 @@ func FromFlags(args []string, getenv func(string) string, stderr io.Writer) (Inp
 		case *bool:
 			fs.BoolVar(p, d.Flag, d.Default == "true", d.Usage)
 		case *[]string:
-			fs.Var(listFlag{p: p, ignoreComma: d.Kind == kLines}, d.Flag, d.Usage+" (repeatable)")
+			fs.Var(listFlag[string]{p: p, ignoreComma: d.Kind == kLines}, d.Flag, d.Usage+" (repeatable)")
+		case *[]Item:
+			fs.Var(listFlag[Item]{p: p, ignoreComma: d.Kind == kLines}, d.Flag, d.Usage+" (repeatable)")
 		}
 	}
 	fs.Usage = func() { usage(stderr) }
@@ -195,35 +254,54 @@ func FromFlags(args []string, getenv func(string) string, stderr io.Writer) (Inp
 			return in, fmt.Errorf("unexpected argument %q: pass the context with --context DIR", fs.Arg(0))
 		}
 	}
-	if in.BuildkitAddress == "" {
-		in.BuildkitAddress = getenv("BUILDKIT_HOST")
-	}
-	return in, nil
+	return in, in.resolve(getenv, false)
 }
 
-type listFlag struct {
-	p           *[]string
+// listFlag is a repeatable flag of a list input: each use is one item, or
+// a comma-separated list unless ignoreComma. Flag items have no line.
+type listFlag[T string | Item] struct {
+	p           *[]T
 	ignoreComma bool
 }
 
-func (l listFlag) String() string {
+func (l listFlag[T]) String() string {
 	if l.p == nil {
 		return ""
 	}
-	return strings.Join(*l.p, ",")
+	var out []string
+	for _, v := range *l.p {
+		out = append(out, itemValue(v))
+	}
+	return strings.Join(out, ",")
 }
 
-func (l listFlag) Set(v string) error {
-	if l.ignoreComma {
-		*l.p = append(*l.p, v)
-		return nil
+func (l listFlag[T]) Set(v string) error {
+	vals := []string{v}
+	if !l.ignoreComma {
+		items, err := List(v, false)
+		if err != nil {
+			return err
+		}
+		vals = values(items)
 	}
-	items, err := List(v, false)
-	if err != nil {
-		return err
+	for _, v := range vals {
+		var item T
+		switch p := any(&item).(type) {
+		case *string:
+			*p = v
+		case *Item:
+			*p = Item{Value: v}
+		}
+		*l.p = append(*l.p, item)
 	}
-	*l.p = append(*l.p, items...)
 	return nil
+}
+
+func itemValue[T string | Item](v T) string {
+	if it, ok := any(v).(Item); ok {
+		return it.Value
+	}
+	return any(v).(string)
 }
 
 func usage(w io.Writer) {
@@ -246,8 +324,8 @@ Examples:
   stageline --no-cache-filter test --report-path /tmp/report.json .
 
 Under GitHub Actions (uses: stageline/stageline@v1) the same settings are
-inputs with docker/build-push-action's names: build-args, build-contexts,
-tags, platforms, labels, outputs, cache-from, cache-to, secrets, ...
+inputs with docker/build-push-action's names (all of them: build-args, build-contexts,
+tags, platforms, labels, outputs, cache-from, cache-to, secrets, load, ...).
 
 Flags:
 `)
@@ -273,6 +351,8 @@ Flags:
 	fmt.Fprint(w, `
 List flags (VALUE...) can be repeated; --platform, --tag and --no-cache-filter also take comma-separated lists.
 The report is written as JSON to --report-path (schema: docs/report.schema.json).
-Exit status: 0 built, 1 the build failed, 2 bad input or BuildKit unreachable.
+Exit status: 0 built, 1 the build failed (or --call check found violations),
+2 bad input, BuildKit unreachable, a registry refusing the credentials or not
+answering, or an entitlement the daemon denies.
 `)
 }
