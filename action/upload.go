@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 
 	"github.com/stageline/stageline/internal/artifact"
 	"github.com/stageline/stageline/internal/ghacache"
 	"github.com/stageline/stageline/internal/inputs"
+	"github.com/stageline/stageline/internal/report"
 )
 
 // buildKey names one build among the images, Dockerfiles, targets and
@@ -28,10 +28,11 @@ func dockerfilePath(in inputs.Inputs) string {
 	return filepath.Join(in.Context, "Dockerfile")
 }
 
-// uploadReport uploads the report as the artifact stageline-report-<key>,
-// where the App looks for it. A failed upload is a warning: the build it
+// uploadReport uploads the encoded report as the artifact
+// report.ArtifactPrefix + <key>, file report.ArtifactFile, where the App
+// looks for it. A failed upload is a warning: the build it
 // reports on has already succeeded or failed on its own.
-func uploadReport(ctx context.Context, getenv func(string) string, in inputs.Inputs, reportPath string, out *output) {
+func uploadReport(ctx context.Context, getenv func(string) string, in inputs.Inputs, data []byte, out *output) {
 	cfg, err := artifact.ConfigFromEnv(getenv)
 	if errors.Is(err, artifact.ErrNotConfigured) {
 		out.warning("report not uploaded: ACTIONS_RUNTIME_TOKEN or ACTIONS_RESULTS_URL is not set (set upload-report: false to skip the upload)")
@@ -41,13 +42,8 @@ func uploadReport(ctx context.Context, getenv func(string) string, in inputs.Inp
 		out.warning(fmt.Sprintf("report not uploaded: %v", err))
 		return
 	}
-	data, err := os.ReadFile(reportPath)
-	if err != nil {
-		out.warning(fmt.Sprintf("report not uploaded: %v", err))
-		return
-	}
 	name := artifact.NameForBuildKey(buildKey(in))
-	res, err := artifact.Upload(ctx, cfg, name, []artifact.File{{Name: "report.json", Data: data}})
+	res, err := artifact.Upload(ctx, cfg, name, []artifact.File{{Name: report.ArtifactFile, Data: data}})
 	if err != nil {
 		out.warning(fmt.Sprintf("report not uploaded as artifact %s: %v", name, err))
 		return

@@ -20,15 +20,17 @@ import (
 type Limits struct {
 	// ArchiveBytes caps the zip as downloaded.
 	ArchiveBytes int64
-	// EntryBytes caps one file once unzipped, and TotalBytes all of them.
-	EntryBytes, TotalBytes int64
+	// EntryBytes caps the report file once unzipped; only that file is
+	// inflated.
+	EntryBytes int64
 	// Entries caps the number of files in the zip.
 	Entries int
 }
 
-// DefaultLimits fit a report of a large multi-platform build with room to
-// spare: reports are tens of kilobytes.
-var DefaultLimits = Limits{ArchiveBytes: 8 << 20, EntryBytes: 16 << 20, TotalBytes: 32 << 20, Entries: 16}
+// DefaultLimits are the report contract's caps (report.MaxArtifactBytes,
+// report.MaxBytes): the App accepts every report the Action may write.
+// Reports are tens of kilobytes.
+var DefaultLimits = Limits{ArchiveBytes: report.MaxArtifactBytes, EntryBytes: report.MaxBytes, Entries: 16}
 
 // RefusedError is an artifact the App will not read. Its message is shown
 // in the check run, so it says what was wrong in the reader's terms.
@@ -81,7 +83,6 @@ func extractReport(data []byte, lim Limits) (*report.Report, []byte, error) {
 	if len(zr.File) > lim.Entries {
 		return nil, nil, refused("the artifact holds %d files, over the limit of %d", len(zr.File), lim.Entries)
 	}
-	var total int64
 	var found *zip.File
 	for _, f := range zr.File {
 		if f.FileInfo().IsDir() {
@@ -93,7 +94,7 @@ func extractReport(data []byte, lim Limits) (*report.Report, []byte, error) {
 		if f.UncompressedSize64 > uint64(lim.EntryBytes) {
 			return nil, nil, refused("%q expands to %d bytes, over the limit of %d", report.Truncate(f.Name, 100), f.UncompressedSize64, lim.EntryBytes)
 		}
-		if found == nil || path.Base(f.Name) == "report.json" {
+		if found == nil || path.Base(f.Name) == report.ArtifactFile {
 			found = f
 		}
 	}
@@ -106,7 +107,7 @@ func extractReport(data []byte, lim Limits) (*report.Report, []byte, error) {
 		return nil, nil, refused("cannot open %q: %v", report.Truncate(found.Name, 100), err)
 	}
 	defer rc.Close()
-	limit := min(lim.EntryBytes, lim.TotalBytes-total)
+	limit := lim.EntryBytes
 	raw, err := io.ReadAll(io.LimitReader(rc, limit+1))
 	if err != nil {
 		return nil, nil, refused("cannot unzip %q: %v", report.Truncate(found.Name, 100), err)

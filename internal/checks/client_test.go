@@ -66,7 +66,7 @@ func TestInstallationTokenPermissions(t *testing.T) {
 func TestOneGoGitHub(t *testing.T) {
 	t.Parallel()
 	root := filepath.Join("..", "..")
-	for _, dir := range []string{"app", "internal/checks", "internal/dispatch", "internal/githubfake", "internal/store", "internal/store/storetest", "internal/webhook"} {
+	for _, dir := range []string{"app", "internal/checks", "internal/dispatch", "internal/testing/githubfake", "internal/store", "internal/testing/storetest", "internal/webhook"} {
 		files, err := filepath.Glob(filepath.Join(root, dir, "*.go"))
 		if err != nil || len(files) == 0 {
 			t.Fatalf("%s: no Go files (%v)", dir, err)

@@ -14,10 +14,6 @@ import (
 	"github.com/stageline/stageline/internal/store"
 )
 
-// ArtifactPrefix starts the name of every report artifact; the rest of the
-// name is the build key.
-const ArtifactPrefix = "stageline-report"
-
 // CheckName is the check run's name for a build key.
 func CheckName(key string) string {
 	if key == "" {
@@ -27,7 +23,7 @@ func CheckName(key string) string {
 }
 
 func buildKey(artifact string) string {
-	return strings.TrimPrefix(strings.TrimPrefix(artifact, ArtifactPrefix), "-")
+	return strings.TrimPrefix(artifact, report.ArtifactPrefix)
 }
 
 // started marks the commit's checks in progress: a placeholder when there is
@@ -76,7 +72,7 @@ func (p *Processor) completed(ctx context.Context, j *job) error {
 	if len(arts) == 0 {
 		return p.finishAll(ctx, j, "neutral", output{Title: "No stageline report",
 			Summary: fmt.Sprintf("Workflow run %d (%s) uploaded no artifact named `%s*`, so there is nothing to compare. "+
-				"Add the stageline action to the workflow, or check that its build ran.", j.run.GetID(), report.Text(j.run.GetName(), 100), ArtifactPrefix)})
+				"Add the stageline action to the workflow, or check that its build ran.", j.run.GetID(), report.Text(j.run.GetName(), 100), report.ArtifactPrefix)})
 	}
 	trusted := j.run.GetEvent() == "push" && j.run.GetHeadRepository().GetID() == j.repo.GetID()
 	branch, baseSHA, err := p.base(ctx, j, trusted)
@@ -225,7 +221,7 @@ func (p *Processor) artifacts(ctx context.Context, j *job) ([]*github.Artifact, 
 			return nil, p.apiErr("list artifacts", err)
 		}
 		for _, a := range list.Artifacts {
-			if strings.HasPrefix(a.GetName(), ArtifactPrefix) && !a.GetExpired() {
+			if strings.HasPrefix(a.GetName(), report.ArtifactPrefix) && !a.GetExpired() {
 				out = append(out, a)
 			}
 		}

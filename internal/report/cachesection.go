@@ -18,18 +18,18 @@ func cacheOpsSection(r *Report, budget int) string {
 		for _, op := range d.ops {
 			status := Text(op.Status, 20)
 			switch op.Status {
-			case "ok":
+			case CacheOK:
 				status = "✅ ok"
-			case "failed":
+			case CacheFailed:
 				status = "⚠️ failed"
-			case "skipped":
+			case CacheSkipped:
 				status = "⏭️ skipped"
 			}
 			if op.Error != "" {
 				status += ": " + Text(op.Error, messageWidth)
 			}
 			dur := "—"
-			if op.Status != "skipped" {
+			if op.Status != CacheSkipped {
 				dur = FormatDuration(ms(op.DurationMS))
 			}
 			t.add(d.name, Text(op.Type, nameWidth), Code(op.Scope, nameWidth), Text(op.Mode, 20), dur, status)

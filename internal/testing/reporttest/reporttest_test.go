@@ -9,7 +9,7 @@ import (
 
 func TestValidate(t *testing.T) {
 	t.Parallel()
-	good, err := os.ReadFile(filepath.Join("..", "testdata", "seed.json"))
+	good, err := os.ReadFile(filepath.Join("..", "..", "report", "testdata", "seed.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
