@@ -66,6 +66,18 @@ func New(st *store.Store, clients ClientSource, opts Options) (*Processor, error
 // Handle processes one delivery. An error means "try again later" unless it
 // wraps Permanent; RetryAt tells when GitHub's rate limits allow it.
 func (p *Processor) Handle(ctx context.Context, log *slog.Logger, d store.Delivery) error {
+	var head struct {
+		Action string `json:"action"`
+	}
+	if _, ok := handled[d.Event]; ok {
+		if err := json.Unmarshal(d.Payload, &head); err != nil {
+			return Permanent{fmt.Errorf("decode %s: %w", d.Event, err)}
+		}
+	}
+	if !handles(d.Event, head.Action) {
+		log.Info("event not handled", "action", head.Action)
+		return nil
+	}
 	switch d.Event {
 	case "workflow_run":
 		var ev github.WorkflowRunEvent
@@ -80,20 +92,11 @@ func (p *Processor) Handle(ctx context.Context, log *slog.Logger, d store.Delive
 			return err
 		}
 		j := &job{cl: cl, log: log, repo: ev.GetRepo(), run: ev.GetWorkflowRun(), attempts: d.Attempts}
-		switch ev.GetAction() {
-		case "requested", "in_progress":
-			return p.started(ctx, j)
-		case "completed":
-			return p.completed(ctx, j)
-		}
-		return nil
+		return workflowRunActions[ev.GetAction()](p, ctx, j)
 	case "check_run":
 		var ev checkRunEvent
 		if err := json.Unmarshal(d.Payload, &ev); err != nil {
 			return Permanent{fmt.Errorf("decode check_run: %w", err)}
-		}
-		if ev.Action != "rerequested" {
-			return nil
 		}
 		return p.rerequested(ctx, log, &ev, d.Attempts)
 	case "installation":
@@ -126,8 +129,8 @@ func (p *Processor) Handle(ctx context.Context, log *slog.Logger, d store.Delive
 			"added", len(ev.RepositoriesAdded), "removed", len(ev.RepositoriesRemoved))
 		return p.store.SetInstallationRepos(ctx, inst.GetID(), repos(ev.RepositoriesAdded), repos(ev.RepositoriesRemoved))
 	}
-	log.Info("event not handled")
-	return nil
+	// Unreachable while handled and the cases above agree (TestHandled).
+	return Permanent{fmt.Errorf("event %s is listed as handled but Handle has no case for it", d.Event)}
 }
 
 func repos(rs []*github.Repository) []store.Repo {

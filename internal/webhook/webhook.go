@@ -28,17 +28,13 @@ type Queue interface {
 	Enqueue(ctx context.Context, d store.Delivery) (bool, error)
 }
 
-// handled lists the events and actions that are stored for processing. A
-// nil action set means every action.
-var handled = map[string]map[string]bool{
-	"workflow_run":              {"requested": true, "in_progress": true, "completed": true},
-	"check_run":                 {"rerequested": true},
-	"installation":              nil,
-	"installation_repositories": nil,
-}
-
 // Options configure a Handler.
 type Options struct {
+	// Events lists the events stored for processing, each with the actions
+	// stored (nil: every action); everything else is answered 202 and
+	// dropped. Required: the processor's own list (checks.Handled), so that
+	// intake and processing cannot disagree.
+	Events map[string][]string
 	// Secret is the App's webhook secret. Required: go-github accepts
 	// unsigned payloads when it is empty, so New refuses that.
 	Secret []byte
@@ -55,6 +51,7 @@ type Options struct {
 // Handler is the webhook endpoint.
 type Handler struct {
 	q       Queue
+	events  map[string]map[string]bool // nil action set: every action
 	secret  []byte
 	max     int64
 	log     *slog.Logger
@@ -66,13 +63,20 @@ type Handler struct {
 // ErrNoSecret is returned by New without a webhook secret.
 var ErrNoSecret = errors.New("webhook: a non-empty secret is required")
 
+// errNoEvents is returned by New without a list of events.
+var errNoEvents = errors.New("webhook: Options.Events is empty; pass the processor's list (checks.Handled)")
+
 // New returns a Handler that stores accepted deliveries in q.
 func New(q Queue, opts Options) (*Handler, error) {
 	if len(opts.Secret) == 0 {
 		return nil, ErrNoSecret
 	}
+	if len(opts.Events) == 0 {
+		return nil, errNoEvents
+	}
 	h := &Handler{
 		q:      q,
+		events: make(map[string]map[string]bool, len(opts.Events)),
 		secret: opts.Secret,
 		max:    opts.MaxBodyBytes,
 		log:    opts.Logger,
@@ -86,6 +90,16 @@ func New(q Queue, opts Options) (*Handler, error) {
 			Help:    "Time from request to answer for webhook deliveries.",
 			Buckets: []float64{.001, .0025, .005, .01, .02, .05, .1, .25, 1, 5},
 		}),
+	}
+	for event, actions := range opts.Events {
+		var set map[string]bool
+		if actions != nil {
+			set = make(map[string]bool, len(actions))
+			for _, a := range actions {
+				set[a] = true
+			}
+		}
+		h.events[event] = set
 	}
 	if h.max <= 0 {
 		h.max = DefaultMaxBodyBytes
@@ -128,7 +142,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	event := r.Header.Get(github.EventTypeHeader)
 	code, result, msg := h.serve(r, event)
-	if _, ok := handled[event]; !ok && event != "ping" {
+	if _, ok := h.events[event]; !ok && event != "ping" {
 		event = "other" // bounded label values
 	}
 	h.results.WithLabelValues(event, result).Inc()
@@ -178,7 +192,7 @@ func (h *Handler) serve(r *http.Request, event string) (code int, result, msg st
 	if event == "ping" {
 		return http.StatusOK, "ping", "pong"
 	}
-	actions, ok := handled[event]
+	actions, ok := h.events[event]
 	if !ok {
 		return http.StatusAccepted, "ignored", "event ignored"
 	}
