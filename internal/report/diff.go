@@ -117,10 +117,10 @@ func Diff(base, head *Report) Comparison {
 type stageKey struct{ name, platform string }
 
 func diffStages(base, head *Report) []StageDelta {
-	heads := sortStages(head)
+	heads := SortedStages(head)
 	var bases []*Stage
 	if base != nil {
-		bases = sortStages(base)
+		bases = SortedStages(base)
 	}
 	match := make([]*Stage, len(heads))
 	used := make([]bool, len(bases))
@@ -169,11 +169,12 @@ func (d StageDelta) fill() StageDelta {
 	return d
 }
 
-// sortStages orders stages by platform (in the order of Build.Platforms,
-// others after by name), then by their first Dockerfile line (taken from
-// their steps; unknown lines last), then as the report lists them. The
-// result does not depend on map order anywhere upstream.
-func sortStages(r *Report) []*Stage {
+// SortedStages orders r's stages as Diff lists them: by platform (in the
+// order of Build.Platforms, others after by name), then by their first
+// Dockerfile line (taken from their steps; unknown lines last), then as the
+// report lists them. The result does not depend on map order anywhere
+// upstream.
+func SortedStages(r *Report) []*Stage {
 	first := map[stageKey]int{}
 	for _, s := range r.Steps {
 		if s.Line <= 0 || s.Internal {
