@@ -217,10 +217,6 @@ func shortHash(s string) string {
 	return hex.EncodeToString(h[:8])
 }
 
-// imageExporters are the exporters whose response carries the image digest
-// the report measures.
-var imageExporters = map[string]bool{client.ExporterImage: true, client.ExporterOCI: true, client.ExporterDocker: true}
-
 // exporterOnlyAttrs are attrs of the oci and docker exporters that say where
 // or under which name the tarball goes, not what the image is.
 var exporterOnlyAttrs = map[string]bool{"dest": true, "name": true, "tar": true, "context": true}

@@ -4,7 +4,6 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -117,10 +116,6 @@ func extractReport(data []byte, lim Limits) (*report.Report, []byte, error) {
 	}
 	rep, err := report.Decode(bytes.NewReader(raw), limit)
 	if err != nil {
-		var re *RefusedError
-		if errors.As(err, &re) {
-			return nil, nil, err
-		}
 		return nil, nil, refused("the report is invalid: %v", err)
 	}
 	return rep, raw, nil

@@ -15,18 +15,16 @@ var workflowRunActions = map[string]func(*Processor, context.Context, *job) erro
 }
 
 // handled is the one list of what the App acts on: each webhook event and
-// its actions (nil: every action). Handle drops everything else before
+// its actions. Handle drops everything else before
 // decoding it, and the webhook intake stores nothing else (Handled), so the
 // two cannot disagree.
 var handled = map[string][]string{
-	"workflow_run":              slices.Sorted(maps.Keys(workflowRunActions)),
-	"check_run":                 {"rerequested"},
-	"installation":              nil,
-	"installation_repositories": nil,
+	"workflow_run": slices.Sorted(maps.Keys(workflowRunActions)),
+	"check_run":    {"rerequested"},
 }
 
 // Handled returns the webhook events the Processor acts on, each with the
-// actions it acts on (nil: every action), for webhook.Options.Events. The
+// actions it acts on, for webhook.Options.Events. The
 // caller owns the returned map.
 func Handled() map[string][]string {
 	out := make(map[string][]string, len(handled))
@@ -38,6 +36,5 @@ func Handled() map[string][]string {
 
 // handles reports whether the Processor acts on event with action.
 func handles(event, action string) bool {
-	actions, ok := handled[event]
-	return ok && (actions == nil || slices.Contains(actions, action))
+	return slices.Contains(handled[event], action)
 }

@@ -25,8 +25,6 @@ type Options struct {
 	// Download fetches artifacts from their signed URLs. It must not add
 	// GitHub credentials. Default: a plain client with a 60 s timeout.
 	Download *http.Client
-	// Limits default to DefaultLimits.
-	Limits Limits
 	// Registerer receives the processor's metrics; nil means none.
 	Registerer prometheus.Registerer
 }
@@ -43,7 +41,7 @@ type Processor struct {
 
 // New returns a Processor.
 func New(st *store.Store, clients ClientSource, opts Options) (*Processor, error) {
-	p := &Processor{store: st, clients: clients, download: opts.Download, limits: opts.Limits, now: time.Now,
+	p := &Processor{store: st, clients: clients, download: opts.Download, limits: DefaultLimits, now: time.Now,
 		posted: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "stageline_check_runs_total",
 			Help: "Check runs created or updated, by conclusion (empty while in progress).",
@@ -51,9 +49,6 @@ func New(st *store.Store, clients ClientSource, opts Options) (*Processor, error
 	}
 	if p.download == nil {
 		p.download = &http.Client{Timeout: 60 * time.Second}
-	}
-	if p.limits == (Limits{}) {
-		p.limits = DefaultLimits
 	}
 	if opts.Registerer != nil {
 		if err := opts.Registerer.Register(p.posted); err != nil {
@@ -99,46 +94,9 @@ func (p *Processor) Handle(ctx context.Context, log *slog.Logger, d store.Delive
 			return Permanent{fmt.Errorf("decode check_run: %w", err)}
 		}
 		return p.rerequested(ctx, log, &ev, d.Attempts)
-	case "installation":
-		var ev github.InstallationEvent
-		if err := json.Unmarshal(d.Payload, &ev); err != nil {
-			return Permanent{fmt.Errorf("decode installation: %w", err)}
-		}
-		inst := ev.GetInstallation()
-		active := ev.GetAction() != "deleted" && ev.GetAction() != "suspend"
-		if err := p.store.PutInstallation(ctx, inst.GetID(), inst.GetAccount().GetLogin(), active); err != nil {
-			return err
-		}
-		if active {
-			if err := p.store.SetInstallationRepos(ctx, inst.GetID(), repos(ev.Repositories), nil); err != nil {
-				return err
-			}
-		}
-		log.Info("installation recorded", "installation", inst.GetID(), "action", ev.GetAction(), "repositories", len(ev.Repositories))
-		return nil
-	case "installation_repositories":
-		var ev github.InstallationRepositoriesEvent
-		if err := json.Unmarshal(d.Payload, &ev); err != nil {
-			return Permanent{fmt.Errorf("decode installation_repositories: %w", err)}
-		}
-		inst := ev.GetInstallation()
-		if err := p.store.PutInstallation(ctx, inst.GetID(), inst.GetAccount().GetLogin(), true); err != nil {
-			return err
-		}
-		log.Info("installation repositories changed", "installation", inst.GetID(),
-			"added", len(ev.RepositoriesAdded), "removed", len(ev.RepositoriesRemoved))
-		return p.store.SetInstallationRepos(ctx, inst.GetID(), repos(ev.RepositoriesAdded), repos(ev.RepositoriesRemoved))
 	}
 	// Unreachable while handled and the cases above agree (TestHandled).
 	return Permanent{fmt.Errorf("event %s is listed as handled but Handle has no case for it", d.Event)}
-}
-
-func repos(rs []*github.Repository) []store.Repo {
-	out := make([]store.Repo, 0, len(rs))
-	for _, r := range rs {
-		out = append(out, store.Repo{ID: r.GetID(), FullName: r.GetFullName()})
-	}
-	return out
 }
 
 // job is one workflow run being turned into check runs.

@@ -37,8 +37,8 @@ var summaryBudgets = budgets{
 	warnings: 40000, failure: 40000, footer: 1000, cache: 10000,
 }
 
-// maxLayerRows is how many layers a table shows: the five largest for one
-// build, the ten that changed most for a comparison.
+// maxLargestLayers and maxChangedLayers are how many layers a table shows:
+// the five largest for one build, the ten that changed most for a comparison.
 const (
 	maxLargestLayers = 5
 	maxChangedLayers = 10

@@ -26,7 +26,7 @@ type Comparison struct {
 	UserSteps, UserStepsCached Delta
 	// HitRatioBase and HitRatioHead are Cache.HitRatio of each side.
 	HitRatioBase, HitRatioHead float64
-	// Stages are in display order: the head's stages (see sortStages), then
+	// Stages are in display order: the head's stages (see SortedStages), then
 	// stages only the base had.
 	Stages []StageDelta
 	// Images are matched by platform; a single image on each side is

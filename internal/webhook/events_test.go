@@ -31,16 +31,13 @@ func TestIntakeStoresWhatTheProcessorHandles(t *testing.T) {
 	}
 	var cases []delivery
 	for event, actions := range checks.Handled() {
-		if actions == nil {
-			cases = append(cases, delivery{event, "created", true}, delivery{event, "", true})
-			continue
-		}
 		for _, a := range actions {
 			cases = append(cases, delivery{event, a, true})
 		}
 		cases = append(cases, delivery{event, "not-an-action", false}, delivery{event, "", false})
 	}
-	cases = append(cases, delivery{"push", "", false}, delivery{"pull_request", "opened", false}, delivery{"star", "created", false})
+	cases = append(cases, delivery{"push", "", false}, delivery{"pull_request", "opened", false}, delivery{"star", "created", false},
+		delivery{"installation", "created", false}, delivery{"installation_repositories", "added", false})
 
 	st := storetest.Open(t, store.SQLite)
 	h, err := webhook.New(st, webhook.Options{Events: checks.Handled(), Secret: secret})

@@ -31,7 +31,7 @@ type Queue interface {
 // Options configure a Handler.
 type Options struct {
 	// Events lists the events stored for processing, each with the actions
-	// stored (nil: every action); everything else is answered 202 and
+	// stored; everything else is answered 202 and
 	// dropped. Required: the processor's own list (checks.Handled), so that
 	// intake and processing cannot disagree.
 	Events map[string][]string
@@ -51,7 +51,7 @@ type Options struct {
 // Handler is the webhook endpoint.
 type Handler struct {
 	q       Queue
-	events  map[string]map[string]bool // nil action set: every action
+	events  map[string]map[string]bool // event → stored actions
 	secret  []byte
 	max     int64
 	log     *slog.Logger
@@ -92,14 +92,10 @@ func New(q Queue, opts Options) (*Handler, error) {
 		}),
 	}
 	for event, actions := range opts.Events {
-		var set map[string]bool
-		if actions != nil {
-			set = make(map[string]bool, len(actions))
-			for _, a := range actions {
-				set[a] = true
-			}
+		h.events[event] = make(map[string]bool, len(actions))
+		for _, a := range actions {
+			h.events[event][a] = true
 		}
-		h.events[event] = set
 	}
 	if h.max <= 0 {
 		h.max = DefaultMaxBodyBytes
@@ -200,7 +196,7 @@ func (h *Handler) serve(r *http.Request, event string) (code int, result, msg st
 	if env.Action != nil {
 		action = *env.Action
 	}
-	if actions != nil && !actions[action] {
+	if !actions[action] {
 		return http.StatusAccepted, "ignored", "action ignored"
 	}
 	if env.Installation == nil || env.Installation.ID == 0 {
