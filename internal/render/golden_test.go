@@ -11,15 +11,13 @@ import (
 
 	"github.com/stageline/stageline/internal/render"
 	"github.com/stageline/stageline/internal/report"
+	"github.com/stageline/stageline/internal/testing/reporttest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
 
-// fixtures holds the report fixtures, <name>.json: report's, which checks
-// them against the schema.
-var fixtures = filepath.Join("..", "report", "testdata")
-
-// renderCases are the report fixtures rendered to testdata/<name>.*.golden.
+// renderCases are the report fixtures (reporttest.Fixture) rendered to
+// testdata/<name>.*.golden.
 var renderCases = []string{"seed", "cached", "failed", "multiplatform", "grown", "hostile"}
 
 // checkCases compare two fixtures; an empty base means no baseline.
@@ -31,19 +29,6 @@ var checkCases = []struct{ name, base, head string }{
 	{name: "multiplatform-vs-seed", base: "seed", head: "multiplatform"},
 	{name: "multiplatform-nobaseline", head: "multiplatform"},
 	{name: "hostile-vs-seed", base: "seed", head: "hostile"},
-}
-
-func loadFixture(t *testing.T, name string) (*report.Report, []byte) {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join(fixtures, name+".json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := report.Decode(bytes.NewReader(data), 0)
-	if err != nil {
-		t.Fatalf("Decode(%s): %v", name, err)
-	}
-	return r, data
 }
 
 // golden compares got with testdata/<file>, or rewrites it under -update.
@@ -88,7 +73,7 @@ func TestRenderSummaryGolden(t *testing.T) {
 	for _, name := range renderCases {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			r, _ := loadFixture(t, name)
+			r, _ := reporttest.Fixture(t, name)
 			var md bytes.Buffer
 			if err := render.RenderSummary(&md, r); err != nil {
 				t.Fatal(err)
@@ -110,9 +95,9 @@ func TestRenderCheckGolden(t *testing.T) {
 			t.Parallel()
 			var base *report.Report
 			if tc.base != "" {
-				base, _ = loadFixture(t, tc.base)
+				base, _ = reporttest.Fixture(t, tc.base)
 			}
-			head, _ := loadFixture(t, tc.head)
+			head, _ := reporttest.Fixture(t, tc.head)
 			out := render.RenderCheck(report.Diff(base, head), render.CheckOptions{
 				RunURL:    "https://github.com/acme/webshop/actions/runs/9876543210",
 				BaseLabel: "main @ 1a2b3c4",
@@ -127,8 +112,8 @@ func TestRenderCheckGolden(t *testing.T) {
 // TestHostileStringsAreInert looks for what must never reach Markdown raw.
 func TestHostileStringsAreInert(t *testing.T) {
 	t.Parallel()
-	seed, _ := loadFixture(t, "seed")
-	head, _ := loadFixture(t, "hostile")
+	seed, _ := reporttest.Fixture(t, "seed")
+	head, _ := reporttest.Fixture(t, "hostile")
 	var md bytes.Buffer
 	if err := render.RenderSummary(&md, head); err != nil {
 		t.Fatal(err)

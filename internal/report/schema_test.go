@@ -13,29 +13,12 @@ import (
 
 var update = flag.Bool("update", false, "rewrite docs/report.schema.json")
 
-// fixtureNames are the report fixtures in testdata/<name>.json; render's
-// golden tests render them.
-var fixtureNames = []string{"seed", "cached", "failed", "multiplatform", "grown", "hostile"}
-
-func loadFixture(t *testing.T, name string) (*report.Report, []byte) {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join("testdata", name+".json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := report.Decode(bytes.NewReader(data), 0)
-	if err != nil {
-		t.Fatalf("Decode(%s): %v", name, err)
-	}
-	return r, data
-}
-
 func TestFixturesMatchSchema(t *testing.T) {
 	t.Parallel()
-	for _, name := range fixtureNames {
+	for _, name := range reporttest.FixtureNames(t) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			r, data := loadFixture(t, name)
+			r, data := reporttest.Fixture(t, name)
 			reporttest.ValidateAgainstSchema(t, data)
 			// What Write produces must match the schema too, and be stable.
 			var out bytes.Buffer
