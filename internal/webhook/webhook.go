@@ -31,9 +31,9 @@ type Queue interface {
 // Options configure a Handler.
 type Options struct {
 	// Events lists the events stored for processing, each with the actions
-	// stored; everything else is answered 202 and
-	// dropped. Required: the processor's own list (checks.Handled), so that
-	// intake and processing cannot disagree.
+	// stored; everything else is answered 202 and dropped. Required: the
+	// processor's own list (checks.Handled), so that intake and processing
+	// cannot disagree.
 	Events map[string][]string
 	// Secret is the App's webhook secret. Required: go-github accepts
 	// unsigned payloads when it is empty, so New refuses that.
