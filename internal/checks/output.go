@@ -31,7 +31,7 @@ func checkBudgets(b Budgets, c report.Comparison) []string {
 	if grew := size.Change(); b.MaxGrowthBytes > 0 && grew > b.MaxGrowthBytes {
 		out = append(out, fmt.Sprintf("image grew by %s, over the budget of %s", render.FormatBytes(grew), render.FormatBytes(b.MaxGrowthBytes)))
 	}
-	if r, ok := render.RelativeChange(size.Base, size.Head); ok && b.MaxGrowthPercent > 0 && r*100 > b.MaxGrowthPercent {
+	if r, ok := size.Relative(); ok && b.MaxGrowthPercent > 0 && r*100 > b.MaxGrowthPercent {
 		out = append(out, fmt.Sprintf("image grew by %s, over the budget of %g%%", render.FormatSignedPercent(r), b.MaxGrowthPercent))
 	}
 	if grew := dur.Change(); b.MaxDurationGrowthSeconds > 0 && float64(grew)/1000 > b.MaxDurationGrowthSeconds {

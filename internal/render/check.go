@@ -88,7 +88,7 @@ func checkTitle(c report.Comparison) string {
 		switch {
 		case base && len(c.Base.Images) > 0:
 			s := FormatSignedBytes(size.Change())
-			if p, ok := RelativeChange(size.Base, size.Head); ok {
+			if p, ok := size.Relative(); ok {
 				s += " (" + FormatSignedPercent(p) + ")"
 			}
 			parts = append(parts, s)

@@ -109,15 +109,6 @@ func FormatPoints(ratioDelta float64) string {
 	return signed(formatFloat(ratioDelta*100)) + " pp"
 }
 
-// RelativeChange is (head-base)/base; ok is false when base is 0 and no
-// percentage makes sense.
-func RelativeChange(base, head int64) (ratio float64, ok bool) {
-	if base == 0 {
-		return 0, false
-	}
-	return float64(head-base) / float64(base), true
-}
-
 // formatFloat rounds to one decimal and never prints "-0.0".
 func formatFloat(v float64) string {
 	v = math.Round(v*10) / 10

@@ -70,7 +70,7 @@ func withDelta(v string, change string, baseline bool) string {
 
 func sizeChange(d report.Delta) string {
 	s := FormatSignedBytes(d.Change())
-	if p, ok := RelativeChange(d.Base, d.Head); ok && d.Change() != 0 {
+	if p, ok := d.Relative(); ok && d.Change() != 0 {
 		s += ", " + FormatSignedPercent(p)
 	}
 	return s

@@ -15,6 +15,15 @@ type Delta struct {
 // Change is Head - Base.
 func (d Delta) Change() int64 { return d.Head - d.Base }
 
+// Relative is the change as a fraction of Base, (Head-Base)/Base; ok is
+// false when Base is 0 and no fraction makes sense.
+func (d Delta) Relative() (ratio float64, ok bool) {
+	if d.Base == 0 {
+		return 0, false
+	}
+	return float64(d.Head-d.Base) / float64(d.Base), true
+}
+
 // Comparison is what changed from a base report (the base branch's last
 // build) to a head report (the PR's build). Base is nil when there is no
 // baseline; every list then describes the head report alone.
