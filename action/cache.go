@@ -17,7 +17,7 @@ func cacheWarnings(r *report.Report) []string {
 		ops  []report.CacheOp
 	}{{"import from", r.Cache.Import}, {"export to", r.Cache.Export}} {
 		for _, op := range d.ops {
-			if op.Status != "failed" {
+			if op.Status != report.CacheFailed {
 				continue
 			}
 			where := op.Type

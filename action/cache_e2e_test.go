@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stageline/stageline/internal/build"
 	"github.com/stageline/stageline/internal/report"
 	"github.com/stageline/stageline/internal/testing/cacheserver"
 )
@@ -35,7 +34,7 @@ func TestE2ECacheFaults(t *testing.T) {
 		fault: func(s *cacheserver.Server) {
 			s.Inject(cacheserver.RouteCreate, cacheserver.Fault{Status: 429, RetryAfter: time.Second, Times: 2})
 		},
-		wantImport: build.CacheOK, wantExport: build.CacheOK,
+		wantImport: report.CacheOK, wantExport: report.CacheOK,
 		check: func(t *testing.T, s *cacheserver.Server) {
 			var index int
 			for _, e := range s.Entries() {
@@ -53,23 +52,23 @@ func TestE2ECacheFaults(t *testing.T) {
 		fault: func(s *cacheserver.Server) {
 			s.Inject(cacheserver.RouteCreate, cacheserver.Fault{Status: 500})
 		},
-		wantImport: build.CacheOK, wantExport: build.CacheFailed,
+		wantImport: report.CacheOK, wantExport: report.CacheFailed,
 	}, {
 		name:        "cache URL unreachable: import and export fail, the build succeeds",
 		unreachable: true,
-		wantImport:  build.CacheFailed, wantExport: build.CacheFailed,
+		wantImport:  report.CacheFailed, wantExport: report.CacheFailed,
 	}, {
 		name: "429 for ever with a Retry-After past the timeout attr: given up within the timeout",
 		fault: func(s *cacheserver.Server) {
 			s.Inject(cacheserver.RouteCreate, cacheserver.Fault{Status: 429, RetryAfter: time.Minute})
 		},
-		wantImport: build.CacheOK, wantExport: build.CacheFailed,
+		wantImport: report.CacheOK, wantExport: report.CacheFailed,
 	}, {
 		name: "slow answers past the timeout attr: the export is cut off, the build succeeds",
 		fault: func(s *cacheserver.Server) {
 			s.Inject(cacheserver.RouteCreate, cacheserver.Fault{Delay: 20 * time.Second})
 		},
-		wantImport: build.CacheOK, wantExport: build.CacheFailed,
+		wantImport: report.CacheOK, wantExport: report.CacheFailed,
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -113,12 +112,12 @@ func TestE2ECacheFaults(t *testing.T) {
 				t.Errorf("export op %+v: want gha, scope faults, mode max", c.Export[0])
 			}
 			for _, op := range []report.CacheOp{c.Import[0], c.Export[0]} {
-				failed := op.Status == build.CacheFailed
+				failed := op.Status == report.CacheFailed
 				if failed != (op.Error != "") {
 					t.Errorf("op %+v: a failed op has an error, an ok one none", op)
 				}
 			}
-			if tc.wantExport == build.CacheFailed && !strings.Contains(res.stderr, "warning: cache export to gha (faults) failed: ") {
+			if tc.wantExport == report.CacheFailed && !strings.Contains(res.stderr, "warning: cache export to gha (faults) failed: ") {
 				t.Errorf("no warning for the failed export on stderr:\n%s", res.stderr)
 			}
 			// BuildKit's own work (the solve, image export) takes a few seconds here; the

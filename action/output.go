@@ -11,7 +11,7 @@ import (
 	"github.com/sethvargo/go-githubactions"
 
 	"github.com/stageline/stageline/internal/build"
-	"github.com/stageline/stageline/internal/report"
+	"github.com/stageline/stageline/internal/render"
 )
 
 // output shows results where the user looks: workflow commands, outputs and
@@ -70,7 +70,7 @@ func (o *output) finish(res *build.Result, reportPath string) {
 		o.warning(w)
 	}
 	if !o.inActions {
-		if err := report.RenderText(o.stdout, r); err != nil {
+		if err := render.RenderText(o.stdout, r); err != nil {
 			fmt.Fprintf(o.stderr, "stageline: rendering the report: %v\n", err)
 		}
 		fmt.Fprintf(o.stderr, "report written to %s\n", reportPath)
@@ -89,12 +89,12 @@ func (o *output) finish(res *build.Result, reportPath string) {
 	}
 	o.setOutputs(res, reportPath)
 	var md bytes.Buffer
-	if err := report.RenderSummary(&md, r); err != nil {
+	if err := render.RenderSummary(&md, r); err != nil {
 		o.gh.Warningf("rendering the job summary: %v", err)
 		return
 	}
 	o.gh.AddStepSummary(md.String())
-	if err := report.RenderText(o.stdout, r); err != nil {
+	if err := render.RenderText(o.stdout, r); err != nil {
 		o.gh.Warningf("rendering the report: %v", err)
 	}
 }

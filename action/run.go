@@ -148,13 +148,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if reportPath == "" {
 		reportPath = defaultReportPath
 	}
-	if err := writeReport(reportPath, res.Report); err != nil {
+	data, err := writeReport(reportPath, res.Report)
+	if err != nil {
 		out.inputError(err)
 		return exitBuildError
 	}
 	out.finish(res, reportPath)
 	if inActions && in.UploadReport {
-		uploadReport(ctx, getenv, in, reportPath, out)
+		uploadReport(ctx, getenv, in, data, out)
 	}
 	if msg, ok := inputProblem(buildErr); ok {
 		// The build ran; the registry said no. That is the user's setting
@@ -193,24 +194,24 @@ func buildOptions(in inputs.Inputs, getenv func(string) string, out *output) (bu
 	return opts, plan.Skipped, nil
 }
 
-func writeReport(path string, r *report.Report) error {
+// writeReport checks the report against the contract the App reads
+// (report.Encode) and writes it to path. It returns the bytes written, which
+// are also what is uploaded. A report that breaks the contract is an error
+// and nothing is written: a bad report must not reach the App unnoticed.
+func writeReport(path string, r *report.Report) ([]byte, error) {
+	data, err := report.Encode(r)
+	if err != nil {
+		return nil, fmt.Errorf("writing the report: %w", err)
+	}
 	if dir := filepath.Dir(path); dir != "." {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return fmt.Errorf("writing the report: %w", err)
+			return nil, fmt.Errorf("writing the report: %w", err)
 		}
 	}
-	f, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("writing the report: %w", err)
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		return nil, fmt.Errorf("writing the report: %w", err)
 	}
-	if err := report.Write(f, r); err != nil {
-		f.Close()
-		return fmt.Errorf("writing the report to %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("writing the report to %s: %w", path, err)
-	}
-	return nil
+	return data, nil
 }
 
 func gitFromEnv(getenv func(string) string) *report.Git {

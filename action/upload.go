@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 
 	"github.com/stageline/stageline/internal/artifact"
 	"github.com/stageline/stageline/internal/ghacache"
 	"github.com/stageline/stageline/internal/inputs"
+	"github.com/stageline/stageline/internal/report"
 )
 
 // buildKey names one build among the images, Dockerfiles, targets and
@@ -18,10 +18,11 @@ func buildKey(in inputs.Inputs) string {
 	return ghacache.AutoScope(in.File, in.Target, in.Platforms)
 }
 
-// uploadReport uploads the report as the artifact stageline-report-<key>,
-// where the App looks for it. A failed upload is a warning: the build it
+// uploadReport uploads the encoded report as the artifact
+// report.ArtifactPrefix + <key>, file report.ArtifactFile, where the App
+// looks for it. A failed upload is a warning: the build it
 // reports on has already succeeded or failed on its own.
-func uploadReport(ctx context.Context, getenv func(string) string, in inputs.Inputs, reportPath string, out *output) {
+func uploadReport(ctx context.Context, getenv func(string) string, in inputs.Inputs, data []byte, out *output) {
 	cfg, err := artifact.ConfigFromEnv(getenv)
 	if errors.Is(err, artifact.ErrNotConfigured) {
 		out.warning("report not uploaded: ACTIONS_RUNTIME_TOKEN or ACTIONS_RESULTS_URL is not set (set upload-report: false to skip the upload)")
@@ -31,13 +32,8 @@ func uploadReport(ctx context.Context, getenv func(string) string, in inputs.Inp
 		out.warning(fmt.Sprintf("report not uploaded: %v", err))
 		return
 	}
-	data, err := os.ReadFile(reportPath)
-	if err != nil {
-		out.warning(fmt.Sprintf("report not uploaded: %v", err))
-		return
-	}
 	name := artifact.NameForBuildKey(buildKey(in))
-	res, err := artifact.Upload(ctx, cfg, name, []artifact.File{{Name: "report.json", Data: data}})
+	res, err := artifact.Upload(ctx, cfg, name, []artifact.File{{Name: report.ArtifactFile, Data: data}})
 	if err != nil {
 		out.warning(fmt.Sprintf("report not uploaded as artifact %s: %v", name, err))
 		return

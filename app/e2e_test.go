@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stageline/stageline/internal/render"
 	"github.com/stageline/stageline/internal/report"
 	"github.com/stageline/stageline/internal/store"
 	"github.com/stageline/stageline/internal/testing/githubfake"
@@ -295,10 +296,10 @@ func TestEndToEnd(t *testing.T) {
 				t.Fatalf("completed: %d", code)
 			}
 			c = h.waitCheck(prb.sha, nil)
-			want := report.RenderCheck(report.Diff(loadReport(t, "seed"), loadReport(t, "grown")),
-				report.CheckOptions{RunURL: fmt.Sprintf("https://github.com/%s/actions/runs/%d", repoName, prb.runID), BaseLabel: "main @ aaaaaaa"})
+			want := render.RenderCheck(report.Diff(loadReport(t, "seed"), loadReport(t, "grown")),
+				render.CheckOptions{RunURL: fmt.Sprintf("https://github.com/%s/actions/runs/%d", repoName, prb.runID), BaseLabel: "main @ aaaaaaa"})
 			if c.Title != want.Title || c.Summary != want.Summary || c.Text != want.Text {
-				t.Errorf("PR check output differs from report.RenderCheck:\ntitle %q\nwant  %q", c.Title, want.Title)
+				t.Errorf("PR check output differs from render.RenderCheck:\ntitle %q\nwant  %q", c.Title, want.Title)
 			}
 			if c.Name != "stageline: app" || c.Conclusion != "success" {
 				t.Errorf("PR check = %q %q", c.Name, c.Conclusion)
@@ -368,7 +369,7 @@ func TestEndToEnd(t *testing.T) {
 			h.gh.AddPull(repoName, fpr)
 			h.deliver("workflow_run", h.newID(), h.payload("completed", fork))
 			fc := h.waitCheck(fork.sha, nil)
-			if !strings.Contains(fc.Summary, report.Text("main @ aaaaaaa", 0)) || fc.Title != c.Title {
+			if !strings.Contains(fc.Summary, render.Text("main @ aaaaaaa", 0)) || fc.Title != c.Title {
 				t.Errorf("fork check not compared with the base: %q", fc.Title)
 			}
 

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stageline/stageline/internal/render"
 	"github.com/stageline/stageline/internal/report"
 	"github.com/stageline/stageline/internal/store"
 	"github.com/stageline/stageline/internal/testing/githubfake"
@@ -139,7 +140,7 @@ func TestReportFromAnotherBuild(t *testing.T) {
 	h.register(next)
 	h.deliver("workflow_run", h.newID(), h.payload("completed", next))
 	c := h.waitCheck(next.sha, nil)
-	if want := report.Text("main @ "+sha('0')[:7], 0); !strings.Contains(c.Summary, want) {
+	if want := render.Text("main @ "+sha('0')[:7], 0); !strings.Contains(c.Summary, want) {
 		t.Errorf("next push not compared with the matching report's baseline %q:\n%.400s", want, c.Summary)
 	}
 }

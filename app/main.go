@@ -69,7 +69,7 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	hook, err := webhook.New(st, webhook.Options{Secret: cfg.WebhookSecret, MaxBodyBytes: cfg.MaxBodyBytes,
+	hook, err := webhook.New(st, webhook.Options{Events: checks.Handled(), Secret: cfg.WebhookSecret, MaxBodyBytes: cfg.MaxBodyBytes,
 		InFlightBytes: cfg.InFlightBytes, WaitTimeout: intakeWait, StoreTimeout: cfg.storeTimeout,
 		Logger: logger, Registerer: reg, Notify: pool.Notify})
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/stageline/stageline/internal/checks"
 	"github.com/stageline/stageline/internal/testing/githubfake"
 	"github.com/stageline/stageline/internal/testing/testenv"
 )
@@ -57,9 +58,10 @@ func TestManifest(t *testing.T) {
 	if !maps.Equal(m.DefaultPermissions, wantPerms) {
 		t.Errorf("default_permissions = %v, want exactly %v", m.DefaultPermissions, wantPerms)
 	}
-	events := slices.Sorted(slices.Values(m.DefaultEvents))
-	if want := []string{"check_run", "workflow_run"}; !slices.Equal(events, want) {
-		t.Errorf("default_events = %q, want exactly %q", m.DefaultEvents, want)
+	// The subscription is the processor's own list of handled events.
+	want := slices.Sorted(maps.Keys(checks.Handled()))
+	if events := slices.Sorted(slices.Values(m.DefaultEvents)); !slices.Equal(events, want) {
+		t.Errorf("default_events = %q, want exactly %q (checks.Handled)", m.DefaultEvents, want)
 	}
 	if m.Public {
 		t.Error("public is true: the manifest registers a private App; each organisation runs its own")

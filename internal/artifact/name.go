@@ -6,11 +6,9 @@ import (
 	"fmt"
 	"strings"
 	"unicode/utf8"
-)
 
-// ReportNamePrefix starts the name of every report artifact, so the App can
-// find them among a run's artifacts.
-const ReportNamePrefix = "stageline-report-"
+	"github.com/stageline/stageline/internal/report"
+)
 
 // maxNameBytes keeps names usable as directory names on every file system
 // download-artifact writes to (255 bytes on ext4, NTFS and APFS).
@@ -59,7 +57,7 @@ func validatePath(p string) error {
 }
 
 // NameForBuildKey derives the report artifact's name from a build key:
-// ReportNamePrefix + the key, with every character GitHub refuses (and other
+// report.ArtifactPrefix + the key, with every character GitHub refuses (and other
 // control characters or invalid UTF-8) replaced by '-'. When the key had to
 // change, or was too long, a short hash of the original key is appended so
 // that distinct keys ("linux/amd64" and "linux:amd64") never share a name.
@@ -77,19 +75,19 @@ func NameForBuildKey(key string) string {
 		}
 	}
 	safe := strings.TrimSpace(b.String())
-	if safe == key && safe != "" && len(ReportNamePrefix)+len(safe) <= maxNameBytes {
-		return ReportNamePrefix + safe
+	if safe == key && safe != "" && len(report.ArtifactPrefix)+len(safe) <= maxNameBytes {
+		return report.ArtifactPrefix + safe
 	}
 	sum := sha256.Sum256([]byte(key))
 	suffix := "-" + hex.EncodeToString(sum[:4])
 	if safe == "" {
-		return ReportNamePrefix + suffix[1:]
+		return report.ArtifactPrefix + suffix[1:]
 	}
-	budget := maxNameBytes - len(ReportNamePrefix) - len(suffix)
+	budget := maxNameBytes - len(report.ArtifactPrefix) - len(suffix)
 	for len(safe) > budget {
 		// Cut whole runes so the name stays valid UTF-8.
 		_, size := utf8.DecodeLastRuneInString(safe)
 		safe = safe[:len(safe)-size]
 	}
-	return ReportNamePrefix + safe + suffix
+	return report.ArtifactPrefix + safe + suffix
 }

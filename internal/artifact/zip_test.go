@@ -2,7 +2,10 @@ package artifact
 
 import (
 	"bytes"
+	"math/rand/v2"
 	"testing"
+
+	"github.com/stageline/stageline/internal/report"
 )
 
 func TestBuildZipDeterministic(t *testing.T) {
@@ -48,5 +51,25 @@ func TestBuildZipRejects(t *testing.T) {
 				t.Errorf("buildZip(%q) succeeded", tt.files)
 			}
 		})
+	}
+}
+
+// TestReportZipFitsTheAppsCap checks the contract's archive cap on the worst
+// case: a report file of report.MaxBytes that deflate cannot shrink (random
+// bytes) still zips to at most report.MaxArtifactBytes, the most the App
+// downloads.
+func TestReportZipFitsTheAppsCap(t *testing.T) {
+	t.Parallel()
+	data := make([]byte, report.MaxBytes)
+	_, _ = rand.NewChaCha8([32]byte{1}).Read(data)
+	z, err := buildZip([]File{{Name: report.ArtifactFile, Data: data}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(z) > report.MaxArtifactBytes {
+		t.Errorf("a %d-byte report zips to %d bytes, over report.MaxArtifactBytes (%d)", len(data), len(z), report.MaxArtifactBytes)
+	}
+	if len(z) <= len(data) {
+		t.Errorf("random data zipped to %d bytes, less than its %d: the test no longer measures the worst case", len(z), len(data))
 	}
 }

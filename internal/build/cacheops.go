@@ -10,13 +10,6 @@ import (
 	"github.com/stageline/stageline/internal/report"
 )
 
-// Cache op statuses (report.CacheOp.Status).
-const (
-	CacheOK      = "ok"
-	CacheSkipped = "skipped"
-	CacheFailed  = "failed"
-)
-
 // importPrefix starts the name of the vertex that loads one cache import
 // (solver/llbsolver/bridge.go): "importing cache manifest from gha:1234" with
 // the entry's type and a hash of its attrs, or the bare ref for registry.
@@ -89,7 +82,7 @@ func cacheOps(steps []report.Step, imports, exports []client.CacheOptionsEntry, 
 	}
 	for _, sk := range skipped {
 		op := newOp(sk.Entry, sk.Direction)
-		op.Status, op.Error = CacheSkipped, sk.Reason
+		op.Status, op.Error = report.CacheSkipped, sk.Reason
 		if sk.Direction == ghacache.Import {
 			imp = append(imp, op)
 		} else {
@@ -112,17 +105,17 @@ func opFrom(e client.CacheOptionsEntry, dir ghacache.Direction, s *report.Step, 
 	op := newOp(e, dir)
 	switch {
 	case s != nil && s.Error != "":
-		op.Status, op.Error, op.DurationMS = CacheFailed, s.Error, s.DurationMS
+		op.Status, op.Error, op.DurationMS = report.CacheFailed, s.Error, s.DurationMS
 	case s != nil && s.StartedAt == nil:
-		op.Status, op.Error = CacheSkipped, "BuildKit did not start it"
+		op.Status, op.Error = report.CacheSkipped, "BuildKit did not start it"
 	case s != nil:
-		op.Status, op.DurationMS = CacheOK, s.DurationMS
+		op.Status, op.DurationMS = report.CacheOK, s.DurationMS
 	case e.Type == "inline" && built:
-		op.Status = CacheOK
+		op.Status = report.CacheOK
 	case !built:
-		op.Status, op.Error = CacheSkipped, "not run: the build failed"
+		op.Status, op.Error = report.CacheSkipped, "not run: the build failed"
 	default:
-		op.Status, op.Error = CacheSkipped, "BuildKit did not use it"
+		op.Status, op.Error = report.CacheSkipped, "BuildKit did not use it"
 	}
 	return op
 }

@@ -232,8 +232,8 @@ func shortHash(s string) string {
 	return hex.EncodeToString(h[:8])
 }
 
-// imageExporters are the exporters whose response carries the image digest
-// the report measures.
+// imageExporters are the exporters that make an image: the ones buildx
+// names after the tags and annotates.
 var imageExporters = map[string]bool{client.ExporterImage: true, client.ExporterOCI: true, client.ExporterDocker: true}
 
 // exporterOnlyAttrs are attrs of the oci and docker exporters that say where

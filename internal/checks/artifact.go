@@ -4,7 +4,6 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/google/go-github/v66/github"
 
+	"github.com/stageline/stageline/internal/render"
 	"github.com/stageline/stageline/internal/report"
 )
 
@@ -22,15 +22,17 @@ import (
 type Limits struct {
 	// ArchiveBytes caps the zip as downloaded.
 	ArchiveBytes int64
-	// EntryBytes caps one file once unzipped, and TotalBytes all of them.
-	EntryBytes, TotalBytes int64
+	// EntryBytes caps the report file once unzipped; only that file is
+	// inflated.
+	EntryBytes int64
 	// Entries caps the number of files in the zip.
 	Entries int
 }
 
-// DefaultLimits fit a report of a large multi-platform build with room to
-// spare: reports are tens of kilobytes.
-var DefaultLimits = Limits{ArchiveBytes: 8 << 20, EntryBytes: 16 << 20, TotalBytes: 32 << 20, Entries: 16}
+// DefaultLimits are the report contract's caps (report.MaxArtifactBytes,
+// report.MaxBytes): the App accepts every report the Action may write.
+// Reports are tens of kilobytes.
+var DefaultLimits = Limits{ArchiveBytes: report.MaxArtifactBytes, EntryBytes: report.MaxBytes, Entries: 16}
 
 // RefusedError is an artifact the App will not read. Its message is shown
 // in the check run, so it says what was wrong in the reader's terms.
@@ -57,10 +59,10 @@ const maxKeyLen = 80
 // the check run's name, so nothing else may pass, whatever characters
 // GitHub lets an artifact name hold.
 func buildKey(artifact string) (string, bool) {
-	if artifact == ArtifactPrefix {
+	if artifact == strings.TrimSuffix(report.ArtifactPrefix, "-") {
 		return "", true
 	}
-	key, ok := strings.CutPrefix(artifact, ArtifactPrefix+"-")
+	key, ok := strings.CutPrefix(artifact, report.ArtifactPrefix)
 	if !ok || key == "" || len(key) > maxKeyLen {
 		return "", false
 	}
@@ -95,7 +97,7 @@ func (p *Processor) artifacts(ctx context.Context, j *job) ([]*github.Artifact, 
 		}
 		for _, a := range list.Artifacts {
 			name := a.GetName()
-			if a.GetExpired() || !strings.HasPrefix(name, ArtifactPrefix) {
+			if a.GetExpired() || !strings.HasPrefix(name, strings.TrimSuffix(report.ArtifactPrefix, "-")) {
 				continue
 			}
 			switch _, ok := buildKey(name); {
@@ -133,13 +135,13 @@ func (s skipped) note() string {
 	if n := len(s.invalid); n > 0 {
 		names := make([]string, 0, 5)
 		for _, name := range s.invalid[:min(n, 5)] {
-			names = append(names, report.Code(name, 100))
+			names = append(names, render.Code(name, 100))
 		}
 		if n > 5 {
 			names = append(names, fmt.Sprintf("and %d more", n-5))
 		}
-		fmt.Fprintf(&b, "> **%d report artifacts skipped for their names:** %s. A report artifact is named `%s-KEY`, KEY being up to %d letters, digits, `.`, `_` and `-`.\n\n",
-			n, strings.Join(names, ", "), ArtifactPrefix, maxKeyLen)
+		fmt.Fprintf(&b, "> **%d report artifacts skipped for their names:** %s. A report artifact is named `%sKEY`, KEY being up to %d letters, digits, `.`, `_` and `-`.\n\n",
+			n, strings.Join(names, ", "), report.ArtifactPrefix, maxKeyLen)
 	}
 	return b.String()
 }
@@ -185,7 +187,6 @@ func extractReport(data []byte, lim Limits) (*report.Report, []byte, error) {
 	if len(zr.File) > lim.Entries {
 		return nil, nil, refused("the artifact holds %d files, over the limit of %d", len(zr.File), lim.Entries)
 	}
-	var total int64
 	var found *zip.File
 	for _, f := range zr.File {
 		if f.FileInfo().IsDir() {
@@ -197,7 +198,7 @@ func extractReport(data []byte, lim Limits) (*report.Report, []byte, error) {
 		if f.UncompressedSize64 > uint64(lim.EntryBytes) {
 			return nil, nil, refused("%q expands to %d bytes, over the limit of %d", report.Truncate(f.Name, 100), f.UncompressedSize64, lim.EntryBytes)
 		}
-		if found == nil || path.Base(f.Name) == "report.json" {
+		if found == nil || path.Base(f.Name) == report.ArtifactFile {
 			found = f
 		}
 	}
@@ -210,7 +211,7 @@ func extractReport(data []byte, lim Limits) (*report.Report, []byte, error) {
 		return nil, nil, refused("cannot open %q: %v", report.Truncate(found.Name, 100), err)
 	}
 	defer rc.Close()
-	limit := min(lim.EntryBytes, lim.TotalBytes-total)
+	limit := lim.EntryBytes
 	raw, err := io.ReadAll(io.LimitReader(rc, limit+1))
 	if err != nil {
 		return nil, nil, refused("cannot unzip %q: %v", report.Truncate(found.Name, 100), err)
@@ -220,10 +221,6 @@ func extractReport(data []byte, lim Limits) (*report.Report, []byte, error) {
 	}
 	rep, err := report.Decode(bytes.NewReader(raw), limit)
 	if err != nil {
-		var re *RefusedError
-		if errors.As(err, &re) {
-			return nil, nil, err
-		}
 		return nil, nil, refused("the report is invalid: %v", err)
 	}
 	return rep, raw, nil

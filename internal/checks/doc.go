@@ -1,8 +1,8 @@
 // Package checks turns stored webhook deliveries into check runs: for a
 // finished workflow run it fetches the stageline report artifacts, compares
-// each with the base branch's baseline (internal/report does the diff and
-// the Markdown) and creates or updates one check run per build key on the
-// run's head commit. It also keeps the installation bookkeeping.
+// each with the base branch's baseline (internal/report does the diff,
+// internal/render the Markdown) and creates or updates one check run per
+// build key on the run's head commit.
 //
 // Trust: only GitHub's metadata decides where a check lands (the run's
 // head_sha) and what becomes a baseline (push runs in the repository

@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-github/v66/github"
 
+	"github.com/stageline/stageline/internal/render"
 	"github.com/stageline/stageline/internal/report"
 )
 
@@ -17,12 +18,12 @@ func checkBudgets(b Budgets, c report.Comparison) []string {
 	var out []string
 	size := c.TotalCompressed()
 	if b.MaxSizeBytes > 0 && size.Head > b.MaxSizeBytes {
-		out = append(out, fmt.Sprintf("image size %s is over the budget of %s", report.FormatBytes(size.Head), report.FormatBytes(b.MaxSizeBytes)))
+		out = append(out, fmt.Sprintf("image size %s is over the budget of %s", render.FormatBytes(size.Head), render.FormatBytes(b.MaxSizeBytes)))
 	}
 	dur := c.Duration
 	if b.MaxDurationSeconds > 0 && float64(dur.Head)/1000 > b.MaxDurationSeconds {
 		out = append(out, fmt.Sprintf("build time %s is over the budget of %s",
-			report.FormatDuration(ms(dur.Head)), report.FormatDuration(time.Duration(b.MaxDurationSeconds*float64(time.Second)))))
+			render.FormatDuration(ms(dur.Head)), render.FormatDuration(time.Duration(b.MaxDurationSeconds*float64(time.Second)))))
 	}
 	if w := wasteBreach(b.MaxWaste, c); w != "" {
 		out = append(out, w)
@@ -31,13 +32,13 @@ func checkBudgets(b Budgets, c report.Comparison) []string {
 		return out
 	}
 	if grew := size.Change(); b.MaxGrowthBytes > 0 && grew > b.MaxGrowthBytes {
-		out = append(out, fmt.Sprintf("image grew by %s, over the budget of %s", report.FormatBytes(grew), report.FormatBytes(b.MaxGrowthBytes)))
+		out = append(out, fmt.Sprintf("image grew by %s, over the budget of %s", render.FormatBytes(grew), render.FormatBytes(b.MaxGrowthBytes)))
 	}
-	if r, ok := report.RelativeChange(size.Base, size.Head); ok && b.MaxGrowthPercent > 0 && r*100 > b.MaxGrowthPercent {
-		out = append(out, fmt.Sprintf("image grew by %s, over the budget of %g%%", report.FormatSignedPercent(r), b.MaxGrowthPercent))
+	if r, ok := size.Relative(); ok && b.MaxGrowthPercent > 0 && r*100 > b.MaxGrowthPercent {
+		out = append(out, fmt.Sprintf("image grew by %s, over the budget of %g%%", render.FormatSignedPercent(r), b.MaxGrowthPercent))
 	}
 	if grew := dur.Change(); b.MaxDurationGrowthSeconds > 0 && float64(grew)/1000 > b.MaxDurationGrowthSeconds {
-		out = append(out, fmt.Sprintf("build time grew by %s, over the budget of %gs", report.FormatDuration(ms(grew)), b.MaxDurationGrowthSeconds))
+		out = append(out, fmt.Sprintf("build time grew by %s, over the budget of %gs", render.FormatDuration(ms(grew)), b.MaxDurationGrowthSeconds))
 	}
 	return out
 }
@@ -116,14 +117,14 @@ func annotations(rep *report.Report, c report.Comparison, cfg Config) []*github.
 		r := rebuilt[k]
 		out = append(out, annotation(file, s.Line, "notice", "Cache miss in stage "+s.Stage,
 			fmt.Sprintf("The cache missed here: %d step(s) of stage %s were rebuilt from this line on, taking %s.",
-				r[0], s.Stage, report.FormatDuration(ms(r[1])))))
+				r[0], s.Stage, render.FormatDuration(ms(r[1])))))
 	}
 	if c.HasBaseline() {
 		for _, l := range c.Layers {
 			if grew := l.Size.Change(); grew >= cfg.LayerGrowthBytes && l.Line > 0 {
-				out = append(out, annotation(file, l.Line, "warning", "Layer grew by "+report.FormatBytes(grew),
+				out = append(out, annotation(file, l.Line, "warning", "Layer grew by "+render.FormatBytes(grew),
 					fmt.Sprintf("This layer (stage %s: %s) grew by %s to %s compressed.",
-						l.Stage, l.Instruction, report.FormatBytes(grew), report.FormatBytes(l.Size.Head))))
+						l.Stage, l.Instruction, render.FormatBytes(grew), render.FormatBytes(l.Size.Head))))
 			}
 		}
 	}

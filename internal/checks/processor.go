@@ -14,7 +14,7 @@ import (
 	"github.com/google/go-github/v66/github"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/stageline/stageline/internal/report"
+	"github.com/stageline/stageline/internal/render"
 	"github.com/stageline/stageline/internal/store"
 )
 
@@ -28,8 +28,6 @@ type Options struct {
 	// Download fetches artifacts from their signed URLs. It must not add
 	// GitHub credentials. Default: a plain client with a 60 s timeout.
 	Download *http.Client
-	// Limits default to DefaultLimits.
-	Limits Limits
 	// Registerer receives the processor's metrics; nil means none.
 	Registerer prometheus.Registerer
 }
@@ -46,7 +44,7 @@ type Processor struct {
 
 // New returns a Processor.
 func New(st *store.Store, clients ClientSource, opts Options) (*Processor, error) {
-	p := &Processor{store: st, clients: clients, download: opts.Download, limits: opts.Limits, now: time.Now,
+	p := &Processor{store: st, clients: clients, download: opts.Download, limits: DefaultLimits, now: time.Now,
 		posted: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "stageline_check_runs_total",
 			Help: "Check runs created or updated, by conclusion (empty while in progress).",
@@ -54,9 +52,6 @@ func New(st *store.Store, clients ClientSource, opts Options) (*Processor, error
 	}
 	if p.download == nil {
 		p.download = &http.Client{Timeout: 60 * time.Second}
-	}
-	if p.limits == (Limits{}) {
-		p.limits = DefaultLimits
 	}
 	if opts.Registerer != nil {
 		if err := opts.Registerer.Register(p.posted); err != nil {
@@ -69,6 +64,18 @@ func New(st *store.Store, clients ClientSource, opts Options) (*Processor, error
 // Handle processes one delivery. An error means "try again later" unless it
 // wraps Permanent; RetryAt tells when GitHub's rate limits allow it.
 func (p *Processor) Handle(ctx context.Context, log *slog.Logger, d store.Delivery) error {
+	var head struct {
+		Action string `json:"action"`
+	}
+	if _, ok := handled[d.Event]; ok {
+		if err := json.Unmarshal(d.Payload, &head); err != nil {
+			return Permanent{fmt.Errorf("decode %s: %w", d.Event, err)}
+		}
+	}
+	if !handles(d.Event, head.Action) {
+		log.Info("event not handled", "action", head.Action)
+		return nil
+	}
 	switch d.Event {
 	case "workflow_run":
 		var ev github.WorkflowRunEvent
@@ -83,62 +90,16 @@ func (p *Processor) Handle(ctx context.Context, log *slog.Logger, d store.Delive
 			return err
 		}
 		j := &job{cl: cl, log: log, repo: ev.GetRepo(), run: ev.GetWorkflowRun(), attempts: d.Attempts}
-		switch ev.GetAction() {
-		case "requested", "in_progress":
-			return p.started(ctx, j)
-		case "completed":
-			return p.completed(ctx, j)
-		}
-		return nil
+		return workflowRunActions[ev.GetAction()](p, ctx, j)
 	case "check_run":
 		var ev checkRunEvent
 		if err := json.Unmarshal(d.Payload, &ev); err != nil {
 			return Permanent{fmt.Errorf("decode check_run: %w", err)}
 		}
-		if ev.Action != "rerequested" {
-			return nil
-		}
 		return p.rerequested(ctx, log, &ev, d.Attempts)
-	case "installation":
-		var ev github.InstallationEvent
-		if err := json.Unmarshal(d.Payload, &ev); err != nil {
-			return Permanent{fmt.Errorf("decode installation: %w", err)}
-		}
-		inst := ev.GetInstallation()
-		active := ev.GetAction() != "deleted" && ev.GetAction() != "suspend"
-		if err := p.store.PutInstallation(ctx, inst.GetID(), inst.GetAccount().GetLogin(), active); err != nil {
-			return err
-		}
-		if active {
-			if err := p.store.SetInstallationRepos(ctx, inst.GetID(), repos(ev.Repositories), nil); err != nil {
-				return err
-			}
-		}
-		log.Info("installation recorded", "installation", inst.GetID(), "action", ev.GetAction(), "repositories", len(ev.Repositories))
-		return nil
-	case "installation_repositories":
-		var ev github.InstallationRepositoriesEvent
-		if err := json.Unmarshal(d.Payload, &ev); err != nil {
-			return Permanent{fmt.Errorf("decode installation_repositories: %w", err)}
-		}
-		inst := ev.GetInstallation()
-		if err := p.store.PutInstallation(ctx, inst.GetID(), inst.GetAccount().GetLogin(), true); err != nil {
-			return err
-		}
-		log.Info("installation repositories changed", "installation", inst.GetID(),
-			"added", len(ev.RepositoriesAdded), "removed", len(ev.RepositoriesRemoved))
-		return p.store.SetInstallationRepos(ctx, inst.GetID(), repos(ev.RepositoriesAdded), repos(ev.RepositoriesRemoved))
 	}
-	log.Info("event not handled")
-	return nil
-}
-
-func repos(rs []*github.Repository) []store.Repo {
-	out := make([]store.Repo, 0, len(rs))
-	for _, r := range rs {
-		out = append(out, store.Repo{ID: r.GetID(), FullName: r.GetFullName()})
-	}
-	return out
+	// Unreachable while handled and the cases above agree (TestHandled).
+	return Permanent{fmt.Errorf("event %s is listed as handled but Handle has no case for it", d.Event)}
 }
 
 // job is one workflow run being turned into check runs.
@@ -259,7 +220,7 @@ func (p *Processor) GiveUp(ctx context.Context, log *slog.Logger, d store.Delive
 	j := &job{cl: cl, log: log, repo: ev.GetRepo(), run: ev.GetWorkflowRun(), attempts: d.Attempts}
 	out := output{Title: "stageline could not finish this check",
 		Summary: fmt.Sprintf("stageline gave up on workflow run %d after %d attempts: %s.\n\n"+
-			"Re-run the workflow to try again.", j.run.GetID(), d.Attempts, report.Text(publicReason(cause), 300))}
+			"Re-run the workflow to try again.", j.run.GetID(), d.Attempts, render.Text(publicReason(cause), 300))}
 	for _, key := range keys {
 		if err := p.post(ctx, j, key, "neutral", out, nil); err != nil {
 			return err

@@ -6,6 +6,7 @@ import (
 
 	"github.com/google/go-github/v66/github"
 
+	"github.com/stageline/stageline/internal/render"
 	"github.com/stageline/stageline/internal/report"
 )
 
@@ -24,14 +25,14 @@ func provenance(g *report.Git, run *github.WorkflowRun, repo *github.Repository)
 	var claims []string
 	if g.SHA != "" && !strings.HasPrefix(run.GetEvent(), "pull_request") && !strings.EqualFold(g.SHA, run.GetHeadSHA()) {
 		claims = append(claims, fmt.Sprintf("commit %s, but workflow run %d ran on %s",
-			report.Code(report.Truncate(g.SHA, 40), 0), run.GetID(), report.Code(run.GetHeadSHA(), 40)))
+			render.Code(report.Truncate(g.SHA, 40), 0), run.GetID(), render.Code(run.GetHeadSHA(), 40)))
 	}
 	if g.RunID != 0 && g.RunID != run.GetID() {
 		claims = append(claims, fmt.Sprintf("workflow run %d, but it was uploaded by run %d", g.RunID, run.GetID()))
 	}
 	if g.Repository != "" && !strings.EqualFold(g.Repository, repo.GetFullName()) {
 		claims = append(claims, fmt.Sprintf("repository %s, but the run belongs to %s",
-			report.Code(g.Repository, 100), report.Code(repo.GetFullName(), 100)))
+			render.Code(g.Repository, 100), render.Code(repo.GetFullName(), 100)))
 	}
 	if len(claims) == 0 {
 		return ""

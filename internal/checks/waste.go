@@ -7,6 +7,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/stageline/stageline/internal/render"
 	"github.com/stageline/stageline/internal/report"
 )
 
@@ -49,7 +50,7 @@ func wasteBreach(w WasteBudget, c report.Comparison) string {
 	switch {
 	case w.Bytes > 0 && waste > w.Bytes:
 		return fmt.Sprintf("wasted bytes %s (written by one layer, hidden by a later one) are over the budget of %s",
-			report.FormatBytes(waste), report.FormatBytes(w.Bytes))
+			render.FormatBytes(waste), render.FormatBytes(w.Bytes))
 	case w.Percent > 0:
 		var size int64
 		for _, im := range c.Images {
@@ -59,7 +60,7 @@ func wasteBreach(w WasteBudget, c report.Comparison) string {
 		}
 		if size > 0 && float64(waste)*100/float64(size) > w.Percent {
 			return fmt.Sprintf("wasted bytes %s are %s of the image, over the budget of %g%%",
-				report.FormatBytes(waste), report.FormatPercent(float64(waste)/float64(size)), w.Percent)
+				render.FormatBytes(waste), render.FormatPercent(float64(waste)/float64(size)), w.Percent)
 		}
 	}
 	return ""

@@ -11,13 +11,10 @@ import (
 
 	"github.com/google/go-github/v66/github"
 
+	"github.com/stageline/stageline/internal/render"
 	"github.com/stageline/stageline/internal/report"
 	"github.com/stageline/stageline/internal/store"
 )
-
-// ArtifactPrefix starts the name of every report artifact; the rest of the
-// name is the build key.
-const ArtifactPrefix = "stageline-report"
 
 // CheckName is the check run's name for a build key.
 func CheckName(key string) string {
@@ -66,7 +63,7 @@ func (p *Processor) completed(ctx context.Context, j *job) error {
 	if errors.As(err, &cfgErr) {
 		return p.post(ctx, j, "", "neutral", output{Title: "Invalid " + ConfigPath,
 			Summary: "stageline could not read `" + ConfigPath + "` on the default branch, so no budgets were checked:\n\n" +
-				report.Block(cfgErr.Err.Error(), 2000) + "\n"}, nil)
+				render.Block(cfgErr.Err.Error(), 2000) + "\n"}, nil)
 	}
 	if err != nil {
 		return err
@@ -85,7 +82,7 @@ func (p *Processor) completed(ctx context.Context, j *job) error {
 	if len(arts) == 0 {
 		return p.finishAll(ctx, j, "neutral", output{Title: "No stageline report",
 			Summary: fmt.Sprintf("Workflow run %d (%s) uploaded no artifact named `%s*`, so there is nothing to compare. "+
-				"Add the stageline action to the workflow, or check that its build ran.", j.run.GetID(), report.Text(j.run.GetName(), 100), ArtifactPrefix)})
+				"Add the stageline action to the workflow, or check that its build ran.", j.run.GetID(), render.Text(j.run.GetName(), 100), report.ArtifactPrefix)})
 	}
 	trusted := j.run.GetEvent() == "push" && j.run.GetHeadRepository().GetID() == j.repo.GetID()
 	branch, baseSHA, err := p.base(ctx, j, trusted)
@@ -113,8 +110,8 @@ func (p *Processor) completed(ctx context.Context, j *job) error {
 		if errors.As(err, &ref) {
 			log.Warn("report refused", "reason", ref.Reason)
 			if err := p.post(ctx, j, key, "neutral", output{Title: "Report refused",
-				Summary: note + "stageline did not read the report in artifact " + report.Code(a.GetName(), 200) + ": " +
-					report.Text(ref.Reason, 1000) + "."}, nil); err != nil {
+				Summary: note + "stageline did not read the report in artifact " + render.Code(a.GetName(), 200) + ": " +
+					render.Text(ref.Reason, 1000) + "."}, nil); err != nil {
 				return err
 			}
 			continue
@@ -144,7 +141,7 @@ func (p *Processor) completed(ctx context.Context, j *job) error {
 			label = fmt.Sprintf("%s @ %.7s", b.Branch, b.CommitSHA)
 		}
 		cmp := report.Diff(base, rep)
-		rendered := report.RenderCheck(cmp, report.CheckOptions{RunURL: j.run.GetHTMLURL(), BaseLabel: label})
+		rendered := render.RenderCheck(cmp, render.CheckOptions{RunURL: j.run.GetHTMLURL(), BaseLabel: label})
 		out := output{Title: rendered.Title, Summary: rendered.Summary, Text: rendered.Text}
 		conclusion := "success"
 		if rep.Build.Status == report.StatusFailure {
@@ -155,13 +152,13 @@ func (p *Processor) completed(ctx context.Context, j *job) error {
 				conclusion = cfg.OnBreach
 			}
 			out.Title = report.Truncate("Budget breached · "+out.Title, 255)
-			out.Summary = capBytes("**Budget breached:** "+strings.Join(breaches, "; ")+".\n\n"+out.Summary, report.MaxCheckOutput)
+			out.Summary = capBytes("**Budget breached:** "+strings.Join(breaches, "; ")+".\n\n"+out.Summary, render.MaxCheckOutput)
 		}
 		if warning != "" {
 			out.Title = report.Truncate("Report does not match its run · "+out.Title, 255)
 		}
 		if note+warning != "" {
-			out.Summary = capBytes(warning+note+out.Summary, report.MaxCheckOutput)
+			out.Summary = capBytes(warning+note+out.Summary, render.MaxCheckOutput)
 		}
 		anns := annotations(rep, cmp, cfg)
 		log.Info("posting check run", "conclusion", conclusion, "baseline", label, "annotations", len(anns))

@@ -64,7 +64,7 @@ type Instruction struct {
 func Parse(src []byte) (*Dockerfile, error) {
 	res, err := parser.Parse(bytes.NewReader(src))
 	if err != nil {
-		return nil, fmt.Errorf("parsing Dockerfile: %w", err)
+		return nil, parseError{err}
 	}
 	lines := strings.Split(string(src), "\n")
 	lex := shell.NewLex(res.EscapeToken)
@@ -102,6 +102,26 @@ func Parse(src []byte) (*Dockerfile, error) {
 	}
 	return d, nil
 }
+
+// parseError is BuildKit's parser error kept on one line: its message can
+// quote the Dockerfile's own bytes (an escape directive's value), control
+// characters included, and it ends up in a one-line error for the user.
+type parseError struct{ err error }
+
+func (e parseError) Error() string {
+	var b strings.Builder
+	b.WriteString("parsing Dockerfile: ")
+	for _, r := range e.err.Error() {
+		if r < 0x20 || r == 0x7f {
+			fmt.Fprintf(&b, "\\x%02x", r)
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func (e parseError) Unwrap() error { return e.err }
 
 // Stage returns the stage BuildKit calls name (compared case-insensitively), nil when none.
 func (d *Dockerfile) Stage(name string) *Stage {

@@ -78,7 +78,7 @@ func runBuild(ctx context.Context, t *testing.T, addr, base, dir, target string,
 	}
 	r := res.Report
 	for _, op := range append(append([]report.CacheOp{}, r.Cache.Import...), r.Cache.Export...) {
-		if op.Status != stbuild.CacheOK {
+		if op.Status != report.CacheOK {
 			t.Errorf("cache op %+v: want ok", op)
 		}
 	}

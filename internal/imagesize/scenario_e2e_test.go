@@ -19,6 +19,7 @@ import (
 
 	stbuild "github.com/stageline/stageline/internal/build"
 	"github.com/stageline/stageline/internal/buildkit"
+	"github.com/stageline/stageline/internal/render"
 	"github.com/stageline/stageline/internal/report"
 	"github.com/stageline/stageline/internal/testing/reporttest"
 	"github.com/stageline/stageline/internal/testing/testenv"
@@ -267,7 +268,7 @@ func TestImageContentScenario(t *testing.T) {
 	}
 
 	// And the check run says so, in words a reviewer reads.
-	out := report.RenderCheck(cmp, report.CheckOptions{})
+	out := render.RenderCheck(cmp, render.CheckOptions{})
 	if testing.Verbose() {
 		t.Log(out.Summary)
 	}
@@ -320,5 +321,5 @@ func TestDebianBaseWaste(t *testing.T) {
 	if c.Files < 20000 {
 		t.Errorf("the image holds %d files; the Debian base has tens of thousands", c.Files)
 	}
-	t.Logf("Debian base: %d files, %s, wasted %s in %d files", c.Files, report.FormatBytes(c.FileBytes), report.FormatBytes(w.Bytes), w.Files)
+	t.Logf("Debian base: %d files, %s, wasted %s in %d files", c.Files, render.FormatBytes(c.FileBytes), render.FormatBytes(w.Bytes), w.Files)
 }

@@ -15,11 +15,9 @@ import (
 // is capped. docs/report.schema.json states the same caps (it counts string
 // lengths in characters where these count bytes, so Decode is the stricter).
 const (
-	// DefaultMaxBytes is Decode's size cap when maxBytes <= 0.
-	DefaultMaxBytes = 32 << 20
-	MaxSteps        = 10000
-	MaxStages       = 1000
-	MaxImages       = 64
+	MaxSteps  = 10000
+	MaxStages = 1000
+	MaxImages = 64
 	// MaxLayersPerImage caps one image; MaxLayers caps all images together.
 	MaxLayersPerImage = 1000
 	MaxLayers         = 10000
@@ -45,12 +43,12 @@ const (
 var digestRE = regexp.MustCompile(`^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$`)
 
 // Decode reads one report from r. It refuses more than maxBytes bytes
-// (DefaultMaxBytes when maxBytes <= 0), unknown fields, trailing data, a
+// (MaxBytes when maxBytes <= 0), unknown fields, trailing data, a
 // schema_version other than SchemaVersion, and values that break the limits
 // above or the report's own arithmetic. Errors are one line naming the field.
 func Decode(r io.Reader, maxBytes int64) (*Report, error) {
 	if maxBytes <= 0 {
-		maxBytes = DefaultMaxBytes
+		maxBytes = MaxBytes
 	}
 	data, err := io.ReadAll(io.LimitReader(r, maxBytes+1))
 	if err != nil {
@@ -325,7 +323,7 @@ func (v *validator) cache(c *Cache) {
 			v.ident(f+".scope", op.Scope)
 			v.ident(f+".mode", op.Mode)
 			v.intRange(f+".duration_ms", op.DurationMS, MaxDurationMS)
-			v.oneOf(f+".status", op.Status, "ok", "skipped", "failed")
+			v.oneOf(f+".status", op.Status, CacheOK, CacheSkipped, CacheFailed)
 			v.text(f+".error", op.Error)
 		}
 	}

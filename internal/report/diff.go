@@ -15,6 +15,15 @@ type Delta struct {
 // Change is Head - Base.
 func (d Delta) Change() int64 { return d.Head - d.Base }
 
+// Relative is the change as a fraction of Base, (Head-Base)/Base; ok is
+// false when Base is 0 and no fraction makes sense.
+func (d Delta) Relative() (ratio float64, ok bool) {
+	if d.Base == 0 {
+		return 0, false
+	}
+	return float64(d.Head-d.Base) / float64(d.Base), true
+}
+
 // Comparison is what changed from a base report (the base branch's last
 // build) to a head report (the PR's build). Base is nil when there is no
 // baseline; every list then describes the head report alone.
@@ -26,7 +35,7 @@ type Comparison struct {
 	UserSteps, UserStepsCached Delta
 	// HitRatioBase and HitRatioHead are Cache.HitRatio of each side.
 	HitRatioBase, HitRatioHead float64
-	// Stages are in display order: the head's stages (see sortStages), then
+	// Stages are in display order: the head's stages (see SortedStages), then
 	// stages only the base had.
 	Stages []StageDelta
 	// Images are matched by platform; a single image on each side is
@@ -120,10 +129,10 @@ func Diff(base, head *Report) Comparison {
 type stageKey struct{ name, platform string }
 
 func diffStages(base, head *Report) []StageDelta {
-	heads := sortStages(head)
+	heads := SortedStages(head)
 	var bases []*Stage
 	if base != nil {
-		bases = sortStages(base)
+		bases = SortedStages(base)
 	}
 	match := make([]*Stage, len(heads))
 	used := make([]bool, len(bases))
@@ -172,11 +181,12 @@ func (d StageDelta) fill() StageDelta {
 	return d
 }
 
-// sortStages orders stages by platform (in the order of Build.Platforms,
-// others after by name), then by their first Dockerfile line (taken from
-// their steps; unknown lines last), then as the report lists them. The
-// result does not depend on map order anywhere upstream.
-func sortStages(r *Report) []*Stage {
+// SortedStages orders r's stages as Diff lists them: by platform (in the
+// order of Build.Platforms, others after by name), then by their first
+// Dockerfile line (taken from their steps; unknown lines last), then as the
+// report lists them. The result does not depend on map order anywhere
+// upstream.
+func SortedStages(r *Report) []*Stage {
 	first := map[stageKey]int{}
 	for _, s := range r.Steps {
 		if s.Line <= 0 || s.Internal {

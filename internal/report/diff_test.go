@@ -136,3 +136,13 @@ func TestDiffMatchesPlatformlessStages(t *testing.T) {
 		t.Errorf("want the platformless image matched once: %+v", c.Images)
 	}
 }
+
+func TestDeltaRelative(t *testing.T) {
+	t.Parallel()
+	if _, ok := (Delta{Base: 0, Head: 10}).Relative(); ok {
+		t.Error("Delta{0, 10}.Relative() should have no fraction")
+	}
+	if p, ok := (Delta{Base: 200, Head: 250}).Relative(); !ok || p != 0.25 {
+		t.Errorf("Delta{200, 250}.Relative() = %v, %v; want 0.25, true", p, ok)
+	}
+}

@@ -103,8 +103,9 @@ type CacheOp struct {
 	Scope      string `json:"scope,omitempty"`
 	Mode       string `json:"mode,omitempty"`
 	DurationMS int64  `json:"duration_ms"`
-	Status     string `json:"status"` // ok|skipped|failed
-	Error      string `json:"error,omitempty"`
+	// Status is CacheOK, CacheSkipped or CacheFailed.
+	Status string `json:"status"`
+	Error  string `json:"error,omitempty"`
 }
 
 // Image is the final image for one platform.

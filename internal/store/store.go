@@ -232,18 +232,6 @@ func (s *Store) migrate(ctx context.Context) error {
 			PRIMARY KEY (repo_id, head_sha, build_key)
 		)`,
 		`CREATE INDEX IF NOT EXISTS check_runs_id ON check_runs (check_run_id)`,
-		`CREATE TABLE IF NOT EXISTS installations (
-			id BIGINT PRIMARY KEY,
-			account TEXT NOT NULL,
-			active BOOLEAN NOT NULL,
-			updated_at BIGINT NOT NULL
-		)`,
-		`CREATE TABLE IF NOT EXISTS installation_repos (
-			installation_id BIGINT NOT NULL,
-			repo_id BIGINT NOT NULL,
-			full_name TEXT NOT NULL,
-			PRIMARY KEY (installation_id, repo_id)
-		)`,
 	}
 	for _, q := range stmts {
 		if _, err := s.db.ExecContext(ctx, q); err != nil {

@@ -189,23 +189,6 @@ func TestBaselinesAndCheckRuns(t *testing.T) {
 			if err != nil || c == nil || c.BuildKey != "app" || c.RunID != 5 || c.HeadSHA != "sha" {
 				t.Fatalf("check run by id = %+v, %v", c, err)
 			}
-
-			if err := s.PutInstallation(ctx, 9, "octo-org", true); err != nil {
-				t.Fatal(err)
-			}
-			if err := s.SetInstallationRepos(ctx, 9, []store.Repo{{ID: 1, FullName: "o/a"}, {ID: 2, FullName: "o/b"}}, []store.Repo{{ID: 1}}); err != nil {
-				t.Fatal(err)
-			}
-			repos, err := s.InstallationRepos(ctx, 9)
-			if err != nil || len(repos) != 1 || repos[0].FullName != "o/b" {
-				t.Fatalf("repos = %+v, %v", repos, err)
-			}
-			if err := s.PutInstallation(ctx, 9, "octo-org", false); err != nil {
-				t.Fatal(err)
-			}
-			if known, active, err := s.Installation(ctx, 9); err != nil || !known || active {
-				t.Fatalf("installation = %v %v %v", known, active, err)
-			}
 		})
 	}
 }

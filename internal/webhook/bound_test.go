@@ -17,6 +17,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/stageline/stageline/internal/checks"
 	"github.com/stageline/stageline/internal/testing/githubfake"
 	"github.com/stageline/stageline/internal/webhook"
 )
@@ -47,7 +48,7 @@ func TestFloodMemoryBound(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			reg := prometheus.NewRegistry()
 			// No request here is authentic, so the queue is never used.
-			h, err := webhook.New(nil, webhook.Options{Secret: secret, MaxBodyBytes: bodySize, InFlightBytes: budget, Registerer: reg})
+			h, err := webhook.New(nil, webhook.Options{Events: checks.Handled(), Secret: secret, MaxBodyBytes: bodySize, InFlightBytes: budget, Registerer: reg})
 			if err != nil {
 				t.Fatal(err)
 			}

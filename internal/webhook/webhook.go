@@ -41,17 +41,13 @@ type Queue interface {
 	Enqueue(ctx context.Context, d store.Delivery) (bool, error)
 }
 
-// handled lists the events and actions that are stored for processing. A
-// nil action set means every action.
-var handled = map[string]map[string]bool{
-	"workflow_run":              {"requested": true, "in_progress": true, "completed": true},
-	"check_run":                 {"rerequested": true},
-	"installation":              nil,
-	"installation_repositories": nil,
-}
-
 // Options configure a Handler.
 type Options struct {
+	// Events lists the events stored for processing, each with the actions
+	// stored; everything else is answered 202 and dropped. Required: the
+	// processor's own list (checks.Handled), so that intake and processing
+	// cannot disagree.
+	Events map[string][]string
 	// Secret is the App's webhook secret. Required: go-github accepts
 	// unsigned payloads when it is empty, so New refuses that.
 	Secret []byte
@@ -80,6 +76,7 @@ type Options struct {
 // Handler is the webhook endpoint.
 type Handler struct {
 	q            Queue
+	events       map[string]map[string]bool // event → stored actions
 	secret       []byte
 	max          int64
 	bytes        *semaphore.Weighted // bytes of bodies in flight
@@ -95,13 +92,20 @@ type Handler struct {
 // ErrNoSecret is returned by New without a webhook secret.
 var ErrNoSecret = errors.New("webhook: a non-empty secret is required")
 
+// errNoEvents is returned by New without a list of events.
+var errNoEvents = errors.New("webhook: Options.Events is empty; pass the processor's list (checks.Handled)")
+
 // New returns a Handler that stores accepted deliveries in q.
 func New(q Queue, opts Options) (*Handler, error) {
 	if len(opts.Secret) == 0 {
 		return nil, ErrNoSecret
 	}
+	if len(opts.Events) == 0 {
+		return nil, errNoEvents
+	}
 	h := &Handler{
 		q:            q,
+		events:       make(map[string]map[string]bool, len(opts.Events)),
 		secret:       opts.Secret,
 		max:          cmp.Or(opts.MaxBodyBytes, DefaultMaxBodyBytes),
 		wait:         cmp.Or(opts.WaitTimeout, time.Second),
@@ -121,6 +125,12 @@ func New(q Queue, opts Options) (*Handler, error) {
 			Name: "stageline_webhook_body_bytes_in_flight",
 			Help: "Bytes of webhook bodies being read or stored (their Content-Length).",
 		}),
+	}
+	for event, actions := range opts.Events {
+		h.events[event] = make(map[string]bool, len(actions))
+		for _, a := range actions {
+			h.events[event][a] = true
+		}
 	}
 	if h.max < 0 {
 		return nil, fmt.Errorf("webhook: MaxBodyBytes %d is negative", h.max)
@@ -168,7 +178,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	event := r.Header.Get(github.EventTypeHeader)
 	code, result, msg := h.serve(w, r, event)
-	if _, ok := handled[event]; !ok && event != "ping" {
+	if _, ok := h.events[event]; !ok && event != "ping" {
 		event = "other" // bounded label values
 	}
 	h.results.WithLabelValues(event, result).Inc()
@@ -245,7 +255,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, event string) (c
 	if event == "ping" {
 		return http.StatusOK, "ping", "pong"
 	}
-	actions, ok := handled[event]
+	actions, ok := h.events[event]
 	if !ok {
 		return http.StatusAccepted, "ignored", "event ignored"
 	}
@@ -253,7 +263,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, event string) (c
 	if env.Action != nil {
 		action = *env.Action
 	}
-	if actions != nil && !actions[action] {
+	if !actions[action] {
 		return http.StatusAccepted, "ignored", "action ignored"
 	}
 	if env.Installation == nil || env.Installation.ID == 0 {

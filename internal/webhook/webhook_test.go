@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stageline/stageline/internal/checks"
 	"github.com/stageline/stageline/internal/dispatch"
 	"github.com/stageline/stageline/internal/store"
 	"github.com/stageline/stageline/internal/testing/githubfake"
@@ -80,7 +81,7 @@ func TestIntake(t *testing.T) {
 			t.Run(string(d)+"/"+tt.name, func(t *testing.T) {
 				t.Parallel()
 				st := storetest.Open(t, d)
-				h, err := webhook.New(st, webhook.Options{Secret: secret, MaxBodyBytes: 64 << 10})
+				h, err := webhook.New(st, webhook.Options{Events: checks.Handled(), Secret: secret, MaxBodyBytes: 64 << 10})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -121,7 +122,7 @@ func BenchmarkIntake(b *testing.B) {
 	for _, bc := range []struct{ name, event string }{{"baseline-ignored", "star"}, {"sqlite-stored", "workflow_run"}} {
 		b.Run(bc.name, func(b *testing.B) {
 			st := storetest.Open(b, store.SQLite)
-			h, err := webhook.New(st, webhook.Options{Secret: secret})
+			h, err := webhook.New(st, webhook.Options{Events: checks.Handled(), Secret: secret})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -185,7 +186,7 @@ func BenchmarkIntakeP99(b *testing.B) {
 					notify = pool.Notify
 					workers.Go(func() { pool.Run(ctx) })
 				}
-				h, err := webhook.New(st, webhook.Options{Secret: secret, Notify: notify})
+				h, err := webhook.New(st, webhook.Options{Events: checks.Handled(), Secret: secret, Notify: notify})
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -241,7 +242,7 @@ func TestBadDeliveryIDOneLine(t *testing.T) {
 	t.Parallel()
 	var logs bytes.Buffer
 	st := storetest.Open(t, store.SQLite)
-	h, err := webhook.New(st, webhook.Options{Secret: secret, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	h, err := webhook.New(st, webhook.Options{Events: checks.Handled(), Secret: secret, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}

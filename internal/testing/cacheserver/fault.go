@@ -86,7 +86,6 @@ func (s *Server) route(route Route, errBody func(w http.ResponseWriter, status i
 			h(w, r)
 			return
 		}
-		s.log.Debug("injecting fault", "route", route, "status", f.Status, "delay", f.Delay, "drop", f.Drop)
 		if f.Delay > 0 && !sleep(r.Context(), f.Delay) {
 			return
 		}

@@ -4,9 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/http"
 	"strings"
@@ -21,9 +19,6 @@ type Server struct {
 	http *http.Server
 	url  string
 	key  []byte
-	log  *slog.Logger
-	now  func() time.Time
-	ttl  time.Duration
 
 	mu      sync.Mutex
 	entries map[int64]*entry
@@ -35,11 +30,12 @@ type Server struct {
 }
 
 type options struct {
-	addr   string
-	logger *slog.Logger
-	now    func() time.Time
-	ttl    time.Duration
+	addr string
 }
+
+// tokenTTL is how long minted tokens and signed URLs are valid: 6h, the
+// runner token's lifetime.
+const tokenTTL = 6 * time.Hour
 
 // Option configures New.
 type Option func(*options) error
@@ -55,25 +51,9 @@ func WithPort(port int) Option {
 	}
 }
 
-// WithLogger logs requests and injected faults at debug level. Default: discard.
-func WithLogger(l *slog.Logger) Option {
-	return func(o *options) error { o.logger = l; return nil }
-}
-
-// WithClock replaces time.Now for token validity and signed-URL expiry.
-func WithClock(now func() time.Time) Option {
-	return func(o *options) error { o.now = now; return nil }
-}
-
-// WithTokenTTL sets how long minted tokens and signed URLs are valid. Default: 6h, the
-// runner token's lifetime.
-func WithTokenTTL(d time.Duration) Option {
-	return func(o *options) error { o.ttl = d; return nil }
-}
-
 // New starts a server on 127.0.0.1. Close stops it.
 func New(opts ...Option) (*Server, error) {
-	o := options{addr: "127.0.0.1:0", logger: slog.New(slog.DiscardHandler), now: time.Now, ttl: 6 * time.Hour}
+	o := options{addr: "127.0.0.1:0"}
 	for _, opt := range opts {
 		if err := opt(&o); err != nil {
 			return nil, fmt.Errorf("cacheserver option: %w", err)
@@ -91,19 +71,14 @@ func New(opts ...Option) (*Server, error) {
 		ln:      ln,
 		url:     "http://" + ln.Addr().String() + "/",
 		key:     key,
-		log:     o.logger,
-		now:     o.now,
-		ttl:     o.ttl,
 		entries: map[int64]*entry{},
 		faults:  map[Route][]*faultState{},
 		hits:    map[Route]int{},
 	}
 	s.http = &http.Server{Handler: s.handler(), ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			s.log.Error("cache server stopped", "err", err)
-		}
-	}()
+	// Serve returns when Close closes the listener; tests see a dead
+	// server as failed requests.
+	go s.http.Serve(ln)
 	return s, nil
 }
 
@@ -134,7 +109,7 @@ func (s *Server) Close() error {
 
 // Token mints a runtime token carrying scopes, valid from a minute ago for the TTL.
 func (s *Server) Token(scopes ...Scope) (string, error) {
-	return mint(s.key, scopes, s.now(), s.ttl)
+	return mint(s.key, scopes, time.Now(), tokenTTL)
 }
 
 // RunnerEnv is the environment the runner gives an action for a job with these scopes,
@@ -167,14 +142,7 @@ func (s *Server) handler() http.Handler {
 	mux.HandleFunc("PUT /blob/cache/{id}", s.route(RouteBlobPut, azureError, s.blobPut))
 	mux.HandleFunc("GET /blob/cache/{id}", s.route(RouteBlobGet, azureError, s.blobGet))
 	mux.HandleFunc("HEAD /blob/cache/{id}", s.route(RouteBlobGet, azureError, s.blobGet))
-	return s.logRequests(mux)
-}
-
-func (s *Server) logRequests(h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.log.Debug("request", "method", r.Method, "path", r.URL.Path, "query", r.URL.RawQuery)
-		h.ServeHTTP(w, r)
-	})
+	return mux
 }
 
 type scopesKey struct{}
@@ -187,7 +155,7 @@ func (s *Server) auth(errBody func(http.ResponseWriter, int, string), h http.Han
 			errBody(w, http.StatusUnauthorized, "missing bearer token")
 			return
 		}
-		scopes, err := verify(s.key, tok, s.now())
+		scopes, err := verify(s.key, tok, time.Now())
 		if err != nil {
 			errBody(w, http.StatusUnauthorized, err.Error())
 			return

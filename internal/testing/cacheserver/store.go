@@ -89,7 +89,7 @@ func (s *Server) reserveLocked(scope, key, version string) (*entry, bool) {
 		}
 	}
 	s.nextID++
-	e := &entry{Entry: Entry{ID: s.nextID, Key: key, Version: version, Scope: scope, CreatedAt: s.now()}}
+	e := &entry{Entry: Entry{ID: s.nextID, Key: key, Version: version, Scope: scope, CreatedAt: time.Now()}}
 	s.entries[e.ID] = e
 	return e, true
 }

@@ -161,8 +161,8 @@ func (c *chain) job(ctx context.Context, j *Job, ref string, scopes []cacheserve
 		return err
 	}
 	arts := rs.Artifacts.Artifacts()
-	if len(arts) != 1 || !strings.HasPrefix(arts[0].Name, "stageline-report-") {
-		return fmt.Errorf("%s: the Action uploaded %d artifacts (%v), want one stageline-report-*", j.Name, len(arts), names(arts))
+	if len(arts) != 1 || !strings.HasPrefix(arts[0].Name, report.ArtifactPrefix) {
+		return fmt.Errorf("%s: the Action uploaded %d artifacts (%v), want one %s*", j.Name, len(arts), names(arts), report.ArtifactPrefix)
 	}
 	j.Artifact = arts[0]
 	if j.Report, err = reportOf(j.Artifact.Zip); err != nil {
@@ -293,13 +293,13 @@ func goBuild(ctx context.Context, root, out, pkg string) error {
 	return nil
 }
 
-// reportOf decodes the report.json of an artifact zip.
+// reportOf decodes the report file of an artifact zip.
 func reportOf(data []byte) (*report.Report, error) {
 	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
 		return nil, err
 	}
-	f, err := zr.Open("report.json")
+	f, err := zr.Open(report.ArtifactFile)
 	if err != nil {
 		return nil, err
 	}

@@ -1,9 +1,14 @@
-// Package reporttest checks reports against the report schema in tests.
+// Package reporttest checks reports against the report schema in tests and
+// loads the report fixtures of internal/report/testdata.
 package reporttest
 
 import (
 	"bytes"
 	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
 	"sync"
 	"testing"
 
@@ -58,4 +63,40 @@ func ValidateAgainstSchema(t testing.TB, data []byte) {
 	if err := Validate(data); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// fixtureDir is internal/report/testdata, found from this file so that
+// tests in any package can load the report fixtures.
+func fixtureDir() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..", "report", "testdata")
+}
+
+// FixtureNames lists the report fixtures, internal/report/testdata/<name>.json.
+func FixtureNames(t testing.TB) []string {
+	t.Helper()
+	paths, err := filepath.Glob(filepath.Join(fixtureDir(), "*.json"))
+	if err != nil || len(paths) == 0 {
+		t.Fatalf("no report fixtures in %s (%v)", fixtureDir(), err)
+	}
+	names := make([]string, len(paths))
+	for i, p := range paths {
+		names[i] = strings.TrimSuffix(filepath.Base(p), ".json")
+	}
+	return names
+}
+
+// Fixture returns the report fixture internal/report/testdata/<name>.json,
+// decoded and as stored.
+func Fixture(t testing.TB, name string) (*report.Report, []byte) {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(fixtureDir(), name+".json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := report.Decode(bytes.NewReader(data), 0)
+	if err != nil {
+		t.Fatalf("Decode(%s): %v", name, err)
+	}
+	return r, data
 }

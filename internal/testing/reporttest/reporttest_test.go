@@ -1,18 +1,13 @@
 package reporttest
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 )
 
 func TestValidate(t *testing.T) {
 	t.Parallel()
-	good, err := os.ReadFile(filepath.Join("..", "testdata", "seed.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, good := Fixture(t, "seed")
 	ValidateAgainstSchema(t, good)
 	tests := []struct{ name, data string }{
 		{name: "wrong version", data: strings.Replace(string(good), `"schema_version": 1`, `"schema_version": 2`, 1)},

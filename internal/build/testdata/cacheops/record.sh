@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Re-records the cache-op fixtures: buildctl --progress=rawjson streams of the Dockerfile
 # next to this script, built with cache imports and exports of each type, against the
-# in-repo Actions cache server (internal/cacheserver/cmd/cacheserver), with and without
+# in-repo Actions cache server (internal/testing/cacheserver/cmd/cacheserver), with and without
 # faults and ignore-error. Needs BUILDKIT_HOST (source scripts/buildkit-env.sh; setup_buildkit).
 # Each stream is one client.SolveStatus a line (buildctl's stderr, JSON lines only).
 set -euo pipefail
@@ -16,7 +16,7 @@ cleanup() {
 	rm -rf "$work"
 }
 trap cleanup EXIT
-(cd "$root" && go build -o "$work/cacheserver" ./internal/cacheserver/cmd/cacheserver)
+(cd "$root" && go build -o "$work/cacheserver" ./internal/testing/cacheserver/cmd/cacheserver)
 
 # server [cacheserver flags...] restarts the cache server and loads its env.
 server() {

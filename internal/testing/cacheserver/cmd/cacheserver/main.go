@@ -5,7 +5,7 @@
 // ACTIONS_CACHE_URL with -v2=false) as KEY=VALUE lines on stdout and in -env-file, then
 // serves until SIGINT or SIGTERM, when it lists the stored entries on stderr:
 //
-//	go build -o /tmp/cacheserver ./internal/cacheserver/cmd/cacheserver
+//	go build -o /tmp/cacheserver ./internal/testing/cacheserver/cmd/cacheserver
 //	/tmp/cacheserver -env-file /tmp/env & # wait for /tmp/env, then: set -a; . /tmp/env
 //
 // Faults are given as -fault ROUTE=STATUS[,retry-after=DUR][,times=N][,delay=DUR][,drop],

@@ -1,5 +1,5 @@
 // Drives GitHub's own cache client, @actions/cache, against a cache server for
-// internal/cacheserver's tests. The server and the token come from the environment the
+// internal/testing/cacheserver's tests. The server and the token come from the environment the
 // runner sets (ACTIONS_RUNTIME_TOKEN, ACTIONS_RESULTS_URL, ACTIONS_CACHE_SERVICE_V2).
 //
 //   node cache-client.mjs save    <path> <key>

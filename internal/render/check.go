@@ -1,9 +1,11 @@
-package report
+package render
 
 import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/stageline/stageline/internal/report"
 )
 
 // MaxCheckOutput is GitHub's limit on a check run's output.summary and
@@ -35,9 +37,9 @@ type CheckOutput struct {
 // size, cache and time with their changes; Summary has the stages, images,
 // layers that changed most, the timeline, warnings and error; Text is the
 // per-step table, cut to fit.
-func RenderCheck(c Comparison, opts CheckOptions) CheckOutput {
+func RenderCheck(c report.Comparison, opts CheckOptions) CheckOutput {
 	if c.Head == nil {
-		c = Diff(c.Base, &Report{})
+		c = report.Diff(c.Base, &report.Report{})
 	}
 	bud := checkBudgets
 	var sum strings.Builder
@@ -75,12 +77,12 @@ func RenderCheck(c Comparison, opts CheckOptions) CheckOutput {
 
 // checkTitle is e.g. "+12.4 MB (+4.1%) · 18/23 steps cached · 1m12s (−8s)".
 // Sizes are the sum of all images' compressed sizes.
-func checkTitle(c Comparison) string {
+func checkTitle(c report.Comparison) string {
 	var parts []string
 	switch c.Head.Build.Status {
-	case StatusFailure:
+	case report.StatusFailure:
 		parts = append(parts, "Build failed")
-	case StatusCanceled:
+	case report.StatusCanceled:
 		parts = append(parts, "Build canceled")
 	}
 	base := c.HasBaseline()
@@ -88,7 +90,7 @@ func checkTitle(c Comparison) string {
 		switch {
 		case base && len(c.Base.Images) > 0:
 			s := FormatSignedBytes(size.Change())
-			if p, ok := RelativeChange(size.Base, size.Head); ok {
+			if p, ok := size.Relative(); ok {
 				s += " (" + FormatSignedPercent(p) + ")"
 			}
 			parts = append(parts, s)
@@ -101,11 +103,11 @@ func checkTitle(c Comparison) string {
 	if !base {
 		parts = append(parts, "no baseline")
 	}
-	return Truncate(strings.Join(parts, " · "), maxTitle)
+	return report.Truncate(strings.Join(parts, " · "), maxTitle)
 }
 
 // stepsText is the per-step table for the check run's text field.
-func stepsText(c Comparison, budget int) string {
+func stepsText(c report.Comparison, budget int) string {
 	base := c.HasBaseline()
 	t := mdTable{cols: []mdCol{
 		{title: "Platform", hide: platformCount(c.Head) < 2},

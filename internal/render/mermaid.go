@@ -1,10 +1,12 @@
-package report
+package render
 
 import (
 	"fmt"
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/stageline/stageline/internal/report"
 )
 
 // ganttKeywords start lines that mermaid's gantt lexer reads as directives
@@ -21,7 +23,7 @@ var ganttKeywords = []string{
 // and newlines end a statement, "#" starts an entity, "%%" a comment) and
 // anything that could close the code fence.
 func mermaidText(s string) string {
-	s = Truncate(s, nameWidth)
+	s = report.Truncate(s, nameWidth)
 	var b strings.Builder
 	for _, r := range s {
 		switch {
@@ -46,9 +48,12 @@ func mermaidText(s string) string {
 
 type span struct{ start, end time.Time }
 
+// stageKey is a stage on a platform.
+type stageKey struct{ name, platform string }
+
 // stageSpans finds when each stage ran from its steps' start times: a stage
 // has no start time of its own in the report.
-func stageSpans(r *Report) map[stageKey]span {
+func stageSpans(r *report.Report) map[stageKey]span {
 	spans := map[stageKey]span{}
 	for _, s := range r.Steps {
 		if s.StartedAt == nil || s.Internal || s.StartedAt.IsZero() {
@@ -76,9 +81,9 @@ func stageSpans(r *Report) map[stageKey]span {
 // budget bytes, with times relative to the build's start (dateFormat x reads
 // them as milliseconds since the epoch; only the axis labels show). Stages
 // with no timed step are left out; "" when none is left or nothing fits.
-func gantt(r *Report, budget int) string {
+func gantt(r *report.Report, budget int) string {
 	spans := stageSpans(r)
-	stages := sortStages(r)
+	stages := report.SortedStages(r)
 	var origin, last time.Time
 	for _, sp := range spans {
 		if origin.IsZero() || sp.start.Before(origin) {
@@ -148,7 +153,7 @@ func sectionName(platform string, multi bool) string {
 }
 
 // platformCount counts the distinct platforms of r's stages.
-func platformCount(r *Report) int {
+func platformCount(r *report.Report) int {
 	seen := map[string]bool{}
 	for _, s := range r.Stages {
 		seen[s.Platform] = true

@@ -1,8 +1,10 @@
-package report
+package render
 
 import (
 	"strings"
 	"unicode/utf8"
+
+	"github.com/stageline/stageline/internal/report"
 )
 
 // Reports can come from untrusted code (fork PRs): every string taken from a
@@ -42,7 +44,7 @@ var textReplacer = strings.NewReplacer(
 // cell, with HTML, emphasis, links, mentions and pipes neutralised, cut to at
 // most max runes (max <= 0 means no limit).
 func Text(s string, max int) string {
-	return textReplacer.Replace(Truncate(strings.ToValidUTF8(s, "\uFFFD"), max))
+	return textReplacer.Replace(report.Truncate(strings.ToValidUTF8(s, "\uFFFD"), max))
 }
 
 // Code returns s as an inline <code> element, escaped like Text. <code>
@@ -69,13 +71,4 @@ func Block(s string, max int) string {
 		fence += "`"
 	}
 	return fence + "text\n" + strings.TrimRight(s, "\n") + "\n" + fence
-}
-
-// Truncate cuts s to at most max runes, ending with "…" when it cut.
-func Truncate(s string, max int) string {
-	if max <= 0 || utf8.RuneCountInString(s) <= max {
-		return s
-	}
-	r := []rune(s)
-	return string(r[:max-1]) + "…"
 }

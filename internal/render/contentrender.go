@@ -1,10 +1,12 @@
-package report
+package render
 
 import (
 	"fmt"
 	"io"
 	"strconv"
 	"strings"
+
+	"github.com/stageline/stageline/internal/report"
 )
 
 // Rendering of image contents (content.go, contentdiff.go): a screenful in
@@ -29,7 +31,7 @@ const (
 )
 
 // layerLabel names the layer by its Dockerfile line and instruction.
-func layerLabel(l *Layer) string {
+func layerLabel(l *report.Layer) string {
 	switch {
 	case l == nil:
 		return "—"
@@ -49,7 +51,7 @@ func cmpOr(a, b string) string {
 	return b
 }
 
-func imageLayer(im *Image, i int) *Layer {
+func imageLayer(im *report.Image, i int) *report.Layer {
 	if im == nil || i < 0 || i >= len(im.Layers) {
 		return nil
 	}
@@ -57,13 +59,13 @@ func imageLayer(im *Image, i int) *Layer {
 }
 
 // changeText says what happened to a path, e.g. "added" or "grew".
-func changeText(ch ContentChange) string {
+func changeText(ch report.ContentChange) string {
 	s := ch.Kind
 	if ch.Unlisted {
 		switch ch.Kind {
-		case ChangeAdded:
+		case report.ChangeAdded:
 			s = "added, or grew from at most " + FormatBytes(ch.Bound)
-		case ChangeRemoved:
+		case report.ChangeRemoved:
 			s = "removed, or shrank to at most " + FormatBytes(ch.Bound)
 		}
 	}
@@ -72,7 +74,7 @@ func changeText(ch ContentChange) string {
 
 // changeRows puts the layers' changes in one table, layer by layer; limit
 // caps the rows (0: all) and the second result counts those left out.
-func changeRows(cc ContentComparison, multi bool, limit int) (mdTable, int) {
+func changeRows(cc report.ContentComparison, multi bool, limit int) (mdTable, int) {
 	t := mdTable{cols: []mdCol{
 		{title: "Δ", align: "r"},
 		{title: "Now", align: "r"},
@@ -93,7 +95,7 @@ func changeRows(cc ContentComparison, multi bool, limit int) (mdTable, int) {
 				continue
 			}
 			now := "—"
-			if ch.Kind != ChangeRemoved {
+			if ch.Kind != report.ChangeRemoved {
 				now = FormatBytes(ch.Bytes.Head)
 			}
 			t.add(FormatSignedBytes(ch.Bytes.Change()), now, Code(ch.Path, pathWidth), changeText(ch),
@@ -104,7 +106,7 @@ func changeRows(cc ContentComparison, multi bool, limit int) (mdTable, int) {
 }
 
 // wasteRows is the waste table: with a baseline, the waste that changed.
-func wasteRows(cc ContentComparison, baseline, multi bool, limit int) (mdTable, int) {
+func wasteRows(cc report.ContentComparison, baseline, multi bool, limit int) (mdTable, int) {
 	t := mdTable{cols: []mdCol{
 		{title: "Δ", align: "r", hide: !baseline},
 		{title: "Wasted", align: "r"},
@@ -131,7 +133,7 @@ func wasteRows(cc ContentComparison, baseline, multi bool, limit int) (mdTable, 
 }
 
 // totalsLine is e.g. "32,084 files, 368.2 MB; 2.0 MB wasted".
-func totalsLine(cc ContentComparison, baseline bool) string {
+func totalsLine(cc report.ContentComparison, baseline bool) string {
 	files := strconv.FormatInt(cc.Files.Head, 10) + " files"
 	bytes := FormatBytes(cc.FileBytes.Head)
 	waste := FormatBytes(cc.WastedBytes.Head) + " wasted"
@@ -144,7 +146,7 @@ func totalsLine(cc ContentComparison, baseline bool) string {
 }
 
 // problemLines names the layers that are not well-formed tars.
-func problemLines(cc ContentComparison, limit int) string {
+func problemLines(cc report.ContentComparison, limit int) string {
 	var b strings.Builder
 	for i, p := range cc.Problems {
 		if i == limit {
@@ -169,14 +171,14 @@ func problemLines(cc ContentComparison, limit int) string {
 
 // contentHead is a contents section's title, totals and the layers with
 // problems (at most problems of them).
-func contentHead(cc ContentComparison, title string, base bool, problems int) string {
+func contentHead(cc report.ContentComparison, title string, base bool, problems int) string {
 	return title + "\n\n" + totalsLine(cc, base) + problemLines(cc, problems)
 }
 
 // contentSection is the summary's screenful: with a baseline, the files
 // that changed most under their layers and the waste that changed; without,
 // the image's largest directories and files and its waste.
-func contentSection(c Comparison, budget int, moreInText bool) string {
+func contentSection(c report.Comparison, budget int, moreInText bool) string {
 	cc, base, multi := c.Content, c.HasBaseline() && c.Content.BaseKnown, len(c.Images) > 1
 	if !cc.Known {
 		return ""
@@ -222,14 +224,14 @@ func contentSection(c Comparison, budget int, moreInText bool) string {
 	return fit(b.String(), budget)
 }
 
-func platformNote(im ImageDelta, multi bool) string {
+func platformNote(im report.ImageDelta, multi bool) string {
 	if !multi {
 		return ""
 	}
 	return "**" + Text(cmpOr(im.Platform, "(default)"), 40) + "**\n\n"
 }
 
-func topPaths(im *Image, list []ImagePath, title string, limit int) mdTable {
+func topPaths(im *report.Image, list []report.ImagePath, title string, limit int) mdTable {
 	t := mdTable{cols: []mdCol{{title: title}, {title: "Size", align: "r"}, {title: "Files", align: "r", hide: title != "Directory"}, {title: "Mostly from"}}}
 	for i, p := range list {
 		if limit > 0 && i == limit {
@@ -242,7 +244,7 @@ func topPaths(im *Image, list []ImagePath, title string, limit int) mdTable {
 
 // contentText is everything for the check run's text: all changes, all
 // waste, the image's largest directories and files, all problems.
-func contentText(c Comparison, budget int) string {
+func contentText(c report.Comparison, budget int) string {
 	cc, base, multi := c.Content, c.HasBaseline() && c.Content.BaseKnown, len(c.Images) > 1
 	if !cc.Known {
 		return ""
@@ -273,7 +275,7 @@ func contentText(c Comparison, budget int) string {
 }
 
 // contentPlain is the terminal's view: totals, largest directories, waste.
-func contentPlain(r *Report) string {
+func contentPlain(r *report.Report) string {
 	var b strings.Builder
 	for _, im := range r.Images {
 		c := im.Content
@@ -304,7 +306,7 @@ func contentPlain(r *Report) string {
 	return b.String()
 }
 
-func plainLayer(l *Layer) string {
+func plainLayer(l *report.Layer) string {
 	switch {
 	case l == nil:
 		return "?"
@@ -320,7 +322,7 @@ func plainLayer(l *Layer) string {
 // plain text for a terminal (e.g. `stageline diff`): totals, each changed
 // layer with its changes, and the waste that changed. Strings from the
 // reports are cleaned as RenderText cleans them.
-func RenderContentDiffText(w io.Writer, c Comparison) error {
+func RenderContentDiffText(w io.Writer, c report.Comparison) error {
 	cc := c.Content
 	var b strings.Builder
 	if !cc.Known {

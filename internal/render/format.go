@@ -1,4 +1,4 @@
-package report
+package render
 
 import (
 	"fmt"
@@ -107,15 +107,6 @@ func FormatSignedPercent(ratio float64) string {
 // ("+4.3 pp"): the honest unit for a change of hit ratio.
 func FormatPoints(ratioDelta float64) string {
 	return signed(formatFloat(ratioDelta*100)) + " pp"
-}
-
-// RelativeChange is (head-base)/base; ok is false when base is 0 and no
-// percentage makes sense.
-func RelativeChange(base, head int64) (ratio float64, ok bool) {
-	if base == 0 {
-		return 0, false
-	}
-	return float64(head-base) / float64(base), true
 }
 
 // formatFloat rounds to one decimal and never prints "-0.0".

@@ -1,10 +1,14 @@
-package report
+package render
 
 import (
 	"bytes"
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/stageline/stageline/internal/report"
+
+	"github.com/stageline/stageline/internal/testing/reporttest"
 )
 
 // TestRenderContent renders contentFixture: the check run, the job summary,
@@ -12,8 +16,8 @@ import (
 // and both of its Dockerfile lines.
 func TestRenderContent(t *testing.T) {
 	t.Parallel()
-	base, head := contentFixture()
-	c := Diff(base, head)
+	base, head := reporttest.ContentFixture()
+	c := report.Diff(base, head)
 	out := RenderCheck(c, CheckOptions{})
 	for _, s := range []string{"<code>/srv/data/</code>", "<code>/srv/data/big</code>", "3.1 MB", "removed", "<code>/var/cache/</code>", "line 13 <code>RUN step 3</code>", "line 14 <code>RUN step 4</code>"} {
 		if !strings.Contains(out.Summary, s) {
@@ -55,17 +59,17 @@ func TestRenderContent(t *testing.T) {
 func TestContentHostile(t *testing.T) {
 	t.Parallel()
 	evil := "/<img src=x onerror=alert(1)>/[x](javascript:alert(1))/`|@team"
-	l := &LayerContent{Files: 1, FileBytes: 10, Dirs: []PathBytes{pb(evil+"/", 10)}, LargestFiles: []PathBytes{pb(evil, 10)},
+	l := &report.LayerContent{Files: 1, FileBytes: 10, Dirs: []report.PathBytes{reporttest.PB(evil+"/", 10)}, LargestFiles: []report.PathBytes{reporttest.PB(evil, 10)},
 		ProblemCount: 2, Problems: []string{"entry " + evil + " has control characters"}}
-	img := &ImageContent{Files: 1, FileBytes: 10, Dirs: []ImagePath{{Path: evil + "/", Bytes: 10}}, LargestFiles: []ImagePath{{Path: evil, Bytes: 10}},
-		WastedBytes: 3, Waste: []Waste{{Path: evil, Bytes: 3, Files: 1, Layer: 0, HiddenBy: 1, How: WasteDeleted}}}
-	head := contentReport([]*LayerContent{l, {}}, img)
+	img := &report.ImageContent{Files: 1, FileBytes: 10, Dirs: []report.ImagePath{{Path: evil + "/", Bytes: 10}}, LargestFiles: []report.ImagePath{{Path: evil, Bytes: 10}},
+		WastedBytes: 3, Waste: []report.Waste{{Path: evil, Bytes: 3, Files: 1, Layer: 0, HiddenBy: 1, How: report.WasteDeleted}}}
+	head := reporttest.ContentReport([]*report.LayerContent{l, {}}, img)
 	head.Images[0].Layers[1].Instruction = "RUN rm ](http://evil) <b>"
 	var md bytes.Buffer
 	if err := RenderSummary(&md, head); err != nil {
 		t.Fatal(err)
 	}
-	out := RenderCheck(Diff(contentReport([]*LayerContent{{}, {}}, &ImageContent{}), head), CheckOptions{})
+	out := RenderCheck(report.Diff(reporttest.ContentReport([]*report.LayerContent{{}, {}}, &report.ImageContent{}), head), CheckOptions{})
 	for name, s := range map[string]string{"summary": md.String(), "check summary": out.Summary, "check text": out.Text} {
 		for _, bad := range []string{"<img", "<b>", "](javascript", "](http", "@team"} {
 			if strings.Contains(s, bad) {
@@ -89,35 +93,35 @@ func TestContentFitsCheckLimits(t *testing.T) {
 		checkBudgets.warnings + checkBudgets.failure + checkBudgets.footer + contentCheckBudget; s > MaxCheckOutput {
 		t.Errorf("check summary budgets with contents add up to %d, over %d", s, MaxCheckOutput)
 	}
-	long := func(i int) string { return "/" + strings.Repeat("|*_", MaxContentPathLen/3-4) + fmt.Sprint(i) }
-	mk := func(n int64) ([]*LayerContent, *ImageContent) {
-		var layers []*LayerContent
+	long := func(i int) string { return "/" + strings.Repeat("|*_", report.MaxContentPathLen/3-4) + fmt.Sprint(i) }
+	mk := func(n int64) ([]*report.LayerContent, *report.ImageContent) {
+		var layers []*report.LayerContent
 		for i := range 200 {
-			c := &LayerContent{Files: 1000, FileBytes: n}
-			for j := range MaxContentDirs {
-				c.Dirs = append(c.Dirs, pb(long(i*100+j)+"/", n+int64(j)))
-				c.LargestFiles = append(c.LargestFiles, pb(long(i*100+j), n+int64(j)))
+			c := &report.LayerContent{Files: 1000, FileBytes: n}
+			for j := range report.MaxContentDirs {
+				c.Dirs = append(c.Dirs, reporttest.PB(long(i*100+j)+"/", n+int64(j)))
+				c.LargestFiles = append(c.LargestFiles, reporttest.PB(long(i*100+j), n+int64(j)))
 			}
 			layers = append(layers, c)
 		}
-		img := &ImageContent{}
-		for j := range MaxImageWaste {
-			img.Waste = append(img.Waste, Waste{Path: long(j), Bytes: n + int64(j), Files: 1, Layer: j, HiddenBy: j + 1, How: WasteDeleted})
-			img.Dirs = append(img.Dirs, ImagePath{Path: long(j), Bytes: n})
-			img.LargestFiles = append(img.LargestFiles, ImagePath{Path: long(j), Bytes: n})
+		img := &report.ImageContent{}
+		for j := range report.MaxImageWaste {
+			img.Waste = append(img.Waste, report.Waste{Path: long(j), Bytes: n + int64(j), Files: 1, Layer: j, HiddenBy: j + 1, How: report.WasteDeleted})
+			img.Dirs = append(img.Dirs, report.ImagePath{Path: long(j), Bytes: n})
+			img.LargestFiles = append(img.LargestFiles, report.ImagePath{Path: long(j), Bytes: n})
 		}
 		return layers, img
 	}
 	bl, bi := mk(100)
 	hl, hi := mk(200)
-	out := RenderCheck(Diff(contentReport(bl, bi), contentReport(hl, hi)), CheckOptions{})
+	out := RenderCheck(report.Diff(reporttest.ContentReport(bl, bi), reporttest.ContentReport(hl, hi)), CheckOptions{})
 	if len(out.Summary) > MaxCheckOutput || len(out.Text) > MaxCheckOutput {
 		t.Errorf("summary %d bytes, text %d; limit %d", len(out.Summary), len(out.Text), MaxCheckOutput)
 	}
 	if !strings.Contains(out.Summary, "Image contents") || !strings.Contains(out.Text, "Image contents in full") {
 		t.Error("the contents sections were dropped instead of cut")
 	}
-	if rows := strings.Count(contentSection(Diff(contentReport(bl, bi), contentReport(hl, hi)), contentSummaryBudget, true), "\n|"); rows > 2*contentSummaryRows+6 {
+	if rows := strings.Count(contentSection(report.Diff(reporttest.ContentReport(bl, bi), reporttest.ContentReport(hl, hi)), contentSummaryBudget, true), "\n|"); rows > 2*contentSummaryRows+6 {
 		t.Errorf("summary section has %d table rows; a screenful is about %d", rows, 2*contentSummaryRows)
 	}
 }
@@ -127,16 +131,16 @@ func TestContentFitsCheckLimits(t *testing.T) {
 // not as all new.
 func TestDiffContentOldBaseline(t *testing.T) {
 	t.Parallel()
-	head := contentReport([]*LayerContent{
-		{Files: 1, FileBytes: 5000, Dirs: []PathBytes{pb("/tmp/cache/", 5000)}, LargestFiles: []PathBytes{pb("/tmp/cache/x", 5000)}},
-		{DeletedCount: 1, Deleted: []PathBytes{pb("/tmp/cache/", 5000)}},
-	}, &ImageContent{WastedBytes: 5000, WastedFiles: 1, Dirs: []ImagePath{}, LargestFiles: []ImagePath{},
-		Waste: []Waste{{Path: "/tmp/cache/", Bytes: 5000, Files: 1, Layer: 0, HiddenBy: 1, How: WasteDeleted}}})
-	old := contentReport([]*LayerContent{{FileBytes: 10}, {}}, nil)
+	head := reporttest.ContentReport([]*report.LayerContent{
+		{Files: 1, FileBytes: 5000, Dirs: []report.PathBytes{reporttest.PB("/tmp/cache/", 5000)}, LargestFiles: []report.PathBytes{reporttest.PB("/tmp/cache/x", 5000)}},
+		{DeletedCount: 1, Deleted: []report.PathBytes{reporttest.PB("/tmp/cache/", 5000)}},
+	}, &report.ImageContent{WastedBytes: 5000, WastedFiles: 1, Dirs: []report.ImagePath{}, LargestFiles: []report.ImagePath{},
+		Waste: []report.Waste{{Path: "/tmp/cache/", Bytes: 5000, Files: 1, Layer: 0, HiddenBy: 1, How: report.WasteDeleted}}})
+	old := reporttest.ContentReport([]*report.LayerContent{{FileBytes: 10}, {}}, nil)
 	for i := range old.Images[0].Layers {
 		old.Images[0].Layers[i].Content = nil
 	}
-	c := Diff(old, head)
+	c := report.Diff(old, head)
 	if !c.Content.Known || c.Content.BaseKnown || len(c.Content.Layers) != 0 {
 		t.Errorf("known %v, base known %v, %d changed layers; want the head alone", c.Content.Known, c.Content.BaseKnown, len(c.Content.Layers))
 	}
@@ -148,11 +152,11 @@ func TestDiffContentOldBaseline(t *testing.T) {
 
 func TestChangeText(t *testing.T) {
 	t.Parallel()
-	for ch, want := range map[ContentChange]string{
-		{Kind: ChangeAdded}: "added",
-		{Kind: ChangeAdded, Unlisted: true, Bound: 2000}:   "added, or grew from at most 2.0 kB",
-		{Kind: ChangeRemoved, Unlisted: true, Bound: 2000}: "removed, or shrank to at most 2.0 kB",
-		{Kind: ChangeGrew}: "grew",
+	for ch, want := range map[report.ContentChange]string{
+		{Kind: report.ChangeAdded}:                                "added",
+		{Kind: report.ChangeAdded, Unlisted: true, Bound: 2000}:   "added, or grew from at most 2.0 kB",
+		{Kind: report.ChangeRemoved, Unlisted: true, Bound: 2000}: "removed, or shrank to at most 2.0 kB",
+		{Kind: report.ChangeGrew}:                                 "grew",
 	} {
 		if got := changeText(ch); got != want {
 			t.Errorf("changeText(%+v) = %q, want %q", ch, got, want)

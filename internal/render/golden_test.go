@@ -1,4 +1,4 @@
-package report_test
+package render_test
 
 import (
 	"bytes"
@@ -9,13 +9,15 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stageline/stageline/internal/render"
 	"github.com/stageline/stageline/internal/report"
 	"github.com/stageline/stageline/internal/testing/reporttest"
 )
 
-var update = flag.Bool("update", false, "rewrite golden files and docs/report.schema.json")
+var update = flag.Bool("update", false, "rewrite the golden files")
 
-// renderCases are the report fixtures in testdata/<name>.json.
+// renderCases are the report fixtures (reporttest.Fixture) rendered to
+// testdata/<name>.*.golden.
 var renderCases = []string{"seed", "cached", "failed", "multiplatform", "grown", "hostile"}
 
 // checkCases compare two fixtures; an empty base means no baseline.
@@ -27,19 +29,6 @@ var checkCases = []struct{ name, base, head string }{
 	{name: "multiplatform-vs-seed", base: "seed", head: "multiplatform"},
 	{name: "multiplatform-nobaseline", head: "multiplatform"},
 	{name: "hostile-vs-seed", base: "seed", head: "hostile"},
-}
-
-func loadFixture(t *testing.T, name string) (*report.Report, []byte) {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join("testdata", name+".json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := report.Decode(bytes.NewReader(data), 0)
-	if err != nil {
-		t.Fatalf("Decode(%s): %v", name, err)
-	}
-	return r, data
 }
 
 // golden compares got with testdata/<file>, or rewrites it under -update.
@@ -54,7 +43,7 @@ func golden(t *testing.T, file string, got []byte) {
 	}
 	want, err := os.ReadFile(path)
 	if err != nil {
-		t.Fatalf("%v (run go test ./internal/report/ -update)", err)
+		t.Fatalf("%v (run go test ./internal/render/ -update)", err)
 	}
 	if !bytes.Equal(got, want) {
 		t.Errorf("%s differs from the golden file (run with -update to accept):\n%s", file, firstDiff(string(want), string(got)))
@@ -79,47 +68,19 @@ func firstDiff(want, got string) string {
 	return "(no line differs)"
 }
 
-func TestFixturesMatchSchema(t *testing.T) {
-	t.Parallel()
-	for _, name := range renderCases {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			r, data := loadFixture(t, name)
-			reporttest.ValidateAgainstSchema(t, data)
-			// What Write produces must match the schema too, and be stable.
-			var out bytes.Buffer
-			if err := report.Write(&out, r); err != nil {
-				t.Fatal(err)
-			}
-			reporttest.ValidateAgainstSchema(t, out.Bytes())
-			again, err := report.Decode(bytes.NewReader(out.Bytes()), 0)
-			if err != nil {
-				t.Fatalf("Decode(Write(r)): %v", err)
-			}
-			var out2 bytes.Buffer
-			if err := report.Write(&out2, again); err != nil {
-				t.Fatal(err)
-			}
-			if !bytes.Equal(out.Bytes(), out2.Bytes()) {
-				t.Error("Write is not stable across a Decode round trip")
-			}
-		})
-	}
-}
-
 func TestRenderSummaryGolden(t *testing.T) {
 	t.Parallel()
 	for _, name := range renderCases {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			r, _ := loadFixture(t, name)
+			r, _ := reporttest.Fixture(t, name)
 			var md bytes.Buffer
-			if err := report.RenderSummary(&md, r); err != nil {
+			if err := render.RenderSummary(&md, r); err != nil {
 				t.Fatal(err)
 			}
 			golden(t, name+".summary.md.golden", md.Bytes())
 			var txt bytes.Buffer
-			if err := report.RenderText(&txt, r); err != nil {
+			if err := render.RenderText(&txt, r); err != nil {
 				t.Fatal(err)
 			}
 			golden(t, name+".txt.golden", txt.Bytes())
@@ -134,10 +95,10 @@ func TestRenderCheckGolden(t *testing.T) {
 			t.Parallel()
 			var base *report.Report
 			if tc.base != "" {
-				base, _ = loadFixture(t, tc.base)
+				base, _ = reporttest.Fixture(t, tc.base)
 			}
-			head, _ := loadFixture(t, tc.head)
-			out := report.RenderCheck(report.Diff(base, head), report.CheckOptions{
+			head, _ := reporttest.Fixture(t, tc.head)
+			out := render.RenderCheck(report.Diff(base, head), render.CheckOptions{
 				RunURL:    "https://github.com/acme/webshop/actions/runs/9876543210",
 				BaseLabel: "main @ 1a2b3c4",
 			})
@@ -148,36 +109,16 @@ func TestRenderCheckGolden(t *testing.T) {
 	}
 }
 
-// TestSchemaCopy keeps docs/report.schema.json identical to the embedded
-// canonical schema.
-func TestSchemaCopy(t *testing.T) {
-	t.Parallel()
-	docs := filepath.Join("..", "..", "docs", "report.schema.json")
-	if *update {
-		if err := os.WriteFile(docs, report.Schema(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	got, err := os.ReadFile(docs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, report.Schema()) {
-		t.Error("docs/report.schema.json differs from internal/report/report.schema.json; run go test ./internal/report/ -update")
-	}
-}
-
 // TestHostileStringsAreInert looks for what must never reach Markdown raw.
 func TestHostileStringsAreInert(t *testing.T) {
 	t.Parallel()
-	seed, _ := loadFixture(t, "seed")
-	head, _ := loadFixture(t, "hostile")
+	seed, _ := reporttest.Fixture(t, "seed")
+	head, _ := reporttest.Fixture(t, "hostile")
 	var md bytes.Buffer
-	if err := report.RenderSummary(&md, head); err != nil {
+	if err := render.RenderSummary(&md, head); err != nil {
 		t.Fatal(err)
 	}
-	out := report.RenderCheck(report.Diff(seed, head), report.CheckOptions{RunURL: "javascript:alert(1)"})
+	out := render.RenderCheck(report.Diff(seed, head), render.CheckOptions{RunURL: "javascript:alert(1)"})
 	for name, s := range map[string]string{"summary": md.String(), "check summary": out.Summary, "check text": out.Text} {
 		// The log tail sits in a fenced block, where nothing is live.
 		if i := strings.Index(s, "`````text"); i >= 0 {

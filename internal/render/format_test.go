@@ -1,4 +1,4 @@
-package report
+package render
 
 import (
 	"testing"
@@ -126,15 +126,5 @@ func TestPercentHelpers(t *testing.T) {
 				t.Errorf("got %q, want %q", tt.got, tt.want)
 			}
 		})
-	}
-}
-
-func TestRelativeChange(t *testing.T) {
-	t.Parallel()
-	if _, ok := RelativeChange(0, 10); ok {
-		t.Error("RelativeChange(0, 10) should have no percentage")
-	}
-	if p, ok := RelativeChange(200, 250); !ok || p != 0.25 {
-		t.Errorf("RelativeChange(200, 250) = %v, %v; want 0.25, true", p, ok)
 	}
 }

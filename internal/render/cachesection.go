@@ -1,9 +1,11 @@
-package report
+package render
+
+import "github.com/stageline/stageline/internal/report"
 
 // cacheOpsSection is the table of cache imports and exports: where each one
 // went, how long it took and whether it worked. It is left out when the build
 // had no cache entries. Failed and skipped ops show why.
-func cacheOpsSection(r *Report, budget int) string {
+func cacheOpsSection(r *report.Report, budget int) string {
 	if len(r.Cache.Import)+len(r.Cache.Export) == 0 {
 		return ""
 	}
@@ -13,23 +15,23 @@ func cacheOpsSection(r *Report, budget int) string {
 	}}
 	for _, d := range []struct {
 		name string
-		ops  []CacheOp
+		ops  []report.CacheOp
 	}{{"import", r.Cache.Import}, {"export", r.Cache.Export}} {
 		for _, op := range d.ops {
 			status := Text(op.Status, 20)
 			switch op.Status {
-			case "ok":
+			case report.CacheOK:
 				status = "✅ ok"
-			case "failed":
+			case report.CacheFailed:
 				status = "⚠️ failed"
-			case "skipped":
+			case report.CacheSkipped:
 				status = "⏭️ skipped"
 			}
 			if op.Error != "" {
 				status += ": " + Text(op.Error, messageWidth)
 			}
 			dur := "—"
-			if op.Status != "skipped" {
+			if op.Status != report.CacheSkipped {
 				dur = FormatDuration(ms(op.DurationMS))
 			}
 			t.add(d.name, Text(op.Type, nameWidth), Code(op.Scope, nameWidth), Text(op.Mode, 20), dur, status)

@@ -1,4 +1,4 @@
-package report
+package render
 
 import (
 	"bytes"
@@ -7,44 +7,46 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/stageline/stageline/internal/report"
 )
 
 // hugeReport is as large as Decode allows in every list, with strings that
 // grow most when escaped. It is built here rather than stored in testdata:
 // it would weigh megabytes.
-func hugeReport(salt string) *Report {
+func hugeReport(salt string) *report.Report {
 	nasty := strings.Repeat("|`<@[", 200) // 1 kB, about 5 kB escaped
 	start := time.Date(2025, 6, 3, 10, 0, 0, 0, time.UTC)
-	r := &Report{
-		SchemaVersion: SchemaVersion,
-		Build: Build{Dockerfile: nasty, Context: ".", Platforms: []string{"linux/amd64", "linux/386"},
-			StartedAt: start, FinishedAt: start.Add(time.Hour), DurationMS: 3_600_000, Status: StatusFailure},
-		Cache: Cache{UserSteps: MaxSteps, UserStepsCached: MaxSteps / 2, HitRatio: 0.5},
-		Error: &Error{Step: nasty, Message: nasty, LogTail: strings.Repeat("```` "+nasty+"\n", 60)},
+	r := &report.Report{
+		SchemaVersion: report.SchemaVersion,
+		Build: report.Build{Dockerfile: nasty, Context: ".", Platforms: []string{"linux/amd64", "linux/386"},
+			StartedAt: start, FinishedAt: start.Add(time.Hour), DurationMS: 3_600_000, Status: report.StatusFailure},
+		Cache: report.Cache{UserSteps: report.MaxSteps, UserStepsCached: report.MaxSteps / 2, HitRatio: 0.5},
+		Error: &report.Error{Step: nasty, Message: nasty, LogTail: strings.Repeat("```` "+nasty+"\n", 60)},
 	}
-	for i := range MaxStages {
+	for i := range report.MaxStages {
 		platform := r.Build.Platforms[i%2]
-		r.Stages = append(r.Stages, Stage{Name: fmt.Sprintf("%s:;#%d%s", nasty, i, salt), Platform: platform,
+		r.Stages = append(r.Stages, report.Stage{Name: fmt.Sprintf("%s:;#%d%s", nasty, i, salt), Platform: platform,
 			StepsTotal: 10, StepsCached: 5, DurationMS: int64(i) * 1000, Critical: i%3 == 0})
 	}
-	for i := range MaxSteps {
-		s := r.Stages[i%MaxStages]
+	for i := range report.MaxSteps {
+		s := r.Stages[i%report.MaxStages]
 		at := start.Add(time.Duration(i) * time.Second)
-		r.Steps = append(r.Steps, Step{Digest: fmt.Sprintf("sha256:%064x", i), Name: nasty, Stage: s.Name,
+		r.Steps = append(r.Steps, report.Step{Digest: fmt.Sprintf("sha256:%064x", i), Name: nasty, Stage: s.Name,
 			Platform: s.Platform, Instruction: fmt.Sprintf("RUN %s %d%s", nasty, i, salt), Line: i + 1,
 			StartedAt: &at, DurationMS: int64(i%90) * 1000, Cached: i%2 == 0})
 	}
-	for i := range MaxImages {
-		im := Image{Digest: fmt.Sprintf("sha256:%064x", i), Platform: fmt.Sprintf("linux/%s%d", nasty[:20], i)}
-		for j := range MaxLayers / MaxImages {
-			im.Layers = append(im.Layers, Layer{Digest: fmt.Sprintf("sha256:%064x", j), SizeBytes: int64(j * 1000),
+	for i := range report.MaxImages {
+		im := report.Image{Digest: fmt.Sprintf("sha256:%064x", i), Platform: fmt.Sprintf("linux/%s%d", nasty[:20], i)}
+		for j := range report.MaxLayers / report.MaxImages {
+			im.Layers = append(im.Layers, report.Layer{Digest: fmt.Sprintf("sha256:%064x", j), SizeBytes: int64(j * 1000),
 				Stage: nasty, Instruction: fmt.Sprintf("RUN %s %d%s", nasty, j, salt)})
 			im.CompressedSizeBytes += int64(j * 1000)
 		}
 		r.Images = append(r.Images, im)
 	}
-	for i := range MaxWarnings {
-		r.Warnings = append(r.Warnings, Warning{Rule: nasty, Message: nasty, URL: "https://docs.docker.com/x", Line: i + 1})
+	for i := range report.MaxWarnings {
+		r.Warnings = append(r.Warnings, report.Warning{Rule: nasty, Message: nasty, URL: "https://docs.docker.com/x", Line: i + 1})
 	}
 	return r
 }
@@ -67,21 +69,21 @@ func TestHugeReportStaysWithinLimits(t *testing.T) {
 	t.Parallel()
 	head, base := hugeReport(""), hugeReport("x")
 	var buf bytes.Buffer
-	if err := Write(&buf, head); err != nil {
+	if err := report.Write(&buf, head); err != nil {
 		t.Fatal(err)
 	}
 	// The size cap is the caller's choice; here only the count caps matter.
-	if _, err := Decode(bytes.NewReader(buf.Bytes()), int64(buf.Len())); err != nil {
+	if _, err := report.Decode(bytes.NewReader(buf.Bytes()), int64(buf.Len())); err != nil {
 		t.Fatalf("a report at every limit must decode: %v", err)
 	}
 
 	for _, tc := range []struct {
 		name string
-		base *Report
+		base *report.Report
 	}{{"no baseline", nil}, {"against a huge base", base}} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			out := RenderCheck(Diff(tc.base, head), CheckOptions{RunURL: "https://github.com/o/r/actions/runs/1"})
+			out := RenderCheck(report.Diff(tc.base, head), CheckOptions{RunURL: "https://github.com/o/r/actions/runs/1"})
 			if n := utf8.RuneCountInString(out.Title); n > 255 {
 				t.Errorf("title is %d characters", n)
 			}

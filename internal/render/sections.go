@@ -1,10 +1,12 @@
-package report
+package render
 
 import (
 	"fmt"
 	"strconv"
 	"strings"
 	"unicode"
+
+	"github.com/stageline/stageline/internal/report"
 )
 
 // The sections below render a Comparison. The job summary renders a
@@ -35,8 +37,8 @@ var summaryBudgets = budgets{
 	warnings: 40000, failure: 40000, footer: 1000, cache: 10000,
 }
 
-// maxLayerRows is how many layers a table shows: the five largest for one
-// build, the ten that changed most for a comparison.
+// maxLargestLayers and maxChangedLayers are how many layers a table shows:
+// the five largest for one build, the ten that changed most for a comparison.
 const (
 	maxLargestLayers = 5
 	maxChangedLayers = 10
@@ -47,11 +49,11 @@ const (
 
 func statusLine(status string) string {
 	switch status {
-	case StatusSuccess:
+	case report.StatusSuccess:
 		return "✅ Build succeeded"
-	case StatusFailure:
+	case report.StatusFailure:
 		return "❌ Build failed"
-	case StatusCanceled:
+	case report.StatusCanceled:
 		return "⏹️ Build canceled"
 	}
 	return "Build " + Text(status, 20)
@@ -66,9 +68,9 @@ func withDelta(v string, change string, baseline bool) string {
 	return v + " (" + change + ")"
 }
 
-func sizeChange(d Delta) string {
+func sizeChange(d report.Delta) string {
 	s := FormatSignedBytes(d.Change())
-	if p, ok := RelativeChange(d.Base, d.Head); ok && d.Change() != 0 {
+	if p, ok := d.Relative(); ok && d.Change() != 0 {
 		s += ", " + FormatSignedPercent(p)
 	}
 	return s
@@ -79,7 +81,7 @@ func cachedText(cached, total int64) string {
 }
 
 // headSection is the headline and the key figures.
-func headSection(c Comparison, title string, budget int) string {
+func headSection(c report.Comparison, title string, budget int) string {
 	r := c.Head
 	base := c.HasBaseline()
 	var b strings.Builder
@@ -107,7 +109,7 @@ func headSection(c Comparison, title string, budget int) string {
 		facts = append(facts, strings.Join(ps, ", "))
 	}
 	if g := r.Git; g != nil && g.SHA != "" {
-		facts = append(facts, "commit "+Code(Truncate(g.SHA, 13), 0))
+		facts = append(facts, "commit "+Code(report.Truncate(g.SHA, 13), 0))
 	}
 	if len(facts) > 0 {
 		b.WriteString(strings.Join(facts, " · ") + "\n\n")
@@ -133,7 +135,7 @@ func headSection(c Comparison, title string, budget int) string {
 }
 
 // stagesSection is the stage table.
-func stagesSection(c Comparison, budget int) string {
+func stagesSection(c report.Comparison, budget int) string {
 	base := c.HasBaseline()
 	t := mdTable{cols: []mdCol{
 		{title: "Stage"},
@@ -175,7 +177,7 @@ func signedInt(n int64) string {
 
 // imagesSection is the image table; it is left out for a single image
 // without baseline, which the headline already covers.
-func imagesSection(c Comparison, budget int) string {
+func imagesSection(c report.Comparison, budget int) string {
 	base := c.HasBaseline()
 	if len(c.Images) == 0 || (len(c.Images) == 1 && len(c.Head.Images) == 1) {
 		return ""
@@ -209,7 +211,7 @@ func imagesSection(c Comparison, budget int) string {
 
 // layersSection shows the largest layers (no baseline) or the layers that
 // changed most.
-func layersSection(c Comparison, budget int) string {
+func layersSection(c report.Comparison, budget int) string {
 	base := c.HasBaseline()
 	title, limit := "### Largest layers", maxLargestLayers
 	if base {
@@ -256,7 +258,7 @@ func layersSection(c Comparison, budget int) string {
 	return fit(title+"\n\n"+t.render(budget-40, "layers")+"\n", budget)
 }
 
-func timelineSection(r *Report, budget int) string {
+func timelineSection(r *report.Report, budget int) string {
 	g := gantt(r, budget-30)
 	if g == "" {
 		return ""
@@ -264,7 +266,7 @@ func timelineSection(r *Report, budget int) string {
 	return fit("### Timeline\n\n"+g+"\n", budget)
 }
 
-func warningsSection(r *Report, budget int) string {
+func warningsSection(r *report.Report, budget int) string {
 	if len(r.Warnings) == 0 {
 		return ""
 	}
@@ -292,7 +294,7 @@ func warningsSection(r *Report, budget int) string {
 }
 
 // failureSection is the error and the end of its log.
-func failureSection(r *Report, budget int) string {
+func failureSection(r *report.Report, budget int) string {
 	e := r.Error
 	if e == nil {
 		return ""

@@ -1,9 +1,11 @@
-package report
+package render
 
 import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/stageline/stageline/internal/report"
 )
 
 // RenderSummary writes r as Markdown for a GitHub job summary: the headline
@@ -11,11 +13,11 @@ import (
 // the largest layers; warnings; and the error with the end of its log. Every
 // string from r is escaped, and the output stays under 512 kB whatever r
 // holds.
-func RenderSummary(w io.Writer, r *Report) error {
+func RenderSummary(w io.Writer, r *report.Report) error {
 	if r == nil {
 		return fmt.Errorf("rendering summary: nil report")
 	}
-	c := Diff(nil, r)
+	c := report.Diff(nil, r)
 	bud := summaryBudgets
 	var b strings.Builder
 	for _, s := range []string{

@@ -1,4 +1,4 @@
-package report
+package render
 
 import (
 	"fmt"
@@ -7,17 +7,19 @@ import (
 	"strings"
 	"text/tabwriter"
 	"unicode"
+
+	"github.com/stageline/stageline/internal/report"
 )
 
 // RenderText writes what RenderSummary shows as aligned plain text for a
 // terminal. Strings from r are cleaned of control characters (a report's log
 // could otherwise drive the terminal with escape sequences) and kept to one
 // line, except the log tail.
-func RenderText(w io.Writer, r *Report) error {
+func RenderText(w io.Writer, r *report.Report) error {
 	if r == nil {
 		return fmt.Errorf("rendering text: nil report")
 	}
-	c := Diff(nil, r)
+	c := report.Diff(nil, r)
 	var b strings.Builder
 	status := strings.TrimLeft(statusLine(r.Build.Status), "✅❌⏹️ ")
 	fmt.Fprintf(&b, "%s in %s\n", status, FormatDuration(ms(r.Build.DurationMS)))
@@ -128,7 +130,7 @@ func RenderText(w io.Writer, r *Report) error {
 // tabs that would break the columns, newlines) become spaces or U+FFFD, and
 // s is cut to max runes (no limit when max <= 0).
 func plain(s string, max int) string {
-	s = Truncate(strings.ToValidUTF8(s, "\uFFFD"), max)
+	s = report.Truncate(strings.ToValidUTF8(s, "\uFFFD"), max)
 	return strings.Map(func(r rune) rune {
 		switch {
 		case r == '\n' || r == '\r' || r == '\t':
