@@ -51,7 +51,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return exitBadInput
 	}
 
-	opts, cacheSkipped, err := buildOptions(in, getenv, out)
+	opts, cacheSkipped, err := buildOptions(ctx, in, getenv, out)
 	if err != nil {
 		out.inputError(err)
 		return exitBadInput
@@ -116,7 +116,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 // buildOptions turns inputs into build options, resolving the cache entries
 // against the runner's environment.
-func buildOptions(in inputs.Inputs, getenv func(string) string, out *output) (buildkit.Options, []ghacache.Skipped, error) {
+func buildOptions(ctx context.Context, in inputs.Inputs, getenv func(string) string, out *output) (buildkit.Options, []ghacache.Skipped, error) {
 	secretValues := map[string][]byte{}
 	for _, s := range in.Secrets {
 		id, v, ok := strings.Cut(s, "=")
@@ -150,6 +150,7 @@ func buildOptions(in inputs.Inputs, getenv func(string) string, out *output) (bu
 		Dockerfile:  dockerfilePath(in),
 		Target:      in.Target,
 		Platforms:   in.Platforms,
+		ProbeV2:     func() string { return ghacache.ProbeV2(ctx, nil, getenv) },
 	}, getenv)
 	if err != nil {
 		return buildkit.Options{}, nil, err
