@@ -7,13 +7,17 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/containerd/containerd/v2/core/content"
 	"github.com/containerd/containerd/v2/pkg/archive/compression"
+	"github.com/containerd/errdefs"
 	"github.com/containerd/platforms"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 	"golang.org/x/sync/errgroup"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/stageline/stageline/internal/report"
 )
@@ -46,7 +50,8 @@ type Options struct {
 // Measure reads the image (or index of images) at desc from store and
 // returns one report.Image per platform. Attestation manifests are left out.
 // Compressed size is config plus layer blob sizes, as registries count it;
-// uncompressed size is the sum of the decompressed layer tars.
+// uncompressed size is the sum of the decompressed layer tars, 0 (unknown)
+// for a layer the store does not hold and then for the image as well.
 func Measure(ctx context.Context, store content.Provider, desc ocispecs.Descriptor, opts Options) ([]report.Image, error) {
 	switch desc.MediaType {
 	case ocispecs.MediaTypeImageIndex, dockerManifestList:
@@ -117,12 +122,22 @@ func measureManifest(ctx context.Context, store content.Provider, desc ocispecs.
 	}
 	// Decompressing is the slow part (every byte comes over buildkitd's
 	// content API), so layers are measured side by side.
+	// A layer can be absent from the store: a build whose steps all came from
+	// an imported cache leaves the layers lazy (buildkitd never pulls them), as
+	// a second run on a fresh builder does. The manifest still gives the
+	// compressed sizes; the uncompressed ones are then unknown (0), the
+	// image's total too rather than a partial sum.
 	sizes := make([]int64, len(m.Layers))
+	missing := make([]bool, len(m.Layers))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(parallelLayers)
 	for i, l := range m.Layers {
 		g.Go(func() error {
 			n, err := uncompressedSize(gctx, store, l)
+			if errdefs.IsNotFound(err) || status.Code(err) == codes.NotFound {
+				missing[i] = true
+				return nil
+			}
 			if err != nil {
 				return fmt.Errorf("measuring layer %s: %w", l.Digest, err)
 			}
@@ -136,6 +151,9 @@ func measureManifest(ctx context.Context, store content.Provider, desc ocispecs.
 	for i, n := range sizes {
 		img.Layers[i].UncompressedSizeBytes = n
 		img.UncompressedSizeBytes += n
+	}
+	if slices.Contains(missing, true) {
+		img.UncompressedSizeBytes = 0
 	}
 	return img, nil
 }
