@@ -51,8 +51,9 @@ func actSetup(t *testing.T) actEnv {
 
 // actRun is one `act push` of the workflow in a workspace.
 type actRun struct {
-	n     int    // GITHUB_RUN_ID
-	cache string // the Action's cache input
+	n          int    // GITHUB_RUN_ID
+	cache      string // the Action's cache input
+	selfHosted bool   // act's self-hosted mode, testdata/act/self-hosted.yml
 	// filled by run:
 	code      int
 	log       string
@@ -121,7 +122,11 @@ var outputNames = []string{"digest", "report", "cache-hit-ratio", "image-size", 
 // workflow fills testdata/act/stageline.yml (shared with scripts/act) for run r.
 func (ws workspace) workflow(t *testing.T, e actEnv, r *actRun, summaryDir, homeDir string) string {
 	t.Helper()
-	tmpl, err := os.ReadFile("testdata/act/stageline.yml")
+	file := "testdata/act/stageline.yml"
+	if r.selfHosted {
+		file = "testdata/act/self-hosted.yml"
+	}
+	tmpl, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,12 +191,17 @@ func (ws workspace) run(t *testing.T, e actEnv, r *actRun) {
 	}()
 
 	start := time.Now()
-	cmd := exec.CommandContext(ctx, e.act, "push", "-W", ".github/workflows/stageline.yml",
-		"--bind", "--pull=false",
+	cmd := exec.CommandContext(ctx, e.act, "push", "-W", ".github/workflows/stageline.yml", "--pull=false",
 		"--container-daemon-socket", e.dockerHost,
 		"--cache-server-addr", "127.0.0.1", "--cache-server-path", ws.cacheDir,
 		"--artifact-server-addr", "127.0.0.1", "--artifact-server-port", freePort(t), "--artifact-server-path", r.artifacts,
 		"--env", "GITHUB_RUN_ID="+strconv.Itoa(r.n))
+	if r.selfHosted {
+		// act copies the repository to its host executor's directory.
+		cmd.Args = append(cmd.Args, "-P", "ubuntu-latest=-self-hosted")
+	} else {
+		cmd.Args = append(cmd.Args, "--bind")
+	}
 	cmd.Dir = ws.dir
 	cmd.Env = append(os.Environ(), "HOME="+home, "DOCKER_HOST="+e.dockerHost)
 	out, err := cmd.CombinedOutput()
@@ -254,6 +264,20 @@ func TestActWorkflow(t *testing.T) {
 		t.Errorf("a bad input started containers: %v", bad.siblings)
 	}
 	checkNoSiblingLeft(t, e)
+
+	// act's self-hosted mode: GITHUB_OUTPUT is a host path the Action's container does
+	// not have. One ::error line naming it, no panic, no build.
+	hosted := &actRun{n: 4, selfHosted: true}
+	ws.run(t, e, hosted)
+	errLines = regexp.MustCompile(`(?m)::error::.*$`).FindAllString(hosted.log, -1)
+	if hosted.code == 0 || len(errLines) != 1 || !regexp.MustCompile(`GITHUB_OUTPUT=\S+ cannot be written`).MatchString(errLines[0]) ||
+		strings.Contains(hosted.log, "goroutine ") || strings.Contains(hosted.log, "panic") {
+		t.Errorf("self-hosted mode: exit %d, want one ::error line naming GITHUB_OUTPUT and no panic; log:\n%s", hosted.code, hosted.log)
+	}
+	t.Logf("self-hosted mode: %q", errLines)
+	if len(hosted.siblings) != 0 {
+		t.Errorf("self-hosted mode started containers: %v", hosted.siblings)
+	}
 }
 
 func checkActRun(t *testing.T, ws workspace, r *actRun) {
@@ -320,9 +344,12 @@ func checkLoopback(t *testing.T, r *actRun) {
 		t.Errorf("run %d: the Action's container was not seen starting", r.n)
 		return
 	}
-	seen := 0
+	var seen []string
 	for _, kv := range r.stepEnv {
 		k, v, _ := strings.Cut(kv, "=")
+		if k == "INPUT_GITHUB-TOKEN" && v != "" {
+			t.Errorf("run %d: the step got a GitHub token", r.n)
+		}
 		u, err := url.Parse(v)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
 			continue
@@ -331,17 +358,15 @@ func checkLoopback(t *testing.T, r *actRun) {
 		case "GITHUB_SERVER_URL", "GITHUB_API_URL", "GITHUB_GRAPHQL_URL":
 			continue
 		}
-		seen++
+		seen = append(seen, kv)
 		if u.Hostname() != "127.0.0.1" {
 			t.Errorf("run %d: the step got %s=%s, not on 127.0.0.1", r.n, k, v)
 		}
-		if k == "INPUT_GITHUB-TOKEN" && v != "" {
-			t.Errorf("run %d: the step got a GitHub token", r.n)
-		}
 	}
-	if seen < 3 { // ACTIONS_CACHE_URL, ACTIONS_RESULTS_URL, ACTIONS_RUNTIME_URL
-		t.Errorf("run %d: only %d service URLs in the step's environment: %q", r.n, seen, r.stepEnv)
+	if len(seen) < 3 { // ACTIONS_CACHE_URL, ACTIONS_RESULTS_URL, ACTIONS_RUNTIME_URL
+		t.Errorf("run %d: only %d service URLs in the step's environment: %q", r.n, len(seen), r.stepEnv)
 	}
+	t.Logf("run %d: service URLs the step got: %q", r.n, seen)
 }
 
 func checkSibling(t *testing.T, r *actRun) {

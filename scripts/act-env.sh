@@ -63,15 +63,9 @@ make_act_job_image() {
 	fi
 	log "making act's job image $STAGELINE_ACT_JOB_IMAGE"
 	rm -rf "$ctx"
-	mkdir -p "$ctx/rootfs/bin" "$ctx/rootfs/tmp" "$ctx/rootfs/etc"
+	mkdir -p "$ctx/rootfs/tmp"
 	chmod 1777 "$ctx/rootfs/tmp"
-	cp /bin/busybox "$ctx/rootfs/bin/busybox"
-	local applet
-	for applet in $(/bin/busybox --list); do
-		[ "$applet" = busybox ] || ln -sf busybox "$ctx/rootfs/bin/$applet"
-	done
-	printf 'root:x:0:0:root:/root:/bin/sh\n' >"$ctx/rootfs/etc/passwd"
-	printf 'root:x:0:\n' >"$ctx/rootfs/etc/group"
+	busybox_rootfs "$ctx/rootfs"
 	cat >"$ctx/Dockerfile" <<-'DOCKERFILE'
 		FROM scratch
 		COPY rootfs/ /

@@ -2,13 +2,9 @@ package ghacache_test
 
 import (
 	"context"
-	"io"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/nektos/act/pkg/artifactcache"
-	"github.com/sirupsen/logrus"
 
 	"github.com/stageline/stageline/internal/ghacache"
 	"github.com/stageline/stageline/internal/testing/cacheserver"
@@ -23,13 +19,7 @@ func TestE2EV1NextToActsResults(t *testing.T) {
 	bin, base := e2eSetup(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	log := logrus.New()
-	log.Out = io.Discard
-	h, err := artifactcache.StartHandler(t.TempDir(), "", "127.0.0.1", 0, log)
-	if err != nil {
-		t.Fatalf("starting act's artifactcache: %v", err)
-	}
-	t.Cleanup(func() { _ = h.Close() })
+	h := cacheserver.StartAct(t)
 	// act does not check the token; a runner-shaped one keeps buildkitd's parsing honest.
 	tok, err := cacheserver.NewForTest(t).Token(cacheserver.BranchScopes("main")...)
 	if err != nil {
