@@ -260,10 +260,10 @@ func TestActWorkflow(t *testing.T) {
 	if len(errLines) != 1 || !strings.Contains(errLines[0], `cache "bogus": want gha or none`) {
 		t.Errorf("want one ::error line naming cache \"bogus\", got %q; log:\n%s", errLines, bad.log)
 	}
-	if len(bad.siblings) != 0 {
-		t.Errorf("a bad input started containers: %v", bad.siblings)
+	if startedName.MatchString(bad.log) {
+		t.Errorf("a bad input started BuildKit; log:\n%s", bad.log)
 	}
-	checkNoSiblingLeft(t, e)
+	checkNoSiblingLeft(t, e, cold, warm, bad)
 
 	// act's self-hosted mode: GITHUB_OUTPUT is a host path the Action's container does
 	// not have. One ::error line naming it, no panic, no build.
@@ -275,8 +275,8 @@ func TestActWorkflow(t *testing.T) {
 		t.Errorf("self-hosted mode: exit %d, want one ::error line naming GITHUB_OUTPUT and no panic; log:\n%s", hosted.code, hosted.log)
 	}
 	t.Logf("self-hosted mode: %q", errLines)
-	if len(hosted.siblings) != 0 {
-		t.Errorf("self-hosted mode started containers: %v", hosted.siblings)
+	if startedName.MatchString(hosted.log) {
+		t.Errorf("self-hosted mode started BuildKit")
 	}
 }
 
@@ -369,33 +369,42 @@ func checkLoopback(t *testing.T, r *actRun) {
 	t.Logf("run %d: service URLs the step got: %q", r.n, seen)
 }
 
+// checkSibling: the step's log names the buildkitd it started, and the dockerd saw
+// that container start and be destroyed. Other tests' siblings on the shared dockerd
+// are told apart by that name.
 func checkSibling(t *testing.T, r *actRun) {
 	t.Helper()
-	if len(r.siblings) != 1 {
-		t.Errorf("run %d: %d sibling buildkitd containers, want 1: %v", r.n, len(r.siblings), r.siblings)
+	m := startedName.FindAllStringSubmatch(r.log, -1)
+	if len(m) != 1 {
+		t.Errorf("run %d: %d \"starting BuildKit\" lines in act's log, want 1", r.n, len(m))
 		return
 	}
-	for name, acts := range r.siblings {
-		joined := fmt.Sprint(acts)
-		if !strings.Contains(joined, string(events.ActionStart)) || !strings.Contains(joined, string(events.ActionDestroy)) {
-			t.Errorf("run %d: sibling %s went through %v, want started and destroyed", r.n, name, acts)
-		}
+	name := m[0][1]
+	joined := fmt.Sprint(r.siblings[name])
+	if !strings.Contains(joined, string(events.ActionStart)) || !strings.Contains(joined, string(events.ActionDestroy)) {
+		t.Errorf("run %d: sibling %s went through %v, want started and destroyed", r.n, name, r.siblings[name])
 	}
 }
 
-func checkNoSiblingLeft(t *testing.T, e actEnv) {
+// checkNoSiblingLeft: no sibling the runs' logs name still exists on the dockerd.
+func checkNoSiblingLeft(t *testing.T, e actEnv, runs ...*actRun) {
 	t.Helper()
 	api, err := bootstrap.Connect(context.Background(), e.dockerHost)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer api.Close()
-	res, err := api.ContainerList(context.Background(), client.ContainerListOptions{All: true, Filters: make(client.Filters).Add("name", "stageline-buildkit--")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(res.Items) != 0 {
-		t.Errorf("sibling containers left behind: %+v", res.Items)
+	for _, r := range runs {
+		for _, m := range startedName.FindAllStringSubmatch(r.log, -1) {
+			name := m[1]
+			res, err := api.ContainerList(context.Background(), client.ContainerListOptions{All: true, Filters: make(client.Filters).Add("name", "^/"+name+"$")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res.Items) != 0 {
+				t.Errorf("run %d: sibling %s left behind: %+v", r.n, name, res.Items[0].State)
+			}
+		}
 	}
 }
 
