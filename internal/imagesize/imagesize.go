@@ -16,8 +16,6 @@ import (
 	"github.com/containerd/platforms"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 	"golang.org/x/sync/errgroup"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
 	"github.com/stageline/stageline/internal/report"
 )
@@ -134,7 +132,8 @@ func measureManifest(ctx context.Context, store content.Provider, desc ocispecs.
 	for i, l := range m.Layers {
 		g.Go(func() error {
 			n, err := uncompressedSize(gctx, store, l)
-			if errdefs.IsNotFound(err) || status.Code(err) == codes.NotFound {
+			// The content proxy turns gRPC's NotFound into errdefs'.
+			if errdefs.IsNotFound(err) {
 				missing[i] = true
 				return nil
 			}
