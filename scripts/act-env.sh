@@ -33,7 +33,7 @@ ensure_act() {
 make_action_image() {
 	local hash dir="$STAGELINE_DOCKER_RUN/action-image" go_base static_base
 	# The image's inputs: the offline bases, the Dockerfile and the Go sources it compiles.
-	hash=$(cd "$STAGELINE_ROOT" && { echo "$STAGELINE_GO_IMAGE $STAGELINE_STATIC_IMAGE"; cat go.mod go.sum Dockerfile; git ls-files -co --exclude-standard action internal | grep -v -e "_test.go$" -e "/testdata/" | sort | xargs cat; } | sha256sum | cut -c1-16)
+	hash=$(cd "$STAGELINE_ROOT" && { echo "$STAGELINE_GO_IMAGE $STAGELINE_STATIC_IMAGE"; cat go.mod go.sum Dockerfile; find action internal -type f ! -name '*_test.go' ! -name '*.test' ! -name '*.out' ! -path '*/testdata/*' | LC_ALL=C sort | xargs cat; } | sha256sum | cut -c1-16)
 	STAGELINE_ACTION_IMAGE="stageline.test/action:$hash"
 	export STAGELINE_ACTION_IMAGE
 	if docker_cli image inspect "$STAGELINE_ACTION_IMAGE" >/dev/null 2>&1; then
