@@ -72,12 +72,8 @@ make_act_job_image() {
 		COPY rootfs/ /
 		ENV PATH=/usr/local/bin:/usr/bin:/bin
 	DOCKERFILE
-	"$STAGELINE_BIN/buildctl" --addr "$BUILDKIT_HOST" build --progress=quiet \
-		--frontend dockerfile.v0 --local context="$ctx" --local dockerfile="$ctx" \
-		--opt platform=linux/amd64 \
-		--output "type=docker,name=$STAGELINE_ACT_JOB_IMAGE,dest=$ctx.tar"
-	docker_cli load -q -i "$ctx.tar" >/dev/null
-	rm -rf "$ctx" "$ctx.tar"
+	load_docker_image "$ctx" "$STAGELINE_ACT_JOB_IMAGE"
+	rm -rf "$ctx"
 }
 
 setup_act() {

@@ -67,6 +67,18 @@ start_dockerd() {
 	return 1
 }
 
+# load_docker_image CTXDIR NAME builds CTXDIR/Dockerfile for linux/amd64 on BUILDKIT_HOST and loads it
+# into our dockerd as NAME.
+load_docker_image() {
+	local tar="$1.image.tar"
+	"$STAGELINE_BIN/buildctl" --addr "$BUILDKIT_HOST" build --progress=quiet \
+		--frontend dockerfile.v0 --local context="$1" --local dockerfile="$1" \
+		--opt platform=linux/amd64 \
+		--output "type=docker,name=$2,dest=$tar"
+	docker_cli load -q -i "$tar" >/dev/null
+	rm -f "$tar"
+}
+
 # busybox_rootfs DIR puts busybox with its applets in DIR/bin and a root user in DIR/etc.
 busybox_rootfs() {
 	mkdir -p "$1/bin" "$1/etc"
@@ -116,12 +128,8 @@ make_buildkit_docker_image() {
 		VOLUME /var/lib/buildkit
 		ENTRYPOINT ["/usr/bin/buildkitd"]
 	DOCKERFILE
-	"$STAGELINE_BIN/buildctl" --addr "$BUILDKIT_HOST" build --progress=quiet \
-		--frontend dockerfile.v0 --local context="$ctx" --local dockerfile="$ctx" \
-		--opt platform=linux/amd64 \
-		--output "type=docker,name=$name,dest=$STAGELINE_DOCKER_RUN/buildkit-image.tar"
-	docker_cli load -q -i "$STAGELINE_DOCKER_RUN/buildkit-image.tar" >/dev/null
-	rm -rf "$ctx" "$STAGELINE_DOCKER_RUN/buildkit-image.tar"
+	load_docker_image "$ctx" "$name"
+	rm -rf "$ctx"
 	echo "$want" >"$stamp"
 }
 
