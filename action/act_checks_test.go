@@ -73,7 +73,8 @@ func checkSibling(t *testing.T, r *actRun) {
 	}
 }
 
-// checkNoSiblingLeft: no sibling the runs' logs name still exists on the dockerd.
+// checkNoSiblingLeft: no sibling the runs' logs name, and no job container of act's,
+// still exists on the dockerd.
 func checkNoSiblingLeft(t *testing.T, e actEnv, runs ...*actRun) {
 	t.Helper()
 	api, err := bootstrap.Connect(context.Background(), e.dockerHost)
@@ -92,6 +93,14 @@ func checkNoSiblingLeft(t *testing.T, e actEnv, runs ...*actRun) {
 				t.Errorf("run %d: sibling %s left behind: %+v", r.n, name, res.Items[0].State)
 			}
 		}
+	}
+	// act's own job containers ("act-<workflow>-<job>-…"), failed jobs' included.
+	res, err := api.ContainerList(context.Background(), client.ContainerListOptions{All: true, Filters: make(client.Filters).Add("name", "^/act-stageline-")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range res.Items {
+		t.Errorf("act's container %v left behind", c.Names)
 	}
 }
 

@@ -183,6 +183,8 @@ func (ws workspace) run(t *testing.T, e actEnv, r *actRun) {
 
 	start := time.Now()
 	cmd := exec.CommandContext(ctx, e.act, "push", "-W", ".github/workflows/stageline.yml", "--pull=false",
+		// --rm: act keeps a failed job's container and volumes otherwise.
+		"--rm",
 		"--container-daemon-socket", e.dockerHost,
 		"--cache-server-addr", "127.0.0.1", "--cache-server-path", ws.cacheDir,
 		"--artifact-server-addr", "127.0.0.1", "--artifact-server-port", freePort(t), "--artifact-server-path", r.artifacts,
