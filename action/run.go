@@ -64,7 +64,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			out.gh.AddMask(in.GitHubToken)
 		}
 	}
-	opts, cacheSkipped, err := buildOptions(in, getenv, out)
+	opts, cacheSkipped, err := buildOptions(ctx, in, getenv, out)
 	if err != nil {
 		out.inputError(err)
 		return exitBadInput
@@ -171,7 +171,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 // buildOptions turns inputs into build options, resolving the cache entries
 // against the runner's environment.
-func buildOptions(in inputs.Inputs, getenv func(string) string, out *output) (buildkit.Options, []ghacache.Skipped, error) {
+func buildOptions(ctx context.Context, in inputs.Inputs, getenv func(string) string, out *output) (buildkit.Options, []ghacache.Skipped, error) {
 	plan, err := ghacache.Resolve(ghacache.Inputs{
 		CacheFrom:   in.CacheFrom,
 		CacheTo:     in.CacheTo,
@@ -181,6 +181,7 @@ func buildOptions(in inputs.Inputs, getenv func(string) string, out *output) (bu
 		Dockerfile:  in.File,
 		Target:      in.Target,
 		Platforms:   in.Platforms,
+		ProbeV2:     func() string { return ghacache.ProbeV2(ctx, nil, getenv) },
 	}, getenv)
 	if err != nil {
 		return buildkit.Options{}, nil, err

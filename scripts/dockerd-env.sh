@@ -67,6 +67,30 @@ start_dockerd() {
 	return 1
 }
 
+# load_docker_image CTXDIR NAME builds CTXDIR/Dockerfile for linux/amd64 on BUILDKIT_HOST and loads it
+# into our dockerd as NAME.
+load_docker_image() {
+	local tar="$1.image.tar"
+	"$STAGELINE_BIN/buildctl" --addr "$BUILDKIT_HOST" build --progress=quiet \
+		--frontend dockerfile.v0 --local context="$1" --local dockerfile="$1" \
+		--opt platform=linux/amd64 \
+		--output "type=docker,name=$2,dest=$tar"
+	docker_cli load -q -i "$tar" >/dev/null
+	rm -f "$tar"
+}
+
+# busybox_rootfs DIR puts busybox with its applets in DIR/bin and a root user in DIR/etc.
+busybox_rootfs() {
+	mkdir -p "$1/bin" "$1/etc"
+	cp /bin/busybox "$1/bin/busybox"
+	local applet
+	for applet in $(/bin/busybox --list); do
+		[ "$applet" = busybox ] || ln -sf busybox "$1/bin/$applet"
+	done
+	printf 'root:x:0:0:root:/root:/bin/sh\n' >"$1/etc/passwd"
+	printf 'root:x:0:\n' >"$1/etc/group"
+}
+
 # make_buildkit_docker_image builds and loads the offline buildkitd image, tagged with the BuildKit
 # version go.mod pins; it is rebuilt when the binaries in $STAGELINE_BIN change.
 make_buildkit_docker_image() {
@@ -94,13 +118,7 @@ make_buildkit_docker_image() {
 		mkdir -p "$ctx/rootfs$(dirname "$lib")"
 		cp -L "$lib" "$ctx/rootfs$lib"
 	done
-	cp /bin/busybox "$ctx/rootfs/bin/busybox"
-	local applet
-	for applet in $(/bin/busybox --list); do
-		[ "$applet" = busybox ] || ln -sf busybox "$ctx/rootfs/bin/$applet"
-	done
-	printf 'root:x:0:0:root:/root:/bin/sh\n' >"$ctx/rootfs/etc/passwd"
-	printf 'root:x:0:\n' >"$ctx/rootfs/etc/group"
+	busybox_rootfs "$ctx/rootfs"
 	# Like moby/buildkit: buildkitd is the entrypoint and its state is a volume, so overlayfs
 	# snapshots sit on the volume's filesystem instead of the container's own overlay.
 	cat >"$ctx/Dockerfile" <<-'DOCKERFILE'
@@ -110,12 +128,8 @@ make_buildkit_docker_image() {
 		VOLUME /var/lib/buildkit
 		ENTRYPOINT ["/usr/bin/buildkitd"]
 	DOCKERFILE
-	"$STAGELINE_BIN/buildctl" --addr "$BUILDKIT_HOST" build --progress=quiet \
-		--frontend dockerfile.v0 --local context="$ctx" --local dockerfile="$ctx" \
-		--opt platform=linux/amd64 \
-		--output "type=docker,name=$name,dest=$STAGELINE_DOCKER_RUN/buildkit-image.tar"
-	docker_cli load -q -i "$STAGELINE_DOCKER_RUN/buildkit-image.tar" >/dev/null
-	rm -rf "$ctx" "$STAGELINE_DOCKER_RUN/buildkit-image.tar"
+	load_docker_image "$ctx" "$name"
+	rm -rf "$ctx"
 	echo "$want" >"$stamp"
 }
 

@@ -133,6 +133,9 @@ func newOp(e client.CacheOptionsEntry, dir ghacache.Direction) report.CacheOp {
 		if op.Scope == "" {
 			op.Scope = "buildkit"
 		}
+		if v := a["version"]; v != "" {
+			op.Protocol = "v" + v
+		}
 	case "registry":
 		op.Scope = a["ref"]
 	case "local":

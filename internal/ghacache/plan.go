@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/moby/buildkit/client"
 )
@@ -59,6 +60,11 @@ type Inputs struct {
 	Dockerfile string
 	Target     string
 	Platforms  []string
+	// ProbeV2, when set, is asked at most once, and only when a gha entry would use v2
+	// while ACTIONS_CACHE_URL offers v1: a non-empty answer says why the runner does not
+	// serve the v2 cache API (see ProbeV2), and such entries then use v1, with a warning
+	// giving the reason. Nil never probes (v2 whenever a results URL is set).
+	ProbeV2 func() (v2Unserved string)
 }
 
 // Skipped is a cache entry that was left out of the build, and why.
@@ -88,6 +94,8 @@ type Plan struct {
 //     because container actions never receive ACTIONS_CACHE_SERVICE_V2. Version 1 is
 //     used when there is no results URL, or on GitHub Enterprise Server (GITHUB_SERVER_URL
 //     not github.com, *.ghe.com or *.localhost), where @actions/cache also stays on v1.
+//     When ACTIONS_CACHE_URL is given too and in.ProbeV2 finds no v2 service, v1 is
+//     used instead (with a warning).
 //   - url ← ACTIONS_CACHE_URL, else ACTIONS_RESULTS_URL (as buildctl does).
 //   - exports only: repository ← GITHUB_REPOSITORY and ghtoken ← the github-token input
 //     (both or neither); ignore-error=true; mode ← CacheMode, default max.
@@ -124,6 +132,10 @@ func Resolve(in Inputs, getenv func(string) string) (Plan, error) {
 		p.Warnings = append(p.Warnings, warn)
 	}
 	env := runnerEnv(getenv)
+	if in.ProbeV2 != nil && env.cacheURL != "" {
+		env.v2Unserved = sync.OnceValue(in.ProbeV2)
+	}
+	fellBack := ""
 
 	for _, d := range []struct {
 		dir     Direction
@@ -144,7 +156,11 @@ func Resolve(in Inputs, getenv func(string) string) (Plan, error) {
 					p.Skipped = append(p.Skipped, Skipped{d.dir, e, fmt.Sprintf("%s=%s", EnvCacheMode, getenv(EnvCacheMode))})
 					continue
 				}
-				if missing := fillGHA(&e, d.dir, env, in, mode); len(missing) > 0 {
+				missing, reason := fillGHA(&e, d.dir, env, in, mode)
+				if reason != "" {
+					fellBack = reason
+				}
+				if len(missing) > 0 {
 					reason := "missing " + strings.Join(missing, " and ")
 					p.Skipped = append(p.Skipped, Skipped{d.dir, e, reason})
 					p.Warnings = append(p.Warnings, fmt.Sprintf("cache %s %s skipped: %s (set by the runner for actions; pass them to the container or set token=/url= in the entry)", d.dir, String(e), reason))
@@ -158,6 +174,9 @@ func Resolve(in Inputs, getenv func(string) string) (Plan, error) {
 			*d.out = append(*d.out, e)
 		}
 	}
+	if fellBack != "" {
+		p.Warnings = append(p.Warnings, fmt.Sprintf("gha cache: using the v1 cache service at %s: %s", EnvCacheURL, fellBack))
+	}
 	return p, nil
 }
 
@@ -165,6 +184,8 @@ func Resolve(in Inputs, getenv func(string) string) (Plan, error) {
 type env struct {
 	token, resultsURL, cacheURL, repository string
 	ghes                                    bool
+	// v2Unserved probes the results service once (nil: never); see Inputs.ProbeV2.
+	v2Unserved func() string
 }
 
 func runnerEnv(getenv func(string) string) env {
@@ -178,8 +199,9 @@ func runnerEnv(getenv func(string) string) env {
 }
 
 // fillGHA sets the attrs the user left out and returns the names of what is still
-// missing for buildkitd to accept the entry.
-func fillGHA(e *client.CacheOptionsEntry, dir Direction, env env, in Inputs, mode string) []string {
+// missing for buildkitd to accept the entry, and why v1 was chosen over the results
+// URL's v2 when a probe decided it.
+func fillGHA(e *client.CacheOptionsEntry, dir Direction, env env, in Inputs, mode string) (missing []string, v1Reason string) {
 	a := e.Attrs
 	setDefault := func(k, v string) {
 		if _, ok := a[k]; !ok && v != "" {
@@ -189,8 +211,13 @@ func fillGHA(e *client.CacheOptionsEntry, dir Direction, env env, in Inputs, mod
 	setDefault(attrToken, env.token)
 	if _, ok := a[attrVersion]; !ok {
 		_, userV2 := a[attrURLV2]
+		v2 := userV2 || (env.resultsURL != "" && !env.ghes)
+		if v2 && !userV2 && env.v2Unserved != nil {
+			v1Reason = env.v2Unserved()
+			v2 = v1Reason == ""
+		}
 		switch {
-		case userV2 || (env.resultsURL != "" && !env.ghes):
+		case v2:
 			a[attrVersion] = "2"
 		case a[attrURL] != "" || env.cacheURL != "" || env.resultsURL != "":
 			a[attrVersion] = "1"
@@ -220,14 +247,13 @@ func fillGHA(e *client.CacheOptionsEntry, dir Direction, env env, in Inputs, mod
 		delete(a, attrIgnoreError)
 	}
 
-	var missing []string
 	if a[attrToken] == "" {
 		missing = append(missing, EnvRuntimeToken)
 	}
 	if a[attrURL] == "" && a[attrURLV2] == "" {
 		missing = append(missing, EnvResultsURL+" (or "+EnvCacheURL+")")
 	}
-	return missing
+	return missing, v1Reason
 }
 
 // cacheModePolicy follows @actions/cache's reading of ACTIONS_CACHE_MODE: readable =

@@ -9,9 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nektos/act/pkg/artifactcache"
-	"github.com/sirupsen/logrus"
-
 	stbuild "github.com/stageline/stageline/internal/build"
 	"github.com/stageline/stageline/internal/buildkit"
 	"github.com/stageline/stageline/internal/ghacache"
@@ -140,13 +137,7 @@ func TestE2EScenario(t *testing.T) {
 			return env, s
 		}},
 		{"act artifactcache v1", func(t *testing.T) (map[string]string, *cacheserver.Server) {
-			log := logrus.New()
-			log.Out = io.Discard
-			h, err := artifactcache.StartHandler(t.TempDir(), "", "127.0.0.1", 0, log)
-			if err != nil {
-				t.Fatalf("starting act's artifactcache: %v", err)
-			}
-			t.Cleanup(func() { _ = h.Close() })
+			h := cacheserver.StartAct(t)
 			// act does not check the token; mint a runner-shaped one all the same.
 			tok, err := cacheserver.NewForTest(t).Token(cacheserver.BranchScopes("main")...)
 			if err != nil {

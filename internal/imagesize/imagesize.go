@@ -7,11 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"sync/atomic"
 
 	"github.com/containerd/containerd/v2/core/content"
 	"github.com/containerd/containerd/v2/pkg/archive/compression"
+	"github.com/containerd/errdefs"
 	"github.com/containerd/platforms"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 	"golang.org/x/sync/errgroup"
@@ -50,7 +52,8 @@ type Options struct {
 // Measure reads the image (or index of images) at desc from store and
 // returns one report.Image per platform. Attestation manifests are left out.
 // Compressed size is config plus layer blob sizes, as registries count it;
-// uncompressed size is the sum of the decompressed layer tars.
+// uncompressed size is the sum of the decompressed layer tars, 0 (unknown)
+// for a layer the store does not hold and then for the image as well.
 func Measure(ctx context.Context, store content.Provider, desc ocispecs.Descriptor, opts Options) ([]report.Image, error) {
 	switch desc.MediaType {
 	case ocispecs.MediaTypeImageIndex, dockerManifestList:
@@ -141,11 +144,24 @@ func measureManifest(ctx context.Context, store content.Provider, desc ocispecs.
 	scans := make([]layerScan, len(m.Layers))
 	budget := &atomic.Int64{}
 	budget.Store(maxRecordBytes)
+	// A layer can be absent from the store: a build whose steps all came from
+	// an imported cache leaves the layers lazy (buildkitd never pulls them), as
+	// a second run on a fresh builder does. The manifest still gives the
+	// compressed sizes; the uncompressed ones are then unknown (0), the
+	// image's total too rather than a partial sum.
+	missing := make([]bool, len(m.Layers))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(parallelLayers)
 	for i, l := range m.Layers {
 		g.Go(func() error {
 			s, err := readLayer(gctx, store, l, !opts.SkipContent, budget)
+			// The content proxy turns gRPC's NotFound into errdefs'.
+			if errdefs.IsNotFound(err) {
+				missing[i] = true
+				scans[i].broken = true
+				scans[i].problems.add("not in the builder's content store (its step came from an imported cache): files and uncompressed size unknown")
+				return nil
+			}
 			if err != nil {
 				return fmt.Errorf("measuring layer %s: %w", l.Digest, err)
 			}
@@ -162,6 +178,9 @@ func measureManifest(ctx context.Context, store content.Provider, desc ocispecs.
 	}
 	if !opts.SkipContent {
 		img.Content = contents(img.Layers, scans)
+	}
+	if slices.Contains(missing, true) {
+		img.UncompressedSizeBytes = 0
 	}
 	return img, nil
 }

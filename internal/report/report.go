@@ -99,9 +99,12 @@ type Cache struct {
 
 // CacheOp is one cache import or export as seen in the status stream.
 type CacheOp struct {
-	Type       string `json:"type"`
-	Scope      string `json:"scope,omitempty"`
-	Mode       string `json:"mode,omitempty"`
+	Type  string `json:"type"`
+	Scope string `json:"scope,omitempty"`
+	Mode  string `json:"mode,omitempty"`
+	// Protocol is the gha cache API version used, "v1" or "v2" (empty for other types):
+	// a runner may serve only v1 next to a v4 artifact service (ghacache.ProbeV2).
+	Protocol   string `json:"protocol,omitempty"`
 	DurationMS int64  `json:"duration_ms"`
 	// Status is CacheOK, CacheSkipped or CacheFailed.
 	Status string `json:"status"`

@@ -2,11 +2,7 @@ package cacheserver
 
 import (
 	"context"
-	"io"
 	"testing"
-
-	"github.com/nektos/act/pkg/artifactcache"
-	"github.com/sirupsen/logrus"
 )
 
 // TestGoActionsCacheAgainstAct runs the same go-actions-cache v1 scenario against
@@ -20,13 +16,7 @@ import (
 // back an older version when two exports finish within one second.
 func TestGoActionsCacheAgainstAct(t *testing.T) {
 	t.Parallel()
-	log := logrus.New()
-	log.Out = io.Discard
-	h, err := artifactcache.StartHandler(t.TempDir(), "", "127.0.0.1", 0, log)
-	if err != nil {
-		t.Fatalf("starting act's artifactcache: %v", err)
-	}
-	t.Cleanup(func() { _ = h.Close() })
+	h := StartAct(t)
 
 	minter := NewForTest(t) // only mints a runner-shaped token; act does not check it
 	c := goClient(t, minter, h.ExternalURL(), false, BranchScopes("main"))
