@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stageline/stageline/internal/report"
 	"github.com/stageline/stageline/internal/testing/githubfake"
@@ -112,7 +113,13 @@ func TestProbesAndMetrics(t *testing.T) {
 			if st := h.status(id); st.State != "done" {
 				t.Fatalf("delivery %+v", st)
 			}
+			// The pool counts an outcome after the store has recorded it, so
+			// the delivery can read done a moment before its counter moves.
 			after := h.metrics()
+			for deadline := time.Now().Add(5 * time.Second); after[counters[1]] == before[counters[1]] && time.Now().Before(deadline); {
+				time.Sleep(20 * time.Millisecond)
+				after = h.metrics()
+			}
 			for _, c := range counters {
 				if after[c]-before[c] != 1 {
 					t.Errorf("%s went from %v to %v, want +1", c, before[c], after[c])
