@@ -43,9 +43,12 @@ const (
 var digestRE = regexp.MustCompile(`^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$`)
 
 // Decode reads one report from r. It refuses more than maxBytes bytes
-// (MaxBytes when maxBytes <= 0), unknown fields, trailing data, a
-// schema_version other than SchemaVersion, and values that break the limits
-// above or the report's own arithmetic. Errors are one line naming the field.
+// (MaxBytes when maxBytes <= 0), trailing data, a schema_version other than
+// SchemaVersion, and values that break the limits above or the report's own
+// arithmetic. Errors are one line naming the field. Fields it does not know
+// are dropped: version 1 only grows by optional fields, and an App deployed
+// before the Action it reads must not refuse every report when the Action,
+// which teams pin to a major tag, gains one.
 func Decode(r io.Reader, maxBytes int64) (*Report, error) {
 	if maxBytes <= 0 {
 		maxBytes = MaxBytes
@@ -57,8 +60,8 @@ func Decode(r io.Reader, maxBytes int64) (*Report, error) {
 	if int64(len(data)) > maxBytes {
 		return nil, fmt.Errorf("report is larger than %d bytes", maxBytes)
 	}
-	// The version is checked before strict decoding, so a report from a newer
-	// writer fails on its version rather than on its first new field.
+	// The version is checked first, so a report of another version fails on
+	// its version rather than on a field whose meaning changed.
 	var probe struct {
 		SchemaVersion *json.RawMessage `json:"schema_version"`
 	}
@@ -82,7 +85,6 @@ func Decode(r io.Reader, maxBytes int64) (*Report, error) {
 	}
 
 	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
 	var rep Report
 	if err := dec.Decode(&rep); err != nil {
 		return nil, fmt.Errorf("decoding report: %w", jsonError(err))
