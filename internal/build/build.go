@@ -86,86 +86,64 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 		return nil, &InputError{fmt.Errorf("target stage %q is not in %s: use one of %s", t, cfg.Options.Dockerfile, stageNames(df))}
 	}
 
+	workspace := cfg.Workspace
+	if workspace == "" {
+		workspace, _ = os.Getwd()
+	}
+	p := plan{
+		Options:      cfg.Options,
+		Dockerfile:   relPath(workspace, solve.DockerfilePath),
+		Context:      relPath(workspace, solve.ContextDir),
+		Git:          cfg.Git,
+		CacheSkipped: cfg.CacheSkipped,
+		DF:           df,
+	}
+
 	c, err := buildkit.Connect(ctx, cfg.Address, cfg.TLS)
 	if err != nil {
 		return nil, &InputError{err}
 	}
 	defer c.Close()
 
-	rec := timeline.NewRecorder(timeline.WithParsedDockerfile(df), timeline.WithPlatforms(cfg.Options.Platforms))
-	started := time.Now()
-	// Cache exports run after the build, in a solve of their own (export.go).
-	cacheTo := solve.Opt.CacheExports
-	solve.Opt.CacheExports = nil
-	resp, solveErr := buildkit.Run(ctx, c, solve, progress, cfg.Progress, rec.Add)
-	res := rec.Result()
-	if solveErr == nil && len(cacheTo) > 0 {
-		var exportSteps []report.Step
-		exportSteps, solveErr = exportCache(ctx, c, solve, cacheTo, progress, cfg.Progress)
-		res.Steps = append(res.Steps, exportSteps...)
+	o, resp := runSolve(ctx, c, solve, p, cfg, progress)
+	if o.MeasureErr != nil {
+		log.Warn("measuring the image", "err", o.MeasureErr)
 	}
-	finished := time.Now()
-
-	workspace := cfg.Workspace
-	if workspace == "" {
-		workspace, _ = os.Getwd()
+	r := assemble(p, o)
+	if o.SolveErr != nil {
+		return &Result{Report: r}, o.SolveErr
 	}
-	dfRel := relPath(workspace, solve.DockerfilePath)
-	r := &report.Report{
-		SchemaVersion: report.SchemaVersion,
-		Build: report.Build{
-			Dockerfile: dfRel,
-			Context:    relPath(workspace, solve.ContextDir),
-			Target:     cfg.Options.Target,
-			Platforms:  cfg.Options.Platforms,
-			StartedAt:  started.UTC(),
-			FinishedAt: finished.UTC(),
-			DurationMS: finished.Sub(started).Milliseconds(),
-			Status:     report.StatusSuccess,
-		},
-		Git:      cfg.Git,
-		Steps:    res.Steps,
-		Stages:   res.Stages,
-		Cache:    res.Cache,
-		Images:   []report.Image{},
-		Warnings: res.Warnings,
-	}
-	r.Cache.Import, r.Cache.Export = cacheOps(r.Steps, cfg.Options.CacheFrom, cfg.Options.CacheTo, cfg.CacheSkipped, solveErr == nil)
-	if r.Steps == nil {
-		r.Steps = []report.Step{}
-	}
-	if r.Stages == nil {
-		r.Stages = []report.Stage{}
-	}
-	if r.Warnings == nil {
-		r.Warnings = []report.Warning{}
-	}
-	for i := range r.Warnings {
-		// BuildKit names the file as the frontend saw it; the reader wants
-		// the repository path.
-		r.Warnings[i].File = dfRel
-	}
-
-	if solveErr != nil {
-		r.Build.Status = report.StatusFailure
-		if errors.Is(solveErr, context.Canceled) || ctx.Err() != nil || (res.Canceled && res.Error == nil) {
-			r.Build.Status = report.StatusCanceled
-		}
-		r.Error = buildError(res.Error, solveErr, dfRel)
-		return &Result{Report: r}, solveErr
-	}
-
-	images, err := measure(ctx, c, resp, cfg.Options, df)
-	if err != nil {
-		// The build worked; a report without sizes beats no report.
-		log.Warn("measuring the image", "err", err)
-		r.Warnings = append(r.Warnings, report.Warning{Rule: "stageline/ImageSize", Message: "image size not measured: " + err.Error()})
-	}
-	r.Images = images
 	return &Result{Report: r, ExporterResponse: resp.ExporterResponse}, nil
 }
 
-func measure(ctx context.Context, c *client.Client, resp *client.SolveResponse, o buildkit.Options, df *dockerfile.Dockerfile) ([]report.Image, error) {
+// runSolve is the part of a build that talks to BuildKit: the solve, the
+// cache exports and the image measurement. Everything it learns comes back
+// as an outcome for assemble.
+func runSolve(ctx context.Context, c *client.Client, solve *buildkit.Solve, p plan, cfg Config, progress io.Writer) (outcome, *client.SolveResponse) {
+	rec := timeline.NewRecorder(timeline.WithParsedDockerfile(p.DF), timeline.WithPlatforms(p.Options.Platforms))
+	o := outcome{Started: time.Now()}
+	// Cache exports run after the build, in a solve of their own (export.go).
+	exp := *solve
+	cacheTo := exp.Opt.CacheExports
+	exp.Opt.CacheExports = nil
+	resp, solveErr := buildkit.Run(ctx, c, &exp, progress, cfg.Progress, rec.Add)
+	o.Timeline = rec.Result()
+	if solveErr == nil && len(cacheTo) > 0 {
+		o.ExportSteps, solveErr = exportCache(ctx, c, &exp, cacheTo, progress, cfg.Progress)
+	}
+	o.Finished = time.Now()
+	o.SolveErr, o.Canceled = solveErr, ctx.Err() != nil
+	if solveErr != nil {
+		return o, resp
+	}
+	o.Images, o.MeasureErr = measure(ctx, c, resp, p.Options)
+	return o, resp
+}
+
+// measure reads the exported image's manifest, config and layers from
+// buildkitd's content store. Layers are attributed to instructions later,
+// in assemble.
+func measure(ctx context.Context, c *client.Client, resp *client.SolveResponse, o buildkit.Options) ([]report.Image, error) {
 	if resp == nil {
 		return []report.Image{}, errors.New("BuildKit returned no exporter response")
 	}
@@ -188,9 +166,6 @@ func measure(ctx context.Context, c *client.Client, resp *client.SolveResponse, 
 	images, err := imagesize.Measure(ctx, proxy.NewContentStore(c.ContentClient()), desc, imagesize.Options{Name: name})
 	if err != nil {
 		return []report.Image{}, err
-	}
-	for i := range images {
-		imagesize.Attribute(&images[i], df, o.Target)
 	}
 	return images, nil
 }
