@@ -29,6 +29,9 @@ type plan struct {
 // it into a report without talking to BuildKit.
 type outcome struct {
 	Timeline timeline.Result
+	// Mapping is how steps were tied to instructions (timeline.Mapping*);
+	// Forwarded the frontend a "# syntax=" directive handed the build to.
+	Mapping, Forwarded string
 	// ExportSteps are the steps of the cache-export solve (export.go).
 	ExportSteps []report.Step
 	// SolveErr is the build's error, nil when it worked; Canceled tells that
@@ -50,14 +53,16 @@ func assemble(p plan, o outcome) *report.Report {
 	r := &report.Report{
 		SchemaVersion: report.SchemaVersion,
 		Build: report.Build{
-			Dockerfile: p.Dockerfile,
-			Context:    p.Context,
-			Target:     p.Options.Target,
-			Platforms:  p.Options.Platforms,
-			StartedAt:  o.Started.UTC(),
-			FinishedAt: o.Finished.UTC(),
-			DurationMS: o.Finished.Sub(o.Started).Milliseconds(),
-			Status:     report.StatusSuccess,
+			Dockerfile:  p.Dockerfile,
+			Context:     p.Context,
+			Target:      p.Options.Target,
+			Platforms:   p.Options.Platforms,
+			StartedAt:   o.Started.UTC(),
+			FinishedAt:  o.Finished.UTC(),
+			DurationMS:  o.Finished.Sub(o.Started).Milliseconds(),
+			Status:      report.StatusSuccess,
+			StepMapping: o.Mapping,
+			Frontend:    o.Forwarded,
 		},
 		Git:      p.Git,
 		Steps:    steps,

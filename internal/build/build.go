@@ -45,6 +45,10 @@ type Config struct {
 	// the report lists them as skipped, with the reason.
 	CacheSkipped []ghacache.Skipped
 	Logger       *slog.Logger
+
+	// daemonFrontend runs the Dockerfile frontend in buildkitd, as before
+	// the client ran it: tests compare the two.
+	daemonFrontend bool
 }
 
 // InputError is a problem with what the user asked for, found before any
@@ -120,14 +124,22 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 // cache exports and the image measurement. Everything it learns comes back
 // as an outcome for assemble.
 func runSolve(ctx context.Context, c *client.Client, solve *buildkit.Solve, p plan, cfg Config, progress io.Writer) (outcome, *client.SolveResponse) {
-	rec := timeline.NewRecorder(timeline.WithParsedDockerfile(p.DF), timeline.WithPlatforms(p.Options.Platforms))
+	// The Dockerfile frontend runs here, so that every vertex is known by
+	// its LLB op and source range (timeline.Definitions).
+	defs := timeline.NewDefinitions()
+	fe := &buildkit.Frontend{OnDefinition: defs.Add, OnForward: defs.Forwarded}
+	if cfg.daemonFrontend {
+		fe = nil
+	}
+	rec := timeline.NewRecorder(timeline.WithParsedDockerfile(p.DF), timeline.WithPlatforms(p.Options.Platforms), timeline.WithDefinitions(defs))
 	o := outcome{Started: time.Now()}
 	// Cache exports run after the build, in a solve of their own (export.go).
 	exp := *solve
 	cacheTo := exp.Opt.CacheExports
 	exp.Opt.CacheExports = nil
-	resp, solveErr := buildkit.Run(ctx, c, &exp, progress, cfg.Progress, rec.Add)
+	resp, solveErr := buildkit.Run(ctx, c, &exp, progress, cfg.Progress, rec.Add, fe)
 	o.Timeline = rec.Result()
+	o.Mapping, o.Forwarded = defs.Mapping()
 	if solveErr == nil && len(cacheTo) > 0 {
 		o.ExportSteps, solveErr = exportCache(ctx, c, &exp, cacheTo, progress, cfg.Progress)
 	}

@@ -39,6 +39,14 @@ type Build struct {
 	// DurationMS is the wall time of the solve in milliseconds.
 	DurationMS int64  `json:"duration_ms"`
 	Status     string `json:"status"`
+	// StepMapping is how steps were tied to Dockerfile instructions: "llb"
+	// (from the build's LLB definitions and source map: exact), "names"
+	// (from BuildKit's vertex names), "" in reports from before it was
+	// recorded.
+	StepMapping string `json:"step_mapping,omitempty"`
+	// Frontend is the frontend a "# syntax=" directive handed the build to,
+	// "" when the built-in Dockerfile frontend ran it.
+	Frontend string `json:"frontend,omitempty"`
 }
 
 // Git is where the build ran, taken from the GitHub Actions environment.
