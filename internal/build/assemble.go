@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/stageline/stageline/internal/buildkit"
+	"github.com/stageline/stageline/internal/cachekey"
 	"github.com/stageline/stageline/internal/dockerfile"
 	"github.com/stageline/stageline/internal/ghacache"
 	"github.com/stageline/stageline/internal/imagesize"
@@ -32,6 +33,10 @@ type outcome struct {
 	// Mapping is how steps were tied to instructions (timeline.Mapping*);
 	// Forwarded the frontend a "# syntax=" directive handed the build to.
 	Mapping, Forwarded string
+	// Keys is what each step's cache key depends on (nil without the
+	// build's LLB); KeysErr why it could not be worked out.
+	Keys    *cachekey.Result
+	KeysErr error
 	// ExportSteps are the steps of the cache-export solve (export.go).
 	ExportSteps []report.Step
 	// SolveErr is the build's error, nil when it worked; Canceled tells that
@@ -86,6 +91,8 @@ func assemble(p plan, o outcome) *report.Report {
 		// the repository path.
 		r.Warnings[i].File = p.Dockerfile
 	}
+
+	addInputs(r, o.Keys, o.KeysErr)
 
 	if o.SolveErr != nil {
 		r.Build.Status = report.StatusFailure

@@ -20,6 +20,7 @@ import (
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/stageline/stageline/internal/buildkit"
+	"github.com/stageline/stageline/internal/cachekey"
 	"github.com/stageline/stageline/internal/dockerfile"
 	"github.com/stageline/stageline/internal/ghacache"
 	"github.com/stageline/stageline/internal/imagesize"
@@ -145,6 +146,11 @@ func runSolve(ctx context.Context, c *client.Client, solve *buildkit.Solve, p pl
 	}
 	o.Finished = time.Now()
 	o.SolveErr, o.Canceled = solveErr, ctx.Err() != nil
+	if o.Mapping == timeline.MappingLLB {
+		o.Keys, o.KeysErr = cachekey.Compute(ctx, cachekey.Input{
+			Ops: defs.Ops(), Locals: solve.Opt.LocalMounts, FrontendAttrs: solve.Opt.FrontendAttrs, DF: p.DF,
+		})
+	}
 	if solveErr != nil {
 		return o, resp
 	}

@@ -52,6 +52,7 @@ func RenderCheck(c Comparison, opts CheckOptions) CheckOutput {
 	}
 	for _, s := range []string{
 		headSection(c, title, bud.head),
+		WhySection(Explain(c.Base, c.Head), bud.why),
 		failureSection(c.Head, bud.failure),
 		stagesSection(c, bud.stages),
 		imagesSection(c, bud.images),

@@ -12,6 +12,12 @@ import (
 // string from r is escaped, and the output stays under 512 kB whatever r
 // holds.
 func RenderSummary(w io.Writer, r *Report) error {
+	return RenderSummaryVs(w, nil, r)
+}
+
+// RenderSummaryVs is RenderSummary with a baseline report (nil for none):
+// the "Why it rebuilt" section then gives each stage's first miss a cause.
+func RenderSummaryVs(w io.Writer, base, r *Report) error {
 	if r == nil {
 		return fmt.Errorf("rendering summary: nil report")
 	}
@@ -20,6 +26,7 @@ func RenderSummary(w io.Writer, r *Report) error {
 	var b strings.Builder
 	for _, s := range []string{
 		headSection(c, "", bud.head),
+		WhySection(Explain(base, r), bud.why),
 		failureSection(r, bud.failure),
 		stagesSection(c, bud.stages),
 		cacheOpsSection(r, bud.cache),

@@ -137,3 +137,17 @@ func firstRange(locs *pb.Locations) (start, end int) {
 	}
 	return 0, 0
 }
+
+// Ops returns a snapshot of every op seen so far, by digest.
+func (d *Definitions) Ops() map[string]*OpInfo {
+	if d == nil {
+		return nil
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	out := make(map[string]*OpInfo, len(d.ops))
+	for k, v := range d.ops {
+		out[k] = v
+	}
+	return out
+}

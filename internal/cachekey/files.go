@@ -1,0 +1,173 @@
+package cachekey
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"io"
+	gofs "io/fs"
+	"path"
+	"strings"
+
+	"github.com/moby/buildkit/solver/pb"
+	"github.com/moby/patternmatcher"
+	"github.com/tonistiigi/fsutil"
+	"github.com/tonistiigi/fsutil/types"
+)
+
+// file is one entry of a local context as BuildKit's file sync sends it.
+type file struct {
+	path     string // slash-separated, relative to the context root
+	mode     uint32 // Go's fs.FileMode bits: type and permissions
+	linkname string
+	dir      bool
+	sum      [32]byte // digest of mode, link target and content; zero until hashed
+	hashed   bool
+}
+
+// walkLocal lists a local context the way the daemon receives it: through
+// fsutil's filter with the local source's include, exclude (.dockerignore)
+// and follow-paths attrs, as session/filesync does. Paths come sorted.
+func walkLocal(ctx context.Context, fs fsutil.FS, attrs map[string]string) ([]*file, error) {
+	opt := &fsutil.FilterOpt{}
+	for attr, dst := range map[string]*[]string{
+		pb.AttrIncludePatterns: &opt.IncludePatterns,
+		pb.AttrExcludePatterns: &opt.ExcludePatterns,
+		pb.AttrFollowPaths:     &opt.FollowPaths,
+	} {
+		if v := attrs[attr]; v != "" {
+			if err := json.Unmarshal([]byte(v), dst); err != nil {
+				return nil, fmt.Errorf("reading the local source's %s: %w", attr, err)
+			}
+		}
+	}
+	filtered, err := fsutil.NewFilterFS(fs, opt)
+	if err != nil {
+		return nil, fmt.Errorf("filtering the context: %w", err)
+	}
+	var out []*file
+	err = filtered.Walk(ctx, "", func(p string, d gofs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		f := &file{path: p, dir: d.IsDir(), mode: uint32(fi.Mode())}
+		if st, ok := fi.Sys().(*types.Stat); ok {
+			f.mode, f.linkname = st.Mode, st.Linkname
+		}
+		out = append(out, f)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("walking the context: %w", err)
+	}
+	return out, nil
+}
+
+// hash computes f's digest once: its type and permission bits, its link
+// target and its content, which is what BuildKit's content hash of a file
+// depends on (cache/contenthash); owners and times are left out as the
+// Dockerfile frontend's COPY does.
+func (f *file) hash(fs fsutil.FS) error {
+	if f.hashed {
+		return nil
+	}
+	h := sha256.New()
+	var b [4]byte
+	binary.BigEndian.PutUint32(b[:], f.mode)
+	h.Write(b[:])
+	h.Write([]byte(f.linkname))
+	h.Write([]byte{0})
+	if gofs.FileMode(f.mode).IsRegular() {
+		r, err := fs.Open(f.path)
+		if err != nil {
+			return fmt.Errorf("reading %s: %w", f.path, err)
+		}
+		_, err = io.Copy(h, r)
+		r.Close()
+		if err != nil {
+			return fmt.Errorf("reading %s: %w", f.path, err)
+		}
+	}
+	h.Sum(f.sum[:0])
+	f.hashed = true
+	return nil
+}
+
+// selector picks the files one COPY/ADD source takes from a context.
+type selector struct {
+	src      string // cleaned, relative; "" is the whole context
+	wildcard bool
+	include  *patternmatcher.PatternMatcher
+	exclude  *patternmatcher.PatternMatcher
+}
+
+func newSelector(cp *pb.FileActionCopy) (*selector, error) {
+	s := &selector{src: strings.TrimPrefix(path.Clean("/"+cp.Src), "/")}
+	s.wildcard = cp.AllowWildcard && strings.ContainsAny(s.src, "*?[")
+	var err error
+	if len(cp.IncludePatterns) > 0 {
+		if s.include, err = patternmatcher.New(cp.IncludePatterns); err != nil {
+			return nil, fmt.Errorf("COPY include patterns: %w", err)
+		}
+	}
+	if len(cp.ExcludePatterns) > 0 {
+		if s.exclude, err = patternmatcher.New(cp.ExcludePatterns); err != nil {
+			return nil, fmt.Errorf("COPY --exclude patterns: %w", err)
+		}
+	}
+	return s, nil
+}
+
+// rel returns p relative to the source root it is selected under, and
+// whether it is selected at all.
+func (s *selector) rel(p string) (string, bool) {
+	if s.src == "" {
+		return p, true
+	}
+	if !s.wildcard {
+		if p == s.src {
+			return path.Base(p), true
+		}
+		rest, ok := strings.CutPrefix(p, s.src+"/")
+		return rest, ok
+	}
+	// A wildcard source matches whole path elements: "src/*.go" takes
+	// src/a.go and, when it is a directory, everything under it.
+	depth := strings.Count(s.src, "/") + 1
+	parts := strings.SplitN(p, "/", depth+1)
+	if len(parts) < depth {
+		return "", false
+	}
+	head := strings.Join(parts[:depth], "/")
+	if ok, _ := path.Match(s.src, head); !ok {
+		return "", false
+	}
+	if len(parts) == depth {
+		return path.Base(p), true
+	}
+	return parts[depth], true
+}
+
+func (s *selector) selects(p string) bool {
+	rel, ok := s.rel(p)
+	if !ok {
+		return false
+	}
+	if s.include != nil {
+		if m, _ := s.include.MatchesOrParentMatches(rel); !m {
+			return false
+		}
+	}
+	if s.exclude != nil {
+		if m, _ := s.exclude.MatchesOrParentMatches(rel); m {
+			return false
+		}
+	}
+	return true
+}
