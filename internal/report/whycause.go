@@ -14,6 +14,18 @@ func explainMiss(m *Miss, base, head *Report) {
 		m.unknown("the missed step is not in the report")
 		return
 	}
+	explainStep(m, base, head, hs, 0)
+}
+
+// maxUpstreamDepth bounds how far back through a stage's cached steps a
+// cause is followed.
+const maxUpstreamDepth = 50
+
+// explainStep explains why step hs of head differs from its counterpart in
+// base. A step can miss because an earlier step of its stage changed while
+// that step itself came from the cache (built before, by another head): the
+// cause is then followed back to that step, depth times at most.
+func explainStep(m *Miss, base, head *Report, hs *Step, depth int) {
 	bsteps := stageSteps(base, m.Stage, m.Platform)
 	if len(bsteps) == 0 && !hasStage(base, m.Stage, m.Platform) {
 		m.Cause, m.New = CauseInstruction, hs.Instruction
@@ -52,7 +64,18 @@ func explainMiss(m *Miss, base, head *Report) {
 	if m.envChanged(bi, hi) {
 		return
 	}
-	if m.parentChanged(base, head, bi, hi) {
+	if earlier := m.parentChanged(base, head, bi, hi); earlier != nil {
+		if depth < maxUpstreamDepth && earlier != hs {
+			// The same stage's earlier step changed: say what changed it.
+			sub := Miss{Stage: m.Stage, Platform: m.Platform}
+			explainStep(&sub, base, head, earlier, depth+1)
+			if sub.Cause != CauseUnknown && sub.Cause != CauseNotCached {
+				m.Detail += ": " + sub.Sentence()
+			}
+		}
+		return
+	}
+	if m.Cause != "" {
 		return
 	}
 	m.unknown("the step's inputs differ in a way the report does not record (a flag, a mount, a path)")
@@ -172,8 +195,9 @@ func (m *Miss) envChanged(bi, hi *StepInputs) bool {
 }
 
 // parentChanged finds the input whose key changed: the base image, or an
-// earlier step or stage.
-func (m *Miss) parentChanged(base, head *Report, bi, hi *StepInputs) bool {
+// earlier step or stage, and sets the cause. It returns the head's step
+// when the input is an earlier step of the same stage (nil otherwise).
+func (m *Miss) parentChanged(base, head *Report, bi, hi *StepInputs) *Step {
 	for k, hp := range hi.Parents {
 		if k < len(bi.Parents) && bi.Parents[k].Key == hp.Key {
 			continue
@@ -195,13 +219,23 @@ func (m *Miss) parentChanged(base, head *Report, bi, hi *StepInputs) bool {
 		case hp.Stage != "":
 			m.Cause, m.Upstream = CauseUpstream, fmt.Sprintf("line %d", hp.Line)
 			m.Detail = fmt.Sprintf("the earlier step on line %d changed", hp.Line)
+			return stepAtLine(head, m.Stage, m.Platform, hp.Line)
 		default:
 			m.Cause, m.Upstream = CauseUpstream, Truncate(hp.Name, 200)
 			m.Detail = "an input changed: " + Truncate(hp.Name, 200)
 		}
-		return true
+		return nil
 	}
-	return false
+	return nil
+}
+
+func stepAtLine(r *Report, stage, platform string, line int) *Step {
+	for _, si := range stageSteps(r, stage, platform) {
+		if s := si.step(); s.Line == line && line > 0 {
+			return s
+		}
+	}
+	return nil
 }
 
 // changedLine names where another stage first missed, "" when it did not.
