@@ -45,11 +45,11 @@ type Inputs struct {
 	TLSCert            string
 	TLSKey             string
 	ReportPath         string
+	Progress           string
+	GitHubToken        string
+	UploadReport       bool
 	// BaselineReport is an earlier build's report to compare with ("" for none).
 	BaselineReport string
-	Progress       string
-	GitHubToken    string
-	UploadReport   bool
 }
 
 type kind int
