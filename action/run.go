@@ -107,7 +107,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		out.inputError(err)
 		return exitBuildError
 	}
-	out.finish(res, reportPath)
+	out.finish(res, reportPath, loadBaseline(in.BaselineReport, out))
 	if inActions && in.UploadReport {
 		uploadReport(ctx, getenv, in, reportPath, out)
 	}

@@ -15,6 +15,12 @@ const (
 )
 
 func (v *validator) inputs(r *Report) {
+	v.ident("build.step_mapping", r.Build.StepMapping)
+	v.ident("build.frontend", r.Build.Frontend)
+	v.count("build.no_cache_filter", len(r.Build.NoCacheFilter), MaxStages)
+	for i, s := range r.Build.NoCacheFilter {
+		v.ident(fmt.Sprintf("build.no_cache_filter[%d]", i), s)
+	}
 	v.count("file_records", len(r.FileRecords), MaxFileRecords)
 	for k, rec := range r.FileRecords {
 		v.digest("file_records key", k, true)

@@ -51,6 +51,10 @@ type Build struct {
 	// Frontend is the frontend a "# syntax=" directive handed the build to,
 	// "" when the built-in Dockerfile frontend ran it.
 	Frontend string `json:"frontend,omitempty"`
+	// NoCache is true when the build was asked to use no cache at all;
+	// NoCacheFilter lists the stages it was asked to build without it.
+	NoCache       bool     `json:"no_cache,omitempty"`
+	NoCacheFilter []string `json:"no_cache_filter,omitempty"`
 }
 
 // Git is where the build ran, taken from the GitHub Actions environment.

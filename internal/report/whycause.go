@@ -102,6 +102,10 @@ func findMissStep(r *Report, m *Miss) *Step {
 // had no entry. The report's cache imports tell why when they can.
 func (m *Miss) notCached(head *Report) {
 	m.Cause = CauseNotCached
+	if head.Build.NoCache || slices.Contains(head.Build.NoCacheFilter, m.Stage) {
+		m.Detail = "same inputs as the baseline, but the build was asked not to use the cache (no-cache)"
+		return
+	}
 	imports := head.Cache.Import
 	if len(imports) == 0 {
 		m.Detail = "same inputs as the baseline, but no cache was imported and the builder had none of its own (a fresh builder)"
