@@ -9,6 +9,7 @@ import (
 	"io"
 	gofs "io/fs"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/moby/buildkit/solver/pb"
@@ -21,6 +22,8 @@ import (
 type file struct {
 	path     string // slash-separated, relative to the context root
 	mode     uint32 // Go's fs.FileMode bits: type and permissions
+	uid, gid uint32
+	xattrs   []string // sorted "key=value"
 	linkname string
 	dir      bool
 	sum      [32]byte // digest of mode, link target and content; zero until hashed
@@ -58,7 +61,11 @@ func walkLocal(ctx context.Context, fs fsutil.FS, attrs map[string]string) ([]*f
 		}
 		f := &file{path: p, dir: d.IsDir(), mode: uint32(fi.Mode())}
 		if st, ok := fi.Sys().(*types.Stat); ok {
-			f.mode, f.linkname = st.Mode, st.Linkname
+			f.mode, f.linkname, f.uid, f.gid = st.Mode, st.Linkname, st.Uid, st.Gid
+			for k, v := range st.Xattrs {
+				f.xattrs = append(f.xattrs, k+"="+string(v))
+			}
+			slices.Sort(f.xattrs)
 		}
 		out = append(out, f)
 		return nil
@@ -69,18 +76,24 @@ func walkLocal(ctx context.Context, fs fsutil.FS, attrs map[string]string) ([]*f
 	return out, nil
 }
 
-// hash computes f's digest once: its type and permission bits, its link
-// target and its content, which is what BuildKit's content hash of a file
-// depends on (cache/contenthash); owners and times are left out as the
-// Dockerfile frontend's COPY does.
+// hash computes f's digest once over what BuildKit's content hash of a file
+// covers (cache/contenthash's tarsum header and content): type and
+// permission bits, owner ids, xattrs, link target and content. Times are
+// not part of it.
 func (f *file) hash(fs fsutil.FS) error {
 	if f.hashed {
 		return nil
 	}
 	h := sha256.New()
-	var b [4]byte
-	binary.BigEndian.PutUint32(b[:], f.mode)
+	var b [12]byte
+	binary.BigEndian.PutUint32(b[0:], f.mode)
+	binary.BigEndian.PutUint32(b[4:], f.uid)
+	binary.BigEndian.PutUint32(b[8:], f.gid)
 	h.Write(b[:])
+	for _, x := range f.xattrs {
+		h.Write([]byte(x))
+		h.Write([]byte{0})
+	}
 	h.Write([]byte(f.linkname))
 	h.Write([]byte{0})
 	if gofs.FileMode(f.mode).IsRegular() {
