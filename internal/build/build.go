@@ -12,11 +12,13 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/containerd/containerd/v2/core/content/proxy"
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/solver/errdefs"
+	"github.com/moby/buildkit/solver/pb"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/stageline/stageline/internal/buildkit"
@@ -128,7 +130,23 @@ func runSolve(ctx context.Context, c *client.Client, solve *buildkit.Solve, p pl
 	// The Dockerfile frontend runs here, so that every vertex is known by
 	// its LLB op and source range (timeline.Definitions).
 	defs := timeline.NewDefinitions()
-	fe := &buildkit.Frontend{OnDefinition: defs.Add, OnForward: defs.Forwarded}
+	keys := cachekey.New(cachekey.Input{Locals: solve.Opt.LocalMounts, FrontendAttrs: solve.Opt.FrontendAttrs, DF: p.DF})
+	// The files COPY/ADD read are walked and hashed as soon as the frontend
+	// has said which, while BuildKit syncs and checks them (cachekey.Prepare).
+	var preparing sync.WaitGroup
+	defer preparing.Wait()
+	prepCtx, stopPreparing := context.WithCancel(ctx)
+	defer stopPreparing()
+	fe := &buildkit.Frontend{
+		OnDefinition: func(def *pb.Definition) error {
+			if err := defs.Add(def); err != nil {
+				return err
+			}
+			preparing.Go(func() { keys.Prepare(prepCtx, defs.Ops()) })
+			return nil
+		},
+		OnForward: defs.Forwarded,
+	}
 	if cfg.daemonFrontend {
 		fe = nil
 	}
@@ -147,9 +165,7 @@ func runSolve(ctx context.Context, c *client.Client, solve *buildkit.Solve, p pl
 	o.Finished = time.Now()
 	o.SolveErr, o.Canceled = solveErr, ctx.Err() != nil
 	if o.Mapping == timeline.MappingLLB {
-		o.Keys, o.KeysErr = cachekey.Compute(ctx, cachekey.Input{
-			Ops: defs.Ops(), Locals: solve.Opt.LocalMounts, FrontendAttrs: solve.Opt.FrontendAttrs, DF: p.DF,
-		})
+		o.Keys, o.KeysErr = keys.Compute(ctx, defs.Ops())
 	}
 	if solveErr != nil {
 		return o, resp

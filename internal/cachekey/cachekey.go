@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/moby/buildkit/solver/pb"
 	"github.com/tonistiigi/fsutil"
@@ -52,21 +53,31 @@ type computer struct {
 	names  map[string]string // local name or OCI store id → named context
 	keys   map[string]string
 	locals map[string][]*file // by local source op digest
-	// selections memoizes each copy action's selection.
-	selections map[*pb.FileActionCopy]report.SourceInput
+	// selections memoizes each copy action's selection, by local op digest
+	// and the encoded action.
+	selections map[string]report.SourceInput
 	res        *Result
 	visiting   map[string]bool
 }
 
-// Compute works out every user step's inputs. It reads the local contexts
-// (walking them and hashing the files COPY/ADD select) and nothing else.
-func Compute(ctx context.Context, in Input) (*Result, error) {
+// Computer works out cache-key inputs. Prepare can run while the build is
+// still solving, to walk and hash the files its copies read side by side
+// with BuildKit's own file sync; Compute, after the solve, reuses that
+// work. Calls are serialized; it is safe for concurrent use.
+type Computer struct {
+	mu sync.Mutex
+	c  *computer
+}
+
+// New returns a Computer for the build's locals, frontend attrs and
+// Dockerfile (in.Ops is not used: each call passes the ops it has).
+func New(in Input) *Computer {
 	c := &computer{
 		in:         in,
 		names:      map[string]string{},
 		keys:       map[string]string{},
 		locals:     map[string][]*file{},
-		selections: map[*pb.FileActionCopy]report.SourceInput{},
+		selections: map[string]report.SourceInput{},
 		visiting:   map[string]bool{},
 		res:        &Result{Steps: map[string]*report.StepInputs{}, Bases: map[string]Base{}, Records: map[string]string{}},
 	}
@@ -83,6 +94,51 @@ func Compute(ctx context.Context, in Input) (*Result, error) {
 			c.names[id] = name
 		}
 	}
+	return &Computer{c: c}
+}
+
+// Compute works out every user step's inputs in one go (New, then
+// Computer.Compute with in.Ops).
+func Compute(ctx context.Context, in Input) (*Result, error) {
+	return New(in).Compute(ctx, in.Ops)
+}
+
+// Prepare walks the local contexts that ops copy from and hashes the files
+// each copy selects. Errors are left for Compute to meet again.
+func (k *Computer) Prepare(ctx context.Context, ops map[string]*timeline.OpInfo) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	c := k.c
+	c.in.Ops = ops
+	for _, info := range ops {
+		f := info.Op.GetFile()
+		if f == nil {
+			continue
+		}
+		for _, a := range f.Actions {
+			cp := a.GetCopy()
+			src := c.actionInput(info, a.SecondaryInput)
+			if cp == nil || src == "" {
+				continue
+			}
+			if name, attrs, ok := c.local(src); ok {
+				if _, err := c.selection(ctx, src, name, attrs, cp); err != nil {
+					return
+				}
+			}
+		}
+	}
+}
+
+// Compute works out the inputs of every user step in ops. It reads the
+// local contexts (walking them and hashing the files COPY/ADD select),
+// unless Prepare already has, and nothing else.
+func (k *Computer) Compute(ctx context.Context, ops map[string]*timeline.OpInfo) (*Result, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	c := k.c
+	c.in.Ops = ops
+	in := c.in
 	digests := make([]string, 0, len(in.Ops))
 	for d := range in.Ops {
 		digests = append(digests, d)

@@ -16,6 +16,7 @@ import (
 	"github.com/moby/patternmatcher"
 	"github.com/tonistiigi/fsutil"
 	"github.com/tonistiigi/fsutil/types"
+	"golang.org/x/sync/errgroup"
 )
 
 // file is one entry of a local context as BuildKit's file sync sends it.
@@ -80,7 +81,7 @@ func walkLocal(ctx context.Context, fs fsutil.FS, attrs map[string]string) ([]*f
 // covers (cache/contenthash's tarsum header and content): type and
 // permission bits, owner ids, xattrs, link target and content. Times are
 // not part of it.
-func (f *file) hash(fs fsutil.FS) error {
+func (f *file) hash(fs fsutil.FS, buf []byte) error {
 	if f.hashed {
 		return nil
 	}
@@ -101,7 +102,7 @@ func (f *file) hash(fs fsutil.FS) error {
 		if err != nil {
 			return fmt.Errorf("reading %s: %w", f.path, err)
 		}
-		_, err = io.Copy(h, r)
+		_, err = io.CopyBuffer(h, r, buf)
 		r.Close()
 		if err != nil {
 			return fmt.Errorf("reading %s: %w", f.path, err)
@@ -111,6 +112,43 @@ func (f *file) hash(fs fsutil.FS) error {
 	f.hashed = true
 	return nil
 }
+
+// hashAll hashes files side by side: most of the time goes to opening and
+// reading small files, which waits on the disk more than on the CPU.
+func hashAll(ctx context.Context, fs fsutil.FS, files []*file) error {
+	g, ctx := errgroup.WithContext(ctx)
+	workers := min(hashWorkers, len(files))
+	next := make(chan *file)
+	for range workers {
+		g.Go(func() error {
+			buf := make([]byte, 32<<10)
+			for f := range next {
+				if err := f.hash(fs, buf); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	g.Go(func() error {
+		defer close(next)
+		for _, f := range files {
+			if f.hashed {
+				continue
+			}
+			select {
+			case next <- f:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		return nil
+	})
+	return g.Wait()
+}
+
+// hashWorkers is how many files are hashed at once.
+const hashWorkers = 8
 
 // selector picks the files one COPY/ADD source takes from a context.
 type selector struct {

@@ -17,7 +17,12 @@ import (
 // selection digests the files one COPY/ADD source takes from a local
 // context and records them in the result's file records.
 func (c *computer) selection(ctx context.Context, localOp, name string, attrs map[string]string, cp *pb.FileActionCopy) (report.SourceInput, error) {
-	if sel, ok := c.selections[cp]; ok {
+	b, err := cp.MarshalVT()
+	if err != nil {
+		return report.SourceInput{}, fmt.Errorf("encoding a copy action: %w", err)
+	}
+	memo := localOp + "\x00" + string(b)
+	if sel, ok := c.selections[memo]; ok {
 		return sel, nil
 	}
 	localName := c.in.Ops[localOp].Op.GetSource().Identifier[len("local://"):]
@@ -39,13 +44,12 @@ func (c *computer) selection(ctx context.Context, localOp, name string, attrs ma
 	}
 	var picked []*file
 	for _, f := range files {
-		if f.dir || !sel.selects(f.path) {
-			continue
+		if !f.dir && sel.selects(f.path) {
+			picked = append(picked, f)
 		}
-		if err := f.hash(fs); err != nil {
-			return report.SourceInput{}, fmt.Errorf("context %s: %w", name, err)
-		}
-		picked = append(picked, f)
+	}
+	if err := hashAll(ctx, fs, picked); err != nil {
+		return report.SourceInput{}, fmt.Errorf("context %s: %w", name, err)
 	}
 	// The walk goes directory by directory; records sort by path.
 	slices.SortFunc(picked, func(a, b *file) int { return strings.Compare(a.path, b.path) })
@@ -67,6 +71,6 @@ func (c *computer) selection(ctx context.Context, localOp, name string, attrs ma
 		}
 	}
 	out := report.SourceInput{Context: name, Path: cp.Src, Digest: d, Files: len(entries)}
-	c.selections[cp] = out
+	c.selections[memo] = out
 	return out, nil
 }
