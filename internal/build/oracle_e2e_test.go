@@ -219,4 +219,3 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
-
