@@ -49,6 +49,11 @@ type Config struct {
 	CacheSkipped []ghacache.Skipped
 	Logger       *slog.Logger
 
+	// DigestCache is where file digests are kept between builds of one
+	// context, so that unchanged files are not read again (cachekey).
+	// Default: stageline under the user's cache directory; "-" for none.
+	DigestCache string
+
 	// daemonFrontend runs the Dockerfile frontend in buildkitd, as before
 	// the client ran it: tests compare the two.
 	daemonFrontend bool
@@ -112,7 +117,7 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 	}
 	defer c.Close()
 
-	o, resp := runSolve(ctx, c, solve, p, cfg, progress)
+	o, resp := runSolve(ctx, c, solve, p, cfg, progress, log)
 	if o.MeasureErr != nil {
 		log.Warn("measuring the image", "err", o.MeasureErr)
 	}
@@ -126,11 +131,12 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 // runSolve is the part of a build that talks to BuildKit: the solve, the
 // cache exports and the image measurement. Everything it learns comes back
 // as an outcome for assemble.
-func runSolve(ctx context.Context, c *client.Client, solve *buildkit.Solve, p plan, cfg Config, progress io.Writer) (outcome, *client.SolveResponse) {
+func runSolve(ctx context.Context, c *client.Client, solve *buildkit.Solve, p plan, cfg Config, progress io.Writer, log *slog.Logger) (outcome, *client.SolveResponse) {
 	// The Dockerfile frontend runs here, so that every vertex is known by
 	// its LLB op and source range (timeline.Definitions).
 	defs := timeline.NewDefinitions()
-	keys := cachekey.New(cachekey.Input{Locals: solve.Opt.LocalMounts, FrontendAttrs: solve.Opt.FrontendAttrs, DF: p.DF})
+	keys := cachekey.New(cachekey.Input{Locals: solve.Opt.LocalMounts, FrontendAttrs: solve.Opt.FrontendAttrs, DF: p.DF,
+		LocalDirs: map[string]string{"context": solve.ContextDir}, CacheDir: digestCache(cfg.DigestCache)})
 	// The files COPY/ADD read are walked and hashed as soon as the frontend
 	// has said which, while BuildKit syncs and checks them (cachekey.Prepare).
 	var preparing sync.WaitGroup
@@ -166,12 +172,29 @@ func runSolve(ctx context.Context, c *client.Client, solve *buildkit.Solve, p pl
 	o.SolveErr, o.Canceled = solveErr, ctx.Err() != nil
 	if o.Mapping == timeline.MappingLLB {
 		o.Keys, o.KeysErr = keys.Compute(ctx, defs.Ops())
+		if err := keys.Save(); err != nil {
+			log.Warn("keeping file digests for the next build", "err", err)
+		}
 	}
 	if solveErr != nil {
 		return o, resp
 	}
 	o.Images, o.MeasureErr = measure(ctx, c, resp, p.Options)
 	return o, resp
+}
+
+// digestCache resolves Config.DigestCache: "" for none.
+func digestCache(dir string) string {
+	switch dir {
+	case "-":
+		return ""
+	case "":
+		if base, err := os.UserCacheDir(); err == nil {
+			return filepath.Join(base, "stageline")
+		}
+		return ""
+	}
+	return dir
 }
 
 // measure reads the exported image's manifest, config and layers from

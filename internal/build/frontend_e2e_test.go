@@ -31,7 +31,7 @@ func buildDir(t *testing.T, addr, base, dir string, daemonFE bool, mod func(*bui
 	if mod != nil {
 		mod(&o)
 	}
-	res, err := Run(ctx, Config{Options: o, Address: addr, Progress: buildkit.ProgressQuiet, daemonFrontend: daemonFE}, io.Discard)
+	res, err := Run(ctx, Config{Options: o, Address: addr, Progress: buildkit.ProgressQuiet, daemonFrontend: daemonFE, DigestCache: "-"}, io.Discard)
 	if err != nil {
 		t.Fatalf("building %s: %v", dir, err)
 	}

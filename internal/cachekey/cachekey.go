@@ -29,6 +29,11 @@ type Input struct {
 	// local or OCI layout is which named context.
 	FrontendAttrs map[string]string
 	DF            *dockerfile.Dockerfile
+	// LocalDirs are the directories behind Locals, by local name, and
+	// CacheDir where file digests are kept between builds of them (see
+	// hashCache); either empty means no cache.
+	LocalDirs map[string]string
+	CacheDir  string
 }
 
 // Result is what each step's cache key depends on.
@@ -52,7 +57,8 @@ type computer struct {
 	in     Input
 	names  map[string]string // local name or OCI store id → named context
 	keys   map[string]string
-	locals map[string][]*file // by local source op digest
+	locals map[string][]*file    // by local source op digest
+	caches map[string]*hashCache // by local name
 	// selections memoizes each copy action's selection, by local op digest
 	// and the encoded action.
 	selections map[string]report.SourceInput
@@ -77,6 +83,7 @@ func New(in Input) *Computer {
 		names:      map[string]string{},
 		keys:       map[string]string{},
 		locals:     map[string][]*file{},
+		caches:     map[string]*hashCache{},
 		selections: map[string]report.SourceInput{},
 		visiting:   map[string]bool{},
 		res:        &Result{Steps: map[string]*report.StepInputs{}, Bases: map[string]Base{}, Records: map[string]string{}},
@@ -95,6 +102,30 @@ func New(in Input) *Computer {
 		}
 	}
 	return &Computer{c: c}
+}
+
+// cacheFor returns the file digest cache of a local, nil when none.
+func (c *computer) cacheFor(local string) *hashCache {
+	hc, ok := c.caches[local]
+	if !ok {
+		hc = openHashCache(c.in.CacheDir, c.in.LocalDirs[local])
+		c.caches[local] = hc
+	}
+	return hc
+}
+
+// Save keeps the file digests of this build for the next one. Errors are
+// only worth a log line: the next build rereads the files.
+func (k *Computer) Save() error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	var first error
+	for _, hc := range k.c.caches {
+		if err := hc.save(); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
 }
 
 // Compute works out every user step's inputs in one go (New, then

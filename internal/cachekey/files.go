@@ -24,6 +24,8 @@ type file struct {
 	path     string // slash-separated, relative to the context root
 	mode     uint32 // Go's fs.FileMode bits: type and permissions
 	uid, gid uint32
+	size     int64
+	modTime  int64    // ns
 	xattrs   []string // sorted "key=value"
 	linkname string
 	dir      bool
@@ -63,6 +65,7 @@ func walkLocal(ctx context.Context, fs fsutil.FS, attrs map[string]string) ([]*f
 		f := &file{path: p, dir: d.IsDir(), mode: uint32(fi.Mode())}
 		if st, ok := fi.Sys().(*types.Stat); ok {
 			f.mode, f.linkname, f.uid, f.gid = st.Mode, st.Linkname, st.Uid, st.Gid
+			f.size, f.modTime = st.Size, st.ModTime
 			for k, v := range st.Xattrs {
 				f.xattrs = append(f.xattrs, k+"="+string(v))
 			}
@@ -115,7 +118,7 @@ func (f *file) hash(fs fsutil.FS, buf []byte) error {
 
 // hashAll hashes files side by side: most of the time goes to opening and
 // reading small files, which waits on the disk more than on the CPU.
-func hashAll(ctx context.Context, fs fsutil.FS, files []*file) error {
+func hashAll(ctx context.Context, fs fsutil.FS, files []*file, cache *hashCache) error {
 	g, ctx := errgroup.WithContext(ctx)
 	workers := min(hashWorkers, len(files))
 	next := make(chan *file)
@@ -123,9 +126,13 @@ func hashAll(ctx context.Context, fs fsutil.FS, files []*file) error {
 		g.Go(func() error {
 			buf := make([]byte, 32<<10)
 			for f := range next {
+				if cache.lookup(f) {
+					continue
+				}
 				if err := f.hash(fs, buf); err != nil {
 					return err
 				}
+				cache.store(f)
 			}
 			return nil
 		})

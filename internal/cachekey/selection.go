@@ -48,7 +48,7 @@ func (c *computer) selection(ctx context.Context, localOp, name string, attrs ma
 			picked = append(picked, f)
 		}
 	}
-	if err := hashAll(ctx, fs, picked); err != nil {
+	if err := hashAll(ctx, fs, picked, c.cacheFor(localName)); err != nil {
 		return report.SourceInput{}, fmt.Errorf("context %s: %w", name, err)
 	}
 	// The walk goes directory by directory; records sort by path.
