@@ -9,28 +9,7 @@ import (
 
 	"github.com/moby/buildkit/client/llb"
 	"github.com/tonistiigi/fsutil"
-
-	"github.com/stageline/stageline/internal/timeline"
 )
-
-// copyOps is the LLB of "COPY src/ /src/" from the local context, as the
-// Dockerfile frontend makes it, with excludes standing for .dockerignore.
-func copyOps(tb testing.TB, src string, excludes []string) map[string]*timeline.OpInfo {
-	tb.Helper()
-	local := llb.Local("context", llb.ExcludePatterns(excludes), llb.SharedKeyHint("context"), llb.WithCustomName("[internal] load build context"))
-	st := llb.Image("docker.io/library/alpine:latest@sha256:"+fmt.Sprintf("%064d", 1)).
-		File(llb.Copy(local, src, "/src/", &llb.CopyInfo{CopyDirContentsOnly: true, AllowWildcard: true, FollowSymlinks: true}),
-			llb.WithCustomName("[app 2/2] COPY src/ /src/"))
-	def, err := st.Marshal(context.Background())
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defs := timeline.NewDefinitions()
-	if err := defs.Add(def.ToPB()); err != nil {
-		tb.Fatal(err)
-	}
-	return defs.Ops()
-}
 
 // generateContext writes n small files under dir/src, 100 to a directory.
 func generateContext(tb testing.TB, dir string, n int) {
@@ -55,7 +34,7 @@ func benchCompute(b *testing.B, n int) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	ops := copyOps(b, "src", nil)
+	ops := copyWith(b, "src", &llb.CopyInfo{CopyDirContentsOnly: true, AllowWildcard: true, FollowSymlinks: true}, nil)
 	b.ResetTimer()
 	for b.Loop() {
 		res, err := Compute(context.Background(), Input{Ops: ops, Locals: map[string]fsutil.FS{"context": fs}})

@@ -142,21 +142,8 @@ func (k *Computer) Prepare(ctx context.Context, ops map[string]*timeline.OpInfo)
 	c := k.c
 	c.in.Ops = ops
 	for _, info := range ops {
-		f := info.Op.GetFile()
-		if f == nil {
-			continue
-		}
-		for _, a := range f.Actions {
-			cp := a.GetCopy()
-			src := c.actionInput(info, a.SecondaryInput)
-			if cp == nil || src == "" {
-				continue
-			}
-			if name, attrs, ok := c.local(src); ok {
-				if _, err := c.selection(ctx, src, name, attrs, cp); err != nil {
-					return
-				}
-			}
+		if err := c.localCopies(ctx, info, func(report.SourceInput) {}); err != nil {
+			return
 		}
 	}
 }
@@ -265,6 +252,30 @@ func (c *computer) step(ctx context.Context, dgst string, info *timeline.OpInfo,
 		si.Parents = append(si.Parents, p)
 	}
 	return si, nil
+}
+
+// localCopies calls fn with the selection of each copy action of a file op
+// that reads a local context, in action order.
+func (c *computer) localCopies(ctx context.Context, info *timeline.OpInfo, fn func(report.SourceInput)) error {
+	f := info.Op.GetFile()
+	if f == nil {
+		return nil
+	}
+	for _, a := range f.Actions {
+		cp := a.GetCopy()
+		src := c.actionInput(info, a.SecondaryInput)
+		if cp == nil || src == "" {
+			continue
+		}
+		if name, attrs, ok := c.local(src); ok {
+			sel, err := c.selection(ctx, src, name, attrs, cp)
+			if err != nil {
+				return err
+			}
+			fn(sel)
+		}
+	}
+	return nil
 }
 
 // actionInput resolves a file action's input index to an op digest; ""
@@ -471,21 +482,8 @@ func (c *computer) key(ctx context.Context, dgst string) (string, error) {
 			return "", fmt.Errorf("encoding an op: %w", err)
 		}
 		h.Write(b)
-		if f := info.Op.GetFile(); f != nil {
-			for _, a := range f.Actions {
-				cp := a.GetCopy()
-				src := c.actionInput(info, a.SecondaryInput)
-				if cp == nil || src == "" {
-					continue
-				}
-				if name, attrs, ok := c.local(src); ok {
-					sel, err := c.selection(ctx, src, name, attrs, cp)
-					if err != nil {
-						return "", err
-					}
-					fmt.Fprintf(h, "\x00files %s", sel.Digest)
-				}
-			}
+		if err := c.localCopies(ctx, info, func(sel report.SourceInput) { fmt.Fprintf(h, "\x00files %s", sel.Digest) }); err != nil {
+			return "", err
 		}
 	}
 	k := "sha256:" + hex.EncodeToString(h.Sum(nil))

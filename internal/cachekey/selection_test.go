@@ -17,7 +17,7 @@ import (
 
 // copyWith is the LLB of one COPY from the local context with the given
 // source, copy options and .dockerignore excludes.
-func copyWith(t *testing.T, src string, info *llb.CopyInfo, excludes []string) map[string]*timeline.OpInfo {
+func copyWith(t testing.TB, src string, info *llb.CopyInfo, excludes []string) map[string]*timeline.OpInfo {
 	t.Helper()
 	local := llb.Local("context", llb.ExcludePatterns(excludes), llb.SharedKeyHint("context"))
 	st := llb.Scratch().File(llb.Copy(local, src, "/dst/", info), llb.WithCustomName("[app 1/1] COPY "+src+" /dst/"))
