@@ -8,17 +8,16 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/containerd/containerd/v2/core/content/proxy"
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/solver/errdefs"
-	"github.com/moby/buildkit/solver/pb"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/stageline/stageline/internal/buildkit"
@@ -135,31 +134,23 @@ func runSolve(ctx context.Context, c *client.Client, solve *buildkit.Solve, p pl
 	// The Dockerfile frontend runs here, so that every vertex is known by
 	// its LLB op and source range (timeline.Definitions).
 	defs := timeline.NewDefinitions()
-	keys := cachekey.New(cachekey.Input{Locals: solve.Opt.LocalMounts, FrontendAttrs: solve.Opt.FrontendAttrs, DF: p.DF,
-		LocalDirs: map[string]string{"context": solve.ContextDir}, CacheDir: digestCache(cfg.DigestCache)})
-	// The files COPY/ADD read are walked and hashed as soon as the frontend
-	// has said which, while BuildKit syncs and checks them (cachekey.Prepare).
-	var preparing sync.WaitGroup
-	defer preparing.Wait()
-	prepCtx, stopPreparing := context.WithCancel(ctx)
-	defer stopPreparing()
-	fe := &buildkit.Frontend{
-		OnDefinition: func(def *pb.Definition) error {
-			if err := defs.Add(def); err != nil {
-				return err
-			}
-			preparing.Go(func() { keys.Prepare(prepCtx, defs.Ops()) })
-			return nil
-		},
-		OnForward: defs.Forwarded,
+	// The session's walk of the context is recorded so that working out
+	// what the copies read need not walk it again.
+	exp := *solve
+	locals := maps.Clone(solve.Opt.LocalMounts)
+	if fs, ok := locals["context"]; ok {
+		locals["context"] = cachekey.NewRecordingFS(fs)
 	}
+	exp.Opt.LocalMounts = locals
+	keys := cachekey.New(cachekey.Input{Locals: locals, FrontendAttrs: solve.Opt.FrontendAttrs, DF: p.DF,
+		LocalDirs: map[string]string{"context": solve.ContextDir}, CacheDir: digestCache(cfg.DigestCache)})
+	fe := &buildkit.Frontend{OnDefinition: defs.Add, OnForward: defs.Forwarded}
 	if cfg.daemonFrontend {
 		fe = nil
 	}
 	rec := timeline.NewRecorder(timeline.WithParsedDockerfile(p.DF), timeline.WithPlatforms(p.Options.Platforms), timeline.WithDefinitions(defs))
 	o := outcome{Started: time.Now()}
 	// Cache exports run after the build, in a solve of their own (export.go).
-	exp := *solve
 	cacheTo := exp.Opt.CacheExports
 	exp.Opt.CacheExports = nil
 	resp, solveErr := buildkit.Run(ctx, c, &exp, progress, cfg.Progress, rec.Add, fe)

@@ -66,10 +66,9 @@ type computer struct {
 	visiting   map[string]bool
 }
 
-// Computer works out cache-key inputs. Prepare can run while the build is
-// still solving, to walk and hash the files its copies read side by side
-// with BuildKit's own file sync; Compute, after the solve, reuses that
-// work. Calls are serialized; it is safe for concurrent use.
+// Computer works out cache-key inputs after a build has solved; Save keeps
+// the file digests for the next build. Calls are serialized; it is safe for
+// concurrent use.
 type Computer struct {
 	mu sync.Mutex
 	c  *computer
@@ -134,23 +133,9 @@ func Compute(ctx context.Context, in Input) (*Result, error) {
 	return New(in).Compute(ctx, in.Ops)
 }
 
-// Prepare walks the local contexts that ops copy from and hashes the files
-// each copy selects. Errors are left for Compute to meet again.
-func (k *Computer) Prepare(ctx context.Context, ops map[string]*timeline.OpInfo) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	c := k.c
-	c.in.Ops = ops
-	for _, info := range ops {
-		if err := c.localCopies(ctx, info, func(report.SourceInput) {}); err != nil {
-			return
-		}
-	}
-}
-
 // Compute works out the inputs of every user step in ops. It reads the
-// local contexts (walking them and hashing the files COPY/ADD select),
-// unless Prepare already has, and nothing else.
+// local contexts (walking them, or replaying the session's walk of a
+// RecordingFS, and hashing the files COPY/ADD select) and nothing else.
 func (k *Computer) Compute(ctx context.Context, ops map[string]*timeline.OpInfo) (*Result, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()

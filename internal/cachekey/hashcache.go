@@ -22,6 +22,9 @@ type hashCache struct {
 	mu   sync.Mutex
 	old  map[string]cachedHash
 	cur  map[string]cachedHash
+	// dirty is set when a file was hashed: a build that hashed nothing has
+	// nothing new to save (the entries it did not use stay until then).
+	dirty bool
 }
 
 type cachedHash struct {
@@ -80,6 +83,7 @@ func (c *hashCache) store(f *file) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.dirty = true
 	if len(c.cur) < maxCachedFiles {
 		h := c.key(f)
 		h.Sum = f.sum
@@ -94,6 +98,13 @@ func (c *hashCache) save() error {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if !c.dirty {
+		// Touch it, so that pruning sees it in use.
+		now := time.Now()
+		_ = os.Chtimes(c.path, now, now)
+		pruneHashCaches(filepath.Dir(c.path), now.Add(-hashCacheMaxAge))
+		return nil
+	}
 	if err := os.MkdirAll(filepath.Dir(c.path), 0o700); err != nil {
 		return fmt.Errorf("saving file digests: %w", err)
 	}

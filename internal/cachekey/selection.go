@@ -33,7 +33,13 @@ func (c *computer) selection(ctx context.Context, localOp, name string, attrs ma
 	files, ok := c.locals[localOp]
 	if !ok {
 		var err error
-		if files, err = walkLocal(ctx, fs, attrs); err != nil {
+		walkFS := fs
+		if rec, ok := fs.(*RecordingFS); ok {
+			if replay := rec.recorded(); replay != nil {
+				walkFS = replay // the session's walk of the same tree
+			}
+		}
+		if files, err = walkLocal(ctx, walkFS, attrs); err != nil {
 			return report.SourceInput{}, fmt.Errorf("context %s: %w", name, err)
 		}
 		c.locals[localOp] = files

@@ -51,7 +51,7 @@ func EncodeFileRecord(entries []FileEntry) (string, error) {
 		prev = e.Path
 	}
 	var z bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&z, gzip.BestCompression)
+	zw, _ := gzip.NewWriterLevel(&z, gzip.DefaultCompression)
 	if _, err := zw.Write(plain.Bytes()); err != nil {
 		return "", err
 	}
