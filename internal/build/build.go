@@ -49,7 +49,8 @@ type Config struct {
 	Logger       *slog.Logger
 
 	// DigestCache is where file digests are kept between builds of one
-	// context, so that unchanged files are not read again (cachekey).
+	// context, so that unchanged files are not read again (cachekey), and
+	// layers' uncompressed sizes, so that a layer is decompressed once.
 	// Default: stageline under the user's cache directory; "-" for none.
 	DigestCache string
 
@@ -170,7 +171,11 @@ func runSolve(ctx context.Context, c *client.Client, solve *buildkit.Solve, p pl
 	if solveErr != nil {
 		return o, resp
 	}
-	o.Images, o.MeasureErr = measure(ctx, c, resp, p.Options)
+	sizes := openLayerSizes(digestCache(cfg.DigestCache))
+	o.Images, o.MeasureErr = measure(ctx, c, resp, p.Options, sizes)
+	if err := sizes.save(); err != nil {
+		log.Warn("keeping layer sizes for the next build", "err", err)
+	}
 	return o, resp
 }
 
@@ -191,7 +196,7 @@ func digestCache(dir string) string {
 // measure reads the exported image's manifest, config and layers from
 // buildkitd's content store. Layers are attributed to instructions later,
 // in assemble.
-func measure(ctx context.Context, c *client.Client, resp *client.SolveResponse, o buildkit.Options) ([]report.Image, error) {
+func measure(ctx context.Context, c *client.Client, resp *client.SolveResponse, o buildkit.Options, sizes *layerSizes) ([]report.Image, error) {
 	if resp == nil {
 		return []report.Image{}, errors.New("BuildKit returned no exporter response")
 	}
@@ -211,7 +216,11 @@ func measure(ctx context.Context, c *client.Client, resp *client.SolveResponse, 
 	if len(o.Tags) > 0 {
 		name = o.Tags[0]
 	}
-	images, err := imagesize.Measure(ctx, proxy.NewContentStore(c.ContentClient()), desc, imagesize.Options{Name: name})
+	opts := imagesize.Options{Name: name}
+	if sizes != nil {
+		opts.Sizes = sizes
+	}
+	images, err := imagesize.Measure(ctx, proxy.NewContentStore(c.ContentClient()), desc, opts)
 	if err != nil {
 		return []report.Image{}, err
 	}

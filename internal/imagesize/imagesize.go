@@ -12,6 +12,7 @@ import (
 	"github.com/containerd/containerd/v2/core/content"
 	"github.com/containerd/containerd/v2/pkg/archive/compression"
 	"github.com/containerd/platforms"
+	digest "github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 	"golang.org/x/sync/errgroup"
 
@@ -41,6 +42,17 @@ type Options struct {
 	// SkipUncompressed leaves uncompressed sizes at 0 instead of reading
 	// every layer through a decompressor.
 	SkipUncompressed bool
+	// Sizes, when set, holds uncompressed sizes measured before: a blob's
+	// digest fixes its content, so a kept size is exact and the layer is
+	// not read again. New sizes are put in it.
+	Sizes SizeCache
+}
+
+// SizeCache keeps layers' uncompressed sizes by blob digest; it must be
+// safe for concurrent use.
+type SizeCache interface {
+	Get(blob digest.Digest) (int64, bool)
+	Put(blob digest.Digest, size int64)
 }
 
 // Measure reads the image (or index of images) at desc from store and
@@ -122,11 +134,20 @@ func measureManifest(ctx context.Context, store content.Provider, desc ocispecs.
 	g.SetLimit(parallelLayers)
 	for i, l := range m.Layers {
 		g.Go(func() error {
+			if opts.Sizes != nil {
+				if n, ok := opts.Sizes.Get(l.Digest); ok {
+					sizes[i] = n
+					return nil
+				}
+			}
 			n, err := uncompressedSize(gctx, store, l)
 			if err != nil {
 				return fmt.Errorf("measuring layer %s: %w", l.Digest, err)
 			}
 			sizes[i] = n
+			if opts.Sizes != nil {
+				opts.Sizes.Put(l.Digest, n)
+			}
 			return nil
 		})
 	}

@@ -1,0 +1,85 @@
+package build
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"sync"
+
+	digest "github.com/opencontainers/go-digest"
+)
+
+// maxLayerSizes bounds the kept sizes; past it, new ones are not kept.
+const maxLayerSizes = 10000
+
+// layerSizes keeps layers' uncompressed sizes between builds
+// (imagesize.SizeCache), in a JSON file under the digest cache directory:
+// the base image's layers are the same build after build, and reading them
+// through a decompressor was most of what a build added to BuildKit's own
+// time (docs/images.md).
+type layerSizes struct {
+	path  string
+	mu    sync.Mutex
+	sizes map[digest.Digest]int64
+	dirty bool
+}
+
+// openLayerSizes loads the kept sizes from dir; nil (keep nothing) when dir
+// is "". An unreadable file is an empty one.
+func openLayerSizes(dir string) *layerSizes {
+	if dir == "" {
+		return nil
+	}
+	l := &layerSizes{path: filepath.Join(dir, "layer-sizes.json"), sizes: map[digest.Digest]int64{}}
+	if b, err := os.ReadFile(l.path); err == nil {
+		_ = json.Unmarshal(b, &l.sizes)
+	}
+	return l
+}
+
+func (l *layerSizes) Get(d digest.Digest) (int64, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n, ok := l.sizes[d]
+	return n, ok && n >= 0
+}
+
+func (l *layerSizes) Put(d digest.Digest, n int64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.sizes) < maxLayerSizes && d.Validate() == nil {
+		l.sizes[d], l.dirty = n, true
+	}
+}
+
+// save writes the sizes when new ones were measured.
+func (l *layerSizes) save() error {
+	if l == nil {
+		return nil
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.dirty {
+		return nil
+	}
+	b, err := json.Marshal(l.sizes)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(l.path), 0o700); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(l.path), ".layer-sizes-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), l.path)
+}
