@@ -15,8 +15,8 @@ const maxLayerSizes = 10000
 // layerSizes keeps layers' uncompressed sizes between builds
 // (imagesize.SizeCache), in a JSON file under the digest cache directory:
 // the base image's layers are the same build after build, and reading them
-// through a decompressor was most of what a build added to BuildKit's own
-// time (docs/images.md).
+// through a decompressor was most of the time a build spent after
+// BuildKit's solve (20-50 ms for a 1 MB base layer here).
 type layerSizes struct {
 	path  string
 	mu    sync.Mutex
