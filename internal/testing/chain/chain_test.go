@@ -49,7 +49,7 @@ func TestChain(t *testing.T) {
 	addr, base := requireEnv(t)
 	// The chain asserts stage names: no other build of the seed may overlap.
 	testenv.LockBuilds(t, addr)
-	root, err := filepath.Abs(filepath.Join("..", ".."))
+	root, err := filepath.Abs(filepath.Join("..", "..", ".."))
 	if err != nil {
 		t.Fatal(err)
 	}
