@@ -21,6 +21,7 @@ import (
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/stageline/stageline/internal/buildkit"
+	"github.com/stageline/stageline/internal/cachedir"
 	"github.com/stageline/stageline/internal/cachekey"
 	"github.com/stageline/stageline/internal/dockerfile"
 	"github.com/stageline/stageline/internal/ghacache"
@@ -144,7 +145,7 @@ func runSolve(ctx context.Context, c *client.Client, solve *buildkit.Solve, p pl
 	}
 	exp.Opt.LocalMounts = locals
 	keys := cachekey.New(cachekey.Input{Locals: locals, FrontendAttrs: solve.Opt.FrontendAttrs, DF: p.DF,
-		LocalDirs: map[string]string{"context": solve.ContextDir}, CacheDir: digestCache(cfg.DigestCache)})
+		LocalDirs: map[string]string{"context": solve.ContextDir}, CacheDir: cachedir.Dir(cfg.DigestCache)})
 	fe := &buildkit.Frontend{OnDefinition: defs.Add, OnForward: defs.Forwarded}
 	if cfg.daemonFrontend {
 		fe = nil
@@ -171,26 +172,12 @@ func runSolve(ctx context.Context, c *client.Client, solve *buildkit.Solve, p pl
 	if solveErr != nil {
 		return o, resp
 	}
-	sizes := openLayerSizes(digestCache(cfg.DigestCache))
+	sizes := openLayerSizes(cachedir.Dir(cfg.DigestCache))
 	o.Images, o.MeasureErr = measure(ctx, c, resp, p.Options, sizes)
 	if err := sizes.save(); err != nil {
 		log.Warn("keeping layer sizes for the next build", "err", err)
 	}
 	return o, resp
-}
-
-// digestCache resolves Config.DigestCache: "" for none.
-func digestCache(dir string) string {
-	switch dir {
-	case "-":
-		return ""
-	case "":
-		if base, err := os.UserCacheDir(); err == nil {
-			return filepath.Join(base, "stageline")
-		}
-		return ""
-	}
-	return dir
 }
 
 // measure reads the exported image's manifest, config and layers from

@@ -2,11 +2,14 @@ package build
 
 import (
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"sync"
 
 	digest "github.com/opencontainers/go-digest"
+
+	"github.com/stageline/stageline/internal/cachedir"
 )
 
 // maxLayerSizes bounds the kept sizes; past it, new ones are not kept.
@@ -62,24 +65,5 @@ func (l *layerSizes) save() error {
 	if !l.dirty {
 		return nil
 	}
-	b, err := json.Marshal(l.sizes)
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(filepath.Dir(l.path), 0o700); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(l.path), ".layer-sizes-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), l.path)
+	return cachedir.WriteAtomic(l.path, func(w io.Writer) error { return json.NewEncoder(w).Encode(l.sizes) })
 }

@@ -5,10 +5,13 @@ import (
 	"encoding/gob"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/stageline/stageline/internal/cachedir"
 )
 
 // hashCache remembers file digests between builds of one context
@@ -105,22 +108,7 @@ func (c *hashCache) save() error {
 		pruneHashCaches(filepath.Dir(c.path), now.Add(-hashCacheMaxAge))
 		return nil
 	}
-	if err := os.MkdirAll(filepath.Dir(c.path), 0o700); err != nil {
-		return fmt.Errorf("saving file digests: %w", err)
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(c.path), ".filehash-*")
-	if err != nil {
-		return fmt.Errorf("saving file digests: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if err := gob.NewEncoder(tmp).Encode(c.cur); err != nil {
-		tmp.Close()
-		return fmt.Errorf("saving file digests: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("saving file digests: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), c.path); err != nil {
+	if err := cachedir.WriteAtomic(c.path, func(w io.Writer) error { return gob.NewEncoder(w).Encode(c.cur) }); err != nil {
 		return fmt.Errorf("saving file digests: %w", err)
 	}
 	pruneHashCaches(filepath.Dir(c.path), time.Now().Add(-hashCacheMaxAge))
