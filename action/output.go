@@ -12,6 +12,7 @@ import (
 
 	"github.com/stageline/stageline/internal/build"
 	"github.com/stageline/stageline/internal/render"
+	"github.com/stageline/stageline/internal/report"
 )
 
 // output shows results where the user looks: workflow commands, outputs and
@@ -64,7 +65,9 @@ func (o *output) info(msg string) {
 	}
 }
 
-func (o *output) finish(res *build.Result, reportPath string) {
+// finish shows the report; base is the baseline report to explain cache
+// misses against (nil for none).
+func (o *output) finish(res *build.Result, reportPath string, base *report.Report) {
 	r := res.Report
 	for _, w := range cacheWarnings(r) {
 		o.warning(w)
@@ -73,6 +76,7 @@ func (o *output) finish(res *build.Result, reportPath string) {
 		if err := render.RenderText(o.stdout, r); err != nil {
 			fmt.Fprintf(o.stderr, "stageline: rendering the report: %v\n", err)
 		}
+		o.whyText(base, r)
 		fmt.Fprintf(o.stderr, "report written to %s\n", reportPath)
 		return
 	}
@@ -89,7 +93,7 @@ func (o *output) finish(res *build.Result, reportPath string) {
 	}
 	o.setOutputs(res, reportPath)
 	var md bytes.Buffer
-	if err := render.RenderSummary(&md, r); err != nil {
+	if err := render.RenderSummaryVs(&md, base, r); err != nil {
 		o.gh.Warningf("rendering the job summary: %v", err)
 		return
 	}

@@ -34,6 +34,9 @@ const defaultReportPath = "stageline-report.json"
 // run is main without the process: everything it touches comes in as an
 // argument so tests can drive it.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "diff" {
+		return runDiff(args[1:], stdout, stderr)
+	}
 	inActions := getenv("GITHUB_ACTIONS") == "true" && len(args) == 0
 	out := newOutput(inActions, getenv, stdout, stderr)
 
@@ -153,7 +156,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		out.inputError(err)
 		return exitBuildError
 	}
-	out.finish(res, reportPath)
+	out.finish(res, reportPath, loadBaseline(in.BaselineReport, out))
 	if inActions && in.UploadReport {
 		uploadReport(ctx, getenv, in, data, out)
 	}

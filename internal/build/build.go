@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -20,6 +21,8 @@ import (
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/stageline/stageline/internal/buildkit"
+	"github.com/stageline/stageline/internal/cachedir"
+	"github.com/stageline/stageline/internal/cachekey"
 	"github.com/stageline/stageline/internal/dockerfile"
 	"github.com/stageline/stageline/internal/ghacache"
 	"github.com/stageline/stageline/internal/imagesize"
@@ -45,6 +48,16 @@ type Config struct {
 	// the report lists them as skipped, with the reason.
 	CacheSkipped []ghacache.Skipped
 	Logger       *slog.Logger
+
+	// DigestCache is where file digests are kept between builds of one
+	// context, so that unchanged files are not read again (cachekey), and
+	// layers' uncompressed sizes, so that a layer is decompressed once.
+	// Default: stageline under the user's cache directory; "-" for none.
+	DigestCache string
+
+	// daemonFrontend runs the Dockerfile frontend in buildkitd, as before
+	// the client ran it: tests compare the two.
+	daemonFrontend bool
 }
 
 // InputError is a problem with what the user asked for, found before any
@@ -86,87 +99,92 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 		return nil, &InputError{fmt.Errorf("target stage %q is not in %s: use one of %s", t, cfg.Options.Dockerfile, stageNames(df))}
 	}
 
+	workspace := cfg.Workspace
+	if workspace == "" {
+		workspace, _ = os.Getwd()
+	}
+	p := plan{
+		Options:      cfg.Options,
+		Dockerfile:   relPath(workspace, solve.DockerfilePath),
+		Context:      relPath(workspace, solve.ContextDir),
+		Git:          cfg.Git,
+		CacheSkipped: cfg.CacheSkipped,
+		DF:           df,
+	}
+
 	c, err := buildkit.Connect(ctx, cfg.Address, cfg.TLS)
 	if err != nil {
 		return nil, &InputError{err}
 	}
 	defer c.Close()
 
-	rec := timeline.NewRecorder(timeline.WithParsedDockerfile(df), timeline.WithPlatforms(cfg.Options.Platforms))
-	started := time.Now()
-	// Cache exports run after the build, in a solve of their own (export.go),
-	// except inline cache, which is written into the exported image.
-	var cacheTo []client.CacheOptionsEntry
-	solve.Opt.CacheExports, cacheTo = buildkit.SplitInline(solve.Opt.CacheExports)
-	resp, solveErr := buildkit.Run(ctx, c, solve, progress, cfg.Progress, rec.Add)
-	res := rec.Result()
-	if solveErr == nil && len(cacheTo) > 0 {
-		var exportSteps []report.Step
-		exportSteps, solveErr = exportCache(ctx, c, solve, cacheTo, progress, cfg.Progress)
-		res.Steps = append(res.Steps, exportSteps...)
+	o, resp := runSolve(ctx, c, solve, p, cfg, progress, log)
+	if o.MeasureErr != nil {
+		log.Warn("measuring the image", "err", o.MeasureErr)
 	}
-	finished := time.Now()
-
-	workspace := cfg.Workspace
-	if workspace == "" {
-		workspace, _ = os.Getwd()
+	r := assemble(p, o)
+	if o.SolveErr != nil {
+		return &Result{Report: r}, o.SolveErr
 	}
-	dfRel := relPath(workspace, solve.DockerfilePath)
-	r := &report.Report{
-		SchemaVersion: report.SchemaVersion,
-		Build: report.Build{
-			Dockerfile: dfRel,
-			Context:    relPath(workspace, solve.ContextDir),
-			Target:     cfg.Options.Target,
-			Platforms:  cfg.Options.Platforms,
-			StartedAt:  started.UTC(),
-			FinishedAt: finished.UTC(),
-			DurationMS: finished.Sub(started).Milliseconds(),
-			Status:     report.StatusSuccess,
-		},
-		Git:      cfg.Git,
-		Steps:    res.Steps,
-		Stages:   res.Stages,
-		Cache:    res.Cache,
-		Images:   []report.Image{},
-		Warnings: res.Warnings,
-	}
-	r.Cache.Import, r.Cache.Export = cacheOps(r.Steps, cfg.Options.CacheFrom, cfg.Options.CacheTo, cfg.CacheSkipped, solveErr == nil)
-	if r.Steps == nil {
-		r.Steps = []report.Step{}
-	}
-	if r.Stages == nil {
-		r.Stages = []report.Stage{}
-	}
-	if r.Warnings == nil {
-		r.Warnings = []report.Warning{}
-	}
-	for i := range r.Warnings {
-		// BuildKit names the file as the frontend saw it; the reader wants
-		// the repository path.
-		r.Warnings[i].File = dfRel
-	}
-
-	if solveErr != nil {
-		r.Build.Status = report.StatusFailure
-		if errors.Is(solveErr, context.Canceled) || ctx.Err() != nil || (res.Canceled && res.Error == nil) {
-			r.Build.Status = report.StatusCanceled
-		}
-		r.Error = buildError(res.Error, solveErr, dfRel)
-		return &Result{Report: r}, solveErr
-	}
-
-	images, err := measure(ctx, c, resp, cfg.Options, df)
-	if err != nil {
-		// The build worked; a report without sizes beats no report.
-		log.Warn("measuring the image", "err", err)
-		r.Warnings = append(r.Warnings, report.Warning{Rule: "stageline/ImageSize", Message: "image size not measured: " + err.Error()})
-	}
-	r.Images = images
 	return &Result{Report: r, ExporterResponse: resp.ExporterResponse}, nil
 }
 
-func measure(ctx context.Context, c *client.Client, resp *client.SolveResponse, o buildkit.Options, df *dockerfile.Dockerfile) ([]report.Image, error) {
+// runSolve is the part of a build that talks to BuildKit: the solve, the
+// cache exports and the image measurement. Everything it learns comes back
+// as an outcome for assemble.
+func runSolve(ctx context.Context, c *client.Client, solve *buildkit.Solve, p plan, cfg Config, progress io.Writer, log *slog.Logger) (outcome, *client.SolveResponse) {
+	// The Dockerfile frontend runs here, so that every vertex is known by
+	// its LLB op and source range (timeline.Definitions).
+	defs := timeline.NewDefinitions()
+	// The session's walk of the context is recorded so that working out
+	// what the copies read need not walk it again.
+	exp := *solve
+	locals := maps.Clone(solve.Opt.LocalMounts)
+	if fs, ok := locals["context"]; ok {
+		locals["context"] = cachekey.NewRecordingFS(fs)
+	}
+	exp.Opt.LocalMounts = locals
+	keys := cachekey.New(cachekey.Input{Locals: locals, FrontendAttrs: solve.Opt.FrontendAttrs, DF: p.DF,
+		LocalDirs: map[string]string{"context": solve.ContextDir}, CacheDir: cachedir.Dir(cfg.DigestCache)})
+	fe := &buildkit.Frontend{OnDefinition: defs.Add, OnForward: defs.Forwarded}
+	if cfg.daemonFrontend {
+		fe = nil
+	}
+	rec := timeline.NewRecorder(timeline.WithParsedDockerfile(p.DF), timeline.WithPlatforms(p.Options.Platforms), timeline.WithDefinitions(defs))
+	o := outcome{Started: time.Now()}
+	// Cache exports run after the build, in a solve of their own (export.go),
+	// except inline cache, which is written into the exported image.
+	var cacheTo []client.CacheOptionsEntry
+	exp.Opt.CacheExports, cacheTo = buildkit.SplitInline(exp.Opt.CacheExports)
+	resp, solveErr := buildkit.Run(ctx, c, &exp, progress, cfg.Progress, rec.Add, fe)
+	o.Timeline = rec.Result()
+	o.Mapping, o.Forwarded = defs.Mapping()
+	if solveErr == nil && len(cacheTo) > 0 {
+		o.ExportSteps, solveErr = exportCache(ctx, c, &exp, cacheTo, progress, cfg.Progress)
+	}
+	o.Finished = time.Now()
+	o.SolveErr, o.Canceled = solveErr, ctx.Err() != nil
+	if o.Mapping == timeline.MappingLLB {
+		o.Keys, o.KeysErr = keys.Compute(ctx, defs.Ops())
+		if err := keys.Save(); err != nil {
+			log.Warn("keeping file digests for the next build", "err", err)
+		}
+	}
+	if solveErr != nil {
+		return o, resp
+	}
+	sizes := openLayerSizes(cachedir.Dir(cfg.DigestCache))
+	o.Images, o.MeasureErr = measure(ctx, c, resp, p.Options, sizes)
+	if err := sizes.save(); err != nil {
+		log.Warn("keeping layer sizes for the next build", "err", err)
+	}
+	return o, resp
+}
+
+// measure reads the exported image's manifest, config and layers from
+// buildkitd's content store. Layers are attributed to instructions later,
+// in assemble.
+func measure(ctx context.Context, c *client.Client, resp *client.SolveResponse, o buildkit.Options, sizes *layerSizes) ([]report.Image, error) {
 	if resp == nil {
 		return []report.Image{}, errors.New("BuildKit returned no exporter response")
 	}
@@ -186,12 +204,13 @@ func measure(ctx context.Context, c *client.Client, resp *client.SolveResponse, 
 	if len(o.Tags) > 0 {
 		name = o.Tags[0]
 	}
-	images, err := imagesize.Measure(ctx, proxy.NewContentStore(c.ContentClient()), desc, imagesize.Options{Name: name})
+	opts := imagesize.Options{Name: name}
+	if sizes != nil {
+		opts.Sizes = sizes
+	}
+	images, err := imagesize.Measure(ctx, proxy.NewContentStore(c.ContentClient()), desc, opts)
 	if err != nil {
 		return []report.Image{}, err
-	}
-	for i := range images {
-		imagesize.Attribute(&images[i], df, o.Target)
 	}
 	return images, nil
 }

@@ -1,8 +1,6 @@
 package build
 
 import (
-	"bufio"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -25,17 +23,8 @@ func replaySteps(t *testing.T, name string) []report.Step {
 	}
 	defer f.Close()
 	rec := timeline.NewRecorder()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 16<<20)
-	for sc.Scan() {
-		var st client.SolveStatus
-		if err := json.Unmarshal(sc.Bytes(), &st); err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-		rec.Add(&st)
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
+	if err := timeline.DecodeStream(f, rec.Add); err != nil {
+		t.Fatalf("%s: %v", name, err)
 	}
 	return rec.Result().Steps
 }

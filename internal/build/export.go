@@ -48,7 +48,7 @@ func exportCache(ctx context.Context, c *client.Client, s *buildkit.Solve, entri
 	defer cancel()
 
 	rec := timeline.NewRecorder()
-	_, err := buildkit.Run(ectx, c, &exp, progress, mode, rec.Add)
+	_, err := buildkit.Run(ectx, c, &exp, progress, mode, rec.Add, nil)
 	timedOut := bounded && errors.Is(ectx.Err(), context.DeadlineExceeded) && ctx.Err() == nil
 
 	var steps []report.Step

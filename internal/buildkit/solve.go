@@ -23,7 +23,9 @@ const (
 // the given mode, and hands every status update to record (called from one
 // goroutine, in order). It returns when the solve has finished and the
 // display has printed everything, including the error's logs.
-func Run(ctx context.Context, c *client.Client, s *Solve, out io.Writer, mode string, record func(*client.SolveStatus)) (*client.SolveResponse, error) {
+// With fe set, the Dockerfile frontend runs in this process (see Frontend);
+// with fe nil, in buildkitd.
+func Run(ctx context.Context, c *client.Client, s *Solve, out io.Writer, mode string, record func(*client.SolveStatus), fe *Frontend) (*client.SolveResponse, error) {
 	if mode == "" {
 		mode = ProgressAuto
 	}
@@ -43,7 +45,11 @@ func Run(ctx context.Context, c *client.Client, s *Solve, out io.Writer, mode st
 	eg, egCtx := errgroup.WithContext(ctx)
 	eg.Go(func() error {
 		var err error
-		resp, err = c.Solve(egCtx, nil, s.Opt, statuses)
+		if fe != nil {
+			resp, err = c.Build(egCtx, s.Opt, product, fe.build, statuses)
+		} else {
+			resp, err = c.Solve(egCtx, nil, s.Opt, statuses)
+		}
 		return err
 	})
 	eg.Go(func() error {

@@ -85,6 +85,7 @@ func annotations(rep *report.Report, c report.Comparison, cfg Config) []*github.
 		return nil
 	}
 	var out []*github.CheckRunAnnotation
+	why := report.Explain(c.Base, rep)
 	type stageKey struct{ stage, platform string }
 	missed := map[stageKey]int{} // index of the first miss
 	rebuilt := map[stageKey][2]int64{}
@@ -115,9 +116,12 @@ func annotations(rep *report.Report, c report.Comparison, cfg Config) []*github.
 		}
 		seenLine[id] = true
 		r := rebuilt[k]
-		out = append(out, annotation(file, s.Line, "notice", "Cache miss in stage "+s.Stage,
-			fmt.Sprintf("The cache missed here: %d step(s) of stage %s were rebuilt from this line on, taking %s.",
-				r[0], s.Stage, render.FormatDuration(ms(r[1])))))
+		msg := fmt.Sprintf("The cache missed here: %d step(s) of stage %s were rebuilt from this line on, taking %s.",
+			r[0], s.Stage, render.FormatDuration(ms(r[1])))
+		if cause := missCause(why, s); cause != "" {
+			msg = "Why: " + cause + "\n" + msg
+		}
+		out = append(out, annotation(file, s.Line, "notice", "Cache miss in stage "+s.Stage, msg))
 	}
 	if c.HasBaseline() {
 		for _, l := range c.Layers {

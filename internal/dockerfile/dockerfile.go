@@ -133,6 +133,18 @@ func (d *Dockerfile) Stage(name string) *Stage {
 	return nil
 }
 
+// InstructionAt returns the instruction that starts on line (1-based), nil when none does.
+func (d *Dockerfile) InstructionAt(line int) *Instruction {
+	for i := range d.Stages {
+		for j := range d.Stages[i].Instructions {
+			if d.Stages[i].Instructions[j].StartLine == line {
+				return &d.Stages[i].Instructions[j]
+			}
+		}
+	}
+	return nil
+}
+
 // Step returns the instruction BuildKit numbers n in this stage ("[stage n/M]"), nil when none.
 func (s *Stage) Step(n int) *Instruction {
 	if n <= 0 {

@@ -48,7 +48,7 @@ func build(ctx context.Context, t *testing.T, c *client.Client, base string, pla
 		for _, v := range st.Vertexes {
 			vertices[v.Digest.String()] = v
 		}
-	})
+	}, nil)
 	res := buildResult{wall: time.Since(start)}
 	if err != nil {
 		t.Fatalf("build: %v\n%s", err, out.String())

@@ -71,6 +71,8 @@ type Inputs struct {
 	Progress           string
 	GitHubToken        string
 	UploadReport       bool
+	// BaselineReport is an earlier build's report to compare with ("" for none).
+	BaselineReport string
 
 	raw raw
 }
@@ -150,6 +152,7 @@ var Defs = []Def{
 	{Flag: "tlscert", Kind: kString, Usage: "client certificate for a tcp:// BuildKit", field: func(i *Inputs) any { return &i.TLSCert }},
 	{Flag: "tlskey", Kind: kString, Usage: "client key for a tcp:// BuildKit", field: func(i *Inputs) any { return &i.TLSKey }},
 	{Input: "report-path", Flag: "report-path", Kind: kString, Default: "stageline-report.json", Usage: "where to write the JSON report", field: func(i *Inputs) any { return &i.ReportPath }},
+	{Input: "baseline-report", Flag: "baseline-report", Kind: kString, Usage: "report of an earlier build (e.g. the base branch's) to compare with: the summary then says why each stage missed the cache", field: func(i *Inputs) any { return &i.BaselineReport }},
 	{Flag: "progress", Kind: kString, Default: "auto", Usage: "progress output: auto, plain, tty, quiet or rawjson", field: func(i *Inputs) any { return &i.Progress }},
 	{Input: "upload-report", Kind: kBool, Default: "true", Usage: "upload the report as the artifact stageline-report-<build key> for the stageline App", field: func(i *Inputs) any { return &i.UploadReport }},
 	{Input: "github-token", Kind: kString, Usage: "token for the GitHub API and for a Git context on the GitHub server (default ${{ github.token }})", field: func(i *Inputs) any { return &i.GitHubToken }},

@@ -54,6 +54,7 @@ func RenderCheck(c report.Comparison, opts CheckOptions) CheckOutput {
 	}
 	for _, s := range []string{
 		headSection(c, title, bud.head),
+		WhySection(report.Explain(c.Base, c.Head), bud.why),
 		failureSection(c.Head, bud.failure),
 		stagesSection(c, bud.stages),
 		imagesSection(c, bud.images),

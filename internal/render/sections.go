@@ -20,12 +20,14 @@ type budgets struct {
 	// cache is the job summary's cache imports/exports table; the check run
 	// leaves it out (0).
 	cache int
+	// why is the "Why it rebuilt" section (whyrender.go).
+	why int
 }
 
 // checkBudgets fit a check run's summary (65,535 characters).
 var checkBudgets = budgets{
-	head: 3000, stages: 18000, images: 5000, layers: 8000, timeline: 8000,
-	warnings: 6000, failure: 12000, footer: 1000,
+	head: 3000, stages: 14000, images: 5000, layers: 8000, timeline: 8000,
+	warnings: 6000, failure: 12000, footer: 1000, why: 4000,
 	// steps is Text's budget, a separate field of the check run.
 	steps: 64000,
 }
@@ -34,7 +36,7 @@ var checkBudgets = budgets{
 // steps' summaries.
 var summaryBudgets = budgets{
 	head: 4000, stages: 60000, images: 20000, layers: 20000, timeline: 30000,
-	warnings: 40000, failure: 40000, footer: 1000, cache: 10000,
+	warnings: 40000, failure: 40000, footer: 1000, cache: 10000, why: 20000,
 }
 
 // maxLargestLayers and maxChangedLayers are how many layers a table shows:

@@ -14,6 +14,12 @@ import (
 // string from r is escaped, and the output stays under 512 kB whatever r
 // holds.
 func RenderSummary(w io.Writer, r *report.Report) error {
+	return RenderSummaryVs(w, nil, r)
+}
+
+// RenderSummaryVs is RenderSummary with a baseline report (nil for none):
+// the "Why it rebuilt" section then gives each stage's first miss a cause.
+func RenderSummaryVs(w io.Writer, base, r *report.Report) error {
 	if r == nil {
 		return fmt.Errorf("rendering summary: nil report")
 	}
@@ -22,13 +28,14 @@ func RenderSummary(w io.Writer, r *report.Report) error {
 	var b strings.Builder
 	for _, s := range []string{
 		headSection(c, "", bud.head),
+		WhySection(report.Explain(base, r), bud.why),
 		failureSection(r, bud.failure),
 		stagesSection(c, bud.stages),
 		cacheOpsSection(r, bud.cache),
 		imagesSection(c, bud.images),
 		timelineSection(r, bud.timeline),
 		layersSection(c, bud.layers),
-		contentSection(c, contentSummaryBudget, false),
+		contentSection(report.Diff(base, r), contentSummaryBudget, false),
 		warningsSection(r, bud.warnings),
 	} {
 		b.WriteString(s)

@@ -245,6 +245,7 @@ func (v *validator) report(r *Report) {
 		v.image(fmt.Sprintf("images[%d]", i), &r.Images[i])
 	}
 	v.count("layers of all images", layers, MaxLayers)
+	v.inputs(r)
 	for i, w := range r.Warnings {
 		f := fmt.Sprintf("warnings[%d]", i)
 		v.ident(f+".rule", w.Rule)

@@ -26,6 +26,10 @@ type Report struct {
 	Images        []Image   `json:"images"`
 	Warnings      []Warning `json:"warnings"`
 	Error         *Error    `json:"error,omitempty"`
+	// FileRecords holds, by SourceInput.Digest, the compact per-file record
+	// of each local-context selection a step read (filerecord.go), so that
+	// a later report can name the files that changed.
+	FileRecords map[string]string `json:"file_records,omitempty"`
 }
 
 // Build describes the build as a whole.
@@ -39,6 +43,18 @@ type Build struct {
 	// DurationMS is the wall time of the solve in milliseconds.
 	DurationMS int64  `json:"duration_ms"`
 	Status     string `json:"status"`
+	// StepMapping is how steps were tied to Dockerfile instructions: "llb"
+	// (from the build's LLB definitions and source map: exact), "names"
+	// (from BuildKit's vertex names), "" in reports from before it was
+	// recorded.
+	StepMapping string `json:"step_mapping,omitempty"`
+	// Frontend is the frontend a "# syntax=" directive handed the build to,
+	// "" when the built-in Dockerfile frontend ran it.
+	Frontend string `json:"frontend,omitempty"`
+	// NoCache is true when the build was asked to use no cache at all;
+	// NoCacheFilter lists the stages it was asked to build without it.
+	NoCache       bool     `json:"no_cache,omitempty"`
+	NoCacheFilter []string `json:"no_cache_filter,omitempty"`
 }
 
 // Git is where the build ran, taken from the GitHub Actions environment.
@@ -71,6 +87,8 @@ type Step struct {
 	// Internal marks BuildKit's own work ([internal], [auth], exporters,
 	// cache import/export): never counted in cache figures.
 	Internal bool `json:"internal,omitempty"`
+	// Inputs is what the step's cache key depends on; nil when unknown.
+	Inputs *StepInputs `json:"inputs,omitempty"`
 }
 
 // Stage is one Dockerfile stage on one platform.
@@ -78,6 +96,10 @@ type Stage struct {
 	Name     string `json:"name"`
 	Platform string `json:"platform,omitempty"`
 	Base     string `json:"base,omitempty"`
+	// BaseRef and BaseDigest are the base as resolved: an image reference
+	// or the named context's name, and the manifest digest it resolved to.
+	BaseRef    string `json:"base_ref,omitempty"`
+	BaseDigest string `json:"base_digest,omitempty"`
 	// StepsTotal counts the stage's steps that can come from the cache:
 	// user steps, FROM excluded. Over all stages they add up to
 	// Cache.UserSteps, and StepsCached to Cache.UserStepsCached.

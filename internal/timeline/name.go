@@ -88,3 +88,18 @@ func contextName(name string) (string, bool) {
 	x, _, ok := strings.Cut(rest, "]")
 	return x, ok && x != ""
 }
+
+// StepRef is what a Dockerfile step's vertex name says about it.
+type StepRef struct {
+	Platform, Stage string
+	// Command is the name after the "[...]" prefix, e.g. "RUN make".
+	Command string
+}
+
+// ParseStep reads a Dockerfile step's vertex name ("[linux/amd64 build 2/3]
+// RUN make"); ok is false for BuildKit's own work. Stage is "" on a
+// single-stage Dockerfile, whose names carry none.
+func ParseStep(name string) (StepRef, bool) {
+	s := parseStepName(name)
+	return StepRef{Platform: s.platform, Stage: s.stage, Command: s.command}, s.user
+}

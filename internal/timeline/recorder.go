@@ -22,6 +22,7 @@ type Option func(*options)
 
 type options struct {
 	df        *dockerfile.Dockerfile
+	defs      *Definitions
 	logLines  int
 	platforms []string
 	// platformsSet tells WithPlatforms(nil), a single-platform build, from no option.
@@ -44,6 +45,16 @@ func WithDockerfile(src []byte) Option {
 func WithParsedDockerfile(df *dockerfile.Dockerfile) Option {
 	return func(o *options) {
 		o.df = df
+	}
+}
+
+// WithDefinitions gives the Recorder the LLB definitions the build's
+// frontend solved. A vertex found there takes its name and Dockerfile line
+// from the definition, not from the stream: exact even when a concurrent
+// build on the same daemon shares the vertex. Default: none (names only).
+func WithDefinitions(d *Definitions) Option {
+	return func(o *options) {
+		o.defs = d
 	}
 }
 

@@ -1,9 +1,6 @@
 package timeline
 
 import (
-	"bufio"
-	"bytes"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
@@ -14,22 +11,14 @@ import (
 // loadStream decodes a recorded --progress=rawjson stream: one client.SolveStatus a line.
 func loadStream(t testing.TB, path string) []*client.SolveStatus {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join("testdata", path))
+	f, err := os.Open(filepath.Join("testdata", path))
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer f.Close()
 	var out []*client.SolveStatus
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(nil, 1<<20)
-	for line := 1; sc.Scan(); line++ {
-		var s client.SolveStatus
-		if err := json.Unmarshal(sc.Bytes(), &s); err != nil {
-			t.Fatalf("%s:%d: %v", path, line, err)
-		}
-		out = append(out, &s)
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
+	if err := DecodeStream(f, func(s *client.SolveStatus) { out = append(out, s) }); err != nil {
+		t.Fatalf("%s: %v", path, err)
 	}
 	return out
 }

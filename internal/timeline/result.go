@@ -43,7 +43,10 @@ type Result struct {
 type entry struct {
 	*vertex
 	name     stepName
-	stage    string // stage key: platform + "\x00" + stage name, "" for internal work
+	def      *OpInfo // what the build's LLB says about the vertex, nil when unknown
+	own      string  // this build's op digest when the vertex is a concurrent build's stand-in
+	hidden   bool    // this build's op that a stand-in ran: not a step of its own
+	stage    string  // stage key: platform + "\x00" + stage name, "" for internal work
 	start    time.Time
 	finished time.Time // last completion, zero when never completed
 }
@@ -54,9 +57,30 @@ func (r *Recorder) Result() Result {
 	res := Result{FinishedAt: r.last}
 	entries := make([]entry, len(r.order))
 	contexts := make(map[string]bool)
+	merged := r.mergedInto()
+	stoodIn := make(map[string]bool, len(merged))
+	for _, own := range merged {
+		stoodIn[own] = true
+	}
 	for i, v := range r.order {
 		e := &entries[i]
-		*e = entry{vertex: v, name: parseStepName(v.name)}
+		own := v.digest
+		if m := merged[v.digest]; m != "" {
+			own = m // a concurrent build's vertex standing in for this build's op
+			e.own = m
+		}
+		// This build's op that another build's vertex ran for it: the
+		// stand-in is the step.
+		e.hidden = stoodIn[v.digest] && len(v.ivals) == 0
+		if info, ok := r.opts.defs.Lookup(own); ok {
+			e.def = info
+			if info.Name != "" {
+				// This build's own name for the vertex (WithDefinitions).
+				v.name = info.Name
+			}
+		}
+		e.name = parseStepName(v.name)
+		e.vertex = v
 		if x, ok := contextName(v.name); ok {
 			contexts[x] = true
 		}
@@ -97,9 +121,11 @@ func (r *Recorder) Result() Result {
 	}
 
 	b := build{Recorder: r, entries: entries, pos: pos, inputs: inputs, contexts: contexts}
-	res.Steps = make([]report.Step, len(entries))
+	res.Steps = make([]report.Step, 0, len(entries))
 	for i := range entries {
-		res.Steps[i] = b.step(&entries[i])
+		if !entries[i].hidden {
+			res.Steps = append(res.Steps, b.step(&entries[i]))
+		}
 	}
 	res.Stages = b.stages()
 	res.Cache = cacheFigures(entries)
@@ -188,10 +214,15 @@ func (r *Recorder) singleStageName() string {
 	return "stage-0"
 }
 
-// instruction finds the Dockerfile instruction a user step runs, nil when unknown.
-func (b *build) instruction(n stepName) *dockerfile.Instruction {
+// instruction finds the Dockerfile instruction a user step runs, nil when unknown: by the source
+// range in the build's LLB when known, else by the step's N in its stage.
+func (b *build) instruction(e *entry) *dockerfile.Instruction {
+	n := e.name
 	if b.opts.df == nil || !n.user {
 		return nil
+	}
+	if e.def != nil && e.def.StartLine > 0 {
+		return b.opts.df.InstructionAt(e.def.StartLine)
 	}
 	st := b.opts.df.Stage(n.stage)
 	if st == nil {
@@ -208,7 +239,7 @@ func (b *build) instruction(n stepName) *dockerfile.Instruction {
 
 func (b *build) step(e *entry) report.Step {
 	s := report.Step{
-		Digest:     e.digest,
+		Digest:     cmp.Or(e.own, e.digest),
 		Name:       e.vertex.name,
 		Stage:      e.name.stage,
 		Platform:   e.name.platform,
@@ -222,7 +253,7 @@ func (b *build) step(e *entry) report.Step {
 		t := e.start
 		s.StartedAt = &t
 	}
-	if ins := b.instruction(e.name); ins != nil {
+	if ins := b.instruction(e); ins != nil {
 		s.Line = ins.StartLine
 		s.Instruction = ins.Original
 	}
@@ -270,7 +301,7 @@ func (b *build) failure() (*report.Error, bool) {
 	}
 	out := &report.Error{Step: failed.vertex.name, Message: failed.err}
 	out.LogTail = failed.log.lines(b.opts.logLines)
-	if ins := b.instruction(failed.name); ins != nil {
+	if ins := b.instruction(failed); ins != nil {
 		out.Line = ins.StartLine
 	}
 	return out, false

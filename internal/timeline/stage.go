@@ -22,7 +22,7 @@ func (b *build) stages() []report.Stage {
 	var order []*stageAcc
 	for i := range b.entries {
 		e := &b.entries[i]
-		if e.stage == "" {
+		if e.stage == "" || e.hidden {
 			continue
 		}
 		a, ok := accs[e.stage]

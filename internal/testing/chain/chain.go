@@ -44,6 +44,9 @@ type Config struct {
 	Context string
 	// Log receives the binaries' output. Default: discarded.
 	Log io.Writer
+	// BeforePR, when set, runs between the push and the pull request: it
+	// changes what the pull request builds. Default: nothing changes.
+	BeforePR func() error
 }
 
 // Job is one workflow run of the chain as the Action and the App left it.
@@ -125,6 +128,11 @@ func Run(ctx context.Context, tb testing.TB, cfg Config) (*Result, error) {
 	// and its cache export is what the PR's token may read.
 	if err := c.job(ctx, &res.Base, "refs/heads/main", cacheserver.BranchScopes("main"), nil); err != nil {
 		return nil, err
+	}
+	if cfg.BeforePR != nil {
+		if err := cfg.BeforePR(); err != nil {
+			return nil, fmt.Errorf("changing the pull request: %w", err)
+		}
 	}
 	pr := githubfake.PR{Number: prNumber, HeadSHA: res.PR.SHA, HeadRef: res.PR.Branch, HeadRepo: repoName, HeadRepoID: repoID,
 		BaseRef: "main", BaseSHA: res.Base.SHA, BaseRepo: repoName, BaseRepoID: repoID}

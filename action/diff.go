@@ -1,0 +1,92 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/stageline/stageline/internal/render"
+	"github.com/stageline/stageline/internal/report"
+)
+
+const diffUsage = `usage: stageline diff [--format text|json] BASE.json HEAD.json
+
+Compares two build reports and says why each stage of HEAD first missed the
+cache: instruction, files (the paths), build-arg or env (names only),
+base-image, upstream (the step or stage that changed), not-cached (same
+inputs, no cache entry) or unknown. --format json prints the same as data
+(docs/report.md, "stageline diff").
+`
+
+// maxDiffReport caps each report file read by diff.
+const maxDiffReport = report.MaxBytes
+
+// runDiff is the diff subcommand. Exit codes: 0 compared (or shown without
+// a comparable baseline, with the reason), 2 bad input.
+func runDiff(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("stageline diff", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, diffUsage) }
+	format := fs.String("format", "text", "text or json")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitBadInput
+	}
+	if fs.NArg() != 2 || (*format != "text" && *format != "json") {
+		fmt.Fprint(stderr, diffUsage)
+		return exitBadInput
+	}
+	base, err := readReport(fs.Arg(0), "baseline")
+	if err != nil {
+		fmt.Fprintln(stderr, "stageline diff:", err)
+		return exitBadInput
+	}
+	head, err := readReport(fs.Arg(1), "head")
+	if err != nil {
+		fmt.Fprintln(stderr, "stageline diff:", err)
+		return exitBadInput
+	}
+	why := report.Explain(base, head)
+	if *format == "json" {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(why); err != nil {
+			fmt.Fprintln(stderr, "stageline diff:", err)
+			return exitBuildError
+		}
+		return exitOK
+	}
+	if err := render.RenderWhyText(stdout, why); err != nil {
+		fmt.Fprintln(stderr, "stageline diff:", err)
+		return exitBuildError
+	}
+	// What made the image bigger comes after why it rebuilt, only when the
+	// two builds are comparable (the same Dockerfile, target and platforms).
+	if why.Compared {
+		fmt.Fprintln(stdout)
+		if err := render.RenderContentDiffText(stdout, report.Diff(base, head)); err != nil {
+			fmt.Fprintln(stderr, "stageline diff:", err)
+			return exitBuildError
+		}
+	}
+	return exitOK
+}
+
+// readReport decodes one report file; the error is one line naming it.
+func readReport(path, what string) (*report.Report, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading the %s report: %w", what, err)
+	}
+	defer f.Close()
+	r, err := report.Decode(f, maxDiffReport)
+	if err != nil {
+		return nil, fmt.Errorf("the %s report %s: %w", what, path, err)
+	}
+	return r, nil
+}

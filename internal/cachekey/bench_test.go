@@ -1,0 +1,56 @@
+package cachekey
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/moby/buildkit/client/llb"
+	"github.com/tonistiigi/fsutil"
+)
+
+// generateContext writes n small files under dir/src, 100 to a directory.
+func generateContext(tb testing.TB, dir string, n int) {
+	tb.Helper()
+	for i := 0; i < n; i++ {
+		p := filepath.Join(dir, "src", fmt.Sprintf("pkg%04d", i/100), fmt.Sprintf("file%06d.txt", i))
+		if i%100 == 0 {
+			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+				tb.Fatal(err)
+			}
+		}
+		if err := os.WriteFile(p, []byte(fmt.Sprintf("file %d\n", i)), 0o644); err != nil {
+			tb.Fatal(err)
+		}
+	}
+}
+
+func benchCompute(b *testing.B, n int) {
+	dir := b.TempDir()
+	generateContext(b, dir, n)
+	fs, err := fsutil.NewFS(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ops := copyWith(b, "src", &llb.CopyInfo{CopyDirContentsOnly: true, AllowWildcard: true, FollowSymlinks: true}, nil)
+	b.ResetTimer()
+	for b.Loop() {
+		res, err := Compute(context.Background(), Input{Ops: ops, Locals: map[string]fsutil.FS{"context": fs}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		size := 0
+		for _, r := range res.Records {
+			size += len(r)
+		}
+		b.ReportMetric(float64(size), "record-bytes")
+	}
+}
+
+// BenchmarkCompute10kFiles and BenchmarkCompute100kFiles time the walk and
+// hashing of a generated context and report the size of its file record:
+// the report grows by that much for a COPY of the whole context.
+func BenchmarkCompute10kFiles(b *testing.B)  { benchCompute(b, 10000) }
+func BenchmarkCompute100kFiles(b *testing.B) { benchCompute(b, 100000) }

@@ -1,0 +1,82 @@
+package cachekey
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/moby/buildkit/solver/pb"
+
+	"github.com/stageline/stageline/internal/report"
+)
+
+// selection digests the files one COPY/ADD source takes from a local
+// context and records them in the result's file records.
+func (c *computer) selection(ctx context.Context, localOp, name string, attrs map[string]string, cp *pb.FileActionCopy) (report.SourceInput, error) {
+	b, err := cp.MarshalVT()
+	if err != nil {
+		return report.SourceInput{}, fmt.Errorf("encoding a copy action: %w", err)
+	}
+	memo := localOp + "\x00" + string(b)
+	if sel, ok := c.selections[memo]; ok {
+		return sel, nil
+	}
+	localName := c.in.Ops[localOp].Op.GetSource().Identifier[len("local://"):]
+	fs, ok := c.in.Locals[localName]
+	if !ok {
+		return report.SourceInput{}, fmt.Errorf("the build reads local %q, which it did not send", localName)
+	}
+	files, ok := c.locals[localOp]
+	if !ok {
+		var err error
+		walkFS := fs
+		if rec, ok := fs.(*RecordingFS); ok {
+			if replay := rec.recorded(); replay != nil {
+				walkFS = replay // the session's walk of the same tree
+			}
+		}
+		if files, err = walkLocal(ctx, walkFS, attrs); err != nil {
+			return report.SourceInput{}, fmt.Errorf("context %s: %w", name, err)
+		}
+		c.locals[localOp] = files
+	}
+	sel, err := newSelector(cp)
+	if err != nil {
+		return report.SourceInput{}, err
+	}
+	var picked []*file
+	for _, f := range files {
+		if !f.dir && sel.selects(f.path) {
+			picked = append(picked, f)
+		}
+	}
+	if err := hashAll(ctx, fs, picked, c.cacheFor(localName)); err != nil {
+		return report.SourceInput{}, fmt.Errorf("context %s: %w", name, err)
+	}
+	// The walk goes directory by directory; records sort by path.
+	slices.SortFunc(picked, func(a, b *file) int { return strings.Compare(a.path, b.path) })
+	h := sha256.New()
+	entries := make([]report.FileEntry, 0, len(picked))
+	for _, f := range picked {
+		fmt.Fprintf(h, "%s\x00%x\x00", f.path, f.sum)
+		entries = append(entries, report.FileEntry{Path: f.path, Hash: binary.BigEndian.Uint32(f.sum[:4])})
+	}
+	fmt.Fprintf(h, "src=%s", sel.src)
+	d := "sha256:" + hex.EncodeToString(h.Sum(nil))
+	if _, ok := c.res.Records[d]; !ok {
+		rec, err := report.EncodeFileRecord(entries)
+		if err != nil {
+			return report.SourceInput{}, err
+		}
+		if len(rec) <= report.MaxFileRecordBytes {
+			c.res.Records[d] = rec
+		}
+	}
+	out := report.SourceInput{Context: name, Path: cp.Src, Digest: d, Files: len(entries)}
+	c.selections[memo] = out
+	return out, nil
+}

@@ -1,0 +1,95 @@
+package report
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// generatedFiles is a context of n files in directories of 100, each with
+// its own hash, sorted by path.
+func generatedFiles(n int) []FileEntry {
+	out := make([]FileEntry, 0, n)
+	for i := 0; i < n; i++ {
+		out = append(out, FileEntry{Path: fmt.Sprintf("src/pkg%04d/file%05d.go", i/100, i), Hash: uint32(i)*2654435761 + 1})
+	}
+	return out
+}
+
+func TestFileRecordRoundTripAndCompare(t *testing.T) {
+	t.Parallel()
+	old := generatedFiles(1000)
+	rec, err := EncodeFileRecord(old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := DecodeFileRecord(rec)
+	if err != nil || len(got) != len(old) || got[999] != old[999] {
+		t.Fatalf("round trip: %v, %d entries", err, len(got))
+	}
+	head := append([]FileEntry(nil), old...)
+	head[10].Hash++                        // changed
+	head = append(head[:20], head[21:]...) // removed old[20]
+	head = append(head, FileEntry{Path: "zz/new.go", Hash: 7})
+	for i := 100; i < 130; i++ { // 30 more changes
+		head[i].Hash++
+	}
+	changes, more := CompareFileRecords(old, head, MaxWhyFiles)
+	if len(changes) != MaxWhyFiles || more != 33-MaxWhyFiles {
+		t.Fatalf("%d changes named, %d more; want %d and %d", len(changes), more, MaxWhyFiles, 33-MaxWhyFiles)
+	}
+	if changes[0] != (FileChange{Path: old[10].Path, Change: FileChanged}) || changes[1] != (FileChange{Path: old[20].Path, Change: FileRemoved}) {
+		t.Errorf("first changes = %+v", changes[:2])
+	}
+	all, _ := CompareFileRecords(old, head, 100)
+	if last := all[len(all)-1]; last != (FileChange{Path: "zz/new.go", Change: FileAdded}) {
+		t.Errorf("last change = %+v", last)
+	}
+}
+
+func TestFileRecordRefusesBadInput(t *testing.T) {
+	t.Parallel()
+	if _, err := EncodeFileRecord([]FileEntry{{Path: "b"}, {Path: "a"}}); err == nil {
+		t.Error("unsorted entries encoded")
+	}
+	for name, rec := range map[string]string{
+		"no version":    "abc",
+		"not base64":    fileRecordVersion + "!!!",
+		"not gzip":      fileRecordVersion + "aGVsbG8=",
+		"empty gzip":    "",
+		"other version": "fr9:" + strings.Repeat("A", 8),
+	} {
+		if _, err := DecodeFileRecord(rec); err == nil {
+			t.Errorf("%s: decoded", name)
+		}
+	}
+}
+
+// TestFileRecordGrowth states the bound on report growth: for a generated
+// 100,000-file context the record is under 8 bytes per file (4 bytes of
+// hash plus the compressed path suffix, base64), well inside
+// MaxFileRecordBytes.
+func TestFileRecordGrowth(t *testing.T) {
+	t.Parallel()
+	const n = 100000
+	rec, err := EncodeFileRecord(generatedFiles(n))
+	if err != nil {
+		t.Fatal(err)
+	}
+	perFile := float64(len(rec)) / n
+	t.Logf("100,000 files: record %d bytes, %.2f bytes per file", len(rec), perFile)
+	if perFile > 8 || len(rec) > MaxFileRecordBytes {
+		t.Errorf("record is %d bytes (%.2f per file): over the stated bound of 8 bytes per file", len(rec), perFile)
+	}
+}
+
+func BenchmarkFileRecord100k(b *testing.B) {
+	files := generatedFiles(100000)
+	for b.Loop() {
+		rec, err := EncodeFileRecord(files)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(len(rec)), "record-bytes")
+	}
+}

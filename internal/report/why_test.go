@@ -1,0 +1,97 @@
+package report
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// whyPair is a baseline and a head of one two-step stage whose second step
+// missed in the head; edit changes the head before Explain runs.
+func whyPair(t *testing.T, edit func(base, head *Report)) Why {
+	t.Helper()
+	started := time.Unix(0, 0)
+	mk := func() *Report {
+		files, _ := EncodeFileRecord([]FileEntry{{Path: "src/a.go", Hash: 1}, {Path: "src/b.go", Hash: 2}})
+		return &Report{
+			SchemaVersion: SchemaVersion,
+			Build:         Build{Dockerfile: "Dockerfile"},
+			Stages:        []Stage{{Name: "app"}},
+			Steps: []Step{
+				{Digest: "sha256:1", Name: "[app 1/2] COPY src/ /src/", Stage: "app", Index: "1/2", Line: 2, Instruction: "COPY src/ /src/",
+					Cached: true, StartedAt: &started,
+					Inputs: &StepInputs{Key: "sha256:k1", Sources: []SourceInput{{Context: "context", Path: "/src", Digest: "sha256:f1", Files: 2}},
+						Parents: []Parent{{Source: "alpine@sha256:aaaaaaaaaaaaaaaaaaaa", Key: "sha256:base"}}}},
+				{Digest: "sha256:2", Name: "[app 2/2] RUN make", Stage: "app", Index: "2/2", Line: 3, Instruction: "RUN make",
+					Cached: true, StartedAt: &started, DurationMS: 1500,
+					Inputs: &StepInputs{Key: "sha256:k2", Env: []EnvInput{{Name: "GOFLAGS", Kind: EnvKindArg, Digest: "d1"}, {Name: "PATH", Kind: EnvKindEnv, Digest: "p"}},
+						Parents: []Parent{{Stage: "app", Line: 2, Key: "sha256:k1"}}}},
+			},
+			FileRecords: map[string]string{"sha256:f1": files},
+		}
+	}
+	base, head := mk(), mk()
+	head.Steps[1].Cached = false
+	edit(base, head)
+	return Explain(base, head)
+}
+
+func TestExplainCauses(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		edit       func(base, head *Report)
+		wantCause  string
+		wantDetail string // in Sentence()
+	}{
+		{name: "same inputs, no import", edit: func(b, h *Report) {}, wantCause: CauseNotCached, wantDetail: "no cache was imported"},
+		{name: "same inputs, import failed", edit: func(b, h *Report) {
+			h.Cache.Import = []CacheOp{{Type: "gha", Scope: "main", Status: "failed"}}
+		}, wantCause: CauseNotCached, wantDetail: "the cache import failed (gha scope main)"},
+		{name: "same inputs, import worked", edit: func(b, h *Report) {
+			h.Cache.Import = []CacheOp{{Type: "gha", Status: "ok"}}
+		}, wantCause: CauseNotCached, wantDetail: "evicted, or written under another scope"},
+		{name: "build arg", edit: func(b, h *Report) {
+			h.Steps[1].Inputs.Key, h.Steps[1].Inputs.Env[0].Digest = "sha256:k2b", "d2"
+		}, wantCause: CauseBuildArg, wantDetail: "build-arg: GOFLAGS changed"},
+		{name: "env", edit: func(b, h *Report) {
+			h.Steps[1].Inputs.Key, h.Steps[1].Inputs.Env[1].Digest = "sha256:k2b", "p2"
+		}, wantCause: CauseEnv, wantDetail: "env: PATH changed"},
+		{name: "earlier step's files, cached in the head", edit: func(b, h *Report) {
+			rec, _ := EncodeFileRecord([]FileEntry{{Path: "src/a.go", Hash: 1}, {Path: "src/b.go", Hash: 3}, {Path: "src/c.go", Hash: 4}})
+			h.FileRecords = map[string]string{"sha256:f2": rec}
+			h.Steps[0].Inputs.Key, h.Steps[0].Inputs.Sources[0].Digest = "sha256:k1b", "sha256:f2"
+			h.Steps[1].Inputs.Key, h.Steps[1].Inputs.Parents[0].Key = "sha256:k2b", "sha256:k1b"
+		}, wantCause: CauseUpstream, wantDetail: "the earlier step on line 2 changed: files: src/b.go (changed), src/c.go (added)"},
+		{name: "instruction", edit: func(b, h *Report) {
+			h.Steps[1].Instruction = "RUN make all"
+		}, wantCause: CauseInstruction, wantDetail: "RUN make → RUN make all"},
+		{name: "baseline without inputs", edit: func(b, h *Report) {
+			b.Steps[1].Inputs = nil
+		}, wantCause: CauseUnknown, wantDetail: "the baseline has no cache-key inputs"},
+		{name: "inputs differ where nothing is recorded", edit: func(b, h *Report) {
+			h.Steps[1].Inputs.Key = "sha256:other"
+		}, wantCause: CauseUnknown, wantDetail: "does not record"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			w := whyPair(t, tt.edit)
+			if !w.Compared || len(w.Stages) != 1 {
+				t.Fatalf("why = %+v", w)
+			}
+			m := w.Stages[0]
+			if m.Cause != tt.wantCause || !strings.Contains(m.Sentence(), tt.wantDetail) || m.Line != 3 || m.CostMS != 1500 {
+				t.Errorf("miss = %+v\nsentence %q", m, m.Sentence())
+			}
+		})
+	}
+}
+
+func TestExplainWithoutBaseline(t *testing.T) {
+	t.Parallel()
+	w := Explain(nil, &Report{SchemaVersion: SchemaVersion, Stages: []Stage{{Name: "app"}}, Steps: nil})
+	if w.Compared || w.Reason == "" || len(w.Stages) != 0 {
+		t.Errorf("why = %+v", w)
+	}
+}
