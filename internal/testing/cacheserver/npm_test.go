@@ -15,7 +15,7 @@ import (
 // the test skips, except on CI (CI=true), where a missing install is a failure.
 func npmFixtures(t *testing.T) (node, dir string) {
 	t.Helper()
-	dir, err := filepath.Abs(filepath.Join("..", "..", ".tmp", "npm"))
+	dir, err := filepath.Abs(filepath.Join("..", "..", "..", ".tmp", "npm"))
 	if err != nil {
 		t.Fatal(err)
 	}
