@@ -163,3 +163,26 @@ func TestChangeText(t *testing.T) {
 		}
 	}
 }
+
+// TestSummaryComparesContentsWithABaseline: given a baseline report (the
+// Action's baseline-report input), the job summary names what changed in
+// the image's files, as the check run does; without one it does not.
+func TestSummaryComparesContentsWithABaseline(t *testing.T) {
+	t.Parallel()
+	base, head := reporttest.ContentFixture()
+	var with, without bytes.Buffer
+	if err := RenderSummaryVs(&with, base, head); err != nil {
+		t.Fatal(err)
+	}
+	if err := RenderSummaryVs(&without, nil, head); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"<code>/srv/data/big</code>", "removed", "<code>/srv/b</code>"} {
+		if !strings.Contains(with.String(), s) {
+			t.Errorf("summary with a baseline lacks %q:\n%s", s, with.String())
+		}
+	}
+	if strings.Contains(without.String(), "<code>/srv/b</code>") {
+		t.Errorf("summary without a baseline names a removed file:\n%s", without.String())
+	}
+}
