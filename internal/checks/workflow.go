@@ -129,6 +129,9 @@ func (p *Processor) completed(ctx context.Context, j *job) error {
 				return err
 			}
 		}
+		if err := p.record(ctx, j, key, trusted && warning == "", rep); err != nil {
+			return err
+		}
 		var base *report.Report
 		label := ""
 		if b, err := p.store.FindBaseline(ctx, j.repo.GetID(), key, branch, baseSHA, j.run.GetID()); err != nil {
@@ -289,6 +292,7 @@ func (p *Processor) base(ctx context.Context, j *job, trusted bool) (branch, sha
 	if ev := j.run.GetEvent(); ev == "pull_request" || ev == "pull_request_target" {
 		for _, pr := range j.run.PullRequests {
 			if pr.GetBase().GetRepo().GetID() == j.repo.GetID() && pr.GetHead().GetSHA() == j.sha() {
+				j.pr = pr.GetNumber()
 				return pr.GetBase().GetRef(), pr.GetBase().GetSHA(), nil
 			}
 		}
@@ -301,6 +305,7 @@ func (p *Processor) base(ctx context.Context, j *job, trusted bool) (branch, sha
 		for _, pr := range prs {
 			if pr.GetHead().GetSHA() == j.sha() && pr.GetBase().GetRepo().GetID() == j.repo.GetID() {
 				j.log.Info("pull request found by head commit", "pr", pr.GetNumber())
+				j.pr = pr.GetNumber()
 				return pr.GetBase().GetRef(), pr.GetBase().GetSHA(), nil
 			}
 		}

@@ -1,0 +1,76 @@
+package checks
+
+import (
+	"cmp"
+	"context"
+	"slices"
+	"time"
+
+	"github.com/stageline/stageline/internal/report"
+	"github.com/stageline/stageline/internal/store"
+)
+
+// HistoryOptions configure the build history the App keeps.
+type HistoryOptions struct {
+	// Retention is how long builds are kept (default 90 days).
+	Retention time.Duration
+	// MaxBuilds caps the builds kept per build key (default 500).
+	MaxBuilds int
+	// Window is how many recent base-branch builds a verdict compares
+	// with (default 10).
+	Window int
+}
+
+func (o HistoryOptions) withDefaults() HistoryOptions {
+	if o.Retention <= 0 {
+		o.Retention = 90 * 24 * time.Hour
+	}
+	if o.MaxBuilds <= 0 {
+		o.MaxBuilds = 500
+	}
+	if o.Window <= 0 {
+		o.Window = 10
+	}
+	return o
+}
+
+// PruneHistory deletes builds past the retention or the per-key cap; the
+// App runs it on the delivery pruner's schedule (dispatch.Options.AlsoPrune).
+func (p *Processor) PruneHistory(ctx context.Context, now time.Time) (int64, error) {
+	return p.store.PruneBuilds(ctx, now.Add(-p.history.Retention), p.history.MaxBuilds)
+}
+
+// record keeps a processed report in the history. trusted marks a push
+// build of the base repository whose report matches its run: only those
+// make a branch's usual range.
+func (p *Processor) record(ctx context.Context, j *job, key string, trusted bool, rep *report.Report) error {
+	return p.store.PutBuild(ctx, store.Build{RepoID: j.repo.GetID(), BuildKey: key, Branch: j.run.GetHeadBranch(),
+		CommitSHA: j.sha(), RunID: j.run.GetID(), PR: j.pr, Trusted: trusted, Time: p.now(),
+		Status: rep.Build.Status, DurationMS: rep.Build.DurationMS, Summary: summarize(rep)})
+}
+
+// summarize takes the figures history keeps out of a report; report
+// strings are capped, as they come from the build.
+func summarize(rep *report.Report) store.BuildSummary {
+	s := store.BuildSummary{HitRatio: rep.Cache.HitRatio}
+	for _, st := range rep.Stages {
+		f := store.StageFigures{Name: report.Truncate(st.Name, 200), Platform: report.Truncate(st.Platform, 100), DurationMS: st.DurationMS}
+		if st.StepsTotal > 0 {
+			f.HitRatio = float64(st.StepsCached) / float64(st.StepsTotal)
+		}
+		s.Stages = append(s.Stages, f)
+	}
+	var layers []store.LayerFigures
+	for _, im := range rep.Images {
+		plat := report.Truncate(im.Platform, 100)
+		s.Images = append(s.Images, store.PlatformFigures{Platform: plat,
+			CompressedBytes: im.CompressedSizeBytes, UncompressedBytes: im.UncompressedSizeBytes})
+		for _, l := range im.Layers {
+			layers = append(layers, store.LayerFigures{Platform: plat, Stage: report.Truncate(l.Stage, 200),
+				Instruction: report.Truncate(l.Instruction, 300), SizeBytes: l.SizeBytes})
+		}
+	}
+	slices.SortStableFunc(layers, func(a, b store.LayerFigures) int { return cmp.Compare(b.SizeBytes, a.SizeBytes) })
+	s.Layers = layers[:min(len(layers), store.MaxLayers)]
+	return s
+}
