@@ -8,6 +8,7 @@ import (
 
 	"github.com/stageline/stageline/internal/report"
 	"github.com/stageline/stageline/internal/store"
+	"github.com/stageline/stageline/internal/verdict"
 )
 
 // HistoryOptions configure the build history the App keeps.
@@ -43,10 +44,11 @@ func (p *Processor) PruneHistory(ctx context.Context, now time.Time) (int64, err
 // record keeps a processed report in the history. trusted marks a push
 // build of the base repository whose report matches its run: only those
 // make a branch's usual range.
-func (p *Processor) record(ctx context.Context, j *job, key string, trusted bool, rep *report.Report) error {
-	return p.store.PutBuild(ctx, store.Build{RepoID: j.repo.GetID(), BuildKey: key, Branch: j.run.GetHeadBranch(),
+func (p *Processor) record(ctx context.Context, j *job, key string, trusted bool, rep *report.Report) (store.Build, error) {
+	b := store.Build{RepoID: j.repo.GetID(), BuildKey: key, Branch: j.run.GetHeadBranch(),
 		CommitSHA: j.sha(), RunID: j.run.GetID(), PR: j.pr, Trusted: trusted, Time: p.now(),
-		Status: rep.Build.Status, DurationMS: rep.Build.DurationMS, Summary: summarize(rep)})
+		Status: rep.Build.Status, DurationMS: rep.Build.DurationMS, Summary: summarize(rep)}
+	return b, p.store.PutBuild(ctx, b)
 }
 
 // summarize takes the figures history keeps out of a report; report
@@ -72,5 +74,27 @@ func summarize(rep *report.Report) store.BuildSummary {
 	}
 	slices.SortStableFunc(layers, func(a, b store.LayerFigures) int { return cmp.Compare(b.SizeBytes, a.SizeBytes) })
 	s.Layers = layers[:min(len(layers), store.MaxLayers)]
+	return s
+}
+
+// judge compares a build's durations with the recent trusted builds of
+// branch (the base branch), up to the configured window.
+func (p *Processor) judge(ctx context.Context, j *job, key, branch string, head store.Build) (verdict.Result, error) {
+	base, err := p.store.RecentBuilds(ctx, j.repo.GetID(), key, branch, j.run.GetID(), p.history.Window)
+	if err != nil {
+		return verdict.Result{}, err
+	}
+	samples := make([]verdict.Sample, len(base))
+	for i, b := range base {
+		samples[i] = sampleOf(b)
+	}
+	return verdict.Compare(sampleOf(head), samples), nil
+}
+
+func sampleOf(b store.Build) verdict.Sample {
+	s := verdict.Sample{DurationMS: b.DurationMS}
+	for _, st := range b.Summary.Stages {
+		s.Stages = append(s.Stages, verdict.Stage{Name: st.Name, Platform: st.Platform, DurationMS: st.DurationMS})
+	}
 	return s
 }

@@ -141,6 +141,7 @@ type checkRunEvent struct {
 		Name          string `json:"name"`
 		FullName      string `json:"full_name"`
 		DefaultBranch string `json:"default_branch"`
+		HTMLURL       string `json:"html_url"`
 		Owner         struct {
 			Login string `json:"login"`
 		} `json:"owner"`
@@ -165,7 +166,7 @@ func (p *Processor) rerequested(ctx context.Context, log *slog.Logger, ev *check
 	}
 	r := ev.Repository
 	repo := &github.Repository{ID: &r.ID, Name: &r.Name, FullName: &r.FullName, DefaultBranch: &r.DefaultBranch,
-		Owner: &github.User{Login: &r.Owner.Login}}
+		HTMLURL: &r.HTMLURL, Owner: &github.User{Login: &r.Owner.Login}}
 	// Take the run from GitHub, not from the stored check: the run's
 	// metadata is what decides trust.
 	run, _, err := cl.Actions.GetWorkflowRunByID(ctx, repo.GetOwner().GetLogin(), repo.GetName(), stored.RunID)

@@ -18,8 +18,11 @@ import (
 
 // CheckName is the check run's name for a build key.
 func CheckName(key string) string {
-	if key == "" {
+	switch key {
+	case "":
 		return "stageline"
+	case overviewKey:
+		return overviewName
 	}
 	return "stageline: " + report.Truncate(key, 80)
 }
@@ -42,7 +45,9 @@ func (p *Processor) started(ctx context.Context, j *job) error {
 		// start a run); writing it again would only add a write that, if
 		// it outlived its lease (a crash, a stall), could land after the
 		// completion and leave the check in progress for good.
-		if c.RunID == j.run.GetID() || c.RunID == 0 {
+		// The overview is not marked: a run with one report would never
+		// complete it again.
+		if c.RunID == j.run.GetID() || c.RunID == 0 || c.BuildKey == overviewKey {
 			continue
 		}
 		if err := p.post(ctx, j, c.BuildKey, "", out, nil); err != nil {
@@ -129,7 +134,12 @@ func (p *Processor) completed(ctx context.Context, j *job) error {
 				return err
 			}
 		}
-		if err := p.record(ctx, j, key, trusted && warning == "", rep); err != nil {
+		hist, err := p.record(ctx, j, key, trusted && warning == "", rep)
+		if err != nil {
+			return err
+		}
+		usual, err := p.judge(ctx, j, key, branch, hist)
+		if err != nil {
 			return err
 		}
 		var base *report.Report
@@ -146,6 +156,9 @@ func (p *Processor) completed(ctx context.Context, j *job) error {
 		cmp := report.Diff(base, rep)
 		rendered := render.RenderCheck(cmp, render.CheckOptions{RunURL: j.run.GetHTMLURL(), BaseLabel: label})
 		out := output{Title: rendered.Title, Summary: rendered.Summary, Text: rendered.Text}
+		if sec := render.VerdictSection(usual, branch, render.MaxCheckOutput-len(out.Summary)-2); sec != "" {
+			out.Summary += "\n\n" + sec
+		}
 		conclusion := "success"
 		if rep.Build.Status == report.StatusFailure {
 			conclusion = "failure"
@@ -168,6 +181,9 @@ func (p *Processor) completed(ctx context.Context, j *job) error {
 		if err := p.post(ctx, j, key, conclusion, out, anns); err != nil {
 			return err
 		}
+	}
+	if err := p.overview(ctx, j, branch, baseSHA); err != nil {
+		return err
 	}
 	if done == 0 {
 		// Every report was ignored by configuration: close a placeholder
