@@ -35,10 +35,17 @@ func (o HistoryOptions) withDefaults() HistoryOptions {
 	return o
 }
 
-// PruneHistory deletes builds past the retention or the per-key cap; the
-// App runs it on the delivery pruner's schedule (dispatch.Options.AlsoPrune).
+// PruneHistory deletes builds past the retention or the per-key cap, and
+// baselines past the retention but the newest of each branch; the App runs
+// it on the delivery pruner's schedule (dispatch.Options.AlsoPrune).
 func (p *Processor) PruneHistory(ctx context.Context, now time.Time) (int64, error) {
-	return p.store.PruneBuilds(ctx, now.Add(-p.history.Retention), p.history.MaxBuilds)
+	before := now.Add(-p.history.Retention)
+	n, err := p.store.PruneBuilds(ctx, before, p.history.MaxBuilds)
+	if err != nil {
+		return n, err
+	}
+	m, err := p.store.PruneBaselines(ctx, before)
+	return n + m, err
 }
 
 // record keeps a processed report in the history. trusted marks a push

@@ -89,11 +89,12 @@ func (s *Store) PutBuild(ctx context.Context, b Build) error {
 
 const buildCols = `SELECT repo_id, build_key, run_id, branch, commit_sha, pr_number, trusted, created_at, status, duration_ms, summary FROM builds`
 
-// RecentBuilds returns up to n trusted builds of a branch, newest first,
-// leaving out excludeRunID (the build being compared).
+// RecentBuilds returns up to n trusted, successful builds of a branch,
+// newest first, leaving out excludeRunID (the build being compared). A
+// failed build's duration says when it stopped, not how long it takes.
 func (s *Store) RecentBuilds(ctx context.Context, repoID int64, buildKey, branch string, excludeRunID int64, n int) ([]Build, error) {
 	return s.queryBuilds(ctx, "recent builds", buildCols+` WHERE repo_id = $1 AND build_key = $2 AND branch = $3
-		AND trusted = $4 AND run_id <> $5 ORDER BY created_at DESC, run_id DESC LIMIT $6`,
+		AND trusted = $4 AND status = 'success' AND run_id <> $5 ORDER BY created_at DESC, run_id DESC LIMIT $6`,
 		repoID, buildKey, branch, true, excludeRunID, n)
 }
 
@@ -140,27 +141,42 @@ func (s *Store) queryBuilds(ctx context.Context, what, q string, args ...any) ([
 // each build key beyond the newest maxPerKey (0: no count limit). It
 // deletes in batches, so a large backlog never holds a long write lock.
 func (s *Store) PruneBuilds(ctx context.Context, before time.Time, maxPerKey int) (int64, error) {
-	var total int64
-	stmts := []struct {
-		q    string
-		args []any
-	}{
+	stmts := []deleteStmt{
 		{`DELETE FROM builds WHERE id IN (SELECT id FROM builds WHERE created_at < $1 LIMIT $2)`, []any{ms(before), pruneBatch}},
 	}
 	if maxPerKey > 0 {
-		stmts = append(stmts, struct {
-			q    string
-			args []any
-		}{`DELETE FROM builds WHERE id IN (SELECT id FROM (SELECT id, ROW_NUMBER() OVER (
+		stmts = append(stmts, deleteStmt{`DELETE FROM builds WHERE id IN (SELECT id FROM (SELECT id, ROW_NUMBER() OVER (
 				PARTITION BY repo_id, build_key ORDER BY created_at DESC, run_id DESC) AS rn FROM builds) ranked
 			WHERE rn > $1 LIMIT $2)`, []any{maxPerKey, pruneBatch}})
 	}
+	return s.deleteBatches(ctx, "prune builds", stmts)
+}
+
+// PruneBaselines deletes baselines made before before, except the newest of
+// each branch and build key: a branch not pushed to for a while still has
+// one to compare with.
+func (s *Store) PruneBaselines(ctx context.Context, before time.Time) (int64, error) {
+	return s.deleteBatches(ctx, "prune baselines", []deleteStmt{{`DELETE FROM baselines WHERE (repo_id, build_key, run_id) IN (SELECT repo_id, build_key, run_id FROM (
+			SELECT repo_id, build_key, run_id, created_at, ROW_NUMBER() OVER (
+				PARTITION BY repo_id, build_key, branch ORDER BY created_at DESC, run_id DESC) AS rn FROM baselines) ranked
+			WHERE rn > 1 AND created_at < $1 LIMIT $2)`, []any{ms(before), pruneBatch}}})
+}
+
+// deleteStmt is a DELETE of at most pruneBatch rows.
+type deleteStmt struct {
+	q    string
+	args []any
+}
+
+// deleteBatches runs each delete until it deletes less than a batch.
+func (s *Store) deleteBatches(ctx context.Context, what string, stmts []deleteStmt) (int64, error) {
+	var total int64
 	for _, st := range stmts {
 		for {
 			n, err := s.exec(ctx, st.q, st.args...)
 			total += n
 			if err != nil {
-				return total, fmt.Errorf("prune builds: %w", err)
+				return total, fmt.Errorf("%s: %w", what, err)
 			}
 			if n < pruneBatch {
 				break

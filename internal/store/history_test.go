@@ -52,11 +52,16 @@ func TestHistory(t *testing.T) {
 				got = append(got, fmt.Sprint(b.RunID, ":", b.DurationMS, ":", b.Status))
 			}
 			// Newest first, trusted only (not run 200), run 103 left out,
-			// run 104 replaced by its re-run.
-			if want := "[104:555:failure 102:1002:success 101:1001:success]"; fmt.Sprint(got) != want {
+			// run 104 replaced by its failed re-run and so left out too.
+			if want := "[102:1002:success 101:1001:success 100:1000:success]"; fmt.Sprint(got) != want {
 				t.Errorf("recent = %v, want %s", got, want)
 			}
-			if r := recent[0]; !r.Time.Equal(t0.Add(4*time.Minute)) || fmt.Sprint(r.Summary) != fmt.Sprint(sum) || !r.Trusted || r.CommitSHA != "c4" {
+			all, err := s.KeyBuilds(ctx, 1, "app", 10)
+			if err != nil || len(all) != 6 {
+				t.Fatalf("key builds = %d, %v; want 6", len(all), err)
+			}
+			if r := all[1]; r.RunID != 104 || r.Status != "failure" || r.DurationMS != 555 || !r.Time.Equal(t0.Add(4*time.Minute)) ||
+				fmt.Sprint(r.Summary) != fmt.Sprint(sum) || !r.Trusted || r.CommitSHA != "c4" {
 				t.Errorf("round trip = %+v", r)
 			}
 			run, err := s.RunBuilds(ctx, 1, 200)
@@ -193,6 +198,50 @@ func TestMigrateFromPreviousSchema(t *testing.T) {
 					t.Fatalf("history after migration = %+v, %v", bs, err)
 				}
 				s.Close()
+			}
+		})
+	}
+}
+
+func TestPruneBaselines(t *testing.T) {
+	t.Parallel()
+	for _, d := range storetest.Dialects(t) {
+		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			var mu sync.Mutex
+			now := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
+			clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+			advance := func(d time.Duration) { mu.Lock(); defer mu.Unlock(); now = now.Add(d) }
+			s, err := store.Open(ctx, storetest.DSN(t, d), store.WithClock(clock))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { s.Close() })
+			put := func(branch string, run int64) {
+				t.Helper()
+				if err := s.PutBaseline(ctx, store.Baseline{RepoID: 1, BuildKey: "k", Branch: branch, CommitSHA: fmt.Sprint(run), RunID: run, Report: []byte("r")}); err != nil {
+					t.Fatal(err)
+				}
+				advance(time.Minute)
+			}
+			put("main", 1)
+			put("main", 2)
+			put("old-branch", 3) // old, but its branch's newest: kept
+			advance(100 * 24 * time.Hour)
+			cut := clock().Add(-time.Hour)
+			put("main", 4)
+			n, err := s.PruneBaselines(ctx, cut)
+			if err != nil || n != 2 {
+				t.Fatalf("prune baselines = %d, %v; want 2 (runs 1 and 2)", n, err)
+			}
+			for sha, want := range map[string]int64{"1": 4, "2": 4, "4": 4} {
+				if b, err := s.FindBaseline(ctx, 1, "k", "main", sha, 0); err != nil || b == nil || b.RunID != want {
+					t.Errorf("baseline for %s = %+v, %v; want run %d", sha, b, err, want)
+				}
+			}
+			if b, err := s.FindBaseline(ctx, 1, "k", "old-branch", "", 0); err != nil || b == nil || b.RunID != 3 {
+				t.Errorf("old branch's only baseline = %+v, %v", b, err)
 			}
 		})
 	}

@@ -252,6 +252,7 @@ func (s *Store) migrate(ctx context.Context) error {
 			UNIQUE (repo_id, build_key, run_id)
 		)`,
 		`CREATE INDEX IF NOT EXISTS builds_branch ON builds (repo_id, build_key, branch, trusted, created_at)`,
+		`CREATE INDEX IF NOT EXISTS builds_key ON builds (repo_id, build_key, created_at)`,
 		`CREATE INDEX IF NOT EXISTS builds_run ON builds (repo_id, run_id)`,
 		`CREATE INDEX IF NOT EXISTS builds_age ON builds (created_at)`,
 	}
