@@ -24,7 +24,8 @@ const overviewName = "stageline (overview)"
 // attempt, so a redelivery that skipped finished builds still shows them
 // all; once completed for the run it is left alone, like the builds'
 // checks, so a redelivery or a re-run writes nothing twice.
-func (p *Processor) overview(ctx context.Context, j *job, branch, baseSHA string) error {
+// note (skipped artifacts) opens its summary, as it opens the builds'.
+func (p *Processor) overview(ctx context.Context, j *job, branch, baseSHA, note string) error {
 	if j.onlyKey != nil && *j.onlyKey != overviewKey {
 		return nil
 	}
@@ -57,7 +58,8 @@ func (p *Processor) overview(ctx context.Context, j *job, branch, baseSHA string
 	}
 	rendered := render.RenderOverview(rows, branch)
 	j.log.Info("posting overview check", "builds", len(rows), "conclusion", conclusion)
-	return p.post(ctx, j, overviewKey, conclusion, output{Title: rendered.Title, Summary: rendered.Summary}, nil)
+	return p.post(ctx, j, overviewKey, conclusion, output{Title: rendered.Title,
+		Summary: capBytes(note+rendered.Summary, render.MaxCheckOutput)}, nil)
 }
 
 func (p *Processor) overviewRow(ctx context.Context, j *job, b store.Build, branch, baseSHA string) (render.OverviewRow, error) {

@@ -182,7 +182,7 @@ func (p *Processor) completed(ctx context.Context, j *job) error {
 			return err
 		}
 	}
-	if err := p.overview(ctx, j, branch, baseSHA); err != nil {
+	if err := p.overview(ctx, j, branch, baseSHA, note); err != nil {
 		return err
 	}
 	if done == 0 {
