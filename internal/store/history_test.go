@@ -81,14 +81,8 @@ func TestPruneBuilds(t *testing.T) {
 		t.Run(string(d), func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			var mu sync.Mutex
-			now := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
-			clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-			s, err := store.Open(ctx, storetest.DSN(t, d), store.WithClock(clock))
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { s.Close() })
+			s, clock, _ := openClocked(t, d)
+			now := clock()
 			// Key "old": 3 builds 100 days old and 2 recent; key "busy": 12
 			// recent builds; per-key cap 10.
 			for i := range 5 {
@@ -209,15 +203,7 @@ func TestPruneBaselines(t *testing.T) {
 		t.Run(string(d), func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			var mu sync.Mutex
-			now := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
-			clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-			advance := func(d time.Duration) { mu.Lock(); defer mu.Unlock(); now = now.Add(d) }
-			s, err := store.Open(ctx, storetest.DSN(t, d), store.WithClock(clock))
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { s.Close() })
+			s, clock, advance := openClocked(t, d)
 			put := func(branch string, run int64) {
 				t.Helper()
 				if err := s.PutBaseline(ctx, store.Baseline{RepoID: 1, BuildKey: "k", Branch: branch, CommitSHA: fmt.Sprint(run), RunID: run, Report: []byte("r")}); err != nil {
@@ -245,4 +231,20 @@ func TestPruneBaselines(t *testing.T) {
 			}
 		})
 	}
+}
+
+// openClocked opens a new store of the dialect on a settable clock that
+// starts at 2026-05-01 and moves only when advanced.
+func openClocked(t *testing.T, d store.Dialect) (s *store.Store, clock func() time.Time, advance func(time.Duration)) {
+	t.Helper()
+	var mu sync.Mutex
+	now := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
+	clock = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	advance = func(d time.Duration) { mu.Lock(); defer mu.Unlock(); now = now.Add(d) }
+	s, err := store.Open(context.Background(), storetest.DSN(t, d), store.WithClock(clock))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s, clock, advance
 }

@@ -1,10 +1,9 @@
 package verdict
 
 import (
-	"os"
 	"testing"
 
-	"github.com/stageline/stageline/internal/report"
+	"github.com/stageline/stageline/internal/testing/reporttest"
 )
 
 func TestStatistics(t *testing.T) {
@@ -50,15 +49,7 @@ func TestStatistics(t *testing.T) {
 // sample reads a recorded report's durations.
 func sample(t *testing.T, name string) Sample {
 	t.Helper()
-	f, err := os.Open("../report/testdata/" + name + ".json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	r, err := report.Decode(f, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r, _ := reporttest.Fixture(t, name)
 	s := Sample{DurationMS: r.Build.DurationMS}
 	for _, st := range r.Stages {
 		s.Stages = append(s.Stages, Stage{Name: st.Name, Platform: st.Platform, DurationMS: st.DurationMS})
