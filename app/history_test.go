@@ -190,6 +190,32 @@ func TestHistoryVerdictsAndOverview(t *testing.T) {
 					t.Errorf("%s written again: %d writes, was %d", c.Name, c.Writes, writes[c.ID])
 				}
 			}
+
+			// Another workflow run on the same commit (the workflow run
+			// again as a new run) updates every check, the overview too,
+			// and adds none.
+			again := matrix
+			again.runID = 401
+			again.artifacts = nil
+			for _, key := range []string{"api", "app", "web"} {
+				f := int64(1000)
+				if key == "web" {
+					f = 3000
+				}
+				again.artifacts = append(again.artifacts, art(key, variantZip(t, "seed", f, "", 0))...)
+			}
+			h.register(again)
+			h.deliver("workflow_run", h.newID(), h.payload("completed", again))
+			ov2 := h.waitCheck(matrix.sha, func(c githubfake.CheckRun) bool {
+				return c.Name == "stageline (overview)" && c.Writes > writes[ov.ID]
+			})
+			cs := h.checksOn(matrix.sha)
+			if len(cs) != 4 || ov2.ID != ov.ID || ov2.Writes != writes[ov.ID]+1 {
+				t.Fatalf("after a second run: %d checks, overview %d written %d times (was %d, %d)", len(cs), ov2.ID, ov2.Writes, ov.ID, writes[ov.ID])
+			}
+			if ov2.Summary == ov.Summary {
+				t.Error("the second run's overview shows the first run's builds")
+			}
 		})
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/stageline/stageline/internal/render"
 	"github.com/stageline/stageline/internal/report"
 	"github.com/stageline/stageline/internal/store"
 	"github.com/stageline/stageline/internal/verdict"
@@ -82,6 +83,20 @@ func summarize(rep *report.Report) store.BuildSummary {
 	slices.SortStableFunc(layers, func(a, b store.LayerFigures) int { return cmp.Compare(b.SizeBytes, a.SizeBytes) })
 	s.Layers = layers[:min(len(layers), store.MaxLayers)]
 	return s
+}
+
+// verdictSection is the check's build-time verdict, in at most budget
+// bytes. A build that did not succeed is not judged: its duration says when
+// it stopped.
+func (p *Processor) verdictSection(ctx context.Context, j *job, key, branch string, head store.Build, budget int) (string, error) {
+	if head.Status != report.StatusSuccess {
+		return "", nil
+	}
+	usual, err := p.judge(ctx, j, key, branch, head)
+	if err != nil {
+		return "", err
+	}
+	return render.VerdictSection(usual, branch, budget), nil
 }
 
 // judge compares a build's durations with the recent trusted builds of

@@ -67,11 +67,14 @@ func (p *Processor) overviewRow(ctx context.Context, j *job, b store.Build, bran
 	for _, im := range b.Summary.Images {
 		row.Size.Head += im.CompressedBytes
 	}
-	usual, err := p.judge(ctx, j, b.BuildKey, branch, b)
-	if err != nil {
-		return row, err
+	row.Duration.HeadMS = b.DurationMS
+	if b.Status == report.StatusSuccess {
+		usual, err := p.judge(ctx, j, b.BuildKey, branch, b)
+		if err != nil {
+			return row, err
+		}
+		row.Duration, row.Builds = usual.Total, usual.Builds
 	}
-	row.Duration, row.Builds = usual.Total, usual.Builds
 	if c, err := p.store.GetCheckRun(ctx, j.repo.GetID(), j.sha(), b.BuildKey); err != nil {
 		return row, err
 	} else if c != nil && strings.HasPrefix(j.repo.GetHTMLURL(), "https://") {

@@ -138,10 +138,6 @@ func (p *Processor) completed(ctx context.Context, j *job) error {
 		if err != nil {
 			return err
 		}
-		usual, err := p.judge(ctx, j, key, branch, hist)
-		if err != nil {
-			return err
-		}
 		var base *report.Report
 		label := ""
 		if b, err := p.store.FindBaseline(ctx, j.repo.GetID(), key, branch, baseSHA, j.run.GetID()); err != nil {
@@ -156,7 +152,9 @@ func (p *Processor) completed(ctx context.Context, j *job) error {
 		cmp := report.Diff(base, rep)
 		rendered := render.RenderCheck(cmp, render.CheckOptions{RunURL: j.run.GetHTMLURL(), BaseLabel: label})
 		out := output{Title: rendered.Title, Summary: rendered.Summary, Text: rendered.Text}
-		if sec := render.VerdictSection(usual, branch, render.MaxCheckOutput-len(out.Summary)-2); sec != "" {
+		if sec, err := p.verdictSection(ctx, j, key, branch, hist, render.MaxCheckOutput-len(out.Summary)-2); err != nil {
+			return err
+		} else if sec != "" {
 			out.Summary += "\n\n" + sec
 		}
 		conclusion := "success"

@@ -17,7 +17,8 @@ type OverviewRow struct {
 	// Status is the report's build status.
 	Status string
 	// Duration is the build's total duration judged against its base
-	// branch; Builds how many base builds that used.
+	// branch (a build that did not succeed is not judged); Builds how many
+	// base builds that used.
 	Duration verdict.Verdict
 	Builds   int
 	HitRatio float64
@@ -62,7 +63,10 @@ func RenderOverview(rows []OverviewRow, branch string) CheckOutput {
 			name = "[" + name + "](" + u + ")"
 		}
 		usual := "no earlier " + Code(branch, nameWidth) + " build"
-		if r.Duration.Kind != verdict.NoHistory {
+		switch {
+		case r.Status != report.StatusSuccess:
+			usual = "not judged: the build did not succeed"
+		case r.Duration.Kind != verdict.NoHistory:
 			usual = VerdictWord(r.Duration.Kind) + " (" + VerdictChange(r.Duration) + ")"
 			if r.Builds < verdict.MinBuilds {
 				usual += fmt.Sprintf(", only %d %s", r.Builds, plural(r.Builds, "build", "builds"))

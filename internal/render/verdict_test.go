@@ -57,15 +57,18 @@ func TestRenderOverview(t *testing.T) {
 			Size:     report.Delta{Base: 1000, Head: 3000}, HasBase: true},
 		{BuildKey: "web", CheckURL: "javascript:alert(1)", Status: report.StatusFailure, Builds: 1,
 			Duration: verdict.Verdict{Kind: verdict.Within, HeadMS: 1000, MedianMS: 1000, BandMS: 1000}},
+		{BuildKey: "few", Status: report.StatusSuccess, Builds: 1,
+			Duration: verdict.Verdict{Kind: verdict.Within, HeadMS: 1000, MedianMS: 1000, BandMS: 1000}},
 		{BuildKey: "new", Status: report.StatusSuccess, Duration: verdict.Verdict{HeadMS: 1000}},
 	}
 	out := RenderOverview(rows, "main")
-	if out.Title != "3 builds · 1 failed · 1 slower than usual" {
+	if out.Title != "4 builds · 1 failed · 1 slower than usual" {
 		t.Errorf("title %q", out.Title)
 	}
 	for _, w := range []string{
 		"| [<code>api</code>](https://github.com/o/r/runs/5) | success | 1m32s | 🔺 slower (+42s, usual range ±8s) | 50.0% | 3.0 kB | +2.0 kB |",
-		"| <code>web</code> | failure | 1s | within usual range (±0s, usual range ±1s), only 1 build |",
+		"| <code>web</code> | failure | 1s | not judged: the build did not succeed |",
+		"| <code>few</code> | success | 1s | within usual range (±0s, usual range ±1s), only 1 build |",
 		"| <code>new</code> | success | 1s | no earlier <code>main</code> build |",
 	} {
 		if !strings.Contains(out.Summary, w) {
