@@ -32,7 +32,10 @@ type BuildSummary struct {
 	Stages []StageFigures    `json:"stages,omitempty"`
 	Images []PlatformFigures `json:"images,omitempty"`
 	// Layers are the largest layers, biggest first (at most MaxLayers).
-	Layers   []LayerFigures `json:"layers,omitempty"`
+	// They are stored apart from the rest (and read only by RunBuilds):
+	// they are most of a summary's bytes, and a build key's history,
+	// read 500 builds at a time, does not plot them.
+	Layers   []LayerFigures `json:"-"`
 	HitRatio float64        `json:"hit_ratio"`
 }
 
@@ -69,48 +72,54 @@ func (s *Store) PutBuild(ctx context.Context, b Build) error {
 	if err != nil {
 		return fmt.Errorf("put build %d/%s run %d: encode summary: %w", b.RepoID, b.BuildKey, b.RunID, err)
 	}
+	layers, err := json.Marshal(b.Summary.Layers)
+	if err != nil {
+		return fmt.Errorf("put build %d/%s run %d: encode layers: %w", b.RepoID, b.BuildKey, b.RunID, err)
+	}
 	at := b.Time
 	if at.IsZero() {
 		at = s.now()
 	}
 	_, err = s.exec(ctx, `INSERT INTO builds (repo_id, build_key, run_id, branch, commit_sha, pr_number, trusted,
-			created_at, status, duration_ms, summary)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+			created_at, status, duration_ms, summary, layers)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
 		ON CONFLICT (repo_id, build_key, run_id) DO UPDATE SET branch = excluded.branch,
 			commit_sha = excluded.commit_sha, pr_number = excluded.pr_number, trusted = excluded.trusted,
 			created_at = excluded.created_at, status = excluded.status, duration_ms = excluded.duration_ms,
-			summary = excluded.summary`,
-		b.RepoID, b.BuildKey, b.RunID, b.Branch, b.CommitSHA, b.PR, b.Trusted, ms(at), b.Status, b.DurationMS, string(sum))
+			summary = excluded.summary, layers = excluded.layers`,
+		b.RepoID, b.BuildKey, b.RunID, b.Branch, b.CommitSHA, b.PR, b.Trusted, ms(at), b.Status, b.DurationMS, string(sum), string(layers))
 	if err != nil {
 		return fmt.Errorf("put build %d/%s run %d: %w", b.RepoID, b.BuildKey, b.RunID, err)
 	}
 	return nil
 }
 
-const buildCols = `SELECT repo_id, build_key, run_id, branch, commit_sha, pr_number, trusted, created_at, status, duration_ms, summary FROM builds`
+const buildCols = `SELECT repo_id, build_key, run_id, branch, commit_sha, pr_number, trusted, created_at, status, duration_ms, summary`
 
 // RecentBuilds returns up to n trusted, successful builds of a branch,
 // newest first, leaving out excludeRunID (the build being compared). A
 // failed build's duration says when it stopped, not how long it takes.
 func (s *Store) RecentBuilds(ctx context.Context, repoID int64, buildKey, branch string, excludeRunID int64, n int) ([]Build, error) {
-	return s.queryBuilds(ctx, "recent builds", buildCols+` WHERE repo_id = $1 AND build_key = $2 AND branch = $3
+	return s.queryBuilds(ctx, "recent builds", false, buildCols+` FROM builds WHERE repo_id = $1 AND build_key = $2 AND branch = $3
 		AND trusted = $4 AND status = 'success' AND run_id <> $5 ORDER BY created_at DESC, run_id DESC LIMIT $6`,
 		repoID, buildKey, branch, true, excludeRunID, n)
 }
 
-// RunBuilds returns the builds of one workflow run, by build key.
+// RunBuilds returns the builds of one workflow run, by build key, with
+// their largest layers.
 func (s *Store) RunBuilds(ctx context.Context, repoID, runID int64) ([]Build, error) {
-	return s.queryBuilds(ctx, "run builds", buildCols+` WHERE repo_id = $1 AND run_id = $2 ORDER BY build_key`, repoID, runID)
+	return s.queryBuilds(ctx, "run builds", true, buildCols+`, layers FROM builds WHERE repo_id = $1 AND run_id = $2 ORDER BY build_key`, repoID, runID)
 }
 
 // KeyBuilds returns up to n builds of a build key, any branch, newest
-// first: a build key's history.
+// first: a build key's history, without layers.
 func (s *Store) KeyBuilds(ctx context.Context, repoID int64, buildKey string, n int) ([]Build, error) {
-	return s.queryBuilds(ctx, "build key history", buildCols+` WHERE repo_id = $1 AND build_key = $2
+	return s.queryBuilds(ctx, "build key history", false, buildCols+` FROM builds WHERE repo_id = $1 AND build_key = $2
 		ORDER BY created_at DESC, run_id DESC LIMIT $3`, repoID, buildKey, n)
 }
 
-func (s *Store) queryBuilds(ctx context.Context, what, q string, args ...any) ([]Build, error) {
+// queryBuilds reads builds; q selects buildCols, then layers if withLayers.
+func (s *Store) queryBuilds(ctx context.Context, what string, withLayers bool, q string, args ...any) ([]Build, error) {
 	rows, err := s.rdb.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
@@ -120,14 +129,22 @@ func (s *Store) queryBuilds(ctx context.Context, what, q string, args ...any) ([
 	for rows.Next() {
 		var b Build
 		var at int64
-		var sum string
-		if err := rows.Scan(&b.RepoID, &b.BuildKey, &b.RunID, &b.Branch, &b.CommitSHA, &b.PR, &b.Trusted, &at,
-			&b.Status, &b.DurationMS, &sum); err != nil {
+		var sum, layers string
+		dst := []any{&b.RepoID, &b.BuildKey, &b.RunID, &b.Branch, &b.CommitSHA, &b.PR, &b.Trusted, &at, &b.Status, &b.DurationMS, &sum}
+		if withLayers {
+			dst = append(dst, &layers)
+		}
+		if err := rows.Scan(dst...); err != nil {
 			return nil, fmt.Errorf("%s: %w", what, err)
 		}
 		b.Time = time.UnixMilli(at)
 		if err := json.Unmarshal([]byte(sum), &b.Summary); err != nil {
 			return nil, fmt.Errorf("%s: build %d/%s run %d: decode summary: %w", what, b.RepoID, b.BuildKey, b.RunID, err)
+		}
+		if withLayers {
+			if err := json.Unmarshal([]byte(layers), &b.Summary.Layers); err != nil {
+				return nil, fmt.Errorf("%s: build %d/%s run %d: decode layers: %w", what, b.RepoID, b.BuildKey, b.RunID, err)
+			}
 		}
 		out = append(out, b)
 	}

@@ -234,8 +234,8 @@ func (s *Store) migrate(ctx context.Context) error {
 		`CREATE INDEX IF NOT EXISTS check_runs_id ON check_runs (check_run_id)`,
 		// History (added after baselines and check runs: databases made
 		// before it get the table here, their other tables untouched).
-		// summary is JSON (BuildSummary): its shape can grow without
-		// another migration.
+		// summary is JSON (BuildSummary, and its largest layers apart in
+		// layers): its shape can grow without another migration.
 		`CREATE TABLE IF NOT EXISTS builds (
 			id ` + serial + `,
 			repo_id BIGINT NOT NULL,
@@ -249,10 +249,11 @@ func (s *Store) migrate(ctx context.Context) error {
 			status TEXT NOT NULL,
 			duration_ms BIGINT NOT NULL,
 			summary TEXT NOT NULL,
+			layers TEXT NOT NULL DEFAULT 'null',
 			UNIQUE (repo_id, build_key, run_id)
 		)`,
-		`CREATE INDEX IF NOT EXISTS builds_branch ON builds (repo_id, build_key, branch, trusted, created_at)`,
-		`CREATE INDEX IF NOT EXISTS builds_key ON builds (repo_id, build_key, created_at)`,
+		`CREATE INDEX IF NOT EXISTS builds_branch ON builds (repo_id, build_key, branch, trusted, created_at, run_id)`,
+		`CREATE INDEX IF NOT EXISTS builds_key ON builds (repo_id, build_key, created_at, run_id)`,
 		`CREATE INDEX IF NOT EXISTS builds_run ON builds (repo_id, run_id)`,
 		`CREATE INDEX IF NOT EXISTS builds_age ON builds (created_at)`,
 	}
