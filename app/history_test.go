@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stageline/stageline/internal/store"
 	"github.com/stageline/stageline/internal/testing/githubfake"
 	"github.com/stageline/stageline/internal/testing/storetest"
 )
@@ -111,6 +113,23 @@ func TestHistoryVerdictsAndOverview(t *testing.T) {
 			}
 			if l := lineWith(within.Summary, "**Total**"); !strings.Contains(l, ", usual range ±") {
 				t.Errorf("total row shows no band: %q", l)
+			}
+			// The App kept both kinds of build in its history.
+			st, err := store.Open(context.Background(), h.dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			for run, want := range map[int64]string{204: "main e 0 true success", 300: "feature p 1 false success"} {
+				bs, err := st.RunBuilds(context.Background(), repoID, run)
+				if err != nil || len(bs) != 1 {
+					t.Fatalf("history of run %d = %+v, %v", run, bs, err)
+				}
+				b := bs[0]
+				if got := fmt.Sprint(b.Branch, " ", b.CommitSHA[:1], " ", b.PR, " ", b.Trusted, " ", b.Status); got != want ||
+					len(b.Summary.Stages) != 3 || len(b.Summary.Images) != 1 || len(b.Summary.Layers) == 0 || b.DurationMS == 0 {
+					t.Errorf("history of run %d = %s %+v, want %s", run, got, b.Summary, want)
+				}
 			}
 
 			slow := run(build{runID: 301, sha: sha('q'), event: "pull_request", branch: "feature", conclusion: "success",
