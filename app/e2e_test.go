@@ -257,6 +257,18 @@ func (h *harness) apiCalls() int {
 	return n
 }
 
+// rerequest is a check_run rerequested delivery for a check run on sha.
+func (h *harness) rerequest(checkRunID int64, sha string) []byte {
+	rr := githubfake.WebhookExample(h.t, "check_run", "rerequested", nil)
+	cr := rr["check_run"].(map[string]any)
+	cr["id"], cr["head_sha"] = checkRunID, sha
+	repo := rr["repository"].(map[string]any)
+	repo["id"], repo["full_name"], repo["name"], repo["default_branch"] = repoID, repoName, "octo-repo", "main"
+	repo["html_url"] = "https://github.com/" + repoName
+	repo["owner"].(map[string]any)["login"] = "octo-org"
+	return githubfake.Marshal(h.t, githubfake.WithInstallation(rr, installID))
+}
+
 func sha(c byte) string { return strings.Repeat(string(c), 40) }
 
 func TestEndToEnd(t *testing.T) {
@@ -344,15 +356,7 @@ func TestEndToEnd(t *testing.T) {
 
 			// Re-run requested from the Checks tab: a new check run,
 			// as GitHub expects, with the same result.
-			rr := githubfake.WebhookExample(t, "check_run", "rerequested", nil)
-			cr := rr["check_run"].(map[string]any)
-			cr["id"], cr["head_sha"] = c.ID, prb.sha
-			rr["repository"].(map[string]any)["id"] = repoID
-			rr["repository"].(map[string]any)["full_name"] = repoName
-			rr["repository"].(map[string]any)["name"] = "octo-repo"
-			rr["repository"].(map[string]any)["owner"].(map[string]any)["login"] = "octo-org"
-			rr["repository"].(map[string]any)["default_branch"] = "main"
-			if code := h.deliver("check_run", h.newID(), githubfake.Marshal(t, githubfake.WithInstallation(rr, installID))); code != http.StatusAccepted {
+			if code := h.deliver("check_run", h.newID(), h.rerequest(c.ID, prb.sha)); code != http.StatusAccepted {
 				t.Fatalf("rerequested: %d", code)
 			}
 			redo := h.waitCheck(prb.sha, func(x githubfake.CheckRun) bool { return x.ID != c.ID })

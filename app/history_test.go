@@ -235,6 +235,25 @@ func TestHistoryVerdictsAndOverview(t *testing.T) {
 			if ov2.Summary == ov.Summary {
 				t.Error("the second run's overview shows the first run's builds")
 			}
+
+			// Re-run requested on the overview from the Checks tab: a new
+			// overview check, as GitHub expects, with the same rows; the
+			// builds' checks are left alone.
+			for _, c := range h.checksOn(matrix.sha) {
+				writes[c.ID] = c.Writes
+			}
+			if code := h.deliver("check_run", h.newID(), h.rerequest(ov2.ID, matrix.sha)); code != http.StatusAccepted {
+				t.Fatalf("rerequested: %d", code)
+			}
+			redo := h.waitCheck(matrix.sha, func(c githubfake.CheckRun) bool { return c.Name == "stageline (overview)" && c.ID != ov2.ID })
+			if redo.Summary != ov2.Summary || redo.Title != ov2.Title {
+				t.Errorf("redone overview differs:\n%s\nwant\n%s", redo.Summary, ov2.Summary)
+			}
+			for _, c := range h.checksOn(matrix.sha) {
+				if c.Name != "stageline (overview)" && c.Writes != writes[c.ID] {
+					t.Errorf("%s: %d writes after the overview was redone, was %d", c.Name, c.Writes, writes[c.ID])
+				}
+			}
 		})
 	}
 }
