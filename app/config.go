@@ -6,6 +6,8 @@ import (
 	"os"
 	"strconv"
 	"time"
+
+	"github.com/stageline/stageline/internal/checks"
 )
 
 // config is the App's configuration, read from the environment.
@@ -25,6 +27,8 @@ type config struct {
 	// how long finished deliveries are kept (see dispatch.Options).
 	RetryHorizon time.Duration
 	Retention    time.Duration
+	// History is the build history's retention and verdict window.
+	History checks.HistoryOptions
 
 	// onListen, when set, is told the address the server listens on
 	// (tests listen on port 0).
@@ -62,6 +66,9 @@ const defaultMaxConns = 256
 //	                          accepted)
 //	RETRY_HORIZON             how long a failing delivery is retried; default 1h
 //	DELIVERY_RETENTION        how long finished deliveries are kept; default 168h
+//	HISTORY_RETENTION         how long build history is kept; default 2160h (90 days)
+//	HISTORY_MAX_BUILDS        builds kept per build key; default 500
+//	HISTORY_WINDOW            recent base-branch builds a verdict compares with; default 10
 func loadConfig(getenv func(string) string) (config, error) {
 	c := config{
 		ListenAddr:   or(getenv("LISTEN_ADDR"), ":8080"),
@@ -73,6 +80,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		MaxConns:     defaultMaxConns,
 		RetryHorizon: time.Hour,
 		Retention:    7 * 24 * time.Hour,
+		History:      checks.HistoryOptions{Retention: 90 * 24 * time.Hour, MaxBuilds: 500, Window: 10},
 	}
 	var errs []error
 	id, err := strconv.ParseInt(getenv("APP_ID"), 10, 64)
@@ -145,6 +153,26 @@ func loadConfig(getenv func(string) string) (config, error) {
 			errs = append(errs, fmt.Errorf("DELIVERY_RETENTION: %q is not a duration of at least 1h", v))
 		}
 		c.Retention = d
+	}
+	if v := getenv("HISTORY_RETENTION"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 24*time.Hour {
+			errs = append(errs, fmt.Errorf("HISTORY_RETENTION: %q is not a duration of at least 24h", v))
+		}
+		c.History.Retention = d
+	}
+	for _, n := range []struct {
+		name     string
+		dst      *int
+		min, max int
+	}{{"HISTORY_MAX_BUILDS", &c.History.MaxBuilds, 10, 100000}, {"HISTORY_WINDOW", &c.History.Window, 1, 100}} {
+		if v := getenv(n.name); v != "" {
+			i, err := strconv.Atoi(v)
+			if err != nil || i < n.min || i > n.max {
+				errs = append(errs, fmt.Errorf("%s: %q is not a whole number from %d to %d", n.name, v, n.min, n.max))
+			}
+			*n.dst = i
+		}
 	}
 	return c, errors.Join(errs...)
 }

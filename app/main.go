@@ -54,7 +54,7 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	proc, err := checks.New(st, clients, checks.Options{Registerer: reg})
+	proc, err := checks.New(st, clients, checks.Options{Registerer: reg, History: cfg.History})
 	if err != nil {
 		return err
 	}
@@ -65,6 +65,7 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
 		RetryAt:     checks.RetryAt,
 		IsPermanent: func(err error) bool { var p checks.Permanent; return errors.As(err, &p) },
 		GiveUp:      proc.GiveUp,
+		AlsoPrune:   proc.PruneHistory,
 	})
 	if err != nil {
 		return err

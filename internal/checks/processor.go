@@ -30,6 +30,8 @@ type Options struct {
 	Download *http.Client
 	// Registerer receives the processor's metrics; nil means none.
 	Registerer prometheus.Registerer
+	// History configures the build history and verdicts.
+	History HistoryOptions
 }
 
 // Processor handles stored deliveries. It is safe for concurrent use.
@@ -40,11 +42,13 @@ type Processor struct {
 	limits   Limits
 	now      func() time.Time
 	posted   *prometheus.CounterVec
+	history  HistoryOptions
 }
 
 // New returns a Processor.
 func New(st *store.Store, clients ClientSource, opts Options) (*Processor, error) {
 	p := &Processor{store: st, clients: clients, download: opts.Download, limits: DefaultLimits, now: time.Now,
+		history: opts.History.withDefaults(),
 		posted: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "stageline_check_runs_total",
 			Help: "Check runs created or updated, by conclusion (empty while in progress).",
@@ -109,6 +113,9 @@ type job struct {
 	repo     *github.Repository // the repository the workflow ran in: the base
 	run      *github.WorkflowRun
 	attempts int
+	// pr is the pull request the run built, 0 if none is known (set by
+	// base).
+	pr int
 	// onlyKey limits a rerequested check to its build key.
 	onlyKey *string
 	// fresh creates new check runs instead of updating the stored ones,
@@ -134,6 +141,7 @@ type checkRunEvent struct {
 		Name          string `json:"name"`
 		FullName      string `json:"full_name"`
 		DefaultBranch string `json:"default_branch"`
+		HTMLURL       string `json:"html_url"`
 		Owner         struct {
 			Login string `json:"login"`
 		} `json:"owner"`
@@ -158,7 +166,7 @@ func (p *Processor) rerequested(ctx context.Context, log *slog.Logger, ev *check
 	}
 	r := ev.Repository
 	repo := &github.Repository{ID: &r.ID, Name: &r.Name, FullName: &r.FullName, DefaultBranch: &r.DefaultBranch,
-		Owner: &github.User{Login: &r.Owner.Login}}
+		HTMLURL: &r.HTMLURL, Owner: &github.User{Login: &r.Owner.Login}}
 	// Take the run from GitHub, not from the stored check: the run's
 	// metadata is what decides trust.
 	run, _, err := cl.Actions.GetWorkflowRunByID(ctx, repo.GetOwner().GetLogin(), repo.GetName(), stored.RunID)

@@ -18,8 +18,11 @@ import (
 
 // CheckName is the check run's name for a build key.
 func CheckName(key string) string {
-	if key == "" {
+	switch key {
+	case "":
 		return "stageline"
+	case overviewKey:
+		return overviewName
 	}
 	return "stageline: " + report.Truncate(key, 80)
 }
@@ -42,7 +45,9 @@ func (p *Processor) started(ctx context.Context, j *job) error {
 		// start a run); writing it again would only add a write that, if
 		// it outlived its lease (a crash, a stall), could land after the
 		// completion and leave the check in progress for good.
-		if c.RunID == j.run.GetID() || c.RunID == 0 {
+		// The overview is not marked: a run with one report would never
+		// complete it again.
+		if c.RunID == j.run.GetID() || c.RunID == 0 || c.BuildKey == overviewKey {
 			continue
 		}
 		if err := p.post(ctx, j, c.BuildKey, "", out, nil); err != nil {
@@ -129,6 +134,10 @@ func (p *Processor) completed(ctx context.Context, j *job) error {
 				return err
 			}
 		}
+		hist, err := p.record(ctx, j, key, trusted && warning == "", rep)
+		if err != nil {
+			return err
+		}
 		var base *report.Report
 		label := ""
 		if b, err := p.store.FindBaseline(ctx, j.repo.GetID(), key, branch, baseSHA, j.run.GetID()); err != nil {
@@ -143,6 +152,11 @@ func (p *Processor) completed(ctx context.Context, j *job) error {
 		cmp := report.Diff(base, rep)
 		rendered := render.RenderCheck(cmp, render.CheckOptions{RunURL: j.run.GetHTMLURL(), BaseLabel: label})
 		out := output{Title: rendered.Title, Summary: rendered.Summary, Text: rendered.Text}
+		if sec, err := p.verdictSection(ctx, j, key, branch, hist, render.MaxCheckOutput-len(out.Summary)-2); err != nil {
+			return err
+		} else if sec != "" {
+			out.Summary += "\n\n" + sec
+		}
 		conclusion := "success"
 		if rep.Build.Status == report.StatusFailure {
 			conclusion = "failure"
@@ -165,6 +179,9 @@ func (p *Processor) completed(ctx context.Context, j *job) error {
 		if err := p.post(ctx, j, key, conclusion, out, anns); err != nil {
 			return err
 		}
+	}
+	if err := p.overview(ctx, j, branch, baseSHA, note); err != nil {
+		return err
 	}
 	if done == 0 {
 		// Every report was ignored by configuration: close a placeholder
@@ -289,6 +306,7 @@ func (p *Processor) base(ctx context.Context, j *job, trusted bool) (branch, sha
 	if ev := j.run.GetEvent(); ev == "pull_request" || ev == "pull_request_target" {
 		for _, pr := range j.run.PullRequests {
 			if pr.GetBase().GetRepo().GetID() == j.repo.GetID() && pr.GetHead().GetSHA() == j.sha() {
+				j.pr = pr.GetNumber()
 				return pr.GetBase().GetRef(), pr.GetBase().GetSHA(), nil
 			}
 		}
@@ -301,6 +319,7 @@ func (p *Processor) base(ctx context.Context, j *job, trusted bool) (branch, sha
 		for _, pr := range prs {
 			if pr.GetHead().GetSHA() == j.sha() && pr.GetBase().GetRepo().GetID() == j.repo.GetID() {
 				j.log.Info("pull request found by head commit", "pr", pr.GetNumber())
+				j.pr = pr.GetNumber()
 				return pr.GetBase().GetRef(), pr.GetBase().GetSHA(), nil
 			}
 		}

@@ -77,6 +77,10 @@ type Options struct {
 	// PruneEvery is how often finished deliveries older than Retention
 	// are deleted (default 1 h; the first pass runs at start).
 	PruneEvery time.Duration
+	// AlsoPrune, when set, runs on the same schedule after finished
+	// deliveries are pruned, for other data with a retention (the App's
+	// build history); it returns how many rows it deleted.
+	AlsoPrune func(ctx context.Context, now time.Time) (int64, error)
 	// Now is the clock retry times and ages are computed with (default
 	// time.Now). It must be the store's clock.
 	Now        func() time.Time
@@ -208,6 +212,15 @@ func (p *Pool) pruner(ctx context.Context) {
 			p.o.Logger.Error("prune finished deliveries", "err", err)
 		case n > 0:
 			p.o.Logger.Info("pruned finished deliveries", "deleted", n, "retention", p.o.Retention.String())
+		}
+		if p.o.AlsoPrune != nil {
+			n, err := p.o.AlsoPrune(ctx, p.o.Now())
+			switch {
+			case err != nil && ctx.Err() == nil:
+				p.o.Logger.Error("prune history", "err", err)
+			case n > 0:
+				p.o.Logger.Info("pruned history", "deleted", n)
+			}
 		}
 		select {
 		case <-ctx.Done():

@@ -61,12 +61,21 @@ func TestPruneSchedule(t *testing.T) {
 			if _, err := st.Enqueue(ctx, store.Delivery{ID: "old-pending", Event: "ping", Payload: []byte(`{}`)}); err != nil {
 				t.Fatal(err)
 			}
+			for i, at := range []time.Time{t0, t0.Add(6 * 24 * time.Hour)} {
+				if err := st.PutBuild(ctx, store.Build{RepoID: 1, BuildKey: "k", Branch: "main", RunID: int64(i + 1), Time: at, Status: "success"}); err != nil {
+					t.Fatal(err)
+				}
+			}
 			clk.set(t0.Add(7*24*time.Hour + time.Minute)) // the first two are past 7 days
 
 			// The handler never succeeds, so old-pending stays unfinished.
 			p, err := New(st, func(context.Context, *slog.Logger, store.Delivery) error { return errBoom },
 				Options{Workers: 1, Poll: time.Hour, Retention: 7 * 24 * time.Hour, PruneEvery: 20 * time.Millisecond,
-					Horizon: 365 * 24 * time.Hour, Backoff: 24 * time.Hour, MaxBackoff: 24 * time.Hour, Now: clk.now})
+					Horizon: 365 * 24 * time.Hour, Backoff: 24 * time.Hour, MaxBackoff: 24 * time.Hour, Now: clk.now,
+					// Build history is pruned on the same schedule.
+					AlsoPrune: func(ctx context.Context, now time.Time) (int64, error) {
+						return st.PruneBuilds(ctx, now.Add(-7*24*time.Hour), 500)
+					}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -95,6 +104,18 @@ func TestPruneSchedule(t *testing.T) {
 				}
 			}
 			waitGone("old-done", "old-failed")
+			for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+				bs, err := st.KeyBuilds(ctx, 1, "k", 10)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(bs) == 1 && bs[0].RunID == 2 {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("history left %+v, want only run 2", bs)
+				}
+			}
 			for _, id := range []string{"old-pending", "recent-done"} {
 				if _, err := st.Status(ctx, id); err != nil {
 					t.Errorf("%s: %v, want it kept", id, err)

@@ -322,15 +322,7 @@ func TestPrune(t *testing.T) {
 		t.Run(string(d), func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			var mu sync.Mutex
-			now := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
-			clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-			advance := func(d time.Duration) { mu.Lock(); defer mu.Unlock(); now = now.Add(d) }
-			s, err := store.Open(ctx, storetest.DSN(t, d), store.WithClock(clock))
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { s.Close() })
+			s, clock, advance := openClocked(t, d)
 			const old = 1234 // more than one batch
 			finishAll := func(prefix string, n int) {
 				t.Helper()

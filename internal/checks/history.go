@@ -1,0 +1,122 @@
+package checks
+
+import (
+	"cmp"
+	"context"
+	"slices"
+	"time"
+
+	"github.com/stageline/stageline/internal/render"
+	"github.com/stageline/stageline/internal/report"
+	"github.com/stageline/stageline/internal/store"
+	"github.com/stageline/stageline/internal/verdict"
+)
+
+// HistoryOptions configure the build history the App keeps.
+type HistoryOptions struct {
+	// Retention is how long builds are kept (default 90 days).
+	Retention time.Duration
+	// MaxBuilds caps the builds kept per build key (default 500).
+	MaxBuilds int
+	// Window is how many recent base-branch builds a verdict compares
+	// with (default 10).
+	Window int
+}
+
+func (o HistoryOptions) withDefaults() HistoryOptions {
+	if o.Retention <= 0 {
+		o.Retention = 90 * 24 * time.Hour
+	}
+	if o.MaxBuilds <= 0 {
+		o.MaxBuilds = 500
+	}
+	if o.Window <= 0 {
+		o.Window = 10
+	}
+	return o
+}
+
+// PruneHistory deletes builds past the retention or the per-key cap, and
+// baselines past the retention but the newest of each branch; the App runs
+// it on the delivery pruner's schedule (dispatch.Options.AlsoPrune).
+func (p *Processor) PruneHistory(ctx context.Context, now time.Time) (int64, error) {
+	before := now.Add(-p.history.Retention)
+	n, err := p.store.PruneBuilds(ctx, before, p.history.MaxBuilds)
+	if err != nil {
+		return n, err
+	}
+	m, err := p.store.PruneBaselines(ctx, before)
+	return n + m, err
+}
+
+// record keeps a processed report in the history. trusted marks a push
+// build of the base repository whose report matches its run: only those
+// make a branch's usual range.
+func (p *Processor) record(ctx context.Context, j *job, key string, trusted bool, rep *report.Report) (store.Build, error) {
+	b := store.Build{RepoID: j.repo.GetID(), BuildKey: key, Branch: j.run.GetHeadBranch(),
+		CommitSHA: j.sha(), RunID: j.run.GetID(), PR: j.pr, Trusted: trusted, Time: p.now(),
+		Status: rep.Build.Status, DurationMS: rep.Build.DurationMS, Summary: summarize(rep)}
+	return b, p.store.PutBuild(ctx, b)
+}
+
+// summarize takes the figures history keeps out of a report; report
+// strings are capped, as they come from the build.
+func summarize(rep *report.Report) store.BuildSummary {
+	s := store.BuildSummary{HitRatio: rep.Cache.HitRatio}
+	for _, st := range rep.Stages {
+		f := store.StageFigures{Name: report.Truncate(st.Name, 200), Platform: report.Truncate(st.Platform, 100), DurationMS: st.DurationMS}
+		if st.StepsTotal > 0 {
+			f.HitRatio = float64(st.StepsCached) / float64(st.StepsTotal)
+		}
+		s.Stages = append(s.Stages, f)
+	}
+	var layers []store.LayerFigures
+	for _, im := range rep.Images {
+		plat := report.Truncate(im.Platform, 100)
+		s.Images = append(s.Images, store.PlatformFigures{Platform: plat,
+			CompressedBytes: im.CompressedSizeBytes, UncompressedBytes: im.UncompressedSizeBytes})
+		for _, l := range im.Layers {
+			layers = append(layers, store.LayerFigures{Platform: plat, Stage: report.Truncate(l.Stage, 200),
+				Instruction: report.Truncate(l.Instruction, 300), SizeBytes: l.SizeBytes})
+		}
+	}
+	slices.SortStableFunc(layers, func(a, b store.LayerFigures) int { return cmp.Compare(b.SizeBytes, a.SizeBytes) })
+	s.Layers = layers[:min(len(layers), store.MaxLayers)]
+	return s
+}
+
+// verdictSection is the check's build-time verdict, in at most budget
+// bytes. A build that did not succeed is not judged: its duration says when
+// it stopped.
+func (p *Processor) verdictSection(ctx context.Context, j *job, key, branch string, head store.Build, budget int) (string, error) {
+	if head.Status != report.StatusSuccess {
+		return "", nil
+	}
+	usual, err := p.judge(ctx, j, key, branch, head)
+	if err != nil {
+		return "", err
+	}
+	return render.VerdictSection(usual, branch, budget), nil
+}
+
+// judge compares a build's durations with the recent trusted builds of
+// branch (the base branch), up to the configured window.
+func (p *Processor) judge(ctx context.Context, j *job, key, branch string, head store.Build) (verdict.Result, error) {
+	base, err := p.store.RecentBuilds(ctx, j.repo.GetID(), key, branch, j.run.GetID(), p.history.Window)
+	if err != nil {
+		return verdict.Result{}, err
+	}
+	samples := make([]verdict.Sample, len(base))
+	for i, b := range base {
+		samples[i] = sampleOf(b)
+	}
+	return verdict.Compare(sampleOf(head), samples), nil
+}
+
+func sampleOf(b store.Build) verdict.Sample {
+	s := verdict.Sample{DurationMS: b.DurationMS}
+	for _, st := range b.Summary.Stages {
+		s.Stages = append(s.Stages, verdict.Stage{Name: st.Name, Platform: st.Platform, DurationMS: st.DurationMS})
+	}
+	return s
+}

@@ -1,0 +1,81 @@
+package render
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stageline/stageline/internal/report"
+	"github.com/stageline/stageline/internal/verdict"
+)
+
+func TestVerdictSection(t *testing.T) {
+	t.Parallel()
+	slow := verdict.Verdict{Kind: verdict.Slower, HeadMS: 92000, MedianMS: 50000, BandMS: 8000, N: 10}
+	tests := []struct {
+		name   string
+		r      verdict.Result
+		budget int
+		want   []string
+		not    []string
+	}{
+		{name: "band shown", budget: 10000, r: verdict.Result{Builds: 10, Total: slow,
+			Stages: []verdict.Verdict{{Name: "build", Platform: "linux/arm64", Kind: verdict.Within, HeadMS: 1000, MedianMS: 900, BandMS: 1000, N: 10}}},
+			want: []string{"last 10 builds", "| **Total** | 1m32s | 50s | +42s, usual range ±8s | 🔺 slower |",
+				"| <code>build</code> linux/arm64 | 1s | 900ms | +100ms, usual range ±1s | within usual range |"}},
+		{name: "few builds", budget: 10000, r: verdict.Result{Builds: 2, Few: true, Total: slow},
+			want: []string{"Only 2 earlier builds of <code>main</code> so far (a usual range wants 3)"}},
+		{name: "none", budget: 10000, r: verdict.Result{Few: true, Total: verdict.Verdict{HeadMS: 5}},
+			want: []string{"No earlier build of <code>main</code>"}, not: []string{"|"}},
+		{name: "new stage", budget: 10000, r: verdict.Result{Builds: 5, Total: slow,
+			Stages: []verdict.Verdict{{Name: "x|<b>@team", HeadMS: 1000}}},
+			want: []string{"new: no earlier duration", "<code>x&#124;&lt;b&gt;@\u200bteam</code>"}},
+		{name: "no room", budget: 50, r: verdict.Result{Builds: 10, Total: slow}, not: []string{"Build time"}},
+	}
+	for _, tt := range tests {
+		got := VerdictSection(tt.r, "main", tt.budget)
+		if len(got) > tt.budget {
+			t.Errorf("%s: %d bytes over the budget of %d", tt.name, len(got), tt.budget)
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(got, w) {
+				t.Errorf("%s: missing %q in\n%s", tt.name, w, got)
+			}
+		}
+		for _, n := range tt.not {
+			if strings.Contains(got, n) {
+				t.Errorf("%s: unexpected %q in\n%s", tt.name, n, got)
+			}
+		}
+	}
+}
+
+func TestRenderOverview(t *testing.T) {
+	t.Parallel()
+	rows := []OverviewRow{
+		{BuildKey: "api", CheckURL: "https://github.com/o/r/runs/5", Status: report.StatusSuccess, Builds: 10, HitRatio: 0.5,
+			Duration: verdict.Verdict{Kind: verdict.Slower, HeadMS: 92000, MedianMS: 50000, BandMS: 8000},
+			Size:     report.Delta{Base: 1000, Head: 3000}, HasBase: true},
+		{BuildKey: "web", CheckURL: "javascript:alert(1)", Status: report.StatusFailure, Builds: 1,
+			Duration: verdict.Verdict{Kind: verdict.Within, HeadMS: 1000, MedianMS: 1000, BandMS: 1000}},
+		{BuildKey: "few", Status: report.StatusSuccess, Builds: 1,
+			Duration: verdict.Verdict{Kind: verdict.Within, HeadMS: 1000, MedianMS: 1000, BandMS: 1000}},
+		{BuildKey: "new", Status: report.StatusSuccess, Duration: verdict.Verdict{HeadMS: 1000}},
+	}
+	out := RenderOverview(rows, "main")
+	if out.Title != "4 builds · 1 failed · 1 slower than usual" {
+		t.Errorf("title %q", out.Title)
+	}
+	for _, w := range []string{
+		"| [<code>api</code>](https://github.com/o/r/runs/5) | success | 1m32s | 🔺 slower (+42s, usual range ±8s) | 50.0% | 3.0 kB | +2.0 kB |",
+		"| <code>web</code> | failure | 1s | not judged: the build did not succeed |",
+		"| <code>few</code> | success | 1s | within usual range (±0s, usual range ±1s), only 1 build |",
+		"| <code>new</code> | success | 1s | no earlier <code>main</code> build |",
+	} {
+		if !strings.Contains(out.Summary, w) {
+			t.Errorf("missing %q in\n%s", w, out.Summary)
+		}
+	}
+	if strings.Contains(out.Summary, "javascript") {
+		t.Error("unsafe link kept")
+	}
+}

@@ -1,0 +1,204 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// Build is one processed report kept as history: what the dashboard plots
+// and what noise-aware verdicts compare a build with. The report itself is
+// not kept (a baseline keeps the trusted ones); Summary holds its figures.
+type Build struct {
+	RepoID    int64
+	BuildKey  string
+	Branch    string
+	CommitSHA string
+	RunID     int64
+	// PR is the pull request number the build was made for, 0 for none.
+	PR int
+	// Trusted marks a push build in the base repository itself: only
+	// those count as a branch's usual builds.
+	Trusted    bool
+	Time       time.Time
+	Status     string
+	DurationMS int64
+	Summary    BuildSummary
+}
+
+// BuildSummary is the part of a report history keeps.
+type BuildSummary struct {
+	Stages []StageFigures    `json:"stages,omitempty"`
+	Images []PlatformFigures `json:"images,omitempty"`
+	// Layers are the largest layers, biggest first (at most MaxLayers).
+	// They are stored apart from the rest (and read only by RunBuilds):
+	// they are most of a summary's bytes, and a build key's history,
+	// read 500 builds at a time, does not plot them.
+	Layers   []LayerFigures `json:"-"`
+	HitRatio float64        `json:"hit_ratio"`
+}
+
+// StageFigures are one stage's duration and cache hit ratio.
+type StageFigures struct {
+	Name       string  `json:"name"`
+	Platform   string  `json:"platform,omitempty"`
+	DurationMS int64   `json:"duration_ms"`
+	HitRatio   float64 `json:"hit_ratio"`
+}
+
+// PlatformFigures are one image's sizes.
+type PlatformFigures struct {
+	Platform          string `json:"platform,omitempty"`
+	CompressedBytes   int64  `json:"compressed_bytes"`
+	UncompressedBytes int64  `json:"uncompressed_bytes"`
+}
+
+// LayerFigures are one layer's size and origin.
+type LayerFigures struct {
+	Platform    string `json:"platform,omitempty"`
+	Stage       string `json:"stage,omitempty"`
+	Instruction string `json:"instruction,omitempty"`
+	SizeBytes   int64  `json:"size_bytes"`
+}
+
+// MaxLayers caps the layers kept per build.
+const MaxLayers = 10
+
+// PutBuild records b, replacing the build of the same run (a re-run of a
+// workflow keeps its run id: it is the same build, not another point).
+func (s *Store) PutBuild(ctx context.Context, b Build) error {
+	sum, err := json.Marshal(b.Summary)
+	if err != nil {
+		return fmt.Errorf("put build %d/%s run %d: encode summary: %w", b.RepoID, b.BuildKey, b.RunID, err)
+	}
+	layers, err := json.Marshal(b.Summary.Layers)
+	if err != nil {
+		return fmt.Errorf("put build %d/%s run %d: encode layers: %w", b.RepoID, b.BuildKey, b.RunID, err)
+	}
+	at := b.Time
+	if at.IsZero() {
+		at = s.now()
+	}
+	_, err = s.exec(ctx, `INSERT INTO builds (repo_id, build_key, run_id, branch, commit_sha, pr_number, trusted,
+			created_at, status, duration_ms, summary, layers)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+		ON CONFLICT (repo_id, build_key, run_id) DO UPDATE SET branch = excluded.branch,
+			commit_sha = excluded.commit_sha, pr_number = excluded.pr_number, trusted = excluded.trusted,
+			created_at = excluded.created_at, status = excluded.status, duration_ms = excluded.duration_ms,
+			summary = excluded.summary, layers = excluded.layers`,
+		b.RepoID, b.BuildKey, b.RunID, b.Branch, b.CommitSHA, b.PR, b.Trusted, ms(at), b.Status, b.DurationMS, string(sum), string(layers))
+	if err != nil {
+		return fmt.Errorf("put build %d/%s run %d: %w", b.RepoID, b.BuildKey, b.RunID, err)
+	}
+	return nil
+}
+
+const buildCols = `SELECT repo_id, build_key, run_id, branch, commit_sha, pr_number, trusted, created_at, status, duration_ms, summary`
+
+// RecentBuilds returns up to n trusted, successful builds of a branch,
+// newest first, leaving out excludeRunID (the build being compared). A
+// failed build's duration says when it stopped, not how long it takes.
+func (s *Store) RecentBuilds(ctx context.Context, repoID int64, buildKey, branch string, excludeRunID int64, n int) ([]Build, error) {
+	return s.queryBuilds(ctx, "recent builds", false, buildCols+` FROM builds WHERE repo_id = $1 AND build_key = $2 AND branch = $3
+		AND trusted = $4 AND status = 'success' AND run_id <> $5 ORDER BY created_at DESC, run_id DESC LIMIT $6`,
+		repoID, buildKey, branch, true, excludeRunID, n)
+}
+
+// RunBuilds returns the builds of one workflow run, by build key, with
+// their largest layers.
+func (s *Store) RunBuilds(ctx context.Context, repoID, runID int64) ([]Build, error) {
+	return s.queryBuilds(ctx, "run builds", true, buildCols+`, layers FROM builds WHERE repo_id = $1 AND run_id = $2 ORDER BY build_key`, repoID, runID)
+}
+
+// KeyBuilds returns up to n builds of a build key, any branch, newest
+// first: a build key's history, without layers.
+func (s *Store) KeyBuilds(ctx context.Context, repoID int64, buildKey string, n int) ([]Build, error) {
+	return s.queryBuilds(ctx, "build key history", false, buildCols+` FROM builds WHERE repo_id = $1 AND build_key = $2
+		ORDER BY created_at DESC, run_id DESC LIMIT $3`, repoID, buildKey, n)
+}
+
+// queryBuilds reads builds; q selects buildCols, then layers if withLayers.
+func (s *Store) queryBuilds(ctx context.Context, what string, withLayers bool, q string, args ...any) ([]Build, error) {
+	rows, err := s.rdb.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	defer rows.Close()
+	var out []Build
+	for rows.Next() {
+		var b Build
+		var at int64
+		var sum, layers string
+		dst := []any{&b.RepoID, &b.BuildKey, &b.RunID, &b.Branch, &b.CommitSHA, &b.PR, &b.Trusted, &at, &b.Status, &b.DurationMS, &sum}
+		if withLayers {
+			dst = append(dst, &layers)
+		}
+		if err := rows.Scan(dst...); err != nil {
+			return nil, fmt.Errorf("%s: %w", what, err)
+		}
+		b.Time = time.UnixMilli(at)
+		if err := json.Unmarshal([]byte(sum), &b.Summary); err != nil {
+			return nil, fmt.Errorf("%s: build %d/%s run %d: decode summary: %w", what, b.RepoID, b.BuildKey, b.RunID, err)
+		}
+		if withLayers {
+			if err := json.Unmarshal([]byte(layers), &b.Summary.Layers); err != nil {
+				return nil, fmt.Errorf("%s: build %d/%s run %d: decode layers: %w", what, b.RepoID, b.BuildKey, b.RunID, err)
+			}
+		}
+		out = append(out, b)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return out, nil
+}
+
+// PruneBuilds deletes builds older than before, and the oldest builds of
+// each build key beyond the newest maxPerKey (0: no count limit). It
+// deletes in batches, so a large backlog never holds a long write lock.
+func (s *Store) PruneBuilds(ctx context.Context, before time.Time, maxPerKey int) (int64, error) {
+	stmts := []deleteStmt{
+		{`DELETE FROM builds WHERE id IN (SELECT id FROM builds WHERE created_at < $1 LIMIT $2)`, []any{ms(before), pruneBatch}},
+	}
+	if maxPerKey > 0 {
+		stmts = append(stmts, deleteStmt{`DELETE FROM builds WHERE id IN (SELECT id FROM (SELECT id, ROW_NUMBER() OVER (
+				PARTITION BY repo_id, build_key ORDER BY created_at DESC, run_id DESC) AS rn FROM builds) ranked
+			WHERE rn > $1 LIMIT $2)`, []any{maxPerKey, pruneBatch}})
+	}
+	return s.deleteBatches(ctx, "prune builds", stmts)
+}
+
+// PruneBaselines deletes baselines made before before, except the newest of
+// each branch and build key: a branch not pushed to for a while still has
+// one to compare with.
+func (s *Store) PruneBaselines(ctx context.Context, before time.Time) (int64, error) {
+	return s.deleteBatches(ctx, "prune baselines", []deleteStmt{{`DELETE FROM baselines WHERE (repo_id, build_key, run_id) IN (SELECT repo_id, build_key, run_id FROM (
+			SELECT repo_id, build_key, run_id, created_at, ROW_NUMBER() OVER (
+				PARTITION BY repo_id, build_key, branch ORDER BY created_at DESC, run_id DESC) AS rn FROM baselines) ranked
+			WHERE rn > 1 AND created_at < $1 LIMIT $2)`, []any{ms(before), pruneBatch}}})
+}
+
+// deleteStmt is a DELETE of at most pruneBatch rows.
+type deleteStmt struct {
+	q    string
+	args []any
+}
+
+// deleteBatches runs each delete until it deletes less than a batch.
+func (s *Store) deleteBatches(ctx context.Context, what string, stmts []deleteStmt) (int64, error) {
+	var total int64
+	for _, st := range stmts {
+		for {
+			n, err := s.exec(ctx, st.q, st.args...)
+			total += n
+			if err != nil {
+				return total, fmt.Errorf("%s: %w", what, err)
+			}
+			if n < pruneBatch {
+				break
+			}
+		}
+	}
+	return total, nil
+}
