@@ -173,18 +173,14 @@ func runSolve(ctx context.Context, c *client.Client, solve *buildkit.Solve, p pl
 	if solveErr != nil {
 		return o, resp
 	}
-	sizes := openLayerSizes(cachedir.Dir(cfg.DigestCache))
-	o.Images, o.MeasureErr = measure(ctx, c, resp, p.Options, sizes)
-	if err := sizes.save(); err != nil {
-		log.Warn("keeping layer sizes for the next build", "err", err)
-	}
+	o.Images, o.MeasureErr = measure(ctx, c, resp, p.Options, openLayerFiles(cachedir.Dir(cfg.DigestCache), log))
 	return o, resp
 }
 
 // measure reads the exported image's manifest, config and layers from
 // buildkitd's content store. Layers are attributed to instructions later,
 // in assemble.
-func measure(ctx context.Context, c *client.Client, resp *client.SolveResponse, o buildkit.Options, sizes *layerSizes) ([]report.Image, error) {
+func measure(ctx context.Context, c *client.Client, resp *client.SolveResponse, o buildkit.Options, layers imagesize.LayerCache) ([]report.Image, error) {
 	if resp == nil {
 		return []report.Image{}, errors.New("BuildKit returned no exporter response")
 	}
@@ -204,10 +200,7 @@ func measure(ctx context.Context, c *client.Client, resp *client.SolveResponse, 
 	if len(o.Tags) > 0 {
 		name = o.Tags[0]
 	}
-	opts := imagesize.Options{Name: name}
-	if sizes != nil {
-		opts.Sizes = sizes
-	}
+	opts := imagesize.Options{Name: name, Layers: layers}
 	images, err := imagesize.Measure(ctx, proxy.NewContentStore(c.ContentClient()), desc, opts)
 	if err != nil {
 		return []report.Image{}, err

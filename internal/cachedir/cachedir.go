@@ -1,5 +1,6 @@
 // Package cachedir is where stageline keeps what it learns between builds
-// on one machine (file digests, layer sizes), and how it writes there.
+// on one machine (file digests, what was read of each layer), and how it
+// writes there.
 package cachedir
 
 import (

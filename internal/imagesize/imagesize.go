@@ -15,7 +15,6 @@ import (
 	"github.com/containerd/containerd/v2/pkg/archive/compression"
 	"github.com/containerd/errdefs"
 	"github.com/containerd/platforms"
-	digest "github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 	"golang.org/x/sync/errgroup"
 
@@ -48,18 +47,9 @@ type Options struct {
 	// SkipContent leaves Image.Content and Layer.Content nil: layers are
 	// only measured, not read as tars. Implied by SkipUncompressed.
 	SkipContent bool
-	// Sizes, when set, holds uncompressed sizes measured before: a blob's
-	// digest fixes its content, so a kept size is exact. It spares reading a
-	// layer when SkipContent is set, and gives the size of a layer missing
-	// from the store. New sizes are put in it.
-	Sizes SizeCache
-}
-
-// SizeCache keeps layers' uncompressed sizes by blob digest; it must be
-// safe for concurrent use.
-type SizeCache interface {
-	Get(blob digest.Digest) (int64, bool)
-	Put(blob digest.Digest, size int64)
+	// Layers, when set, keeps what reading each layer found, by digest: a
+	// layer found there is not read again (see LayerCache).
+	Layers LayerCache
 }
 
 // Measure reads the image (or index of images) at desc from store and
@@ -167,24 +157,19 @@ func measureManifest(ctx context.Context, store content.Provider, desc ocispecs.
 	g.SetLimit(parallelLayers)
 	for i, l := range m.Layers {
 		g.Go(func() error {
-			// A kept size spares reading the layer only when its files are
-			// not wanted: the contents need every layer's tar.
-			if opts.Sizes != nil && opts.SkipContent {
-				if n, ok := opts.Sizes.Get(l.Digest); ok {
-					scans[i].uncompressed = n
-					return nil
+			if opts.Layers != nil {
+				if data, ok := opts.Layers.Get(l.Digest); ok {
+					if s, ok := decodeScan(data, !opts.SkipContent, budget); ok {
+						scans[i] = s
+						return nil
+					}
 				}
 			}
 			s, err := readLayer(gctx, store, l, !opts.SkipContent, budget)
 			// The content proxy turns gRPC's NotFound into errdefs'.
 			if errdefs.IsNotFound(err) {
-				scans[i].broken = true
-				if n, ok := sizeOf(opts.Sizes, l.Digest); ok {
-					scans[i].uncompressed = n
-					scans[i].problems.add("not in the builder's content store (its step came from an imported cache): files unknown")
-					return nil
-				}
 				missing[i] = true
+				scans[i].broken = true
 				scans[i].problems.add("not in the builder's content store (its step came from an imported cache): files and uncompressed size unknown")
 				return nil
 			}
@@ -192,8 +177,12 @@ func measureManifest(ctx context.Context, store content.Provider, desc ocispecs.
 				return fmt.Errorf("measuring layer %s: %w", l.Digest, err)
 			}
 			scans[i] = s
-			if opts.Sizes != nil {
-				opts.Sizes.Put(l.Digest, s.uncompressed)
+			// Only a read as a tar is kept: a size alone would not serve a
+			// later measurement that wants the files.
+			if opts.Layers != nil && !opts.SkipContent {
+				if data, ok := encodeScan(s); ok {
+					opts.Layers.Put(l.Digest, data)
+				}
 			}
 			return nil
 		})
@@ -296,12 +285,4 @@ func readLayer(ctx context.Context, store content.Provider, desc ocispecs.Descri
 		return layerScan{uncompressed: n}, err
 	}
 	return layerScan{uncompressed: n}, nil
-}
-
-// sizeOf looks a blob up in a size cache that may be nil.
-func sizeOf(c SizeCache, blob digest.Digest) (int64, bool) {
-	if c == nil {
-		return 0, false
-	}
-	return c.Get(blob)
 }

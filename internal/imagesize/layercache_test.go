@@ -1,0 +1,97 @@
+package imagesize
+
+import (
+	"context"
+	"encoding/json"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/containerd/containerd/v2/core/content"
+	digest "github.com/opencontainers/go-digest"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// memLayers is a LayerCache in memory.
+type memLayers struct {
+	mu sync.Mutex
+	m  map[digest.Digest][]byte
+}
+
+func (c *memLayers) Get(d digest.Digest) ([]byte, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	b, ok := c.m[d]
+	return b, ok
+}
+
+func (c *memLayers) Put(d digest.Digest, b []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.m[d] = b
+}
+
+// countingStore counts the blobs read from it.
+type countingStore struct {
+	content.Provider
+	reads atomic.Int64
+}
+
+func (s *countingStore) ReaderAt(ctx context.Context, desc ocispecs.Descriptor) (content.ReaderAt, error) {
+	s.reads.Add(1)
+	return s.Provider.ReaderAt(ctx, desc)
+}
+
+// TestLayerCache: an image measured with a layer cache a second time gives
+// the same sizes and contents without reading a layer; a record that does
+// not decode, or a cache that does not fit the record budget, makes the
+// layer be read as before.
+func TestLayerCache(t *testing.T) {
+	t.Parallel()
+	cs, desc := testImage(t, []string{"COPY base", "RUN add", "RUN rm"},
+		layerTar(t, dir("etc/"), file("etc/a", 100), file("usr/lib/x/big", 5000), hardlink("etc/b", "etc/a")),
+		layerTar(t, file("tmp/cache/1", 700), file("srv/data", 300)),
+		layerTar(t, file("tmp/cache/.wh.1", 0)))
+	cache := &memLayers{m: map[digest.Digest][]byte{}}
+	first := measureOne(t, cs, desc, Options{Layers: cache})
+	if len(cache.m) != 3 {
+		t.Fatalf("%d layers kept, want 3", len(cache.m))
+	}
+	counted := &countingStore{Provider: cs}
+	second := measureOne(t, counted, desc, Options{Layers: cache})
+	if n := counted.reads.Load(); n != 2 { // the manifest and the config only
+		t.Errorf("%d blobs read with every layer kept, want 2", n)
+	}
+	a, _ := json.Marshal(first)
+	b, _ := json.Marshal(second)
+	if string(a) != string(b) {
+		t.Errorf("measured from the cache:\n%s\nread:\n%s", b, a)
+	}
+	sizesOnly := measureOne(t, counted, desc, Options{Layers: cache, SkipContent: true})
+	if sizesOnly.UncompressedSizeBytes != first.UncompressedSizeBytes || sizesOnly.Content != nil {
+		t.Errorf("sizes only from the cache: %d bytes, content %v", sizesOnly.UncompressedSizeBytes, sizesOnly.Content)
+	}
+
+	for d := range cache.m {
+		cache.m[d] = []byte("stageline-layer-scan-1\nnot gob")
+	}
+	counted.reads.Store(0)
+	third := measureOne(t, counted, desc, Options{Layers: cache})
+	c, _ := json.Marshal(third)
+	if string(c) != string(a) || counted.reads.Load() != 5 {
+		t.Errorf("with broken records: %d blobs read, want 5; same image: %v", counted.reads.Load(), string(c) == string(a))
+	}
+
+	var budget atomic.Int64
+	budget.Store(10)
+	data, ok := encodeScan(layerScan{uncompressed: 1, entries: []entry{{path: "a/b", size: 1}}})
+	if !ok {
+		t.Fatal("a whole scan was not encoded")
+	}
+	if _, ok := decodeScan(data, true, &budget); ok || budget.Load() != 10 {
+		t.Errorf("a record over the budget was used (budget left %d)", budget.Load())
+	}
+	if _, ok := encodeScan(layerScan{broken: true}); ok {
+		t.Error("a broken scan was kept")
+	}
+}
