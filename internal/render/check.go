@@ -2,6 +2,7 @@ package render
 
 import (
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -75,8 +76,8 @@ func RenderCheck(c report.Comparison, opts CheckOptions) CheckOutput {
 	}
 }
 
-// checkTitle is e.g. "+12.4 MB (+4.1%) · 18/23 steps cached · 1m12s (−8s)".
-// Sizes are the sum of all images' compressed sizes.
+// checkTitle is e.g. "+12.4 MB (×12) · 18/23 steps cached · 1m12s (−8s)".
+// A size that did not change goes last: "±0 B" says nothing as a lead.
 func checkTitle(c report.Comparison) string {
 	var parts []string
 	switch c.Head.Build.Status {
@@ -86,29 +87,88 @@ func checkTitle(c report.Comparison) string {
 		parts = append(parts, "Build canceled")
 	}
 	base := c.HasBaseline()
-	if size := c.TotalCompressed(); len(c.Head.Images) > 0 {
-		switch {
-		case base && len(c.Base.Images) > 0:
-			s := FormatSignedBytes(size.Change())
-			if p, ok := size.Relative(); ok {
-				s += " (" + FormatSignedPercent(p) + ")"
-			}
-			parts = append(parts, s)
-		default:
-			parts = append(parts, FormatBytes(size.Head))
-		}
+	size, changed := titleSize(c)
+	if changed {
+		parts = append(parts, size)
 	}
 	parts = append(parts, cachedText(c.UserStepsCached.Head, c.UserSteps.Head)+" steps cached")
 	parts = append(parts, withDelta(FormatDuration(ms(c.Duration.Head)), FormatSignedDuration(ms(c.Duration.Change())), base))
+	if !changed && size != "" {
+		parts = append(parts, size)
+	}
 	if !base {
 		parts = append(parts, "no baseline")
 	}
 	return report.Truncate(strings.Join(parts, " · "), maxTitle)
 }
 
+// titleSize is the images' size for the title, and whether it changed from
+// the baseline. Platforms are never added up: each image is pulled on its
+// own, so "+26 MB" for two images that grew by 13 MB each misleads. When
+// the platforms differ, each is named.
+func titleSize(c report.Comparison) (string, bool) {
+	if len(c.Head.Images) == 0 {
+		return "", false
+	}
+	compare := c.HasBaseline() && len(c.Base.Images) > 0
+	var texts []string
+	changed := false
+	for _, im := range c.Images {
+		if im.Head == nil {
+			continue
+		}
+		t := FormatBytes(im.Compressed.Head)
+		switch {
+		case compare && im.Base == nil:
+			t += " new"
+			changed = true
+		case compare && im.Compressed.Change() != 0:
+			t = sizeChange(im.Compressed)
+			changed = true
+		case compare:
+			t += ", unchanged"
+		}
+		texts = append(texts, t)
+	}
+	same := true
+	for _, t := range texts {
+		same = same && t == texts[0]
+	}
+	if same {
+		if len(texts) > 1 {
+			return texts[0] + " per platform", changed
+		}
+		return texts[0], changed
+	}
+	i := 0
+	for _, im := range c.Images {
+		if im.Head != nil {
+			texts[i] = titlePlatform(im.Platform, i) + " " + texts[i]
+			i++
+		}
+	}
+	return strings.Join(texts, ", "), changed
+}
+
+// titlePlatform is a platform's name for the title, which holds no free text
+// from a report: a name that does not look like os/arch is numbered instead.
+func titlePlatform(p string, i int) string {
+	if platformName.MatchString(p) {
+		return p
+	}
+	return "platform " + strconv.Itoa(i+1)
+}
+
+var platformName = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,19}(/[a-z0-9][a-z0-9_.-]{0,19}){1,2}$`)
+
 // stepsText is the per-step table for the check run's text field.
 func stepsText(c report.Comparison, budget int) string {
 	base := c.HasBaseline()
+	var times []int64
+	for _, s := range c.Steps {
+		times = append(times, s.Duration.Head, s.Duration.Change())
+	}
+	dur, signedDur := durationColumn(times...)
 	t := mdTable{cols: []mdCol{
 		{title: "Platform", hide: platformCount(c.Head) < 2},
 		{title: "Stage"},
@@ -120,10 +180,10 @@ func stepsText(c report.Comparison, budget int) string {
 	}}
 	for _, s := range c.Steps {
 		st := s.Head
-		change := FormatSignedDuration(ms(s.Duration.Change()))
+		change := signedDur(s.Duration.Change())
 		switch {
 		case st == nil:
-			st, change = s.Base, "removed"
+			st, change = s.Base, gone(c, "run")
 		case s.Base == nil:
 			change = "new"
 		}
@@ -131,13 +191,13 @@ func stepsText(c report.Comparison, budget int) string {
 		if name == "" {
 			name = st.Name
 		}
-		line, cache, dur := "", "", FormatDuration(ms(st.DurationMS))
+		line, cache, took := "", "", dur(st.DurationMS)
 		if st.Line > 0 {
 			line = strconv.Itoa(st.Line)
 		}
 		switch {
 		case s.Head == nil:
-			dur = "—"
+			took = "—"
 		case st.Error != "":
 			cache = "failed"
 		case st.Internal:
@@ -147,7 +207,7 @@ func stepsText(c report.Comparison, budget int) string {
 		default:
 			cache = "miss"
 		}
-		t.add(Text(st.Platform, 40), Code(st.Stage, nameWidth), Code(name, instructionWidth), line, dur, change, cache)
+		t.add(Text(st.Platform, 40), Code(st.Stage, nameWidth), Code(name, instructionWidth), line, took, change, cache)
 	}
 	if len(t.rows) == 0 {
 		return "_No steps._\n"

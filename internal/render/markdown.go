@@ -75,6 +75,11 @@ func (t *mdTable) render(budget int, noun string) string {
 			if j < len(r) {
 				cell = r[j]
 			}
+			if c.align == "r" {
+				// Figures and their units stay on one line: "12.5 MB" must
+				// not wrap to "12.5" and "MB" in a narrow column.
+				cell = strings.ReplaceAll(cell, " ", "\u00a0")
+			}
 			row.WriteString(" " + cell + " |")
 		}
 		row.WriteString("\n")

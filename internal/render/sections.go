@@ -68,12 +68,38 @@ func withDelta(v string, change string, baseline bool) string {
 	return v + " (" + change + ")"
 }
 
+// sizeChange is "+3.1 MB (+294%)", "+12.4 MB (×12)" or "±0 B".
 func sizeChange(d report.Delta) string {
 	s := FormatSignedBytes(d.Change())
-	if p, ok := d.Relative(); ok && d.Change() != 0 {
-		s += ", " + FormatSignedPercent(p)
+	if r, ok := FormatRelative(d); ok {
+		s += " (" + r + ")"
 	}
 	return s
+}
+
+// gone is what a table says of something only the base has: a build that
+// stopped early did not get to it, which says nothing about the Dockerfile.
+func gone(c report.Comparison, verb string) string {
+	if c.Incomplete() {
+		return "not " + verb
+	}
+	return "removed"
+}
+
+// criticalDistinguishes reports whether the critical-path mark says
+// anything: not when every stage (or none) is on it.
+func criticalDistinguishes(c report.Comparison) bool {
+	var on, off int
+	for _, s := range c.Stages {
+		switch {
+		case s.Head == nil:
+		case s.Head.Critical:
+			on++
+		default:
+			off++
+		}
+	}
+	return on > 0 && off > 0
 }
 
 func cachedText(cached, total int64) string {
@@ -119,7 +145,10 @@ func headSection(c report.Comparison, title string, budget int) string {
 	cache := fmt.Sprintf("%s user steps cached (%s", cachedText(c.UserStepsCached.Head, c.UserSteps.Head),
 		FormatPercent(c.HitRatioHead))
 	if base {
-		cache += fmt.Sprintf(", %s; base %s, %s", FormatPoints(c.HitRatioHead-c.HitRatioBase),
+		if p := FormatPoints(c.HitRatioHead - c.HitRatioBase); p != "±0.0 pp" {
+			cache += ", " + p
+		}
+		cache += fmt.Sprintf("; base %s, %s",
 			cachedText(c.UserStepsCached.Base, c.UserSteps.Base), FormatPercent(c.HitRatioBase))
 	}
 	cache += ")"
@@ -137,6 +166,11 @@ func headSection(c report.Comparison, title string, budget int) string {
 // stagesSection is the stage table.
 func stagesSection(c report.Comparison, budget int) string {
 	base := c.HasBaseline()
+	var times []int64
+	for _, s := range c.Stages {
+		times = append(times, s.Duration.Head, s.Duration.Change())
+	}
+	dur, signedDur := durationColumn(times...)
 	t := mdTable{cols: []mdCol{
 		{title: "Stage"},
 		{title: "Platform", hide: platformCount(c.Head) < 2},
@@ -144,18 +178,21 @@ func stagesSection(c report.Comparison, budget int) string {
 		{title: "Δ", align: "r", hide: !base},
 		{title: "Cached", align: "r"},
 		{title: "Δ", align: "r", hide: !base},
-		{title: "Critical path", align: "c"},
+		{title: "Critical path", align: "c", hide: !criticalDistinguishes(c)},
 	}}
 	for _, s := range c.Stages {
 		name, platform := stageLabel(s.Name), Text(s.Platform, 40)
+		if s.Failed {
+			name += "\u00a0❌\u00a0failed"
+		}
 		switch {
 		case s.Head == nil:
-			t.add(name, platform, "—", "removed", "—", "", "")
+			t.add(name, platform, "—", gone(c, "run"), "—", "", "")
 		case s.Base == nil && base:
-			t.add(name, platform, FormatDuration(ms(s.Duration.Head)), "new",
+			t.add(name, platform, dur(s.Duration.Head), "new",
 				cachedText(s.StepsCached.Head, s.StepsTotal.Head), "", mark(s.Head.Critical))
 		default:
-			t.add(name, platform, FormatDuration(ms(s.Duration.Head)), FormatSignedDuration(ms(s.Duration.Change())),
+			t.add(name, platform, dur(s.Duration.Head), signedDur(s.Duration.Change()),
 				cachedText(s.StepsCached.Head, s.StepsTotal.Head), signedInt(s.StepsCached.Change()), mark(s.Head.Critical))
 		}
 	}
@@ -197,7 +234,7 @@ func imagesSection(c report.Comparison, budget int) string {
 		}
 		switch {
 		case im.Head == nil:
-			t.add(p, "—", "removed", "—", "removed", "—")
+			t.add(p, "—", gone(c, "built"), "—", gone(c, "built"), "—")
 		case im.Base == nil && base:
 			t.add(p, FormatBytes(im.Compressed.Head), "new", FormatBytes(im.Uncompressed.Head), "new",
 				strconv.Itoa(len(im.Head.Layers)))
@@ -231,7 +268,7 @@ func layersSection(c report.Comparison, budget int) string {
 		if i == limit {
 			break
 		}
-		size, change, unc := "—", "removed", "—"
+		size, change, unc := "—", gone(c, "built"), "—"
 		if l.Head != nil {
 			size = FormatBytes(l.Size.Head)
 			change = sizeChange(l.Size)

@@ -1,0 +1,107 @@
+package render_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stageline/stageline/internal/render"
+	"github.com/stageline/stageline/internal/report"
+	"github.com/stageline/stageline/internal/testing/reporttest"
+)
+
+// check renders head against base (no baseline when base is "").
+func check(t *testing.T, base, head string) render.CheckOutput {
+	t.Helper()
+	var b *report.Report
+	if base != "" {
+		b, _ = reporttest.Fixture(t, base)
+	}
+	h, _ := reporttest.Fixture(t, head)
+	return render.RenderCheck(report.Diff(b, h), render.CheckOptions{})
+}
+
+// section returns the Markdown from the heading "### name" to the next one.
+func section(md, name string) string {
+	i := strings.Index(md, "### "+name)
+	if i < 0 {
+		return ""
+	}
+	rest := md[i+4:]
+	if j := strings.Index(rest, "\n### "); j >= 0 {
+		rest = rest[:j]
+	}
+	return rest
+}
+
+// The defects a reader of the check run met, one per case (issue 11).
+func TestCheckReadsRight(t *testing.T) {
+	t.Parallel()
+	t.Run("multi-platform title is per platform, not a sum", func(t *testing.T) {
+		t.Parallel()
+		out := check(t, "seed", "multiplatform")
+		if strings.Contains(out.Title, "+26") || !strings.Contains(out.Title, "linux/amd64 +12.5 MB") {
+			t.Errorf("title = %q, want linux/amd64's own change and no sum of platforms", out.Title)
+		}
+		if n := strings.Count(out.Text, "removed"); n > 0 {
+			t.Errorf("steps table says removed %d times for steps that moved to a platform:\n%s", n, out.Text)
+		}
+	})
+	t.Run("failed build: not run, not removed; failed stage marked", func(t *testing.T) {
+		t.Parallel()
+		out := check(t, "seed", "failed")
+		if strings.Contains(out.Summary+out.Text, "removed") {
+			t.Errorf("a failed build shows what it did not reach as removed:\n%s\n%s", out.Summary, out.Text)
+		}
+		if !strings.Contains(out.Text, "not\u00a0run") {
+			t.Errorf("steps the failed build did not reach are not marked as not run:\n%s", out.Text)
+		}
+		if st := section(out.Summary, "Stages"); !strings.Contains(st, "<code>test-stage</code>\u00a0❌") {
+			t.Errorf("the failed stage is not marked in the stages table:\n%s", st)
+		}
+	})
+	t.Run("cached check does not lead with a zero", func(t *testing.T) {
+		t.Parallel()
+		out := check(t, "seed", "cached")
+		if strings.HasPrefix(out.Title, "±") || strings.Contains(out.Title, "±0.0%") {
+			t.Errorf("title = %q leads with a change of nothing", out.Title)
+		}
+		if strings.Contains(out.Summary, "±0.0 pp") {
+			t.Error("summary says ±0.0 pp")
+		}
+	})
+	t.Run("large ratios read as factors", func(t *testing.T) {
+		t.Parallel()
+		out := check(t, "seed", "grown")
+		if !strings.Contains(out.Title, "(×13)") || strings.Contains(out.Summary, "1180") {
+			t.Errorf("title = %q, want a factor, not a four-digit percentage", out.Title)
+		}
+	})
+	t.Run("critical path mark only where it distinguishes", func(t *testing.T) {
+		t.Parallel()
+		out := check(t, "", "seed")
+		if strings.Contains(section(out.Summary, "Stages"), "●") {
+			t.Errorf("every stage of a single chain is marked critical:\n%s", section(out.Summary, "Stages"))
+		}
+		if mp := check(t, "", "multiplatform"); !strings.Contains(section(mp.Summary, "Stages"), "●") {
+			t.Error("multi-platform build with one critical platform lost its marks")
+		}
+	})
+	t.Run("sizes and times do not wrap, times in one unit", func(t *testing.T) {
+		t.Parallel()
+		out := check(t, "seed", "grown")
+		for _, line := range strings.Split(out.Summary+out.Text, "\n") {
+			if !strings.HasPrefix(line, "|") {
+				continue
+			}
+			for _, unit := range []string{" MB", " kB", " s |", "ms |"} {
+				if strings.Contains(line, unit) {
+					t.Errorf("a figure can wrap from its unit (%q) in %q", unit, line)
+				}
+			}
+		}
+		st := section(out.Text, "Steps")
+		if strings.Contains(st, "ms\u00a0|") && strings.Contains(st, "\u00a0s\u00a0|") {
+			t.Errorf("the steps table mixes ms and s:\n%s", st)
+		}
+	})
+}
