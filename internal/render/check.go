@@ -60,7 +60,7 @@ func RenderCheck(c report.Comparison, opts CheckOptions) CheckOutput {
 		imagesSection(c, bud.images),
 		layersSection(c, bud.layers),
 		contentSection(c, contentCheckBudget, true),
-		timelineSection(c.Head, bud.timeline),
+		timelineSection(c.Head, bud.timeline, true),
 		warningsSection(c.Head, bud.warnings),
 	} {
 		sum.WriteString(s)

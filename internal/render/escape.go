@@ -1,6 +1,7 @@
 package render
 
 import (
+	"regexp"
 	"strings"
 	"unicode/utf8"
 
@@ -44,7 +45,7 @@ var textReplacer = strings.NewReplacer(
 // cell, with HTML, emphasis, links, mentions and pipes neutralised, cut to at
 // most max runes (max <= 0 means no limit).
 func Text(s string, max int) string {
-	return textReplacer.Replace(report.Truncate(strings.ToValidUTF8(s, "\uFFFD"), max))
+	return textReplacer.Replace(report.Truncate(stripANSI(strings.ToValidUTF8(s, "\uFFFD")), max))
 }
 
 // Code returns s as an inline <code> element, escaped like Text. <code>
@@ -61,7 +62,7 @@ func Code(s string, max int) string {
 // of backticks in s, so s cannot close it. Lines are kept; s is cut to at
 // most max runes, keeping the end (the end of a log is what explains it).
 func Block(s string, max int) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = stripANSI(strings.ToValidUTF8(s, "\uFFFD"))
 	if max > 0 && utf8.RuneCountInString(s) > max {
 		r := []rune(s)
 		s = "…" + string(r[len(r)-max+1:])
@@ -71,4 +72,18 @@ func Block(s string, max int) string {
 		fence += "`"
 	}
 	return fence + "text\n" + strings.TrimRight(s, "\n") + "\n" + fence
+}
+
+// ansiEscape matches terminal escape sequences: CSI ("\x1b[1;31m"), OSC
+// ("\x1b]8;;url\x07", ended by BEL or ST) and two-byte escapes. A build log
+// is full of colour codes; they carry nothing a page can show, so they are
+// removed whole rather than shown as replacement characters.
+var ansiEscape = regexp.MustCompile(`\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-_])|\x{9b}[0-?]*[ -/]*[@-~]`)
+
+// stripANSI removes terminal escape sequences from s.
+func stripANSI(s string) string {
+	if !strings.ContainsAny(s, "\x1b\u009b") {
+		return s
+	}
+	return ansiEscape.ReplaceAllString(s, "")
 }

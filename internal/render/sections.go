@@ -295,8 +295,15 @@ func layersSection(c report.Comparison, budget int) string {
 	return fit(title+"\n\n"+t.render(budget-40, "layers")+"\n", budget)
 }
 
-func timelineSection(r *report.Report, budget int) string {
-	g := gantt(r, budget-30)
+// timelineSection is the mermaid gantt chart (job summary) or, when text is
+// set, the fixed-width bar chart (check run, where mermaid may not render).
+func timelineSection(r *report.Report, budget int, text bool) string {
+	g := ""
+	if text {
+		g = textTimeline(r, budget-30)
+	} else {
+		g = gantt(r, budget-30)
+	}
 	if g == "" {
 		return ""
 	}
@@ -377,6 +384,7 @@ func lastLines(s string, n int) string {
 // printable turns control characters other than newlines and tabs into
 // U+FFFD: terminal colour codes in a log mean nothing in a web page.
 func printable(s string) string {
+	s = stripANSI(s)
 	return strings.Map(func(r rune) rune {
 		if r != '\n' && r != '\t' && unicode.IsControl(r) {
 			return '\uFFFD'

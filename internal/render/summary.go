@@ -26,7 +26,7 @@ func RenderSummary(w io.Writer, r *report.Report) error {
 		stagesSection(c, bud.stages),
 		cacheOpsSection(r, bud.cache),
 		imagesSection(c, bud.images),
-		timelineSection(r, bud.timeline),
+		timelineSection(r, bud.timeline, false),
 		layersSection(c, bud.layers),
 		contentSection(c, contentSummaryBudget, false),
 		warningsSection(r, bud.warnings),

@@ -130,7 +130,7 @@ func RenderText(w io.Writer, r *report.Report) error {
 // tabs that would break the columns, newlines) become spaces or U+FFFD, and
 // s is cut to max runes (no limit when max <= 0).
 func plain(s string, max int) string {
-	s = report.Truncate(strings.ToValidUTF8(s, "\uFFFD"), max)
+	s = report.Truncate(stripANSI(strings.ToValidUTF8(s, "\uFFFD")), max)
 	return strings.Map(func(r rune) rune {
 		switch {
 		case r == '\n' || r == '\r' || r == '\t':
