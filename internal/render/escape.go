@@ -13,9 +13,11 @@ import (
 // because no maintained Go library escapes for GitHub-flavoured Markdown
 // *and* defuses GitHub's own extras (@mentions, autolinks, table pipes).
 
-// zwsp breaks GitHub's autolinking and @mentions without changing what a
-// reader sees.
-const zwsp = "\u200b"
+// noLink splits a text node in two, which stops GitHub's autolinking and
+// @mentions (both match within one text node) without a character a reader
+// could copy: a zero-width space did the same but let browsers break URLs
+// across lines there, and pasted into the URL.
+const noLink = "<span></span>"
 
 var textReplacer = strings.NewReplacer(
 	"&", "&amp;",
@@ -32,9 +34,9 @@ var textReplacer = strings.NewReplacer(
 	"#", "&#35;",
 	"~", "&#126;",
 	"$", "&#36;",
-	"@", "@"+zwsp,
-	"://", ":"+zwsp+"//",
-	"www.", "www"+zwsp+".",
+	"@", "@"+noLink,
+	"://", ":/"+noLink+"/",
+	"www.", "www"+noLink+".",
 	"\r\n", " ",
 	"\n", " ",
 	"\r", " ",
