@@ -24,6 +24,12 @@ type CheckOptions struct {
 	RunURL string
 	// BaseLabel names the baseline, e.g. "main @ 1a2b3c4". Escaped; optional.
 	BaseLabel string
+	// NoBaseline says why there is no baseline, e.g. "no build of main
+	// stored yet". Escaped; optional.
+	NoBaseline string
+	// Cause explains why a stage was rebuilt, for the verdict line; nil
+	// means FirstMiss.
+	Cause StageCause
 }
 
 // CheckOutput is a check run's output: title, summary and text.
@@ -35,26 +41,20 @@ type CheckOutput struct {
 }
 
 // RenderCheck renders a comparison as a check run's output. Title sums up
-// size, cache and time with their changes; Summary has the stages, images,
-// layers that changed most, the timeline, warnings and error; Text is the
-// per-step table, cut to fit.
+// size, cache and time with their changes; Summary is laid out like the job
+// summary: the run and baseline, a one-line verdict with its cause, the key
+// figures, the error, what changed (stages, images, layers, files) and the
+// details (a text timeline, warnings); Text is the per-step table, cut to
+// fit.
 func RenderCheck(c report.Comparison, opts CheckOptions) CheckOutput {
 	if c.Head == nil {
 		c = report.Diff(c.Base, &report.Report{})
 	}
 	bud := checkBudgets
 	var sum strings.Builder
-	title := ""
-	if c.HasBaseline() {
-		title = "compared with the base branch"
-		if opts.BaseLabel != "" {
-			title = "compared with " + Text(opts.BaseLabel, nameWidth)
-		}
-	} else {
-		title = "no baseline"
-	}
+	head := headOptions{runURL: opts.RunURL, baseLabel: opts.BaseLabel, noBaseline: opts.NoBaseline, cause: opts.Cause}
 	for _, s := range []string{
-		headSection(c, title, bud.head),
+		headSection(c, head, bud.head),
 		failureSection(c.Head, bud.failure),
 		stagesSection(c, bud.stages),
 		imagesSection(c, bud.images),
@@ -66,9 +66,6 @@ func RenderCheck(c report.Comparison, opts CheckOptions) CheckOutput {
 		sum.WriteString(s)
 	}
 	content := contentText(c, contentTextBudget)
-	if u := safeURL(opts.RunURL, "", ""); u != "" {
-		sum.WriteString("[Workflow run](" + u + ")\n")
-	}
 	return CheckOutput{
 		Title:   checkTitle(c),
 		Summary: strings.TrimRight(sum.String(), "\n") + "\n",

@@ -105,3 +105,37 @@ func TestCheckReadsRight(t *testing.T) {
 		}
 	})
 }
+
+// The summary opens with the run and the baseline, then a verdict that names
+// the biggest size change with its Dockerfile line and the rebuilt stage
+// with its cause, which a cause analysis can supply.
+func TestCheckLeadsWithVerdict(t *testing.T) {
+	t.Parallel()
+	base, _ := reporttest.Fixture(t, "seed")
+	head, _ := reporttest.Fixture(t, "grown")
+	c := report.Diff(base, head)
+	out := render.RenderCheck(c, render.CheckOptions{RunURL: "https://github.com/o/r/actions/runs/1", BaseLabel: "main @ 1a2b3c4",
+		Cause: func(_ report.Comparison, s report.StageDelta) string { return "cause of " + s.Name }})
+	lines := strings.Split(out.Summary, "\n")
+	if len(lines) < 5 || !strings.HasPrefix(lines[2], "[Workflow run](https://github.com/o/r/actions/runs/1) · compared with") {
+		t.Fatalf("the run and baseline are not at the top:\n%s", out.Summary)
+	}
+	verdict := lines[4]
+	for _, want := range []string{"+12.4 MB from <code>COPY --from=docs /site /srv/docs</code> at <code>Dockerfile</code>:11",
+		"<code>docs</code> rebuilt: cause of docs, 4.2s"} {
+		if !strings.Contains(verdict, want) {
+			t.Errorf("verdict %q lacks %q", verdict, want)
+		}
+	}
+	if strings.Count(out.Summary, "[Workflow run]") != 1 {
+		t.Error("the run link is repeated at the bottom")
+	}
+	none := render.RenderCheck(report.Diff(nil, head), render.CheckOptions{NoBaseline: "no build of main stored yet"})
+	if !strings.Contains(none.Summary, "no baseline: no build of main stored yet") {
+		t.Errorf("summary does not say why there is no baseline:\n%s", none.Summary)
+	}
+	def := render.RenderCheck(c, render.CheckOptions{})
+	if !strings.Contains(def.Summary, "rebuilt: first miss <code>RUN mkdocs build -d /site</code>") {
+		t.Errorf("without a cause analysis the verdict does not name the first miss:\n%s", def.Summary)
+	}
+}

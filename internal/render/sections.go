@@ -16,7 +16,7 @@ import (
 // budgets are per-section byte budgets; their sum stays under the limit of
 // the whole output (tested).
 type budgets struct {
-	head, stages, images, layers, timeline, warnings, failure, steps, footer int
+	head, stages, images, layers, timeline, warnings, failure, steps int
 	// cache is the job summary's cache imports/exports table; the check run
 	// leaves it out (0).
 	cache int
@@ -24,8 +24,10 @@ type budgets struct {
 
 // checkBudgets fit a check run's summary (65,535 characters).
 var checkBudgets = budgets{
-	head: 3000, stages: 18000, images: 5000, layers: 8000, timeline: 8000,
-	warnings: 6000, failure: 12000, footer: 1000,
+	// head holds the run link (up to 2000 bytes) and the verdict; the text
+	// timeline needs far less than mermaid.
+	head: 5100, stages: 18000, images: 5000, layers: 8000, timeline: 6000,
+	warnings: 6000, failure: 12000,
 	// steps is Text's budget, a separate field of the check run.
 	steps: 64000,
 }
@@ -34,7 +36,7 @@ var checkBudgets = budgets{
 // steps' summaries.
 var summaryBudgets = budgets{
 	head: 4000, stages: 60000, images: 20000, layers: 20000, timeline: 30000,
-	warnings: 40000, failure: 40000, footer: 1000, cache: 10000,
+	warnings: 40000, failure: 40000, cache: 10000,
 }
 
 // maxLargestLayers and maxChangedLayers are how many layers a table shows:
@@ -77,6 +79,16 @@ func sizeChange(d report.Delta) string {
 	return s
 }
 
+// sizeChangeFlat is sizeChange for text already in parentheses:
+// "+12.4 MB, ×12".
+func sizeChangeFlat(d report.Delta) string {
+	s := FormatSignedBytes(d.Change())
+	if r, ok := FormatRelative(d); ok {
+		s += ", " + r
+	}
+	return s
+}
+
 // gone is what a table says of something only the base has: a build that
 // stopped early did not get to it, which says nothing about the Dockerfile.
 func gone(c report.Comparison, verb string) string {
@@ -106,16 +118,25 @@ func cachedText(cached, total int64) string {
 	return strconv.FormatInt(cached, 10) + "/" + strconv.FormatInt(total, 10)
 }
 
-// headSection is the headline and the key figures.
-func headSection(c report.Comparison, title string, budget int) string {
+// headOptions are what the head section shows beyond the reports.
+type headOptions struct {
+	runURL, baseLabel, noBaseline string
+	cause                         StageCause
+}
+
+// headSection is, in the order a reviewer asks: the status, the run and the
+// baseline, the verdict with its cause, then the key figures.
+func headSection(c report.Comparison, o headOptions, budget int) string {
 	r := c.Head
 	base := c.HasBaseline()
 	var b strings.Builder
-	b.WriteString("## " + statusLine(r.Build.Status))
-	if title != "" {
-		b.WriteString(" · " + title)
+	b.WriteString("## " + statusLine(r.Build.Status) + "\n\n")
+	if l := contextLine(c, o.runURL, o.baseLabel, o.noBaseline); l != "" {
+		b.WriteString(l + "\n\n")
 	}
-	b.WriteString("\n\n")
+	if v := verdictLine(c, o.cause); v != "" {
+		b.WriteString(v + "\n\n")
+	}
 	var facts []string
 	if r.Build.Dockerfile != "" {
 		facts = append(facts, Code(r.Build.Dockerfile, nameWidth))
@@ -156,8 +177,8 @@ func headSection(c report.Comparison, title string, budget int) string {
 	if len(r.Images) == 1 && (len(c.Images) == 1 || !base) {
 		im := c.Images[0]
 		fmt.Fprintf(&b, "- **Image:** %s compressed, %s uncompressed\n",
-			withDelta(FormatBytes(im.Compressed.Head), sizeChange(im.Compressed), base && im.Base != nil),
-			withDelta(FormatBytes(im.Uncompressed.Head), sizeChange(im.Uncompressed), base && im.Base != nil))
+			withDelta(FormatBytes(im.Compressed.Head), sizeChangeFlat(im.Compressed), base && im.Base != nil),
+			withDelta(FormatBytes(im.Uncompressed.Head), sizeChangeFlat(im.Uncompressed), base && im.Base != nil))
 	}
 	b.WriteString("\n")
 	return fit(b.String(), budget)
