@@ -139,3 +139,20 @@ func TestCheckLeadsWithVerdict(t *testing.T) {
 		t.Errorf("without a cause analysis the verdict does not name the first miss:\n%s", def.Summary)
 	}
 }
+
+// The terminal report fits a 100-column terminal for every fixture.
+func TestTextFits100Columns(t *testing.T) {
+	t.Parallel()
+	for _, name := range reporttest.FixtureNames(t) {
+		r, _ := reporttest.Fixture(t, name)
+		var b strings.Builder
+		if err := render.RenderText(&b, r); err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range strings.Split(b.String(), "\n") {
+			if n := len([]rune(l)); n > 100 {
+				t.Errorf("%s: line of %d columns: %q", name, n, l)
+			}
+		}
+	}
+}

@@ -113,3 +113,19 @@ func TestStripANSI(t *testing.T) {
 		t.Errorf("printable kept an escape: %q", got)
 	}
 }
+
+func TestWrapLine(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("word ", 50)
+	for _, l := range wrapLine(long, 100) {
+		if n := len([]rune(l)); n > 100 {
+			t.Errorf("line of %d runes: %q", n, l)
+		}
+	}
+	if got := strings.Join(wrapLine(long, 100), " "); strings.Join(strings.Fields(got), " ") != strings.TrimSpace(long) {
+		t.Errorf("wrapping lost words: %q", got)
+	}
+	if got := wrapLine(strings.Repeat("x", 150), 100); len(got) != 2 || len([]rune(got[0])) != 100 {
+		t.Errorf("a line without spaces is not broken at the width: %q", got)
+	}
+}
