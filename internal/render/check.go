@@ -3,6 +3,7 @@ package render
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -166,15 +167,12 @@ func stepsText(c report.Comparison, budget int) string {
 		times = append(times, s.Duration.Head, s.Duration.Change())
 	}
 	dur, signedDur := durationColumn(times...)
-	t := mdTable{cols: []mdCol{
-		{title: "Platform", hide: platformCount(c.Head) < 2},
-		{title: "Stage"},
-		{title: "Step"},
-		{title: "Line", align: "r"},
-		{title: "Time", align: "r"},
-		{title: "Δ", align: "r", hide: !base},
-		{title: "Cache", align: "c"},
-	}}
+	// A multi-platform build gets one table per platform (BuildKit's own
+	// steps, which have none, last): a Platform column would make the table
+	// wider than the page, and then stage names wrap.
+	multi := platformCount(c.Head) > 1
+	var order []string
+	tables := map[string]*mdTable{}
 	for _, s := range c.Steps {
 		st := s.Head
 		change := signedDur(s.Duration.Change())
@@ -204,11 +202,43 @@ func stepsText(c report.Comparison, budget int) string {
 		default:
 			cache = "miss"
 		}
-		t.add(Text(st.Platform, 40), Code(st.Stage, nameWidth), Code(name, instructionWidth), line, took, change, cache)
+		group := ""
+		if multi {
+			group = st.Platform
+		}
+		t := tables[group]
+		if t == nil {
+			t = &mdTable{cols: []mdCol{
+				{title: "Stage"},
+				{title: "Step"},
+				{title: "Line", align: "r"},
+				{title: "Time", align: "r"},
+				{title: "Δ", align: "r", hide: !base},
+				{title: "Cache", align: "c"},
+			}}
+			tables[group] = t
+			order = append(order, group)
+		}
+		t.add(Code(st.Stage, nameWidth), Code(name, cellInstructionWidth), line, took, change, cache)
 	}
-	if len(t.rows) == 0 {
+	if len(order) == 0 {
 		return "_No steps._\n"
 	}
-	head := fmt.Sprintf("### Steps (%d)\n\n", len(c.Steps))
-	return head + t.render(budget-len(head), "steps")
+	// BuildKit's own steps (no platform) go last.
+	if i := slices.Index(order, ""); i >= 0 && multi {
+		order = append(append(order[:i:i], order[i+1:]...), "")
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "### Steps (%d)\n\n", len(c.Steps))
+	for _, group := range order {
+		if multi {
+			title := "#### " + Text(group, 40) + "\n\n"
+			if group == "" {
+				title = "#### BuildKit's own steps\n\n"
+			}
+			b.WriteString(title)
+		}
+		b.WriteString(tables[group].render(budget-b.Len(), "steps") + "\n")
+	}
+	return strings.TrimRight(b.String(), "\n") + "\n"
 }

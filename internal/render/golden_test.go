@@ -18,7 +18,7 @@ var update = flag.Bool("update", false, "rewrite the golden files")
 
 // renderCases are the report fixtures (reporttest.Fixture) rendered to
 // testdata/<name>.*.golden.
-var renderCases = []string{"seed", "cached", "failed", "multiplatform", "grown", "hostile"}
+var renderCases = []string{"seed", "cached", "failed", "multiplatform", "grown", "hostile", "long"}
 
 // checkCases compare two fixtures; an empty base means no baseline.
 var checkCases = []struct{ name, base, head string }{
@@ -29,6 +29,7 @@ var checkCases = []struct{ name, base, head string }{
 	{name: "multiplatform-vs-seed", base: "seed", head: "multiplatform"},
 	{name: "multiplatform-nobaseline", head: "multiplatform"},
 	{name: "hostile-vs-seed", base: "seed", head: "hostile"},
+	{name: "long-nobaseline", head: "long"},
 }
 
 // golden compares got with testdata/<file>, or rewrites it under -update.

@@ -16,6 +16,11 @@ import (
 const (
 	nameWidth        = 60
 	instructionWidth = 100
+	// cellInstructionWidth caps an instruction in a table that also names
+	// stages: a table wider than the page shrinks every column, and a
+	// stage name then breaks at its hyphens ("build-" / "stage"). The line
+	// number next to it leads to the whole instruction.
+	cellInstructionWidth = 36
 	messageWidth     = 300
 )
 

@@ -279,7 +279,9 @@ func layersSection(c report.Comparison, budget int) string {
 	t := mdTable{cols: []mdCol{
 		{title: "Size", align: "r"},
 		{title: "Δ", align: "r", hide: !base},
-		{title: "Uncompressed", align: "r"},
+		// With a baseline the change matters more than the uncompressed
+		// size, and the table must stay narrow enough for names not to wrap.
+		{title: "Uncompressed", align: "r", hide: base},
 		{title: "Platform", hide: !multi},
 		{title: "Stage"},
 		{title: "Line", align: "r"},
@@ -308,7 +310,7 @@ func layersSection(c report.Comparison, budget int) string {
 		if l.Stage != "" {
 			stage = Code(l.Stage, nameWidth)
 		}
-		t.add(size, change, unc, Text(l.Platform, 40), stage, line, Code(l.Instruction, instructionWidth))
+		t.add(size, change, unc, Text(l.Platform, 40), stage, line, Code(l.Instruction, cellInstructionWidth))
 	}
 	if len(t.rows) == 0 {
 		return ""
