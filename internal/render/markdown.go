@@ -21,7 +21,7 @@ const (
 	// stage name then breaks at its hyphens ("build-" / "stage"). The line
 	// number next to it leads to the whole instruction.
 	cellInstructionWidth = 36
-	messageWidth     = 300
+	messageWidth         = 300
 )
 
 // mdTable is a Markdown table with columns that can be left out.
