@@ -118,13 +118,13 @@ func titleSize(c report.Comparison) (string, bool) {
 		t := FormatBytes(im.Compressed.Head)
 		switch {
 		case compare && im.Base == nil:
-			t += " new"
+			t += " (new)"
 			changed = true
 		case compare && im.Compressed.Change() != 0:
 			t = sizeChange(im.Compressed)
 			changed = true
 		case compare:
-			t += ", unchanged"
+			t += " (unchanged)"
 		}
 		texts = append(texts, t)
 	}
@@ -145,7 +145,7 @@ func titleSize(c report.Comparison) (string, bool) {
 			i++
 		}
 	}
-	return strings.Join(texts, ", "), changed
+	return strings.Join(texts, "; "), changed
 }
 
 // titlePlatform is a platform's name for the title, which holds no free text
