@@ -60,8 +60,12 @@ func TestCheckReadsRight(t *testing.T) {
 		if !strings.Contains(out.Text, "not\u00a0run") {
 			t.Errorf("steps the failed build did not reach are not marked as not run:\n%s", out.Text)
 		}
-		if st := section(out.Summary, "Stages"); !strings.Contains(st, "<code>test-stage</code>\u00a0❌") {
+		st := section(out.Summary, "Stages")
+		if !strings.Contains(st, "<code>test-stage</code>\u00a0❌") {
 			t.Errorf("the failed stage is not marked in the stages table:\n%s", st)
+		}
+		if !strings.Contains(st, "| <code>stage-2</code> | —\u00a0| not\u00a0run |") && !strings.Contains(st, "| <code>stage-2</code> | — | not\u00a0run |") {
+			t.Errorf("the stage the build never reached is not marked as not run:\n%s", st)
 		}
 	})
 	t.Run("cached check does not lead with a zero", func(t *testing.T) {

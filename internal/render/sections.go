@@ -209,6 +209,9 @@ func stagesSection(c report.Comparison, budget int) string {
 		switch {
 		case s.Head == nil:
 			t.add(name, platform, "—", gone(c, "run"), "—", "", "")
+		case c.Incomplete() && s.Head.StepsTotal == 0 && s.Head.DurationMS == 0:
+			// A failed build lists the stages it never reached, empty.
+			t.add(name, platform, "—", "not run", "—", "", "")
 		case s.Base == nil && base:
 			t.add(name, platform, dur(s.Duration.Head), "new",
 				cachedText(s.StepsCached.Head, s.StepsTotal.Head), "", mark(s.Head.Critical))
