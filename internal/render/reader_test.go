@@ -163,3 +163,23 @@ func TestTextFits100Columns(t *testing.T) {
 		}
 	}
 }
+
+// The terminal report marks the critical path only where it tells stages
+// apart, and names the failed stage.
+func TestTextMarks(t *testing.T) {
+	t.Parallel()
+	text := func(name string) string {
+		r, _ := reporttest.Fixture(t, name)
+		var b strings.Builder
+		if err := render.RenderText(&b, r); err != nil {
+			t.Fatal(err)
+		}
+		return b.String()
+	}
+	if s := text("seed"); strings.Contains(s, "CRITICAL PATH") {
+		t.Errorf("a single chain is marked critical on every row:\n%s", s)
+	}
+	if s := text("failed"); !regexp.MustCompile(`test-stage .*FAILED`).MatchString(s) {
+		t.Errorf("the failed stage is not named:\n%s", s)
+	}
+}

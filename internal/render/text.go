@@ -64,7 +64,9 @@ func RenderText(w io.Writer, r *report.Report) error {
 	if len(c.Stages) > 0 {
 		b.WriteString("\nSTAGES\n")
 		tw = tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-		fmt.Fprintf(tw, "  STAGE\t%sCACHED\tWALL TIME\tCRITICAL PATH\n", ifMulti(multi, "PLATFORM\t"))
+		// The critical path column only when it tells stages apart.
+		critical := criticalDistinguishes(c)
+		fmt.Fprintf(tw, "  STAGE\t%sCACHED\tWALL TIME%s\n", ifMulti(multi, "PLATFORM\t"), ifMulti(critical, "\tCRITICAL PATH"))
 		var times []int64
 		for _, s := range c.Stages {
 			times = append(times, s.Duration.Head)
@@ -72,10 +74,16 @@ func RenderText(w io.Writer, r *report.Report) error {
 		dur, _ := durationColumn(times...)
 		for _, s := range c.Stages {
 			crit := ""
-			if s.Head.Critical {
-				crit = "*"
+			switch {
+			case critical && s.Head.Critical:
+				crit = "\t*"
+			case critical:
+				crit = "\t"
 			}
-			fmt.Fprintf(tw, "  %s\t%s%s\t%s\t%s\n", plain(s.Name, textNameWidth), ifMulti(multi, plain(s.Platform, 40)+"\t"),
+			if s.Failed {
+				crit += "\tFAILED"
+			}
+			fmt.Fprintf(tw, "  %s\t%s%s\t%s%s\n", plain(s.Name, textNameWidth), ifMulti(multi, plain(s.Platform, 40)+"\t"),
 				cachedText(s.StepsCached.Head, s.StepsTotal.Head), dur(s.Duration.Head), crit)
 		}
 		tw.Flush()
