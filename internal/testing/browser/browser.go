@@ -134,15 +134,33 @@ func (b *Browser) Render(ctx context.Context, name, md string, dark bool, png st
 		return Result{}, fmt.Errorf("rendering %s: the page did not finish (%q): %w", name, report(raw), err)
 	}
 	if png != "" {
-		if png, err = filepath.Abs(png); err != nil {
+		if err := b.shoot(ctx, name, path, png, res.Height); err != nil {
 			return res, err
-		}
-		h := min(max(res.Height, 200), 16000)
-		if _, err := b.run(ctx, fmt.Sprintf("--window-size=%d,%d", Width, h), "--screenshot="+png, "file://"+path); err != nil {
-			return res, fmt.Errorf("screenshot of %s: %w", name, err)
 		}
 	}
 	return res, nil
+}
+
+// Screenshot saves md as rendered to png without measuring it: for a theme
+// whose page was measured in the other one, height is that page's height.
+func (b *Browser) Screenshot(ctx context.Context, name, md string, dark bool, png string, height int) error {
+	path, err := b.page(name, md, dark)
+	if err != nil {
+		return fmt.Errorf("writing page for %s: %w", name, err)
+	}
+	return b.shoot(ctx, name, path, png, height)
+}
+
+func (b *Browser) shoot(ctx context.Context, name, page, png string, height int) error {
+	png, err := filepath.Abs(png)
+	if err != nil {
+		return err
+	}
+	h := min(max(height, 200), 16000)
+	if _, err := b.run(ctx, fmt.Sprintf("--window-size=%d,%d", Width, h), "--screenshot="+png, "file://"+page); err != nil {
+		return fmt.Errorf("screenshot of %s: %w", name, err)
+	}
+	return nil
 }
 
 func report(s string) string {
