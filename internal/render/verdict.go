@@ -95,10 +95,11 @@ func verdictLine(c report.Comparison, cause StageCause) string {
 }
 
 // biggestLayer is the layer whose size changed most (with a baseline) or the
-// largest layer (without); Diff sorts them that way already.
+// largest layer the Dockerfile made (without: the base image's layers are
+// not the reviewer's to change); Diff sorts them that way already.
 func biggestLayer(c report.Comparison) (report.LayerDelta, bool) {
 	for _, l := range c.Layers {
-		if c.HasBaseline() && l.Size.Change() == 0 {
+		if c.HasBaseline() && l.Size.Change() == 0 || !c.HasBaseline() && l.Stage == "" {
 			continue
 		}
 		return l, true
