@@ -139,18 +139,18 @@ func (p *Processor) completed(ctx context.Context, j *job) error {
 			return err
 		}
 		var base *report.Report
-		label := ""
+		label, noBaseline := "", fmt.Sprintf("no build of %s stored yet", branch)
 		if b, err := p.store.FindBaseline(ctx, j.repo.GetID(), key, branch, baseSHA, j.run.GetID()); err != nil {
 			return err
 		} else if b != nil {
 			if base, err = report.Decode(bytes.NewReader(b.Report), 0); err != nil {
 				log.Warn("stored baseline unreadable", "err", err)
-				base = nil
+				base, noBaseline = nil, "the stored build of "+branch+" is unreadable"
 			}
 			label = fmt.Sprintf("%s @ %.7s", b.Branch, b.CommitSHA)
 		}
 		cmp := report.Diff(base, rep)
-		rendered := render.RenderCheck(cmp, render.CheckOptions{RunURL: j.run.GetHTMLURL(), BaseLabel: label})
+		rendered := render.RenderCheck(cmp, render.CheckOptions{RunURL: j.run.GetHTMLURL(), BaseLabel: label, NoBaseline: noBaseline})
 		out := output{Title: rendered.Title, Summary: rendered.Summary, Text: rendered.Text}
 		if sec, err := p.verdictSection(ctx, j, key, branch, hist, render.MaxCheckOutput-len(out.Summary)-2); err != nil {
 			return err

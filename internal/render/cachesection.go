@@ -1,6 +1,10 @@
 package render
 
-import "github.com/stageline/stageline/internal/report"
+import (
+	"slices"
+
+	"github.com/stageline/stageline/internal/report"
+)
 
 // cacheOpsSection is the table of cache imports and exports: where each one
 // went, how long it took and whether it worked. It is left out when the build
@@ -9,6 +13,11 @@ func cacheOpsSection(r *report.Report, budget int) string {
 	if len(r.Cache.Import)+len(r.Cache.Export) == 0 {
 		return ""
 	}
+	var times []int64
+	for _, op := range append(slices.Clone(r.Cache.Import), r.Cache.Export...) {
+		times = append(times, op.DurationMS)
+	}
+	took, _ := durationColumn(times...)
 	t := mdTable{cols: []mdCol{
 		{title: "Cache"}, {title: "Type"}, {title: "Scope"}, {title: "Mode"},
 		{title: "Time", align: "r"}, {title: "Status"},
@@ -32,7 +41,7 @@ func cacheOpsSection(r *report.Report, budget int) string {
 			}
 			dur := "—"
 			if op.Status != report.CacheSkipped {
-				dur = FormatDuration(ms(op.DurationMS))
+				dur = took(op.DurationMS)
 			}
 			t.add(d.name, Text(op.Type, nameWidth), Code(op.Scope, nameWidth), Text(op.Mode, 20), dur, status)
 		}

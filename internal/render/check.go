@@ -2,6 +2,8 @@ package render
 
 import (
 	"fmt"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -23,6 +25,12 @@ type CheckOptions struct {
 	RunURL string
 	// BaseLabel names the baseline, e.g. "main @ 1a2b3c4". Escaped; optional.
 	BaseLabel string
+	// NoBaseline says why there is no baseline, e.g. "no build of main
+	// stored yet". Escaped; optional.
+	NoBaseline string
+	// Cause explains why a stage was rebuilt, for the verdict line; nil
+	// means FirstMiss.
+	Cause StageCause
 }
 
 // CheckOutput is a check run's output: title, summary and text.
@@ -34,41 +42,37 @@ type CheckOutput struct {
 }
 
 // RenderCheck renders a comparison as a check run's output. Title sums up
-// size, cache and time with their changes; Summary has the stages, images,
-// layers that changed most, the timeline, warnings and error; Text is the
-// per-step table, cut to fit.
+// size, cache and time with their changes; Summary is laid out like the job
+// summary: the run and baseline, a one-line verdict with its cause, the key
+// figures, the error, what changed (stages, images, layers, files) and the
+// details (a text timeline, warnings); Text is the per-step table, cut to
+// fit.
 func RenderCheck(c report.Comparison, opts CheckOptions) CheckOutput {
 	if c.Head == nil {
 		c = report.Diff(c.Base, &report.Report{})
 	}
 	bud := checkBudgets
 	var sum strings.Builder
-	title := ""
-	if c.HasBaseline() {
-		title = "compared with the base branch"
-		if opts.BaseLabel != "" {
-			title = "compared with " + Text(opts.BaseLabel, nameWidth)
-		}
-	} else {
-		title = "no baseline"
+	why := report.Explain(c.Base, c.Head)
+	cause := opts.Cause
+	if cause == nil {
+		cause = whyCause(why)
 	}
+	head := headOptions{runURL: opts.RunURL, baseLabel: opts.BaseLabel, noBaseline: opts.NoBaseline, cause: cause}
 	for _, s := range []string{
-		headSection(c, title, bud.head),
-		WhySection(report.Explain(c.Base, c.Head), bud.why),
+		headSection(c, head, bud.head),
+		WhySection(why, bud.why),
 		failureSection(c.Head, bud.failure),
 		stagesSection(c, bud.stages),
 		imagesSection(c, bud.images),
 		layersSection(c, bud.layers),
 		contentSection(c, contentCheckBudget, true),
-		timelineSection(c.Head, bud.timeline),
+		timelineSection(c.Head, bud.timeline, true),
 		warningsSection(c.Head, bud.warnings),
 	} {
 		sum.WriteString(s)
 	}
 	content := contentText(c, contentTextBudget)
-	if u := safeURL(opts.RunURL, "", ""); u != "" {
-		sum.WriteString("[Workflow run](" + u + ")\n")
-	}
 	return CheckOutput{
 		Title:   checkTitle(c),
 		Summary: strings.TrimRight(sum.String(), "\n") + "\n",
@@ -76,8 +80,8 @@ func RenderCheck(c report.Comparison, opts CheckOptions) CheckOutput {
 	}
 }
 
-// checkTitle is e.g. "+12.4 MB (+4.1%) · 18/23 steps cached · 1m12s (−8s)".
-// Sizes are the sum of all images' compressed sizes.
+// checkTitle is e.g. "+12.4 MB (×12) · 18/23 steps cached · 1m12s (−8s)".
+// A size that did not change goes last: "±0 B" says nothing as a lead.
 func checkTitle(c report.Comparison) string {
 	var parts []string
 	switch c.Head.Build.Status {
@@ -87,44 +91,100 @@ func checkTitle(c report.Comparison) string {
 		parts = append(parts, "Build canceled")
 	}
 	base := c.HasBaseline()
-	if size := c.TotalCompressed(); len(c.Head.Images) > 0 {
-		switch {
-		case base && len(c.Base.Images) > 0:
-			s := FormatSignedBytes(size.Change())
-			if p, ok := size.Relative(); ok {
-				s += " (" + FormatSignedPercent(p) + ")"
-			}
-			parts = append(parts, s)
-		default:
-			parts = append(parts, FormatBytes(size.Head))
-		}
+	size, changed := titleSize(c)
+	if changed {
+		parts = append(parts, size)
 	}
 	parts = append(parts, cachedText(c.UserStepsCached.Head, c.UserSteps.Head)+" steps cached")
 	parts = append(parts, withDelta(FormatDuration(ms(c.Duration.Head)), FormatSignedDuration(ms(c.Duration.Change())), base))
+	if !changed && size != "" {
+		parts = append(parts, size)
+	}
 	if !base {
 		parts = append(parts, "no baseline")
 	}
 	return report.Truncate(strings.Join(parts, " · "), maxTitle)
 }
 
+// titleSize is the images' size for the title, and whether it changed from
+// the baseline. Platforms are never added up: each image is pulled on its
+// own, so "+26 MB" for two images that grew by 13 MB each misleads. When
+// the platforms differ, each is named.
+func titleSize(c report.Comparison) (string, bool) {
+	if len(c.Head.Images) == 0 {
+		return "", false
+	}
+	compare := c.HasBaseline() && len(c.Base.Images) > 0
+	var texts []string
+	changed := false
+	for _, im := range c.Images {
+		if im.Head == nil {
+			continue
+		}
+		t := FormatBytes(im.Compressed.Head)
+		switch {
+		case compare && im.Base == nil:
+			t += " (new)"
+			changed = true
+		case compare && im.Compressed.Change() != 0:
+			t = sizeChange(im.Compressed)
+			changed = true
+		case compare:
+			t += " (unchanged)"
+		}
+		texts = append(texts, t)
+	}
+	same := true
+	for _, t := range texts {
+		same = same && t == texts[0]
+	}
+	if same {
+		if len(texts) > 1 {
+			return texts[0] + " per platform", changed
+		}
+		return texts[0], changed
+	}
+	i := 0
+	for _, im := range c.Images {
+		if im.Head != nil {
+			texts[i] = titlePlatform(im.Platform, i) + " " + texts[i]
+			i++
+		}
+	}
+	return strings.Join(texts, "; "), changed
+}
+
+// titlePlatform is a platform's name for the title, which holds no free text
+// from a report: a name that does not look like os/arch is numbered instead.
+func titlePlatform(p string, i int) string {
+	if platformName.MatchString(p) {
+		return p
+	}
+	return "platform " + strconv.Itoa(i+1)
+}
+
+var platformName = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,19}(/[a-z0-9][a-z0-9_.-]{0,19}){1,2}$`)
+
 // stepsText is the per-step table for the check run's text field.
 func stepsText(c report.Comparison, budget int) string {
 	base := c.HasBaseline()
-	t := mdTable{cols: []mdCol{
-		{title: "Platform", hide: platformCount(c.Head) < 2},
-		{title: "Stage"},
-		{title: "Step"},
-		{title: "Line", align: "r"},
-		{title: "Time", align: "r"},
-		{title: "Δ", align: "r", hide: !base},
-		{title: "Cache", align: "c"},
-	}}
+	var times []int64
+	for _, s := range c.Steps {
+		times = append(times, s.Duration.Head, s.Duration.Change())
+	}
+	dur, signedDur := durationColumn(times...)
+	// A multi-platform build gets one table per platform (BuildKit's own
+	// steps, which have none, last): a Platform column would make the table
+	// wider than the page, and then stage names wrap.
+	multi := platformCount(c.Head) > 1
+	var order []string
+	tables := map[string]*mdTable{}
 	for _, s := range c.Steps {
 		st := s.Head
-		change := FormatSignedDuration(ms(s.Duration.Change()))
+		change := signedDur(s.Duration.Change())
 		switch {
 		case st == nil:
-			st, change = s.Base, "removed"
+			st, change = s.Base, gone(c, "run")
 		case s.Base == nil:
 			change = "new"
 		}
@@ -132,13 +192,13 @@ func stepsText(c report.Comparison, budget int) string {
 		if name == "" {
 			name = st.Name
 		}
-		line, cache, dur := "", "", FormatDuration(ms(st.DurationMS))
+		line, cache, took := "", "", dur(st.DurationMS)
 		if st.Line > 0 {
 			line = strconv.Itoa(st.Line)
 		}
 		switch {
 		case s.Head == nil:
-			dur = "—"
+			took = "—"
 		case st.Error != "":
 			cache = "failed"
 		case st.Internal:
@@ -148,11 +208,43 @@ func stepsText(c report.Comparison, budget int) string {
 		default:
 			cache = "miss"
 		}
-		t.add(Text(st.Platform, 40), Code(st.Stage, nameWidth), Code(name, instructionWidth), line, dur, change, cache)
+		group := ""
+		if multi {
+			group = st.Platform
+		}
+		t := tables[group]
+		if t == nil {
+			t = &mdTable{cols: []mdCol{
+				{title: "Stage"},
+				{title: "Step"},
+				{title: "Line", align: "r"},
+				{title: "Time", align: "r"},
+				{title: "Δ", align: "r", hide: !base},
+				{title: "Cache", align: "c"},
+			}}
+			tables[group] = t
+			order = append(order, group)
+		}
+		t.add(Code(st.Stage, nameWidth), Code(name, cellInstructionWidth), line, took, change, cache)
 	}
-	if len(t.rows) == 0 {
+	if len(order) == 0 {
 		return "_No steps._\n"
 	}
-	head := fmt.Sprintf("### Steps (%d)\n\n", len(c.Steps))
-	return head + t.render(budget-len(head), "steps")
+	// BuildKit's own steps (no platform) go last.
+	if i := slices.Index(order, ""); i >= 0 && multi {
+		order = append(append(order[:i:i], order[i+1:]...), "")
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "### Steps (%d)\n\n", len(c.Steps))
+	for _, group := range order {
+		if multi {
+			title := "#### " + Text(group, 40) + "\n\n"
+			if group == "" {
+				title = "#### BuildKit's own steps\n\n"
+			}
+			b.WriteString(title)
+		}
+		b.WriteString(tables[group].render(budget-b.Len(), "steps") + "\n")
+	}
+	return strings.TrimRight(b.String(), "\n") + "\n"
 }

@@ -4,7 +4,10 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 	"time"
+
+	"github.com/stageline/stageline/internal/report"
 )
 
 // minus is U+2212: it lines up with "+" in proportional fonts, where a
@@ -131,3 +134,58 @@ func signed(s string) string {
 }
 
 func ms(n int64) time.Duration { return time.Duration(n) * time.Millisecond }
+
+// FormatRelative writes a change as a reader weighs it: a factor once the
+// new value is ten times the old or more ("×12"), whole percents from 10%
+// ("+294%", "−35%"), one decimal below ("+4.1%"). ok is false when there is
+// no base to compare with or nothing changed: then there is nothing to say.
+func FormatRelative(d report.Delta) (s string, ok bool) {
+	p, ok := d.Relative()
+	if !ok || d.Change() == 0 {
+		return "", false
+	}
+	switch {
+	case d.Base > 0 && d.Head >= 10*d.Base:
+		return "×" + strconv.FormatFloat(math.Round(float64(d.Head)/float64(d.Base)), 'f', 0, 64), true
+	case math.Abs(p) >= 0.0995:
+		return signed(strconv.FormatFloat(math.Round(p*100), 'f', 0, 64)) + "%", true
+	}
+	return FormatSignedPercent(p), true
+}
+
+// durationColumn returns a formatter that writes every duration of a column
+// in the same unit, chosen by the column's largest value: milliseconds when
+// all are under a second, else seconds (one decimal under 100 s). One unit
+// makes a column comparable at a glance; "640ms" next to "1.2s" is not.
+func durationColumn(values ...int64) (format func(ms int64) string, signedFormat func(ms int64) string) {
+	var top int64
+	for _, v := range values {
+		top = max(top, v, -v)
+	}
+	var unit func(v int64) string
+	switch {
+	case top < 1000:
+		unit = func(v int64) string { return strconv.FormatInt(v, 10) + " ms" }
+	case top < 99_950:
+		unit = func(v int64) string { return strconv.FormatFloat(float64(v)/1000, 'f', 1, 64) + " s" }
+	default:
+		unit = func(v int64) string { return strconv.FormatInt((v+500)/1000, 10) + " s" }
+	}
+	format = func(v int64) string {
+		if v < 0 {
+			return minus + unit(-v)
+		}
+		return unit(v)
+	}
+	signedFormat = func(v int64) string {
+		s := format(v)
+		switch {
+		case strings.TrimLeft(s, minus+"0. ") == "ms" || strings.TrimLeft(s, minus+"0. ") == "s":
+			return "±" + strings.TrimPrefix(s, minus)
+		case v > 0:
+			return "+" + s
+		}
+		return s
+	}
+	return format, signedFormat
+}

@@ -3,6 +3,8 @@ package render
 import (
 	"testing"
 	"time"
+
+	"github.com/stageline/stageline/internal/report"
 )
 
 func TestFormatBytes(t *testing.T) {
@@ -126,5 +128,51 @@ func TestPercentHelpers(t *testing.T) {
 				t.Errorf("got %q, want %q", tt.got, tt.want)
 			}
 		})
+	}
+}
+
+func TestFormatRelative(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		base, head int64
+		want       string
+	}{
+		{base: 1_000_000, head: 12_400_000, want: "×12"},
+		{base: 1_054_000, head: 4_154_000, want: "+294%"},
+		{base: 100, head: 65, want: "−35%"},
+		{base: 1000, head: 1041, want: "+4.1%"},
+		{base: 1000, head: 1000, want: ""},
+		{base: 0, head: 1000, want: ""},
+	}
+	for _, tt := range tests {
+		got, _ := FormatRelative(report.Delta{Base: tt.base, Head: tt.head})
+		if got != tt.want {
+			t.Errorf("FormatRelative(%d→%d) = %q, want %q", tt.base, tt.head, got, tt.want)
+		}
+	}
+}
+
+func TestDurationColumn(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		values     []int64
+		in         int64
+		want, sign string
+	}{
+		{values: []int64{640, 1200}, in: 640, want: "0.6 s", sign: "+0.6 s"},
+		{values: []int64{640, 900}, in: 640, want: "640 ms", sign: "+640 ms"},
+		{values: []int64{190_000, 640}, in: 640, want: "1 s", sign: "+1 s"},
+		{values: []int64{5000}, in: 0, want: "0.0 s", sign: "±0.0 s"},
+		{values: []int64{5000}, in: -20, want: "−0.0 s", sign: "±0.0 s"},
+		{values: []int64{5000}, in: -2000, want: "−2.0 s", sign: "−2.0 s"},
+	}
+	for _, tt := range tests {
+		f, sf := durationColumn(tt.values...)
+		if got := f(tt.in); got != tt.want {
+			t.Errorf("durationColumn(%v)(%d) = %q, want %q", tt.values, tt.in, got, tt.want)
+		}
+		if got := sf(tt.in); got != tt.sign {
+			t.Errorf("signed durationColumn(%v)(%d) = %q, want %q", tt.values, tt.in, got, tt.sign)
+		}
 	}
 }

@@ -16,7 +16,12 @@ import (
 const (
 	nameWidth        = 60
 	instructionWidth = 100
-	messageWidth     = 300
+	// cellInstructionWidth caps an instruction in a table that also names
+	// stages: a table wider than the page shrinks every column, and a
+	// stage name then breaks at its hyphens ("build-" / "stage"). The line
+	// number next to it leads to the whole instruction.
+	cellInstructionWidth = 36
+	messageWidth         = 300
 )
 
 // mdTable is a Markdown table with columns that can be left out.
@@ -74,6 +79,11 @@ func (t *mdTable) render(budget int, noun string) string {
 			cell := ""
 			if j < len(r) {
 				cell = r[j]
+			}
+			if c.align == "r" {
+				// Figures and their units stay on one line: "12.5 MB" must
+				// not wrap to "12.5" and "MB" in a narrow column.
+				cell = strings.ReplaceAll(cell, " ", "\u00a0")
 			}
 			row.WriteString(" " + cell + " |")
 		}

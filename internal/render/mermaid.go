@@ -2,9 +2,11 @@ package render
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/stageline/stageline/internal/report"
 )
@@ -17,23 +19,40 @@ var ganttKeywords = []string{
 	"title", "todaymarker", "topaxis", "weekday", "weekend",
 }
 
-// mermaidText makes s safe as a gantt task or section name: it keeps
-// letters, digits and " -._/+" and turns everything else into "_". That
-// removes what mermaid's grammar gives meaning to (":" starts task data, ";"
-// and newlines end a statement, "#" starts an entity, "%%" a comment) and
-// anything that could close the code fence.
+// mermaidLookalikes replace the characters mermaid's gantt grammar gives
+// meaning to (":" starts task data, ";" ends a statement, "#" starts an
+// entity, "%%" a comment) and those that could open HTML or close the code
+// fence, by characters that look the same: a label then reads like the
+// stage's name in the tables, which shows the original characters.
+var mermaidLookalikes = strings.NewReplacer(
+	":", "\uA789", // modifier letter colon
+	";", "\u037E", // Greek question mark, drawn as a semicolon
+	"#", "\uFF03",
+	"%", "\uFF05",
+	"`", "\u02CB",
+	"<", "\u2039",
+	">", "\u203A",
+	"&", "\uFF06",
+	"\"", "\u2033",
+	"\\", "\uFF3C",
+	"{", "\uFF5B",
+	"}", "\uFF5D",
+	"@", "\uFF20", // no mention, as in the tables
+)
+
+// mermaidText makes s safe as a gantt task or section name: control
+// characters (ANSI escapes first) and line breaks become spaces, grammar
+// characters their lookalikes, and a name that starts like a directive gets
+// a leading "_".
 func mermaidText(s string) string {
-	s = report.Truncate(s, nameWidth)
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case unicode.IsLetter(r) || unicode.IsDigit(r) || strings.ContainsRune(" -._/+…", r):
-			b.WriteRune(r)
-		default:
-			b.WriteByte('_')
+	s = report.Truncate(stripANSI(s), nameWidth)
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+			return ' '
 		}
-	}
-	out := strings.TrimSpace(b.String())
+		return r
+	}, s)
+	out := strings.Join(strings.Fields(mermaidLookalikes.Replace(s)), " ")
 	if out == "" {
 		return "_"
 	}
@@ -77,61 +96,140 @@ func stageSpans(r *report.Report) map[stageKey]span {
 	return spans
 }
 
-// gantt renders the stages of r as a mermaid gantt chart no longer than
-// budget bytes, with times relative to the build's start (dateFormat x reads
-// them as milliseconds since the epoch; only the axis labels show). Stages
-// with no timed step are left out; "" when none is left or nothing fits.
-func gantt(r *report.Report, budget int) string {
-	spans := stageSpans(r)
-	stages := report.SortedStages(r)
-	var origin, last time.Time
-	for _, sp := range spans {
-		if origin.IsZero() || sp.start.Before(origin) {
-			origin = sp.start
+// timeline is when each stage ran, relative to the build's start.
+type timeline struct {
+	stages []*report.Stage
+	spans  map[stageKey]span
+	origin time.Time
+	total  time.Duration // from origin to the build's end
+	// critical is true when the critical path mark distinguishes stages.
+	critical bool
+	failed   map[stageKey]bool
+}
+
+// newTimeline places r's stages on the build's clock. ok is false when no
+// stage has a timed step.
+func newTimeline(r *report.Report) (timeline, bool) {
+	tl := timeline{spans: stageSpans(r), failed: map[stageKey]bool{}}
+	var last time.Time
+	for _, sp := range tl.spans {
+		if tl.origin.IsZero() || sp.start.Before(tl.origin) {
+			tl.origin = sp.start
 		}
 		if sp.end.After(last) {
 			last = sp.end
 		}
 	}
-	if origin.IsZero() {
+	if tl.origin.IsZero() {
+		return tl, false
+	}
+	// The build's start is the origin when the report has it: the first
+	// stage starts after the build definition loads, and that wait is part
+	// of the build's time.
+	if bs := r.Build.StartedAt; !bs.IsZero() && bs.Before(tl.origin) && tl.origin.Sub(bs) < time.Hour {
+		tl.origin = bs
+	}
+	tl.total = max(last.Sub(tl.origin), ms(r.Build.DurationMS))
+	var on, off int
+	for _, s := range report.SortedStages(r) {
+		if _, ok := tl.spans[stageKey{s.Name, s.Platform}]; !ok {
+			continue
+		}
+		tl.stages = append(tl.stages, s)
+		if s.Critical {
+			on++
+		} else {
+			off++
+		}
+	}
+	tl.critical = on > 0 && off > 0
+	for _, s := range r.Steps {
+		if s.Error != "" {
+			tl.failed[stageKey{s.Stage, s.Platform}] = true
+		}
+	}
+	return tl, true
+}
+
+// axis is a gantt axis: a tick interval mermaid accepts and a d3 time format
+// for its labels. Times are milliseconds since the epoch, so the format shows
+// the build's clock; "%-S s" never wraps because ticks switch to minutes
+// before 60 s.
+type axis struct{ tick, format string }
+
+func ganttAxis(total time.Duration) axis {
+	switch {
+	case total <= 2*time.Second:
+		return axis{"250millisecond", "%-S.%L s"}
+	case total <= 12*time.Second:
+		return axis{"1second", "%-S s"}
+	case total <= 30*time.Second:
+		return axis{"5second", "%-S s"}
+	case total < 60*time.Second:
+		return axis{"10second", "%-S s"}
+	case total <= 4*time.Minute:
+		return axis{"30second", "%-M min %S s"}
+	case total <= 12*time.Minute:
+		return axis{"1minute", "%-M min"}
+	case total <= 30*time.Minute:
+		return axis{"5minute", "%-M min"}
+	case total <= 60*time.Minute:
+		return axis{"10minute", "%-M min"}
+	}
+	return axis{"30minute", "%-H h %M min"}
+}
+
+// gantt renders the stages of r as a mermaid gantt chart no longer than
+// budget bytes. The first bar is the whole build, so the axis runs from its
+// start to its end; stages are neutral, the failed one is red (crit), fully
+// cached ones grey (done), and the critical path, where it tells stages
+// apart, is marked "●" and explained under the chart. Stages with no timed
+// step are left out; "" when none is left or nothing fits.
+func gantt(r *report.Report, budget int) string {
+	tl, ok := newTimeline(r)
+	if !ok {
 		return ""
 	}
-	if bs := r.Build.StartedAt; !bs.IsZero() && bs.Before(origin) {
-		origin = bs
-	}
-	axis := "%S"
-	if last.Sub(origin) >= time.Minute {
-		axis = "%M:%S"
-	}
 	multi := platformCount(r) > 1
+	ax := ganttAxis(tl.total)
 	var b strings.Builder
-	fmt.Fprintf(&b, "```mermaid\ngantt\n    dateFormat x\n    axisFormat %s\n    todayMarker off\n", axis)
+	fmt.Fprintf(&b, "```mermaid\ngantt\n    dateFormat x\n    axisFormat %s\n    tickInterval %s\n    todayMarker off\n",
+		ax.format, ax.tick)
+	fmt.Fprintf(&b, "    section build\n    %s :done, b, 0, %d\n", "whole build "+FormatDuration(tl.total), max(tl.total.Milliseconds(), 1))
 	section := "\x00"
 	const closing = "```\n"
 	const omitted = "    section …\n    more stages not shown :0, 1\n"
 	n := 0
-	for i, s := range stages {
-		sp, ok := spans[stageKey{s.Name, s.Platform}]
-		if !ok {
-			continue
-		}
+	var failed, critical bool
+	for i, s := range tl.stages {
+		k := stageKey{s.Name, s.Platform}
+		sp := tl.spans[k]
 		var line strings.Builder
 		if name := sectionName(s.Platform, multi); name != section {
 			section = name
 			fmt.Fprintf(&line, "    section %s\n", mermaidText(name))
 		}
-		start := sp.start.Sub(origin).Milliseconds()
-		end := max(sp.end.Sub(origin).Milliseconds(), start+1)
+		start := sp.start.Sub(tl.origin).Milliseconds()
+		end := max(sp.end.Sub(tl.origin).Milliseconds(), start+1)
 		var tags []string
-		if s.Critical {
+		switch {
+		case tl.failed[k]:
 			tags = append(tags, "crit")
-		}
-		if s.StepsTotal > 0 && s.StepsCached == s.StepsTotal {
+			failed = true
+		case s.StepsTotal > 0 && s.StepsCached == s.StepsTotal:
 			tags = append(tags, "done")
 		}
 		tags = append(tags, fmt.Sprintf("s%d", i))
-		fmt.Fprintf(&line, "    %s :%s, %d, %d\n", mermaidText(s.Name), strings.Join(tags, ", "), start, end)
-		if b.Len()+line.Len()+len(omitted)+len(closing) > budget {
+		name := mermaidText(s.Name)
+		if tl.critical && s.Critical {
+			name += " ●"
+			critical = true
+		}
+		if tl.failed[k] {
+			name += " ✗ failed"
+		}
+		fmt.Fprintf(&line, "    %s :%s, %d, %d\n", name, strings.Join(tags, ", "), start, end)
+		if b.Len()+line.Len()+len(omitted)+len(closing)+200 > budget {
 			b.WriteString(omitted)
 			break
 		}
@@ -142,7 +240,88 @@ func gantt(r *report.Report, budget int) string {
 		return ""
 	}
 	b.WriteString(closing)
+	b.WriteString(legend(critical, failed, true))
 	return b.String()
+}
+
+// legend explains the chart's marks, or is "" when there are none.
+func legend(critical, failed, colours bool) string {
+	var parts []string
+	if critical {
+		parts = append(parts, "● critical path (the stages the build waited for)")
+	}
+	if failed {
+		if colours {
+			parts = append(parts, "✗ red: the failed stage")
+		} else {
+			parts = append(parts, "✗ the failed stage")
+		}
+	}
+	if colours {
+		parts = append(parts, "grey: every step cached")
+	}
+	return "\n_" + strings.Join(parts, " · ") + "; times from the build's start._\n"
+}
+
+// barWidth is the text timeline's width in cells.
+const barWidth = 40
+
+// textTimeline is the timeline as a fixed-width bar chart in a code block,
+// for the check run, where mermaid may not render: one row per stage, a bar
+// of barWidth cells spanning the whole build, and the stage's start and end
+// in seconds. "" when no stage was timed or it does not fit budget.
+func textTimeline(r *report.Report, budget int) string {
+	tl, ok := newTimeline(r)
+	if !ok {
+		return ""
+	}
+	multi := platformCount(r) > 1
+	const nameCap = 24
+	width := 0
+	for _, s := range tl.stages {
+		width = max(width, utf8.RuneCountInString(plain(stripANSI(s.Name), nameCap)))
+	}
+	secs := func(d time.Duration) string { return strconv.FormatFloat(d.Seconds(), 'f', 1, 64) }
+	var b strings.Builder
+	section := "\x00"
+	var failed, critical bool
+	total := max(tl.total, time.Millisecond)
+	for _, s := range tl.stages {
+		k := stageKey{s.Name, s.Platform}
+		if name := sectionName(s.Platform, multi); multi && name != section {
+			section = name
+			b.WriteString(plain(name, 40) + "\n")
+		}
+		sp := tl.spans[k]
+		from, to := sp.start.Sub(tl.origin), sp.end.Sub(tl.origin)
+		a := int(int64(barWidth) * int64(from) / int64(total))
+		z := max(int((int64(barWidth)*int64(to)+int64(total)-1)/int64(total)), a+1)
+		a, z = min(a, barWidth-1), min(z, barWidth)
+		fill := "█"
+		if tl.critical && !s.Critical {
+			fill = "▒"
+		}
+		bar := strings.Repeat(" ", a) + strings.Repeat(fill, z-a) + strings.Repeat(" ", barWidth-z)
+		name := plain(stripANSI(s.Name), nameCap)
+		mark := ""
+		if tl.critical && s.Critical {
+			mark, critical = " ●", true
+		}
+		if tl.failed[k] {
+			mark, failed = mark+" ✗ failed", true
+		}
+		fmt.Fprintf(&b, "%s%s │%s│ %5s–%s s%s\n", name, strings.Repeat(" ", width-utf8.RuneCountInString(name)),
+			bar, secs(from), secs(to), mark)
+	}
+	// The axis: "0 s" under the bar's first cell, the total ending at its
+	// right edge.
+	fmt.Fprintf(&b, "%s  0 s%s%s s\n", strings.Repeat(" ", width),
+		strings.Repeat(" ", max(barWidth+1-3-len(secs(total))-2, 1)), secs(total))
+	out := Block(b.String(), 0) + "\n"
+	if critical || failed {
+		out += legend(critical, failed, false)
+	}
+	return fit(out, budget)
 }
 
 func sectionName(platform string, multi bool) string {

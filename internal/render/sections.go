@@ -16,7 +16,7 @@ import (
 // budgets are per-section byte budgets; their sum stays under the limit of
 // the whole output (tested).
 type budgets struct {
-	head, stages, images, layers, timeline, warnings, failure, steps, footer int
+	head, stages, images, layers, timeline, warnings, failure, steps int
 	// cache is the job summary's cache imports/exports table; the check run
 	// leaves it out (0).
 	cache int
@@ -26,8 +26,11 @@ type budgets struct {
 
 // checkBudgets fit a check run's summary (65,535 characters).
 var checkBudgets = budgets{
-	head: 3000, stages: 14000, images: 5000, layers: 8000, timeline: 8000,
-	warnings: 6000, failure: 12000, footer: 1000, why: 4000,
+	// head holds the run link (up to 2000 bytes) and the verdict; the text
+	// timeline needs far less than mermaid. With the why section and the
+	// image contents (contentSummaryBudget) they stay under 65,535.
+	head: 5100, stages: 14000, images: 5000, layers: 8000, timeline: 6000,
+	warnings: 6000, failure: 12000, why: 4000,
 	// steps is Text's budget, a separate field of the check run.
 	steps: 64000,
 }
@@ -36,7 +39,7 @@ var checkBudgets = budgets{
 // steps' summaries.
 var summaryBudgets = budgets{
 	head: 4000, stages: 60000, images: 20000, layers: 20000, timeline: 30000,
-	warnings: 40000, failure: 40000, footer: 1000, cache: 10000, why: 20000,
+	warnings: 40000, failure: 40000, cache: 10000, why: 20000,
 }
 
 // maxLargestLayers and maxChangedLayers are how many layers a table shows:
@@ -70,28 +73,73 @@ func withDelta(v string, change string, baseline bool) string {
 	return v + " (" + change + ")"
 }
 
+// sizeChange is "+3.1 MB (+294%)", "+12.4 MB (×12)" or "±0 B".
 func sizeChange(d report.Delta) string {
 	s := FormatSignedBytes(d.Change())
-	if p, ok := d.Relative(); ok && d.Change() != 0 {
-		s += ", " + FormatSignedPercent(p)
+	if r, ok := FormatRelative(d); ok {
+		s += " (" + r + ")"
 	}
 	return s
+}
+
+// sizeChangeFlat is sizeChange for text already in parentheses:
+// "+12.4 MB, ×12".
+func sizeChangeFlat(d report.Delta) string {
+	s := FormatSignedBytes(d.Change())
+	if r, ok := FormatRelative(d); ok {
+		s += ", " + r
+	}
+	return s
+}
+
+// gone is what a table says of something only the base has: a build that
+// stopped early did not get to it, which says nothing about the Dockerfile.
+func gone(c report.Comparison, verb string) string {
+	if c.Incomplete() {
+		return "not " + verb
+	}
+	return "removed"
+}
+
+// criticalDistinguishes reports whether the critical-path mark says
+// anything: not when every stage (or none) is on it.
+func criticalDistinguishes(c report.Comparison) bool {
+	var on, off int
+	for _, s := range c.Stages {
+		switch {
+		case s.Head == nil:
+		case s.Head.Critical:
+			on++
+		default:
+			off++
+		}
+	}
+	return on > 0 && off > 0
 }
 
 func cachedText(cached, total int64) string {
 	return strconv.FormatInt(cached, 10) + "/" + strconv.FormatInt(total, 10)
 }
 
-// headSection is the headline and the key figures.
-func headSection(c report.Comparison, title string, budget int) string {
+// headOptions are what the head section shows beyond the reports.
+type headOptions struct {
+	runURL, baseLabel, noBaseline string
+	cause                         StageCause
+}
+
+// headSection is, in the order a reviewer asks: the status, the run and the
+// baseline, the verdict with its cause, then the key figures.
+func headSection(c report.Comparison, o headOptions, budget int) string {
 	r := c.Head
 	base := c.HasBaseline()
 	var b strings.Builder
-	b.WriteString("## " + statusLine(r.Build.Status))
-	if title != "" {
-		b.WriteString(" · " + title)
+	b.WriteString("## " + statusLine(r.Build.Status) + "\n\n")
+	if l := contextLine(c, o.runURL, o.baseLabel, o.noBaseline); l != "" {
+		b.WriteString(l + "\n\n")
 	}
-	b.WriteString("\n\n")
+	if v := verdictLine(c, o.cause); v != "" {
+		b.WriteString(v + "\n\n")
+	}
 	var facts []string
 	if r.Build.Dockerfile != "" {
 		facts = append(facts, Code(r.Build.Dockerfile, nameWidth))
@@ -121,7 +169,10 @@ func headSection(c report.Comparison, title string, budget int) string {
 	cache := fmt.Sprintf("%s user steps cached (%s", cachedText(c.UserStepsCached.Head, c.UserSteps.Head),
 		FormatPercent(c.HitRatioHead))
 	if base {
-		cache += fmt.Sprintf(", %s; base %s, %s", FormatPoints(c.HitRatioHead-c.HitRatioBase),
+		if p := FormatPoints(c.HitRatioHead - c.HitRatioBase); p != "±0.0 pp" {
+			cache += ", " + p
+		}
+		cache += fmt.Sprintf("; base %s, %s",
 			cachedText(c.UserStepsCached.Base, c.UserSteps.Base), FormatPercent(c.HitRatioBase))
 	}
 	cache += ")"
@@ -129,8 +180,8 @@ func headSection(c report.Comparison, title string, budget int) string {
 	if len(r.Images) == 1 && (len(c.Images) == 1 || !base) {
 		im := c.Images[0]
 		fmt.Fprintf(&b, "- **Image:** %s compressed, %s uncompressed\n",
-			withDelta(FormatBytes(im.Compressed.Head), sizeChange(im.Compressed), base && im.Base != nil),
-			withDelta(FormatBytes(im.Uncompressed.Head), sizeChange(im.Uncompressed), base && im.Base != nil))
+			withDelta(FormatBytes(im.Compressed.Head), sizeChangeFlat(im.Compressed), base && im.Base != nil),
+			withDelta(FormatBytes(im.Uncompressed.Head), sizeChangeFlat(im.Uncompressed), base && im.Base != nil))
 	}
 	b.WriteString("\n")
 	return fit(b.String(), budget)
@@ -139,6 +190,11 @@ func headSection(c report.Comparison, title string, budget int) string {
 // stagesSection is the stage table.
 func stagesSection(c report.Comparison, budget int) string {
 	base := c.HasBaseline()
+	var times []int64
+	for _, s := range c.Stages {
+		times = append(times, s.Duration.Head, s.Duration.Change())
+	}
+	dur, signedDur := durationColumn(times...)
 	t := mdTable{cols: []mdCol{
 		{title: "Stage"},
 		{title: "Platform", hide: platformCount(c.Head) < 2},
@@ -146,18 +202,24 @@ func stagesSection(c report.Comparison, budget int) string {
 		{title: "Δ", align: "r", hide: !base},
 		{title: "Cached", align: "r"},
 		{title: "Δ", align: "r", hide: !base},
-		{title: "Critical path", align: "c"},
+		{title: "Critical path", align: "c", hide: !criticalDistinguishes(c)},
 	}}
 	for _, s := range c.Stages {
 		name, platform := stageLabel(s.Name), Text(s.Platform, 40)
+		if s.Failed {
+			name += "\u00a0❌\u00a0failed"
+		}
 		switch {
 		case s.Head == nil:
-			t.add(name, platform, "—", "removed", "—", "", "")
+			t.add(name, platform, "—", gone(c, "run"), "—", "", "")
+		case c.Incomplete() && s.Head.StepsTotal == 0 && s.Head.DurationMS == 0:
+			// A failed build lists the stages it never reached, empty.
+			t.add(name, platform, "—", "not run", "—", "", "")
 		case s.Base == nil && base:
-			t.add(name, platform, FormatDuration(ms(s.Duration.Head)), "new",
+			t.add(name, platform, dur(s.Duration.Head), "new",
 				cachedText(s.StepsCached.Head, s.StepsTotal.Head), "", mark(s.Head.Critical))
 		default:
-			t.add(name, platform, FormatDuration(ms(s.Duration.Head)), FormatSignedDuration(ms(s.Duration.Change())),
+			t.add(name, platform, dur(s.Duration.Head), signedDur(s.Duration.Change()),
 				cachedText(s.StepsCached.Head, s.StepsTotal.Head), signedInt(s.StepsCached.Change()), mark(s.Head.Critical))
 		}
 	}
@@ -199,7 +261,7 @@ func imagesSection(c report.Comparison, budget int) string {
 		}
 		switch {
 		case im.Head == nil:
-			t.add(p, "—", "removed", "—", "removed", "—")
+			t.add(p, "—", gone(c, "built"), "—", gone(c, "built"), "—")
 		case im.Base == nil && base:
 			t.add(p, FormatBytes(im.Compressed.Head), "new", FormatBytes(im.Uncompressed.Head), "new",
 				strconv.Itoa(len(im.Head.Layers)))
@@ -223,7 +285,9 @@ func layersSection(c report.Comparison, budget int) string {
 	t := mdTable{cols: []mdCol{
 		{title: "Size", align: "r"},
 		{title: "Δ", align: "r", hide: !base},
-		{title: "Uncompressed", align: "r"},
+		// With a baseline the change matters more than the uncompressed
+		// size, and the table must stay narrow enough for names not to wrap.
+		{title: "Uncompressed", align: "r", hide: base},
 		{title: "Platform", hide: !multi},
 		{title: "Stage"},
 		{title: "Line", align: "r"},
@@ -233,7 +297,7 @@ func layersSection(c report.Comparison, budget int) string {
 		if i == limit {
 			break
 		}
-		size, change, unc := "—", "removed", "—"
+		size, change, unc := "—", gone(c, "built"), "—"
 		if l.Head != nil {
 			size = FormatBytes(l.Size.Head)
 			change = sizeChange(l.Size)
@@ -252,7 +316,7 @@ func layersSection(c report.Comparison, budget int) string {
 		if l.Stage != "" {
 			stage = Code(l.Stage, nameWidth)
 		}
-		t.add(size, change, unc, Text(l.Platform, 40), stage, line, Code(l.Instruction, instructionWidth))
+		t.add(size, change, unc, Text(l.Platform, 40), stage, line, Code(l.Instruction, cellInstructionWidth))
 	}
 	if len(t.rows) == 0 {
 		return ""
@@ -260,8 +324,15 @@ func layersSection(c report.Comparison, budget int) string {
 	return fit(title+"\n\n"+t.render(budget-40, "layers")+"\n", budget)
 }
 
-func timelineSection(r *report.Report, budget int) string {
-	g := gantt(r, budget-30)
+// timelineSection is the mermaid gantt chart (job summary) or, when text is
+// set, the fixed-width bar chart (check run, where mermaid may not render).
+func timelineSection(r *report.Report, budget int, text bool) string {
+	g := ""
+	if text {
+		g = textTimeline(r, budget-30)
+	} else {
+		g = gantt(r, budget-30)
+	}
 	if g == "" {
 		return ""
 	}
@@ -342,6 +413,7 @@ func lastLines(s string, n int) string {
 // printable turns control characters other than newlines and tabs into
 // U+FFFD: terminal colour codes in a log mean nothing in a web page.
 func printable(s string) string {
+	s = stripANSI(s)
 	return strings.Map(func(r rune) rune {
 		if r != '\n' && r != '\t' && unicode.IsControl(r) {
 			return '\uFFFD'

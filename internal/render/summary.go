@@ -8,9 +8,10 @@ import (
 	"github.com/stageline/stageline/internal/report"
 )
 
-// RenderSummary writes r as Markdown for a GitHub job summary: the headline
-// with duration, hit ratio and image size; the stages; a mermaid timeline;
-// the largest layers; warnings; and the error with the end of its log. Every
+// RenderSummary writes r as Markdown for a GitHub job summary, in the check
+// run's layout: the headline and verdict with the key figures; the error with
+// the end of its log; the stages, images, largest layers and files; a
+// mermaid timeline; cache imports and exports; warnings. Every
 // string from r is escaped, and the output stays under 512 kB whatever r
 // holds.
 func RenderSummary(w io.Writer, r *report.Report) error {
@@ -24,18 +25,19 @@ func RenderSummaryVs(w io.Writer, base, r *report.Report) error {
 		return fmt.Errorf("rendering summary: nil report")
 	}
 	c := report.Diff(nil, r)
+	why := report.Explain(base, r)
 	bud := summaryBudgets
 	var b strings.Builder
 	for _, s := range []string{
-		headSection(c, "", bud.head),
-		WhySection(report.Explain(base, r), bud.why),
+		headSection(c, headOptions{cause: whyCause(why)}, bud.head),
+		WhySection(why, bud.why),
 		failureSection(r, bud.failure),
 		stagesSection(c, bud.stages),
-		cacheOpsSection(r, bud.cache),
 		imagesSection(c, bud.images),
-		timelineSection(r, bud.timeline),
 		layersSection(c, bud.layers),
 		contentSection(report.Diff(base, r), contentSummaryBudget, false),
+		timelineSection(r, bud.timeline, false),
+		cacheOpsSection(r, bud.cache),
 		warningsSection(r, bud.warnings),
 	} {
 		b.WriteString(s)

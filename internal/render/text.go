@@ -64,14 +64,27 @@ func RenderText(w io.Writer, r *report.Report) error {
 	if len(c.Stages) > 0 {
 		b.WriteString("\nSTAGES\n")
 		tw = tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-		fmt.Fprintf(tw, "  STAGE\t%sCACHED\tWALL TIME\tCRITICAL PATH\n", ifMulti(multi, "PLATFORM\t"))
+		// The critical path column only when it tells stages apart.
+		critical := criticalDistinguishes(c)
+		fmt.Fprintf(tw, "  STAGE\t%sCACHED\tWALL TIME%s\n", ifMulti(multi, "PLATFORM\t"), ifMulti(critical, "\tCRITICAL PATH"))
+		var times []int64
+		for _, s := range c.Stages {
+			times = append(times, s.Duration.Head)
+		}
+		dur, _ := durationColumn(times...)
 		for _, s := range c.Stages {
 			crit := ""
-			if s.Head.Critical {
-				crit = "*"
+			switch {
+			case critical && s.Head.Critical:
+				crit = "\t*"
+			case critical:
+				crit = "\t"
 			}
-			fmt.Fprintf(tw, "  %s\t%s%s\t%s\t%s\n", plain(s.Name, nameWidth), ifMulti(multi, plain(s.Platform, 40)+"\t"),
-				cachedText(s.StepsCached.Head, s.StepsTotal.Head), FormatDuration(ms(s.Duration.Head)), crit)
+			if s.Failed {
+				crit += "\tFAILED"
+			}
+			fmt.Fprintf(tw, "  %s\t%s%s\t%s%s\n", plain(s.Name, textNameWidth), ifMulti(multi, plain(s.Platform, 40)+"\t"),
+				cachedText(s.StepsCached.Head, s.StepsTotal.Head), dur(s.Duration.Head), crit)
 		}
 		tw.Flush()
 	}
@@ -91,7 +104,7 @@ func RenderText(w io.Writer, r *report.Report) error {
 			if l.Line > 0 {
 				line = strconv.Itoa(l.Line)
 			}
-			stage := plain(l.Stage, nameWidth)
+			stage := plain(l.Stage, textNameWidth)
 			if l.Stage == "" {
 				stage = "(base image)"
 			}
@@ -116,9 +129,9 @@ func RenderText(w io.Writer, r *report.Report) error {
 		tw.Flush()
 	}
 	// tabwriter pads empty last cells; trailing blanks only make diffs noisy.
-	lines := strings.Split(b.String(), "\n")
-	for i, l := range lines {
-		lines[i] = strings.TrimRight(l, " ")
+	var lines []string
+	for _, l := range strings.Split(b.String(), "\n") {
+		lines = append(lines, wrapLine(strings.TrimRight(l, " "), textWidth)...)
 	}
 	if _, err := io.WriteString(w, strings.Join(lines, "\n")); err != nil {
 		return fmt.Errorf("rendering text: %w", err)
@@ -130,7 +143,7 @@ func RenderText(w io.Writer, r *report.Report) error {
 // tabs that would break the columns, newlines) become spaces or U+FFFD, and
 // s is cut to max runes (no limit when max <= 0).
 func plain(s string, max int) string {
-	s = report.Truncate(strings.ToValidUTF8(s, "\uFFFD"), max)
+	s = report.Truncate(stripANSI(strings.ToValidUTF8(s, "\uFFFD")), max)
 	return strings.Map(func(r rune) rune {
 		switch {
 		case r == '\n' || r == '\r' || r == '\t':
@@ -149,4 +162,40 @@ func ifMulti(multi bool, s string) string {
 		return s
 	}
 	return ""
+}
+
+// textWidth is the terminal report's width: it fits a 100-column terminal
+// or CI log without the terminal folding lines at random.
+const textWidth = 100
+
+// textNameWidth caps stage names in the terminal's tables, which would
+// otherwise take most of the width.
+const textNameWidth = 32
+
+// wrapLine breaks l into lines of at most width runes, at the last space
+// that fits (anywhere when there is none). Continuations are indented under
+// the line's content so that they read as part of it; a log line ("  | ")
+// continues as a log line.
+func wrapLine(l string, width int) []string {
+	r := []rune(l)
+	if len(r) <= width {
+		return []string{l}
+	}
+	indent := "      "
+	if strings.HasPrefix(l, "  | ") {
+		indent = "  |   "
+	}
+	var out []string
+	for len(r) > width {
+		cut := width
+		for i := width; i > width/2; i-- {
+			if r[i] == ' ' {
+				cut = i
+				break
+			}
+		}
+		out = append(out, strings.TrimRight(string(r[:cut]), " "))
+		r = append([]rune(indent), []rune(strings.TrimLeft(string(r[cut:]), " "))...)
+	}
+	return append(out, string(r))
 }

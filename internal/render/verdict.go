@@ -1,79 +1,162 @@
 package render
 
 import (
-	"fmt"
+	"strconv"
 	"strings"
 
-	"github.com/stageline/stageline/internal/verdict"
+	"github.com/stageline/stageline/internal/report"
 )
 
-// VerdictSection renders a build's durations judged against the recent
-// builds of branch (the base branch): each with its change from the usual
-// duration and the usual range, e.g. "+42s, usual range ±8s". It fits in
-// budget bytes ("" when not even its heading does).
-func VerdictSection(r verdict.Result, branch string, budget int) string {
-	var b strings.Builder
-	b.WriteString("### Build time vs recent " + Code(branch, nameWidth) + " builds\n\n")
-	switch {
-	case r.Builds == 0:
-		b.WriteString("No earlier build of " + Code(branch, nameWidth) + " with this build key yet: " +
-			"durations are judged once there are some.\n")
-		return fit(b.String(), budget)
-	case r.Few:
-		fmt.Fprintf(&b, "Only %d earlier %s of %s so far (a usual range wants %d): compared with what there is.\n\n",
-			r.Builds, plural(r.Builds, "build", "builds"), Code(branch, nameWidth), verdict.MinBuilds)
-	default:
-		fmt.Fprintf(&b, "Compared with the median of the last %d builds; a duration is called slower or faster "+
-			"only outside the usual range drawn from their spread.\n\n", r.Builds)
-	}
-	t := &mdTable{cols: []mdCol{{title: "", align: "l"}, {title: "This build", align: "r"},
-		{title: "Usual", align: "r"}, {title: "Change", align: "l"}, {title: "Verdict", align: "l"}}}
-	t.add(verdictRow("**Total**", r.Total)...)
-	for _, v := range r.Stages {
-		label := stageLabel(v.Name)
-		if v.Platform != "" {
-			label += " " + Text(v.Platform, nameWidth)
+// StageCause says in a few words of Markdown (built with Text or Code) why a
+// stage was rebuilt, e.g. "<code>go.sum</code> changed", or "" when it cannot
+// tell. The cache-miss analysis plugs in here; without it, FirstMiss names
+// the first step that missed the cache, which is where the rebuild began, not
+// necessarily why.
+type StageCause func(c report.Comparison, s report.StageDelta) string
+
+// FirstMiss is the StageCause that can be told from the reports alone: the
+// first user step of the stage that did not come from the cache.
+func FirstMiss(c report.Comparison, s report.StageDelta) string {
+	for _, d := range c.Steps {
+		st := d.Head
+		if st == nil || st.Internal || st.Cached || st.Stage != s.Name || st.Platform != s.Platform {
+			continue
 		}
-		t.add(verdictRow(label, v)...)
+		if strings.HasPrefix(st.Instruction, "FROM ") || st.Instruction == "" {
+			continue
+		}
+		return "first miss " + Code(st.Instruction, 60) + at(c.Head, st.Line)
 	}
-	head := b.String()
-	if len(head) > budget {
+	return ""
+}
+
+// at is " at <code>Dockerfile</code>:11", or "" when the line is unknown.
+func at(r *report.Report, line int) string {
+	if line <= 0 {
 		return ""
 	}
-	return head + t.render(budget-len(head), "stages")
-}
-
-func verdictRow(label string, v verdict.Verdict) []string {
-	if v.Kind == verdict.NoHistory {
-		return []string{label, FormatDuration(ms(v.HeadMS)), "", "", "new: no earlier duration"}
+	file := r.Build.Dockerfile
+	if file == "" {
+		file = "Dockerfile"
 	}
-	return []string{label, FormatDuration(ms(v.HeadMS)), FormatDuration(ms(v.MedianMS)),
-		VerdictChange(v), VerdictWord(v.Kind)}
+	return " at " + Code(file, nameWidth) + ":" + strconv.Itoa(line)
 }
 
-// VerdictChange is a duration's change from the usual one with the usual
-// range: "+42s, usual range ±8s".
-func VerdictChange(v verdict.Verdict) string {
-	if v.Kind == verdict.NoHistory {
+// verdictLine is the one line a reviewer reads first: what failed, the
+// biggest size change and the layer it came from, and the stage that took
+// longest to rebuild with its cause. "" when there is nothing to say.
+func verdictLine(c report.Comparison, cause StageCause) string {
+	if cause == nil {
+		cause = FirstMiss
+	}
+	var parts []string
+	for _, s := range c.Stages {
+		if s.Failed && s.Head != nil {
+			p := stageLabel(s.Name) + " failed"
+			if e := c.Head.Error; e != nil && e.Line > 0 {
+				p += at(c.Head, e.Line)
+			}
+			parts = append(parts, p)
+			break
+		}
+	}
+	// A build that stopped before its image says nothing about sizes.
+	if l, ok := biggestLayer(c); ok && (!c.Incomplete() || len(c.Head.Images) > 0) {
+		size := FormatBytes(l.Size.Head) + " layer"
+		if c.HasBaseline() {
+			size = sizeChange(l.Size)
+			if l.Head == nil {
+				size = FormatSignedBytes(-l.Size.Base) + " (layer " + gone(c, "built") + ")"
+			}
+		}
+		parts = append(parts, size+" from "+Code(l.Instruction, 60)+at(c.Head, l.Line))
+	}
+	if s, ok := slowestRebuilt(c); ok {
+		p := stageLabel(s.Name)
+		if platformCount(c.Head) > 1 {
+			p += " (" + Text(s.Platform, 40) + ")"
+		}
+		p += " rebuilt"
+		if why := cause(c, s); why != "" {
+			p += ": " + why
+		}
+		p += ", " + FormatDuration(ms(s.Duration.Head))
+		if c.HasBaseline() && s.Base != nil && s.Duration.Change() != 0 {
+			p += " (" + FormatSignedDuration(ms(s.Duration.Change())) + ")"
+		}
+		parts = append(parts, p)
+	} else if c.UserSteps.Head > 0 && c.UserStepsCached.Head == c.UserSteps.Head {
+		parts = append(parts, "every step from the cache")
+	}
+	if len(parts) == 0 {
 		return ""
 	}
-	return FormatSignedDuration(ms(v.DeltaMS())) + ", usual range ±" + FormatDuration(ms(v.BandMS))
+	return "**" + strings.Join(parts, " · ") + "**"
 }
 
-// VerdictWord is a verdict in words, marked when out of range.
-func VerdictWord(k verdict.Kind) string {
-	switch k {
-	case verdict.Slower:
-		return "🔺 slower"
-	case verdict.Faster:
-		return "🔽 faster"
+// biggestLayer is the layer whose size changed most (with a baseline) or the
+// largest layer the Dockerfile made (without: the base image's layers are
+// not the reviewer's to change); Diff sorts them that way already.
+func biggestLayer(c report.Comparison) (report.LayerDelta, bool) {
+	for _, l := range c.Layers {
+		if c.HasBaseline() && l.Size.Change() == 0 || !c.HasBaseline() && l.Stage == "" {
+			continue
+		}
+		return l, true
 	}
-	return k.String()
+	return report.LayerDelta{}, false
 }
 
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
+// slowestRebuilt is the head stage that missed the cache and took longest.
+func slowestRebuilt(c report.Comparison) (report.StageDelta, bool) {
+	var best report.StageDelta
+	found := false
+	for _, s := range c.Stages {
+		if s.Head == nil || s.Failed || s.Head.StepsTotal == 0 || s.Head.StepsCached == s.Head.StepsTotal {
+			continue
+		}
+		if !found || s.Duration.Head > best.Duration.Head {
+			best, found = s, true
+		}
 	}
-	return many
+	return best, found
+}
+
+// contextLine is where the build ran and what it was compared with, at the
+// top: a reviewer first checks they look at the right run and baseline.
+func contextLine(c report.Comparison, runURL, baseLabel, noBaseline string) string {
+	var parts []string
+	if u := safeURL(runURL, "", ""); u != "" {
+		parts = append(parts, "[Workflow run]("+u+")")
+	}
+	switch {
+	case c.HasBaseline() && baseLabel != "":
+		parts = append(parts, "compared with "+Code(baseLabel, nameWidth))
+	case c.HasBaseline():
+		parts = append(parts, "compared with the base branch")
+	case noBaseline != "":
+		parts = append(parts, "no baseline: "+Text(noBaseline, messageWidth))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return strings.Join(parts, " · ")
+}
+
+// whyCause is the StageCause that the cache-miss analysis gives: the cause
+// of the stage's first miss against the baseline ("files: go.sum changed"),
+// and the first miss itself where the analysis could not compare or tell.
+func whyCause(w report.Why) StageCause {
+	return func(c report.Comparison, s report.StageDelta) string {
+		for _, m := range w.Stages {
+			if m.Stage != s.Name || m.Platform != s.Platform {
+				continue
+			}
+			if w.Compared && m.Cause != "" && m.Cause != report.CauseUnknown {
+				return Text(m.Sentence(), 200) + at(c.Head, m.Line)
+			}
+			break
+		}
+		return FirstMiss(c, s)
+	}
 }

@@ -54,6 +54,13 @@ type Comparison struct {
 // HasBaseline reports whether there is a base report to compare with.
 func (c Comparison) HasBaseline() bool { return c.Base != nil }
 
+// Incomplete reports whether the head build stopped before its end (failed
+// or canceled): what only the base has then did not run, rather than being
+// removed.
+func (c Comparison) Incomplete() bool {
+	return c.Head != nil && (c.Head.Build.Status == StatusFailure || c.Head.Build.Status == StatusCanceled)
+}
+
 // TotalCompressed sums the compressed sizes of the images on each side.
 func (c Comparison) TotalCompressed() Delta {
 	var d Delta
@@ -72,6 +79,8 @@ type StageDelta struct {
 	Duration    Delta // milliseconds of wall time
 	StepsCached Delta
 	StepsTotal  Delta
+	// Failed is true when one of the head stage's steps failed.
+	Failed bool
 }
 
 // ImageDelta is one platform's image.
@@ -121,7 +130,7 @@ func Diff(base, head *Report) Comparison {
 	c.Stages = diffStages(base, head)
 	c.Images = diffImages(base, head)
 	c.Layers = diffLayers(c.Images, base != nil)
-	c.Steps = diffSteps(base, head)
+	c.Steps = diffSteps(base, head, c.Stages)
 	c.Content = diffContent(c)
 	return c
 }
@@ -155,9 +164,17 @@ func diffStages(base, head *Report) []StageDelta {
 			}
 		}
 	}
+	failed := map[stageKey]bool{}
+	for _, s := range head.Steps {
+		if s.Error != "" {
+			failed[stageKey{s.Stage, s.Platform}] = true
+		}
+	}
 	out := make([]StageDelta, 0, len(heads)+len(bases))
 	for i, h := range heads {
-		out = append(out, StageDelta{Name: h.Name, Platform: h.Platform, Base: match[i], Head: h}.fill())
+		d := StageDelta{Name: h.Name, Platform: h.Platform, Base: match[i], Head: h}.fill()
+		d.Failed = failed[stageKey{h.Name, h.Platform}]
+		out = append(out, d)
 	}
 	for j, b := range bases {
 		if !used[j] {
@@ -372,28 +389,45 @@ func (d LayerDelta) fill() LayerDelta {
 	return d
 }
 
-func stepKey(s *Step) string {
+func stepKey(s *Step, platform string) string {
 	ins := s.Instruction
 	if ins == "" {
 		ins = s.Name
 	}
-	return s.Platform + "\x00" + s.Stage + "\x00" + ins
+	return platform + "\x00" + s.Stage + "\x00" + ins
 }
 
-func diffSteps(base, head *Report) []StepDelta {
+// diffSteps matches steps by platform, stage and instruction. A base step's
+// platform is the one its stage was matched to (diffStages), so the steps of
+// a single-platform baseline, which name no platform, go with the steps of
+// the one head platform its stages went with, not against every platform.
+func diffSteps(base, head *Report, stages []StageDelta) []StepDelta {
+	moved := map[stageKey]string{}
+	for _, d := range stages {
+		if d.Base != nil && d.Head != nil && d.Base.Platform != d.Head.Platform {
+			moved[stageKey{d.Base.Name, d.Base.Platform}] = d.Head.Platform
+		}
+	}
+	baseKey := func(s *Step) string {
+		if p, ok := moved[stageKey{s.Stage, s.Platform}]; ok {
+			return stepKey(s, p)
+		}
+		return stepKey(s, s.Platform)
+	}
+	headKey := func(s *Step) string { return stepKey(s, s.Platform) }
 	queue := map[string][]*Step{}
 	if base != nil {
 		for i := range base.Steps {
 			s := &base.Steps[i]
-			queue[stepKey(s)] = append(queue[stepKey(s)], s)
+			queue[baseKey(s)] = append(queue[baseKey(s)], s)
 		}
 	}
 	out := make([]StepDelta, 0, len(head.Steps))
 	for i := range head.Steps {
 		h := &head.Steps[i]
 		d := StepDelta{Head: h, Duration: Delta{Head: h.DurationMS}}
-		if q := queue[stepKey(h)]; len(q) > 0 {
-			d.Base, queue[stepKey(h)] = q[0], q[1:]
+		if q := queue[headKey(h)]; len(q) > 0 {
+			d.Base, queue[headKey(h)] = q[0], q[1:]
 			d.Duration.Base = d.Base.DurationMS
 		}
 		out = append(out, d)
@@ -401,8 +435,8 @@ func diffSteps(base, head *Report) []StepDelta {
 	if base != nil {
 		for i := range base.Steps {
 			b := &base.Steps[i]
-			if q := queue[stepKey(b)]; len(q) > 0 && q[0] == b {
-				queue[stepKey(b)] = q[1:]
+			if q := queue[baseKey(b)]; len(q) > 0 && q[0] == b {
+				queue[baseKey(b)] = q[1:]
 				out = append(out, StepDelta{Base: b, Duration: Delta{Base: b.DurationMS}})
 			}
 		}

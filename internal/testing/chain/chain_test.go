@@ -124,7 +124,7 @@ func TestChain(t *testing.T) {
 	if !strings.Contains(res.Base.Check.Title, "no baseline") {
 		t.Errorf("push: title %q, want no baseline (it is the first report)", res.Base.Check.Title)
 	}
-	if !strings.Contains(res.PR.Check.Summary, "compared with main @") || strings.Contains(res.PR.Check.Title, "no baseline") {
+	if !strings.Contains(res.PR.Check.Summary, "compared with <code>main @") || strings.Contains(res.PR.Check.Title, "no baseline") {
 		t.Errorf("pull request: not compared with main's baseline: %q\n%s", res.PR.Check.Title, res.PR.Check.Summary)
 	}
 }
