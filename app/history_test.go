@@ -172,10 +172,10 @@ func TestHistoryVerdictsAndOverview(t *testing.T) {
 				}
 			}
 			// app has history on main, api and web have none.
-			if l := lineWith(ov.Summary, "<code>app</code>"); !strings.Contains(l, "within usual range") || !strings.Contains(l, "±0 B") {
+			if l := lineWith(ov.Summary, "<code>app</code>"); !strings.Contains(l, "within usual range") || !strings.Contains(l, "±0\u00a0B") {
 				t.Errorf("overview app row %q", l)
 			}
-			if l := lineWith(ov.Summary, "<code>web</code>"); !strings.Contains(l, "no earlier <code>main</code> build") || !strings.Contains(l, "no base") {
+			if l := lineWith(ov.Summary, "<code>web</code>"); !strings.Contains(l, "no earlier <code>main</code> build") || !strings.Contains(l, "no\u00a0base") {
 				t.Errorf("overview web row %q", l)
 			}
 			if ov.Conclusion != "success" || ov.Title != "3 builds · build times within usual range" {
