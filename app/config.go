@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"strconv"
 	"time"
@@ -105,76 +106,47 @@ func loadConfig(getenv func(string) string) (config, error) {
 	} else {
 		c.WebhookSecret = []byte(s)
 	}
-	if v := getenv("WORKERS"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 256 {
-			errs = append(errs, fmt.Errorf("WORKERS: %q is not a number from 1 to 256", v))
-		}
-		c.Workers = n
-	}
-	if v := getenv("LEASE_DURATION"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d < 100*time.Millisecond {
-			errs = append(errs, fmt.Errorf("LEASE_DURATION: %q is not a duration of at least 100ms", v))
-		}
-		c.Lease = d
-	}
-	if v := getenv("MAX_BODY_BYTES"); v != "" {
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n < 1024 {
-			errs = append(errs, fmt.Errorf("MAX_BODY_BYTES: %q is not a number of at least 1024", v))
-		}
-		c.MaxBodyBytes = n
-	}
-	if v := getenv("MAX_INFLIGHT_BYTES"); v != "" {
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n < c.MaxBodyBytes {
-			errs = append(errs, fmt.Errorf("MAX_INFLIGHT_BYTES: %q is not a number of at least MAX_BODY_BYTES (%d)", v, c.MaxBodyBytes))
-		}
-		c.InFlightBytes = n
-	}
-	if v := getenv("MAX_CONNECTIONS"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 8 || n > 1<<16 {
-			errs = append(errs, fmt.Errorf("MAX_CONNECTIONS: %q is not a number from 8 to 65536", v))
-		}
-		c.MaxConns = n
-	}
-	if v := getenv("RETRY_HORIZON"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d < time.Minute || d > 7*24*time.Hour {
-			errs = append(errs, fmt.Errorf("RETRY_HORIZON: %q is not a duration from 1m to 168h", v))
-		}
-		c.RetryHorizon = d
-	}
-	if v := getenv("DELIVERY_RETENTION"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d < time.Hour {
-			errs = append(errs, fmt.Errorf("DELIVERY_RETENTION: %q is not a duration of at least 1h", v))
-		}
-		c.Retention = d
-	}
-	if v := getenv("HISTORY_RETENTION"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d < 24*time.Hour {
-			errs = append(errs, fmt.Errorf("HISTORY_RETENTION: %q is not a duration of at least 24h", v))
-		}
-		c.History.Retention = d
-	}
-	for _, n := range []struct {
-		name     string
-		dst      *int
-		min, max int
-	}{{"HISTORY_MAX_BUILDS", &c.History.MaxBuilds, 10, 100000}, {"HISTORY_WINDOW", &c.History.Window, 1, 100}} {
-		if v := getenv(n.name); v != "" {
-			i, err := strconv.Atoi(v)
-			if err != nil || i < n.min || i > n.max {
-				errs = append(errs, fmt.Errorf("%s: %q is not a whole number from %d to %d", n.name, v, n.min, n.max))
-			}
-			*n.dst = i
-		}
-	}
+	const none = math.MaxInt64
+	envInt(getenv, &errs, "WORKERS", &c.Workers, 1, 256, "a number from 1 to 256")
+	envDuration(getenv, &errs, "LEASE_DURATION", &c.Lease, 100*time.Millisecond, none, "a duration of at least 100ms")
+	envInt(getenv, &errs, "MAX_BODY_BYTES", &c.MaxBodyBytes, 1024, none, "a number of at least 1024")
+	envInt(getenv, &errs, "MAX_INFLIGHT_BYTES", &c.InFlightBytes, c.MaxBodyBytes, none,
+		fmt.Sprintf("a number of at least MAX_BODY_BYTES (%d)", c.MaxBodyBytes))
+	envInt(getenv, &errs, "MAX_CONNECTIONS", &c.MaxConns, 8, 1<<16, "a number from 8 to 65536")
+	envDuration(getenv, &errs, "RETRY_HORIZON", &c.RetryHorizon, time.Minute, 7*24*time.Hour, "a duration from 1m to 168h")
+	envDuration(getenv, &errs, "DELIVERY_RETENTION", &c.Retention, time.Hour, none, "a duration of at least 1h")
+	envDuration(getenv, &errs, "HISTORY_RETENTION", &c.History.Retention, 24*time.Hour, none, "a duration of at least 24h")
+	envInt(getenv, &errs, "HISTORY_MAX_BUILDS", &c.History.MaxBuilds, 10, 100000, "a whole number from 10 to 100000")
+	envInt(getenv, &errs, "HISTORY_WINDOW", &c.History.Window, 1, 100, "a whole number from 1 to 100")
 	return c, errors.Join(errs...)
+}
+
+// envInt sets *dst from the variable name when it is set. A value that is
+// not a whole number within [lo, hi] adds an error naming the variable and
+// what it takes (want).
+func envInt[T int | int64](getenv func(string) string, errs *[]error, name string, dst *T, lo, hi T, want string) {
+	v := getenv(name)
+	if v == "" {
+		return
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || T(n) < lo || T(n) > hi {
+		*errs = append(*errs, fmt.Errorf("%s: %q is not %s", name, v, want))
+	}
+	*dst = T(n)
+}
+
+// envDuration is envInt for durations (time.ParseDuration).
+func envDuration(getenv func(string) string, errs *[]error, name string, dst *time.Duration, lo, hi time.Duration, want string) {
+	v := getenv(name)
+	if v == "" {
+		return
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < lo || d > hi {
+		*errs = append(*errs, fmt.Errorf("%s: %q is not %s", name, v, want))
+	}
+	*dst = d
 }
 
 func or(v, def string) string {

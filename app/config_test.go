@@ -3,6 +3,7 @@ package main
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestLoadConfigLimits: the intake limits are read from the environment,
@@ -22,6 +23,13 @@ func TestLoadConfigLimits(t *testing.T) {
 		{name: "in flight below the body cap", env: map[string]string{"MAX_BODY_BYTES": "2048", "MAX_INFLIGHT_BYTES": "1024"},
 			wantErr: "MAX_INFLIGHT_BYTES"},
 		{name: "connections not a number", env: map[string]string{"MAX_CONNECTIONS": "lots"}, wantErr: "MAX_CONNECTIONS"},
+		{name: "set workers, lease and body cap", env: map[string]string{"WORKERS": "8", "LEASE_DURATION": "2s", "MAX_BODY_BYTES": "4096"},
+			check: func(c config) bool { return c.Workers == 8 && c.Lease == 2*time.Second && c.MaxBodyBytes == 4096 }},
+		{name: "too many workers", env: map[string]string{"WORKERS": "257"}, wantErr: `WORKERS: "257" is not a number from 1 to 256`},
+		{name: "lease too short", env: map[string]string{"LEASE_DURATION": "10ms"}, wantErr: `LEASE_DURATION: "10ms" is not a duration of at least 100ms`},
+		{name: "body cap too small", env: map[string]string{"MAX_BODY_BYTES": "12"}, wantErr: `MAX_BODY_BYTES: "12" is not a number of at least 1024`},
+		{name: "in flight message", env: map[string]string{"MAX_BODY_BYTES": "2048", "MAX_INFLIGHT_BYTES": "x"},
+			wantErr: `MAX_INFLIGHT_BYTES: "x" is not a number of at least MAX_BODY_BYTES (2048)`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
