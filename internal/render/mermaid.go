@@ -200,7 +200,7 @@ func gantt(r *report.Report, budget int) string {
 	const closing = "```\n"
 	const omitted = "    section …\n    more stages not shown :0, 1\n"
 	n := 0
-	var failed, critical bool
+	var failed, critical, cached bool
 	for i, s := range tl.stages {
 		k := stageKey{s.Name, s.Platform}
 		sp := tl.spans[k]
@@ -218,6 +218,7 @@ func gantt(r *report.Report, budget int) string {
 			failed = true
 		case s.StepsTotal > 0 && s.StepsCached == s.StepsTotal:
 			tags = append(tags, "done")
+			cached = true
 		}
 		tags = append(tags, fmt.Sprintf("s%d", i))
 		name := mermaidText(s.Name)
@@ -240,12 +241,15 @@ func gantt(r *report.Report, budget int) string {
 		return ""
 	}
 	b.WriteString(closing)
-	b.WriteString(legend(critical, failed, true))
+	b.WriteString(legend(critical, failed, cached, true))
 	return b.String()
 }
 
-// legend explains the chart's marks, or is "" when there are none.
-func legend(critical, failed, colours bool) string {
+// legend explains the chart's marks and where its times start. Grey is
+// explained only when a stage is drawn grey: the whole-build bar is grey too,
+// and a legend naming grey on a chart without cached stages reads as if the
+// build had been cached.
+func legend(critical, failed, cached, colours bool) string {
 	var parts []string
 	if critical {
 		parts = append(parts, "● critical path (the stages the build waited for)")
@@ -257,8 +261,11 @@ func legend(critical, failed, colours bool) string {
 			parts = append(parts, "✗ the failed stage")
 		}
 	}
-	if colours {
+	if cached {
 		parts = append(parts, "grey: every step cached")
+	}
+	if len(parts) == 0 {
+		return "\n_Times from the build's start._\n"
 	}
 	return "\n_" + strings.Join(parts, " · ") + "; times from the build's start._\n"
 }
@@ -319,7 +326,7 @@ func textTimeline(r *report.Report, budget int) string {
 		strings.Repeat(" ", max(barWidth+1-3-len(secs(total))-2, 1)), secs(total))
 	out := Block(b.String(), 0) + "\n"
 	if critical || failed {
-		out += legend(critical, failed, false)
+		out += legend(critical, failed, false, false)
 	}
 	return fit(out, budget)
 }

@@ -129,3 +129,30 @@ func TestWrapLine(t *testing.T) {
 		t.Errorf("a line without spaces is not broken at the width: %q", got)
 	}
 }
+
+// The legend names grey only when a stage is drawn grey: the whole-build
+// bar is grey too, and "grey: every step cached" under a chart with no
+// cached stage reads as if the build had been cached.
+func TestLegend(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name                             string
+		critical, failed, cached, colour bool
+		want                             string
+	}{
+		{name: "nothing marked", colour: true, want: "\n_Times from the build's start._\n"},
+		{name: "cached stage", cached: true, colour: true, want: "\n_grey: every step cached; times from the build's start._\n"},
+		{name: "critical, no cached stage", critical: true, colour: true,
+			want: "\n_● critical path (the stages the build waited for); times from the build's start._\n"},
+		{name: "text chart, failed", failed: true, want: "\n_✗ the failed stage; times from the build's start._\n"},
+		{name: "text chart, nothing marked", want: "\n_Times from the build's start._\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := legend(tt.critical, tt.failed, tt.cached, tt.colour); got != tt.want {
+				t.Errorf("legend = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
