@@ -78,14 +78,14 @@ func annotation(file string, line int, level, title, msg string) *github.CheckRu
 // annotations points at Dockerfile lines: where each stage first missed the
 // cache (and how much was rebuilt after it), layers that grew past the
 // threshold, and the line the build failed on. Annotations are plain text
-// on GitHub, so report strings are only capped, not escaped.
-func annotations(rep *report.Report, c report.Comparison, cfg Config) []*github.CheckRunAnnotation {
+// on GitHub, so report strings are only capped, not escaped. why is the
+// cache-miss analysis of c: a miss's annotation leads with its cause.
+func annotations(rep *report.Report, c report.Comparison, why report.Why, cfg Config) []*github.CheckRunAnnotation {
 	file, ok := dockerfilePath(rep.Build.Dockerfile)
 	if !ok {
 		return nil
 	}
 	var out []*github.CheckRunAnnotation
-	why := report.Explain(c.Base, rep)
 	type stageKey struct{ stage, platform string }
 	missed := map[stageKey]int{} // index of the first miss
 	rebuilt := map[stageKey][2]int64{}

@@ -150,7 +150,10 @@ func (p *Processor) completed(ctx context.Context, j *job) error {
 			label = fmt.Sprintf("%s @ %.7s", b.Branch, b.CommitSHA)
 		}
 		cmp := report.Diff(base, rep)
-		rendered := render.RenderCheck(cmp, render.CheckOptions{RunURL: j.run.GetHTMLURL(), BaseLabel: label, NoBaseline: noBaseline})
+		// The analysis compares file records of both reports: done once, for
+		// the summary and the annotations.
+		why := report.Explain(base, rep)
+		rendered := render.RenderCheck(cmp, render.CheckOptions{RunURL: j.run.GetHTMLURL(), BaseLabel: label, NoBaseline: noBaseline, Why: &why})
 		out := output{Title: rendered.Title, Summary: rendered.Summary, Text: rendered.Text}
 		if sec, err := p.verdictSection(ctx, j, key, branch, hist, render.MaxCheckOutput-len(out.Summary)-2); err != nil {
 			return err
@@ -174,7 +177,7 @@ func (p *Processor) completed(ctx context.Context, j *job) error {
 		if note+warning != "" {
 			out.Summary = capBytes(warning+note+out.Summary, render.MaxCheckOutput)
 		}
-		anns := annotations(rep, cmp, cfg)
+		anns := annotations(rep, cmp, why, cfg)
 		log.Info("posting check run", "conclusion", conclusion, "baseline", label, "annotations", len(anns))
 		if err := p.post(ctx, j, key, conclusion, out, anns); err != nil {
 			return err

@@ -29,8 +29,11 @@ type CheckOptions struct {
 	// stored yet". Escaped; optional.
 	NoBaseline string
 	// Cause explains why a stage was rebuilt, for the verdict line; nil
-	// means FirstMiss.
+	// means the cause from Why, or FirstMiss where Why cannot tell.
 	Cause StageCause
+	// Why is the cache-miss analysis of the comparison (report.Explain), for
+	// a caller that has it already; nil means RenderCheck works it out.
+	Why *report.Why
 }
 
 // CheckOutput is a check run's output: title, summary and text.
@@ -53,7 +56,12 @@ func RenderCheck(c report.Comparison, opts CheckOptions) CheckOutput {
 	}
 	bud := checkBudgets
 	var sum strings.Builder
-	why := report.Explain(c.Base, c.Head)
+	var why report.Why
+	if opts.Why != nil {
+		why = *opts.Why
+	} else {
+		why = report.Explain(c.Base, c.Head)
+	}
 	cause := opts.Cause
 	if cause == nil {
 		cause = whyCause(why)
