@@ -30,6 +30,8 @@ type config struct {
 	Retention    time.Duration
 	// History is the build history's retention and verdict window.
 	History checks.HistoryOptions
+	// Web configures the dashboard pages and who may read them.
+	Web webConfig
 
 	// onListen, when set, is told the address the server listens on
 	// (tests listen on port 0).
@@ -70,6 +72,14 @@ const defaultMaxConns = 256
 //	HISTORY_RETENTION         how long build history is kept; default 2160h (90 days)
 //	HISTORY_MAX_BUILDS        builds kept per build key; default 500
 //	HISTORY_WINDOW            recent base-branch builds a verdict compares with; default 10
+//	PUBLIC_URL                the App's external base URL (https://stageline.example.com); when set,
+//	                          every check run's details link opens its build's dashboard page
+//	LINK_SECRET               key of the signed dashboard links (at least 32 bytes); default: one
+//	                          derived from the App's private key
+//	LINK_TTL                  how long a check run's dashboard link works; default HISTORY_RETENTION
+//	GITHUB_CLIENT_ID          the App's OAuth client id and secret: with both, people with read
+//	GITHUB_CLIENT_SECRET      access sign in with GitHub to browse the dashboard (needs PUBLIC_URL)
+//	GITHUB_WEB_URL            default https://github.com/, or https://HOST/ for GHES's GITHUB_API_URL
 func loadConfig(getenv func(string) string) (config, error) {
 	c := config{
 		ListenAddr:   or(getenv("LISTEN_ADDR"), ":8080"),
@@ -118,6 +128,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 	envDuration(getenv, &errs, "HISTORY_RETENTION", &c.History.Retention, 24*time.Hour, none, "a duration of at least 24h")
 	envInt(getenv, &errs, "HISTORY_MAX_BUILDS", &c.History.MaxBuilds, 10, 100000, "a whole number from 10 to 100000")
 	envInt(getenv, &errs, "HISTORY_WINDOW", &c.History.Window, 1, 100, "a whole number from 1 to 100")
+	c.Web = loadWebConfig(getenv, c.APIURL, c.History.Retention, &errs)
 	return c, errors.Join(errs...)
 }
 

@@ -53,3 +53,63 @@ func TestLoadConfigLimits(t *testing.T) {
 		})
 	}
 }
+
+// TestLoadWebConfig: the dashboard's settings, each bad value one line
+// naming the variable and what it takes.
+func TestLoadWebConfig(t *testing.T) {
+	t.Parallel()
+	base := map[string]string{"APP_ID": "1", "APP_PRIVATE_KEY": "pem", "WEBHOOK_SECRET": "s"}
+	secret := strings.Repeat("k", 32)
+	tests := []struct {
+		name    string
+		env     map[string]string
+		wantErr string
+		check   func(webConfig) bool
+	}{
+		{name: "defaults", check: func(w webConfig) bool {
+			return w.PublicURL == nil && w.LinkSecret == nil && w.LinkTTL == 90*24*time.Hour && w.WebURL == "https://github.com/"
+		}},
+		{name: "public url", env: map[string]string{"PUBLIC_URL": "https://stageline.example.com/"},
+			check: func(w webConfig) bool { return w.PublicURL.String() == "https://stageline.example.com" }},
+		{name: "loopback http", env: map[string]string{"PUBLIC_URL": "http://127.0.0.1:8080"},
+			check: func(w webConfig) bool { return w.PublicURL.String() == "http://127.0.0.1:8080" }},
+		{name: "plain http elsewhere", env: map[string]string{"PUBLIC_URL": "http://stageline.example.com"}, wantErr: "PUBLIC_URL"},
+		{name: "public url with a path", env: map[string]string{"PUBLIC_URL": "https://example.com/stageline"}, wantErr: "has a path"},
+		{name: "public url relative", env: map[string]string{"PUBLIC_URL": "stageline.example.com"}, wantErr: "not an absolute URL"},
+		{name: "ghes web url", env: map[string]string{"GITHUB_API_URL": "https://ghe.example.com/api/v3/"},
+			check: func(w webConfig) bool { return w.WebURL == "https://ghe.example.com/" }},
+		{name: "web url set", env: map[string]string{"GITHUB_WEB_URL": "https://ghe.example.com"},
+			check: func(w webConfig) bool { return w.WebURL == "https://ghe.example.com/" }},
+		{name: "link secret", env: map[string]string{"LINK_SECRET": secret, "LINK_TTL": "24h"},
+			check: func(w webConfig) bool { return string(w.LinkSecret) == secret && w.LinkTTL == 24*time.Hour }},
+		{name: "link ttl follows history retention", env: map[string]string{"HISTORY_RETENTION": "240h"},
+			check: func(w webConfig) bool { return w.LinkTTL == 240*time.Hour }},
+		{name: "short link secret", env: map[string]string{"LINK_SECRET": "short"}, wantErr: "LINK_SECRET is 5 bytes"},
+		{name: "link ttl too long", env: map[string]string{"LINK_TTL": "9000h"}, wantErr: "LINK_TTL"},
+		{name: "oauth client", env: map[string]string{"PUBLIC_URL": "https://s.example.com", "GITHUB_CLIENT_ID": "Iv1.x", "GITHUB_CLIENT_SECRET": "y"},
+			check: func(w webConfig) bool { return w.ClientID == "Iv1.x" && w.ClientSecret == "y" }},
+		{name: "client id alone", env: map[string]string{"PUBLIC_URL": "https://s.example.com", "GITHUB_CLIENT_ID": "Iv1.x"}, wantErr: "go together"},
+		{name: "login without public url", env: map[string]string{"GITHUB_CLIENT_ID": "Iv1.x", "GITHUB_CLIENT_SECRET": "y"}, wantErr: "needs PUBLIC_URL"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := loadConfig(func(k string) string {
+				if v, ok := tt.env[k]; ok {
+					return v
+				}
+				return base[k]
+			})
+			switch {
+			case tt.wantErr != "":
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || strings.Count(err.Error(), "\n") != 0 {
+					t.Errorf("err = %v, want one line naming %s", err, tt.wantErr)
+				}
+			case err != nil:
+				t.Errorf("err = %v", err)
+			case !tt.check(c.Web):
+				t.Errorf("web config %+v", c.Web)
+			}
+		})
+	}
+}

@@ -32,6 +32,17 @@ type Options struct {
 	Registerer prometheus.Registerer
 	// History configures the build history and verdicts.
 	History HistoryOptions
+	// Links, when set, makes each check run's details link open its
+	// build's dashboard page instead of the workflow run.
+	Links Links
+}
+
+// Links are the dashboard addresses check runs link to.
+type Links interface {
+	// Build is the page of a build key with the run's build marked.
+	Build(repoID int64, key string, runID int64) string
+	// Repo is a repository's page: its build keys.
+	Repo(repoID int64) string
 }
 
 // Processor handles stored deliveries. It is safe for concurrent use.
@@ -43,12 +54,13 @@ type Processor struct {
 	now      func() time.Time
 	posted   *prometheus.CounterVec
 	history  HistoryOptions
+	links    Links
 }
 
 // New returns a Processor.
 func New(st *store.Store, clients ClientSource, opts Options) (*Processor, error) {
 	p := &Processor{store: st, clients: clients, download: opts.Download, limits: DefaultLimits, now: time.Now,
-		history: opts.History.withDefaults(),
+		history: opts.History.withDefaults(), links: opts.Links,
 		posted: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "stageline_check_runs_total",
 			Help: "Check runs created or updated, by conclusion (empty while in progress).",

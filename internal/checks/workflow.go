@@ -383,10 +383,7 @@ func (p *Processor) post(ctx context.Context, j *job, key, conclusion string, ou
 	if conclusion != "" {
 		status, concl, completedAt = "completed", &conclusion, &github.Timestamp{Time: p.now()}
 	}
-	var details *string
-	if u := j.run.GetHTMLURL(); strings.HasPrefix(u, "https://") {
-		details = &u
-	}
+	details := p.detailsURL(j, key)
 	var id int64
 	if existing == nil {
 		cr, _, err := j.cl.Checks.CreateCheckRun(ctx, j.owner(), j.name(), github.CreateCheckRunOptions{
@@ -435,6 +432,26 @@ func (p *Processor) post(ctx context.Context, j *job, key, conclusion string, ou
 	}
 	p.posted.WithLabelValues(conclusion).Inc()
 	return nil
+}
+
+// detailsURL is where a check run's "details" link goes: its build's
+// dashboard page (the repository's for the overview and the placeholder),
+// else the workflow run.
+func (p *Processor) detailsURL(j *job, key string) *string {
+	var u string
+	switch {
+	case p.links == nil:
+		// GitHub's own run page, which is https unless the payload is
+		// not GitHub's.
+		if u = j.run.GetHTMLURL(); !strings.HasPrefix(u, "https://") {
+			return nil
+		}
+	case key == "" || key == overviewKey:
+		u = p.links.Repo(j.repo.GetID())
+	default:
+		u = p.links.Build(j.repo.GetID(), key, j.run.GetID())
+	}
+	return &u
 }
 
 // adopt finds a check run an earlier, crashed attempt created.

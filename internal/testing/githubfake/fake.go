@@ -99,6 +99,7 @@ type CheckRun struct {
 	Name        string
 	HeadSHA     string
 	ExternalID  string
+	DetailsURL  string
 	Status      string
 	Conclusion  string
 	Title       string

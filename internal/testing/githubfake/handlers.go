@@ -243,6 +243,9 @@ func (g *GitHub) applyCheck(c *CheckRun, in map[string]any) {
 	if v, ok := in["external_id"].(string); ok {
 		c.ExternalID = v
 	}
+	if v, ok := in["details_url"].(string); ok {
+		c.DetailsURL = v
+	}
 	if v, ok := in["status"].(string); ok {
 		c.Status = v
 	}
@@ -283,6 +286,7 @@ func (g *GitHub) checkJSON(route *routers.Route, status int, name string, c *Che
 	ex["name"] = c.Name
 	ex["head_sha"] = c.HeadSHA
 	ex["external_id"] = c.ExternalID
+	ex["details_url"] = nilIfEmpty(c.DetailsURL)
 	ex["status"] = c.Status
 	ex["url"] = fmt.Sprintf("%s/repos/%s/check-runs/%d", g.API.URL, c.Repo, c.ID)
 	if c.Conclusion == "" {
