@@ -25,10 +25,14 @@ type manifest struct {
 		URL    string `json:"url"`
 		Active bool   `json:"active"`
 	} `json:"hook_attributes"`
-	RedirectURL        string            `json:"redirect_url"`
-	Public             bool              `json:"public"`
-	DefaultPermissions map[string]string `json:"default_permissions"`
-	DefaultEvents      []string          `json:"default_events"`
+	RedirectURL string `json:"redirect_url"`
+	// CallbackURLs are where GitHub's login sends a person back to the
+	// dashboard (PUBLIC_URL/login/callback).
+	CallbackURLs          []string          `json:"callback_urls"`
+	RequestOAuthOnInstall bool              `json:"request_oauth_on_install"`
+	Public                bool              `json:"public"`
+	DefaultPermissions    map[string]string `json:"default_permissions"`
+	DefaultEvents         []string          `json:"default_events"`
 }
 
 func loadManifest(t *testing.T) manifest {
@@ -74,6 +78,14 @@ func TestManifest(t *testing.T) {
 		if err != nil || u.Scheme != "https" || u.Host == "" {
 			t.Errorf("%s = %q, want an https URL", field, raw)
 		}
+	}
+	if len(m.CallbackURLs) != 1 {
+		t.Errorf("callback_urls = %q, want the one login callback", m.CallbackURLs)
+	} else if u, err := url.Parse(m.CallbackURLs[0]); err != nil || u.Scheme != "https" || u.Path != "/login/callback" {
+		t.Errorf("callback_urls[0] = %q, want https://HOST/login/callback (the App's login)", m.CallbackURLs[0])
+	}
+	if m.RequestOAuthOnInstall {
+		t.Error("request_oauth_on_install is true: installing must not ask the installer to sign in")
 	}
 	if u, _ := url.Parse(m.HookAttributes.URL); u != nil && u.Path != "/webhook" {
 		t.Errorf("hook_attributes.url path %q, want /webhook (the App's endpoint)", u.Path)
