@@ -254,6 +254,38 @@ func TestHistoryVerdictsAndOverview(t *testing.T) {
 					t.Errorf("%s: %d writes after the overview was redone, was %d", c.Name, c.Writes, writes[c.ID])
 				}
 			}
+
+			// Re-run requested on one build's check: GitHub gets a new
+			// web check, and the overview, updated in place, links it.
+			webID := int64(0)
+			for _, c := range h.checksOn(matrix.sha) {
+				if c.Name == "stageline: web" {
+					webID = c.ID
+				}
+			}
+			overviews := 0
+			for _, c := range h.checksOn(matrix.sha) {
+				if c.Name == "stageline (overview)" {
+					overviews++
+				}
+			}
+			if code := h.deliver("check_run", h.newID(), h.rerequest(webID, matrix.sha)); code != http.StatusAccepted {
+				t.Fatalf("rerequested web: %d", code)
+			}
+			web := h.waitCheck(matrix.sha, func(c githubfake.CheckRun) bool { return c.Name == "stageline: web" && c.ID > webID })
+			link := fmt.Sprintf("https://github.com/%s/runs/%d", repoName, web.ID)
+			fixed := h.waitCheck(matrix.sha, func(c githubfake.CheckRun) bool {
+				return c.ID == redo.ID && strings.Contains(lineWith(c.Summary, "<code>web</code>"), link)
+			})
+			n := 0
+			for _, c := range h.checksOn(matrix.sha) {
+				if c.Name == "stageline (overview)" {
+					n++
+				}
+			}
+			if n != overviews || fixed.Writes != 2 {
+				t.Errorf("after re-running web: %d overview checks (was %d), the redone one written %d times, want once more", n, overviews, fixed.Writes)
+			}
 		})
 	}
 }

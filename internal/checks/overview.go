@@ -25,10 +25,11 @@ const overviewName = "stageline (overview)"
 // all; once completed for the run it is left alone, like the builds'
 // checks, so a redelivery or a re-run writes nothing twice.
 // note (skipped artifacts) opens its summary, as it opens the builds'.
+// A re-run of one build's check makes that check anew, under a new id:
+// the run's overview is then updated in place, so its row links the new
+// check rather than the one GitHub replaced.
 func (p *Processor) overview(ctx context.Context, j *job, branch, baseSHA, note string) error {
-	if j.onlyKey != nil && *j.onlyKey != overviewKey {
-		return nil
-	}
+	refresh := j.onlyKey != nil && *j.onlyKey != overviewKey
 	repoID, runID := j.repo.GetID(), j.run.GetID()
 	builds, err := p.store.RunBuilds(ctx, repoID, runID)
 	if err != nil {
@@ -37,10 +38,19 @@ func (p *Processor) overview(ctx context.Context, j *job, branch, baseSHA, note 
 	if len(builds) < 2 {
 		return nil
 	}
-	if !j.fresh {
-		if c, err := p.store.GetCheckRun(ctx, repoID, j.sha(), overviewKey); err != nil {
+	if !j.fresh || refresh {
+		c, err := p.store.GetCheckRun(ctx, repoID, j.sha(), overviewKey)
+		if err != nil {
 			return err
-		} else if c != nil && c.RunID == runID {
+		}
+		switch {
+		case refresh && (c == nil || c.RunID != runID):
+			return nil // no finished overview of this run to correct
+		case refresh:
+			in := *j
+			in.fresh = false // update the stored overview, not a new one
+			j = &in
+		case c != nil && c.RunID == runID:
 			return nil
 		}
 	}
