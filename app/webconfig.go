@@ -29,8 +29,12 @@ type webConfig struct {
 // than its hash's output is the weak part of the signature.
 const minLinkSecret = 32
 
+// maxLinkTTL bounds a link's life: a link copied out of a check run
+// should not outlive the history it shows (HISTORY_RETENTION's default).
+const maxLinkTTL = 90 * 24 * time.Hour
+
 func loadWebConfig(getenv func(string) string, apiURL string, historyRetention time.Duration, errs *[]error) webConfig {
-	w := webConfig{LinkTTL: historyRetention, WebURL: webURLFor(apiURL)}
+	w := webConfig{LinkTTL: min(historyRetention, maxLinkTTL), WebURL: webURLFor(apiURL)}
 	if v := getenv("GITHUB_WEB_URL"); v != "" {
 		u, err := url.Parse(v)
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" {
@@ -52,7 +56,7 @@ func loadWebConfig(getenv func(string) string, apiURL string, historyRetention t
 		}
 		w.LinkSecret = []byte(v)
 	}
-	envDuration(getenv, errs, "LINK_TTL", &w.LinkTTL, time.Hour, 366*24*time.Hour, "a duration from 1h to 8784h")
+	envDuration(getenv, errs, "LINK_TTL", &w.LinkTTL, time.Hour, maxLinkTTL, "a duration from 1h to 2160h")
 	w.ClientID, w.ClientSecret = getenv("GITHUB_CLIENT_ID"), getenv("GITHUB_CLIENT_SECRET")
 	switch {
 	case (w.ClientID == "") != (w.ClientSecret == ""):
