@@ -153,7 +153,7 @@ func (p *Processor) completed(ctx context.Context, j *job) error {
 		// The analysis compares file records of both reports: done once, for
 		// the summary and the annotations.
 		why := report.Explain(base, rep)
-		rendered := render.RenderCheck(cmp, render.CheckOptions{RunURL: j.run.GetHTMLURL(), BaseLabel: label, NoBaseline: noBaseline, Why: &why})
+		rendered := render.RenderCheck(cmp, render.CheckOptions{RunURL: j.run.GetHTMLURL(), HistoryURL: p.pageURL(j, key), BaseLabel: label, NoBaseline: noBaseline, Why: &why})
 		out := output{Title: rendered.Title, Summary: rendered.Summary, Text: rendered.Text}
 		if sec, err := p.verdictSection(ctx, j, key, branch, hist, render.MaxCheckOutput-len(out.Summary)-2); err != nil {
 			return err
@@ -434,24 +434,32 @@ func (p *Processor) post(ctx context.Context, j *job, key, conclusion string, ou
 	return nil
 }
 
-// detailsURL is where a check run's "details" link goes: its build's
-// dashboard page (the repository's for the overview and the placeholder),
-// else the workflow run.
+// detailsURL is where a check run's "details" link goes: its dashboard
+// page, else the workflow run.
 func (p *Processor) detailsURL(j *job, key string) *string {
-	var u string
-	switch {
-	case p.links == nil:
+	u := p.pageURL(j, key)
+	if u == "" {
 		// GitHub's own run page, which is https unless the payload is
 		// not GitHub's.
 		if u = j.run.GetHTMLURL(); !strings.HasPrefix(u, "https://") {
 			return nil
 		}
-	case key == "" || key == overviewKey:
-		u = p.links.Repo(j.repo.GetID())
-	default:
-		u = p.links.Build(j.repo.GetID(), key, j.run.GetID())
 	}
 	return &u
+}
+
+// pageURL is a check's dashboard page: its build key's, with this run's
+// build marked, or the repository's for the overview and the placeholder;
+// "" without a dashboard.
+func (p *Processor) pageURL(j *job, key string) string {
+	switch {
+	case p.links == nil:
+		return ""
+	case key == "" || key == overviewKey:
+		return p.links.Repo(j.repo.GetID())
+	default:
+		return p.links.Build(j.repo.GetID(), key, j.run.GetID())
+	}
 }
 
 // adopt finds a check run an earlier, crashed attempt created.

@@ -48,7 +48,7 @@ func TestRenderedInBrowser(t *testing.T) {
 				t.Fatal(err)
 			}
 			check := render.RenderCheck(report.Diff(base, head), render.CheckOptions{
-				RunURL: "https://github.com/acme/webshop/actions/runs/9876543210", BaseLabel: "main @ 1a2b3c4"})
+				RunURL: "https://github.com/acme/webshop/actions/runs/9876543210", HistoryURL: historyURL, BaseLabel: "main @ 1a2b3c4"})
 			for kind, md := range map[string]string{"summary": summary.String(), "check": check.Summary + "\n" + check.Text} {
 				// The page is measured in the light theme; the dark one is
 				// only looked at (same layout, other colours): half the

@@ -23,6 +23,9 @@ type CheckOptions struct {
 	// RunURL links the workflow run that built the head report. It is left
 	// out unless it is an https URL.
 	RunURL string
+	// HistoryURL links the build key's page on the App's dashboard
+	// (plots of its history, this build marked). Left out unless https.
+	HistoryURL string
 	// BaseLabel names the baseline, e.g. "main @ 1a2b3c4". Escaped; optional.
 	BaseLabel string
 	// NoBaseline says why there is no baseline, e.g. "no build of main
@@ -66,7 +69,7 @@ func RenderCheck(c report.Comparison, opts CheckOptions) CheckOutput {
 	if cause == nil {
 		cause = whyCause(why)
 	}
-	head := headOptions{runURL: opts.RunURL, baseLabel: opts.BaseLabel, noBaseline: opts.NoBaseline, cause: cause}
+	head := headOptions{runURL: opts.RunURL, historyURL: opts.HistoryURL, baseLabel: opts.BaseLabel, noBaseline: opts.NoBaseline, cause: cause}
 	for _, s := range []string{
 		headSection(c, head, bud.head),
 		WhySection(why, bud.why),

@@ -100,8 +100,9 @@ func TestRenderCheckGolden(t *testing.T) {
 			}
 			head, _ := reporttest.Fixture(t, tc.head)
 			out := render.RenderCheck(report.Diff(base, head), render.CheckOptions{
-				RunURL:    "https://github.com/acme/webshop/actions/runs/9876543210",
-				BaseLabel: "main @ 1a2b3c4",
+				RunURL:     "https://github.com/acme/webshop/actions/runs/9876543210",
+				HistoryURL: historyURL,
+				BaseLabel:  "main @ 1a2b3c4",
 			})
 			var b strings.Builder
 			b.WriteString("<!-- title -->\n" + out.Title + "\n\n<!-- summary -->\n" + out.Summary + "\n<!-- text -->\n" + out.Text)
@@ -109,6 +110,9 @@ func TestRenderCheckGolden(t *testing.T) {
 		})
 	}
 }
+
+// historyURL is a dashboard link as the App signs them.
+const historyURL = "https://stageline.example.com/r/42/k/app?exp=1893456000&run=9876543210&sig=3q2-7w_AbC"
 
 // TestHostileStringsAreInert looks for what must never reach Markdown raw.
 func TestHostileStringsAreInert(t *testing.T) {
@@ -119,7 +123,8 @@ func TestHostileStringsAreInert(t *testing.T) {
 	if err := render.RenderSummary(&md, head); err != nil {
 		t.Fatal(err)
 	}
-	out := render.RenderCheck(report.Diff(seed, head), render.CheckOptions{RunURL: "javascript:alert(1)"})
+	out := render.RenderCheck(report.Diff(seed, head), render.CheckOptions{RunURL: "javascript:alert(1)",
+		HistoryURL: "javascript:alert(2)"})
 	for name, s := range map[string]string{"summary": md.String(), "check summary": out.Summary, "check text": out.Text} {
 		// The log tail and the text timeline sit in fenced blocks, where
 		// nothing is live.

@@ -123,8 +123,8 @@ func cachedText(cached, total int64) string {
 
 // headOptions are what the head section shows beyond the reports.
 type headOptions struct {
-	runURL, baseLabel, noBaseline string
-	cause                         StageCause
+	runURL, historyURL, baseLabel, noBaseline string
+	cause                                     StageCause
 }
 
 // headSection is, in the order a reviewer asks: the status, the run and the
@@ -134,7 +134,7 @@ func headSection(c report.Comparison, o headOptions, budget int) string {
 	base := c.HasBaseline()
 	var b strings.Builder
 	b.WriteString("## " + statusLine(r.Build.Status) + "\n\n")
-	if l := contextLine(c, o.runURL, o.baseLabel, o.noBaseline); l != "" {
+	if l := contextLine(c, o); l != "" {
 		b.WriteString(l + "\n\n")
 	}
 	if v := verdictLine(c, o.cause); v != "" {

@@ -124,18 +124,21 @@ func slowestRebuilt(c report.Comparison) (report.StageDelta, bool) {
 
 // contextLine is where the build ran and what it was compared with, at the
 // top: a reviewer first checks they look at the right run and baseline.
-func contextLine(c report.Comparison, runURL, baseLabel, noBaseline string) string {
+func contextLine(c report.Comparison, o headOptions) string {
 	var parts []string
-	if u := safeURL(runURL, "", ""); u != "" {
+	if u := safeURL(o.runURL, "", ""); u != "" {
 		parts = append(parts, "[Workflow run]("+u+")")
 	}
+	if u := safeURL(o.historyURL, "", ""); u != "" {
+		parts = append(parts, "[Build history]("+u+")")
+	}
 	switch {
-	case c.HasBaseline() && baseLabel != "":
-		parts = append(parts, "compared with "+Code(baseLabel, nameWidth))
+	case c.HasBaseline() && o.baseLabel != "":
+		parts = append(parts, "compared with "+Code(o.baseLabel, nameWidth))
 	case c.HasBaseline():
 		parts = append(parts, "compared with the base branch")
-	case noBaseline != "":
-		parts = append(parts, "no baseline: "+Text(noBaseline, messageWidth))
+	case o.noBaseline != "":
+		parts = append(parts, "no baseline: "+Text(o.noBaseline, messageWidth))
 	}
 	if len(parts) == 0 {
 		return ""

@@ -44,7 +44,7 @@
     for (const el of art.querySelectorAll("*")) {
       if (el.closest("svg") || el.closest("pre.mermaid")) continue;
       if (!allowed.has(el.tagName)) res.foreign.push(el.tagName.toLowerCase());
-      else if (el.tagName === "A" && !/^https:\/\/(github\.com|docs\.docker\.com)\//.test(el.getAttribute("href") || ""))
+      else if (el.tagName === "A" && !/^https:\/\/(github\.com|docs\.docker\.com|stageline\.example\.com)\//.test(el.getAttribute("href") || ""))
         res.foreign.push("a href=" + el.getAttribute("href"));
       else if (el.tagName === "SPAN" && el.childNodes.length > 0) res.foreign.push("span with content");
       for (const a of el.attributes) if (/^on/i.test(a.name)) res.foreign.push(el.tagName.toLowerCase() + " " + a.name);
