@@ -26,6 +26,7 @@ type manifest struct {
 		Active bool   `json:"active"`
 	} `json:"hook_attributes"`
 	RedirectURL        string            `json:"redirect_url"`
+	CallbackURLs       []string          `json:"callback_urls"`
 	Public             bool              `json:"public"`
 	DefaultPermissions map[string]string `json:"default_permissions"`
 	DefaultEvents      []string          `json:"default_events"`
@@ -77,6 +78,17 @@ func TestManifest(t *testing.T) {
 	}
 	if u, _ := url.Parse(m.HookAttributes.URL); u != nil && u.Path != "/webhook" {
 		t.Errorf("hook_attributes.url path %q, want /webhook (the App's endpoint)", u.Path)
+	}
+	// Dashboard sign-in (internal/webauth) comes back to /login/callback,
+	// and GitHub Apps accept only a registered callback URL.
+	if len(m.CallbackURLs) != 1 {
+		t.Errorf("callback_urls = %q, want the App's /login/callback", m.CallbackURLs)
+	}
+	for _, raw := range m.CallbackURLs {
+		u, err := url.Parse(raw)
+		if err != nil || u.Scheme != "https" || u.Path != "/login/callback" {
+			t.Errorf("callback_urls entry %q, want https://HOST/login/callback", raw)
+		}
 	}
 	if !m.HookAttributes.Active {
 		t.Error("hook_attributes.active is false: GitHub would send no webhooks")

@@ -106,6 +106,7 @@ func (a *Auth) callback(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "sign-in was cancelled at GitHub", http.StatusForbidden)
 		return
 	case q.Get("code") == "":
+		a.log.Info("sign-in refused: callback without a code")
 		http.Error(w, "sign-in callback without a code; open the page again and sign in", http.StatusBadRequest)
 		return
 	}
@@ -125,8 +126,11 @@ func (a *Auth) callback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	exp := a.now().Add(SessionTTL)
-	if tok.ExpiresIn > 0 {
+	switch {
+	case tok.ExpiresIn > 0: // a JSON answer
 		exp = minTime(exp, a.now().Add(time.Duration(tok.ExpiresIn)*time.Second))
+	case !tok.Expiry.IsZero(): // a form answer: x/oauth2 set Expiry from the real clock just now
+		exp = minTime(exp, a.now().Add(time.Until(tok.Expiry).Round(time.Second))) // expires_in is whole seconds
 	}
 	sname := a.cookieName(sessionName)
 	v, err := a.seal(sname, session{Token: tok.AccessToken, Expires: exp.Unix()})
