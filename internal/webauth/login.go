@@ -54,6 +54,9 @@ func safeNext(next string) string {
 	if u.RawQuery != "" {
 		out += "?" + u.RawQuery
 	}
+	if len(out) > maxNext { // escaping made it longer
+		return "/"
+	}
 	return out
 }
 
