@@ -1,7 +1,6 @@
 package links
 
 import (
-	"bufio"
 	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -11,7 +10,6 @@ import (
 	"encoding/base64"
 	"encoding/pem"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -225,31 +223,18 @@ func TestDeriveKey(t *testing.T) {
 	}
 }
 
-// FuzzVerify feeds Verify arbitrary queries. It must not panic, and when it
+// FuzzVerify feeds Verify arbitrary queries, starting from the corpus in
+// testdata/fuzz/FuzzVerify and links signed here. It must not panic, and when it
 // says yes the query must be exactly the one Sign gives for that expiry:
 // one spelling per link, inside the allowed window.
 func FuzzVerify(f *testing.F) {
 	now := t0
 	s := newSigner(f, &now)
+	// More seeds, malformed ones, are in testdata/fuzz/FuzzVerify.
 	valid := s.Sign(42, time.Hour).Encode()
-	file, err := os.Open("testdata/queries.txt")
-	if err != nil {
-		f.Fatal(err)
-	}
-	defer file.Close()
-	sc := bufio.NewScanner(file)
-	n := 0
-	for sc.Scan() {
-		line := sc.Text()
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		f.Add(int64(42), strings.ReplaceAll(line, "{valid}", valid))
-		f.Add(int64(43), strings.ReplaceAll(line, "{valid}", valid))
-		n++
-	}
-	if err := sc.Err(); err != nil || n == 0 {
-		f.Fatalf("no seeds in testdata/queries.txt (%v)", err)
+	for _, q := range []string{valid, valid + "&exp=1", valid + "&sig=AAAA"} {
+		f.Add(int64(42), q)
+		f.Add(int64(43), q)
 	}
 	f.Fuzz(func(t *testing.T, repoID int64, raw string) {
 		q, err := url.ParseQuery(raw)

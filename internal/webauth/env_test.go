@@ -195,6 +195,47 @@ func (e *env) signIn(login, next string) *http.Client {
 	return c
 }
 
+// newReader starts an env in which mona, granted role on the private
+// repository id, has signed in; it returns the env and her browser.
+func newReader(t *testing.T, id int64, fullName, role string) (*env, *http.Client) {
+	t.Helper()
+	e := newEnv(t, false)
+	e.g.AddUser("mona")
+	e.addRepo(id, fullName, false)
+	e.g.Grant("mona", fullName, role)
+	// Signing in lands on /, so no access check is made (and cached) yet.
+	return e, e.signIn("mona", "")
+}
+
+// sessionCookie returns the value of the session cookie c holds ("" when
+// none).
+func (e *env) sessionCookie(c *http.Client) string {
+	u, _ := url.Parse(e.app.URL)
+	for _, ck := range c.Jar.Cookies(u) {
+		if ck.Name == "stageline_session" {
+			return ck.Value
+		}
+	}
+	return ""
+}
+
+// post sends a POST from c with the given Origin and Sec-Fetch-Site
+// headers and returns the status.
+func (e *env) post(c *http.Client, path, origin, fetchSite string) int {
+	e.t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, e.app.URL+path, nil)
+	req.Header.Set("Origin", origin)
+	if fetchSite != "" {
+		req.Header.Set("Sec-Fetch-Site", fetchSite)
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		e.t.Fatalf("POST %s: %v", path, err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
 // noLeaks fails when a token, code or cookie value GitHub or the App made
 // appears in the logs, or a user token in anything a client received.
 func (e *env) noLeaks(logins ...string) {

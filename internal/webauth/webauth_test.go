@@ -144,11 +144,7 @@ func TestAllowWithSession(t *testing.T) {
 // whatever GitHub still thinks of the token, and after logout.
 func TestSessionEnds(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, false)
-	e.g.AddUser("mona")
-	e.addRepo(31, "octo-org/app", false)
-	e.g.Grant("mona", "octo-org/app", "read")
-	c := e.signIn("mona", "/r/31")
+	e, c := newReader(t, 31, "octo-org/app", "read")
 	e.clock.Add(webauth.SessionTTL - time.Second)
 	if status, _, _ := e.get(c, "/r/31"); status != http.StatusOK {
 		t.Fatalf("before the end: %d", status)
@@ -158,33 +154,19 @@ func TestSessionEnds(t *testing.T) {
 		t.Errorf("expired session: %d, want 404", status)
 	}
 
-	// Logout, same origin: the cookie goes.
+	// Logout: refused from another site, done from this one.
 	e.clock.Add(-webauth.SessionTTL)
 	c = e.signIn("mona", "/r/31")
 	if status, _, _ := e.get(c, "/r/31"); status != http.StatusOK {
 		t.Fatalf("signed in again: %d", status)
 	}
-	req, _ := http.NewRequest(http.MethodPost, e.app.URL+"/logout", nil)
-	req.Header.Set("Origin", "https://evil.test")
-	req.Header.Set("Sec-Fetch-Site", "cross-site")
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusForbidden {
-		t.Errorf("cross-site logout: %d, want 403", resp.StatusCode)
+	if status := e.post(c, "/logout", "https://evil.test", "cross-site"); status != http.StatusForbidden {
+		t.Errorf("cross-site logout: %d, want 403", status)
 	}
 	if status, _, _ := e.get(c, "/r/31"); status != http.StatusOK {
 		t.Errorf("after a refused logout: %d", status)
 	}
-	req, _ = http.NewRequest(http.MethodPost, e.app.URL+"/logout", nil)
-	req.Header.Set("Origin", e.app.URL)
-	resp, err = c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
+	e.post(c, "/logout", e.app.URL, "")
 	if status, _, _ := e.get(c, "/r/31"); status != http.StatusNotFound {
 		t.Errorf("after logout: %d, want 404", status)
 	}
@@ -195,19 +177,9 @@ func TestSessionEnds(t *testing.T) {
 // with another key, opens nothing.
 func TestTamperedSession(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, false)
-	e.g.AddUser("mona")
-	e.addRepo(41, "octo-org/app", false)
-	e.g.Grant("mona", "octo-org/app", "read")
-	c := e.signIn("mona", "/r/41")
-	app, _ := url.Parse(e.app.URL)
-	var session *http.Cookie
-	for _, ck := range c.Jar.Cookies(app) {
-		if ck.Name == "stageline_session" {
-			session = ck
-		}
-	}
-	if session == nil {
+	e, c := newReader(t, 41, "octo-org/app", "read")
+	session := e.sessionCookie(c)
+	if session == "" {
 		t.Fatal("no session cookie")
 	}
 	open := func(value string) int {
@@ -220,27 +192,20 @@ func TestTamperedSession(t *testing.T) {
 		resp.Body.Close()
 		return resp.StatusCode
 	}
-	if got := open(session.Value); got != http.StatusOK {
+	if got := open(session); got != http.StatusOK {
 		t.Fatalf("untouched cookie: %d", got)
 	}
 	// Another App with another key seals its own sessions.
 	other := newEnv(t, false)
 	other.g.AddUser("mona")
 	other.addRepo(41, "octo-org/app", true)
-	oc := other.signIn("mona", "/r/41")
-	otherURL, _ := url.Parse(other.app.URL)
-	foreign := ""
-	for _, ck := range oc.Jar.Cookies(otherURL) {
-		if ck.Name == "stageline_session" {
-			foreign = ck.Value
-		}
-	}
+	foreign := other.sessionCookie(other.signIn("mona", "/r/41"))
 	tests := []struct{ name, value string }{
-		{"first byte", flip(session.Value, 0)},
-		{"middle byte", flip(session.Value, len(session.Value)/2)},
-		{"last byte", flip(session.Value, len(session.Value)-1)},
-		{"truncated", session.Value[:len(session.Value)-4]},
-		{"extended", session.Value + "AAAA"},
+		{"first byte", flip(session, 0)},
+		{"middle byte", flip(session, len(session)/2)},
+		{"last byte", flip(session, len(session)-1)},
+		{"truncated", session[:len(session)-4]},
+		{"extended", session + "AAAA"},
 		{"empty", ""},
 		{"not base64", "!!!!"},
 		{"huge", strings.Repeat("A", 8000)},
@@ -454,11 +419,7 @@ func TestGitHubRefusesExchange(t *testing.T) {
 // line each and no secret; errors are not remembered, decisions are.
 func TestAPIFailuresDeny(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, false)
-	e.g.AddUser("mona")
-	e.addRepo(71, "octo-org/app", false)
-	e.g.Grant("mona", "octo-org/app", "read")
-	c := e.signIn("mona", "")
+	e, c := newReader(t, 71, "octo-org/app", "read")
 	calls := func() int {
 		n := 0
 		for _, call := range e.g.Calls() {
