@@ -121,7 +121,11 @@ func (a *Auth) callback(w http.ResponseWriter, r *http.Request) {
 		var re *oauth2.RetrieveError
 		if errors.As(err, &re) {
 			// Only the error code and status: the body is GitHub's.
-			a.log.Warn("sign-in: GitHub refused the code exchange", "error_code", cut(re.ErrorCode, 64), "status", re.Response.StatusCode)
+			status := 0
+			if re.Response != nil {
+				status = re.Response.StatusCode
+			}
+			a.log.Warn("sign-in: GitHub refused the code exchange", "error_code", cut(re.ErrorCode, 64), "status", status)
 		} else {
 			a.log.Warn("sign-in: the code exchange failed", "error", err)
 		}
