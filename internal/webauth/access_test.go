@@ -3,6 +3,7 @@ package webauth_test
 import (
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -265,4 +266,31 @@ func TestAPIFailuresDeny(t *testing.T) {
 		t.Errorf("no log line for the revoked token:\n%s", logs)
 	}
 	e.noLeaks("mona")
+}
+
+// BenchmarkAllow measures what access costs a page view: a signed link
+// (one HMAC) against a signed-in reader whose answer is cached (cookie
+// decryption, a token hash and a map lookup). The first view's API call
+// is made before the timer starts.
+func BenchmarkAllow(b *testing.B) {
+	e, c := newReader(b, 81, "octo-org/app", "read")
+	linked := httptest.NewRequest(http.MethodGet, "/r/81?"+e.signer.Sign(81, time.Hour).Encode(), nil)
+	session := httptest.NewRequest(http.MethodGet, "/r/81", nil)
+	session.AddCookie(&http.Cookie{Name: "stageline_session", Value: e.sessionCookie(c)})
+	if !e.auth.Allow(session, 81, "octo-org/app") || !e.auth.Allow(linked, 81, "octo-org/app") {
+		b.Fatal("not allowed")
+	}
+	for _, bc := range []struct {
+		name string
+		r    *http.Request
+	}{{"signed-link", linked}, {"cached-session", session}} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if !e.auth.Allow(bc.r, 81, "octo-org/app") {
+					b.Fatal("not allowed")
+				}
+			}
+		})
+	}
 }

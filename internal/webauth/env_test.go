@@ -63,7 +63,7 @@ func (b *syncBuffer) String() string {
 // and stand-in dashboard pages at /r/{id} that answer 404 unless Allow
 // says yes, talking to a fake GitHub.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	g      *githubfake.GitHub
 	app    *httptest.Server
 	auth   *webauth.Auth
@@ -76,7 +76,7 @@ type env struct {
 	seen   bytes.Buffer     // every response header and body a client got
 }
 
-func newEnv(t *testing.T, tls bool) *env {
+func newEnv(t testing.TB, tls bool) *env {
 	t.Helper()
 	e := &env{t: t, g: githubfake.New(t), clock: &clock{t: time.Unix(1_800_000_000, 0)}, logs: &syncBuffer{}, stored: map[int64]string{}}
 	var h http.Handler = http.NotFoundHandler()
@@ -197,7 +197,7 @@ func (e *env) signIn(login, next string) *http.Client {
 
 // newReader starts an env in which mona, granted role on the private
 // repository id, has signed in; it returns the env and her browser.
-func newReader(t *testing.T, id int64, fullName, role string) (*env, *http.Client) {
+func newReader(t testing.TB, id int64, fullName, role string) (*env, *http.Client) {
 	t.Helper()
 	e := newEnv(t, false)
 	e.g.AddUser("mona")
