@@ -80,7 +80,7 @@ func TestManifest(t *testing.T) {
 		t.Errorf("hook_attributes.url path %q, want /webhook (the App's endpoint)", u.Path)
 	}
 	// Dashboard sign-in (internal/webauth) comes back to /login/callback,
-	// and GitHub Apps accept only a registered callback URL.
+	// and GitHub redirects only to a registered callback URL.
 	if len(m.CallbackURLs) != 1 {
 		t.Errorf("callback_urls = %q, want the App's /login/callback", m.CallbackURLs)
 	}

@@ -90,8 +90,10 @@ func (g *GitHub) SignInAs(login string) {
 	g.signedIn = login
 }
 
-// SetOAuthCallbacks sets the App's registered callback URLs. As for GitHub
-// Apps, a redirect_uri must equal one of them.
+// SetOAuthCallbacks sets the App's registered callback URLs (GitHub takes
+// up to 10; without a redirect_uri it uses the first). The fake requires a
+// redirect_uri to equal one of them: the strict reading of GitHub's rule
+// (older GHES releases also allowed wildcard callback URLs).
 func (g *GitHub) SetOAuthCallbacks(urls ...string) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
