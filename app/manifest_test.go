@@ -79,6 +79,8 @@ func TestManifest(t *testing.T) {
 			t.Errorf("%s = %q, want an https URL", field, raw)
 		}
 	}
+	// Dashboard sign-in (internal/webauth) comes back to /login/callback,
+	// and GitHub redirects only to a registered callback URL.
 	if len(m.CallbackURLs) != 1 {
 		t.Errorf("callback_urls = %q, want the one login callback", m.CallbackURLs)
 	} else if u, err := url.Parse(m.CallbackURLs[0]); err != nil || u.Scheme != "https" || u.Path != "/login/callback" {

@@ -6,6 +6,12 @@
 // serves workflow-run artifacts through a separate "blob" server behind a
 // signed-URL redirect, and records check runs and API calls.
 //
+// Its web side (Web) plays GitHub's OAuth pages for the App's client:
+// the authorize page approves as the user a test chose (SignInAs) and the
+// code exchange issues user-to-server tokens, which the API accepts on
+// repos/get with the permissions of the user's role (Grant), answering 404
+// for a repository the user cannot read, as GitHub does.
+//
 // It also loads webhook bodies from @octokit/webhooks-examples and signs
 // them the way GitHub does. Fixtures come from scripts/fixtures.sh.
 package githubfake

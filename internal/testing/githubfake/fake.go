@@ -52,6 +52,9 @@ type Repo struct {
 	ID            int64
 	FullName      string
 	DefaultBranch string
+	// Public makes the repository readable by every user; the zero value
+	// is a private one, which only users granted a role can see.
+	Public bool
 	// Files maps a path to its content on the default branch.
 	Files map[string]string
 }
@@ -133,6 +136,11 @@ type Fault struct {
 type GitHub struct {
 	API  *httptest.Server // the REST API
 	Blob *httptest.Server // where artifact downloads redirect to
+	Web  *httptest.Server // the web side: the OAuth authorize page and token exchange
+
+	// ClientID and ClientSecret are the App's OAuth client credentials.
+	ClientID     string
+	ClientSecret string
 
 	AppID         int64
 	PrivateKeyPEM []byte
@@ -161,6 +169,15 @@ type GitHub struct {
 	blobCalls  int
 	violations []string
 	faults     []*Fault
+
+	users      map[string]*user
+	grants     map[string]map[int64]string // login → repository id → role
+	signedIn   string
+	callbacks  []string
+	codes      map[string]*oauthCode
+	userTokens map[string]string // token → login
+	issued     map[string][]string
+	revoked    map[string]bool
 }
 
 // New starts a fake GitHub, closed and checked for contract violations when
@@ -188,12 +205,22 @@ func New(t testing.TB) *GitHub {
 		pulls:         map[string][]PR{},
 		checks:        map[int64]*CheckRun{},
 		nextID:        9000,
+		ClientID:      "Iv1.fake" + randomHex(4),
+		ClientSecret:  randomHex(20),
+		users:         map[string]*user{},
+		grants:        map[string]map[int64]string{},
+		codes:         map[string]*oauthCode{},
+		userTokens:    map[string]string{},
+		issued:        map[string][]string{},
+		revoked:       map[string]bool{},
 	}
 	g.API = httptest.NewServer(http.HandlerFunc(g.serveAPI))
 	g.Blob = httptest.NewServer(http.HandlerFunc(g.serveBlob))
+	g.Web = httptest.NewServer(http.HandlerFunc(g.serveWeb))
 	t.Cleanup(func() {
 		g.API.Close()
 		g.Blob.Close()
+		g.Web.Close()
 		for _, v := range g.Violations() {
 			t.Errorf("GitHub API contract violation: %s", v)
 		}
@@ -386,8 +413,11 @@ func (g *GitHub) takeFault(op string) *Fault {
 	return nil
 }
 
-// authorize checks the app JWT on token exchange and the installation
-// token everywhere else.
+// userOps are the operations the fake serves to user-to-server tokens.
+var userOps = map[string]bool{"repos/get": true}
+
+// authorize checks the app JWT on token exchange, and elsewhere an
+// installation token or, for userOps, a user token.
 func (g *GitHub) authorize(r *http.Request, op string) (string, bool) {
 	auth := r.Header.Get("Authorization")
 	if op == "apps/create-installation-access-token" {
@@ -408,10 +438,22 @@ func (g *GitHub) authorize(r *http.Request, op string) (string, bool) {
 		}
 		return "", true
 	}
-	tok := strings.TrimPrefix(strings.TrimPrefix(auth, "token "), "Bearer ")
+	tok := bearer(r)
 	g.mu.Lock()
 	_, ok := g.tokens[tok]
+	_, isUser := g.userTokens[tok]
+	revoked := g.revoked[tok]
 	g.mu.Unlock()
+	switch {
+	case isUser && !userOps[op]:
+		g.violate("%s %s (%s) with a user token, which the fake serves only for %v", r.Method, r.URL.Path, op, userOps)
+		return "Resource not accessible by integration", false
+	case isUser:
+		return "", true
+	case revoked:
+		// A user may revoke a token at any time: not the App's fault.
+		return "Bad credentials", false
+	}
 	if !ok {
 		g.violate("%s %s without a valid installation token", r.Method, r.URL.Path)
 		return "Bad credentials", false

@@ -110,6 +110,25 @@ func (g *GitHub) handle(w http.ResponseWriter, r *http.Request, route *routers.R
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 		json.NewEncoder(w).Encode(list)
 
+	case "repos/get":
+		login, isUser := g.userOf(r)
+		g.mu.Lock()
+		var repo *Repo
+		if found := g.repos[repoName]; found != nil {
+			c := *found
+			repo = &c
+		}
+		g.mu.Unlock()
+		var ex map[string]any
+		if repo != nil {
+			ex = g.repoJSON(g.example(route, http.StatusOK, ""), repo, login, isUser)
+		}
+		if ex == nil {
+			writeJSON(w, http.StatusNotFound, basicError("Not Found"))
+			return
+		}
+		writeJSON(w, http.StatusOK, ex)
+
 	case "repos/get-content":
 		g.mu.Lock()
 		repo := g.repos[repoName]
