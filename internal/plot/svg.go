@@ -1,0 +1,195 @@
+package plot
+
+import (
+	"fmt"
+	"html"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Build is one plotted build: what its point or bar says and links to.
+type Build struct {
+	// ID is the build's workflow run id; each chart has exactly one
+	// element with data-build="ID" per build.
+	ID   int64
+	Time time.Time
+	// Ref names what was built: a branch, or "PR #7".
+	Ref    string
+	Commit string
+	// PR builds are drawn apart from base-branch builds.
+	PR bool
+	// Marked is the build a page was opened for: ringed, labelled and
+	// named in the legend.
+	Marked bool
+	// Href is where the build's element links to (its workflow run);
+	// empty for none.
+	Href string
+}
+
+// Chart geometry, in SVG user units. Pages scale the SVG to their width.
+const (
+	width   = 960
+	height  = 300
+	left    = 64
+	right   = 20
+	top     = 34 // room for the marked build's label
+	bottom  = 40
+	plotW   = width - left - right
+	plotH   = height - top - bottom
+	maxText = 80 // runes of an untrusted name shown in a label
+)
+
+// writer accumulates SVG; every untrusted string goes through text.
+type writer struct{ strings.Builder }
+
+func (w *writer) printf(format string, args ...any) { fmt.Fprintf(&w.Builder, format, args...) }
+
+// text writes s cleaned and escaped for element content or an attribute.
+func (w *writer) text(s string) { w.WriteString(html.EscapeString(Clean(s, 4*maxText))) }
+
+func num(x float64) string { return strconv.FormatFloat(x, 'f', 1, 64) }
+
+// describe is a build's tooltip head: date, ref and commit.
+func (b Build) describe() string {
+	parts := []string{b.Time.UTC().Format("2006-01-02 15:04 UTC"), Clean(b.Ref, maxText)}
+	if c := b.Commit; c != "" {
+		parts = append(parts, Clean(c[:min(7, len(c))], 7))
+	}
+	return strings.Join(parts, " · ")
+}
+
+// open starts a build's element: a link when it has one, else a focusable
+// group.
+func (w *writer) open(b Build, class string) {
+	if !strings.HasPrefix(b.Href, "https://") && !strings.HasPrefix(b.Href, "http://") {
+		b.Href = "" // never a javascript: or data: link
+	}
+	cls := class + " base"
+	if b.PR {
+		cls = class + " pr"
+	}
+	if b.Href != "" {
+		w.printf(`<a class="%s" data-build="%d" href="`, cls, b.ID)
+		w.text(b.Href)
+		w.WriteString(`" tabindex="0"`)
+	} else {
+		w.printf(`<g class="%s" data-build="%d" tabindex="0"`, cls, b.ID)
+	}
+	if b.Marked {
+		w.WriteString(` data-marked="true"`)
+	}
+	w.WriteString(`>`)
+}
+
+func (w *writer) close(b Build) {
+	if strings.HasPrefix(b.Href, "https://") || strings.HasPrefix(b.Href, "http://") {
+		w.WriteString(`</a>`)
+	} else {
+		w.WriteString(`</g>`)
+	}
+}
+
+// frame draws the y axis (gridlines, tick labels, unit) of a chart.
+func (w *writer) frame(a axis, y func(float64) float64) {
+	w.printf(`<g class="axis y" aria-hidden="true"><text class="unit" x="%d" y="%d">`, left-8, top-16)
+	w.text(a.title())
+	w.WriteString(`</text>`)
+	for _, v := range a.ticks {
+		yy := num(y(v))
+		w.printf(`<line class="grid" x1="%d" x2="%d" y1="%s" y2="%s"/><text x="%d" y="%s" dy="0.32em">%s</text>`,
+			left, width-right, yy, yy, left-8, yy, html.EscapeString(a.label(v)))
+	}
+	w.WriteString(`</g>`)
+}
+
+// xLabels draws labels under the plot at x positions.
+func (w *writer) xLabels(xs []float64, labels []string) {
+	w.printf(`<g class="axis x" aria-hidden="true"><line class="base-line" x1="%d" x2="%d" y1="%d" y2="%d"/>`,
+		left, width-right, top+plotH, top+plotH)
+	for i, x := range xs {
+		anchor := "middle"
+		switch {
+		case x < left+40:
+			anchor = "start"
+		case x > width-right-40:
+			anchor = "end"
+		}
+		w.printf(`<line class="tick" x1="%s" x2="%s" y1="%d" y2="%d"/><text x="%s" y="%d" text-anchor="%s">`,
+			num(x), num(x), top+plotH, top+plotH+5, num(x), top+plotH+20, anchor)
+		w.text(labels[i])
+		w.WriteString(`</text>`)
+	}
+	w.WriteString(`</g>`)
+}
+
+// markLabel labels the marked build's element at (x, y): above it, kept
+// inside the chart.
+func (w *writer) markLabel(b Build, x, y float64) {
+	anchor := "middle"
+	switch {
+	case x < left+90:
+		anchor = "start"
+	case x > width-right-90:
+		anchor = "end"
+	}
+	ly := max(y-14, 14)
+	w.printf(`<text class="mark-label" x="%s" y="%s" text-anchor="%s">`, num(x), num(ly), anchor)
+	w.text(Clean(b.Ref, 40))
+	w.WriteString(`</text>`)
+}
+
+// legendItem is one entry of a chart's legend.
+type legendItem struct {
+	class, shape, label string
+}
+
+// legend writes the chart's legend as an HTML list after the SVG.
+func (w *writer) legend(items []legendItem) {
+	w.WriteString(`<ul class="plot-legend">`)
+	for _, it := range items {
+		w.printf(`<li><svg class="swatch" viewBox="0 0 14 14" aria-hidden="true">%s</svg>`, swatch(it.shape, it.class))
+		w.text(it.label)
+		w.WriteString(`</li>`)
+	}
+	w.WriteString(`</ul>`)
+}
+
+func swatch(shape, class string) string {
+	switch shape {
+	case "line":
+		return `<line class="` + class + `" x1="1" x2="13" y1="7" y2="7"/>`
+	case "pr":
+		return `<path class="` + class + `" d="M7 1.5 12.5 7 7 12.5 1.5 7Z"/>`
+	case "ring":
+		return `<circle class="` + class + `" cx="7" cy="7" r="5"/>`
+	case "bar":
+		return `<rect class="` + class + `" x="1" y="1" width="12" height="12"/>`
+	}
+	return `<circle class="` + class + `" cx="7" cy="7" r="4"/>`
+}
+
+// markedItem names the marked build in a legend.
+func markedItem(bs []Build) []legendItem {
+	for _, b := range bs {
+		if b.Marked {
+			return []legendItem{{"ring", "ring", "marked: " + Clean(b.Ref, maxText) + " (" + b.describe() + ")"}}
+		}
+	}
+	return nil
+}
+
+// figure wraps a chart: a caption, the SVG and its legend.
+func figure(id, title, label string, body func(w *writer), legend []legendItem) string {
+	var w writer
+	w.printf(`<figure class="plot" id="%s"><figcaption>`, html.EscapeString(id))
+	w.text(title)
+	w.WriteString(`</figcaption><div class="plot-scroll"><svg class="plot-svg" viewBox="0 0 960 300" role="group" aria-label="`)
+	w.text(label)
+	w.WriteString(`">`)
+	body(&w)
+	w.WriteString(`</svg></div>`)
+	w.legend(legend)
+	w.WriteString(`</figure>`)
+	return w.String()
+}
