@@ -105,6 +105,10 @@ func Lines(s Series) template.HTML {
 					w.printf(`<circle class="c%d" cx="%s" cy="%s" r="3.5"/>`, min(j, maxSeries-1), px, py)
 				}
 			}
+			if _, ok := firstValue(p.Values); !ok { // still one mark: a cross on the axis
+				px := x(p.Build.Time)
+				w.printf(`<path class="none" d="M%s %dl8 8m0-8-8 8"/>`, num(px-4), top+plotH-10)
+			}
 			if p.Build.Marked && marked == nil {
 				marked = &s.Points[i]
 				if v, ok := firstValue(p.Values); ok {
@@ -114,7 +118,10 @@ func Lines(s Series) template.HTML {
 			w.close(p.Build)
 		}
 		if marked != nil {
-			v, _ := firstValue(marked.Values)
+			v, ok := firstValue(marked.Values)
+			if !ok {
+				v = ax.lo
+			}
 			w.markLabel(marked.Build, x(marked.Build.Time), y(v)-4)
 		}
 	}

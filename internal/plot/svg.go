@@ -22,6 +22,8 @@ type Build struct {
 	// Marked is the build a page was opened for: ringed, labelled and
 	// named in the legend.
 	Marked bool
+	// Note is said after the ref in the tooltip ("failure", say).
+	Note string
 	// Href is where the build's element links to (its workflow run);
 	// empty for none.
 	Href string
@@ -53,6 +55,9 @@ func num(x float64) string { return strconv.FormatFloat(x, 'f', 1, 64) }
 // describe is a build's tooltip head: date, ref and commit.
 func (b Build) describe() string {
 	parts := []string{b.Time.UTC().Format("2006-01-02 15:04 UTC"), Clean(b.Ref, maxText)}
+	if b.Note != "" {
+		parts = append(parts, Clean(b.Note, maxText))
+	}
 	if c := b.Commit; c != "" {
 		parts = append(parts, Clean(c[:min(7, len(c))], 7))
 	}
@@ -149,7 +154,7 @@ func (w *writer) legend(items []legendItem) {
 	w.WriteString(`<ul class="plot-legend">`)
 	for _, it := range items {
 		w.printf(`<li><svg class="swatch" viewBox="0 0 14 14" aria-hidden="true">%s</svg>`, swatch(it.shape, it.class))
-		w.text(it.label)
+		w.text(Clean(it.label, 2*maxText))
 		w.WriteString(`</li>`)
 	}
 	w.WriteString(`</ul>`)
