@@ -74,6 +74,17 @@ func TestPagesInBrowser(t *testing.T) {
 					t.Fatal(err)
 				}
 				checkPage(t, ctx, p, v, tg.key)
+				if tg.key != nil { // the table of builds, opened
+					if _, err := browser.Eval[bool](ctx, p, `document.querySelector("details.builds").open = true`); err != nil {
+						t.Fatal(err)
+					}
+					if w, err := browser.Eval[int](ctx, p, `document.documentElement.scrollWidth`); err != nil || w > int(max(v.Width, 1280)) {
+						t.Errorf("with the table open the page is %d px wide (%v)", w, err)
+					}
+					if err := p.Screenshot(ctx, filepath.Join(shots, name+"-table.png")); err != nil {
+						t.Fatal(err)
+					}
+				}
 			})
 		}
 	}

@@ -25,6 +25,21 @@ type Series struct {
 	Points []Point
 }
 
+// shapes tell series apart where their points meet (two platforms of the
+// same size): a circle, then smaller shapes that show inside it: square,
+// triangle, diamond, each centred on x, y.
+var shapes = []string{
+	`<circle class="c%d" cx="%s" cy="%s" r="4.5"/>`,
+	`<rect class="c%d" x="%s" y="%s" width="5" height="5" transform="translate(-2.5 -2.5)"/>`,
+	`<path class="c%d" transform="translate(%s %s)" d="M0-3.5 3 2.5h-6Z"/>`,
+	`<path class="c%d" transform="translate(%s %s)" d="M0-2.5 2.5 0 0 2.5-2.5 0Z"/>`,
+}
+
+// mark draws series j's mark at x, y.
+func (w *writer) mark(j int, x, y float64) {
+	w.printf(shapes[j%len(shapes)], min(j, maxSeries-1), num(x), num(y))
+}
+
 // xPad keeps the first and last builds off the frame's edges.
 const xPad = 12
 
@@ -98,12 +113,7 @@ func Lines(s Series) template.HTML {
 				if math.IsNaN(v) {
 					continue
 				}
-				px, py := num(x(p.Build.Time)), num(y(v))
-				if p.Build.PR {
-					w.printf(`<path class="c%d" d="M%s %sm0-5 5 5-5 5-5-5Z"/>`, min(j, maxSeries-1), px, py)
-				} else {
-					w.printf(`<circle class="c%d" cx="%s" cy="%s" r="3.5"/>`, min(j, maxSeries-1), px, py)
-				}
+				w.mark(j, x(p.Build.Time), y(v))
 			}
 			if _, ok := firstValue(p.Values); !ok { // still one mark: a cross on the axis
 				px := x(p.Build.Time)
@@ -127,9 +137,11 @@ func Lines(s Series) template.HTML {
 	}
 	var items []legendItem
 	for j, n := range s.Names {
-		items = append(items, legendItem{fmt.Sprintf("line c%d", min(j, maxSeries-1)), "line", n})
+		if n != "" {
+			items = append(items, legendItem{fmt.Sprintf("line c%d", min(j, maxSeries-1)), fmt.Sprint("series", j), n})
+		}
 	}
-	items = append(items, legendItem{"dot", "dot", "base-branch build"}, legendItem{"dot", "pr", "PR build"})
+	items = append(items, legendItem{"dot", "dot", "base-branch build (filled)"}, legendItem{"dot pr", "dot", "PR build (hollow)"})
 	items = append(items, markedItem(bs)...)
 	return template.HTML(figure(s.ID, s.Title, label, body, items))
 }

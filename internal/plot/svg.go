@@ -34,7 +34,7 @@ const (
 	width   = 960
 	height  = 300
 	left    = 64
-	right   = 20
+	right   = 56 // the axis is labelled on both sides (a narrow screen scrolls to the right end)
 	top     = 34 // room for the marked build's label
 	bottom  = 40
 	plotW   = width - left - right
@@ -95,15 +95,19 @@ func (w *writer) close(b Build) {
 	}
 }
 
-// frame draws the y axis (gridlines, tick labels, unit) of a chart.
+// frame draws the value axis (gridlines, tick labels and unit on both
+// sides) of a chart.
 func (w *writer) frame(a axis, y func(float64) float64) {
 	w.printf(`<g class="axis y" aria-hidden="true"><text class="unit" x="%d" y="%d">`, left-8, top-16)
 	w.text(a.title())
+	w.printf(`</text><text class="unit right" x="%d" y="%d">`, width-right+8, top-16)
+	w.text(a.title())
 	w.WriteString(`</text>`)
 	for _, v := range a.ticks {
-		yy := num(y(v))
-		w.printf(`<line class="grid" x1="%d" x2="%d" y1="%s" y2="%s"/><text x="%d" y="%s" dy="0.32em">%s</text>`,
-			left, width-right, yy, yy, left-8, yy, html.EscapeString(a.label(v)))
+		yy, l := num(y(v)), html.EscapeString(a.label(v))
+		w.printf(`<line class="grid" x1="%d" x2="%d" y1="%s" y2="%s"/><text x="%d" y="%s" dy="0.32em">%s</text>`+
+			`<text class="right" x="%d" y="%s" dy="0.32em">%s</text>`,
+			left, width-right, yy, yy, left-8, yy, l, width-right+8, yy, l)
 	}
 	w.WriteString(`</g>`)
 }
@@ -161,11 +165,14 @@ func (w *writer) legend(items []legendItem) {
 }
 
 func swatch(shape, class string) string {
+	if v, ok := strings.CutPrefix(shape, "series"); ok { // series j's line and mark
+		j, _ := strconv.Atoi(v)
+		var w writer
+		w.printf(`<line class="%s" x1="0" x2="14" y1="7" y2="7"/>`, class)
+		w.mark(j, 7, 7)
+		return w.String()
+	}
 	switch shape {
-	case "line":
-		return `<line class="` + class + `" x1="1" x2="13" y1="7" y2="7"/>`
-	case "pr":
-		return `<path class="` + class + `" d="M7 1.5 12.5 7 7 12.5 1.5 7Z"/>`
 	case "ring":
 		return `<circle class="` + class + `" cx="7" cy="7" r="5"/>`
 	case "bar":
@@ -178,7 +185,11 @@ func swatch(shape, class string) string {
 func markedItem(bs []Build) []legendItem {
 	for _, b := range bs {
 		if b.Marked {
-			return []legendItem{{"ring", "ring", "marked: " + Clean(b.Ref, maxText) + " (" + b.describe() + ")"}}
+			text := "marked: " + Clean(b.Ref, maxText)
+			if b.Commit != "" {
+				text += " · " + Clean(b.Commit[:min(7, len(b.Commit))], 7)
+			}
+			return []legendItem{{"ring", "ring", text + " · " + b.Time.UTC().Format("Jan 2 15:04")}}
 		}
 	}
 	return nil

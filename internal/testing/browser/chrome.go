@@ -14,6 +14,7 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
@@ -207,7 +208,23 @@ func (p *Page) Screenshot(ctx context.Context, path string) error {
 	defer cancel()
 	stop := context.AfterFunc(ctx, cancel)
 	defer stop()
-	png, err := chromedp.Run(opCtx, chromedp.FullScreenshot(100))
+	// The page's size is read at the moment of the shot (a page changed
+	// by a script since it loaded, an opened <details> say, is taller).
+	size, err := chromedp.Run(opCtx, chromedp.Evaluate[[2]float64](
+		`[document.documentElement.scrollWidth, document.documentElement.scrollHeight]`))
+	if err != nil {
+		return fmt.Errorf("screenshot: measuring the page: %w", err)
+	}
+	yes := true
+	shot := func(ctx context.Context, t *chromedp.Target) ([]byte, error) {
+		r, err := cdp.Call(ctx, t, page.CaptureScreenshot, page.CaptureScreenshotParams{Format: page.CaptureScreenshotFormatPng,
+			Clip: &page.Viewport{Width: size[0], Height: min(size[1], 16000), Scale: 1}, FromSurface: &yes, CaptureBeyondViewport: &yes})
+		if err != nil {
+			return nil, err
+		}
+		return r.Data, nil
+	}
+	png, err := chromedp.Run(opCtx, shot)
 	if err != nil {
 		return fmt.Errorf("screenshot: %w", err)
 	}
