@@ -163,14 +163,26 @@ func signature(r *http.Request) url.Values {
 
 // link is path with the request's signature and extra query values.
 func link(r *http.Request, path string, extra url.Values) string {
-	q := signature(r)
-	for k, v := range extra {
-		q[k] = v
+	return linker(r)(path, extra)
+}
+
+// linker returns link for r's signature, read once: a page makes a link
+// per build.
+func linker(r *http.Request) func(path string, extra url.Values) string {
+	sig := signature(r)
+	return func(path string, extra url.Values) string {
+		q := url.Values{}
+		for k, v := range sig {
+			q[k] = v
+		}
+		for k, v := range extra {
+			q[k] = v
+		}
+		if len(q) == 0 {
+			return path
+		}
+		return path + "?" + q.Encode()
 	}
-	if len(q) == 0 {
-		return path
-	}
-	return path + "?" + q.Encode()
 }
 
 func (h *handler) notFound(w http.ResponseWriter, r *http.Request) {
@@ -195,6 +207,13 @@ func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 func (h *handler) render(w http.ResponseWriter, r *http.Request, status int, name string, p page) {
 	p.CSS = StylesheetPath
 	var buf bytes.Buffer
+	if p.Key != nil { // a key's page is large: grow the buffer once
+		n := len(p.Key.Rows)*800 + 16<<10
+		for _, c := range p.Key.Charts {
+			n += len(c)
+		}
+		buf.Grow(n)
+	}
 	if err := h.pages.ExecuteTemplate(&buf, name, p); err != nil {
 		h.opts.Logger.LogAttrs(r.Context(), slog.LevelError, "dashboard template failed", slog.String("path", r.URL.Path), slog.Any("error", err))
 		http.Error(w, "internal error", http.StatusInternalServerError)

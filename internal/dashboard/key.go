@@ -81,12 +81,13 @@ func (h *handler) keyPage(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	kp.Charts = charts(builds, pbs)
+	mark := linker(r)
 	for i := len(builds) - 1; i >= 0; i-- { // newest first
 		b := builds[i]
 		kp.Rows = append(kp.Rows, buildRow{When: b.Time.UTC().Format("2006-01-02 15:04"), Ref: refOf(b), Commit: short(b.CommitSHA),
 			Status: b.Status, OK: b.Status == "success", Marked: i == marked, PR: b.PR > 0, Duration: plot.Millis.Format(float64(b.DurationMS)),
 			Size: sizeText(b), Hits: plot.Percent.Format(100 * b.Summary.HitRatio), RunHref: h.runURL(name, b.RunID),
-			MarkHref: link(r, KeyPath(id, key), url.Values{"run": {strconv.FormatInt(b.RunID, 10)}}), RunID: b.RunID})
+			MarkHref: mark(KeyPath(id, key), url.Values{"run": {strconv.FormatInt(b.RunID, 10)}}), RunID: b.RunID})
 	}
 	h.render(w, r, http.StatusOK, "key", page{Title: keyName(key) + " · " + name,
 		Crumbs: []crumb{{Text: name, Href: kp.RepoHref}, {Text: keyName(key)}}, Key: kp})

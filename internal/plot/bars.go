@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -80,11 +81,11 @@ func Bars(s Stack) template.HTML {
 					continue
 				}
 				y1, y0 := y(base+v), y(base)
-				w.printf(`<rect class="c%d" x="%s" y="%s" width="%s" height="%s"/>`, j, x0, num(y1), num(bw), num(max(y0-y1, 0.5)))
+				w.put(`<rect class="c`, strconv.Itoa(j), `" x="`, x0, `" y="`, num(y1), `" width="`, num(bw), `" height="`, num(max(y0-y1, 0.5)), `"/>`)
 				base += v
 			}
 			// A bar too thin to see or hit still gets a target.
-			w.printf(`<rect class="hit" x="%s" y="%d" width="%s" height="%d"/>`, num(x(i)-slot/2), top, num(slot), plotH)
+			w.put(`<rect class="hit" x="`, num(x(i)-slot/2), `" y="`+strconv.Itoa(top)+`" width="`, num(slot), `" height="`+strconv.Itoa(plotH)+`"/>`)
 			if b.Build.Marked && markedAt < 0 {
 				markedAt = i
 				w.printf(`<rect class="ring" x="%s" y="%s" width="%s" height="%s"/>`,
@@ -102,7 +103,7 @@ func Bars(s Stack) template.HTML {
 	}
 	items = append(items, legendItem{"pr-swatch", "bar", "PR build (lighter)"})
 	items = append(items, markedItem(bs)...)
-	out := figure(s.ID, s.Title, label, body, items)
+	out := figure(s.ID, s.Title, label, len(s.Bars), body, items)
 	if s.Note != "" {
 		out = strings.Replace(out, `</figure>`, `<p class="plot-note">`+template.HTMLEscapeString(Clean(s.Note, 400))+`</p></figure>`, 1)
 	}
@@ -164,16 +165,20 @@ func (s Stack) partsText(b Bar, total float64) string {
 		}
 	}
 	slices.SortStableFunc(ps, func(a, b part) int { return cmp.Compare(b.v, a.v) })
-	out := "total " + s.Unit.Format(total)
+	var out strings.Builder
+	out.WriteString("total ")
+	out.WriteString(s.Unit.Format(total))
 	for k, p := range ps {
 		if k == 0 {
-			out += ": "
+			out.WriteString(": ")
 		} else {
-			out += ", "
+			out.WriteString(", ")
 		}
-		out += Clean(p.name, maxText) + " " + s.Unit.Format(p.v)
+		out.WriteString(Clean(p.name, maxText))
+		out.WriteByte(' ')
+		out.WriteString(s.Unit.Format(p.v))
 	}
-	return out
+	return out.String()
 }
 
 // dateTicks picks the bars that get a date under them: where the date

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"html/template"
 	"math"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -28,16 +29,17 @@ type Series struct {
 // shapes tell series apart where their points meet (two platforms of the
 // same size): a circle, then smaller shapes that show inside it: square,
 // triangle, diamond, each centred on x, y.
-var shapes = []string{
-	`<circle class="c%d" cx="%s" cy="%s" r="4.5"/>`,
-	`<rect class="c%d" x="%s" y="%s" width="5" height="5" transform="translate(-2.5 -2.5)"/>`,
-	`<path class="c%d" transform="translate(%s %s)" d="M0-3.5 3 2.5h-6Z"/>`,
-	`<path class="c%d" transform="translate(%s %s)" d="M0-2.5 2.5 0 0 2.5-2.5 0Z"/>`,
+var shapes = [][4]string{
+	{`<circle class="c`, `" cx="`, `" cy="`, `" r="4.5"/>`},
+	{`<rect class="c`, `" x="`, `" y="`, `" width="5" height="5" transform="translate(-2.5 -2.5)"/>`},
+	{`<path class="c`, `" transform="translate(`, ` `, `)" d="M0-3.5 3 2.5h-6Z"/>`},
+	{`<path class="c`, `" transform="translate(`, ` `, `)" d="M0-2.5 2.5 0 0 2.5-2.5 0Z"/>`},
 }
 
 // mark draws series j's mark at x, y.
 func (w *writer) mark(j int, x, y float64) {
-	w.printf(shapes[j%len(shapes)], min(j, maxSeries-1), num(x), num(y))
+	sh := shapes[j%len(shapes)]
+	w.put(sh[0], strconv.Itoa(min(j, maxSeries-1)), sh[1], num(x), sh[2], num(y), sh[3])
 }
 
 // xPad keeps the first and last builds off the frame's edges.
@@ -143,7 +145,7 @@ func Lines(s Series) template.HTML {
 	}
 	items = append(items, legendItem{"dot", "dot", "base-branch build (filled)"}, legendItem{"dot pr", "dot", "PR build (hollow)"})
 	items = append(items, markedItem(bs)...)
-	return template.HTML(figure(s.ID, s.Title, label, body, items))
+	return template.HTML(figure(s.ID, s.Title, label, len(s.Points), body, items))
 }
 
 // valueText is a point's values with their unit, per series.

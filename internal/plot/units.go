@@ -223,23 +223,51 @@ func timeTicks(lo, hi time.Time) (ticks []time.Time, layout string) {
 // become U+FFFD, invalid UTF-8 is replaced, and the text is cut to at most
 // n runes with an ellipsis. It does not escape: the writer does that.
 func Clean(s string, n int) string {
+	if fine(s, n) { // the usual case, without a copy
+		return s
+	}
 	var b strings.Builder
+	b.Grow(min(len(s), 4*n) + 3)
 	count := 0
-	for i, r := range s {
+	for _, r := range s {
 		if count == n {
-			if i < len(s) {
-				b.WriteString("…")
-			}
+			b.WriteString("…")
 			break
 		}
-		switch {
-		case r == utf8.RuneError, unicode.IsControl(r), r >= 0x202A && r <= 0x202E, r >= 0x2066 && r <= 0x2069,
-			r == 0x200E, r == 0x200F, r == 0x061C:
-			b.WriteRune('\uFFFD')
-		default:
-			b.WriteRune(r)
+		if unsafeRune(r) {
+			r = '\uFFFD'
 		}
+		b.WriteRune(r)
 		count++
 	}
 	return b.String()
+}
+
+// fine reports whether s needs nothing from Clean: at most n runes, none
+// unsafe.
+func fine(s string, n int) bool {
+	count := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= 0x20 && c < 0x7f {
+			i++
+		} else {
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if unsafeRune(r) || r == utf8.RuneError && size == 1 {
+				return false
+			}
+			i += size
+		}
+		if count++; count > n {
+			return false
+		}
+	}
+	return true
+}
+
+// unsafeRune reports whether r may not be shown: a control character, a
+// bidirectional override or mark, or the replacement for invalid UTF-8.
+func unsafeRune(r rune) bool {
+	return r == utf8.RuneError || unicode.IsControl(r) || r >= 0x202A && r <= 0x202E || r >= 0x2066 && r <= 0x2069 ||
+		r == 0x200E || r == 0x200F || r == 0x061C
 }
