@@ -280,3 +280,29 @@ func TestPaths(t *testing.T) {
 		t.Errorf("KeyPath of the unnamed key = %q", got)
 	}
 }
+
+// TestUnnamedKey: a workflow with one image has the empty build key; its
+// page is /r/{id}/k/ and the repository page links to it by that name.
+func TestUnnamedKey(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := storetest.Open(t, store.SQLite)
+	if err := s.PutRepo(ctx, 5, "octo/one"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutBuild(ctx, store.Build{RepoID: 5, BuildKey: "", Branch: "main", CommitSHA: "abcdef0123", RunID: 77, Trusted: true,
+		Time: t0, Status: "success", DurationMS: 1234}); err != nil {
+		t.Fatal(err)
+	}
+	h, err := dashboard.New(dashboard.Options{Store: s, Access: allow{5: true}, WebURL: "https://github.com/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, body := get(t, h, "/r/5"); !strings.Contains(body, `<a href="/r/5/k/"><bdi>(default)</bdi></a>`) {
+		t.Errorf("repo page does not link the unnamed key:\n%s", body)
+	}
+	res, body := get(t, h, "/r/5/k/")
+	if res.StatusCode != 200 || strings.Count(body, `data-build="77"`) != 3 || !strings.Contains(body, "No earlier build of the base branch") {
+		t.Errorf("unnamed key's page: %d\n%s", res.StatusCode, body)
+	}
+}

@@ -26,8 +26,12 @@ type keyPage struct {
 	MissingRun string
 	Charts     []template.HTML
 	Rows       []buildRow
+	// RowsHTML is Rows as table rows (rows.go).
+	RowsHTML template.HTML
 }
 
+// buildRow is a row of the builds table; its strings are cleaned already
+// (the template escapes them), as a page has up to 500 rows.
 type buildRow struct {
 	When, Ref, Commit, Status string
 	OK, Marked, PR            bool
@@ -85,10 +89,11 @@ func (h *handler) keyPage(w http.ResponseWriter, r *http.Request) {
 	for i := len(builds) - 1; i >= 0; i-- { // newest first
 		b := builds[i]
 		kp.Rows = append(kp.Rows, buildRow{When: b.Time.UTC().Format("2006-01-02 15:04"), Ref: refOf(b), Commit: short(b.CommitSHA),
-			Status: b.Status, OK: b.Status == "success", Marked: i == marked, PR: b.PR > 0, Duration: plot.Millis.Format(float64(b.DurationMS)),
+			Status: plot.Clean(b.Status, 40), OK: b.Status == "success", Marked: i == marked, PR: b.PR > 0, Duration: plot.Millis.Format(float64(b.DurationMS)),
 			Size: sizeText(b), Hits: plot.Percent.Format(100 * b.Summary.HitRatio), RunHref: h.runURL(name, b.RunID),
 			MarkHref: mark(KeyPath(id, key), url.Values{"run": {strconv.FormatInt(b.RunID, 10)}}), RunID: b.RunID})
 	}
+	kp.RowsHTML = rowsHTML(kp.Rows)
 	h.render(w, r, http.StatusOK, "key", page{Title: keyName(key) + " · " + name,
 		Crumbs: []crumb{{Text: name, Href: kp.RepoHref}, {Text: keyName(key)}}, Key: kp})
 }
