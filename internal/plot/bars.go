@@ -66,7 +66,7 @@ func Bars(s Stack) template.HTML {
 		for i, b := range s.Bars {
 			w.open(b.Build, "bar")
 			w.WriteString(`<title>`)
-			w.text(b.Build.describe() + " · " + s.partsText(b, totals[i]))
+			w.escaped(b.Build.describe() + " · " + s.partsText(b, totals[i]))
 			w.WriteString(`</title>`)
 			parts := make([]float64, len(names))
 			for j, v := range b.Values {
@@ -103,7 +103,7 @@ func Bars(s Stack) template.HTML {
 	}
 	items = append(items, legendItem{"pr-swatch", "bar", "PR build (lighter)"})
 	items = append(items, markedItem(bs)...)
-	out := figure(s.ID, s.Title, label, len(s.Bars), body, items)
+	out := figure(s.ID, s.Title, label, 4096+len(s.Bars)*(400+130*len(names)), body, items)
 	if s.Note != "" {
 		out = strings.Replace(out, `</figure>`, `<p class="plot-note">`+template.HTMLEscapeString(Clean(s.Note, 400))+`</p></figure>`, 1)
 	}

@@ -108,7 +108,7 @@ func Lines(s Series) template.HTML {
 		for i, p := range s.Points {
 			w.open(p.Build, "pt")
 			w.WriteString(`<title>`)
-			w.text(p.Build.describe() + " · " + s.valueText(p))
+			w.escaped(p.Build.describe() + " · " + s.valueText(p))
 			w.WriteString(`</title>`)
 			for j := range s.Names {
 				v := value(p.Values, j)
@@ -145,7 +145,7 @@ func Lines(s Series) template.HTML {
 	}
 	items = append(items, legendItem{"dot", "dot", "base-branch build (filled)"}, legendItem{"dot pr", "dot", "PR build (hollow)"})
 	items = append(items, markedItem(bs)...)
-	return template.HTML(figure(s.ID, s.Title, label, len(s.Points), body, items))
+	return template.HTML(figure(s.ID, s.Title, label, 4096+len(s.Points)*(300+110*len(s.Names)), body, items))
 }
 
 // valueText is a point's values with their unit, per series.

@@ -1,20 +1,17 @@
 package plot
 
 import (
-	"bytes"
 	"encoding/xml"
-	"flag"
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files")
+	"github.com/stageline/stageline/internal/testing/goldentest"
+)
 
 var t0 = time.Date(2026, 5, 1, 9, 30, 0, 0, time.UTC)
 
@@ -267,18 +264,5 @@ func TestClean(t *testing.T) {
 // golden compares got with testdata/<file>, or rewrites it under -update.
 func golden(t *testing.T, file string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", file)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./internal/plot/ -update)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file (run with -update to accept)", file)
-	}
+	goldentest.Check(t, filepath.Join("testdata", file), got)
 }

@@ -58,6 +58,9 @@ func (w *writer) put(parts ...string) {
 // text writes s cleaned and escaped for element content or an attribute.
 func (w *writer) text(s string) { w.WriteString(html.EscapeString(Clean(s, 4*maxText))) }
 
+// escaped writes s, made of cleaned parts already, escaped.
+func (w *writer) escaped(s string) { w.WriteString(html.EscapeString(s)) }
+
 func num(x float64) string { return strconv.FormatFloat(x, 'f', 1, 64) }
 
 // describe is a build's tooltip head: date, ref and commit.
@@ -125,33 +128,31 @@ func (w *writer) xLabels(xs []float64, labels []string) {
 	w.printf(`<g class="axis x" aria-hidden="true"><line class="base-line" x1="%d" x2="%d" y1="%d" y2="%d"/>`,
 		left, width-right, top+plotH, top+plotH)
 	for i, x := range xs {
-		anchor := "middle"
-		switch {
-		case x < left+40:
-			anchor = "start"
-		case x > width-right-40:
-			anchor = "end"
-		}
 		w.printf(`<line class="tick" x1="%s" x2="%s" y1="%d" y2="%d"/><text x="%s" y="%d" text-anchor="%s">`,
-			num(x), num(x), top+plotH, top+plotH+5, num(x), top+plotH+20, anchor)
+			num(x), num(x), top+plotH, top+plotH+5, num(x), top+plotH+20, anchor(x, 40))
 		w.text(labels[i])
 		w.WriteString(`</text>`)
 	}
 	w.WriteString(`</g>`)
 }
 
+// anchor aligns a label of about 2×half units at x so that it stays
+// inside the plot: centred, or flush with the edge it would cross.
+func anchor(x, half float64) string {
+	switch {
+	case x < left+half:
+		return "start"
+	case x > width-right-half:
+		return "end"
+	}
+	return "middle"
+}
+
 // markLabel labels the marked build's element at (x, y): above it, kept
 // inside the chart.
 func (w *writer) markLabel(b Build, x, y float64) {
-	anchor := "middle"
-	switch {
-	case x < left+90:
-		anchor = "start"
-	case x > width-right-90:
-		anchor = "end"
-	}
 	ly := max(y-14, 14)
-	w.printf(`<text class="mark-label" x="%s" y="%s" text-anchor="%s">`, num(x), num(ly), anchor)
+	w.printf(`<text class="mark-label" x="%s" y="%s" text-anchor="%s">`, num(x), num(ly), anchor(x, 90))
 	w.text(Clean(b.Ref, 40))
 	w.WriteString(`</text>`)
 }
@@ -204,9 +205,10 @@ func markedItem(bs []Build) []legendItem {
 }
 
 // figure wraps a chart: a caption, the SVG and its legend.
-func figure(id, title, label string, n int, body func(w *writer), legend []legendItem) string {
+// size is about what the figure's SVG takes, so its buffer grows once.
+func figure(id, title, label string, size int, body func(w *writer), legend []legendItem) string {
 	var w writer
-	w.Grow(4096 + n*600) // about what a build's element takes: one growth, not twenty
+	w.Grow(size)
 	w.printf(`<figure class="plot" id="%s"><figcaption>`, html.EscapeString(id))
 	w.text(title)
 	w.WriteString(`</figcaption><div class="plot-scroll"><svg class="plot-svg" viewBox="0 0 960 300" role="group" aria-label="`)
