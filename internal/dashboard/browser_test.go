@@ -37,7 +37,26 @@ func TestPagesInBrowser(t *testing.T) {
 	if err := s.PutRepo(ctx, 1, "octo/app"); err != nil {
 		t.Fatal(err)
 	}
-	keys := []history{seedKey(t, s, 1, "app", "long", 40, 7), seedKey(t, s, 1, "multi-arch", "multiplatform", 25, 8)}
+	keys := []history{seedKey(t, s, 1, "app", "long", 40, 7), seedKey(t, s, 1, "multi-arch", "multiplatform", 25, 8),
+		seedKey(t, s, 1, "hostile", "hostile", 12, 9)}
+	// A fork's PR with names made to break the page.
+	evil := keys[2].builds[len(keys[2].builds)-1]
+	evil.RunID, evil.PR, evil.Time = 777, 66, evil.Time.Add(time.Hour)
+	evil.Branch = "<script>alert(1)</script>‮evil-" + strings.Repeat("long-", 40)
+	if err := s.PutBuild(ctx, evil); err != nil {
+		t.Fatal(err)
+	}
+	keys[2].builds = append(keys[2].builds, evil)
+	// The charts are checked against what the store holds.
+	stored, err := s.RepoKeys(ctx, 1)
+	if err != nil || len(stored) != len(keys) {
+		t.Fatalf("repo keys: %+v, %v", stored, err)
+	}
+	for _, k := range stored {
+		if want := map[string]int{"app": 0, "multi-arch": 1, "hostile": 2}[k.BuildKey]; k.Builds != len(keys[want].builds) {
+			t.Fatalf("%s: %d builds stored, %d seeded", k.BuildKey, k.Builds, len(keys[want].builds))
+		}
+	}
 	h, err := dashboard.New(dashboard.Options{Store: s, Access: allow{1: true}, WebURL: "https://github.com/",
 		Now: func() time.Time { return t0.Add(300 * time.Hour) }})
 	if err != nil {

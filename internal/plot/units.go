@@ -218,10 +218,11 @@ func timeTicks(lo, hi time.Time) (ticks []time.Time, layout string) {
 	return nil, layout
 }
 
-// Clean makes untrusted text safe to show as a label: control characters
-// and bidirectional overrides (which could reorder the text around it)
-// become U+FFFD, invalid UTF-8 is replaced, and the text is cut to at most
-// n runes with an ellipsis. It does not escape: the writer does that.
+// Clean makes untrusted text safe to show as a label: tabs and line breaks
+// become spaces; other control characters, bidirectional overrides (which
+// could reorder the text around them) and invalid UTF-8 become U+FFFD; the
+// text is cut to at most n runes with an ellipsis. It does not escape: the
+// writer does that.
 func Clean(s string, n int) string {
 	if fine(s, n) { // the usual case, without a copy
 		return s
@@ -234,7 +235,10 @@ func Clean(s string, n int) string {
 			b.WriteString("…")
 			break
 		}
-		if unsafeRune(r) {
+		switch {
+		case r == '\n' || r == '\r' || r == '\t':
+			r = ' ' // a line break in a name reads as a space
+		case unsafeRune(r):
 			r = '\uFFFD'
 		}
 		b.WriteRune(r)
