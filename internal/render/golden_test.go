@@ -2,19 +2,15 @@ package render_test
 
 import (
 	"bytes"
-	"flag"
-	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/stageline/stageline/internal/render"
 	"github.com/stageline/stageline/internal/report"
+	"github.com/stageline/stageline/internal/testing/goldentest"
 	"github.com/stageline/stageline/internal/testing/reporttest"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 // renderCases are the report fixtures (reporttest.Fixture) rendered to
 // testdata/<name>.*.golden.
@@ -35,38 +31,7 @@ var checkCases = []struct{ name, base, head string }{
 // golden compares got with testdata/<file>, or rewrites it under -update.
 func golden(t *testing.T, file string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", file)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./internal/render/ -update)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file (run with -update to accept):\n%s", file, firstDiff(string(want), string(got)))
-	}
-}
-
-// firstDiff shows the first differing line, enough to see what changed.
-func firstDiff(want, got string) string {
-	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
-	for i := 0; i < max(len(w), len(g)); i++ {
-		var wl, gl string
-		if i < len(w) {
-			wl = w[i]
-		}
-		if i < len(g) {
-			gl = g[i]
-		}
-		if wl != gl {
-			return "line " + strconv.Itoa(i+1) + ":\n want: " + wl + "\n  got: " + gl
-		}
-	}
-	return "(no line differs)"
+	goldentest.Check(t, filepath.Join("testdata", file), got)
 }
 
 func TestRenderSummaryGolden(t *testing.T) {

@@ -195,6 +195,15 @@ func TestMigrateFromPreviousSchema(t *testing.T) {
 				if bs, err := s.RecentBuilds(ctx, 1, "app", "main", 0, 10); err != nil || len(bs) != 1 {
 					t.Fatalf("history after migration = %+v, %v", bs, err)
 				}
+				if err := s.PutRepo(ctx, 1, "octo/app"); err != nil {
+					t.Fatal(err)
+				}
+				if name, ok, err := s.RepoName(ctx, 1); err != nil || !ok || name != "octo/app" {
+					t.Fatalf("repo name after migration = %q, %v, %v", name, ok, err)
+				}
+				if keys, err := s.RepoKeys(ctx, 1); err != nil || len(keys) != 1 || keys[0].Latest.RunID != 43 {
+					t.Fatalf("repo keys after migration = %+v, %v", keys, err)
+				}
 				s.Close()
 			}
 		})

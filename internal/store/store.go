@@ -256,6 +256,14 @@ func (s *Store) migrate(ctx context.Context) error {
 		`CREATE INDEX IF NOT EXISTS builds_key ON builds (repo_id, build_key, created_at, run_id)`,
 		`CREATE INDEX IF NOT EXISTS builds_run ON builds (repo_id, run_id)`,
 		`CREATE INDEX IF NOT EXISTS builds_age ON builds (created_at)`,
+		// Repository names (added after history, for the dashboard):
+		// GitHub's metadata, kept so pages and links can name a
+		// repository that history knows only by id.
+		`CREATE TABLE IF NOT EXISTS repos (
+			repo_id BIGINT PRIMARY KEY,
+			full_name TEXT NOT NULL,
+			updated_at BIGINT NOT NULL
+		)`,
 	}
 	for _, q := range stmts {
 		if _, err := s.db.ExecContext(ctx, q); err != nil {

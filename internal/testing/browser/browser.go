@@ -1,9 +1,12 @@
-// Package browser renders Markdown as GitHub shows it (GFM via marked, GitHub's Markdown CSS,
-// Mermaid) in headless Chromium, measures the page and takes screenshots, so that tests can
-// assert on what a reviewer sees rather than on the Markdown source.
+// Package browser puts pages in front of a real headless Chromium for tests. Browser renders
+// Markdown as GitHub shows it (GFM via marked, GitHub's Markdown CSS, Mermaid), measures the
+// page and takes screenshots, so that tests can assert on what a reviewer sees rather than on
+// the Markdown source; it needs the npm packages scripts/npm-render.sh installs into
+// .tmp/npm-render. Chrome drives Chromium over the DevTools protocol to load pages from a
+// test server (light or dark), collect their errors, evaluate scripts, type keys and take
+// screenshots.
 //
-// It needs Debian's chromium and the npm packages scripts/npm-render.sh installs into
-// .tmp/npm-render; scripts/test installs both.
+// Both need Debian's chromium, which scripts/test installs.
 package browser
 
 import (
@@ -55,18 +58,7 @@ type Browser struct {
 // testenv.Missing (a failure when end-to-end set-up is required).
 func New(t testing.TB) *Browser {
 	t.Helper()
-	chromium := os.Getenv("STAGELINE_CHROMIUM")
-	if chromium == "" {
-		for _, name := range []string{"chromium", "chromium-browser"} {
-			if p, err := exec.LookPath(name); err == nil {
-				chromium = p
-				break
-			}
-		}
-	}
-	if chromium == "" {
-		testenv.Missing(t, "chromium not found (scripts/test installs Debian's chromium)")
-	}
+	chromium := chromiumPath(t)
 	modules := filepath.Join(repoRoot(), ".tmp", "npm-render", "node_modules")
 	if _, err := os.Stat(filepath.Join(modules, "mermaid", "dist", "mermaid.min.js")); err != nil {
 		testenv.Missing(t, "renderer scripts missing (run scripts/npm-render.sh): %v", err)

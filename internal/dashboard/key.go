@@ -1,0 +1,291 @@
+package dashboard
+
+import (
+	"cmp"
+	"html/template"
+	"math"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+
+	"github.com/stageline/stageline/internal/plot"
+	"github.com/stageline/stageline/internal/store"
+	"github.com/stageline/stageline/internal/verdict"
+)
+
+type keyPage struct {
+	Name     string
+	RepoName string
+	RepoHref string
+	Builds   int
+	// Base is the base branch the summary compares with ("" for none).
+	Base    string
+	Summary summary
+	// MissingRun is a ?run= that is not in this key's history.
+	MissingRun string
+	Charts     []template.HTML
+	Rows       []buildRow
+	// RowsHTML is Rows as table rows (rows.go).
+	RowsHTML template.HTML
+}
+
+// buildRow is a row of the builds table; its strings are cleaned already
+// (the template escapes them), as a page has up to 500 rows.
+type buildRow struct {
+	When, Ref, Commit, Status string
+	OK, Marked, PR            bool
+	Duration, Size, Hits      string
+	RunHref, MarkHref         string
+	RunID                     int64
+}
+
+// window is how many base-branch builds the summary compares with: the
+// App's default verdict window (HISTORY_WINDOW).
+const window = 10
+
+func (h *handler) keyPage(w http.ResponseWriter, r *http.Request) {
+	id, name, ok := h.repo(w, r)
+	if !ok {
+		return
+	}
+	key := r.PathValue("key")
+	desc, err := h.opts.Store.KeyBuilds(r.Context(), id, key, KeyHistory)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if len(desc) == 0 {
+		h.notFound(w, r)
+		return
+	}
+	builds := slices.Clone(desc)
+	slices.Reverse(builds) // chronological
+	kp := &keyPage{Name: keyName(key), RepoName: name, RepoHref: link(r, RepoPath(id), nil), Builds: len(builds)}
+	marked := -1
+	if run := r.URL.Query().Get("run"); run != "" {
+		runID, err := strconv.ParseInt(run, 10, 64)
+		marked = slices.IndexFunc(builds, func(b store.Build) bool { return err == nil && b.RunID == runID })
+		if marked < 0 {
+			kp.MissingRun = plot.Clean(run, 20)
+		}
+	}
+	kp.Base = baseBranch(builds)
+	head := len(builds) - 1
+	if marked >= 0 {
+		head = marked
+	}
+	kp.Summary = summarize(builds, head, kp.Base, marked >= 0)
+	pbs := make([]plot.Build, len(builds))
+	for i, b := range builds {
+		pbs[i] = plot.Build{ID: b.RunID, Time: b.Time, Ref: refOf(b), Commit: b.CommitSHA, PR: b.PR > 0, Marked: i == marked,
+			Href: h.runURL(name, b.RunID)}
+		if b.Status != "success" {
+			pbs[i].Note = b.Status
+		}
+	}
+	kp.Charts = charts(builds, pbs)
+	mark := linker(r)
+	for i := len(builds) - 1; i >= 0; i-- { // newest first
+		b := builds[i]
+		kp.Rows = append(kp.Rows, buildRow{When: b.Time.UTC().Format("2006-01-02 15:04"), Ref: refOf(b), Commit: short(b.CommitSHA),
+			Status: plot.Clean(b.Status, 40), OK: b.Status == "success", Marked: i == marked, PR: b.PR > 0, Duration: plot.Millis.Format(float64(b.DurationMS)),
+			Size: sizeText(b), Hits: plot.Percent.Format(100 * b.Summary.HitRatio), RunHref: h.runURL(name, b.RunID),
+			MarkHref: mark(KeyPath(id, key), url.Values{"run": {strconv.FormatInt(b.RunID, 10)}}), RunID: b.RunID})
+	}
+	kp.RowsHTML = rowsHTML(kp.Rows)
+	h.render(w, r, http.StatusOK, "key", page{Title: keyName(key) + " · " + name,
+		Crumbs: []crumb{{Text: name, Href: kp.RepoHref}, {Text: keyName(key)}}, Key: kp})
+}
+
+func (h *handler) runURL(fullName string, runID int64) string {
+	return h.opts.WebURL + fullName + "/actions/runs/" + strconv.FormatInt(runID, 10)
+}
+
+func short(sha string) string { return plot.Clean(sha[:min(7, len(sha))], 7) }
+
+// baseBranch guesses the base branch from history, which keeps no PR's
+// base: the branch with the most trusted (push) builds, the newest on a
+// tie; "" when no build is trusted.
+func baseBranch(builds []store.Build) string {
+	count := map[string]int{}
+	best := ""
+	for _, b := range builds { // chronological: later ties win
+		if !b.Trusted {
+			continue
+		}
+		count[b.Branch]++
+		if count[b.Branch] >= count[best] {
+			best = b.Branch
+		}
+	}
+	return best
+}
+
+// charts draws the page's three plots from chronological builds.
+func charts(builds []store.Build, pbs []plot.Build) []template.HTML {
+	// Image size per platform, platforms in order of first appearance.
+	var plats []string
+	seen := map[string]int{}
+	for _, b := range builds {
+		for _, im := range b.Summary.Images {
+			if _, ok := seen[im.Platform]; !ok {
+				seen[im.Platform] = len(plats)
+				plats = append(plats, im.Platform)
+			}
+		}
+	}
+	size := plot.Series{ID: "size", Title: "Image size (compressed)", Unit: plot.Bytes}
+	for _, p := range plats {
+		if p == "" {
+			p = "image"
+		}
+		size.Names = append(size.Names, p)
+	}
+	hits := plot.Series{ID: "cache", Title: "Cache hit ratio (user steps)", Unit: plot.Percent, Names: []string{""}}
+	// Duration by stage; stages in order of first appearance.
+	type stageKey struct{ name, platform string }
+	stageAt := map[stageKey]int{}
+	var stages []string
+	for _, b := range builds {
+		for _, st := range b.Summary.Stages {
+			k := stageKey{st.Name, st.Platform}
+			if _, ok := stageAt[k]; !ok {
+				stageAt[k] = len(stages)
+				label := st.Name
+				if st.Platform != "" {
+					label += " (" + st.Platform + ")"
+				}
+				stages = append(stages, label)
+			}
+		}
+	}
+	dur := plot.Stack{ID: "stages", Title: "Duration by stage", Unit: plot.Millis, Names: stages,
+		Note: "Stages can run in parallel, so a bar can be taller than the build took; the table below has each build's wall time."}
+	for i, b := range builds {
+		vs := nans(len(plats))
+		for _, im := range b.Summary.Images {
+			vs[seen[im.Platform]] = float64(im.CompressedBytes)
+		}
+		size.Points = append(size.Points, plot.Point{Build: pbs[i], Values: vs})
+		hits.Points = append(hits.Points, plot.Point{Build: pbs[i], Values: []float64{100 * b.Summary.HitRatio}})
+		parts := nans(len(stages))
+		for _, st := range b.Summary.Stages {
+			j := stageAt[stageKey{st.Name, st.Platform}]
+			if math.IsNaN(parts[j]) {
+				parts[j] = 0
+			}
+			parts[j] += float64(st.DurationMS)
+		}
+		dur.Bars = append(dur.Bars, plot.Bar{Build: pbs[i], Values: parts})
+	}
+	return []template.HTML{plot.Lines(size), plot.Bars(dur), plot.Lines(hits)}
+}
+
+func nans(n int) []float64 {
+	vs := make([]float64, n)
+	for i := range vs {
+		vs[i] = math.NaN()
+	}
+	return vs
+}
+
+// summary is the line on top of a key's page: one build against the base
+// branch's usual.
+type summary struct {
+	// Subject names the build summed up; Marked says it was asked for.
+	Subject, When, Commit string
+	Marked                bool
+	Status                string
+	OK                    bool
+	Duration              string
+	// Verdict is "slower", "faster", "within usual range" or "" when not
+	// judged; Usual says the median and band ("2 min 40 s ± 12 s").
+	Verdict, Usual string
+	Builds         int
+	Few            bool
+	// Stages are the stages beyond their band.
+	Stages []stageLine
+	// Size is the image size against the base branch's latest build.
+	Size, SizeDelta string
+	Hits, UsualHits string
+	Base            string
+}
+
+type stageLine struct{ Name, Verdict, Delta, Usual string }
+
+// summarize sums up builds[head] against the newest window trusted,
+// successful builds of base made before it (verdict's median and band).
+func summarize(builds []store.Build, head int, base string, marked bool) summary {
+	b := builds[head]
+	s := summary{Subject: refOf(b), When: b.Time.UTC().Format("2006-01-02 15:04 UTC"), Commit: short(b.CommitSHA), Marked: marked,
+		Status: b.Status, OK: b.Status == "success", Duration: plot.Millis.Format(float64(b.DurationMS)), Base: base,
+		Size: sizeText(b), Hits: plot.Percent.Format(100 * b.Summary.HitRatio)}
+	var hist []store.Build
+	for i := head - 1; i >= 0 && len(hist) < window; i-- {
+		if o := builds[i]; o.Trusted && o.Branch == base && o.Status == "success" {
+			hist = append(hist, o)
+		}
+	}
+	s.Builds, s.Few = len(hist), len(hist) < verdict.MinBuilds
+	if len(hist) == 0 {
+		return s
+	}
+	latest := hist[0]
+	if len(latest.Summary.Images) > 0 && len(b.Summary.Images) > 0 {
+		s.SizeDelta = signedBytes(b.CompressedBytes()-latest.CompressedBytes()) + " vs " + short(latest.CommitSHA)
+	}
+	ratios := make([]int64, len(hist))
+	for i, o := range hist {
+		ratios[i] = int64(math.Round(1000 * o.Summary.HitRatio))
+	}
+	s.UsualHits = plot.Percent.Format(verdict.Median(ratios) / 10)
+	if !s.OK {
+		return s // its duration says when it stopped: not judged
+	}
+	samples := make([]verdict.Sample, len(hist))
+	for i, o := range hist {
+		samples[i] = sample(o)
+	}
+	res := verdict.Compare(sample(b), samples)
+	s.Verdict = res.Total.Kind.String()
+	s.Usual = plot.Millis.Format(float64(res.Total.MedianMS)) + " ± " + plot.Millis.Format(float64(res.Total.BandMS))
+	for _, v := range res.Stages {
+		if v.Kind != verdict.Slower && v.Kind != verdict.Faster {
+			continue
+		}
+		name := v.Name
+		if v.Platform != "" {
+			name += " (" + v.Platform + ")"
+		}
+		s.Stages = append(s.Stages, stageLine{Name: name, Verdict: v.Kind.String(), Delta: signedMillis(v.DeltaMS()),
+			Usual: plot.Millis.Format(float64(v.MedianMS)) + " ± " + plot.Millis.Format(float64(v.BandMS))})
+	}
+	slices.SortStableFunc(s.Stages, func(a, b stageLine) int { return cmp.Compare(a.Verdict, b.Verdict) })
+	return s
+}
+
+func sample(b store.Build) verdict.Sample {
+	s := verdict.Sample{DurationMS: b.DurationMS}
+	for _, st := range b.Summary.Stages {
+		s.Stages = append(s.Stages, verdict.Stage{Name: st.Name, Platform: st.Platform, DurationMS: st.DurationMS})
+	}
+	return s
+}
+
+func signedBytes(d int64) string {
+	if d == 0 {
+		return "no change"
+	}
+	if d > 0 {
+		return "+" + plot.Bytes.Format(float64(d))
+	}
+	return "−" + plot.Bytes.Format(float64(-d))
+}
+
+func signedMillis(d int64) string {
+	if d >= 0 {
+		return "+" + plot.Millis.Format(float64(d))
+	}
+	return "−" + plot.Millis.Format(float64(-d))
+}

@@ -1,0 +1,203 @@
+package plot
+
+import (
+	"cmp"
+	"fmt"
+	"html/template"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Bar is one build's stacked values (NaN or 0 where a part is missing).
+type Bar struct {
+	Build  Build
+	Values []float64
+}
+
+// Stack is a stacked bar chart, one bar per build.
+type Stack struct {
+	ID, Title string
+	Unit      Unit
+	// Names name the parts (stages): Bar.Values follows them.
+	Names []string
+	// Bars are in time order; they are drawn evenly spaced, so a burst of
+	// builds stays readable, with dates under them.
+	Bars []Bar
+	// Note is said under the chart (how to read it).
+	Note string
+}
+
+// Bars draws s as a figure: a focusable bar per build, its parts stacked
+// from the bottom in Names order with a colour each (the parts beyond the
+// seven largest share one, "other"), PR builds hatched lighter, the marked
+// build outlined and labelled, a value axis from 0 and a legend.
+func Bars(s Stack) template.HTML {
+	names, fold := foldParts(s)
+	hi := 0.0
+	bs := make([]Build, len(s.Bars))
+	totals := make([]float64, len(s.Bars))
+	for i, b := range s.Bars {
+		bs[i] = b.Build
+		for _, v := range b.Values {
+			if !math.IsNaN(v) && v > 0 {
+				totals[i] += v
+			}
+		}
+		hi = max(hi, totals[i])
+	}
+	ax := valueAxis(s.Unit, 0, hi, true)
+	n := max(len(s.Bars), 1)
+	slot := float64(plotW) / float64(n)
+	bw := max(min(slot*0.8, 24), 1)
+	x := func(i int) float64 { return left + slot*(float64(i)+0.5) }
+	y := func(v float64) float64 { return top + plotH - plotH*(v-ax.lo)/(ax.hi-ax.lo) }
+	label := fmt.Sprintf("%s: %d builds", s.Title, len(s.Bars))
+	body := func(w *writer) {
+		w.frame(ax, y)
+		idx := dateTicks(bs)
+		xs, labels := make([]float64, len(idx)), make([]string, len(idx))
+		for k, i := range idx {
+			xs[k], labels[k] = x(i), bs[i].Time.UTC().Format("Jan 2")
+		}
+		w.xLabels(xs, labels)
+		markedAt := -1
+		for i, b := range s.Bars {
+			w.open(b.Build, "bar")
+			w.WriteString(`<title>`)
+			w.escaped(b.Build.describe() + " · " + s.partsText(b, totals[i]))
+			w.WriteString(`</title>`)
+			parts := make([]float64, len(names))
+			for j, v := range b.Values {
+				if !math.IsNaN(v) && v > 0 {
+					parts[fold[j]] += v
+				}
+			}
+			base := 0.0
+			x0 := num(x(i) - bw/2)
+			for j, v := range parts {
+				if v <= 0 {
+					continue
+				}
+				y1, y0 := y(base+v), y(base)
+				w.put(`<rect class="c`, strconv.Itoa(j), `" x="`, x0, `" y="`, num(y1), `" width="`, num(bw), `" height="`, num(max(y0-y1, 0.5)), `"/>`)
+				base += v
+			}
+			// A bar too thin to see or hit still gets a target.
+			w.put(`<rect class="hit" x="`, num(x(i)-slot/2), `" y="`+strconv.Itoa(top)+`" width="`, num(slot), `" height="`+strconv.Itoa(plotH)+`"/>`)
+			if b.Build.Marked && markedAt < 0 {
+				markedAt = i
+				w.printf(`<rect class="ring" x="%s" y="%s" width="%s" height="%s"/>`,
+					num(x(i)-bw/2-3), num(y(totals[i])-3), num(bw+6), num(y(0)-y(totals[i])+6))
+			}
+			w.close(b.Build)
+		}
+		if markedAt >= 0 {
+			w.markLabel(s.Bars[markedAt].Build, x(markedAt), y(totals[markedAt])-4)
+		}
+	}
+	var items []legendItem
+	for j := len(names) - 1; j >= 0; j-- { // top of the stack first, as drawn
+		items = append(items, legendItem{fmt.Sprintf("c%d", j), "bar", names[j]})
+	}
+	items = append(items, legendItem{"pr-swatch", "bar", "PR build (lighter)"})
+	items = append(items, markedItem(bs)...)
+	out := figure(s.ID, s.Title, label, 4096+len(s.Bars)*(400+130*len(names)), body, items)
+	if s.Note != "" {
+		out = strings.Replace(out, `</figure>`, `<p class="plot-note">`+template.HTMLEscapeString(Clean(s.Note, 400))+`</p></figure>`, 1)
+	}
+	return template.HTML(out)
+}
+
+// foldParts keeps the parts that get their own colour (the maxSeries-1
+// largest in total, in Names order) and folds the rest into "other":
+// fold[j] is where part j is drawn.
+func foldParts(s Stack) (names []string, fold []int) {
+	fold = make([]int, len(s.Names))
+	if len(s.Names) <= maxSeries {
+		for j := range fold {
+			fold[j] = j
+		}
+		return slices.Clone(s.Names), fold
+	}
+	sums := make([]float64, len(s.Names))
+	for _, b := range s.Bars {
+		for j, v := range b.Values {
+			if j < len(sums) && !math.IsNaN(v) {
+				sums[j] += v
+			}
+		}
+	}
+	order := make([]int, len(s.Names))
+	for j := range order {
+		order[j] = j
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(sums[b], sums[a]) })
+	keep := map[int]bool{}
+	for _, j := range order[:maxSeries-1] {
+		keep[j] = true
+	}
+	for j, n := range s.Names {
+		if keep[j] {
+			fold[j] = len(names)
+			names = append(names, n)
+		}
+	}
+	for j := range fold {
+		if !keep[j] {
+			fold[j] = len(names)
+		}
+	}
+	return append(names, "other stages"), fold
+}
+
+// partsText is a bar's total and parts with their unit, largest first.
+func (s Stack) partsText(b Bar, total float64) string {
+	type part struct {
+		name string
+		v    float64
+	}
+	var ps []part
+	for j, v := range b.Values {
+		if j < len(s.Names) && !math.IsNaN(v) && v > 0 {
+			ps = append(ps, part{s.Names[j], v})
+		}
+	}
+	slices.SortStableFunc(ps, func(a, b part) int { return cmp.Compare(b.v, a.v) })
+	var out strings.Builder
+	out.WriteString("total ")
+	out.WriteString(s.Unit.Format(total))
+	for k, p := range ps {
+		if k == 0 {
+			out.WriteString(": ")
+		} else {
+			out.WriteString(", ")
+		}
+		out.WriteString(Clean(p.name, maxText))
+		out.WriteByte(' ')
+		out.WriteString(s.Unit.Format(p.v))
+	}
+	return out.String()
+}
+
+// dateTicks picks the bars that get a date under them: where the date
+// changes, at least minLabelGap units apart, so labels never meet.
+func dateTicks(bs []Build) []int {
+	slot := float64(plotW) / float64(max(len(bs), 1))
+	var out []int
+	for i, b := range bs {
+		d := b.Time.UTC().Format("2006-01-02")
+		if i > 0 && d == bs[i-1].Time.UTC().Format("2006-01-02") {
+			continue
+		}
+		if len(out) == 0 || float64(i-out[len(out)-1])*slot >= minLabelGap {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// minLabelGap is the distance between two date labels' centres that keeps
+// "Jan 22"-long labels apart.
+const minLabelGap = 90

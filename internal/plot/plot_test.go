@@ -1,0 +1,269 @@
+package plot
+
+import (
+	"encoding/xml"
+	"fmt"
+	"math"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stageline/stageline/internal/testing/goldentest"
+)
+
+var t0 = time.Date(2026, 5, 1, 9, 30, 0, 0, time.UTC)
+
+// builds makes n builds an hour and a half apart; PR builds every fifth,
+// the one at marked (if >= 0) marked.
+func builds(n, marked int) []Build {
+	bs := make([]Build, n)
+	for i := range bs {
+		bs[i] = Build{ID: int64(1000 + i), Time: t0.Add(time.Duration(i) * 90 * time.Minute), Ref: "main",
+			Commit: fmt.Sprintf("%040x", i), Href: fmt.Sprintf("https://github.com/o/r/actions/runs/%d", 1000+i)}
+		if i%5 == 4 {
+			bs[i].PR, bs[i].Ref = true, fmt.Sprint("PR #", i)
+		}
+		bs[i].Marked = i == marked
+	}
+	return bs
+}
+
+const hostile = "<script>alert(1)</script>\"'&\u202Eevil\u0007" + "-very-long-name-that-goes-on-and-on-and-on-and-on-and-on-and-on-and-on-and-on-and-on-and-on-and-on"
+
+func lineCases() []struct {
+	name string
+	s    Series
+} {
+	sizes := builds(12, 9)
+	var pts []Point
+	for i, b := range sizes {
+		v2 := 80e6 + float64(i%3)*1e6
+		if i == 3 {
+			v2 = math.NaN() // a build without its second platform
+		}
+		pts = append(pts, Point{Build: b, Values: []float64{120e6 + float64(i)*2.5e6, v2}})
+	}
+	var hits []Point
+	for i, b := range builds(7, 6) {
+		hits = append(hits, Point{Build: b, Values: []float64{float64(i * 15)}})
+	}
+	evil := builds(3, 2)
+	for i := range evil {
+		evil[i].Ref, evil[i].Commit = hostile, "<b>"+hostile
+		evil[i].Href = `https://github.com/o/r/actions/runs/1?"><script>x</script>`
+	}
+	var evilPts []Point
+	for _, b := range evil {
+		evilPts = append(evilPts, Point{Build: b, Values: []float64{1500}})
+	}
+	return []struct {
+		name string
+		s    Series
+	}{
+		{"size-two-platforms", Series{ID: "size", Title: "Image size (compressed)", Unit: Bytes, Names: []string{"linux/amd64", "linux/arm64"}, Points: pts}},
+		{"hit-ratio", Series{ID: "hits", Title: "Cache hit ratio", Unit: Percent, Names: []string{""}, Points: hits}},
+		{"one-build", Series{ID: "one", Title: "Image size", Unit: Bytes, Names: []string{"linux/amd64"}, Points: []Point{{Build: builds(1, 0)[0], Values: []float64{5e6}}}}},
+		{"empty", Series{ID: "none", Title: "Image size", Unit: Bytes}},
+		{"hostile", Series{ID: "evil", Title: hostile, Unit: Bytes, Names: []string{hostile}, Points: evilPts}},
+	}
+}
+
+func barCases() []struct {
+	name string
+	s    Stack
+} {
+	var bars []Bar
+	for i, b := range builds(10, 7) {
+		bars = append(bars, Bar{Build: b, Values: []float64{float64(20000 + i*1000), 45000, math.NaN(), float64(i * 3000)}})
+	}
+	many := make([]string, 11)
+	var manyBars []Bar
+	for j := range many {
+		many[j] = fmt.Sprint("stage-", j)
+	}
+	for _, b := range builds(4, -1) {
+		vs := make([]float64, len(many))
+		for j := range vs {
+			vs[j] = float64((j + 1) * 1000)
+		}
+		manyBars = append(manyBars, Bar{Build: b, Values: vs})
+	}
+	var evil []Bar
+	for _, b := range builds(2, 1) {
+		b.Ref = hostile
+		evil = append(evil, Bar{Build: b, Values: []float64{3e6}})
+	}
+	return []struct {
+		name string
+		s    Stack
+	}{
+		{"stages", Stack{ID: "stages", Title: "Duration by stage", Unit: Millis, Names: []string{"deps", "build", "test", "final"}, Bars: bars,
+			Note: "Stages can run in parallel."}},
+		{"many-stages", Stack{ID: "many", Title: "Duration by stage", Unit: Millis, Names: many, Bars: manyBars}},
+		{"hostile-stage", Stack{ID: "evil", Title: "Duration", Unit: Millis, Names: []string{hostile}, Bars: evil, Note: hostile}},
+		{"no-bars", Stack{ID: "none", Title: "Duration", Unit: Millis}},
+	}
+}
+
+func TestGolden(t *testing.T) {
+	t.Parallel()
+	check := func(t *testing.T, name, got string, builds, marked int) {
+		t.Helper()
+		if n := strings.Count(got, "data-build="); n != builds {
+			t.Errorf("%d data-build elements, want %d (one per build)", n, builds)
+		}
+		if n := strings.Count(got, `data-marked="true"`); n != marked {
+			t.Errorf("%d marked elements, want %d", n, marked)
+		}
+		for _, bad := range []string{"<script", "\u202E", "\u0007", "style=", "javascript:"} {
+			if strings.Contains(got, bad) {
+				t.Errorf("output holds %q", bad)
+			}
+		}
+		// Well-formed markup: every element closed, attributes quoted.
+		d := xml.NewDecoder(strings.NewReader(got))
+		d.Strict = true
+		d.Entity = xml.HTMLEntity
+		for {
+			if _, err := d.Token(); err != nil {
+				if err.Error() != "EOF" {
+					t.Errorf("not well-formed: %v", err)
+				}
+				break
+			}
+		}
+		golden(t, name+".svg.html", []byte(got))
+	}
+	for _, c := range lineCases() {
+		t.Run(c.name, func(t *testing.T) {
+			marked := 0
+			for _, p := range c.s.Points {
+				if p.Build.Marked {
+					marked++
+				}
+			}
+			check(t, c.name, string(Lines(c.s)), len(c.s.Points), marked)
+		})
+	}
+	for _, c := range barCases() {
+		t.Run(c.name, func(t *testing.T) {
+			marked := 0
+			for _, b := range c.s.Bars {
+				if b.Build.Marked {
+					marked++
+				}
+			}
+			check(t, c.name, string(Bars(c.s)), len(c.s.Bars), marked)
+		})
+	}
+}
+
+// TestPointTitles: each build's tooltip says date, ref, commit and value
+// with its unit.
+func TestPointTitles(t *testing.T) {
+	t.Parallel()
+	got := string(Lines(lineCases()[0].s))
+	want := "<title>2026-05-01 15:30 UTC · PR #4 · 0000000 · linux/amd64 130 MB, linux/arm64 81 MB</title>"
+	if !strings.Contains(got, want) {
+		t.Errorf("no %s in\n%s", want, got)
+	}
+	bars := string(Bars(barCases()[0].s))
+	want = "<title>2026-05-01 09:30 UTC · main · 0000000 · total 1 min 05 s: build 45 s, deps 20 s</title>"
+	if !strings.Contains(bars, want) {
+		t.Errorf("no %s in bars", want)
+	}
+	if n := len(regexp.MustCompile(`<a [^>]*tabindex="0"`).FindAllString(bars, -1)); n != 10 {
+		t.Errorf("%d focusable bars, want 10", n)
+	}
+}
+
+func TestFormat(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		u    Unit
+		v    float64
+		want string
+	}{
+		{Bytes, 0, "0 B"}, {Bytes, 999, "999 B"}, {Bytes, 1500, "1.5 kB"}, {Bytes, 123456789, "123 MB"},
+		{Bytes, 2.5e9, "2.5 GB"}, {Millis, 850, "850 ms"}, {Millis, 12345, "12.3 s"}, {Millis, 65000, "1 min 05 s"},
+		{Millis, 3725000, "1 h 02 min"}, {Percent, 87.4, "87 %"}, {Percent, math.NaN(), "none"},
+	} {
+		if got := c.u.Format(c.v); got != c.want {
+			t.Errorf("Format(%v, %v) = %q, want %q", c.u, c.v, got, c.want)
+		}
+	}
+}
+
+func TestValueAxis(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		name   string
+		u      Unit
+		lo, hi float64
+		zero   bool
+		want   string
+	}{
+		{"sizes", Bytes, 118e6, 152e6, false, "MB [110 120 130 140 150 160]"},
+		{"durations from zero", Millis, 0, 185000, true, "min [0 1 2 3 4]"},
+		{"seconds", Millis, 0, 42000, true, "s [0 10 20 30 40 50]"},
+		{"flat", Bytes, 5e6, 5e6, false, "MB [4.6 4.8 5 5.2 5.4]"},
+		{"percent", Percent, 3, 4, false, "% [0 25 50 75 100]"},
+		{"nothing", Millis, 0, 0, true, "s [0 0.2 0.4 0.6 0.8 1]"},
+	} {
+		a := valueAxis(c.u, c.lo, c.hi, c.zero)
+		var ls []string
+		for _, v := range a.ticks {
+			ls = append(ls, a.label(v))
+		}
+		if got := a.title() + " " + fmt.Sprint(ls); got != c.want {
+			t.Errorf("%s: %s, want %s", c.name, got, c.want)
+		}
+	}
+}
+
+func TestTimeTicks(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		span time.Duration
+		want string
+	}{
+		{5 * time.Hour, "[May 1 10:00 May 1 11:00 May 1 12:00 May 1 13:00 May 1 14:00]"},
+		{3 * 24 * time.Hour, "[May 1 12:00 May 2 00:00 May 2 12:00 May 3 00:00 May 3 12:00 May 4 00:00]"},
+		{20 * 24 * time.Hour, "[May 4 May 11 May 18]"},
+		{90 * 24 * time.Hour, "[May 11 May 25 Jun 8 Jun 22 Jul 6 Jul 20]"},
+		{400 * 24 * time.Hour, "[Jul 2026 Sep 2026 Nov 2026 Jan 2027 Mar 2027 May 2027]"},
+	} {
+		ticks, layout := timeTicks(t0, t0.Add(c.span))
+		var ls []string
+		for _, tk := range ticks {
+			ls = append(ls, tk.Format(layout))
+		}
+		if len(ls) > 7 || fmt.Sprint(ls) != c.want {
+			t.Errorf("span %v: %v, want %s", c.span, ls, c.want)
+		}
+	}
+}
+
+func TestClean(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"main":            "main",
+		"a\u202Eb\x00c":   "a\uFFFDb\uFFFDc",
+		"abcdefghij":      "abcde…",
+		"bad\xffutf8":     "bad\uFFFDu…",
+		"\u2067x\u2069yz": "\uFFFDx\uFFFDyz",
+		"a\nb\tc":         "a b c",
+	} {
+		if got := Clean(in, 5); got != want {
+			t.Errorf("Clean(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// golden compares got with testdata/<file>, or rewrites it under -update.
+func golden(t *testing.T, file string, got []byte) {
+	t.Helper()
+	goldentest.Check(t, filepath.Join("testdata", file), got)
+}

@@ -1,0 +1,277 @@
+package plot
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Unit is what a chart's values measure.
+type Unit int
+
+// Units.
+const (
+	// Bytes, shown in decimal kB, MB, GB.
+	Bytes Unit = iota
+	// Millis are milliseconds, shown in s, min or h.
+	Millis
+	// Percent runs from 0 to 100.
+	Percent
+)
+
+// scale is one display unit: a value divided by div reads in name.
+type scale struct {
+	div  float64
+	name string
+}
+
+// scaleFor picks the display unit for values up to top.
+func (u Unit) scaleFor(top float64) scale {
+	switch u {
+	case Bytes:
+		for _, s := range []scale{{1e9, "GB"}, {1e6, "MB"}, {1e3, "kB"}} {
+			if top >= s.div {
+				return s
+			}
+		}
+		return scale{1, "B"}
+	case Millis:
+		switch {
+		case top >= 2*3600e3:
+			return scale{3600e3, "h"}
+		case top >= 120e3:
+			return scale{60e3, "min"}
+		}
+		return scale{1e3, "s"}
+	}
+	return scale{1, "%"}
+}
+
+// Format writes v in u with a readable unit: "12.3 MB", "1 min 05 s", "87 %".
+func (u Unit) Format(v float64) string {
+	if math.IsNaN(v) {
+		return "none"
+	}
+	switch u {
+	case Millis:
+		return formatDuration(v)
+	case Percent:
+		return strconv.FormatFloat(v, 'f', 0, 64) + " %"
+	}
+	s := u.scaleFor(math.Abs(v))
+	return trimNum(v/s.div, 3) + " " + s.name
+}
+
+// formatDuration writes ms as "850 ms", "12.3 s", "4 min 05 s" or "1 h 02 min".
+func formatDuration(ms float64) string {
+	d := time.Duration(ms) * time.Millisecond
+	switch {
+	case d < time.Second:
+		return fmt.Sprintf("%d ms", d.Milliseconds())
+	case d < time.Minute:
+		return trimNum(d.Seconds(), 3) + " s"
+	case d < time.Hour:
+		s := int(d.Round(time.Second).Seconds())
+		return fmt.Sprintf("%d min %02d s", s/60, s%60)
+	}
+	m := int(d.Round(time.Minute).Minutes())
+	return fmt.Sprintf("%d h %02d min", m/60, m%60)
+}
+
+// trimNum writes x with up to sig significant digits, no trailing zeros.
+func trimNum(x float64, sig int) string {
+	if x == 0 {
+		return "0"
+	}
+	dec := max(sig-1-int(math.Floor(math.Log10(math.Abs(x)))), 0)
+	s := strconv.FormatFloat(x, 'f', dec, 64)
+	if strings.Contains(s, ".") {
+		s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
+	}
+	return s
+}
+
+// niceStep is the tick step for about n ticks over span: 1, 2 or 5 × 10^k.
+func niceStep(span float64, n int) float64 {
+	if span <= 0 {
+		return 1
+	}
+	raw := span / float64(n)
+	p := math.Pow(10, math.Floor(math.Log10(raw)))
+	for _, m := range []float64{1, 2, 5, 10} {
+		if m*p >= raw {
+			return m * p
+		}
+	}
+	return 10 * p
+}
+
+// axis is a value axis: its range and ticks, in display units.
+type axis struct {
+	lo, hi float64 // in values
+	ticks  []float64
+	sc     scale
+	unit   Unit
+}
+
+// valueAxis fits an axis to [lo, hi]. zero forces the axis to start at 0
+// (bars must); percent axes always run 0–100.
+func valueAxis(u Unit, lo, hi float64, zero bool) axis {
+	if u == Percent {
+		return axis{lo: 0, hi: 100, ticks: []float64{0, 25, 50, 75, 100}, sc: scale{1, "%"}, unit: u}
+	}
+	if zero || lo > hi {
+		lo = min(lo, 0)
+	}
+	if lo > hi {
+		lo, hi = 0, 0
+	}
+	if hi == lo { // one value: centre it
+		d := max(math.Abs(lo)*0.05, 0.5)
+		if u == Millis {
+			d = max(math.Abs(lo)*0.05, 500)
+		}
+		lo, hi = lo-d, hi+d
+		if zero {
+			lo, hi = 0, hi+d
+		}
+	}
+	if !zero { // keep marks off the frame's edges
+		pad := (hi - lo) * 0.05
+		lo, hi = lo-pad, hi+pad
+	}
+	sc := u.scaleFor(max(math.Abs(hi), math.Abs(lo)))
+	step := niceStep((hi-lo)/sc.div, 5) * sc.div
+	a := axis{lo: math.Floor(lo/step) * step, hi: math.Ceil(hi/step) * step, sc: sc, unit: u}
+	if zero {
+		a.lo = 0
+	}
+	for v := a.lo; v <= a.hi+step/1e6; v += step {
+		a.ticks = append(a.ticks, v)
+	}
+	return a
+}
+
+// label is a tick's label: a number in the axis's display unit.
+func (a axis) label(v float64) string {
+	return trimNum(v/a.sc.div, 4)
+}
+
+// title names the axis's unit, shown above it.
+func (a axis) title() string { return a.sc.name }
+
+// timeTicks chooses date ticks for [lo, hi]: at most about six, on round
+// hours, days, weeks or months (UTC), with labels short enough not to meet.
+func timeTicks(lo, hi time.Time) (ticks []time.Time, layout string) {
+	lo, hi = lo.UTC(), hi.UTC()
+	span := hi.Sub(lo)
+	day := 24 * time.Hour
+	steps := []struct {
+		d      time.Duration
+		months int
+	}{{time.Hour, 0}, {3 * time.Hour, 0}, {6 * time.Hour, 0}, {12 * time.Hour, 0}, {day, 0}, {2 * day, 0},
+		{7 * day, 0}, {14 * day, 0}, {0, 1}, {0, 2}, {0, 3}, {0, 6}, {0, 12}}
+	layout = "Jan 2"
+	if lo.Year() != hi.Year() {
+		layout = "Jan 2, 2006"
+	}
+	for _, st := range steps {
+		if st.months == 0 && span/st.d > 6 {
+			continue
+		}
+		if st.months == 0 {
+			if st.d < day {
+				layout = "Jan 2 15:04"
+			}
+			t := lo.Truncate(st.d)
+			if st.d >= 7*day { // weeks start on Monday
+				t = time.Date(lo.Year(), lo.Month(), lo.Day(), 0, 0, 0, 0, time.UTC)
+				t = t.AddDate(0, 0, -((int(t.Weekday()) + 6) % 7))
+			}
+			for ; !t.After(hi); t = t.Add(st.d) {
+				if !t.Before(lo) {
+					ticks = append(ticks, t)
+				}
+			}
+			return ticks, layout
+		}
+		if int(span/(30*day))/st.months > 6 {
+			continue
+		}
+		if st.months >= 12 {
+			layout = "2006"
+		} else {
+			layout = "Jan 2006"
+		}
+		t := time.Date(lo.Year(), lo.Month(), 1, 0, 0, 0, 0, time.UTC)
+		for ; !t.After(hi); t = t.AddDate(0, st.months, 0) {
+			if !t.Before(lo) {
+				ticks = append(ticks, t)
+			}
+		}
+		return ticks, layout
+	}
+	return nil, layout
+}
+
+// Clean makes untrusted text safe to show as a label: tabs and line breaks
+// become spaces; other control characters, bidirectional overrides (which
+// could reorder the text around them) and invalid UTF-8 become U+FFFD; the
+// text is cut to at most n runes with an ellipsis. It does not escape: the
+// writer does that.
+func Clean(s string, n int) string {
+	if fine(s, n) { // the usual case, without a copy
+		return s
+	}
+	var b strings.Builder
+	b.Grow(min(len(s), 4*n) + 3)
+	count := 0
+	for _, r := range s {
+		if count == n {
+			b.WriteString("…")
+			break
+		}
+		switch {
+		case r == '\n' || r == '\r' || r == '\t':
+			r = ' ' // a line break in a name reads as a space
+		case unsafeRune(r):
+			r = '\uFFFD'
+		}
+		b.WriteRune(r)
+		count++
+	}
+	return b.String()
+}
+
+// fine reports whether s needs nothing from Clean: at most n runes, none
+// unsafe.
+func fine(s string, n int) bool {
+	count := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= 0x20 && c < 0x7f {
+			i++
+		} else {
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if unsafeRune(r) || r == utf8.RuneError && size == 1 {
+				return false
+			}
+			i += size
+		}
+		if count++; count > n {
+			return false
+		}
+	}
+	return true
+}
+
+// unsafeRune reports whether r may not be shown: a control character, a
+// bidirectional override or mark, or the replacement for invalid UTF-8.
+func unsafeRune(r rune) bool {
+	return r == utf8.RuneError || unicode.IsControl(r) || r >= 0x202A && r <= 0x202E || r >= 0x2066 && r <= 0x2069 ||
+		r == 0x200E || r == 0x200F || r == 0x061C
+}

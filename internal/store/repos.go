@@ -1,0 +1,94 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// PutRepo records a repository's full name ("owner/name"), replacing the
+// one stored: a renamed repository keeps its id. The dashboard shows the
+// name and builds links to the repository's workflow runs with it.
+func (s *Store) PutRepo(ctx context.Context, repoID int64, fullName string) error {
+	_, err := s.exec(ctx, `INSERT INTO repos (repo_id, full_name, updated_at) VALUES ($1, $2, $3)
+		ON CONFLICT (repo_id) DO UPDATE SET full_name = excluded.full_name, updated_at = excluded.updated_at`,
+		repoID, fullName, ms(s.now()))
+	if err != nil {
+		return fmt.Errorf("put repo %d: %w", repoID, err)
+	}
+	return nil
+}
+
+// RepoName returns the full name stored for repoID; ok is false when none
+// is.
+func (s *Store) RepoName(ctx context.Context, repoID int64) (name string, ok bool, err error) {
+	err = s.rdb.QueryRowContext(ctx, `SELECT full_name FROM repos WHERE repo_id = $1`, repoID).Scan(&name)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("repo name %d: %w", repoID, err)
+	}
+	return name, true, nil
+}
+
+// KeySummary is one build key of a repository: how many builds history
+// holds and the newest of them (without layers).
+type KeySummary struct {
+	BuildKey string
+	Builds   int
+	Latest   Build
+}
+
+// CompressedBytes is the build's compressed image size over all its
+// platforms.
+func (b Build) CompressedBytes() int64 {
+	var n int64
+	for _, im := range b.Summary.Images {
+		n += im.CompressedBytes
+	}
+	return n
+}
+
+// RepoKeys returns the build keys of a repository, by key. It reads the
+// builds_key index (repo_id, build_key, created_at, run_id): a count and a
+// maximum per key, then one row per key.
+func (s *Store) RepoKeys(ctx context.Context, repoID int64) ([]KeySummary, error) {
+	// Two builds of a key may share the newest time: the join then gives
+	// both, ordered so that the larger run id (the later run) comes first
+	// and is kept.
+	rows, err := s.rdb.QueryContext(ctx, `SELECT k.n, b.build_key, b.run_id, b.branch, b.commit_sha, b.pr_number, b.trusted,
+			b.created_at, b.status, b.duration_ms, b.summary
+		FROM (SELECT build_key, COUNT(*) AS n, MAX(created_at) AS latest FROM builds WHERE repo_id = $1 GROUP BY build_key) k
+		JOIN builds b ON b.repo_id = $1 AND b.build_key = k.build_key AND b.created_at = k.latest
+		ORDER BY b.build_key, b.run_id DESC`, repoID)
+	if err != nil {
+		return nil, fmt.Errorf("repo keys %d: %w", repoID, err)
+	}
+	defer rows.Close()
+	var out []KeySummary
+	for rows.Next() {
+		var k KeySummary
+		b := &k.Latest
+		var at int64
+		var sum string
+		if err := rows.Scan(&k.Builds, &b.BuildKey, &b.RunID, &b.Branch, &b.CommitSHA, &b.PR, &b.Trusted, &at, &b.Status, &b.DurationMS, &sum); err != nil {
+			return nil, fmt.Errorf("repo keys %d: %w", repoID, err)
+		}
+		if len(out) > 0 && out[len(out)-1].BuildKey == b.BuildKey {
+			continue
+		}
+		b.RepoID, b.Time, k.BuildKey = repoID, time.UnixMilli(at), b.BuildKey
+		if err := json.Unmarshal([]byte(sum), &b.Summary); err != nil {
+			return nil, fmt.Errorf("repo keys %d: build %s run %d: decode summary: %w", repoID, b.BuildKey, b.RunID, err)
+		}
+		out = append(out, k)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("repo keys %d: %w", repoID, err)
+	}
+	return out, nil
+}
