@@ -44,7 +44,12 @@ type harness struct {
 // opts adjust the configuration.
 func startApp(t *testing.T, d store.Dialect, opts ...func(*config)) *harness {
 	t.Helper()
-	gh := githubfake.New(t)
+	return startAppOn(t, githubfake.New(t), d, opts...)
+}
+
+// startAppOn is startApp against a fake GitHub the test set up.
+func startAppOn(t *testing.T, gh *githubfake.GitHub, d store.Dialect, opts ...func(*config)) *harness {
+	t.Helper()
 	gh.AddRepo(githubfake.Repo{ID: repoID, FullName: repoName, DefaultBranch: "main"})
 	addrc := make(chan string, 1)
 	cfg := config{AppID: gh.AppID, PrivateKey: gh.PrivateKeyPEM, WebhookSecret: secret, ListenAddr: "127.0.0.1:0",

@@ -54,7 +54,12 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	proc, err := checks.New(st, clients, checks.Options{Registerer: reg, History: cfg.History})
+	mux := http.NewServeMux()
+	pages, err := web(cfg, st, logger, mux)
+	if err != nil {
+		return err
+	}
+	proc, err := checks.New(st, clients, checks.Options{Registerer: reg, History: cfg.History, Links: pages})
 	if err != nil {
 		return err
 	}
@@ -78,7 +83,6 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
 	}
 	reg.MustRegister(queueGauge(st))
 
-	mux := http.NewServeMux()
 	mux.Handle("POST /webhook", hook)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.Handle("GET /readyz", readyz(st))

@@ -56,6 +56,11 @@ func (p *Processor) record(ctx context.Context, j *job, key string, trusted bool
 	b := store.Build{RepoID: j.repo.GetID(), BuildKey: key, Branch: j.run.GetHeadBranch(),
 		CommitSHA: j.sha(), RunID: j.run.GetID(), PR: j.pr, Trusted: trusted, Time: p.now(),
 		Status: rep.Build.Status, DurationMS: rep.Build.DurationMS, Summary: summarize(rep)}
+	// The dashboard names the repository (and checks read access by this
+	// name): kept current, as repositories get renamed.
+	if err := p.store.PutRepo(ctx, b.RepoID, j.repo.GetFullName()); err != nil {
+		return b, err
+	}
 	return b, p.store.PutBuild(ctx, b)
 }
 
