@@ -209,13 +209,16 @@ func markedItem(bs []Build) []legendItem {
 func figure(id, title, label string, size int, body func(w *writer), legend []legendItem) string {
 	var w writer
 	w.Grow(size)
-	w.printf(`<figure class="plot" id="%s"><figcaption>`, html.EscapeString(id))
+	id = html.EscapeString(id)
+	w.printf(`<figure class="plot" id="%s"><figcaption>`, id)
 	w.text(title)
-	w.WriteString(`</figcaption><div class="plot-scroll"><svg class="plot-svg" viewBox="0 0 960 300" role="group" aria-label="`)
+	// Every build is a tab stop: a keyboard reader can jump past them.
+	w.printf(`</figcaption><a class="plot-skip" href="#%s-after">Skip past this chart</a>`, id)
+	w.WriteString(`<div class="plot-scroll"><svg class="plot-svg" viewBox="0 0 960 300" role="group" aria-label="`)
 	w.text(label)
 	w.WriteString(`">`)
 	body(&w)
-	w.WriteString(`</svg></div>`)
+	w.printf(`</svg></div><span class="plot-after" id="%s-after" tabindex="-1"></span>`, id)
 	w.legend(legend)
 	w.WriteString(`</figure>`)
 	return w.String()
