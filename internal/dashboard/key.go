@@ -80,6 +80,7 @@ func (h *handler) keyPage(w http.ResponseWriter, r *http.Request) {
 	pbs := make([]plot.Build, len(builds))
 	for i, b := range builds {
 		pbs[i] = plot.Build{ID: b.RunID, Time: b.Time, Ref: refOf(b), Commit: b.CommitSHA, PR: b.PR > 0, Marked: i == marked,
+			Base: b.Trusted && b.Branch == kp.Base,
 			Href: h.runURL(name, b.RunID)}
 		if b.Status != "success" {
 			pbs[i].Note = b.Status

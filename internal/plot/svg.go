@@ -17,8 +17,11 @@ type Build struct {
 	// Ref names what was built: a branch, or "PR #7".
 	Ref    string
 	Commit string
-	// PR builds are drawn apart from base-branch builds.
+	// PR builds are drawn apart (hollow points, lighter bars).
 	PR bool
+	// Base marks a build of the base branch: a series' line joins these
+	// (pushes to other branches are points off the line).
+	Base bool
 	// Marked is the build a page was opened for: ringed, labelled and
 	// named in the legend.
 	Marked bool
@@ -146,6 +149,11 @@ func anchor(x, half float64) string {
 		return "end"
 	}
 	return "middle"
+}
+
+// noBuilds says the chart is empty, where its dates would be.
+func (w *writer) noBuilds() {
+	w.printf(`<text class="empty" x="%d" y="%d" text-anchor="middle">No builds yet</text>`, left+plotW/2, top+plotH/2)
 }
 
 // markLabel labels the marked build's element at (x, y): above it, kept
