@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp/kb"
+
 	"github.com/stageline/stageline/internal/dashboard"
 	"github.com/stageline/stageline/internal/store"
 	"github.com/stageline/stageline/internal/testing/browser"
@@ -163,6 +165,20 @@ func checkPage(t *testing.T, ctx context.Context, p *browser.Page, v browser.Vie
 		}
 		if reached != fmt.Sprint(k.builds[0].RunID) {
 			t.Errorf("tabbing reached point %q, want the oldest build %d", reached, k.builds[0].RunID)
+		}
+		// A chart's skip link jumps past its points: the next Tab is on
+		// the next chart's skip link.
+		if _, err := browser.Eval[bool](ctx, p, `document.querySelector("#size .plot-skip").focus(), true`); err != nil {
+			t.Fatal(err)
+		}
+		if err := p.Press(ctx, kb.Enter); err != nil {
+			t.Fatal(err)
+		}
+		if err := p.Tab(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if at, err := browser.Eval[string](ctx, p, `document.activeElement.closest("figure").id + " " + document.activeElement.className`); err != nil || at != "stages plot-skip" {
+			t.Errorf("after skipping the size chart, Tab is on %q (%v), want the next chart's skip link", at, err)
 		}
 	}
 	if probs := p.Problems(); len(probs) > 0 {

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"sync"
 
 	"github.com/stageline/stageline/internal/plot"
 	"github.com/stageline/stageline/internal/store"
@@ -79,6 +80,7 @@ func (h *handler) keyPage(w http.ResponseWriter, r *http.Request) {
 	pbs := make([]plot.Build, len(builds))
 	for i, b := range builds {
 		pbs[i] = plot.Build{ID: b.RunID, Time: b.Time, Ref: refOf(b), Commit: b.CommitSHA, PR: b.PR > 0, Marked: i == marked,
+			Base: b.Trusted && b.Branch == kp.Base,
 			Href: h.runURL(name, b.RunID)}
 		if b.Status != "success" {
 			pbs[i].Note = b.Status
@@ -179,7 +181,15 @@ func charts(builds []store.Build, pbs []plot.Build) []template.HTML {
 		}
 		dur.Bars = append(dur.Bars, plot.Bar{Build: pbs[i], Values: parts})
 	}
-	return []template.HTML{plot.Lines(size), plot.Bars(dur), plot.Lines(hits)}
+	// The three charts are drawn side by side: with 500 builds each takes
+	// a few milliseconds.
+	out := make([]template.HTML, 3)
+	var wg sync.WaitGroup
+	wg.Go(func() { out[0] = plot.Lines(size) })
+	wg.Go(func() { out[1] = plot.Bars(dur) })
+	out[2] = plot.Lines(hits)
+	wg.Wait()
+	return out
 }
 
 func nans(n int) []float64 {

@@ -56,6 +56,10 @@ func Bars(s Stack) template.HTML {
 	label := fmt.Sprintf("%s: %d builds", s.Title, len(s.Bars))
 	body := func(w *writer) {
 		w.frame(ax, y)
+		if len(bs) == 0 {
+			w.noBuilds()
+			return
+		}
 		idx := dateTicks(bs)
 		xs, labels := make([]float64, len(idx)), make([]string, len(idx))
 		for k, i := range idx {

@@ -49,7 +49,7 @@ const xPad = 12
 const maxSeries = 8
 
 // Lines draws s as a figure: one focusable element per build holding a
-// mark per series, lines through the base-branch builds of each series
+// mark per series, lines through the base-branch builds (Build.Base) of each series
 // (PR builds are hollow diamonds off the line), the marked build ringed and
 // labelled, a date axis, a value axis in s.Unit and a legend.
 func Lines(s Series) template.HTML {
@@ -81,6 +81,10 @@ func Lines(s Series) template.HTML {
 	}
 	body := func(w *writer) {
 		w.frame(ax, y)
+		if len(bs) == 0 {
+			w.noBuilds()
+			return
+		}
 		ticks, layout := timeTicks(t0, t1)
 		if len(ticks) < 2 && len(bs) > 0 { // under an hour: label the ends
 			ticks, layout = []time.Time{t0}, "Jan 2 15:04"
@@ -96,7 +100,7 @@ func Lines(s Series) template.HTML {
 		for j := range s.Names {
 			var pts []string
 			for _, p := range s.Points {
-				if v := value(p.Values, j); !p.Build.PR && !math.IsNaN(v) {
+				if v := value(p.Values, j); p.Build.Base && !math.IsNaN(v) {
 					pts = append(pts, num(x(p.Build.Time))+","+num(y(v)))
 				}
 			}
@@ -143,7 +147,7 @@ func Lines(s Series) template.HTML {
 			items = append(items, legendItem{fmt.Sprintf("line c%d", min(j, maxSeries-1)), fmt.Sprint("series", j), n})
 		}
 	}
-	items = append(items, legendItem{"dot", "dot", "base-branch build (filled)"}, legendItem{"dot pr", "dot", "PR build (hollow)"})
+	items = append(items, legendItem{"dot", "dot", "push build (filled)"}, legendItem{"dot pr", "dot", "PR build (hollow)"})
 	items = append(items, markedItem(bs)...)
 	return template.HTML(figure(s.ID, s.Title, label, 4096+len(s.Points)*(300+110*len(s.Names)), body, items))
 }

@@ -22,8 +22,13 @@ func builds(n, marked int) []Build {
 	for i := range bs {
 		bs[i] = Build{ID: int64(1000 + i), Time: t0.Add(time.Duration(i) * 90 * time.Minute), Ref: "main",
 			Commit: fmt.Sprintf("%040x", i), Href: fmt.Sprintf("https://github.com/o/r/actions/runs/%d", 1000+i)}
-		if i%5 == 4 {
+		switch {
+		case i%5 == 4:
 			bs[i].PR, bs[i].Ref = true, fmt.Sprint("PR #", i)
+		case i == 7:
+			bs[i].Ref = "release" // a push off the base branch: a point off the line
+		default:
+			bs[i].Base = true
 		}
 		bs[i].Marked = i == marked
 	}

@@ -17,8 +17,11 @@ type Build struct {
 	// Ref names what was built: a branch, or "PR #7".
 	Ref    string
 	Commit string
-	// PR builds are drawn apart from base-branch builds.
+	// PR builds are drawn apart (hollow points, lighter bars).
 	PR bool
+	// Base marks a build of the base branch: a series' line joins these
+	// (pushes to other branches are points off the line).
+	Base bool
 	// Marked is the build a page was opened for: ringed, labelled and
 	// named in the legend.
 	Marked bool
@@ -148,6 +151,11 @@ func anchor(x, half float64) string {
 	return "middle"
 }
 
+// noBuilds says the chart is empty, where its dates would be.
+func (w *writer) noBuilds() {
+	w.printf(`<text class="empty" x="%d" y="%d" text-anchor="middle">No builds yet</text>`, left+plotW/2, top+plotH/2)
+}
+
 // markLabel labels the marked build's element at (x, y): above it, kept
 // inside the chart.
 func (w *writer) markLabel(b Build, x, y float64) {
@@ -209,13 +217,16 @@ func markedItem(bs []Build) []legendItem {
 func figure(id, title, label string, size int, body func(w *writer), legend []legendItem) string {
 	var w writer
 	w.Grow(size)
-	w.printf(`<figure class="plot" id="%s"><figcaption>`, html.EscapeString(id))
+	id = html.EscapeString(id)
+	w.printf(`<figure class="plot" id="%s"><figcaption>`, id)
 	w.text(title)
-	w.WriteString(`</figcaption><div class="plot-scroll"><svg class="plot-svg" viewBox="0 0 960 300" role="group" aria-label="`)
+	// Every build is a tab stop: a keyboard reader can jump past them.
+	w.printf(`</figcaption><a class="plot-skip" href="#%s-after">Skip past this chart</a>`, id)
+	w.WriteString(`<div class="plot-scroll"><svg class="plot-svg" viewBox="0 0 960 300" role="group" aria-label="`)
 	w.text(label)
 	w.WriteString(`">`)
 	body(&w)
-	w.WriteString(`</svg></div>`)
+	w.printf(`</svg></div><span class="plot-after" id="%s-after" tabindex="-1"></span>`, id)
 	w.legend(legend)
 	w.WriteString(`</figure>`)
 	return w.String()

@@ -55,15 +55,19 @@ func (b Build) CompressedBytes() int64 {
 
 // RepoKeys returns the build keys of a repository, by key. It reads the
 // builds_key index (repo_id, build_key, created_at, run_id): a count and a
-// maximum per key, then one row per key.
+// maximum per key from the index alone, then one row per key.
 func (s *Store) RepoKeys(ctx context.Context, repoID int64) ([]KeySummary, error) {
 	// Two builds of a key may share the newest time: the join then gives
 	// both, ordered so that the larger run id (the later run) comes first
-	// and is kept.
+	// and is kept. CROSS JOIN makes SQLite loop over the keys and look
+	// each newest build up in builds_key (with a plain JOIN and no
+	// statistics it scanned all the repository's builds); PostgreSQL
+	// plans it as any join.
 	rows, err := s.rdb.QueryContext(ctx, `SELECT k.n, b.build_key, b.run_id, b.branch, b.commit_sha, b.pr_number, b.trusted,
 			b.created_at, b.status, b.duration_ms, b.summary
 		FROM (SELECT build_key, COUNT(*) AS n, MAX(created_at) AS latest FROM builds WHERE repo_id = $1 GROUP BY build_key) k
-		JOIN builds b ON b.repo_id = $1 AND b.build_key = k.build_key AND b.created_at = k.latest
+		CROSS JOIN builds b
+		WHERE b.repo_id = $1 AND b.build_key = k.build_key AND b.created_at = k.latest
 		ORDER BY b.build_key, b.run_id DESC`, repoID)
 	if err != nil {
 		return nil, fmt.Errorf("repo keys %d: %w", repoID, err)

@@ -80,3 +80,37 @@ func TestRepoKeys(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkRepoKeys reads the repository page's keys (10 keys of 300
+// builds each) on SQLite, next to a bare round trip (Ping) of the same run.
+func BenchmarkRepoKeys(b *testing.B) {
+	ctx := context.Background()
+	s := storetest.Open(b, store.SQLite)
+	sum := store.BuildSummary{HitRatio: 0.5, Images: []store.PlatformFigures{{Platform: "linux/amd64", CompressedBytes: 1 << 28}}}
+	for i := range 12 {
+		sum.Stages = append(sum.Stages, store.StageFigures{Name: fmt.Sprint("stage-", i), Platform: "linux/amd64", DurationMS: 12345})
+	}
+	t0 := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
+	for k := range 10 {
+		for i := range 300 {
+			if err := s.PutBuild(ctx, store.Build{RepoID: 1, BuildKey: fmt.Sprint("key-", k), Branch: "main", RunID: int64(i),
+				Time: t0.Add(time.Duration(i) * time.Minute), Status: "success", Summary: sum}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.Run("ping", func(b *testing.B) {
+		for b.Loop() {
+			if err := s.Ping(ctx); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("repo-keys", func(b *testing.B) {
+		for b.Loop() {
+			if keys, err := s.RepoKeys(ctx, 1); err != nil || len(keys) != 10 || keys[0].Builds != 300 {
+				b.Fatal(len(keys), err)
+			}
+		}
+	})
+}

@@ -198,8 +198,12 @@ func Eval[T any](ctx context.Context, p *Page, expr string) (T, error) {
 }
 
 // Tab presses the Tab key once (moving the focus as a reader would).
-func (p *Page) Tab(ctx context.Context) error {
-	return p.do(ctx, chromedp.KeyEvent(kb.Tab))
+func (p *Page) Tab(ctx context.Context) error { return p.Press(ctx, kb.Tab) }
+
+// Press types keys on the focused element: characters, or keys of
+// chromedp's kb package (kb.Enter follows a focused link).
+func (p *Page) Press(ctx context.Context, keys string) error {
+	return p.do(ctx, chromedp.KeyEvent(keys))
 }
 
 // Screenshot saves the whole page (beyond the viewport) as a PNG at path.
