@@ -72,6 +72,7 @@ func startAppOn(t *testing.T, gh *githubfake.GitHub, d store.Dialect, opts ...fu
 	case a := <-addrc:
 		return &harness{t: t, gh: gh, base: "http://" + a, dsn: cfg.DatabaseURL}
 	case err := <-done:
+		done <- nil // for the cleanup, which would wait for it forever
 		t.Fatalf("serve: %v", err)
 	}
 	return nil

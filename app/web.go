@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -46,7 +47,8 @@ func web(cfg config, st *store.Store, logger *slog.Logger, mux *http.ServeMux) (
 		return nil, fmt.Errorf("dashboard sign-in: %w", err)
 	}
 	auth.Register(mux)
-	opts := dashboard.Options{Store: st, Access: auth, WebURL: cfg.Web.WebURL, Logger: logger, Now: now}
+	// A config not read by loadConfig (tests) may leave WebURL unset.
+	opts := dashboard.Options{Store: st, Access: auth, WebURL: cmp.Or(cfg.Web.WebURL, webURLFor(cfg.APIURL)), Logger: logger, Now: now}
 	if cfg.Web.ClientID != "" {
 		opts.LoginURL = auth.LoginURL
 	}

@@ -1,0 +1,146 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stageline/stageline/internal/checks"
+	"github.com/stageline/stageline/internal/dashboard"
+	"github.com/stageline/stageline/internal/store"
+	"github.com/stageline/stageline/internal/testing/githubfake"
+	"github.com/stageline/stageline/internal/testing/storetest"
+	"github.com/stageline/stageline/internal/webhook"
+)
+
+// readAll lets every repository's pages open (a test double of the
+// dashboard's Access; the benchmark measures serving, not access).
+type readAll struct{}
+
+func (readAll) Allow(*http.Request, int64, string) bool { return true }
+
+// BenchmarkIntakeWithPages asks whether the dashboard slows the webhook
+// intake down: deliveries offered at 200/s from 50 senders into SQLite, as
+// in webhook's BenchmarkIntakeP99, alone and while the same process serves
+// a build key's page of 500 builds 10 times a second. Rounds alternate, 3
+// of each; it reports each side's median p99 and their ratio.
+func BenchmarkIntakeWithPages(b *testing.B) {
+	body := githubfake.Marshal(b, githubfake.WithInstallation(githubfake.WebhookExample(b, "workflow_run", "completed", nil), 1))
+	st := storetest.Open(b, store.SQLite)
+	ctx := context.Background()
+	if err := st.PutRepo(ctx, 1, "octo/app"); err != nil {
+		b.Fatal(err)
+	}
+	t0 := time.Now().Add(-500 * time.Hour)
+	for i := range 500 {
+		bd := store.Build{RepoID: 1, BuildKey: "app", Branch: "main", CommitSHA: fmt.Sprintf("%040x", i), RunID: int64(1000 + i),
+			Trusted: i%5 != 0, PR: map[bool]int{true: 0, false: i}[i%5 != 0], Time: t0.Add(time.Duration(i) * time.Hour),
+			Status: "success", DurationMS: int64(60_000 + i*37%9_000)}
+		for s, name := range []string{"base", "deps", "build", "test", "final"} {
+			bd.Summary.Stages = append(bd.Summary.Stages, store.StageFigures{Name: name, DurationMS: int64(5_000 + s*3_000 + i*13%2_000), HitRatio: 0.5})
+		}
+		for _, p := range []string{"linux/amd64", "linux/arm64"} {
+			bd.Summary.Images = append(bd.Summary.Images, store.PlatformFigures{Platform: p, CompressedBytes: int64(80_000_000 + i*1_000)})
+		}
+		bd.Summary.HitRatio = float64(i%10) / 10
+		if err := st.PutBuild(ctx, bd); err != nil {
+			b.Fatal(err)
+		}
+	}
+	hook, err := webhook.New(st, webhook.Options{Events: checks.Handled(), Secret: secret})
+	if err != nil {
+		b.Fatal(err)
+	}
+	dash, err := dashboard.New(dashboard.Options{Store: st, Access: readAll{}, WebURL: "https://github.com/"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("POST /webhook", hook)
+	mux.Handle("GET /", dash)
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	page := srv.URL + dashboard.KeyPath(1, "app") + "?run=1499"
+
+	var seq atomic.Int64
+	round := func(withPages bool) time.Duration {
+		const rate, total, senders = 200, 1000, 50
+		stop := make(chan struct{})
+		var loaders sync.WaitGroup
+		if withPages {
+			loaders.Go(func() {
+				tick := time.NewTicker(100 * time.Millisecond)
+				defer tick.Stop()
+				for {
+					select {
+					case <-stop:
+						return
+					case <-tick.C:
+						loaders.Go(func() {
+							resp, err := http.Get(page)
+							if err != nil {
+								b.Error(err)
+								return
+							}
+							io.Copy(io.Discard, resp.Body)
+							resp.Body.Close()
+							if resp.StatusCode != http.StatusOK {
+								b.Errorf("page: %d", resp.StatusCode)
+							}
+						})
+					}
+				}
+			})
+		}
+		lat := make([]time.Duration, total)
+		jobs := make(chan int)
+		var wg sync.WaitGroup
+		for range senders {
+			wg.Go(func() {
+				for i := range jobs {
+					id := fmt.Sprintf("bench-%d", seq.Add(1))
+					req := githubfake.NewDelivery(ctx, srv.URL+"/webhook", "workflow_run", id, body, secret)
+					start := time.Now()
+					resp, err := http.DefaultClient.Do(req)
+					if err != nil {
+						b.Error(err)
+						continue
+					}
+					resp.Body.Close()
+					lat[i] = time.Since(start)
+				}
+			})
+		}
+		tick := time.NewTicker(time.Second / rate)
+		for i := range total {
+			<-tick.C
+			jobs <- i
+		}
+		tick.Stop()
+		close(jobs)
+		wg.Wait()
+		close(stop)
+		loaders.Wait()
+		slices.Sort(lat)
+		return lat[total*99/100]
+	}
+	for b.Loop() {
+		var alone, with []time.Duration
+		for range 3 {
+			alone = append(alone, round(false))
+			with = append(with, round(true))
+		}
+		slices.Sort(alone)
+		slices.Sort(with)
+		b.ReportMetric(float64(alone[1].Microseconds())/1000, "p99-alone-ms")
+		b.ReportMetric(float64(with[1].Microseconds())/1000, "p99-with-pages-ms")
+		b.ReportMetric(float64(with[1])/float64(alone[1]), "ratio")
+	}
+}
