@@ -8,7 +8,6 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
-	"sync"
 
 	"github.com/stageline/stageline/internal/plot"
 	"github.com/stageline/stageline/internal/store"
@@ -181,15 +180,9 @@ func charts(builds []store.Build, pbs []plot.Build) []template.HTML {
 		}
 		dur.Bars = append(dur.Bars, plot.Bar{Build: pbs[i], Values: parts})
 	}
-	// The three charts are drawn side by side: with 500 builds each takes
-	// a few milliseconds.
-	out := make([]template.HTML, 3)
-	var wg sync.WaitGroup
-	wg.Go(func() { out[0] = plot.Lines(size) })
-	wg.Go(func() { out[1] = plot.Bars(dur) })
-	out[2] = plot.Lines(hits)
-	wg.Wait()
-	return out
+	// One after the other, not side by side: a page takes at most one core,
+	// and the webhook intake keeps the others (BenchmarkIntakeWithPages).
+	return []template.HTML{plot.Lines(size), plot.Bars(dur), plot.Lines(hits)}
 }
 
 func nans(n int) []float64 {

@@ -94,7 +94,7 @@ func (s *Store) PutBuild(ctx context.Context, b Build) error {
 	return nil
 }
 
-const buildCols = `SELECT repo_id, build_key, run_id, branch, commit_sha, pr_number, trusted, created_at, status, duration_ms, summary`
+const buildCols = `SELECT id, repo_id, build_key, run_id, branch, commit_sha, pr_number, trusted, created_at, status, duration_ms, summary`
 
 // RecentBuilds returns up to n trusted, successful builds of a branch,
 // newest first, leaving out excludeRunID (the build being compared). A
@@ -128,9 +128,9 @@ func (s *Store) queryBuilds(ctx context.Context, what string, withLayers bool, q
 	var out []Build
 	for rows.Next() {
 		var b Build
-		var at int64
+		var id, at int64
 		var sum, layers string
-		dst := []any{&b.RepoID, &b.BuildKey, &b.RunID, &b.Branch, &b.CommitSHA, &b.PR, &b.Trusted, &at, &b.Status, &b.DurationMS, &sum}
+		dst := []any{&id, &b.RepoID, &b.BuildKey, &b.RunID, &b.Branch, &b.CommitSHA, &b.PR, &b.Trusted, &at, &b.Status, &b.DurationMS, &sum}
 		if withLayers {
 			dst = append(dst, &layers)
 		}
@@ -138,7 +138,7 @@ func (s *Store) queryBuilds(ctx context.Context, what string, withLayers bool, q
 			return nil, fmt.Errorf("%s: %w", what, err)
 		}
 		b.Time = time.UnixMilli(at)
-		if err := json.Unmarshal([]byte(sum), &b.Summary); err != nil {
+		if b.Summary, err = s.summaries.decode(id, sum); err != nil {
 			return nil, fmt.Errorf("%s: build %d/%s run %d: decode summary: %w", what, b.RepoID, b.BuildKey, b.RunID, err)
 		}
 		if withLayers {

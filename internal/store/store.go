@@ -39,6 +39,8 @@ type Store struct {
 	ckpt    *checkpointer
 	dialect Dialect
 	now     func() time.Time
+	// summaries caches decoded build summaries (history reads).
+	summaries summaryCache
 }
 
 // Option configures Open.
@@ -55,11 +57,18 @@ func WithClock(now func() time.Time) Option {
 	}
 }
 
+// WithSummaryCache sets how many decoded build summaries the store keeps
+// for history reads (default 8192, about 2 kB each); 0 turns the cache
+// off, and every read decodes every summary.
+func WithSummaryCache(entries int) Option {
+	return func(s *Store) { s.summaries.max = max(entries, 0) }
+}
+
 // Open connects to the database named by dsn and creates the schema if it is
 // missing. dsn is a postgres:// or postgresql:// URL, or else a SQLite file
 // path (optionally prefixed with sqlite:// or file:).
 func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
-	s := &Store{now: time.Now}
+	s := &Store{now: time.Now, summaries: summaryCache{max: summaryCacheSize}}
 	for _, o := range opts {
 		o(s)
 	}

@@ -71,9 +71,9 @@ func DSN(t testing.TB, d store.Dialect) string {
 }
 
 // Open opens a new, empty store of the dialect, closed when the test ends.
-func Open(t testing.TB, d store.Dialect) *store.Store {
+func Open(t testing.TB, d store.Dialect, opts ...store.Option) *store.Store {
 	t.Helper()
-	s, err := store.Open(context.Background(), DSN(t, d))
+	s, err := store.Open(context.Background(), DSN(t, d), opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
