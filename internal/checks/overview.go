@@ -73,7 +73,7 @@ func (p *Processor) overview(ctx context.Context, j *job, branch, baseSHA, note 
 }
 
 func (p *Processor) overviewRow(ctx context.Context, j *job, b store.Build, branch, baseSHA string) (render.OverviewRow, error) {
-	row := render.OverviewRow{BuildKey: b.BuildKey, Status: b.Status, HitRatio: b.Summary.HitRatio}
+	row := render.OverviewRow{BuildKey: b.BuildKey, Status: b.Status, HitRatio: b.Summary.HitRatio, HistoryURL: p.pageURL(j, b.BuildKey)}
 	for _, im := range b.Summary.Images {
 		row.Size.Head += im.CompressedBytes
 	}

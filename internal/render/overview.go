@@ -14,6 +14,9 @@ type OverviewRow struct {
 	BuildKey string
 	// CheckURL links the build's own check run; left out unless https.
 	CheckURL string
+	// HistoryURL links the build key's dashboard page; left out unless
+	// https.
+	HistoryURL string
 	// Status is the report's build status.
 	Status string
 	// Duration is the build's total duration judged against its base
@@ -61,6 +64,9 @@ func RenderOverview(rows []OverviewRow, branch string) CheckOutput {
 		}
 		if u := safeURL(r.CheckURL, "", ""); u != "" {
 			name = "[" + name + "](" + u + ")"
+		}
+		if u := safeURL(r.HistoryURL, "", ""); u != "" {
+			name += " · [history](" + u + ")"
 		}
 		usual := "no earlier " + Code(branch, nameWidth) + " build"
 		switch {

@@ -52,10 +52,10 @@ func TestVerdictSection(t *testing.T) {
 func TestRenderOverview(t *testing.T) {
 	t.Parallel()
 	rows := []OverviewRow{
-		{BuildKey: "api", CheckURL: "https://github.com/o/r/runs/5", Status: report.StatusSuccess, Builds: 10, HitRatio: 0.5,
+		{BuildKey: "api", CheckURL: "https://github.com/o/r/runs/5", HistoryURL: "https://stageline.example.com/r/1/k/api?exp=1&sig=x", Status: report.StatusSuccess, Builds: 10, HitRatio: 0.5,
 			Duration: verdict.Verdict{Kind: verdict.Slower, HeadMS: 92000, MedianMS: 50000, BandMS: 8000},
 			Size:     report.Delta{Base: 1000, Head: 3000}, HasBase: true},
-		{BuildKey: "web", CheckURL: "javascript:alert(1)", Status: report.StatusFailure, Builds: 1,
+		{BuildKey: "web", CheckURL: "javascript:alert(1)", HistoryURL: "javascript:alert(2)", Status: report.StatusFailure, Builds: 1,
 			Duration: verdict.Verdict{Kind: verdict.Within, HeadMS: 1000, MedianMS: 1000, BandMS: 1000}},
 		{BuildKey: "few", Status: report.StatusSuccess, Builds: 1,
 			Duration: verdict.Verdict{Kind: verdict.Within, HeadMS: 1000, MedianMS: 1000, BandMS: 1000}},
@@ -66,7 +66,7 @@ func TestRenderOverview(t *testing.T) {
 		t.Errorf("title %q", out.Title)
 	}
 	for _, w := range []string{
-		"| [<code>api</code>](https://github.com/o/r/runs/5) | success | 1m32s | 🔺 slower (+42s, usual range ±8s) | 50.0% | 3.0\u00a0kB | +2.0\u00a0kB |",
+		"| [<code>api</code>](https://github.com/o/r/runs/5) · [history](https://stageline.example.com/r/1/k/api?exp=1&sig=x) | success | 1m32s | 🔺 slower (+42s, usual range ±8s) | 50.0% | 3.0\u00a0kB | +2.0\u00a0kB |",
 		"| <code>web</code> | failure | 1s | not judged: the build did not succeed |",
 		"| <code>few</code> | success | 1s | within usual range (±0s, usual range ±1s), only 1 build |",
 		"| <code>new</code> | success | 1s | no earlier <code>main</code> build |",
