@@ -120,13 +120,13 @@ func TestHistoryVerdictsAndOverview(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer st.Close()
-			for run, want := range map[int64]string{204: "main e 0 true success", 300: "feature p 1 false success"} {
+			for run, want := range map[int64]string{204: "main e 0 true success base main", 300: "feature p 1 false success base main"} {
 				bs, err := st.RunBuilds(context.Background(), repoID, run)
 				if err != nil || len(bs) != 1 {
 					t.Fatalf("history of run %d = %+v, %v", run, bs, err)
 				}
 				b := bs[0]
-				if got := fmt.Sprint(b.Branch, " ", b.CommitSHA[:1], " ", b.PR, " ", b.Trusted, " ", b.Status); got != want ||
+				if got := fmt.Sprint(b.Branch, " ", b.CommitSHA[:1], " ", b.PR, " ", b.Trusted, " ", b.Status, " base ", b.BaseBranch); got != want ||
 					len(b.Summary.Stages) != 3 || len(b.Summary.Images) != 1 || len(b.Summary.Layers) == 0 || b.DurationMS == 0 {
 					t.Errorf("history of run %d = %s %+v, want %s", run, got, b.Summary, want)
 				}

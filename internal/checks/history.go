@@ -49,11 +49,12 @@ func (p *Processor) PruneHistory(ctx context.Context, now time.Time) (int64, err
 	return n + m, err
 }
 
-// record keeps a processed report in the history. trusted marks a push
+// record keeps a processed report in the history, with the branch it is
+// compared with (base). trusted marks a push
 // build of the base repository whose report matches its run: only those
 // make a branch's usual range.
-func (p *Processor) record(ctx context.Context, j *job, key string, trusted bool, rep *report.Report) (store.Build, error) {
-	b := store.Build{RepoID: j.repo.GetID(), BuildKey: key, Branch: j.run.GetHeadBranch(),
+func (p *Processor) record(ctx context.Context, j *job, key, base string, trusted bool, rep *report.Report) (store.Build, error) {
+	b := store.Build{RepoID: j.repo.GetID(), BuildKey: key, Branch: j.run.GetHeadBranch(), BaseBranch: base,
 		CommitSHA: j.sha(), RunID: j.run.GetID(), PR: j.pr, Trusted: trusted, Time: p.now(),
 		Status: rep.Build.Status, DurationMS: rep.Build.DurationMS, Summary: summarize(rep)}
 	// The dashboard names the repository (and checks read access by this

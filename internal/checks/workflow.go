@@ -134,7 +134,7 @@ func (p *Processor) completed(ctx context.Context, j *job) error {
 				return err
 			}
 		}
-		hist, err := p.record(ctx, j, key, trusted && warning == "", rep)
+		hist, err := p.record(ctx, j, key, branch, trusted && warning == "", rep)
 		if err != nil {
 			return err
 		}

@@ -20,7 +20,11 @@ type Build struct {
 	PR int
 	// Trusted marks a push build in the base repository itself: only
 	// those count as a branch's usual builds.
-	Trusted    bool
+	Trusted bool
+	// BaseBranch is the branch the build was compared with: a PR's base,
+	// or the branch itself for a push ("" in history from before it was
+	// kept).
+	BaseBranch string
 	Time       time.Time
 	Status     string
 	DurationMS int64
@@ -81,20 +85,20 @@ func (s *Store) PutBuild(ctx context.Context, b Build) error {
 		at = s.now()
 	}
 	_, err = s.exec(ctx, `INSERT INTO builds (repo_id, build_key, run_id, branch, commit_sha, pr_number, trusted,
-			created_at, status, duration_ms, summary, layers)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-		ON CONFLICT (repo_id, build_key, run_id) DO UPDATE SET branch = excluded.branch,
+			created_at, status, duration_ms, summary, layers, base_branch)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+		ON CONFLICT (repo_id, build_key, run_id) DO UPDATE SET branch = excluded.branch, base_branch = excluded.base_branch,
 			commit_sha = excluded.commit_sha, pr_number = excluded.pr_number, trusted = excluded.trusted,
 			created_at = excluded.created_at, status = excluded.status, duration_ms = excluded.duration_ms,
 			summary = excluded.summary, layers = excluded.layers`,
-		b.RepoID, b.BuildKey, b.RunID, b.Branch, b.CommitSHA, b.PR, b.Trusted, ms(at), b.Status, b.DurationMS, string(sum), string(layers))
+		b.RepoID, b.BuildKey, b.RunID, b.Branch, b.CommitSHA, b.PR, b.Trusted, ms(at), b.Status, b.DurationMS, string(sum), string(layers), b.BaseBranch)
 	if err != nil {
 		return fmt.Errorf("put build %d/%s run %d: %w", b.RepoID, b.BuildKey, b.RunID, err)
 	}
 	return nil
 }
 
-const buildCols = `SELECT id, repo_id, build_key, run_id, branch, commit_sha, pr_number, trusted, created_at, status, duration_ms, summary`
+const buildCols = `SELECT id, repo_id, build_key, run_id, branch, base_branch, commit_sha, pr_number, trusted, created_at, status, duration_ms, summary`
 
 // RecentBuilds returns up to n trusted, successful builds of a branch,
 // newest first, leaving out excludeRunID (the build being compared). A
@@ -130,7 +134,7 @@ func (s *Store) queryBuilds(ctx context.Context, what string, withLayers bool, q
 		var b Build
 		var id, at int64
 		var sum, layers string
-		dst := []any{&id, &b.RepoID, &b.BuildKey, &b.RunID, &b.Branch, &b.CommitSHA, &b.PR, &b.Trusted, &at, &b.Status, &b.DurationMS, &sum}
+		dst := []any{&id, &b.RepoID, &b.BuildKey, &b.RunID, &b.Branch, &b.BaseBranch, &b.CommitSHA, &b.PR, &b.Trusted, &at, &b.Status, &b.DurationMS, &sum}
 		if withLayers {
 			dst = append(dst, &layers)
 		}

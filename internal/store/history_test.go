@@ -154,59 +154,95 @@ func previousSchema(d store.Dialect) []string {
 	}
 }
 
-// TestMigrateFromPreviousSchema opens a database made by the previous
-// release: history is added, baselines and check runs are kept.
+// historySchema is the builds table as the first release with history
+// made it (no base_branch), with one build.
+func historySchema(d store.Dialect) []string {
+	serial, boolean := "INTEGER PRIMARY KEY AUTOINCREMENT", "INTEGER"
+	if d == store.Postgres {
+		serial, boolean = "BIGSERIAL PRIMARY KEY", "BOOLEAN"
+	}
+	return []string{
+		`CREATE TABLE builds (id ` + serial + `, repo_id BIGINT NOT NULL, build_key TEXT NOT NULL, run_id BIGINT NOT NULL,
+			branch TEXT NOT NULL, commit_sha TEXT NOT NULL, pr_number INTEGER NOT NULL DEFAULT 0, trusted ` + boolean + ` NOT NULL,
+			created_at BIGINT NOT NULL, status TEXT NOT NULL, duration_ms BIGINT NOT NULL, summary TEXT NOT NULL,
+			layers TEXT NOT NULL DEFAULT 'null', UNIQUE (repo_id, build_key, run_id))`,
+		`INSERT INTO builds (repo_id, build_key, run_id, branch, commit_sha, trusted, created_at, status, duration_ms, summary)
+			VALUES (1, 'app', 41, 'main', 'abc', ` + map[store.Dialect]string{store.SQLite: "1", store.Postgres: "true"}[d] + `,
+			1700000000000, 'success', 1000, '{"hit_ratio":0.5}')`,
+	}
+}
+
+// TestMigrateFromPreviousSchema opens databases made by earlier releases,
+// before history and before history kept the base branch: history is
+// added (or kept), baselines and check runs are kept.
 func TestMigrateFromPreviousSchema(t *testing.T) {
 	t.Parallel()
 	for _, d := range storetest.Dialects(t) {
-		t.Run(string(d), func(t *testing.T) {
-			t.Parallel()
-			ctx := context.Background()
-			dsn := storetest.DSN(t, d)
-			driver, raw := "sqlite", "file:"+dsn
-			if d == store.Postgres {
-				driver, raw = "pgx", dsn
-			}
-			db, err := sql.Open(driver, raw)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, q := range previousSchema(d) {
-				if _, err := db.ExecContext(ctx, q); err != nil {
-					t.Fatalf("previous schema: %v\n%s", err, q)
-				}
-			}
-			db.Close()
-			for range 2 { // migrating twice changes nothing
-				s, err := store.Open(ctx, dsn)
-				if err != nil {
-					t.Fatal(err)
-				}
-				b, err := s.FindBaseline(ctx, 1, "app", "main", "", 0)
-				if err != nil || b == nil || string(b.Report) != `{"kept":true}` || b.RunID != 42 {
-					t.Fatalf("baseline after migration = %+v, %v", b, err)
-				}
-				if c, err := s.CheckRunByID(ctx, 9001); err != nil || c == nil || c.BuildKey != "app" {
-					t.Fatalf("check run after migration = %+v, %v", c, err)
-				}
-				if err := s.PutBuild(ctx, store.Build{RepoID: 1, BuildKey: "app", Branch: "main", RunID: 43, Trusted: true, Status: "success"}); err != nil {
-					t.Fatal(err)
-				}
-				if bs, err := s.RecentBuilds(ctx, 1, "app", "main", 0, 10); err != nil || len(bs) != 1 {
-					t.Fatalf("history after migration = %+v, %v", bs, err)
-				}
-				if err := s.PutRepo(ctx, 1, "octo/app"); err != nil {
-					t.Fatal(err)
-				}
-				if name, ok, err := s.RepoName(ctx, 1); err != nil || !ok || name != "octo/app" {
-					t.Fatalf("repo name after migration = %q, %v, %v", name, ok, err)
-				}
-				if keys, err := s.RepoKeys(ctx, 1); err != nil || len(keys) != 1 || keys[0].Latest.RunID != 43 {
-					t.Fatalf("repo keys after migration = %+v, %v", keys, err)
-				}
-				s.Close()
-			}
-		})
+		for _, from := range []string{"before history", "before base branch"} {
+			t.Run(string(d)+"/"+from, func(t *testing.T) {
+				t.Parallel()
+				migrateFrom(t, d, from == "before base branch")
+			})
+		}
+	}
+}
+
+func migrateFrom(t *testing.T, d store.Dialect, withHistory bool) {
+	t.Helper()
+	ctx := context.Background()
+	dsn := storetest.DSN(t, d)
+	driver, raw := "sqlite", "file:"+dsn
+	if d == store.Postgres {
+		driver, raw = "pgx", dsn
+	}
+	db, err := sql.Open(driver, raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	schema := previousSchema(d)
+	if withHistory {
+		schema = append(schema, historySchema(d)...)
+	}
+	for _, q := range schema {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatalf("previous schema: %v\n%s", err, q)
+		}
+	}
+	db.Close()
+	for range 2 { // migrating twice changes nothing
+		s, err := store.Open(ctx, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := s.FindBaseline(ctx, 1, "app", "main", "", 0)
+		if err != nil || b == nil || string(b.Report) != `{"kept":true}` || b.RunID != 42 {
+			t.Fatalf("baseline after migration = %+v, %v", b, err)
+		}
+		if c, err := s.CheckRunByID(ctx, 9001); err != nil || c == nil || c.BuildKey != "app" {
+			t.Fatalf("check run after migration = %+v, %v", c, err)
+		}
+		if err := s.PutBuild(ctx, store.Build{RepoID: 1, BuildKey: "app", Branch: "main", BaseBranch: "main", RunID: 43,
+			Trusted: true, Status: "success"}); err != nil {
+			t.Fatal(err)
+		}
+		bs, err := s.RecentBuilds(ctx, 1, "app", "main", 0, 10)
+		want := map[bool]int{false: 1, true: 2}[withHistory]
+		if err != nil || len(bs) != want || bs[0].RunID != 43 || bs[0].BaseBranch != "main" {
+			t.Fatalf("history after migration = %+v, %v; want %d builds, run 43's base main", bs, err, want)
+		}
+		if withHistory && (bs[1].RunID != 41 || bs[1].BaseBranch != "" || bs[1].Summary.HitRatio != 0.5) {
+			t.Fatalf("the build kept from before = %+v", bs[1])
+		}
+		if err := s.PutRepo(ctx, 1, "octo/app"); err != nil {
+			t.Fatal(err)
+		}
+		if name, ok, err := s.RepoName(ctx, 1); err != nil || !ok || name != "octo/app" {
+			t.Fatalf("repo name after migration = %q, %v, %v", name, ok, err)
+		}
+		if keys, err := s.RepoKeys(ctx, 1); err != nil || len(keys) != 1 || keys[0].Latest.RunID != 43 {
+			t.Fatalf("repo keys after migration = %+v, %v", keys, err)
+		}
+		s.Close()
 	}
 }
 

@@ -279,20 +279,33 @@ func (s *Store) migrate(ctx context.Context) error {
 			return fmt.Errorf("migrate %s: %w", s.dialect, err)
 		}
 	}
-	// Databases made before the failures column existed get it here
-	// (SQLite has no ADD COLUMN IF NOT EXISTS).
+	// Databases made before these columns existed get them here.
+	for _, c := range []struct{ table, column, def string }{
+		{"deliveries", "failures", "INTEGER NOT NULL DEFAULT 0"},
+		{"builds", "base_branch", "TEXT NOT NULL DEFAULT ''"},
+	} {
+		if err := s.addColumn(ctx, c.table, c.column, c.def); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// addColumn adds a column unless the table has it: SQLite has no ADD
+// COLUMN IF NOT EXISTS.
+func (s *Store) addColumn(ctx context.Context, table, column, def string) error {
 	var has int
-	q := `SELECT COUNT(*) FROM pragma_table_info('deliveries') WHERE name = 'failures'`
+	q := `SELECT COUNT(*) FROM pragma_table_info($1) WHERE name = $2`
 	if s.dialect == Postgres {
 		q = `SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = current_schema()
-			AND table_name = 'deliveries' AND column_name = 'failures'`
+			AND table_name = $1 AND column_name = $2`
 	}
-	if err := s.db.QueryRowContext(ctx, q).Scan(&has); err != nil {
+	if err := s.db.QueryRowContext(ctx, q, table, column).Scan(&has); err != nil {
 		return fmt.Errorf("migrate %s: %w", s.dialect, err)
 	}
 	if has == 0 {
-		if _, err := s.db.ExecContext(ctx, `ALTER TABLE deliveries ADD COLUMN failures INTEGER NOT NULL DEFAULT 0`); err != nil {
-			return fmt.Errorf("migrate %s: add deliveries.failures: %w", s.dialect, err)
+		if _, err := s.db.ExecContext(ctx, `ALTER TABLE `+table+` ADD COLUMN `+column+` `+def); err != nil {
+			return fmt.Errorf("migrate %s: add %s.%s: %w", s.dialect, table, column, err)
 		}
 	}
 	return nil
