@@ -48,7 +48,8 @@ func web(cfg config, st *store.Store, logger *slog.Logger, mux *http.ServeMux) (
 	}
 	auth.Register(mux)
 	// A config not read by loadConfig (tests) may leave WebURL unset.
-	opts := dashboard.Options{Store: st, Access: auth, WebURL: cmp.Or(cfg.Web.WebURL, webURLFor(cfg.APIURL)), Logger: logger, Now: now}
+	opts := dashboard.Options{Store: st, Access: auth, WebURL: cmp.Or(cfg.Web.WebURL, webURLFor(cfg.APIURL)),
+		Window: cfg.History.Window, Logger: logger, Now: now}
 	if cfg.Web.ClientID != "" {
 		opts.LoginURL = auth.LoginURL
 	}

@@ -30,6 +30,9 @@ type Options struct {
 	// LoginURL returns where to sign in and come back to next; nil when
 	// login is not configured (the not-found page then offers none).
 	LoginURL func(next string) string
+	// Window is how many recent base-branch builds the page's summary
+	// compares a build with, as the check does (HISTORY_WINDOW); default 10.
+	Window int
 	// Logger defaults to discarding.
 	Logger *slog.Logger
 	// Now defaults to time.Now.

@@ -306,3 +306,54 @@ func TestUnnamedKey(t *testing.T) {
 		t.Errorf("unnamed key's page: %d\n%s", res.StatusCode, body)
 	}
 }
+
+// TestBaseBranchAndWindow: a build is summed up against the branch its
+// check compared it with (kept in history), not the branch with the most
+// pushes, over the App's verdict window; builds from before history kept
+// the base say the page guessed.
+func TestBaseBranchAndWindow(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := storetest.Open(t, store.SQLite)
+	if err := s.PutRepo(ctx, 1, "octo/app"); err != nil {
+		t.Fatal(err)
+	}
+	put := func(run int64, branch, base string, pr int, ms int64) {
+		t.Helper()
+		b := store.Build{RepoID: 1, BuildKey: "app", Branch: branch, BaseBranch: base, CommitSHA: "c0ffee", RunID: run, PR: pr,
+			Trusted: pr == 0, Time: t0.Add(time.Duration(run) * time.Minute), Status: "success", DurationMS: ms,
+			Summary: store.BuildSummary{Stages: []store.StageFigures{{Name: "build", DurationMS: ms}}}}
+		if err := s.PutBuild(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range int64(6) {
+		put(i+1, "main", "main", 0, 60_000)
+	}
+	for i := range int64(3) {
+		put(i+10, "release-1", "release-1", 0, 10_000)
+	}
+	put(20, "fix", "release-1", 7, 10_500)
+	put(21, "old", "", 8, 10_500)
+	for _, tt := range []struct {
+		name, target string
+		window       int
+		want         []string
+	}{
+		{"kept base", "/r/1/k/app?run=20", 0, []string{"Base branch: <bdi>release-1</bdi> (what this build was compared with)",
+			"within usual range</strong> for <bdi>release-1</bdi>", "median and band of its last 3 builds"}},
+		{"window", "/r/1/k/app?run=20", 2, []string{"median and band of its last 2 builds"}},
+		{"guessed base", "/r/1/k/app?run=21", 0, []string{"Base branch: <bdi>main</bdi> (the branch with the most push builds"}},
+	} {
+		h, err := dashboard.New(dashboard.Options{Store: s, Access: allow{1: true}, WebURL: "https://github.com/", Window: tt.window})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, body := get(t, h, tt.target)
+		for _, w := range tt.want {
+			if !strings.Contains(body, w) {
+				t.Errorf("%s: page lacks %q", tt.name, w)
+			}
+		}
+	}
+}

@@ -19,9 +19,12 @@ type keyPage struct {
 	RepoName string
 	RepoHref string
 	Builds   int
-	// Base is the base branch the summary compares with ("" for none).
-	Base    string
-	Summary summary
+	// Base is the base branch the summary compares with ("" for none);
+	// BaseGuessed says history did not keep it and the page chose the
+	// branch with the most push builds.
+	Base        string
+	BaseGuessed bool
+	Summary     summary
 	// MissingRun is a ?run= that is not in this key's history.
 	MissingRun string
 	Charts     []template.HTML
@@ -40,9 +43,9 @@ type buildRow struct {
 	RunID                     int64
 }
 
-// window is how many base-branch builds the summary compares with: the
-// App's default verdict window (HISTORY_WINDOW).
-const window = 10
+// defaultWindow is how many base-branch builds the summary compares with
+// unless Options.Window says otherwise: the App's default verdict window.
+const defaultWindow = 10
 
 func (h *handler) keyPage(w http.ResponseWriter, r *http.Request) {
 	id, name, ok := h.repo(w, r)
@@ -70,12 +73,17 @@ func (h *handler) keyPage(w http.ResponseWriter, r *http.Request) {
 			kp.MissingRun = plot.Clean(run, 20)
 		}
 	}
-	kp.Base = baseBranch(builds)
 	head := len(builds) - 1
 	if marked >= 0 {
 		head = marked
 	}
-	kp.Summary = summarize(builds, head, kp.Base, marked >= 0)
+	// The branch the check compared this build with, as history kept it;
+	// builds from before it was kept leave it to a guess, said as one.
+	kp.Base = builds[head].BaseBranch
+	if kp.Base == "" {
+		kp.Base, kp.BaseGuessed = baseBranch(builds), true
+	}
+	kp.Summary = summarize(builds, head, kp.Base, marked >= 0, cmp.Or(h.opts.Window, defaultWindow))
 	pbs := make([]plot.Build, len(builds))
 	for i, b := range builds {
 		pbs[i] = plot.Build{ID: b.RunID, Time: b.Time, Ref: refOf(b), Commit: b.CommitSHA, PR: b.PR > 0, Marked: i == marked,
@@ -219,7 +227,7 @@ type stageLine struct{ Name, Verdict, Delta, Usual string }
 
 // summarize sums up builds[head] against the newest window trusted,
 // successful builds of base made before it (verdict's median and band).
-func summarize(builds []store.Build, head int, base string, marked bool) summary {
+func summarize(builds []store.Build, head int, base string, marked bool, window int) summary {
 	b := builds[head]
 	s := summary{Subject: refOf(b), When: b.Time.UTC().Format("2006-01-02 15:04 UTC"), Commit: short(b.CommitSHA), Marked: marked,
 		Status: b.Status, OK: b.Status == "success", Duration: plot.Millis.Format(float64(b.DurationMS)), Base: base,
