@@ -35,6 +35,7 @@ func TestDashboardThroughApp(t *testing.T) {
 	t.Parallel()
 	chrome := browser.Start(t)
 	gh := githubfake.New(t)
+	gh.RequirePKCE = true
 	addr := freeAddr(t)
 	public := "http://" + addr
 	gh.SetOAuthCallbacks(public + "/login/callback")

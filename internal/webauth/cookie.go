@@ -28,9 +28,12 @@ type session struct {
 // loginState is what the short-lived sign-in cookie holds, sealed: the
 // OAuth state (CSRF check) and where to go back to.
 type loginState struct {
-	State   string `json:"s"`
-	Next    string `json:"n"`
-	Expires int64  `json:"e"`
+	State string `json:"s"`
+	// Verifier is the PKCE code verifier: only this browser, holding the
+	// sealed cookie, can turn the code GitHub sends back into a token.
+	Verifier string `json:"v"`
+	Next     string `json:"n"`
+	Expires  int64  `json:"e"`
 }
 
 func (a *Auth) cookieName(base string) string {

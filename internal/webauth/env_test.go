@@ -79,6 +79,7 @@ type env struct {
 func newEnv(t testing.TB, tls bool) *env {
 	t.Helper()
 	e := &env{t: t, g: githubfake.New(t), clock: &clock{t: time.Unix(1_800_000_000, 0)}, logs: &syncBuffer{}, stored: map[int64]string{}}
+	e.g.RequirePKCE = true // every sign-in must use PKCE
 	var h http.Handler = http.NotFoundHandler()
 	serve := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) })
 	if tls {

@@ -70,7 +70,7 @@ func randomState() string {
 // sealed cookie with where to come back to.
 func (a *Auth) login(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
-	st := loginState{State: randomState(), Next: safeNext(r.URL.Query().Get("next"))}
+	st := loginState{State: randomState(), Verifier: oauth2.GenerateVerifier(), Next: safeNext(r.URL.Query().Get("next"))}
 	exp := a.now().Add(stateTTL)
 	st.Expires = exp.Unix()
 	name := a.cookieName(stateName)
@@ -81,7 +81,8 @@ func (a *Auth) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.setCookie(w, name, v, exp)
-	http.Redirect(w, r, a.oauth.AuthCodeURL(st.State), http.StatusFound)
+	// PKCE (S256), which GitHub recommends for every app since 2025.
+	http.Redirect(w, r, a.oauth.AuthCodeURL(st.State, oauth2.S256ChallengeOption(st.Verifier)), http.StatusFound)
 }
 
 // callback checks the state, exchanges the code for a user token and
@@ -108,6 +109,10 @@ func (a *Auth) callback(w http.ResponseWriter, r *http.Request) {
 		a.log.Info("sign-in cancelled at GitHub", "error_code", cut(q.Get("error"), 64))
 		http.Error(w, "sign-in was cancelled at GitHub", http.StatusForbidden)
 		return
+	case st.Verifier == "":
+		a.log.Info("sign-in refused: a state cookie from before PKCE")
+		http.Error(w, "sign-in expired; open the page again and sign in", http.StatusBadRequest)
+		return
 	case q.Get("code") == "":
 		a.log.Info("sign-in refused: callback without a code")
 		http.Error(w, "sign-in callback without a code; open the page again and sign in", http.StatusBadRequest)
@@ -116,7 +121,7 @@ func (a *Auth) callback(w http.ResponseWriter, r *http.Request) {
 
 	ctx, cancel := context.WithTimeout(context.WithValue(r.Context(), oauth2.HTTPClient, a.client), exchangeTimeout)
 	defer cancel()
-	tok, err := a.oauth.Exchange(ctx, q.Get("code"))
+	tok, err := a.oauth.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(st.Verifier))
 	if err != nil {
 		var re *oauth2.RetrieveError
 		if errors.As(err, &re) {

@@ -148,6 +148,9 @@ type GitHub struct {
 	// BlobHook, if set, runs before an artifact download is served (tests
 	// use it to hold a download while the App is killed).
 	BlobHook func(artifactID int64)
+	// RequirePKCE makes the OAuth authorize page refuse (as a contract
+	// violation) a sign-in without a PKCE code_challenge.
+	RequirePKCE bool
 	// CreateHook, if set, runs after a check run is created and before
 	// the answer is sent (tests use it to kill the App in between).
 	CreateHook func(checkRunID int64)

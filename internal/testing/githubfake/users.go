@@ -2,7 +2,9 @@ package githubfake
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"html"
@@ -33,6 +35,9 @@ type oauthCode struct {
 	login       string
 	redirectURI string
 	expires     time.Time
+	// challenge is the PKCE code_challenge (S256) the authorization was
+	// asked with; "" when none was.
+	challenge string
 }
 
 // WebURL is the web base URL (where /login/oauth/... live), with a
@@ -205,6 +210,19 @@ func (g *GitHub) authorizePage(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "bad redirect_uri", http.StatusBadRequest)
 		return
 	}
+	// PKCE: GitHub takes only S256, and does not require PKCE; a test
+	// that wants the App to use it sets RequirePKCE.
+	challenge := q.Get("code_challenge")
+	if challenge == "" && g.RequirePKCE {
+		g.violate("authorize: no PKCE code_challenge")
+		http.Error(w, "code_challenge required", http.StatusBadRequest)
+		return
+	}
+	if m := q.Get("code_challenge_method"); (challenge != "" || m != "") && m != "S256" {
+		g.violate("authorize: code_challenge_method %q, GitHub accepts only S256", m)
+		http.Error(w, "unsupported code_challenge_method", http.StatusBadRequest)
+		return
+	}
 	out := back.Query()
 	if state := q.Get("state"); state != "" {
 		out.Set("state", state)
@@ -215,7 +233,7 @@ func (g *GitHub) authorizePage(w http.ResponseWriter, r *http.Request) {
 	} else {
 		code := randomHex(10)
 		g.mu.Lock()
-		g.codes[code] = &oauthCode{login: signedIn, redirectURI: redirect, expires: time.Now().Add(codeTTL)}
+		g.codes[code] = &oauthCode{login: signedIn, redirectURI: redirect, expires: time.Now().Add(codeTTL), challenge: challenge}
 		g.mu.Unlock()
 		out.Set("code", code)
 	}
@@ -272,6 +290,13 @@ func (g *GitHub) accessToken(w http.ResponseWriter, r *http.Request) {
 	if ru := r.PostForm.Get("redirect_uri"); ru != "" && ru != c.redirectURI {
 		fail("redirect_uri_mismatch", "The redirect_uri MUST match the registered callback URL for this application.")
 		return
+	}
+	if c.challenge != "" {
+		sum := sha256.Sum256([]byte(r.PostForm.Get("code_verifier")))
+		if base64.RawURLEncoding.EncodeToString(sum[:]) != c.challenge {
+			fail("bad_verification_code", "The code_verifier does not match the code_challenge.")
+			return
+		}
 	}
 	tok := "ghu_" + randomHex(18)
 	g.mu.Lock()

@@ -2,6 +2,8 @@ package githubfake_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"io"
@@ -204,6 +206,61 @@ func TestFakeOAuthRefusals(t *testing.T) {
 	}
 	if status, _ := authorize(t, g, "Iv1.other", callback, "s4"); status != http.StatusNotFound {
 		t.Errorf("unknown client: %d", status)
+	}
+	if v := g.Violations(); len(v) != 2 {
+		t.Errorf("violations = %q, want two", v)
+	}
+	g.ResetViolations()
+}
+
+// TestFakePKCE: a code asked for with a PKCE challenge turns into a token
+// only with its verifier; only S256 is taken, as on GitHub.
+func TestFakePKCE(t *testing.T) {
+	t.Parallel()
+	g := githubfake.New(t)
+	g.SetOAuthCallbacks(callback)
+	g.AddUser("mona")
+	g.SignInAs("mona")
+	g.RequirePKCE = true
+	verifier := "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
+	sum := sha256.Sum256([]byte(verifier))
+	challenge := base64.RawURLEncoding.EncodeToString(sum[:])
+	code := func(method string) (int, string) {
+		t.Helper()
+		q := url.Values{"client_id": {g.ClientID}, "redirect_uri": {callback}, "state": {"s"}, "code_challenge": {challenge},
+			"code_challenge_method": {method}}
+		c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		resp, err := c.Get(g.WebURL() + "login/oauth/authorize?" + q.Encode())
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		loc, _ := url.Parse(resp.Header.Get("Location"))
+		return resp.StatusCode, loc.Query().Get("code")
+	}
+	form := func(code, verifier string) url.Values {
+		f := url.Values{"client_id": {g.ClientID}, "client_secret": {g.ClientSecret}, "code": {code}}
+		if verifier != "" {
+			f.Set("code_verifier", verifier)
+		}
+		return f
+	}
+	for _, tc := range []struct{ name, verifier, want string }{
+		{"no verifier", "", "bad_verification_code"},
+		{"wrong verifier", strings.Repeat("x", 43), "bad_verification_code"},
+		{"its verifier", verifier, ""},
+	} {
+		_, c := code("S256")
+		got := exchange(t, g, form(c, tc.verifier), false)
+		if got["error"] != tc.want || (tc.want == "") != (got["access_token"] != "") {
+			t.Errorf("%s: %v, want error %q", tc.name, got, tc.want)
+		}
+	}
+	if status, _ := code("plain"); status != http.StatusBadRequest {
+		t.Errorf("plain challenge: %d, want 400", status)
+	}
+	if status, _ := authorize(t, g, g.ClientID, callback, "s"); status != http.StatusBadRequest {
+		t.Errorf("no challenge with RequirePKCE: %d, want 400", status)
 	}
 	if v := g.Violations(); len(v) != 2 {
 		t.Errorf("violations = %q, want two", v)
