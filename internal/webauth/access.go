@@ -164,6 +164,17 @@ func (d *decisions) put(k decisionKey, allow bool, now time.Time, ttl time.Durat
 	d.m[k] = decision{allow: allow, until: now.Add(ttl)}
 }
 
+// forget drops every answer given for a token (signed out).
+func (d *decisions) forget(token [sha256.Size]byte) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for k := range d.m {
+		if k.token == token {
+			delete(d.m, k)
+		}
+	}
+}
+
 func (d *decisions) len() int {
 	d.mu.Lock()
 	defer d.mu.Unlock()

@@ -104,9 +104,25 @@ func TestSessionEnds(t *testing.T) {
 	if status, _, _ := e.get(c, "/r/31"); status != http.StatusOK {
 		t.Errorf("after a refused logout: %d", status)
 	}
+	copied := e.sessionCookie(c)
 	e.post(c, "/logout", e.app.URL, "")
 	if status, _, _ := e.get(c, "/r/31"); status != http.StatusNotFound {
 		t.Errorf("after logout: %d, want 404", status)
+	}
+	// The token was revoked at GitHub: a copy of the cookie opens nothing
+	// either, though it is sealed and unexpired.
+	if got := e.g.AppRevoked(); len(got) != 1 || got[0] != "mona" {
+		t.Errorf("tokens revoked at GitHub: %q, want mona's", got)
+	}
+	req, _ := http.NewRequest(http.MethodGet, e.app.URL+"/r/31", nil)
+	req.AddCookie(&http.Cookie{Name: "stageline_session", Value: copied})
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Errorf("copied cookie after logout: %d, want 404", resp.StatusCode)
 	}
 	e.noLeaks("mona")
 }

@@ -3,6 +3,7 @@ package webauth
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
@@ -155,8 +156,24 @@ func (a *Auth) callback(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, safeNext(st.Next), http.StatusSeeOther)
 }
 
+// logout removes the session cookie and revokes its token at GitHub, so a
+// copy of the cookie stops working too. A failed revocation is logged; the
+// cookie goes either way.
 func (a *Auth) logout(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
+	if tok, ok := a.session(r); ok {
+		ctx, cancel := context.WithTimeout(r.Context(), apiTimeout)
+		resp, err := a.app.Authorizations.Revoke(ctx, a.oauth.ClientID, tok)
+		cancel()
+		if err != nil {
+			status := 0
+			if resp != nil {
+				status = resp.StatusCode
+			}
+			a.log.Warn("sign-out: revoking the token at GitHub failed; it ends when it expires", "status", status)
+		}
+		a.cache.forget(sha256.Sum256([]byte(tok)))
+	}
 	a.clearCookie(w, a.cookieName(sessionName))
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }

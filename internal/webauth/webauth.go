@@ -68,6 +68,9 @@ type Auth struct {
 	oauth  *oauth2.Config
 	client *http.Client
 	gh     *github.Client
+	// app calls the API as the OAuth client itself (basic auth with the
+	// client id and secret): revoking a reader's token at sign-out.
+	app    *github.Client
 	secure bool
 	aead   cipher.AEAD
 	cache  *decisions
@@ -129,6 +132,9 @@ func New(opts Options) (*Auth, error) {
 	}
 	a.gh = github.NewClient(a.client)
 	a.gh.BaseURL = apiURL
+	basic := &github.BasicAuthTransport{Username: opts.ClientID, Password: opts.ClientSecret, Transport: a.client.Transport}
+	a.app = github.NewClient(&http.Client{Transport: basic, Timeout: a.client.Timeout})
+	a.app.BaseURL = apiURL
 	a.secure = opts.PublicURL.Scheme == "https"
 	a.oauth = &oauth2.Config{
 		ClientID:     opts.ClientID,

@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
+	"crypto/subtle"
 	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
@@ -181,6 +182,7 @@ type GitHub struct {
 	userTokens map[string]string // token → login
 	issued     map[string][]string
 	revoked    map[string]bool
+	revokedBy  []string // logins whose token the App revoked, in order
 }
 
 // New starts a fake GitHub, closed and checked for contract violations when
@@ -438,6 +440,15 @@ func (g *GitHub) authorize(r *http.Request, op string) (string, bool) {
 		if err != nil || claims.Issuer != fmt.Sprint(g.AppID) {
 			g.violate("bad app JWT: %v (iss %q)", err, claims.Issuer)
 			return "bad app JWT", false
+		}
+		return "", true
+	}
+	if op == "apps/delete-token" {
+		// The OAuth client itself: basic auth with its id and secret.
+		id, secret, ok := r.BasicAuth()
+		if !ok || id != g.ClientID || subtle.ConstantTimeCompare([]byte(secret), []byte(g.ClientSecret)) != 1 {
+			g.violate("%s %s without the client's basic auth", r.Method, r.URL.Path)
+			return "Bad credentials", false
 		}
 		return "", true
 	}

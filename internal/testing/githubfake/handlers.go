@@ -148,6 +148,27 @@ func (g *GitHub) handle(w http.ResponseWriter, r *http.Request, route *routers.R
 		ex["path"] = p["path"]
 		writeJSON(w, http.StatusOK, ex)
 
+	case "apps/delete-token":
+		// Revoking a user token the client issued: 204, and the token
+		// answers 401 from then on (an unknown token is a 404 on GitHub).
+		var in struct {
+			AccessToken string `json:"access_token"`
+		}
+		json.Unmarshal(body, &in)
+		g.mu.Lock()
+		login, ok := g.userTokens[in.AccessToken]
+		if ok && p["client_id"] == g.ClientID {
+			delete(g.userTokens, in.AccessToken)
+			g.revoked[in.AccessToken] = true
+			g.revokedBy = append(g.revokedBy, login)
+		}
+		g.mu.Unlock()
+		if !ok {
+			writeJSON(w, http.StatusNotFound, basicError("Not Found"))
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+
 	case "checks/create":
 		var in map[string]any
 		json.Unmarshal(body, &in)

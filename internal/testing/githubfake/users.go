@@ -128,6 +128,14 @@ func (g *GitHub) UserTokens(login string) []string {
 	return append([]string(nil), g.issued[login]...)
 }
 
+// AppRevoked returns the logins whose tokens the App revoked through the
+// API (apps/delete-token), in order.
+func (g *GitHub) AppRevoked() []string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return append([]string(nil), g.revokedBy...)
+}
+
 // RevokeUserTokens revokes every token issued to login: the API then
 // answers them 401 Bad credentials.
 func (g *GitHub) RevokeUserTokens(login string) {
