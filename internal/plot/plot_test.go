@@ -1,7 +1,9 @@
 package plot
 
 import (
+	"bytes"
 	"encoding/xml"
+	"html"
 	"fmt"
 	"math"
 	"path/filepath"
@@ -271,4 +273,18 @@ func TestClean(t *testing.T) {
 func golden(t *testing.T, file string, got []byte) {
 	t.Helper()
 	goldentest.Check(t, filepath.Join("testdata", file), got)
+}
+
+// TestEscapeTo: the escaping that writes straight into a page's buffer is
+// html.EscapeString's, byte for byte.
+func TestEscapeTo(t *testing.T) {
+	t.Parallel()
+	for _, s := range []string{"", "plain", hostile, `&amp;<>"'`, "a&b<c>d\"e'f", "\x00\u202E…·", strings.Repeat("<&>", 100)} {
+		var b bytes.Buffer
+		b.WriteString("prefix")
+		EscapeTo(&b, s)
+		if got, want := b.String(), "prefix"+html.EscapeString(s); got != want {
+			t.Errorf("EscapeTo(%q) = %q, want %q", s, got, want)
+		}
+	}
 }
