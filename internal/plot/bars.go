@@ -35,7 +35,7 @@ type Stack struct {
 // build outlined and labelled, a value axis from 0 and a legend.
 func Bars(s Stack) template.HTML {
 	var buf bytes.Buffer
-	buf.Grow(4096+len(s.Bars)*(400+130*len(s.Names))) // about what it takes: the buffer grows once
+	buf.Grow(4096 + len(s.Bars)*(400+130*len(s.Names))) // about what it takes: the buffer grows once
 	WriteBars(&buf, s)
 	return template.HTML(buf.String())
 }

@@ -58,7 +58,7 @@ const maxSeries = 8
 // labelled, a date axis, a value axis in s.Unit and a legend.
 func Lines(s Series) template.HTML {
 	var buf bytes.Buffer
-	buf.Grow(4096+len(s.Points)*(300+110*len(s.Names))) // about what it takes: the buffer grows once
+	buf.Grow(4096 + len(s.Points)*(300+110*len(s.Names))) // about what it takes: the buffer grows once
 	WriteLines(&buf, s)
 	return template.HTML(buf.String())
 }

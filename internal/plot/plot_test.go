@@ -3,8 +3,8 @@ package plot
 import (
 	"bytes"
 	"encoding/xml"
-	"html"
 	"fmt"
+	"html"
 	"math"
 	"path/filepath"
 	"regexp"
