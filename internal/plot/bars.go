@@ -187,7 +187,7 @@ func (s Stack) writeParts(w writer, b Bar, total float64, order []int) []int {
 	}
 	slices.SortStableFunc(order, func(i, j int) int { return cmp.Compare(b.Values[j], b.Values[i]) })
 	w.WriteString("total ")
-	w.escaped(s.Unit.Format(total))
+	w.value(s.Unit, total)
 	for k, j := range order {
 		if k == 0 {
 			w.WriteString(": ")
@@ -196,7 +196,7 @@ func (s Stack) writeParts(w writer, b Bar, total float64, order []int) []int {
 		}
 		w.escaped(Clean(s.Names[j], maxText))
 		w.WriteByte(' ')
-		w.escaped(s.Unit.Format(b.Values[j]))
+		w.value(s.Unit, b.Values[j])
 	}
 	return order
 }

@@ -200,7 +200,7 @@ func (s Series) writeValueText(w writer, p Point) {
 			w.escaped(Clean(n, maxText))
 			w.WriteByte(' ')
 		}
-		w.escaped(s.Unit.Format(v))
+		w.value(s.Unit, v)
 	}
 	if sep == "" {
 		w.WriteString("no value")

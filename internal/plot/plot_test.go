@@ -201,6 +201,14 @@ func TestFormat(t *testing.T) {
 			t.Errorf("Format(%v, %v) = %q, want %q", c.u, c.v, got, c.want)
 		}
 	}
+	// Charts write formatted values unescaped: nothing in them may need it.
+	for _, u := range []Unit{Bytes, Millis, Percent} {
+		for _, v := range []float64{-1e13, -61e3, -1, 0, 0.5, 999, 1234.5, 59999, 61e3, 3725e3, 1e13, math.NaN(), math.Inf(1)} {
+			if s := u.Format(v); html.EscapeString(s) != s {
+				t.Errorf("Format(%v, %v) = %q needs escaping", u, v, s)
+			}
+		}
+	}
 }
 
 func TestValueAxis(t *testing.T) {

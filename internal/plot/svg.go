@@ -76,6 +76,9 @@ func (w writer) escaped(s string) { EscapeTo(w.Buffer, s) }
 // num writes x with one decimal, as every coordinate is written.
 func (w writer) num(x float64) { w.Write(strconv.AppendFloat(w.AvailableBuffer(), x, 'f', 1, 64)) }
 
+// value writes v in u; Unit.AppendFormat writes nothing to escape.
+func (w writer) value(u Unit, v float64) { w.Write(u.AppendFormat(w.AvailableBuffer(), v)) }
+
 // int writes i in decimal.
 func (w writer) int(i int64) { w.Write(strconv.AppendInt(w.AvailableBuffer(), i, 10)) }
 
