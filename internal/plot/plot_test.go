@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"html"
 	"math"
+	"math/rand/v2"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -293,6 +295,23 @@ func TestEscapeTo(t *testing.T) {
 		EscapeTo(&b, s)
 		if got, want := b.String(), "prefix"+html.EscapeString(s); got != want {
 			t.Errorf("EscapeTo(%q) = %q, want %q", s, got, want)
+		}
+	}
+}
+
+// TestAppendNum: coordinates are written as strconv writes them, ties and
+// signs included.
+func TestAppendNum(t *testing.T) {
+	t.Parallel()
+	xs := []float64{0, math.Copysign(0, -1), -0.04, -0.05, 0.05, 0.15, 0.25, 0.35, 1.25, 2.5, 12.45, 99.95, 959.95, -3.75,
+		1e9, 1e12, -1e12, math.MaxFloat64, math.SmallestNonzeroFloat64, math.NaN(), math.Inf(1), math.Inf(-1)}
+	r := rand.New(rand.NewPCG(3, 4))
+	for range 200000 {
+		xs = append(xs, (r.Float64()-0.1)*1000, float64(r.IntN(20000))/20-100, float64(r.IntN(100000))/100, r.NormFloat64()*1e6)
+	}
+	for _, x := range xs {
+		if got, want := string(appendNum(nil, x)), strconv.FormatFloat(x, 'f', 1, 64); got != want {
+			t.Fatalf("appendNum(%v) = %q, want %q", x, got, want)
 		}
 	}
 }

@@ -3,6 +3,7 @@ package plot
 import (
 	"bytes"
 	"html"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -74,7 +75,27 @@ func (w writer) text(s string) { w.escaped(Clean(s, 4*maxText)) }
 func (w writer) escaped(s string) { EscapeTo(w.Buffer, s) }
 
 // num writes x with one decimal, as every coordinate is written.
-func (w writer) num(x float64) { w.Write(strconv.AppendFloat(w.AvailableBuffer(), x, 'f', 1, 64)) }
+func (w writer) num(x float64) { w.Write(appendNum(w.AvailableBuffer(), x)) }
+
+// appendNum appends strconv.FormatFloat(x, 'f', 1, 64), the same bytes
+// (TestAppendNum), without strconv's general float formatting: a page writes
+// some 40,000. When 10x is not within 0.49 of a tie (n.5), rounding the
+// float product gives what exact decimal rounding gives (its error is far
+// below 0.01 for |x| < 1e9); ties and large or odd values take strconv.
+func appendNum(dst []byte, x float64) []byte {
+	t := x * 10
+	r := math.Round(t)
+	if !(math.Abs(t) < 1e10) || math.Abs(t-r) > 0.49 {
+		return strconv.AppendFloat(dst, x, 'f', 1, 64)
+	}
+	if math.Signbit(x) {
+		dst = append(dst, '-')
+		r = -r
+	}
+	n := int64(r)
+	dst = strconv.AppendInt(dst, n/10, 10)
+	return append(dst, '.', byte('0'+n%10))
+}
 
 // value writes v in u; Unit.AppendFormat writes nothing to escape.
 func (w writer) value(u Unit, v float64) { w.Write(u.AppendFormat(w.AvailableBuffer(), v)) }
