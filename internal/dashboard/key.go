@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/stageline/stageline/internal/plot"
 	"github.com/stageline/stageline/internal/store"
@@ -86,14 +87,14 @@ func (h *handler) keyPage(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	kp.Charts = charts(builds, pbs)
-	mark := linker(r)
+	mark := markLinks(r, KeyPath(id, key))
 	kp.Rows = make([]buildRow, 0, len(builds))
 	for i := len(builds) - 1; i >= 0; i-- { // newest first
 		b := builds[i]
-		kp.Rows = append(kp.Rows, buildRow{When: b.Time.UTC().Format("2006-01-02 15:04"), Ref: refOf(b), Commit: short(b.CommitSHA),
+		kp.Rows = append(kp.Rows, buildRow{When: b.Time.UTC().Format("2006-01-02 15:04"), Ref: pbs[i].Ref, Commit: short(b.CommitSHA),
 			Status: plot.Clean(b.Status, 40), OK: b.Status == "success", Marked: i == marked, PR: b.PR > 0, Duration: plot.Millis.Format(float64(b.DurationMS)),
 			Size: sizeText(b), Hits: plot.Percent.Format(100 * b.Summary.HitRatio), RunHref: pbs[i].Href,
-			MarkHref: mark(KeyPath(id, key), url.Values{"run": {strconv.FormatInt(b.RunID, 10)}}), RunID: b.RunID})
+			MarkHref: mark(b.RunID), RunID: b.RunID})
 	}
 	p := page{Title: keyName(key) + " · " + name, CSS: StylesheetPath,
 		Crumbs: []crumb{{Text: name, Href: kp.RepoHref}, {Text: keyName(key)}}, Key: kp}
@@ -117,6 +118,20 @@ func (h *handler) writeKeyPage(buf *bytes.Buffer, p page) error {
 	}
 	writeRows(buf, p.Key.Rows)
 	return h.pages.ExecuteTemplate(buf, "key-end", p)
+}
+
+// markLinks returns the link that opens the page at path with a run
+// marked: link(r, path, run=runID), its query encoded once for the page
+// rather than once per row. The run id, digits only, sits where Encode's
+// sorting puts it among the signature's keys, found by a placeholder in
+// the query (the key's name in the path may hold anything; the query's
+// values are escaped, so "run=" there is the key).
+func markLinks(r *http.Request, path string) func(runID int64) string {
+	const placeholder = "0"
+	whole := link(r, path, url.Values{"run": {placeholder}})
+	at := len(path) + strings.Index(whole[len(path):], "run="+placeholder) + len("run=")
+	head, tail := whole[:at], whole[at+len(placeholder):]
+	return func(runID int64) string { return head + strconv.FormatInt(runID, 10) + tail }
 }
 
 func (h *handler) runURL(fullName string, runID int64) string {
