@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/stageline/stageline/internal/plot"
@@ -209,15 +210,29 @@ func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 
 func (h *handler) render(w http.ResponseWriter, r *http.Request, status int, name string, p page) {
 	p.CSS = StylesheetPath
-	var buf bytes.Buffer
-	if p.Key != nil { // a key's page is large: grow the buffer once
-		n := len(p.Key.Rows)*800 + 16<<10
-		for _, c := range p.Key.Charts {
-			n += len(c)
+	h.write(w, r, status, func(buf *bytes.Buffer) error { return h.pages.ExecuteTemplate(buf, name, p) })
+}
+
+// pageBuffers keeps page buffers between requests: a key's page is about
+// 1 MB, and growing a new buffer for each view was garbage the webhook
+// intake beside the pages paid for in GC assists (BenchmarkIntakeWithPages).
+var pageBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooled is the largest buffer kept for the next page: a few key pages'
+// worth, so that an odd huge page is not held on to.
+const maxPooled = 4 << 20
+
+// write answers with the page fill writes, whole: a page that fails
+// half-way gets an error page instead.
+func (h *handler) write(w http.ResponseWriter, r *http.Request, status int, fill func(*bytes.Buffer) error) {
+	buf := pageBuffers.Get().(*bytes.Buffer)
+	defer func() {
+		if buf.Cap() <= maxPooled {
+			buf.Reset()
+			pageBuffers.Put(buf)
 		}
-		buf.Grow(n)
-	}
-	if err := h.pages.ExecuteTemplate(&buf, name, p); err != nil {
+	}()
+	if err := fill(buf); err != nil {
 		h.opts.Logger.LogAttrs(r.Context(), slog.LevelError, "dashboard template failed", slog.String("path", r.URL.Path), slog.Any("error", err))
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return

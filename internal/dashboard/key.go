@@ -1,13 +1,14 @@
 package dashboard
 
 import (
+	"bytes"
 	"cmp"
-	"html/template"
 	"math"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/stageline/stageline/internal/plot"
 	"github.com/stageline/stageline/internal/store"
@@ -27,10 +28,10 @@ type keyPage struct {
 	Summary     summary
 	// MissingRun is a ?run= that is not in this key's history.
 	MissingRun string
-	Charts     []template.HTML
-	Rows       []buildRow
-	// RowsHTML is Rows as table rows (rows.go).
-	RowsHTML template.HTML
+	// Charts and Rows are written between the page's templates
+	// (writeKeyPage), not through them.
+	Charts func(*bytes.Buffer)
+	Rows   []buildRow
 }
 
 // buildRow is a row of the builds table; its strings are cleaned already
@@ -62,8 +63,8 @@ func (h *handler) keyPage(w http.ResponseWriter, r *http.Request) {
 		h.notFound(w, r)
 		return
 	}
-	builds := slices.Clone(desc)
-	slices.Reverse(builds) // chronological
+	builds := desc
+	slices.Reverse(builds) // chronological (the store's slice is ours)
 	kp := &keyPage{Name: keyName(key), RepoName: name, RepoHref: link(r, RepoPath(id), nil), Builds: len(builds)}
 	marked := -1
 	if run := r.URL.Query().Get("run"); run != "" {
@@ -88,23 +89,57 @@ func (h *handler) keyPage(w http.ResponseWriter, r *http.Request) {
 	for i, b := range builds {
 		pbs[i] = plot.Build{ID: b.RunID, Time: b.Time, Ref: refOf(b), Commit: b.CommitSHA, PR: b.PR > 0, Marked: i == marked,
 			Base: b.Trusted && b.Branch == kp.Base,
-			Href: h.runURL(name, b.RunID)}
+			Href: h.runURL(name, b.RunID)} // the table's link too
 		if b.Status != "success" {
 			pbs[i].Note = b.Status
 		}
 	}
 	kp.Charts = charts(builds, pbs)
-	mark := linker(r)
+	mark := markLinks(r, KeyPath(id, key))
+	kp.Rows = make([]buildRow, 0, len(builds))
 	for i := len(builds) - 1; i >= 0; i-- { // newest first
 		b := builds[i]
-		kp.Rows = append(kp.Rows, buildRow{When: b.Time.UTC().Format("2006-01-02 15:04"), Ref: refOf(b), Commit: short(b.CommitSHA),
+		kp.Rows = append(kp.Rows, buildRow{When: b.Time.UTC().Format("2006-01-02 15:04"), Ref: pbs[i].Ref, Commit: short(b.CommitSHA),
 			Status: plot.Clean(b.Status, 40), OK: b.Status == "success", Marked: i == marked, PR: b.PR > 0, Duration: plot.Millis.Format(float64(b.DurationMS)),
-			Size: sizeText(b), Hits: plot.Percent.Format(100 * b.Summary.HitRatio), RunHref: h.runURL(name, b.RunID),
-			MarkHref: mark(KeyPath(id, key), url.Values{"run": {strconv.FormatInt(b.RunID, 10)}}), RunID: b.RunID})
+			Size: sizeText(b), Hits: plot.Percent.Format(100 * b.Summary.HitRatio), RunHref: pbs[i].Href,
+			MarkHref: mark(b.RunID), RunID: b.RunID})
 	}
-	kp.RowsHTML = rowsHTML(kp.Rows)
-	h.render(w, r, http.StatusOK, "key", page{Title: keyName(key) + " · " + name,
-		Crumbs: []crumb{{Text: name, Href: kp.RepoHref}, {Text: keyName(key)}}, Key: kp})
+	p := page{Title: keyName(key) + " · " + name, CSS: StylesheetPath,
+		Crumbs: []crumb{{Text: name, Href: kp.RepoHref}, {Text: keyName(key)}}, Key: kp}
+	h.write(w, r, http.StatusOK, func(buf *bytes.Buffer) error { return h.writeKeyPage(buf, p) })
+}
+
+// writeKeyPage writes a key's page in sequence into buf: the templates
+// around the charts and the rows, which are written straight into buf.
+// Passing them through the template as template.HTML strings built first
+// copied the page twice more (fmt prints them).
+func (h *handler) writeKeyPage(buf *bytes.Buffer, p page) error {
+	// About what a page takes (2 kB a build, most of it in the charts),
+	// so that a new buffer grows once; a pooled one has room already.
+	buf.Grow(16<<10 + 2200*len(p.Key.Rows))
+	if err := h.pages.ExecuteTemplate(buf, "key", p); err != nil {
+		return err
+	}
+	p.Key.Charts(buf)
+	if err := h.pages.ExecuteTemplate(buf, "key-table", p); err != nil {
+		return err
+	}
+	writeRows(buf, p.Key.Rows)
+	return h.pages.ExecuteTemplate(buf, "key-end", p)
+}
+
+// markLinks returns the link that opens the page at path with a run
+// marked: link(r, path, run=runID), its query encoded once for the page
+// rather than once per row. The run id, digits only, sits where Encode's
+// sorting puts it among the signature's keys, found by a placeholder in
+// the query (the key's name in the path may hold anything; the query's
+// values are escaped, so "run=" there is the key).
+func markLinks(r *http.Request, path string) func(runID int64) string {
+	const placeholder = "0"
+	whole := link(r, path, url.Values{"run": {placeholder}})
+	at := len(path) + strings.Index(whole[len(path):], "run="+placeholder) + len("run=")
+	head, tail := whole[:at], whole[at+len(placeholder):]
+	return func(runID int64) string { return head + strconv.FormatInt(runID, 10) + tail }
 }
 
 func (h *handler) runURL(fullName string, runID int64) string {
@@ -131,8 +166,9 @@ func baseBranch(builds []store.Build) string {
 	return best
 }
 
-// charts draws the page's three plots from chronological builds.
-func charts(builds []store.Build, pbs []plot.Build) []template.HTML {
+// charts returns what draws the page's three plots from chronological
+// builds, each followed by a line break.
+func charts(builds []store.Build, pbs []plot.Build) func(*bytes.Buffer) {
 	// Image size per platform, platforms in order of first appearance.
 	var plats []string
 	seen := map[string]int{}
@@ -171,14 +207,27 @@ func charts(builds []store.Build, pbs []plot.Build) []template.HTML {
 	}
 	dur := plot.Stack{ID: "stages", Title: "Duration by stage", Unit: plot.Millis, Names: stages,
 		Note: "Stages can run in parallel, so a bar can be taller than the build took; the table below has each build's wall time."}
+	// Every build's values in one array, the points and bars made at
+	// their length: a page has 500 builds.
+	vals := nans(len(builds) * (len(plats) + 1 + len(stages)))
+	size.Points = make([]plot.Point, 0, len(builds))
+	hits.Points = make([]plot.Point, 0, len(builds))
+	dur.Bars = make([]plot.Bar, 0, len(builds))
+	next := func(n int) []float64 {
+		vs := vals[:n:n]
+		vals = vals[n:]
+		return vs
+	}
 	for i, b := range builds {
-		vs := nans(len(plats))
+		vs := next(len(plats))
 		for _, im := range b.Summary.Images {
 			vs[seen[im.Platform]] = float64(im.CompressedBytes)
 		}
 		size.Points = append(size.Points, plot.Point{Build: pbs[i], Values: vs})
-		hits.Points = append(hits.Points, plot.Point{Build: pbs[i], Values: []float64{100 * b.Summary.HitRatio}})
-		parts := nans(len(stages))
+		hv := next(1)
+		hv[0] = 100 * b.Summary.HitRatio
+		hits.Points = append(hits.Points, plot.Point{Build: pbs[i], Values: hv})
+		parts := next(len(stages))
 		for _, st := range b.Summary.Stages {
 			j := stageAt[stageKey{st.Name, st.Platform}]
 			if math.IsNaN(parts[j]) {
@@ -190,7 +239,14 @@ func charts(builds []store.Build, pbs []plot.Build) []template.HTML {
 	}
 	// One after the other, not side by side: a page takes at most one core,
 	// and the webhook intake keeps the others (BenchmarkIntakeWithPages).
-	return []template.HTML{plot.Lines(size), plot.Bars(dur), plot.Lines(hits)}
+	return func(buf *bytes.Buffer) {
+		plot.WriteLines(buf, size)
+		buf.WriteByte('\n')
+		plot.WriteBars(buf, dur)
+		buf.WriteByte('\n')
+		plot.WriteLines(buf, hits)
+		buf.WriteByte('\n')
+	}
 }
 
 func nans(n int) []float64 {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/stageline/stageline/internal/plot"
@@ -79,7 +80,7 @@ func keyName(key string) string {
 // refOf is what a build was made of: its PR, else its branch.
 func refOf(b store.Build) string {
 	if b.PR > 0 {
-		return fmt.Sprintf("PR #%d (%s)", b.PR, plot.Clean(b.Branch, 60))
+		return "PR #" + strconv.Itoa(b.PR) + " (" + plot.Clean(b.Branch, 60) + ")"
 	}
 	return plot.Clean(b.Branch, 80)
 }
@@ -93,7 +94,7 @@ func sizeText(b store.Build) string {
 	case 1:
 		return plot.Bytes.Format(float64(b.CompressedBytes()))
 	default:
-		return fmt.Sprintf("%s (%d platforms)", plot.Bytes.Format(float64(b.CompressedBytes())), n)
+		return plot.Bytes.Format(float64(b.CompressedBytes())) + " (" + strconv.Itoa(n) + " platforms)"
 	}
 }
 

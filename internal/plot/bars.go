@@ -1,13 +1,13 @@
 package plot
 
 import (
+	"bytes"
 	"cmp"
 	"fmt"
 	"html/template"
 	"math"
 	"slices"
 	"strconv"
-	"strings"
 )
 
 // Bar is one build's stacked values (NaN or 0 where a part is missing).
@@ -34,6 +34,15 @@ type Stack struct {
 // seven largest share one, "other"), PR builds hatched lighter, the marked
 // build outlined and labelled, a value axis from 0 and a legend.
 func Bars(s Stack) template.HTML {
+	var buf bytes.Buffer
+	buf.Grow(4096 + len(s.Bars)*(400+130*len(s.Names))) // about what it takes: the buffer grows once
+	WriteBars(&buf, s)
+	return template.HTML(buf.String())
+}
+
+// WriteBars writes Bars(s) to buf: a page writes its charts straight into
+// its own buffer, sized by the page.
+func WriteBars(buf *bytes.Buffer, s Stack) {
 	names, fold := foldParts(s)
 	hi := 0.0
 	bs := make([]Build, len(s.Bars))
@@ -54,7 +63,7 @@ func Bars(s Stack) template.HTML {
 	x := func(i int) float64 { return left + slot*(float64(i)+0.5) }
 	y := func(v float64) float64 { return top + plotH - plotH*(v-ax.lo)/(ax.hi-ax.lo) }
 	label := fmt.Sprintf("%s: %d builds", s.Title, len(s.Bars))
-	body := func(w *writer) {
+	body := func(w writer) {
 		w.frame(ax, y)
 		if len(bs) == 0 {
 			w.noBuilds()
@@ -67,33 +76,48 @@ func Bars(s Stack) template.HTML {
 		}
 		w.xLabels(xs, labels)
 		markedAt := -1
+		parts := make([]float64, len(names))
+		var order []int // scratch for writeParts
 		for i, b := range s.Bars {
 			w.open(b.Build, "bar")
 			w.WriteString(`<title>`)
-			w.escaped(b.Build.describe() + " · " + s.partsText(b, totals[i]))
+			w.describe(b.Build)
+			w.WriteString(" · ")
+			order = s.writeParts(w, b, totals[i], order)
 			w.WriteString(`</title>`)
-			parts := make([]float64, len(names))
+			clear(parts)
 			for j, v := range b.Values {
 				if !math.IsNaN(v) && v > 0 {
 					parts[fold[j]] += v
 				}
 			}
 			base := 0.0
-			x0 := num(x(i) - bw/2)
 			for j, v := range parts {
 				if v <= 0 {
 					continue
 				}
 				y1, y0 := y(base+v), y(base)
-				w.put(`<rect class="c`, strconv.Itoa(j), `" x="`, x0, `" y="`, num(y1), `" width="`, num(bw), `" height="`, num(max(y0-y1, 0.5)), `"/>`)
+				w.put(`<rect class="c`, strconv.Itoa(j), `" x="`)
+				w.num(x(i) - bw/2)
+				w.WriteString(`" y="`)
+				w.num(y1)
+				w.WriteString(`" width="`)
+				w.num(bw)
+				w.WriteString(`" height="`)
+				w.num(max(y0-y1, 0.5))
+				w.WriteString(`"/>`)
 				base += v
 			}
 			// A bar too thin to see or hit still gets a target.
-			w.put(`<rect class="hit" x="`, num(x(i)-slot/2), `" y="`+strconv.Itoa(top)+`" width="`, num(slot), `" height="`+strconv.Itoa(plotH)+`"/>`)
+			w.WriteString(`<rect class="hit" x="`)
+			w.num(x(i) - slot/2)
+			w.WriteString(`" y="` + strconv.Itoa(top) + `" width="`)
+			w.num(slot)
+			w.WriteString(`" height="` + strconv.Itoa(plotH) + `"/>`)
 			if b.Build.Marked && markedAt < 0 {
 				markedAt = i
-				w.printf(`<rect class="ring" x="%s" y="%s" width="%s" height="%s"/>`,
-					num(x(i)-bw/2-3), num(y(totals[i])-3), num(bw+6), num(y(0)-y(totals[i])+6))
+				w.put(`<rect class="ring" x="`, num(x(i)-bw/2-3), `" y="`, num(y(totals[i])-3), `" width="`, num(bw+6),
+					`" height="`, num(y(0)-y(totals[i])+6), `"/>`)
 			}
 			w.close(b.Build)
 		}
@@ -107,11 +131,7 @@ func Bars(s Stack) template.HTML {
 	}
 	items = append(items, legendItem{"pr-swatch", "bar", "PR build (lighter)"})
 	items = append(items, markedItem(bs)...)
-	out := figure(s.ID, s.Title, label, 4096+len(s.Bars)*(400+130*len(names)), body, items)
-	if s.Note != "" {
-		out = strings.Replace(out, `</figure>`, `<p class="plot-note">`+template.HTMLEscapeString(Clean(s.Note, 400))+`</p></figure>`, 1)
-	}
-	return template.HTML(out)
+	figure(buf, s.ID, s.Title, label, body, items, s.Note)
 }
 
 // foldParts keeps the parts that get their own colour (the maxSeries-1
@@ -156,33 +176,29 @@ func foldParts(s Stack) (names []string, fold []int) {
 	return append(names, "other stages"), fold
 }
 
-// partsText is a bar's total and parts with their unit, largest first.
-func (s Stack) partsText(b Bar, total float64) string {
-	type part struct {
-		name string
-		v    float64
-	}
-	var ps []part
+// writeParts writes a bar's total and parts with their unit, largest
+// first, escaped. order is scratch space, returned for the next bar.
+func (s Stack) writeParts(w writer, b Bar, total float64, order []int) []int {
+	order = order[:0]
 	for j, v := range b.Values {
 		if j < len(s.Names) && !math.IsNaN(v) && v > 0 {
-			ps = append(ps, part{s.Names[j], v})
+			order = append(order, j)
 		}
 	}
-	slices.SortStableFunc(ps, func(a, b part) int { return cmp.Compare(b.v, a.v) })
-	var out strings.Builder
-	out.WriteString("total ")
-	out.WriteString(s.Unit.Format(total))
-	for k, p := range ps {
+	slices.SortStableFunc(order, func(i, j int) int { return cmp.Compare(b.Values[j], b.Values[i]) })
+	w.WriteString("total ")
+	w.value(s.Unit, total)
+	for k, j := range order {
 		if k == 0 {
-			out.WriteString(": ")
+			w.WriteString(": ")
 		} else {
-			out.WriteString(", ")
+			w.WriteString(", ")
 		}
-		out.WriteString(Clean(p.name, maxText))
-		out.WriteByte(' ')
-		out.WriteString(s.Unit.Format(p.v))
+		w.escaped(Clean(s.Names[j], maxText))
+		w.WriteByte(' ')
+		w.value(s.Unit, b.Values[j])
 	}
-	return out.String()
+	return order
 }
 
 // dateTicks picks the bars that get a date under them: where the date

@@ -1,11 +1,11 @@
 package plot
 
 import (
+	"bytes"
 	"fmt"
 	"html/template"
 	"math"
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -37,9 +37,13 @@ var shapes = [][4]string{
 }
 
 // mark draws series j's mark at x, y.
-func (w *writer) mark(j int, x, y float64) {
+func (w writer) mark(j int, x, y float64) {
 	sh := shapes[j%len(shapes)]
-	w.put(sh[0], strconv.Itoa(min(j, maxSeries-1)), sh[1], num(x), sh[2], num(y), sh[3])
+	w.put(sh[0], strconv.Itoa(min(j, maxSeries-1)), sh[1])
+	w.num(x)
+	w.WriteString(sh[2])
+	w.num(y)
+	w.WriteString(sh[3])
 }
 
 // xPad keeps the first and last builds off the frame's edges.
@@ -53,6 +57,15 @@ const maxSeries = 8
 // (PR builds are hollow diamonds off the line), the marked build ringed and
 // labelled, a date axis, a value axis in s.Unit and a legend.
 func Lines(s Series) template.HTML {
+	var buf bytes.Buffer
+	buf.Grow(4096 + len(s.Points)*(300+110*len(s.Names))) // about what it takes: the buffer grows once
+	WriteLines(&buf, s)
+	return template.HTML(buf.String())
+}
+
+// WriteLines writes Lines(s) to buf: a page writes its charts straight
+// into its own buffer, sized by the page.
+func WriteLines(buf *bytes.Buffer, s Series) {
 	bs := make([]Build, len(s.Points))
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for i, p := range s.Points {
@@ -79,7 +92,7 @@ func Lines(s Series) template.HTML {
 	if len(s.Points) > 0 {
 		label += fmt.Sprintf(" from %s to %s", t0.UTC().Format("2006-01-02"), t1.UTC().Format("2006-01-02"))
 	}
-	body := func(w *writer) {
+	body := func(w writer) {
 		w.frame(ax, y)
 		if len(bs) == 0 {
 			w.noBuilds()
@@ -98,21 +111,35 @@ func Lines(s Series) template.HTML {
 		}
 		w.xLabels(xs, labels)
 		for j := range s.Names {
-			var pts []string
+			n := 0
 			for _, p := range s.Points {
 				if v := value(p.Values, j); p.Build.Base && !math.IsNaN(v) {
-					pts = append(pts, num(x(p.Build.Time))+","+num(y(v)))
+					n++
 				}
 			}
-			if len(pts) > 1 {
-				w.printf(`<polyline class="line c%d" points="%s"/>`, min(j, maxSeries-1), strings.Join(pts, " "))
+			if n < 2 {
+				continue
 			}
+			w.put(`<polyline class="line c`, strconv.Itoa(min(j, maxSeries-1)), `" points="`)
+			sep := ""
+			for _, p := range s.Points {
+				if v := value(p.Values, j); p.Build.Base && !math.IsNaN(v) {
+					w.WriteString(sep)
+					w.num(x(p.Build.Time))
+					w.WriteByte(',')
+					w.num(y(v))
+					sep = " "
+				}
+			}
+			w.WriteString(`"/>`)
 		}
 		var marked *Point
 		for i, p := range s.Points {
 			w.open(p.Build, "pt")
 			w.WriteString(`<title>`)
-			w.escaped(p.Build.describe() + " · " + s.valueText(p))
+			w.describe(p.Build)
+			w.WriteString(" · ")
+			s.writeValueText(w, p)
 			w.WriteString(`</title>`)
 			for j := range s.Names {
 				v := value(p.Values, j)
@@ -123,12 +150,18 @@ func Lines(s Series) template.HTML {
 			}
 			if _, ok := firstValue(p.Values); !ok { // still one mark: a cross on the axis
 				px := x(p.Build.Time)
-				w.printf(`<path class="none" d="M%s %dl8 8m0-8-8 8"/>`, num(px-4), top+plotH-10)
+				w.WriteString(`<path class="none" d="M`)
+				w.num(px - 4)
+				w.put(" ", strconv.Itoa(top+plotH-10), `l8 8m0-8-8 8"/>`)
 			}
 			if p.Build.Marked && marked == nil {
 				marked = &s.Points[i]
 				if v, ok := firstValue(p.Values); ok {
-					w.printf(`<circle class="ring" cx="%s" cy="%s" r="9"/>`, num(x(p.Build.Time)), num(y(v)))
+					w.WriteString(`<circle class="ring" cx="`)
+					w.num(x(p.Build.Time))
+					w.WriteString(`" cy="`)
+					w.num(y(v))
+					w.WriteString(`" r="9"/>`)
 				}
 			}
 			w.close(p.Build)
@@ -149,27 +182,29 @@ func Lines(s Series) template.HTML {
 	}
 	items = append(items, legendItem{"dot", "dot", "push build (filled)"}, legendItem{"dot pr", "dot", "PR build (hollow)"})
 	items = append(items, markedItem(bs)...)
-	return template.HTML(figure(s.ID, s.Title, label, 4096+len(s.Points)*(300+110*len(s.Names)), body, items))
+	figure(buf, s.ID, s.Title, label, body, items, "")
 }
 
-// valueText is a point's values with their unit, per series.
-func (s Series) valueText(p Point) string {
-	var parts []string
+// writeValueText writes a point's values with their unit, per series,
+// escaped.
+func (s Series) writeValueText(w writer, p Point) {
+	sep := ""
 	for j, n := range s.Names {
 		v := value(p.Values, j)
 		if math.IsNaN(v) {
 			continue
 		}
+		w.WriteString(sep)
+		sep = ", "
 		if len(s.Names) > 1 || n != "" {
-			parts = append(parts, Clean(n, maxText)+" "+s.Unit.Format(v))
-		} else {
-			parts = append(parts, s.Unit.Format(v))
+			w.escaped(Clean(n, maxText))
+			w.WriteByte(' ')
 		}
+		w.value(s.Unit, v)
 	}
-	if len(parts) == 0 {
-		return "no value"
+	if sep == "" {
+		w.WriteString("no value")
 	}
-	return strings.Join(parts, ", ")
 }
 
 func value(vs []float64, j int) float64 {

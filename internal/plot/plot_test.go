@@ -1,11 +1,15 @@
 package plot
 
 import (
+	"bytes"
 	"encoding/xml"
 	"fmt"
+	"html"
 	"math"
+	"math/rand/v2"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -199,6 +203,14 @@ func TestFormat(t *testing.T) {
 			t.Errorf("Format(%v, %v) = %q, want %q", c.u, c.v, got, c.want)
 		}
 	}
+	// Charts write formatted values unescaped: nothing in them may need it.
+	for _, u := range []Unit{Bytes, Millis, Percent} {
+		for _, v := range []float64{-1e13, -61e3, -1, 0, 0.5, 999, 1234.5, 59999, 61e3, 3725e3, 1e13, math.NaN(), math.Inf(1)} {
+			if s := u.Format(v); html.EscapeString(s) != s {
+				t.Errorf("Format(%v, %v) = %q needs escaping", u, v, s)
+			}
+		}
+	}
 }
 
 func TestValueAxis(t *testing.T) {
@@ -271,4 +283,35 @@ func TestClean(t *testing.T) {
 func golden(t *testing.T, file string, got []byte) {
 	t.Helper()
 	goldentest.Check(t, filepath.Join("testdata", file), got)
+}
+
+// TestEscapeTo: the escaping that writes straight into a page's buffer is
+// html.EscapeString's, byte for byte.
+func TestEscapeTo(t *testing.T) {
+	t.Parallel()
+	for _, s := range []string{"", "plain", hostile, `&amp;<>"'`, "a&b<c>d\"e'f", "\x00\u202E…·", strings.Repeat("<&>", 100)} {
+		var b bytes.Buffer
+		b.WriteString("prefix")
+		EscapeTo(&b, s)
+		if got, want := b.String(), "prefix"+html.EscapeString(s); got != want {
+			t.Errorf("EscapeTo(%q) = %q, want %q", s, got, want)
+		}
+	}
+}
+
+// TestAppendNum: coordinates are written as strconv writes them, ties and
+// signs included.
+func TestAppendNum(t *testing.T) {
+	t.Parallel()
+	xs := []float64{0, math.Copysign(0, -1), -0.04, -0.05, 0.05, 0.15, 0.25, 0.35, 1.25, 2.5, 12.45, 99.95, 959.95, -3.75,
+		1e9, 1e12, -1e12, math.MaxFloat64, math.SmallestNonzeroFloat64, math.NaN(), math.Inf(1), math.Inf(-1)}
+	r := rand.New(rand.NewPCG(3, 4))
+	for range 200000 {
+		xs = append(xs, (r.Float64()-0.1)*1000, float64(r.IntN(20000))/20-100, float64(r.IntN(100000))/100, r.NormFloat64()*1e6)
+	}
+	for _, x := range xs {
+		if got, want := string(appendNum(nil, x)), strconv.FormatFloat(x, 'f', 1, 64); got != want {
+			t.Fatalf("appendNum(%v) = %q, want %q", x, got, want)
+		}
+	}
 }

@@ -1,8 +1,9 @@
 package plot
 
 import (
-	"fmt"
+	"bytes"
 	"html"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -45,64 +46,116 @@ const (
 	maxText = 80 // runes of an untrusted name shown in a label
 )
 
-// writer accumulates SVG; every untrusted string goes through text.
-type writer struct{ strings.Builder }
+// writer appends SVG to the buffer it wraps (a page's own buffer, so a
+// chart is never built as a string to be copied again); every untrusted
+// string goes through text or escaped. Numbers are appended in place
+// (strconv.Append*), not through fmt: a page draws 500 builds three times.
+type writer struct{ *bytes.Buffer }
 
-func (w *writer) printf(format string, args ...any) { fmt.Fprintf(&w.Builder, format, args...) }
-
-// put writes trusted pieces (markup and numbers) as they are: the hot path,
-// without fmt.
-func (w *writer) put(parts ...string) {
+// put writes trusted pieces (markup and numbers) as they are.
+func (w writer) put(parts ...string) {
 	for _, p := range parts {
 		w.WriteString(p)
 	}
 }
 
+// escaper is html.EscapeString's replacer (the same five characters, the
+// same entities), used to escape straight into a buffer without a copy;
+// TestEscapeTo holds it to html.EscapeString.
+var escaper = strings.NewReplacer(`&`, "&amp;", `'`, "&#39;", `<`, "&lt;", `>`, "&gt;", `"`, "&#34;")
+
+// EscapeTo writes html.EscapeString(s) to buf without building it as a
+// string: complete for element text and double-quoted attributes.
+func EscapeTo(buf *bytes.Buffer, s string) { escaper.WriteString(buf, s) }
+
 // text writes s cleaned and escaped for element content or an attribute.
-func (w *writer) text(s string) { w.WriteString(html.EscapeString(Clean(s, 4*maxText))) }
+func (w writer) text(s string) { w.escaped(Clean(s, 4*maxText)) }
 
 // escaped writes s, made of cleaned parts already, escaped.
-func (w *writer) escaped(s string) { w.WriteString(html.EscapeString(s)) }
+func (w writer) escaped(s string) { EscapeTo(w.Buffer, s) }
+
+// num writes x with one decimal, as every coordinate is written.
+func (w writer) num(x float64) { w.Write(appendNum(w.AvailableBuffer(), x)) }
+
+// appendNum appends strconv.FormatFloat(x, 'f', 1, 64), the same bytes
+// (TestAppendNum), without strconv's general float formatting: a page writes
+// some 40,000. When 10x is not within 0.49 of a tie (n.5), rounding the
+// float product gives what exact decimal rounding gives (its error is far
+// below 0.01 for |x| < 1e9); ties and large or odd values take strconv.
+func appendNum(dst []byte, x float64) []byte {
+	t := x * 10
+	r := math.Round(t)
+	if !(math.Abs(t) < 1e10) || math.Abs(t-r) > 0.49 {
+		return strconv.AppendFloat(dst, x, 'f', 1, 64)
+	}
+	if math.Signbit(x) {
+		dst = append(dst, '-')
+		r = -r
+	}
+	n := int64(r)
+	dst = strconv.AppendInt(dst, n/10, 10)
+	return append(dst, '.', byte('0'+n%10))
+}
+
+// value writes v in u; Unit.AppendFormat writes nothing to escape.
+func (w writer) value(u Unit, v float64) { w.Write(u.AppendFormat(w.AvailableBuffer(), v)) }
+
+// int writes i in decimal.
+func (w writer) int(i int64) { w.Write(strconv.AppendInt(w.AvailableBuffer(), i, 10)) }
 
 func num(x float64) string { return strconv.FormatFloat(x, 'f', 1, 64) }
 
-// describe is a build's tooltip head: date, ref and commit.
-func (b Build) describe() string {
-	parts := []string{b.Time.UTC().Format("2006-01-02 15:04 UTC"), Clean(b.Ref, maxText)}
+// describe writes a build's tooltip head, escaped: date, ref and commit.
+// Written in place rather than joined: each of a page's charts has a
+// tooltip per build.
+func (w writer) describe(b Build) {
+	w.Write(b.Time.UTC().AppendFormat(w.AvailableBuffer(), "2006-01-02 15:04 UTC"))
+	w.WriteString(" · ")
+	w.escaped(Clean(b.Ref, maxText))
 	if b.Note != "" {
-		parts = append(parts, Clean(b.Note, maxText))
+		w.WriteString(" · ")
+		w.escaped(Clean(b.Note, maxText))
 	}
 	if c := b.Commit; c != "" {
-		parts = append(parts, Clean(c[:min(7, len(c))], 7))
+		w.WriteString(" · ")
+		w.escaped(Clean(c[:min(7, len(c))], 7))
 	}
-	return strings.Join(parts, " · ")
+}
+
+// linked reports whether b's element is a link: only to http(s), never
+// a javascript: or data: link.
+func (b Build) linked() bool {
+	return strings.HasPrefix(b.Href, "https://") || strings.HasPrefix(b.Href, "http://")
 }
 
 // open starts a build's element: a link when it has one, else a focusable
 // group.
-func (w *writer) open(b Build, class string) {
-	if !strings.HasPrefix(b.Href, "https://") && !strings.HasPrefix(b.Href, "http://") {
-		b.Href = "" // never a javascript: or data: link
+func (w writer) open(b Build, class string) {
+	tag := `<g class="`
+	if b.linked() {
+		tag = `<a class="`
 	}
-	cls := class + " base"
+	w.put(tag, class)
 	if b.PR {
-		cls = class + " pr"
-	}
-	if b.Href != "" {
-		w.put(`<a class="`, cls, `" data-build="`, strconv.FormatInt(b.ID, 10), `" href="`)
-		w.text(b.Href)
-		w.WriteString(`" tabindex="0"`)
+		w.WriteString(" pr")
 	} else {
-		w.printf(`<g class="%s" data-build="%d" tabindex="0"`, cls, b.ID)
+		w.WriteString(" base")
 	}
+	w.WriteString(`" data-build="`)
+	w.int(b.ID)
+	if b.linked() {
+		w.WriteString(`" href="`)
+		w.text(b.Href)
+	}
+	w.WriteString(`" tabindex="0"`)
 	if b.Marked {
 		w.WriteString(` data-marked="true"`)
 	}
 	w.WriteString(`>`)
 }
 
-func (w *writer) close(b Build) {
-	if strings.HasPrefix(b.Href, "https://") || strings.HasPrefix(b.Href, "http://") {
+func (w writer) close(b Build) {
+	if b.linked() {
 		w.WriteString(`</a>`)
 	} else {
 		w.WriteString(`</g>`)
@@ -111,28 +164,29 @@ func (w *writer) close(b Build) {
 
 // frame draws the value axis (gridlines, tick labels and unit on both
 // sides) of a chart.
-func (w *writer) frame(a axis, y func(float64) float64) {
-	w.printf(`<g class="axis y" aria-hidden="true"><text class="unit" x="%d" y="%d">`, left-8, top-16)
+func (w writer) frame(a axis, y func(float64) float64) {
+	w.put(`<g class="axis y" aria-hidden="true"><text class="unit" x="`, strconv.Itoa(left-8), `" y="`, strconv.Itoa(top-16), `">`)
 	w.text(a.title())
-	w.printf(`</text><text class="unit right" x="%d" y="%d">`, width-right+8, top-16)
+	w.put(`</text><text class="unit right" x="`, strconv.Itoa(width-right+8), `" y="`, strconv.Itoa(top-16), `">`)
 	w.text(a.title())
 	w.WriteString(`</text>`)
 	for _, v := range a.ticks {
 		yy, l := num(y(v)), html.EscapeString(a.label(v))
-		w.printf(`<line class="grid" x1="%d" x2="%d" y1="%s" y2="%s"/><text x="%d" y="%s" dy="0.32em">%s</text>`+
-			`<text class="right" x="%d" y="%s" dy="0.32em">%s</text>`,
-			left, width-right, yy, yy, left-8, yy, l, width-right+8, yy, l)
+		w.put(`<line class="grid" x1="`, strconv.Itoa(left), `" x2="`, strconv.Itoa(width-right), `" y1="`, yy, `" y2="`, yy,
+			`"/><text x="`, strconv.Itoa(left-8), `" y="`, yy, `" dy="0.32em">`, l,
+			`</text><text class="right" x="`, strconv.Itoa(width-right+8), `" y="`, yy, `" dy="0.32em">`, l, `</text>`)
 	}
 	w.WriteString(`</g>`)
 }
 
 // xLabels draws labels under the plot at x positions.
-func (w *writer) xLabels(xs []float64, labels []string) {
-	w.printf(`<g class="axis x" aria-hidden="true"><line class="base-line" x1="%d" x2="%d" y1="%d" y2="%d"/>`,
-		left, width-right, top+plotH, top+plotH)
+func (w writer) xLabels(xs []float64, labels []string) {
+	w.put(`<g class="axis x" aria-hidden="true"><line class="base-line" x1="`, strconv.Itoa(left), `" x2="`, strconv.Itoa(width-right),
+		`" y1="`, strconv.Itoa(top+plotH), `" y2="`, strconv.Itoa(top+plotH), `"/>`)
 	for i, x := range xs {
-		w.printf(`<line class="tick" x1="%s" x2="%s" y1="%d" y2="%d"/><text x="%s" y="%d" text-anchor="%s">`,
-			num(x), num(x), top+plotH, top+plotH+5, num(x), top+plotH+20, anchor(x, 40))
+		xx := num(x)
+		w.put(`<line class="tick" x1="`, xx, `" x2="`, xx, `" y1="`, strconv.Itoa(top+plotH), `" y2="`, strconv.Itoa(top+plotH+5),
+			`"/><text x="`, xx, `" y="`, strconv.Itoa(top+plotH+20), `" text-anchor="`, anchor(x, 40), `">`)
 		w.text(labels[i])
 		w.WriteString(`</text>`)
 	}
@@ -152,15 +206,15 @@ func anchor(x, half float64) string {
 }
 
 // noBuilds says the chart is empty, where its dates would be.
-func (w *writer) noBuilds() {
-	w.printf(`<text class="empty" x="%d" y="%d" text-anchor="middle">No builds yet</text>`, left+plotW/2, top+plotH/2)
+func (w writer) noBuilds() {
+	w.put(`<text class="empty" x="`, strconv.Itoa(left+plotW/2), `" y="`, strconv.Itoa(top+plotH/2), `" text-anchor="middle">No builds yet</text>`)
 }
 
 // markLabel labels the marked build's element at (x, y): above it, kept
 // inside the chart.
-func (w *writer) markLabel(b Build, x, y float64) {
+func (w writer) markLabel(b Build, x, y float64) {
 	ly := max(y-14, 14)
-	w.printf(`<text class="mark-label" x="%s" y="%s" text-anchor="%s">`, num(x), num(ly), anchor(x, 90))
+	w.put(`<text class="mark-label" x="`, num(x), `" y="`, num(ly), `" text-anchor="`, anchor(x, 90), `">`)
 	w.text(Clean(b.Ref, 40))
 	w.WriteString(`</text>`)
 }
@@ -171,31 +225,33 @@ type legendItem struct {
 }
 
 // legend writes the chart's legend as an HTML list after the SVG.
-func (w *writer) legend(items []legendItem) {
+func (w writer) legend(items []legendItem) {
 	w.WriteString(`<ul class="plot-legend">`)
 	for _, it := range items {
-		w.printf(`<li><svg class="swatch" viewBox="0 0 14 14" aria-hidden="true">%s</svg>`, swatch(it.shape, it.class))
+		w.WriteString(`<li><svg class="swatch" viewBox="0 0 14 14" aria-hidden="true">`)
+		w.swatch(it.shape, it.class)
+		w.WriteString(`</svg>`)
 		w.text(Clean(it.label, 2*maxText))
 		w.WriteString(`</li>`)
 	}
 	w.WriteString(`</ul>`)
 }
 
-func swatch(shape, class string) string {
+func (w writer) swatch(shape, class string) {
 	if v, ok := strings.CutPrefix(shape, "series"); ok { // series j's line and mark
 		j, _ := strconv.Atoi(v)
-		var w writer
-		w.printf(`<line class="%s" x1="0" x2="14" y1="7" y2="7"/>`, class)
+		w.put(`<line class="`, class, `" x1="0" x2="14" y1="7" y2="7"/>`)
 		w.mark(j, 7, 7)
-		return w.String()
+		return
 	}
 	switch shape {
 	case "ring":
-		return `<circle class="` + class + `" cx="7" cy="7" r="5"/>`
+		w.put(`<circle class="`, class, `" cx="7" cy="7" r="5"/>`)
 	case "bar":
-		return `<rect class="` + class + `" x="1" y="1" width="12" height="12"/>`
+		w.put(`<rect class="`, class, `" x="1" y="1" width="12" height="12"/>`)
+	default:
+		w.put(`<circle class="`, class, `" cx="7" cy="7" r="4"/>`)
 	}
-	return `<circle class="` + class + `" cx="7" cy="7" r="4"/>`
 }
 
 // markedItem names the marked build in a legend.
@@ -212,22 +268,25 @@ func markedItem(bs []Build) []legendItem {
 	return nil
 }
 
-// figure wraps a chart: a caption, the SVG and its legend.
-// size is about what the figure's SVG takes, so its buffer grows once.
-func figure(id, title, label string, size int, body func(w *writer), legend []legendItem) string {
-	var w writer
-	w.Grow(size)
+// figure writes a chart to buf: a caption, the SVG, its legend and a note
+// under it ("" for none).
+func figure(buf *bytes.Buffer, id, title, label string, body func(w writer), legend []legendItem, note string) {
+	w := writer{buf}
 	id = html.EscapeString(id)
-	w.printf(`<figure class="plot" id="%s"><figcaption>`, id)
+	w.put(`<figure class="plot" id="`, id, `"><figcaption>`)
 	w.text(title)
 	// Every build is a tab stop: a keyboard reader can jump past them.
-	w.printf(`</figcaption><a class="plot-skip" href="#%s-after">Skip past this chart</a>`, id)
+	w.put(`</figcaption><a class="plot-skip" href="#`, id, `-after">Skip past this chart</a>`)
 	w.WriteString(`<div class="plot-scroll"><svg class="plot-svg" viewBox="0 0 960 300" role="group" aria-label="`)
 	w.text(label)
 	w.WriteString(`">`)
-	body(&w)
-	w.printf(`</svg></div><span class="plot-after" id="%s-after" tabindex="-1"></span>`, id)
+	body(w)
+	w.put(`</svg></div><span class="plot-after" id="`, id, `-after" tabindex="-1"></span>`)
 	w.legend(legend)
+	if note != "" {
+		w.WriteString(`<p class="plot-note">`)
+		w.escaped(Clean(note, 400))
+		w.WriteString(`</p>`)
+	}
 	w.WriteString(`</figure>`)
-	return w.String()
 }

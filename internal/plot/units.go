@@ -1,7 +1,7 @@
 package plot
 
 import (
-	"fmt"
+	"bytes"
 	"math"
 	"strconv"
 	"strings"
@@ -52,47 +52,62 @@ func (u Unit) scaleFor(top float64) scale {
 }
 
 // Format writes v in u with a readable unit: "12.3 MB", "1 min 05 s", "87 %".
-func (u Unit) Format(v float64) string {
+func (u Unit) Format(v float64) string { return string(u.AppendFormat(nil, v)) }
+
+// AppendFormat appends Format(v) to dst without a string of its own: a
+// page's tooltips and table say a value per build and stage. What it
+// writes is digits, a sign, a point and the units' names: nothing that
+// HTML needs escaped (TestFormat checks).
+func (u Unit) AppendFormat(dst []byte, v float64) []byte {
 	if math.IsNaN(v) {
-		return "none"
+		return append(dst, "none"...)
 	}
 	switch u {
 	case Millis:
-		return formatDuration(v)
+		return appendDuration(dst, v)
 	case Percent:
-		return strconv.FormatFloat(v, 'f', 0, 64) + " %"
+		return append(strconv.AppendFloat(dst, v, 'f', 0, 64), " %"...)
 	}
 	s := u.scaleFor(math.Abs(v))
-	return trimNum(v/s.div, 3) + " " + s.name
+	return append(append(appendTrim(dst, v/s.div, 3), ' '), s.name...)
 }
 
-// formatDuration writes ms as "850 ms", "12.3 s", "4 min 05 s" or "1 h 02 min".
-func formatDuration(ms float64) string {
+// appendDuration writes ms as "850 ms", "12.3 s", "4 min 05 s" or "1 h 02 min".
+func appendDuration(dst []byte, ms float64) []byte {
 	d := time.Duration(ms) * time.Millisecond
 	switch {
 	case d < time.Second:
-		return fmt.Sprintf("%d ms", d.Milliseconds())
+		return append(strconv.AppendInt(dst, d.Milliseconds(), 10), " ms"...)
 	case d < time.Minute:
-		return trimNum(d.Seconds(), 3) + " s"
+		return append(appendTrim(dst, d.Seconds(), 3), " s"...)
 	case d < time.Hour:
-		s := int(d.Round(time.Second).Seconds())
-		return fmt.Sprintf("%d min %02d s", s/60, s%60)
+		s := int64(d.Round(time.Second).Seconds())
+		return append(append2(append(strconv.AppendInt(dst, s/60, 10), " min "...), s%60), " s"...)
 	}
-	m := int(d.Round(time.Minute).Minutes())
-	return fmt.Sprintf("%d h %02d min", m/60, m%60)
+	m := int64(d.Round(time.Minute).Minutes())
+	return append(append2(append(strconv.AppendInt(dst, m/60, 10), " h "...), m%60), " min"...)
 }
 
+// append2 writes 0 <= n < 100 in two digits.
+func append2(dst []byte, n int64) []byte { return append(dst, byte('0'+n/10), byte('0'+n%10)) }
+
 // trimNum writes x with up to sig significant digits, no trailing zeros.
-func trimNum(x float64, sig int) string {
+func trimNum(x float64, sig int) string { return string(appendTrim(nil, x, sig)) }
+
+func appendTrim(dst []byte, x float64, sig int) []byte {
 	if x == 0 {
-		return "0"
+		return append(dst, '0')
 	}
 	dec := max(sig-1-int(math.Floor(math.Log10(math.Abs(x)))), 0)
-	s := strconv.FormatFloat(x, 'f', dec, 64)
-	if strings.Contains(s, ".") {
-		s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
+	start := len(dst)
+	dst = strconv.AppendFloat(dst, x, 'f', dec, 64)
+	if bytes.IndexByte(dst[start:], '.') >= 0 { // trailing zeros, then the point, never past it
+		dst = bytes.TrimRight(dst, "0")
+		if dst[len(dst)-1] == '.' {
+			dst = dst[:len(dst)-1]
+		}
 	}
-	return s
+	return dst
 }
 
 // niceStep is the tick step for about n ticks over span: 1, 2 or 5 × 10^k.

@@ -104,7 +104,7 @@ const buildCols = `SELECT id, repo_id, build_key, run_id, branch, base_branch, c
 // newest first, leaving out excludeRunID (the build being compared). A
 // failed build's duration says when it stopped, not how long it takes.
 func (s *Store) RecentBuilds(ctx context.Context, repoID int64, buildKey, branch string, excludeRunID int64, n int) ([]Build, error) {
-	return s.queryBuilds(ctx, "recent builds", false, buildCols+` FROM builds WHERE repo_id = $1 AND build_key = $2 AND branch = $3
+	return s.queryBuilds(ctx, "recent builds", false, n, buildCols+` FROM builds WHERE repo_id = $1 AND build_key = $2 AND branch = $3
 		AND trusted = $4 AND status = 'success' AND run_id <> $5 ORDER BY created_at DESC, run_id DESC LIMIT $6`,
 		repoID, buildKey, branch, true, excludeRunID, n)
 }
@@ -112,32 +112,37 @@ func (s *Store) RecentBuilds(ctx context.Context, repoID int64, buildKey, branch
 // RunBuilds returns the builds of one workflow run, by build key, with
 // their largest layers.
 func (s *Store) RunBuilds(ctx context.Context, repoID, runID int64) ([]Build, error) {
-	return s.queryBuilds(ctx, "run builds", true, buildCols+`, layers FROM builds WHERE repo_id = $1 AND run_id = $2 ORDER BY build_key`, repoID, runID)
+	return s.queryBuilds(ctx, "run builds", true, 0, buildCols+`, layers FROM builds WHERE repo_id = $1 AND run_id = $2 ORDER BY build_key`, repoID, runID)
 }
 
 // KeyBuilds returns up to n builds of a build key, any branch, newest
 // first: a build key's history, without layers.
 func (s *Store) KeyBuilds(ctx context.Context, repoID int64, buildKey string, n int) ([]Build, error) {
-	return s.queryBuilds(ctx, "build key history", false, buildCols+` FROM builds WHERE repo_id = $1 AND build_key = $2
+	return s.queryBuilds(ctx, "build key history", false, n, buildCols+` FROM builds WHERE repo_id = $1 AND build_key = $2
 		ORDER BY created_at DESC, run_id DESC LIMIT $3`, repoID, buildKey, n)
 }
 
 // queryBuilds reads builds; q selects buildCols, then layers if withLayers.
-func (s *Store) queryBuilds(ctx context.Context, what string, withLayers bool, q string, args ...any) ([]Build, error) {
+// limit is how many it may return at most (0 when unknown): the slice is
+// made that large at once, up to 1024 (a caller's n is not trusted to be
+// small).
+func (s *Store) queryBuilds(ctx context.Context, what string, withLayers bool, limit int, q string, args ...any) ([]Build, error) {
 	rows, err := s.rdb.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	defer rows.Close()
 	var out []Build
+	// One set of scan targets for all rows: a key's page reads 500.
+	var b Build
+	var id, at int64
+	var sum, layers string
+	dst := []any{&id, &b.RepoID, &b.BuildKey, &b.RunID, &b.Branch, &b.BaseBranch, &b.CommitSHA, &b.PR, &b.Trusted, &at, &b.Status, &b.DurationMS, &sum}
+	if withLayers {
+		dst = append(dst, &layers)
+	}
 	for rows.Next() {
-		var b Build
-		var id, at int64
-		var sum, layers string
-		dst := []any{&id, &b.RepoID, &b.BuildKey, &b.RunID, &b.Branch, &b.BaseBranch, &b.CommitSHA, &b.PR, &b.Trusted, &at, &b.Status, &b.DurationMS, &sum}
-		if withLayers {
-			dst = append(dst, &layers)
-		}
+		b = Build{}
 		if err := rows.Scan(dst...); err != nil {
 			return nil, fmt.Errorf("%s: %w", what, err)
 		}
@@ -149,6 +154,9 @@ func (s *Store) queryBuilds(ctx context.Context, what string, withLayers bool, q
 			if err := json.Unmarshal([]byte(layers), &b.Summary.Layers); err != nil {
 				return nil, fmt.Errorf("%s: build %d/%s run %d: decode layers: %w", what, b.RepoID, b.BuildKey, b.RunID, err)
 			}
+		}
+		if out == nil {
+			out = make([]Build, 0, min(max(limit, 1), 1024))
 		}
 		out = append(out, b)
 	}
