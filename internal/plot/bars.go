@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"cmp"
 	"fmt"
-	"html/template"
 	"math"
 	"slices"
 	"strconv"
@@ -29,19 +28,12 @@ type Stack struct {
 	Note string
 }
 
-// Bars draws s as a figure: a focusable bar per build, its parts stacked
-// from the bottom in Names order with a colour each (the parts beyond the
-// seven largest share one, "other"), PR builds hatched lighter, the marked
-// build outlined and labelled, a value axis from 0 and a legend.
-func Bars(s Stack) template.HTML {
-	var buf bytes.Buffer
-	buf.Grow(4096 + len(s.Bars)*(400+130*len(s.Names))) // about what it takes: the buffer grows once
-	WriteBars(&buf, s)
-	return template.HTML(buf.String())
-}
-
-// WriteBars writes Bars(s) to buf: a page writes its charts straight into
-// its own buffer, sized by the page.
+// WriteBars draws s as a figure into buf (a page writes its charts straight
+// into its own buffer, sized by the page): a focusable bar per build, its
+// parts stacked from the bottom in Names order with a colour each (the
+// parts beyond the seven largest share one, "other"), PR builds hatched
+// lighter, the marked build outlined and labelled, a value axis from 0 and
+// a legend.
 func WriteBars(buf *bytes.Buffer, s Stack) {
 	names, fold := foldParts(s)
 	hi := 0.0

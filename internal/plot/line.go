@@ -3,7 +3,6 @@ package plot
 import (
 	"bytes"
 	"fmt"
-	"html/template"
 	"math"
 	"strconv"
 	"time"
@@ -52,19 +51,12 @@ const xPad = 12
 // maxSeries caps the series with their own colour; more share the last.
 const maxSeries = 8
 
-// Lines draws s as a figure: one focusable element per build holding a
-// mark per series, lines through the base-branch builds (Build.Base) of each series
-// (PR builds are hollow diamonds off the line), the marked build ringed and
-// labelled, a date axis, a value axis in s.Unit and a legend.
-func Lines(s Series) template.HTML {
-	var buf bytes.Buffer
-	buf.Grow(4096 + len(s.Points)*(300+110*len(s.Names))) // about what it takes: the buffer grows once
-	WriteLines(&buf, s)
-	return template.HTML(buf.String())
-}
-
-// WriteLines writes Lines(s) to buf: a page writes its charts straight
-// into its own buffer, sized by the page.
+// WriteLines draws s as a figure into buf (a page writes its charts
+// straight into its own buffer, sized by the page): one focusable element
+// per build holding a mark per series, lines through the base-branch
+// builds (Build.Base) of each series (PR builds are hollow diamonds off the
+// line), the marked build ringed and labelled, a date axis, a value axis in
+// s.Unit and a legend.
 func WriteLines(buf *bytes.Buffer, s Series) {
 	bs := make([]Build, len(s.Points))
 	lo, hi := math.Inf(1), math.Inf(-1)

@@ -153,7 +153,7 @@ func TestGolden(t *testing.T) {
 					marked++
 				}
 			}
-			check(t, c.name, string(Lines(c.s)), len(c.s.Points), marked)
+			check(t, c.name, lines(c.s), len(c.s.Points), marked)
 		})
 	}
 	for _, c := range barCases() {
@@ -164,26 +164,39 @@ func TestGolden(t *testing.T) {
 					marked++
 				}
 			}
-			check(t, c.name, string(Bars(c.s)), len(c.s.Bars), marked)
+			check(t, c.name, bars(c.s), len(c.s.Bars), marked)
 		})
 	}
+}
+
+// lines and bars are a chart's markup as a page gets it.
+func lines(s Series) string {
+	var buf bytes.Buffer
+	WriteLines(&buf, s)
+	return buf.String()
+}
+
+func bars(s Stack) string {
+	var buf bytes.Buffer
+	WriteBars(&buf, s)
+	return buf.String()
 }
 
 // TestPointTitles: each build's tooltip says date, ref, commit and value
 // with its unit.
 func TestPointTitles(t *testing.T) {
 	t.Parallel()
-	got := string(Lines(lineCases()[0].s))
+	got := lines(lineCases()[0].s)
 	want := "<title>2026-05-01 15:30 UTC · PR #4 · 0000000 · linux/amd64 130 MB, linux/arm64 81 MB</title>"
 	if !strings.Contains(got, want) {
 		t.Errorf("no %s in\n%s", want, got)
 	}
-	bars := string(Bars(barCases()[0].s))
+	stacked := bars(barCases()[0].s)
 	want = "<title>2026-05-01 09:30 UTC · main · 0000000 · total 1 min 05 s: build 45 s, deps 20 s</title>"
-	if !strings.Contains(bars, want) {
+	if !strings.Contains(stacked, want) {
 		t.Errorf("no %s in bars", want)
 	}
-	if n := len(regexp.MustCompile(`<a [^>]*tabindex="0"`).FindAllString(bars, -1)); n != 10 {
+	if n := len(regexp.MustCompile(`<a [^>]*tabindex="0"`).FindAllString(stacked, -1)); n != 10 {
 		t.Errorf("%d focusable bars, want 10", n)
 	}
 }
