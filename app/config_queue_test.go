@@ -13,7 +13,6 @@ import (
 // with one line naming the variable.
 func TestQueueSettings(t *testing.T) {
 	t.Parallel()
-	base := map[string]string{"APP_ID": "1", "APP_PRIVATE_KEY": "pem", "WEBHOOK_SECRET": "s"}
 	tests := []struct {
 		name             string
 		env              map[string]string
@@ -37,12 +36,7 @@ func TestQueueSettings(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			c, err := loadConfig(func(k string) string {
-				if v, ok := tt.env[k]; ok {
-					return v
-				}
-				return base[k]
-			})
+			c, err := loadWith(tt.env)
 			if tt.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.err) {
 					t.Fatalf("err = %v, want %q", err, tt.err)

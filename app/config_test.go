@@ -6,17 +6,55 @@ import (
 	"time"
 )
 
+// minimalEnv is the least configuration the App starts with.
+var minimalEnv = map[string]string{"APP_ID": "1", "APP_PRIVATE_KEY": "pem", "WEBHOOK_SECRET": "s"}
+
+// loadWith loads the configuration from minimalEnv with env on top.
+func loadWith(env map[string]string) (config, error) {
+	return loadConfig(func(k string) string {
+		if v, ok := env[k]; ok {
+			return v
+		}
+		return minimalEnv[k]
+	})
+}
+
+// loadCase is one configuration case: env on top of minimalEnv, then
+// either the error it must give (one line naming wantErr) or what check
+// must accept of the part of the configuration under test.
+type loadCase[T any] struct {
+	name    string
+	env     map[string]string
+	wantErr string
+	check   func(T) bool
+}
+
+// runLoadCases runs tests, each in parallel; part picks what check sees.
+func runLoadCases[T any](t *testing.T, part func(config) T, tests []loadCase[T]) {
+	t.Helper()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := loadWith(tt.env)
+			switch {
+			case tt.wantErr != "":
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || strings.Count(err.Error(), "\n") != 0 {
+					t.Errorf("err = %v, want one line naming %s", err, tt.wantErr)
+				}
+			case err != nil:
+				t.Errorf("err = %v", err)
+			case !tt.check(part(c)):
+				t.Errorf("config %+v", part(c))
+			}
+		})
+	}
+}
+
 // TestLoadConfigLimits: the intake limits are read from the environment,
 // and a bad value is one line naming the variable.
 func TestLoadConfigLimits(t *testing.T) {
 	t.Parallel()
-	base := map[string]string{"APP_ID": "1", "APP_PRIVATE_KEY": "pem", "WEBHOOK_SECRET": "s"}
-	tests := []struct {
-		name    string
-		env     map[string]string
-		wantErr string
-		check   func(config) bool
-	}{
+	tests := []loadCase[config]{
 		{name: "defaults", check: func(c config) bool { return c.MaxConns == defaultMaxConns && c.InFlightBytes == 0 }},
 		{name: "set", env: map[string]string{"MAX_INFLIGHT_BYTES": "4194304", "MAX_CONNECTIONS": "64"},
 			check: func(c config) bool { return c.InFlightBytes == 4<<20 && c.MaxConns == 64 }},
@@ -31,41 +69,15 @@ func TestLoadConfigLimits(t *testing.T) {
 		{name: "in flight message", env: map[string]string{"MAX_BODY_BYTES": "2048", "MAX_INFLIGHT_BYTES": "x"},
 			wantErr: `MAX_INFLIGHT_BYTES: "x" is not a number of at least MAX_BODY_BYTES (2048)`},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			c, err := loadConfig(func(k string) string {
-				if v, ok := tt.env[k]; ok {
-					return v
-				}
-				return base[k]
-			})
-			switch {
-			case tt.wantErr != "":
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || strings.Count(err.Error(), "\n") != 0 {
-					t.Errorf("err = %v, want one line naming %s", err, tt.wantErr)
-				}
-			case err != nil:
-				t.Errorf("err = %v", err)
-			case !tt.check(c):
-				t.Errorf("config %+v", c)
-			}
-		})
-	}
+	runLoadCases(t, func(c config) config { return c }, tests)
 }
 
 // TestLoadWebConfig: the dashboard's settings, each bad value one line
 // naming the variable and what it takes.
 func TestLoadWebConfig(t *testing.T) {
 	t.Parallel()
-	base := map[string]string{"APP_ID": "1", "APP_PRIVATE_KEY": "pem", "WEBHOOK_SECRET": "s"}
 	secret := strings.Repeat("k", 32)
-	tests := []struct {
-		name    string
-		env     map[string]string
-		wantErr string
-		check   func(webConfig) bool
-	}{
+	tests := []loadCase[webConfig]{
 		{name: "defaults", check: func(w webConfig) bool {
 			return w.PublicURL == nil && w.LinkSecret == nil && w.LinkTTL == 90*24*time.Hour && w.WebURL == "https://github.com/"
 		}},
@@ -93,25 +105,5 @@ func TestLoadWebConfig(t *testing.T) {
 		{name: "client id alone", env: map[string]string{"PUBLIC_URL": "https://s.example.com", "GITHUB_CLIENT_ID": "Iv1.x"}, wantErr: "go together"},
 		{name: "login without public url", env: map[string]string{"GITHUB_CLIENT_ID": "Iv1.x", "GITHUB_CLIENT_SECRET": "y"}, wantErr: "needs PUBLIC_URL"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			c, err := loadConfig(func(k string) string {
-				if v, ok := tt.env[k]; ok {
-					return v
-				}
-				return base[k]
-			})
-			switch {
-			case tt.wantErr != "":
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || strings.Count(err.Error(), "\n") != 0 {
-					t.Errorf("err = %v, want one line naming %s", err, tt.wantErr)
-				}
-			case err != nil:
-				t.Errorf("err = %v", err)
-			case !tt.check(c.Web):
-				t.Errorf("web config %+v", c.Web)
-			}
-		})
-	}
+	runLoadCases(t, func(c config) webConfig { return c.Web }, tests)
 }
