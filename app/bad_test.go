@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"net/http"
 	"strings"
 	"testing"
 
@@ -54,11 +53,7 @@ func TestBadArtifacts(t *testing.T) {
 				}
 				b := build{runID: int64(200 + i), sha: sha(byte('a' + i)), event: "pull_request", branch: "feature",
 					conclusion: conclusion, artifacts: tt.artifacts}
-				h.register(b)
-				if code := h.deliver("workflow_run", h.newID(), h.payload("completed", b)); code != http.StatusAccepted {
-					t.Fatalf("%s: delivery %d", tt.name, code)
-				}
-				c := h.waitCheck(b.sha, nil)
+				c := h.complete(b)
 				all := c.Title + "\n" + c.Summary + "\n" + c.Text
 				if c.Conclusion != tt.want {
 					t.Errorf("%s: conclusion %q, want %q (%s)", tt.name, c.Conclusion, tt.want, c.Title)

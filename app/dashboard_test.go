@@ -47,24 +47,16 @@ func TestDashboardThroughApp(t *testing.T) {
 	if h.base != public {
 		t.Fatalf("App on %s, want %s", h.base, public)
 	}
-	deliver := func(b build) githubfake.CheckRun {
-		t.Helper()
-		h.register(b)
-		if code := h.deliver("workflow_run", h.newID(), h.payload("completed", b)); code != http.StatusAccepted {
-			t.Fatalf("delivery: %d", code)
-		}
-		return h.waitCheck(b.sha, nil)
-	}
 	art := func(zip []byte) []*githubfake.Artifact {
 		return []*githubfake.Artifact{{Name: "stageline-report-app", Data: zip}}
 	}
 	pushes := []int64{1000, 1080, 940, 1050, 970, 1020, 990, 1110}
 	for i, f := range pushes {
-		deliver(build{runID: int64(500 + i), sha: sha(byte('a' + i)), event: "push", branch: "main", conclusion: "success",
+		h.complete(build{runID: int64(500 + i), sha: sha(byte('a' + i)), event: "push", branch: "main", conclusion: "success",
 			artifacts: art(variantZip(t, "seed", f, "", 0))})
 	}
 	const prRun = 600
-	check := deliver(build{runID: prRun, sha: sha('p'), event: "pull_request", branch: "feature", conclusion: "success",
+	check := h.complete(build{runID: prRun, sha: sha('p'), event: "pull_request", branch: "feature", conclusion: "success",
 		prs: []githubfake.PR{{Number: 7, HeadSHA: sha('p'), HeadRef: "feature", BaseRef: "main", BaseSHA: sha('a'),
 			BaseRepo: repoName, BaseRepoID: repoID, HeadRepo: repoName, HeadRepoID: repoID}},
 		artifacts: art(variantZip(t, "seed", 1000, "test-stage", 3000))})

@@ -228,6 +228,17 @@ func (h *harness) waitCheckFor(sha string, cond func(githubfake.CheckRun) bool, 
 
 // requested delivers b's requested event and waits for the in-progress
 // placeholder check it makes.
+// complete registers b, delivers its run's completion and returns the
+// first completed check run on its commit.
+func (h *harness) complete(b build) githubfake.CheckRun {
+	h.t.Helper()
+	h.register(b)
+	if code := h.deliver("workflow_run", h.newID(), h.payload("completed", b)); code != http.StatusAccepted {
+		h.t.Fatalf("run %d: delivery %d", b.runID, code)
+	}
+	return h.waitCheck(b.sha, nil)
+}
+
 func (h *harness) requested(b build) {
 	h.t.Helper()
 	if code := h.deliver("workflow_run", h.newID(), h.payload("requested", b)); code != http.StatusAccepted {

@@ -77,21 +77,13 @@ func TestHistoryVerdictsAndOverview(t *testing.T) {
 				return []githubfake.PR{{Number: n, HeadSHA: head, HeadRef: "feature", BaseRef: "main", BaseSHA: sha('a'),
 					BaseRepo: repoName, BaseRepoID: repoID, HeadRepo: repoName, HeadRepoID: repoID}}
 			}
-			run := func(b build) githubfake.CheckRun {
-				t.Helper()
-				h.register(b)
-				if code := h.deliver("workflow_run", h.newID(), h.payload("completed", b)); code != http.StatusAccepted {
-					t.Fatalf("delivery: %d", code)
-				}
-				return h.waitCheck(b.sha, nil)
-			}
 			art := func(key string, zip []byte) []*githubfake.Artifact {
 				return []*githubfake.Artifact{{Name: "stageline-report-" + key, Data: zip}}
 			}
 			// Five pushes to main, ±8 % run to run. The first has no
 			// history and says so; the second has one build.
 			for i, f := range []int64{1000, 1080, 940, 1050, 970} {
-				c := run(build{runID: int64(200 + i), sha: sha(byte('a' + i)), event: "push", branch: "main", conclusion: "success",
+				c := h.complete(build{runID: int64(200 + i), sha: sha(byte('a' + i)), event: "push", branch: "main", conclusion: "success",
 					artifacts: art("app", variantZip(t, "seed", f, "", 0))})
 				switch i {
 				case 0:
@@ -105,7 +97,7 @@ func TestHistoryVerdictsAndOverview(t *testing.T) {
 				}
 			}
 
-			within := run(build{runID: 300, sha: sha('p'), event: "pull_request", branch: "feature", conclusion: "success",
+			within := h.complete(build{runID: 300, sha: sha('p'), event: "pull_request", branch: "feature", conclusion: "success",
 				prs: pr(1, sha('p')), artifacts: art("app", variantZip(t, "seed", 1060, "", 0))})
 			if !strings.Contains(within.Summary, "Compared with the median of the last 5 builds") ||
 				strings.Contains(within.Summary, "🔺") || !strings.Contains(lineWith(within.Summary, "**Total**"), "within usual range") {
@@ -132,7 +124,7 @@ func TestHistoryVerdictsAndOverview(t *testing.T) {
 				}
 			}
 
-			slow := run(build{runID: 301, sha: sha('q'), event: "pull_request", branch: "feature", conclusion: "success",
+			slow := h.complete(build{runID: 301, sha: sha('q'), event: "pull_request", branch: "feature", conclusion: "success",
 				prs: pr(2, sha('q')), artifacts: art("app", variantZip(t, "seed", 1000, "test-stage", 3000))})
 			for stage, want := range map[string]string{"<code>test-stage</code>": "🔺 slower", "<code>build-stage</code>": "within usual range",
 				"**Total**": "🔺 slower"} {
