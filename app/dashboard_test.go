@@ -80,14 +80,7 @@ func TestDashboardThroughApp(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		type chart struct {
-			ID     string   `json:"id"`
-			Builds int      `json:"builds"`
-			Marked []string `json:"marked"`
-		}
-		charts, err := browser.Eval[[]chart](ctx, p, `[...document.querySelectorAll("figure.plot")].map(f => ({id: f.id,
-			builds: f.querySelectorAll("[data-build]").length,
-			marked: [...f.querySelectorAll('[data-marked="true"]')].map(e => e.getAttribute("data-build"))}))`)
+		charts, err := browser.Charts(ctx, p)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -17,13 +17,6 @@ import (
 	"github.com/stageline/stageline/internal/testing/storetest"
 )
 
-// chart is what the browser found in one chart.
-type chart struct {
-	ID     string   `json:"id"`
-	Builds int      `json:"builds"`
-	Marked []string `json:"marked"`
-}
-
 // TestPagesInBrowser loads the repository page and two build key pages
 // (one platform with the "long" fixture's stages, two platforms from
 // "multiplatform") from a real SQLite store in headless Chromium, light and
@@ -127,9 +120,7 @@ func checkPage(t *testing.T, ctx context.Context, p *browser.Page, v browser.Vie
 		}
 	}
 	if k != nil {
-		charts, err := browser.Eval[[]chart](ctx, p, `[...document.querySelectorAll("figure.plot")].map(f => ({id: f.id,
-			builds: f.querySelectorAll("[data-build]").length,
-			marked: [...f.querySelectorAll('[data-marked="true"]')].map(e => e.getAttribute("data-build"))}))`)
+		charts, err := browser.Charts(ctx, p)
 		if err != nil {
 			t.Fatal(err)
 		}

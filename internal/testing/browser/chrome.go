@@ -197,6 +197,22 @@ func Eval[T any](ctx context.Context, p *Page, expr string) (T, error) {
 	return v, nil
 }
 
+// Chart is what one of the dashboard's charts (figure.plot) draws.
+type Chart struct {
+	ID string `json:"id"`
+	// Builds counts the elements standing for a build (data-build).
+	Builds int `json:"builds"`
+	// Marked are the run ids of the builds drawn as marked.
+	Marked []string `json:"marked"`
+}
+
+// Charts reads the charts of a dashboard page, in page order.
+func Charts(ctx context.Context, p *Page) ([]Chart, error) {
+	return Eval[[]Chart](ctx, p, `[...document.querySelectorAll("figure.plot")].map(f => ({id: f.id,
+		builds: f.querySelectorAll("[data-build]").length,
+		marked: [...f.querySelectorAll('[data-marked="true"]')].map(e => e.getAttribute("data-build"))}))`)
+}
+
 // Tab presses the Tab key once (moving the focus as a reader would).
 func (p *Page) Tab(ctx context.Context) error { return p.Press(ctx, kb.Tab) }
 
