@@ -101,36 +101,10 @@ func BenchmarkIntakeWithPages(b *testing.B) {
 				}
 			})
 		}
-		lat := make([]time.Duration, total)
-		jobs := make(chan int)
-		var wg sync.WaitGroup
-		for range senders {
-			wg.Go(func() {
-				for i := range jobs {
-					id := fmt.Sprintf("bench-%d", seq.Add(1))
-					req := githubfake.NewDelivery(ctx, srv.URL+"/webhook", "workflow_run", id, body, secret)
-					start := time.Now()
-					resp, err := http.DefaultClient.Do(req)
-					if err != nil {
-						b.Error(err)
-						continue
-					}
-					resp.Body.Close()
-					lat[i] = time.Since(start)
-				}
-			})
-		}
-		tick := time.NewTicker(time.Second / rate)
-		for i := range total {
-			<-tick.C
-			jobs <- i
-		}
-		tick.Stop()
-		close(jobs)
-		wg.Wait()
+		nextID := func() string { return fmt.Sprintf("bench-%d", seq.Add(1)) }
+		lat, _ := githubfake.Offer(b, srv.URL+"/webhook", "workflow_run", body, secret, rate, total, senders, nextID)
 		close(stop)
 		loaders.Wait()
-		slices.Sort(lat)
 		return lat[total*99/100]
 	}
 	for _, rate := range []int{1, 10} {

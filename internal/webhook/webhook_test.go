@@ -6,11 +6,9 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/stageline/stageline/internal/checks"
 	"github.com/stageline/stageline/internal/dispatch"
@@ -191,42 +189,12 @@ func BenchmarkIntakeP99(b *testing.B) {
 					b.Fatal(err)
 				}
 				srv := httptest.NewServer(h)
-				lat := make([]time.Duration, total)
-				jobs := make(chan int)
-				var wg sync.WaitGroup
 				var n atomicCounter
-				for range senders {
-					wg.Add(1)
-					go func() {
-						defer wg.Done()
-						for i := range jobs {
-							req := githubfake.NewDelivery(context.Background(), srv.URL, bc.event, n.next(), body, secret)
-							start := time.Now()
-							resp, err := http.DefaultClient.Do(req)
-							if err != nil {
-								b.Error(err)
-								continue
-							}
-							resp.Body.Close()
-							lat[i] = time.Since(start)
-						}
-					}()
-				}
-				t := time.NewTicker(time.Second / rate)
-				start := time.Now()
-				for i := range total {
-					<-t.C
-					jobs <- i
-				}
-				close(jobs)
-				wg.Wait()
-				t.Stop()
-				elapsed := time.Since(start)
+				lat, elapsed := githubfake.Offer(b, srv.URL, bc.event, body, secret, rate, total, senders, n.next)
 				srv.Close()
 				cancel()
 				workers.Wait()
 				st.Close()
-				slices.Sort(lat)
 				b.ReportMetric(float64(lat[total*99/100].Microseconds())/1000, "p99-ms")
 				b.ReportMetric(float64(lat[total/2].Microseconds())/1000, "p50-ms")
 				b.ReportMetric(float64(total)/elapsed.Seconds(), "accepted/s")
