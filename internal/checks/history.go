@@ -114,15 +114,7 @@ func (p *Processor) judge(ctx context.Context, j *job, key, branch string, head 
 	}
 	samples := make([]verdict.Sample, len(base))
 	for i, b := range base {
-		samples[i] = sampleOf(b)
+		samples[i] = b.Sample()
 	}
-	return verdict.Compare(sampleOf(head), samples), nil
-}
-
-func sampleOf(b store.Build) verdict.Sample {
-	s := verdict.Sample{DurationMS: b.DurationMS}
-	for _, st := range b.Summary.Stages {
-		s.Stages = append(s.Stages, verdict.Stage{Name: st.Name, Platform: st.Platform, DurationMS: st.DurationMS})
-	}
-	return s
+	return verdict.Compare(head.Sample(), samples), nil
 }

@@ -148,8 +148,8 @@ func (h *handler) runURL(fullName string, runID int64) string {
 
 func short(sha string) string { return plot.Clean(sha[:min(7, len(sha))], 7) }
 
-// baseBranch guesses the base branch from history, which keeps no PR's
-// base: the branch with the most trusted (push) builds, the newest on a
+// baseBranch guesses the base branch of builds recorded before history
+// kept it: the branch with the most trusted (push) builds, the newest on a
 // tie; "" when no build is trusted.
 func baseBranch(builds []store.Build) string {
 	count := map[string]int{}
@@ -312,9 +312,9 @@ func summarize(builds []store.Build, head int, base string, marked bool, window 
 	}
 	samples := make([]verdict.Sample, len(hist))
 	for i, o := range hist {
-		samples[i] = sample(o)
+		samples[i] = o.Sample()
 	}
-	res := verdict.Compare(sample(b), samples)
+	res := verdict.Compare(b.Sample(), samples)
 	s.Verdict = res.Total.Kind.String()
 	s.Usual = plot.Millis.Format(float64(res.Total.MedianMS)) + " ± " + plot.Millis.Format(float64(res.Total.BandMS))
 	for _, v := range res.Stages {
@@ -329,14 +329,6 @@ func summarize(builds []store.Build, head int, base string, marked bool, window 
 			Usual: plot.Millis.Format(float64(v.MedianMS)) + " ± " + plot.Millis.Format(float64(v.BandMS))})
 	}
 	slices.SortStableFunc(s.Stages, func(a, b stageLine) int { return cmp.Compare(a.Verdict, b.Verdict) })
-	return s
-}
-
-func sample(b store.Build) verdict.Sample {
-	s := verdict.Sample{DurationMS: b.DurationMS}
-	for _, st := range b.Summary.Stages {
-		s.Stages = append(s.Stages, verdict.Stage{Name: st.Name, Platform: st.Platform, DurationMS: st.DurationMS})
-	}
 	return s
 }
 

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"github.com/stageline/stageline/internal/verdict"
 )
 
 // Build is one processed report kept as history: what the dashboard plots
@@ -64,6 +66,16 @@ type LayerFigures struct {
 	Stage       string `json:"stage,omitempty"`
 	Instruction string `json:"instruction,omitempty"`
 	SizeBytes   int64  `json:"size_bytes"`
+}
+
+// Sample is what a verdict compares of b: its durations, whole and by
+// stage.
+func (b Build) Sample() verdict.Sample {
+	s := verdict.Sample{DurationMS: b.DurationMS}
+	for _, st := range b.Summary.Stages {
+		s.Stages = append(s.Stages, verdict.Stage{Name: st.Name, Platform: st.Platform, DurationMS: st.DurationMS})
+	}
+	return s
 }
 
 // MaxLayers caps the layers kept per build.
