@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/stageline/stageline/internal/links"
 	"github.com/stageline/stageline/internal/plot"
 	"github.com/stageline/stageline/internal/store"
 )
@@ -157,7 +158,7 @@ func (h *handler) repo(w http.ResponseWriter, r *http.Request) (id int64, name s
 func signature(r *http.Request) url.Values {
 	q := r.URL.Query()
 	out := url.Values{}
-	for _, k := range []string{"exp", "sig"} {
+	for _, k := range []string{links.ParamExpires, links.ParamSig} {
 		if v, ok := q[k]; ok && len(v) > 0 {
 			out.Set(k, v[0])
 		}
