@@ -1,6 +1,7 @@
 package timeline
 
 import (
+	"math"
 	"slices"
 	"time"
 )
@@ -24,7 +25,7 @@ func union(ivals []interval, end time.Time) time.Duration {
 	for _, iv := range ivals[1:] {
 		stop := stopOr(iv.stop, end)
 		if iv.start.After(cur.stop) {
-			total += span(cur)
+			total = addSpan(total, span(cur))
 			cur = interval{iv.start, stop}
 			continue
 		}
@@ -32,7 +33,17 @@ func union(ivals []interval, end time.Time) time.Duration {
 			cur.stop = stop
 		}
 	}
-	return total + span(cur)
+	return addSpan(total, span(cur))
+}
+
+// addSpan adds two spans (neither negative), stopping at the longest
+// duration: time.Sub saturates a forged stream's spans (centuries apart)
+// there, and two of them must not wrap around to a negative total.
+func addSpan(total, d time.Duration) time.Duration {
+	if total > math.MaxInt64-d {
+		return math.MaxInt64
+	}
+	return total + d
 }
 
 func stopOr(stop, end time.Time) time.Time {

@@ -1,6 +1,7 @@
 package timeline
 
 import (
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -8,6 +9,7 @@ import (
 
 func TestUnion(t *testing.T) {
 	t.Parallel()
+	year := func(y int) time.Time { return time.Date(y, 1, 1, 0, 0, 0, 0, time.UTC) }
 	iv := func(start, stop int) interval {
 		out := interval{start: *at(start)}
 		if stop >= 0 {
@@ -32,6 +34,9 @@ func TestUnion(t *testing.T) {
 		{"open interval runs to the end", []interval{iv(0, 100), iv(900, -1)}, 200 * time.Millisecond},
 		{"open interval swallows later ones", []interval{iv(100, -1), iv(200, 300)}, 900 * time.Millisecond},
 		{"stop before start counts as nothing", []interval{iv(100, 50)}, 0},
+		// A forged stream: two spans of centuries, each longer than a
+		// Duration holds, stop at the longest instead of wrapping around.
+		{"spans beyond a Duration", []interval{{year(1), year(1000)}, {year(1500), year(2600)}}, math.MaxInt64},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
