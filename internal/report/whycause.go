@@ -151,7 +151,11 @@ func (m *Miss) filesChanged(base, head *Report, bi, hi *StepInputs) bool {
 			m.Detail = "the files differ; the file list was not recorded in both reports"
 			continue
 		}
-		files, more := CompareFileRecords(oldRec, newRec, MaxWhyFiles-len(m.Files))
+		files, more, err := CompareFileRecords(oldRec, newRec, MaxWhyFiles-len(m.Files))
+		if err != nil {
+			m.Detail = err.Error()
+			continue
+		}
 		m.Files = append(m.Files, files...)
 		m.MoreFiles += more
 	}
