@@ -145,7 +145,7 @@ func TestCheckLeadsWithVerdict(t *testing.T) {
 	// baseline; without a baseline it cannot tell, and the verdict names the
 	// first miss instead.
 	def := render.RenderCheck(c, render.CheckOptions{})
-	if !strings.Contains(def.Summary, "<code>stage-2</code> rebuilt: instruction: the step is new") {
+	if !strings.Contains(def.Summary, "<code>stage-2</code> rebuilt: instruction: a line the baseline does not have") {
 		t.Errorf("the verdict does not give the analysis' cause:\n%s", def.Summary)
 	}
 	if v := strings.Split(none.Summary, "\n")[4]; strings.Contains(v, "rebuilt:") && !strings.Contains(v, "rebuilt: first miss <code>") {
