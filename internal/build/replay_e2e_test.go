@@ -18,6 +18,7 @@ import (
 	"github.com/moby/patternmatcher/ignorefile"
 
 	"github.com/stageline/stageline/internal/buildkit"
+	"github.com/stageline/stageline/internal/compare"
 	"github.com/stageline/stageline/internal/report"
 	"github.com/stageline/stageline/internal/testing/testenv"
 )
@@ -289,7 +290,7 @@ func groundTruth(t *testing.T, stages []replayStage, pm *patternmatcher.PatternM
 			}
 			if s.kind == "COPY" {
 				if files = copyChanges(s); len(files) > 0 {
-					causes = append(causes, report.CauseFiles)
+					causes = append(causes, compare.CauseFiles)
 				}
 			}
 			switch {
@@ -313,22 +314,22 @@ func groundTruth(t *testing.T, stages []replayStage, pm *patternmatcher.PatternM
 
 // scoreMiss compares one explained miss with the ground truth; "" when
 // exact, else what differs. unknown is set when the report said unknown.
-func scoreMiss(m report.Miss, want *expectedMiss) (diff string, unknown bool) {
-	findings := append([]report.Finding{m.Finding}, m.Also...)
+func scoreMiss(m compare.Miss, want *expectedMiss) (diff string, unknown bool) {
+	findings := append([]compare.Finding{m.Finding}, m.Also...)
 	var got []string
 	var files []report.FileChange
 	more := 0
 	for _, f := range findings {
 		switch f.Cause {
-		case report.CauseUpstream:
+		case compare.CauseUpstream:
 			got = append(got, "upstream "+f.Upstream)
 			if l, ok := want.fromLine[strings.TrimPrefix(f.Upstream, "stage ")]; ok && !strings.Contains(f.Detail, fmt.Sprintf("(from line %d)", l)) {
 				return fmt.Sprintf("upstream %q does not name line %d", f.Detail, l), false
 			}
-		case report.CauseFiles:
+		case compare.CauseFiles:
 			got = append(got, f.Cause)
 			files, more = f.Files, f.MoreFiles
-		case report.CauseUnknown:
+		case compare.CauseUnknown:
 			unknown = true
 			got = append(got, f.Cause)
 		default:
@@ -345,7 +346,7 @@ func scoreMiss(m report.Miss, want *expectedMiss) (diff string, unknown bool) {
 	for _, l := range m.Later {
 		gotLater[l.Line] = true
 		w, ok := want.later[l.Line]
-		if !ok || len(l.Findings) != 1 || l.Findings[0].Cause != report.CauseFiles {
+		if !ok || len(l.Findings) != 1 || l.Findings[0].Cause != compare.CauseFiles {
 			return fmt.Sprintf("later line %d %s: not expected", l.Line, l.Instruction), false
 		}
 		if d := compareFiles(l.Findings[0].Files, l.Findings[0].MoreFiles, w); d != "" {
@@ -361,7 +362,7 @@ func scoreMiss(m report.Miss, want *expectedMiss) (diff string, unknown bool) {
 }
 
 func compareFiles(got []report.FileChange, more int, want []report.FileChange) string {
-	n := min(len(want), report.MaxWhyFiles)
+	n := min(len(want), compare.MaxWhyFiles)
 	if !slices.Equal(got, want[:n]) || more != len(want)-n {
 		return fmt.Sprintf("files %+v and %d more, want %+v", got, more, want)
 	}
@@ -442,7 +443,7 @@ func replayRepo(t *testing.T, addr, base, dir string) replayScore {
 		checkout(t, checkoutDir, tree, next, string(ignore))
 		head := build()
 		want := groundTruth(t, stages, pm, tree, next)
-		w := report.Explain(prev, head)
+		w := compare.Explain(prev, head)
 		pair := fmt.Sprintf("%s %.7s..%.7s", sh.Source, sh.Commits[i-1], sh.Commits[i])
 		var diffs []string
 		unknown := false

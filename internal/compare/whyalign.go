@@ -1,6 +1,10 @@
-package report
+package compare
 
-import "strings"
+import (
+	"github.com/stageline/stageline/internal/report"
+
+	"strings"
+)
 
 // How a head step relates to the baseline's steps of its stage.
 const (
@@ -112,7 +116,7 @@ func (a *alignment) pair(i, j, kind int) {
 }
 
 // baseStep is head step i's baseline step, nil when it is new.
-func (a *alignment) baseStep(i int) *Step {
+func (a *alignment) baseStep(i int) *report.Step {
 	if a.partner[i] < 0 {
 		return nil
 	}
@@ -120,7 +124,7 @@ func (a *alignment) baseStep(i int) *Step {
 }
 
 // headPos is the index of s among the head's steps, -1 when absent.
-func (a *alignment) headPos(s *Step) int {
+func (a *alignment) headPos(s *report.Step) int {
 	for i, h := range a.head {
 		if h.step() == s {
 			return i

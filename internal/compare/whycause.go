@@ -1,6 +1,8 @@
-package report
+package compare
 
 import (
+	"github.com/stageline/stageline/internal/report"
+
 	"fmt"
 	"slices"
 	"strings"
@@ -9,11 +11,11 @@ import (
 // explainer compares a head report with a baseline, stage by stage, with
 // each stage's steps aligned to the baseline's by instruction.
 type explainer struct {
-	base, head *Report
+	base, head *report.Report
 	aligns     map[[2]string]*alignment
 }
 
-func newExplainer(base, head *Report) *explainer {
+func newExplainer(base, head *report.Report) *explainer {
 	return &explainer{base: base, head: head, aligns: map[[2]string]*alignment{}}
 }
 
@@ -150,11 +152,11 @@ func unknown(why string) Finding {
 	return Finding{Cause: CauseUnknown, Detail: why}
 }
 
-func hasStage(r *Report, name, platform string) bool {
-	return slices.ContainsFunc(r.Stages, func(s Stage) bool { return s.Name == name && s.Platform == platform })
+func hasStage(r *report.Report, name, platform string) bool {
+	return slices.ContainsFunc(r.Stages, func(s report.Stage) bool { return s.Name == name && s.Platform == platform })
 }
 
-func findMissStep(r *Report, m *Miss) *Step {
+func findMissStep(r *report.Report, m *Miss) *report.Step {
 	for _, si := range stageSteps(r, m.Stage, m.Platform) {
 		if s := si.step(); !s.Cached && s.StartedAt != nil {
 			return s
@@ -205,7 +207,7 @@ func (x *explainer) notCached(stage string) Finding {
 // filesChanged compares the step's local-context sources, one by one. On
 // an edited line only sources of the same path are compared: the others
 // are part of the edit.
-func (x *explainer) filesChanged(bi, hi *StepInputs, edited bool) (Finding, bool) {
+func (x *explainer) filesChanged(bi, hi *report.StepInputs, edited bool) (Finding, bool) {
 	f := Finding{Cause: CauseFiles}
 	changed := false
 	for k, hsrc := range hi.Sources {
@@ -220,13 +222,13 @@ func (x *explainer) filesChanged(bi, hi *StepInputs, edited bool) (Finding, bool
 			continue
 		}
 		changed = true
-		oldRec, err1 := DecodeFileRecord(x.base.FileRecords[bi.Sources[k].Digest])
-		newRec, err2 := DecodeFileRecord(x.head.FileRecords[hsrc.Digest])
+		oldRec, err1 := report.DecodeFileRecord(x.base.FileRecords[bi.Sources[k].Digest])
+		newRec, err2 := report.DecodeFileRecord(x.head.FileRecords[hsrc.Digest])
 		if err1 != nil || err2 != nil {
 			f.Detail = "the files differ; the file list was not recorded in both reports"
 			continue
 		}
-		files, more, err := CompareFileRecords(oldRec, newRec, MaxWhyFiles-len(f.Files))
+		files, more, err := report.CompareFileRecords(oldRec, newRec, MaxWhyFiles-len(f.Files))
 		if err != nil {
 			f.Detail = err.Error()
 			continue
@@ -244,9 +246,9 @@ func (x *explainer) filesChanged(bi, hi *StepInputs, edited bool) (Finding, bool
 }
 
 // envChanged compares the build args and ENV a RUN sees, by name.
-func envChanged(bi, hi *StepInputs) (Finding, bool) {
+func envChanged(bi, hi *report.StepInputs) (Finding, bool) {
 	var f Finding
-	old := map[string]EnvInput{}
+	old := map[string]report.EnvInput{}
 	for _, e := range bi.Env {
 		old[e.Name] = e
 	}
@@ -262,13 +264,13 @@ func envChanged(bi, hi *StepInputs) (Finding, bool) {
 		if !ok {
 			f.Added = append(f.Added, e.Name)
 		}
-		args = args || e.Kind == EnvKindArg
+		args = args || e.Kind == report.EnvKindArg
 	}
 	for _, e := range bi.Env {
 		if !seen[e.Name] {
 			f.Names = append(f.Names, e.Name)
 			f.Removed = append(f.Removed, e.Name)
-			args = args || e.Kind == EnvKindArg
+			args = args || e.Kind == report.EnvKindArg
 		}
 	}
 	if len(f.Names) == 0 {
@@ -296,7 +298,7 @@ func (x *explainer) parentFindings(platform string, a *alignment, i, depth int) 
 		if k < len(bi.Parents) && bi.Parents[k].Key == hp.Key {
 			continue
 		}
-		var bp Parent
+		var bp report.Parent
 		if k < len(bi.Parents) {
 			bp = bi.Parents[k]
 		}
@@ -325,16 +327,16 @@ func (x *explainer) parentFindings(platform string, a *alignment, i, depth int) 
 			}
 			out = append(out, f)
 		default:
-			out = append(out, Finding{Cause: CauseUpstream, Upstream: Truncate(hp.Name, 200), Detail: "an input changed: " + Truncate(hp.Name, 200)})
+			out = append(out, Finding{Cause: CauseUpstream, Upstream: report.Truncate(hp.Name, 200), Detail: "an input changed: " + report.Truncate(hp.Name, 200)})
 		}
 	}
 	return out
 }
 
 // removedAbove finds the baseline's lines between step i's predecessor and
-// step i that the head no longer has, when the changed parent is the step
-// before it: the lines removed above it.
-func (x *explainer) removedAbove(a *alignment, i int, hp, bp Parent) []Finding {
+// step i that the head no longer has there, when the changed parent is the
+// step before it: the lines removed from above it or moved elsewhere.
+func (x *explainer) removedAbove(a *alignment, i int, hp, bp report.Parent) []Finding {
 	hs := a.head[i].step()
 	if bp.Stage != hs.Stage || a.kind[i] != alignSame {
 		return nil
@@ -351,15 +353,17 @@ func (x *explainer) removedAbove(a *alignment, i int, hp, bp Parent) []Finding {
 	}
 	var out []Finding
 	for j := prevBase + 1; j < a.partner[i]; j++ {
-		if a.baseOf[j] < 0 {
-			b := a.base[j].step()
+		b := a.base[j].step()
+		if h := a.baseOf[j]; h < 0 {
 			out = append(out, Finding{Cause: CauseInstruction, Detail: fmt.Sprintf("the line above it was removed (the baseline's line %d)", b.Line), Old: b.Instruction})
+		} else if a.kind[h] == alignMoved {
+			out = append(out, Finding{Cause: CauseInstruction, Detail: fmt.Sprintf("the line above it moved to line %d", a.head[h].step().Line), Old: b.Instruction})
 		}
 	}
 	return out
 }
 
-func stepAtLine(r *Report, stage, platform string, line int) *Step {
+func stepAtLine(r *report.Report, stage, platform string, line int) *report.Step {
 	for _, si := range stageSteps(r, stage, platform) {
 		if s := si.step(); s.Line == line && line > 0 {
 			return s

@@ -1,6 +1,8 @@
-package report
+package compare
 
 import (
+	"github.com/stageline/stageline/internal/report"
+
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -16,9 +18,9 @@ import (
 // carries on down the stage.
 type fakeStep struct {
 	instr  string
-	files  []FileEntry       // a COPY from the context
-	env    map[string]string // what a RUN sees, all ENV
-	from   string            // a stage it copies from
+	files  []report.FileEntry // a COPY from the context
+	env    map[string]string  // what a RUN sees, all ENV
+	from   string             // a stage it copies from
 	missed bool
 }
 
@@ -29,10 +31,10 @@ type fakeStage struct {
 
 // fakeReport lays the stages out one line after another (FROM, then each
 // step) and computes every step's inputs.
-func fakeReport(t *testing.T, stages ...fakeStage) *Report {
+func fakeReport(t *testing.T, stages ...fakeStage) *report.Report {
 	t.Helper()
 	started := time.Unix(0, 0)
-	r := &Report{SchemaVersion: SchemaVersion, Build: Build{Dockerfile: "Dockerfile"}, FileRecords: map[string]string{}}
+	r := &report.Report{SchemaVersion: report.SchemaVersion, Build: report.Build{Dockerfile: "Dockerfile"}, FileRecords: map[string]string{}}
 	last := map[string]string{} // stage → its last key
 	line := 0
 	key := func(parts ...string) string {
@@ -40,21 +42,21 @@ func fakeReport(t *testing.T, stages ...fakeStage) *Report {
 		return "sha256:" + hex.EncodeToString(s[:8])
 	}
 	for _, st := range stages {
-		r.Stages = append(r.Stages, Stage{Name: st.name})
+		r.Stages = append(r.Stages, report.Stage{Name: st.name})
 		line++
-		prev := Parent{Source: st.image, Key: key(st.image)}
+		prev := report.Parent{Source: st.image, Key: key(st.image)}
 		for k, fs := range st.steps {
 			line++
-			in := &StepInputs{Parents: []Parent{prev}}
+			in := &report.StepInputs{Parents: []report.Parent{prev}}
 			parts := []string{fs.instr, prev.Key}
 			if fs.files != nil {
-				rec, err := EncodeFileRecord(fs.files)
+				rec, err := report.EncodeFileRecord(fs.files)
 				if err != nil {
 					t.Fatal(err)
 				}
 				d := key(rec)
 				r.FileRecords[d] = rec
-				in.Sources = []SourceInput{{Context: "context", Path: "/src", Digest: d, Files: len(fs.files)}}
+				in.Sources = []report.SourceInput{{Context: "context", Path: "/src", Digest: d, Files: len(fs.files)}}
 				parts = append(parts, d)
 			}
 			names := make([]string, 0, len(fs.env))
@@ -64,20 +66,20 @@ func fakeReport(t *testing.T, stages ...fakeStage) *Report {
 			slices.Sort(names)
 			for _, n := range names {
 				d := key(fs.env[n])
-				in.Env = append(in.Env, EnvInput{Name: n, Kind: EnvKindEnv, Digest: d})
+				in.Env = append(in.Env, report.EnvInput{Name: n, Kind: report.EnvKindEnv, Digest: d})
 				parts = append(parts, n, d)
 			}
 			if fs.from != "" {
-				in.Parents = append(in.Parents, Parent{Stage: fs.from, Key: last[fs.from]})
+				in.Parents = append(in.Parents, report.Parent{Stage: fs.from, Key: last[fs.from]})
 				parts = append(parts, last[fs.from])
 			}
 			in.Key = key(parts...)
-			r.Steps = append(r.Steps, Step{
+			r.Steps = append(r.Steps, report.Step{
 				Name: fmt.Sprintf("[%s %d/%d] %s", st.name, k+1, len(st.steps), fs.instr), Stage: st.name,
 				Index: fmt.Sprintf("%d/%d", k+1, len(st.steps)), Line: line, Instruction: fs.instr,
 				Cached: !fs.missed, StartedAt: &started, DurationMS: 100, Inputs: in,
 			})
-			prev = Parent{Stage: st.name, Line: line, Key: in.Key}
+			prev = report.Parent{Stage: st.name, Line: line, Key: in.Key}
 		}
 		last[st.name] = prev.Key
 	}
@@ -85,8 +87,8 @@ func fakeReport(t *testing.T, stages ...fakeStage) *Report {
 }
 
 var (
-	dataV1 = []FileEntry{{Path: "data/", Mode: 1 << 31}, {Path: "data/a.csv", Hash: 1}, {Path: "data/b.csv", Hash: 2}, {Path: "data/c.csv", Hash: 3}}
-	dataV2 = []FileEntry{{Path: "data/", Mode: 1 << 31}, {Path: "data/a.csv", Hash: 1}, {Path: "data/b.csv", Hash: 20}, {Path: "data/d.csv", Hash: 4}, {Path: "data/e.csv", Hash: 5}}
+	dataV1 = []report.FileEntry{{Path: "data/", Mode: 1 << 31}, {Path: "data/a.csv", Hash: 1}, {Path: "data/b.csv", Hash: 2}, {Path: "data/c.csv", Hash: 3}}
+	dataV2 = []report.FileEntry{{Path: "data/", Mode: 1 << 31}, {Path: "data/a.csv", Hash: 1}, {Path: "data/b.csv", Hash: 20}, {Path: "data/d.csv", Hash: 4}, {Path: "data/e.csv", Hash: 5}}
 )
 
 func fstage(name string, steps ...fakeStep) fakeStage {
@@ -119,7 +121,7 @@ func onlyMiss(t *testing.T, w Why, stage string) Miss {
 // reads that changed are named below the first miss.
 func TestExplainAlignsByInstruction(t *testing.T) {
 	t.Parallel()
-	copyData := func(files []FileEntry, missed bool) fakeStep {
+	copyData := func(files []report.FileEntry, missed bool) fakeStep {
 		return fakeStep{instr: "COPY data/ /srv/data/", files: files, missed: missed}
 	}
 	base := fakeReport(t, fstage("app",
@@ -162,6 +164,18 @@ func TestExplainAlignsByInstruction(t *testing.T) {
 			t.Errorf("miss = %+v", m)
 		}
 	})
+	t.Run("the line above moved below", func(t *testing.T) {
+		t.Parallel()
+		base := fakeReport(t, fstage("app",
+			fakeStep{instr: "RUN setup"}, fakeStep{instr: "RUN old"}, copyData(dataV1, false), fakeStep{instr: "RUN build"}, fakeStep{instr: "RUN tail"}))
+		head := fakeReport(t, fstage("app",
+			fakeStep{instr: "RUN setup"}, copyData(dataV1, true), fakeStep{instr: "RUN build", missed: true},
+			fakeStep{instr: "RUN old", missed: true}, fakeStep{instr: "RUN tail", missed: true}))
+		m := onlyMiss(t, Explain(base, head), "app")
+		if m.Line != 3 || m.Cause != CauseInstruction || m.Detail != "the line above it moved to line 5" || m.Old != "RUN old" {
+			t.Errorf("miss = %+v", m)
+		}
+	})
 	t.Run("a line moved", func(t *testing.T) {
 		t.Parallel()
 		head := fakeReport(t, fstage("app",
@@ -201,7 +215,7 @@ func TestExplainAlignsByInstruction(t *testing.T) {
 // at the line that did.
 func TestExplainUpstreamNamesTheChangedLine(t *testing.T) {
 	t.Parallel()
-	mk := func(files []FileEntry, missed bool) *Report {
+	mk := func(files []report.FileEntry, missed bool) *report.Report {
 		return fakeReport(t,
 			fstage("build", fakeStep{instr: "RUN deps", missed: missed}, fakeStep{instr: "RUN gen", missed: missed},
 				fakeStep{instr: "COPY . .", files: files, missed: missed}, fakeStep{instr: "RUN make", missed: missed}),
@@ -230,8 +244,8 @@ func TestExplainWording(t *testing.T) {
 	})
 	t.Run("a mode-only change names the modes", func(t *testing.T) {
 		t.Parallel()
-		base := fakeReport(t, fstage("app", fakeStep{instr: "COPY . .", files: []FileEntry{{Path: "run.sh", Mode: 0o755, Hash: 7}}}))
-		head := fakeReport(t, fstage("app", fakeStep{instr: "COPY . .", files: []FileEntry{{Path: "run.sh", Mode: 0o644, Hash: 7}}, missed: true}))
+		base := fakeReport(t, fstage("app", fakeStep{instr: "COPY . .", files: []report.FileEntry{{Path: "run.sh", Mode: 0o755, Hash: 7}}}))
+		head := fakeReport(t, fstage("app", fakeStep{instr: "COPY . .", files: []report.FileEntry{{Path: "run.sh", Mode: 0o644, Hash: 7}}, missed: true}))
 		if got := onlyMiss(t, Explain(base, head), "app").Sentence(); got != "files: run.sh (mode 0755 → 0644)" {
 			t.Errorf("sentence %q", got)
 		}
@@ -248,7 +262,7 @@ func TestExplainWording(t *testing.T) {
 	t.Run("nothing missed: stages is an empty list", func(t *testing.T) {
 		t.Parallel()
 		r := fakeReport(t, fstage("app", fakeStep{instr: "RUN make"}))
-		for _, base := range []*Report{r, nil} {
+		for _, base := range []*report.Report{r, nil} {
 			b, err := json.Marshal(Explain(base, r))
 			if err != nil {
 				t.Fatal(err)

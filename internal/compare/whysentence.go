@@ -1,6 +1,8 @@
-package report
+package compare
 
 import (
+	"github.com/stageline/stageline/internal/report"
+
 	"fmt"
 	"slices"
 	"strings"
@@ -12,7 +14,7 @@ import (
 func (m Miss) Sentence() string {
 	if m.Cause == "" {
 		if m.DependsOn != "" {
-			return "depends on " + Truncate(m.DependsOn, 400)
+			return "depends on " + report.Truncate(m.DependsOn, 400)
 		}
 		return "first cache miss"
 	}
@@ -28,16 +30,16 @@ func (f Finding) Sentence() string {
 	switch f.Cause {
 	case CauseInstruction:
 		if f.Old != "" && f.New != "" {
-			return fmt.Sprintf("instruction: %s → %s", Truncate(f.Old, 200), Truncate(f.New, 200))
+			return fmt.Sprintf("instruction: %s → %s", report.Truncate(f.Old, 200), report.Truncate(f.New, 200))
 		}
-		return "instruction: " + f.Detail + ": " + Truncate(f.New+f.Old, 200)
+		return "instruction: " + f.Detail + ": " + report.Truncate(f.New+f.Old, 200)
 	case CauseFiles:
 		if len(f.Files) == 0 {
 			return "files: " + f.Detail
 		}
 		var ps []string
 		for _, c := range f.Files {
-			ps = append(ps, Truncate(c.Path, 200)+" ("+c.Text()+")")
+			ps = append(ps, report.Truncate(c.Path, 200)+" ("+fileChangeText(c)+")")
 		}
 		s := "files: " + strings.Join(ps, ", ")
 		if f.MoreFiles > 0 {
@@ -47,17 +49,17 @@ func (f Finding) Sentence() string {
 	case CauseBuildArg, CauseEnv:
 		return f.Cause + ": " + varChanges(f)
 	case CauseBaseImage:
-		return fmt.Sprintf("base-image: %s → %s", Truncate(f.Old, 200), Truncate(f.New, 200))
+		return fmt.Sprintf("base-image: %s → %s", report.Truncate(f.Old, 200), report.Truncate(f.New, 200))
 	case CauseUpstream:
 		return "upstream: " + f.Detail
 	}
 	return f.Cause + ": " + f.Detail
 }
 
-// Text is a file change in words: "changed", "added", "removed", or
-// "mode 0755 → 0644" for a change of mode alone.
-func (c FileChange) Text() string {
-	if c.Change == FileMode {
+// fileChangeText is a file change in words: "changed", "added",
+// "removed", or "mode 0755 → 0644" for a change of mode alone.
+func fileChangeText(c report.FileChange) string {
+	if c.Change == report.FileMode {
 		return "mode " + c.OldMode + " → " + c.NewMode
 	}
 	return c.Change
