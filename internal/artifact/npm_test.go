@@ -47,7 +47,7 @@ func TestNPMClientReadsUpload(t *testing.T) {
 	report := readFixture(t, "report.json")
 	base := startAct(t)
 	token := runnerToken(t, "Actions.GenericRead:1 Actions.Results:77:88")
-	name := NameForBuildKey("linux/amd64")
+	name := "stageline-report-linux-amd64"
 
 	cfg := Config{RuntimeToken: token, ResultsURL: base, BlockSize: 1024}
 	res, err := Upload(t.Context(), cfg, name, []File{{Name: "report.json", Data: report}})
