@@ -25,7 +25,7 @@ func uploadReport(ctx context.Context, getenv func(string) string, in inputs.Inp
 		out.warning(fmt.Sprintf("report not uploaded: %v", err))
 		return
 	}
-	name := report.ArtifactName(report.BuildKey(in.File, in.Target, in.Platforms))
+	name := report.ArtifactName(report.BuildKey(in.Dockerfile, in.Target, in.Platforms))
 	res, err := artifact.Upload(ctx, cfg, name, []artifact.File{{Name: report.ArtifactFile, Data: data}})
 	if err != nil {
 		out.warning(fmt.Sprintf("report not uploaded as artifact %s: %v", name, err))
