@@ -47,7 +47,7 @@ type Links interface {
 
 // Processor handles stored deliveries. It is safe for concurrent use.
 type Processor struct {
-	store    *store.Store
+	store    Store
 	clients  ClientSource
 	download *http.Client
 	limits   Limits
@@ -58,7 +58,7 @@ type Processor struct {
 }
 
 // New returns a Processor.
-func New(st *store.Store, clients ClientSource, opts Options) (*Processor, error) {
+func New(st Store, clients ClientSource, opts Options) (*Processor, error) {
 	p := &Processor{store: st, clients: clients, download: opts.Download, limits: DefaultLimits, now: time.Now,
 		history: opts.History.withDefaults(), links: opts.Links,
 		posted: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -105,7 +105,7 @@ func (p *Processor) Handle(ctx context.Context, log *slog.Logger, d store.Delive
 		if err != nil {
 			return err
 		}
-		j := &job{cl: cl, log: log, repo: ev.GetRepo(), run: ev.GetWorkflowRun(), attempts: d.Attempts}
+		j := &job{gh: apiOf(cl), log: log, repo: ev.GetRepo(), run: ev.GetWorkflowRun(), attempts: d.Attempts}
 		return workflowRunActions[ev.GetAction()](p, ctx, j)
 	case "check_run":
 		var ev checkRunEvent
@@ -120,7 +120,7 @@ func (p *Processor) Handle(ctx context.Context, log *slog.Logger, d store.Delive
 
 // job is one workflow run being turned into check runs.
 type job struct {
-	cl       *github.Client
+	gh       gitHub
 	log      *slog.Logger
 	repo     *github.Repository // the repository the workflow ran in: the base
 	run      *github.WorkflowRun
@@ -185,7 +185,7 @@ func (p *Processor) rerequested(ctx context.Context, log *slog.Logger, ev *check
 	if err != nil {
 		return p.apiErr("get workflow run", err)
 	}
-	j := &job{cl: cl, log: log, repo: repo, run: run, attempts: attempts, fresh: true}
+	j := &job{gh: apiOf(cl), log: log, repo: repo, run: run, attempts: attempts, fresh: true}
 	if stored.BuildKey != "" {
 		j.onlyKey = &stored.BuildKey
 	}
@@ -237,12 +237,12 @@ func (p *Processor) GiveUp(ctx context.Context, log *slog.Logger, d store.Delive
 	if err != nil {
 		return err
 	}
-	j := &job{cl: cl, log: log, repo: ev.GetRepo(), run: ev.GetWorkflowRun(), attempts: d.Attempts}
+	j := &job{gh: apiOf(cl), log: log, repo: ev.GetRepo(), run: ev.GetWorkflowRun(), attempts: d.Attempts}
 	out := output{Title: "stageline could not finish this check",
 		Summary: fmt.Sprintf("stageline gave up on workflow run %d after %d attempts: %s.\n\n"+
 			"Re-run the workflow to try again.", j.run.GetID(), d.Attempts, render.Text(publicReason(cause), 300))}
 	for _, key := range keys {
-		if err := p.post(ctx, j, key, "neutral", out, nil); err != nil {
+		if _, err := p.post(ctx, j, key, "neutral", out, nil); err != nil {
 			return err
 		}
 		c, err := p.store.GetCheckRun(ctx, j.repo.GetID(), j.sha(), key)
