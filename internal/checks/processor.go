@@ -80,18 +80,15 @@ func New(st Store, clients ClientSource, opts Options) (*Processor, error) {
 // Handle processes one delivery. An error means "try again later" unless it
 // wraps Permanent; RetryAt tells when GitHub's rate limits allow it.
 func (p *Processor) Handle(ctx context.Context, log *slog.Logger, d store.Delivery) error {
-	var head struct {
-		Action string `json:"action"`
+	action, err := deliveryAction(d)
+	if err != nil {
+		return err
 	}
-	if _, ok := handled[d.Event]; ok {
-		if err := json.Unmarshal(d.Payload, &head); err != nil {
-			return Permanent{fmt.Errorf("decode %s: %w", d.Event, err)}
-		}
-	}
-	if !handles(d.Event, head.Action) {
-		log.Info("event not handled", "action", head.Action)
+	if !handles(d.Event, action) {
+		log.Info("event not handled", "action", action)
 		return nil
 	}
+	// The one full decoding of the payload.
 	switch d.Event {
 	case "workflow_run":
 		var ev github.WorkflowRunEvent
@@ -106,7 +103,7 @@ func (p *Processor) Handle(ctx context.Context, log *slog.Logger, d store.Delive
 			return err
 		}
 		j := &job{gh: apiOf(cl), log: log, repo: ev.GetRepo(), run: ev.GetWorkflowRun(), attempts: d.Attempts}
-		return workflowRunActions[ev.GetAction()](p, ctx, j)
+		return workflowRunActions[action](p, ctx, j)
 	case "check_run":
 		var ev checkRunEvent
 		if err := json.Unmarshal(d.Payload, &ev); err != nil {
@@ -116,6 +113,22 @@ func (p *Processor) Handle(ctx context.Context, log *slog.Logger, d store.Delive
 	}
 	// Unreachable while handled and the cases above agree (TestHandled).
 	return Permanent{fmt.Errorf("event %s is listed as handled but Handle has no case for it", d.Event)}
+}
+
+// deliveryAction is the action of a delivery, as intake stored it. A
+// delivery of a handled event stored before intake kept the action has
+// none: its payload's is read.
+func deliveryAction(d store.Delivery) (string, error) {
+	if _, ok := handled[d.Event]; !ok || d.Action != "" {
+		return d.Action, nil
+	}
+	var head struct {
+		Action string `json:"action"`
+	}
+	if err := json.Unmarshal(d.Payload, &head); err != nil {
+		return "", Permanent{fmt.Errorf("decode %s: %w", d.Event, err)}
+	}
+	return head.Action, nil
 }
 
 // job is one workflow run being turned into check runs.
