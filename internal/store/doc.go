@@ -1,7 +1,12 @@
 // Package store is the App's durable state over database/sql: the queue of
 // webhook deliveries waiting to be processed, the baseline reports of trusted
 // push builds, the check runs the App has created (so that a redelivery
-// updates rather than duplicates).
+// updates rather than duplicates), the history of processed builds and the
+// names of the repositories it knows.
+//
+// It keeps and selects; it does not judge. Which builds are a branch's
+// usual ones, and how a build compares with them, is internal/history's
+// (BuildFilter only applies a selection it is given).
 //
 // SQLite (pure Go, modernc.org/sqlite) is the default; a postgres:// URL
 // selects PostgreSQL through pgx's database/sql driver. Both run the same

@@ -10,7 +10,7 @@ import (
 )
 
 // Build is one processed report kept as history: what the dashboard plots
-// and what noise-aware verdicts compare a build with. The report itself is
+// and what verdicts (internal/history) compare a build with. The report itself is
 // not kept (a baseline keeps the trusted ones); Summary holds its figures.
 type Build struct {
 	RepoID    int64
@@ -20,8 +20,8 @@ type Build struct {
 	RunID     int64
 	// PR is the pull request number the build was made for, 0 for none.
 	PR int
-	// Trusted marks a push build in the base repository itself: only
-	// those count as a branch's usual builds.
+	// Trusted marks a push build in the base repository itself whose
+	// report matched its run (history.Usual counts only those).
 	Trusted bool
 	// BaseBranch is the branch the build was compared with: a PR's base,
 	// or the branch itself for a push ("" in history from before it was
