@@ -10,8 +10,9 @@ import (
 )
 
 // Build is one processed report kept as history: what the dashboard plots
-// and what verdicts (internal/history) compare a build with. The report itself is
-// not kept (a baseline keeps the trusted ones); Summary holds its figures.
+// and what verdicts (internal/history) compare a build with. The report
+// itself is not kept (a baseline keeps the trusted ones); Summary holds its
+// figures.
 type Build struct {
 	RepoID    int64
 	BuildKey  string
