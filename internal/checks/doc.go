@@ -19,9 +19,9 @@
 //     updates the check run.
 //
 // To act on a new fact (a waiver, say), gather it into runInput or
-// keyInput and read it in decide; to act on a new event or action, list
-// it in handled (events.go), decode it once in Handle and give it a
-// handler that gathers, decides and publishes the same way. Decisions are
+// keyInput and read it in decide; to act on a new event or action, add
+// its handler to handlers (events.go): it decodes the payload once, then
+// gathers, decides and publishes the same way. Decisions are
 // table-tested in decide_test.go with no HTTP, fake GitHub or database.
 //
 // The steps meet the store and GitHub through the narrow interfaces of

@@ -26,7 +26,7 @@ func (c *reachClients) Client(context.Context, int64) (*github.Client, error) {
 	return nil, errReached
 }
 
-// TestHandled keeps Handle and handled, the list the webhook intake takes,
+// TestHandled keeps Handle and Handled, the list the webhook intake takes,
 // in agreement: every listed event and action reaches its handler, and
 // nothing else does any work.
 func TestHandled(t *testing.T) {

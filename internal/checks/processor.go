@@ -3,7 +3,6 @@ package checks
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -88,38 +87,14 @@ func (p *Processor) Handle(ctx context.Context, log *slog.Logger, d store.Delive
 		log.Info("event not handled", "action", action)
 		return nil
 	}
-	// The one full decoding of the payload.
-	switch d.Event {
-	case "workflow_run":
-		var ev github.WorkflowRunEvent
-		if err := json.Unmarshal(d.Payload, &ev); err != nil {
-			return Permanent{fmt.Errorf("decode workflow_run: %w", err)}
-		}
-		if ev.GetWorkflowRun() == nil || ev.GetRepo() == nil {
-			return Permanent{errors.New("workflow_run payload without workflow_run or repository")}
-		}
-		cl, err := p.clients.Client(ctx, ev.GetInstallation().GetID())
-		if err != nil {
-			return err
-		}
-		j := &job{gh: apiOf(cl), log: log, repo: ev.GetRepo(), run: ev.GetWorkflowRun(), attempts: d.Attempts}
-		return workflowRunActions[action](p, ctx, j)
-	case "check_run":
-		var ev checkRunEvent
-		if err := json.Unmarshal(d.Payload, &ev); err != nil {
-			return Permanent{fmt.Errorf("decode check_run: %w", err)}
-		}
-		return p.rerequested(ctx, log, &ev, d.Attempts)
-	}
-	// Unreachable while handled and the cases above agree (TestHandled).
-	return Permanent{fmt.Errorf("event %s is listed as handled but Handle has no case for it", d.Event)}
+	return handlers[d.Event][action](p, ctx, log, d)
 }
 
 // deliveryAction is the action of a delivery, as intake stored it. A
 // delivery of a handled event stored before intake kept the action has
 // none: its payload's is read.
 func deliveryAction(d store.Delivery) (string, error) {
-	if _, ok := handled[d.Event]; !ok || d.Action != "" {
+	if _, ok := handlers[d.Event]; !ok || d.Action != "" {
 		return d.Action, nil
 	}
 	var head struct {
@@ -176,7 +151,14 @@ type checkRunEvent struct {
 	} `json:"installation"`
 }
 
-func (p *Processor) rerequested(ctx context.Context, log *slog.Logger, ev *checkRunEvent, attempts int) error {
+// rerequested redoes a check run a user asked to re-run from the Checks
+// tab: its build key's check, as a new check run.
+func (p *Processor) rerequested(ctx context.Context, log *slog.Logger, d store.Delivery) error {
+	var ev checkRunEvent
+	if err := json.Unmarshal(d.Payload, &ev); err != nil {
+		return Permanent{fmt.Errorf("decode check_run: %w", err)}
+	}
+	attempts := d.Attempts
 	stored, err := p.store.CheckRunByID(ctx, ev.CheckRun.ID)
 	if err != nil {
 		return err
