@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -248,32 +247,13 @@ func spanStrings(s otlpsink.Span) []string {
 // ::warning under Actions), within the export's timeout.
 func TestTraceUnreachable(t *testing.T) {
 	t.Parallel()
-	closed, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	refused := closed.Addr().String()
-	closed.Close()
-	silent, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { silent.Close() })
-	go func() {
-		for {
-			c, err := silent.Accept()
-			if err != nil {
-				return
-			}
-			defer c.Close()
-		}
-	}()
+	refused, silent := otlpsink.Unreachable(t)
 	for _, tt := range []struct {
 		name, endpoint, proto string
 		actions               bool
 	}{
 		{"refused, CLI, http", "http://" + refused, "http/protobuf", false},
-		{"silent, Actions, grpc", "http://" + silent.Addr().String(), "grpc", true},
+		{"silent, Actions, grpc", "http://" + silent, "grpc", true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			otel := map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": tt.endpoint, "OTEL_EXPORTER_OTLP_PROTOCOL": tt.proto,

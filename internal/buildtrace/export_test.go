@@ -3,7 +3,6 @@ package buildtrace
 import (
 	"context"
 	"fmt"
-	"net"
 	"strings"
 	"testing"
 	"time"
@@ -163,28 +162,14 @@ func TestExportUnreachable(t *testing.T) {
 	t.Parallel()
 	// A port nothing listens on, and one that takes connections and never
 	// answers: both must give an error within the timeout.
-	closed := freePort(t)
-	hang, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { hang.Close() })
-	go func() {
-		for {
-			c, err := hang.Accept()
-			if err != nil {
-				return
-			}
-			t.Cleanup(func() { c.Close() })
-		}
-	}()
+	closed, hang := otlpsink.Unreachable(t)
 	r, _ := reporttest.Fixture(t, "cached")
 	root := Tree(r, nil, Run{}, Redactor{})
 	for _, tt := range []struct{ name, proto, endpoint string }{
 		{"http refused", ProtocolHTTP, "http://" + closed},
 		{"grpc refused", ProtocolGRPC, "http://" + closed},
-		{"http silent", ProtocolHTTP, "http://" + hang.Addr().String()},
-		{"grpc silent", ProtocolGRPC, "http://" + hang.Addr().String()},
+		{"http silent", ProtocolHTTP, "http://" + hang},
+		{"grpc silent", ProtocolGRPC, "http://" + hang},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
@@ -212,14 +197,4 @@ func TestExportUnreachable(t *testing.T) {
 			}
 		})
 	}
-}
-
-func freePort(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return addr
 }

@@ -118,3 +118,31 @@ func freeAddr(t testing.TB) string {
 	}
 	return addr
 }
+
+// Unreachable returns two loopback addresses (host:port) an exporter cannot
+// send to: refused, where nothing listens, and silent, which takes
+// connections and never answers. Both go when the test ends.
+func Unreachable(t testing.TB) (refused, silent string) {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("listening: %v", err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		var conns []net.Conn
+		defer func() {
+			for _, c := range conns {
+				c.Close()
+			}
+		}()
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			conns = append(conns, c)
+		}
+	}()
+	return freeAddr(t), l.Addr().String()
+}
