@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"go.opentelemetry.io/otel/attribute"
 
@@ -80,4 +81,16 @@ func spanStrings(name, status string, kvs []attribute.KeyValue) []string {
 		out = append(out, string(kv.Key), kv.Value.Emit())
 	}
 	return out
+}
+
+func TestTruncate(t *testing.T) {
+	t.Parallel()
+	long := "RUN " + strings.Repeat("é", 300)
+	got := truncate(long, MaxNameBytes)
+	if len(got) > MaxNameBytes || !strings.HasSuffix(got, "…") || !utf8.ValidString(got) {
+		t.Errorf("truncate gave %d bytes, valid UTF-8 %v: %q", len(got), utf8.ValidString(got), got)
+	}
+	if got := truncate("RUN make", MaxNameBytes); got != "RUN make" {
+		t.Errorf("a short name changed: %q", got)
+	}
 }

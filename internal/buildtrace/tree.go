@@ -2,6 +2,7 @@ package buildtrace
 
 import (
 	"time"
+	"unicode/utf8"
 
 	"go.opentelemetry.io/otel/attribute"
 	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
@@ -284,10 +285,15 @@ func stepSpan(s report.Step, images int, layers map[lineKey]sizes, misses map[li
 	return span
 }
 
+// MaxNameBytes caps a span's name: a RUN with a heredoc can be a whole
+// script, and backends index names. The step's line says where the rest is.
+const MaxNameBytes = 200
+
 // redactTree passes every string of the tree through red: names, string
-// attributes and status descriptions.
+// attributes and status descriptions. Names are cut to MaxNameBytes after
+// redaction, so that no cut value escapes it.
 func redactTree(s *Span, red Redactor) {
-	s.Name = red.String(s.Name)
+	s.Name = truncate(red.String(s.Name), MaxNameBytes)
 	s.Error = red.String(s.Error)
 	for i, kv := range s.Attrs {
 		switch kv.Value.Type() {
@@ -304,4 +310,18 @@ func redactTree(s *Span, red Redactor) {
 	for i := range s.Children {
 		redactTree(&s.Children[i], red)
 	}
+}
+
+// truncate cuts s to at most n bytes on a rune boundary, marking the cut
+// with an ellipsis.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	const ellipsis = "…"
+	cut := n - len(ellipsis)
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + ellipsis
 }
