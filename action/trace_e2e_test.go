@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/collector/pdata/ptrace"
+
 	"github.com/stageline/stageline/internal/report"
 	"github.com/stageline/stageline/internal/testing/otlpsink"
 )
@@ -295,5 +297,50 @@ func TestTraceUnreachable(t *testing.T) {
 			}
 			t.Logf("build and failed export took %v; the warning: %s", took.Round(time.Millisecond), lines[0])
 		})
+	}
+}
+
+// TestTraceFailedBuild: a failed build is still sent, its build span and
+// failed step's span with status Error and the step's message, and the
+// exit code is the build's.
+func TestTraceFailedBuild(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	mustWrite(t, filepath.Join(dir, "Dockerfile"), fmt.Sprintf("FROM diamol/base AS check\nRUN echo %d && exit 3\n", time.Now().UnixNano()))
+	sink := otlpsink.Start(t)
+	res := runCLIEnv(t, map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": sink.HTTP}, dir)
+	if res.code != exitBuildError || res.report == nil || res.report.Build.Status != report.StatusFailure {
+		t.Fatalf("exit %d, want %d and a failed report\nstderr:\n%s", res.code, exitBuildError, res.stderr)
+	}
+	var failedStep report.Step
+	for _, st := range res.report.Steps {
+		if st.Error != "" {
+			failedStep = st
+		}
+	}
+	if failedStep.Digest == "" {
+		t.Fatalf("the report names no failed step: %+v", res.report.Steps)
+	}
+	var sawRoot, sawStep bool
+	for _, s := range sink.Spans() {
+		a := s.Attributes().AsRaw()
+		switch {
+		case s.ParentSpanID().IsEmpty():
+			sawRoot = true
+			if s.Status().Code() != ptrace.StatusCodeError || a["stageline.build.status"] != report.StatusFailure {
+				t.Errorf("build span status %v %q, attribute %v", s.Status().Code(), s.Status().Message(), a["stageline.build.status"])
+			}
+		case a["stageline.step.digest"] == failedStep.Digest:
+			sawStep = true
+			if s.Status().Code() != ptrace.StatusCodeError || s.Status().Message() != failedStep.Error {
+				t.Errorf("failed step's span: status %v %q, report %q", s.Status().Code(), s.Status().Message(), failedStep.Error)
+			}
+			if !start(s).Equal(*failedStep.StartedAt) || end(s).Sub(start(s)) != time.Duration(failedStep.DurationMS)*time.Millisecond {
+				t.Errorf("failed step: span %v for %v, report %v for %d ms", start(s), end(s).Sub(start(s)), *failedStep.StartedAt, failedStep.DurationMS)
+			}
+		}
+	}
+	if !sawRoot || !sawStep {
+		t.Errorf("received the build span %v, the failed step's span %v (%d spans)", sawRoot, sawStep, sink.SpanCount())
 	}
 }
