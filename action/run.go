@@ -112,7 +112,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		cfg.Address = b.Address
 	}
 
-	if inputs.GitContext(in.Context) {
+	if buildkit.GitContext(in.Context) {
 		p, cleanup, err := fetchGitDockerfile(ctx, in, cfg)
 		if err != nil {
 			out.inputError(err)
@@ -156,10 +156,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		out.inputError(err)
 		return exitBuildError
 	}
-	out.finish(res, reportPath, loadBaseline(in.BaselineReport, out))
+	base := loadBaseline(in.BaselineReport, out)
+	out.finish(res, reportPath, base)
 	if inActions && in.UploadReport {
 		uploadReport(ctx, getenv, in, data, out)
 	}
+	sendTrace(ctx, getenv, in, res.Report, base, out)
 	if msg, ok := inputProblem(buildErr); ok {
 		// The build ran; the registry said no. That is the user's setting
 		// to fix, not a build failure.
@@ -181,7 +183,7 @@ func buildOptions(ctx context.Context, in inputs.Inputs, getenv func(string) str
 		Cache:       in.Cache,
 		CacheMode:   in.CacheMode,
 		GitHubToken: in.GitHubToken,
-		Dockerfile:  in.File,
+		Dockerfile:  in.Dockerfile,
 		Target:      in.Target,
 		Platforms:   in.Platforms,
 		ProbeV2:     func() string { return ghacache.ProbeV2(ctx, nil, getenv) },
@@ -192,7 +194,7 @@ func buildOptions(ctx context.Context, in inputs.Inputs, getenv func(string) str
 	for _, w := range plan.Warnings {
 		out.warning(w)
 	}
-	opts := buildkit.FromInputs(in)
+	opts := in.Options
 	opts.CacheFrom, opts.CacheTo = plan.Imports, plan.Exports
 	opts.DockerConfig = getenv("DOCKER_CONFIG")
 	return opts, plan.Skipped, nil

@@ -187,9 +187,9 @@ func (x *explainer) notCached(stage string) Finding {
 			name += " scope " + op.Scope
 		}
 		switch op.Status {
-		case "failed":
+		case report.CacheFailed:
 			failed = append(failed, name)
-		case "skipped":
+		case report.CacheSkipped:
 			skipped = append(skipped, name)
 		}
 	}

@@ -10,7 +10,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/stageline/stageline/internal/history"
 	"github.com/stageline/stageline/internal/plot"
+	"github.com/stageline/stageline/internal/report"
 	"github.com/stageline/stageline/internal/store"
 	"github.com/stageline/stageline/internal/verdict"
 )
@@ -43,10 +45,6 @@ type buildRow struct {
 	RunHref, MarkHref         string
 	RunID                     int64
 }
-
-// defaultWindow is how many base-branch builds the summary compares with
-// unless Options.Window says otherwise: the App's default verdict window.
-const defaultWindow = 10
 
 func (h *handler) keyPage(w http.ResponseWriter, r *http.Request) {
 	id, name, ok := h.repo(w, r)
@@ -84,13 +82,13 @@ func (h *handler) keyPage(w http.ResponseWriter, r *http.Request) {
 	if kp.Base == "" {
 		kp.Base, kp.BaseGuessed = baseBranch(builds), true
 	}
-	kp.Summary = summarize(builds, head, kp.Base, marked >= 0, cmp.Or(h.opts.Window, defaultWindow))
+	kp.Summary = summarize(builds, head, kp.Base, marked >= 0, history.Window(h.opts.Window))
 	pbs := make([]plot.Build, len(builds))
 	for i, b := range builds {
 		pbs[i] = plot.Build{ID: b.RunID, Time: b.Time, Ref: refOf(b), Commit: b.CommitSHA, PR: b.PR > 0, Marked: i == marked,
 			Base: b.Trusted && b.Branch == kp.Base,
 			Href: h.runURL(name, b.RunID)} // the table's link too
-		if b.Status != "success" {
+		if b.Status != report.StatusSuccess {
 			pbs[i].Note = b.Status
 		}
 	}
@@ -100,7 +98,7 @@ func (h *handler) keyPage(w http.ResponseWriter, r *http.Request) {
 	for i := len(builds) - 1; i >= 0; i-- { // newest first
 		b := builds[i]
 		kp.Rows = append(kp.Rows, buildRow{When: b.Time.UTC().Format("2006-01-02 15:04"), Ref: pbs[i].Ref, Commit: short(b.CommitSHA),
-			Status: plot.Clean(b.Status, 40), OK: b.Status == "success", Marked: i == marked, PR: b.PR > 0, Duration: plot.Millis.Format(float64(b.DurationMS)),
+			Status: plot.Clean(b.Status, 40), OK: b.Status == report.StatusSuccess, Marked: i == marked, PR: b.PR > 0, Duration: plot.Millis.Format(float64(b.DurationMS)),
 			Size: sizeText(b), Hits: plot.Percent.Format(100 * b.Summary.HitRatio), RunHref: pbs[i].Href,
 			MarkHref: mark(b.RunID), RunID: b.RunID})
 	}
@@ -286,14 +284,9 @@ type stageLine struct{ Name, Verdict, Delta, Usual string }
 func summarize(builds []store.Build, head int, base string, marked bool, window int) summary {
 	b := builds[head]
 	s := summary{Subject: refOf(b), When: b.Time.UTC().Format("2006-01-02 15:04 UTC"), Commit: short(b.CommitSHA), Marked: marked,
-		Status: b.Status, OK: b.Status == "success", Duration: plot.Millis.Format(float64(b.DurationMS)), Base: base,
+		Status: b.Status, OK: b.Status == report.StatusSuccess, Duration: plot.Millis.Format(float64(b.DurationMS)), Base: base,
 		Size: sizeText(b), Hits: plot.Percent.Format(100 * b.Summary.HitRatio)}
-	var hist []store.Build
-	for i := head - 1; i >= 0 && len(hist) < window; i-- {
-		if o := builds[i]; o.Trusted && o.Branch == base && o.Status == "success" {
-			hist = append(hist, o)
-		}
-	}
+	hist := history.UsualBefore(builds, head, base, window)
 	s.Builds, s.Few = len(hist), len(hist) < verdict.MinBuilds
 	if len(hist) == 0 {
 		return s
@@ -307,14 +300,10 @@ func summarize(builds []store.Build, head int, base string, marked bool, window 
 		ratios[i] = int64(math.Round(1000 * o.Summary.HitRatio))
 	}
 	s.UsualHits = plot.Percent.Format(verdict.Median(ratios) / 10)
-	if !s.OK {
+	if !history.Judged(b.Status) {
 		return s // its duration says when it stopped: not judged
 	}
-	samples := make([]verdict.Sample, len(hist))
-	for i, o := range hist {
-		samples[i] = o.Sample()
-	}
-	res := verdict.Compare(b.Sample(), samples)
+	res := history.Judge(b, hist)
 	s.Verdict = res.Total.Kind.String()
 	s.Usual = plot.Millis.Format(float64(res.Total.MedianMS)) + " ± " + plot.Millis.Format(float64(res.Total.BandMS))
 	for _, v := range res.Stages {
