@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/stageline/stageline/internal/buildtrace"
+	"github.com/stageline/stageline/internal/compare"
 	"github.com/stageline/stageline/internal/inputs"
 	"github.com/stageline/stageline/internal/report"
 )
@@ -25,7 +26,7 @@ func sendTrace(ctx context.Context, getenv func(string) string, in inputs.Inputs
 	if !ok {
 		return
 	}
-	why := report.Explain(base, r)
+	why := compare.Explain(base, r)
 	root := buildtrace.Tree(r, &why, buildtrace.RunFromGitHub(getenv), traceRedactor(in, getenv))
 	// A build canceled by SIGTERM still gets its trace, within the timeout.
 	if err := buildtrace.Export(context.WithoutCancel(ctx), cfg, root); err != nil {
