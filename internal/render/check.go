@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/stageline/stageline/internal/report"
+	"github.com/stageline/stageline/internal/units"
 )
 
 // MaxCheckOutput is GitHub's limit on a check run's output.summary and
@@ -107,7 +108,7 @@ func checkTitle(c report.Comparison) string {
 		parts = append(parts, size)
 	}
 	parts = append(parts, cachedText(c.UserStepsCached.Head, c.UserSteps.Head)+" steps cached")
-	parts = append(parts, withDelta(FormatDuration(ms(c.Duration.Head)), FormatSignedDuration(ms(c.Duration.Change())), base))
+	parts = append(parts, withDelta(units.Duration(ms(c.Duration.Head)), units.SignedDuration(ms(c.Duration.Change())), base))
 	if !changed && size != "" {
 		parts = append(parts, size)
 	}
@@ -132,7 +133,7 @@ func titleSize(c report.Comparison) (string, bool) {
 		if im.Head == nil {
 			continue
 		}
-		t := FormatBytes(im.Compressed.Head)
+		t := units.Bytes(im.Compressed.Head)
 		switch {
 		case compare && im.Base == nil:
 			t += " (new)"
@@ -179,11 +180,6 @@ var platformName = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,19}(/[a-z0-9][a-z0
 // stepsText is the per-step table for the check run's text field.
 func stepsText(c report.Comparison, budget int) string {
 	base := c.HasBaseline()
-	var times []int64
-	for _, s := range c.Steps {
-		times = append(times, s.Duration.Head, s.Duration.Change())
-	}
-	dur, signedDur := durationColumn(times...)
 	// A multi-platform build gets one table per platform (BuildKit's own
 	// steps, which have none, last): a Platform column would make the table
 	// wider than the page, and then stage names wrap.
@@ -192,7 +188,7 @@ func stepsText(c report.Comparison, budget int) string {
 	tables := map[string]*mdTable{}
 	for _, s := range c.Steps {
 		st := s.Head
-		change := signedDur(s.Duration.Change())
+		change := units.SignedDuration(ms(s.Duration.Change()))
 		switch {
 		case st == nil:
 			st, change = s.Base, gone(c, "run")
@@ -203,7 +199,7 @@ func stepsText(c report.Comparison, budget int) string {
 		if name == "" {
 			name = st.Name
 		}
-		line, cache, took := "", "", dur(st.DurationMS)
+		line, cache, took := "", "", units.Millis(st.DurationMS)
 		if st.Line > 0 {
 			line = strconv.Itoa(st.Line)
 		}

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/stageline/stageline/internal/report"
+	"github.com/stageline/stageline/internal/units"
 )
 
 // StageCause says in a few words of Markdown (built with Text or Code) why a
@@ -62,11 +63,11 @@ func verdictLine(c report.Comparison, cause StageCause) string {
 	}
 	// A build that stopped before its image says nothing about sizes.
 	if l, ok := biggestLayer(c); ok && (!c.Incomplete() || len(c.Head.Images) > 0) {
-		size := FormatBytes(l.Size.Head) + " layer"
+		size := units.Bytes(l.Size.Head) + " layer"
 		if c.HasBaseline() {
 			size = sizeChange(l.Size)
 			if l.Head == nil {
-				size = FormatSignedBytes(-l.Size.Base) + " (layer " + gone(c, "built") + ")"
+				size = units.SignedBytes(-l.Size.Base) + " (layer " + gone(c, "built") + ")"
 			}
 		}
 		parts = append(parts, size+" from "+Code(l.Instruction, 60)+at(c.Head, l.Line))
@@ -80,9 +81,9 @@ func verdictLine(c report.Comparison, cause StageCause) string {
 		if why := cause(c, s); why != "" {
 			p += ": " + why
 		}
-		p += ", " + FormatDuration(ms(s.Duration.Head))
+		p += ", " + units.Duration(ms(s.Duration.Head))
 		if c.HasBaseline() && s.Base != nil && s.Duration.Change() != 0 {
-			p += " (" + FormatSignedDuration(ms(s.Duration.Change())) + ")"
+			p += " (" + units.SignedDuration(ms(s.Duration.Change())) + ")"
 		}
 		parts = append(parts, p)
 	} else if c.UserSteps.Head > 0 && c.UserStepsCached.Head == c.UserSteps.Head {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/stageline/stageline/internal/report"
+	"github.com/stageline/stageline/internal/units"
 )
 
 // maxWhyStages caps the stages a rendering lists; the rest are counted.
@@ -26,7 +27,7 @@ func missWhere(m report.Miss) string {
 
 // missCost is what a miss cost: the steps rebuilt and their time.
 func missCost(m report.Miss) string {
-	return fmt.Sprintf("%d step(s) rebuilt, %s", m.RebuiltSteps, FormatDuration(time.Duration(m.CostMS)*time.Millisecond))
+	return fmt.Sprintf("%d step(s) rebuilt, %s", m.RebuiltSteps, units.Duration(time.Duration(m.CostMS)*time.Millisecond))
 }
 
 // RenderWhyText writes w for a terminal: one block per stage that missed.
