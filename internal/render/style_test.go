@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"testing"
 
+	"github.com/stageline/stageline/internal/compare"
 	"github.com/stageline/stageline/internal/render"
 	"github.com/stageline/stageline/internal/report"
 	"github.com/stageline/stageline/internal/testing/reporttest"
@@ -25,26 +26,26 @@ func TestOneNumberStyle(t *testing.T) {
 				base, _ = reporttest.Fixture(t, tc.base)
 			}
 			head, _ := reporttest.Fixture(t, tc.head)
-			c := report.Diff(base, head)
+			a := compare.Analyze(base, head)
 			var log []string // the build's own output, shown as it is
 			if head.Error != nil {
 				log = append(log, head.Error.LogTail)
 			}
-			out := render.RenderCheck(c, render.CheckOptions{RunURL: "https://github.com/o/r/actions/runs/1"})
+			out := render.RenderCheck(a, render.CheckOptions{RunURL: "https://github.com/o/r/actions/runs/1"})
 			unitstyle.Check(t, "check title", out.Title, log...)
 			unitstyle.Check(t, "check summary", out.Summary, log...)
 			unitstyle.Check(t, "check text", out.Text, log...)
 			var md, txt, why, contents bytes.Buffer
-			if err := render.RenderSummaryVs(&md, base, head); err != nil {
+			if err := render.RenderSummary(&md, a); err != nil {
 				t.Fatal(err)
 			}
-			if err := render.RenderText(&txt, head); err != nil {
+			if err := render.RenderText(&txt, a); err != nil {
 				t.Fatal(err)
 			}
-			if err := render.RenderWhyText(&why, report.Explain(base, head)); err != nil {
+			if err := render.RenderWhyText(&why, a.Why); err != nil {
 				t.Fatal(err)
 			}
-			if err := render.RenderContentDiffText(&contents, c); err != nil {
+			if err := render.RenderContentDiffText(&contents, a.Versus); err != nil {
 				t.Fatal(err)
 			}
 			unitstyle.Check(t, "job summary", md.String(), log...)
