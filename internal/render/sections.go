@@ -7,6 +7,7 @@ import (
 	"unicode"
 
 	"github.com/stageline/stageline/internal/compare"
+	"github.com/stageline/stageline/internal/finding"
 
 	"github.com/stageline/stageline/internal/report"
 	"github.com/stageline/stageline/internal/units"
@@ -127,7 +128,7 @@ func cachedText(cached, total int64) string {
 // headOptions are what the head section shows beyond the reports.
 type headOptions struct {
 	runURL, historyURL, baseLabel, noBaseline string
-	cause                                     StageCause
+	lead                                      finding.List
 }
 
 // headSection is, in the order a reviewer asks: the status, the run and the
@@ -136,13 +137,11 @@ func headSection(c compare.Comparison, o headOptions, budget int) string {
 	r := c.Head
 	base := c.HasBaseline()
 	var b strings.Builder
-	b.WriteString("## " + statusLine(r.Build.Status) + "\n\n")
+	b.WriteString("## " + statusHeadline(r.Build.Status, o.lead) + "\n\n")
 	if l := contextLine(c, o); l != "" {
 		b.WriteString(l + "\n\n")
 	}
-	if v := verdictLine(c, o.cause); v != "" {
-		b.WriteString(v + "\n\n")
-	}
+	b.WriteString(leadLine(c, o.lead, markdownWords) + "\n\n")
 	var facts []string
 	if r.Build.Dockerfile != "" {
 		facts = append(facts, Code(r.Build.Dockerfile, nameWidth))

@@ -25,7 +25,8 @@ func RenderText(w io.Writer, a compare.Analysis) error {
 	}
 	var b strings.Builder
 	status := strings.TrimLeft(statusLine(r.Build.Status), "✅❌⏹️ ")
-	fmt.Fprintf(&b, "%s in %s\n", status, units.Duration(ms(r.Build.DurationMS)))
+	fmt.Fprintf(&b, "%s in %s · %s\n", status, units.Duration(ms(r.Build.DurationMS)),
+		leadLine(a.Versus, findingsOf(a, nil), plainWords))
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 	kv := func(k, v string) {
 		if v != "" {
