@@ -75,15 +75,43 @@ type Finding struct {
 	// (untrusted for a failure: escape before Markdown).
 	Message string `json:"message,omitempty"`
 	// Usual is the history verdict (Slower, Faster).
-	Usual *verdict.Verdict `json:"usual,omitempty"`
+	Usual *Usual `json:"usual,omitempty"`
 	// Miss is the stage's first cache miss and its cause (CacheMiss).
 	Miss *compare.Miss `json:"miss,omitempty"`
 	// Bytes is the image's compressed size (Size); Layer the layer whose
-	// size changed most on that platform and Files what changed in it,
-	// largest first (at most MaxFiles).
-	Bytes *compare.Delta          `json:"bytes,omitempty"`
-	Layer *compare.LayerDelta     `json:"-"`
-	Files []compare.ContentChange `json:"-"`
+	// size changed most on that platform (Instruction and Line say which)
+	// and Files what changed in it, largest first (at most MaxFiles).
+	Bytes       *Pair               `json:"bytes,omitempty"`
+	Layer       *compare.LayerDelta `json:"-"`
+	Instruction string              `json:"instruction,omitempty"`
+	Files       []File              `json:"files,omitempty"`
+}
+
+// Pair is a figure in the baseline and in the head build.
+type Pair struct {
+	Base int64 `json:"base"`
+	Head int64 `json:"head"`
+}
+
+// Usual is a duration against its history: the head's, the usual one
+// (median), the half-width of the usual range, and how many builds it
+// comes from; milliseconds.
+type Usual struct {
+	HeadMS   int64 `json:"head_ms"`
+	MedianMS int64 `json:"median_ms"`
+	BandMS   int64 `json:"band_ms"`
+	Builds   int   `json:"builds"`
+}
+
+// DeltaMS is how far the head is from the usual duration.
+func (u Usual) DeltaMS() int64 { return u.HeadMS - u.MedianMS }
+
+// File is a file whose bytes changed in a layer: Kind is added, removed,
+// grew or shrank.
+type File struct {
+	Path  string `json:"path"`
+	Kind  string `json:"kind"`
+	Bytes Pair   `json:"bytes"`
 }
 
 // MaxFiles caps the files a size finding names.
@@ -139,7 +167,7 @@ func weight(f Finding) int64 {
 	case f.Miss != nil:
 		return f.Miss.CostMS
 	case f.Bytes != nil:
-		return abs(f.Bytes.Change())
+		return abs(f.Bytes.Head - f.Bytes.Base)
 	}
 	return 0
 }
@@ -182,8 +210,8 @@ func usual(r *verdict.Result, t Thresholds) []Finding {
 		if v.Kind == verdict.Faster {
 			k = Faster
 		}
-		v := v
-		out = append(out, Finding{Kind: k, Stage: v.Name, Platform: v.Platform, Usual: &v})
+		out = append(out, Finding{Kind: k, Stage: v.Name, Platform: v.Platform,
+			Usual: &Usual{HeadMS: v.HeadMS, MedianMS: v.MedianMS, BandMS: v.BandMS, Builds: v.N}})
 	}
 	return out
 }
@@ -227,12 +255,12 @@ func sizes(c compare.Comparison, t Thresholds) []Finding {
 		if r, ok := d.Relative(); ok && 100*max(r, -r) < t.SizePercent {
 			continue
 		}
-		f := Finding{Kind: Size, Platform: im.Platform, Bytes: &d}
+		f := Finding{Kind: Size, Platform: im.Platform, Bytes: &Pair{Base: d.Base, Head: d.Head}}
 		for i, l := range c.Layers {
 			if l.Platform != im.Platform && len(c.Images) > 1 || l.Size.Change() == 0 {
 				continue
 			}
-			f.Layer, f.Stage, f.Line = &c.Layers[i], l.Stage, l.Line
+			f.Layer, f.Stage, f.Line, f.Instruction = &c.Layers[i], l.Stage, l.Line, l.Instruction
 			break
 		}
 		if f.Layer != nil {
@@ -250,11 +278,11 @@ func sizes(c compare.Comparison, t Thresholds) []Finding {
 
 // files are the largest changes that are files, not the roll-up
 // directories holding them ("/" would repeat the layer's change).
-func files(chs []compare.ContentChange) []compare.ContentChange {
-	var out []compare.ContentChange
+func files(chs []compare.ContentChange) []File {
+	var out []File
 	for _, ch := range chs {
 		if !ch.IsDir() && len(out) < MaxFiles {
-			out = append(out, ch)
+			out = append(out, File{Path: ch.Path, Kind: ch.Kind, Bytes: Pair(ch.Bytes)})
 		}
 	}
 	return out

@@ -9,7 +9,6 @@ import (
 	"github.com/stageline/stageline/internal/compare"
 	"github.com/stageline/stageline/internal/finding"
 	"github.com/stageline/stageline/internal/units"
-	"github.com/stageline/stageline/internal/verdict"
 )
 
 // maxLead is how many findings a title or verdict line names; the rest are
@@ -69,7 +68,7 @@ func findingTitle(f finding.Finding) string {
 	case finding.CacheMiss:
 		return "rebuilt (" + f.Miss.Cause + "), " + units.Millis(f.Miss.CostMS)
 	case finding.Size:
-		return sizeChange(*f.Bytes)
+		return sizeChange(compare.Delta(*f.Bytes))
 	}
 	return string(f.Kind)
 }
@@ -89,7 +88,7 @@ func usualWord(k finding.Kind) string {
 }
 
 // usualFigures is "20 s, usual 4.9 s ± 1 s".
-func usualFigures(v verdict.Verdict) string {
+func usualFigures(v finding.Usual) string {
 	return units.Millis(v.HeadMS) + ", usual " + units.Millis(v.MedianMS) + " ± " + units.Millis(v.BandMS)
 }
 
@@ -159,21 +158,21 @@ func findingWords(c compare.Comparison, f finding.Finding, w words) string {
 		v := *f.Usual
 		return usualMark(f.Kind) + " " + stage() + " took " + units.Millis(v.HeadMS) + ", " +
 			units.Millis(abs(v.DeltaMS())) + " " + usualWord(f.Kind) + " than usual (" + units.Millis(v.MedianMS) +
-			" ± " + units.Millis(v.BandMS) + " over " + strconv.Itoa(v.N) + " builds)"
+			" ± " + units.Millis(v.BandMS) + " over " + strconv.Itoa(v.Builds) + " builds)"
 	case finding.CacheMiss:
 		return stage() + " rebuilt: " + w.text(f.Miss.Sentence(), 200) + at(f.Line) + ", " +
 			units.Duration(time.Duration(f.Miss.CostMS)*time.Millisecond)
 	case finding.Size:
-		s := sizeChange(*f.Bytes)
+		s := sizeChange(compare.Delta(*f.Bytes))
 		if f.Platform != "" && platformCount(c.Head) > 1 {
 			s += " (" + w.text(f.Platform, 40) + ")"
 		}
-		if f.Layer != nil {
-			s += " from " + w.code(f.Layer.Instruction, 60) + at(f.Line)
+		if f.Instruction != "" {
+			s += " from " + w.code(f.Instruction, 60) + at(f.Line)
 		}
 		var files []string
 		for _, ch := range f.Files {
-			files = append(files, w.code(ch.Path, pathWidth)+" "+units.SignedBytes(ch.Bytes.Change()))
+			files = append(files, w.code(ch.Path, pathWidth)+" "+units.SignedBytes(ch.Bytes.Head-ch.Bytes.Base))
 		}
 		if len(files) > 0 {
 			s += ": " + strings.Join(files, ", ")
