@@ -98,7 +98,7 @@ func (p *Processor) completed(ctx context.Context, j *job) error {
 	}
 	done := 0
 	for _, a := range arts {
-		key, _ := buildKey(a.GetName())
+		key, _ := report.ParseArtifactName(a.GetName())
 		if cfg.Ignored(key) || (j.onlyKey != nil && *j.onlyKey != key) {
 			continue
 		}

@@ -120,9 +120,9 @@ func (m *Miss) notCached(head *report.Report) {
 			name += " scope " + op.Scope
 		}
 		switch op.Status {
-		case "failed":
+		case report.CacheFailed:
 			failed = append(failed, name)
-		case "skipped":
+		case report.CacheSkipped:
 			skipped = append(skipped, name)
 		}
 	}

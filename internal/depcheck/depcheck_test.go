@@ -43,6 +43,12 @@ func TestShippedBinaries(t *testing.T) {
 			"github.com/docker/",
 			"github.com/google/go-github/",
 		}},
+		// The Action parses its inputs into buildkit.Options (inputs.Inputs
+		// embeds them): the build takes final values, not the inputs.
+		{"buildkit", "github.com/stageline/stageline/internal/buildkit", []string{
+			"github.com/stageline/stageline/internal/testing/",
+			"github.com/stageline/stageline/internal/inputs",
+		}},
 		{"render", "github.com/stageline/stageline/internal/render", []string{
 			"github.com/stageline/stageline/internal/testing/",
 			"github.com/moby/buildkit",

@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/moby/buildkit/util/progress/progressui"
+
 	"github.com/stageline/stageline/internal/compare"
 
 	stbuild "github.com/stageline/stageline/internal/build"
@@ -85,7 +87,7 @@ func build(t *testing.T, dir string, contexts ...string) (*report.Report, string
 			Outputs:       []string{"type=oci,dest=" + ociTar},
 		},
 		Address:   addr,
-		Progress:  buildkit.ProgressQuiet,
+		Progress:  string(progressui.QuietMode),
 		Workspace: dir,
 	}, io.Discard)
 	if err != nil {
