@@ -156,10 +156,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		out.inputError(err)
 		return exitBuildError
 	}
-	out.finish(res, reportPath, loadBaseline(in.BaselineReport, out))
+	base := loadBaseline(in.BaselineReport, out)
+	out.finish(res, reportPath, base)
 	if inActions && in.UploadReport {
 		uploadReport(ctx, getenv, in, data, out)
 	}
+	sendTrace(ctx, getenv, in, res.Report, base, out)
 	if msg, ok := inputProblem(buildErr); ok {
 		// The build ran; the registry said no. That is the user's setting
 		// to fix, not a build failure.

@@ -33,7 +33,8 @@ type Options struct {
 	// login is not configured (the not-found page then offers none).
 	LoginURL func(next string) string
 	// Window is how many recent base-branch builds the page's summary
-	// compares a build with, as the check does (HISTORY_WINDOW); default 10.
+	// compares a build with, as the check does (HISTORY_WINDOW); default
+	// history.DefaultWindow.
 	Window int
 	// Logger defaults to discarding.
 	Logger *slog.Logger
