@@ -10,6 +10,7 @@ import (
 
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
+	"github.com/stageline/stageline/internal/compare"
 	"github.com/stageline/stageline/internal/report"
 	"github.com/stageline/stageline/internal/testing/otlpsink"
 )
@@ -79,7 +80,7 @@ func TestTraceToCollector(t *testing.T) {
 		wantCauses                map[string]string // by stage
 	}{
 		// deps misses on the build arg; the final stage copies from deps.
-		{"http/protobuf", sink.HTTP, basePath, map[string]string{"deps": report.CauseBuildArg, "stage-1": report.CauseUpstream}},
+		{"http/protobuf", sink.HTTP, basePath, map[string]string{"deps": compare.CauseBuildArg, "stage-1": compare.CauseUpstream}},
 		{"grpc", sink.GRPC, "", nil},
 	} {
 		res := build(arg2, tt.baseline, map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": tt.endpoint,

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stageline/stageline/internal/buildkit"
 	"github.com/stageline/stageline/internal/inputs"
 )
 
@@ -12,9 +13,11 @@ import (
 func TestTraceRedactor(t *testing.T) {
 	t.Parallel()
 	in := inputs.Inputs{
-		BuildArgs:   []string{"NPM_TOKEN=npm_abcdef123", "EMPTY=", "VERSION=1.2.3"},
-		Secrets:     []inputs.Secret{{ID: "aws-creds", Value: []byte("AKIAEXAMPLE")}, {ID: "from-env", Env: "MY_SECRET"}, {ID: "a-file", File: "/run/x"}},
-		SSH:         []inputs.SSH{{ID: "deploy-key", Paths: []string{"/k"}}, {ID: "default"}},
+		Options: buildkit.Options{
+			BuildArgs: []string{"NPM_TOKEN=npm_abcdef123", "EMPTY=", "VERSION=1.2.3"},
+			Secrets:   []buildkit.Secret{{ID: "aws-creds", Value: []byte("AKIAEXAMPLE")}, {ID: "from-env", Env: "MY_SECRET"}, {ID: "a-file", File: "/run/x"}},
+			SSH:       []buildkit.SSH{{ID: "deploy-key", Paths: []string{"/k"}}, {ID: "default"}},
+		},
 		GitHubToken: "ghs_installationtoken",
 	}
 	env := map[string]string{"MY_SECRET": "value-from-env", "ACTIONS_RUNTIME_TOKEN": "eyJruntime"}

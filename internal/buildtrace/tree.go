@@ -7,6 +7,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
 
+	"github.com/stageline/stageline/internal/compare"
 	"github.com/stageline/stageline/internal/report"
 )
 
@@ -50,9 +51,9 @@ type lineKey struct {
 // step's end, and a span per step from BuildKit's start time for its
 // duration (the union of its intervals). Steps of no stage (BuildKit's own
 // work, cache import and export) hang from the build span; steps that never
-// started have no span. why is the cache-miss explanation (report.Explain)
+// started have no span. why is the cache-miss explanation (compare.Explain)
 // and may be nil. Every string passes through red.
-func Tree(r *report.Report, why *report.Why, run Run, red Redactor) Span {
+func Tree(r *report.Report, why *compare.Why, run Run, red Redactor) Span {
 	b := r.Build
 	root := Span{Name: buildName(b), Start: b.StartedAt, End: b.FinishedAt}
 	root.Attrs = append(runAttrs(run), buildAttrs(r)...)
@@ -66,7 +67,7 @@ func Tree(r *report.Report, why *report.Why, run Run, red Redactor) Span {
 	}
 
 	layers := layerBytes(r)
-	misses := map[lineKey]report.Miss{}
+	misses := map[lineKey]compare.Miss{}
 	if why != nil {
 		for _, m := range why.Stages {
 			misses[lineKey{m.Stage, m.Platform, m.Line}] = m
@@ -232,7 +233,7 @@ func layerBytes(r *report.Report) map[lineKey]sizes {
 	return m
 }
 
-func stepSpan(s report.Step, images int, layers map[lineKey]sizes, misses map[lineKey]report.Miss) Span {
+func stepSpan(s report.Step, images int, layers map[lineKey]sizes, misses map[lineKey]compare.Miss) Span {
 	name := s.Instruction // the Dockerfile's text: BuildKit's names expand build args
 	if name == "" || s.Internal {
 		name = s.Name

@@ -6,6 +6,7 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 
+	"github.com/stageline/stageline/internal/compare"
 	"github.com/stageline/stageline/internal/report"
 	"github.com/stageline/stageline/internal/testing/reporttest"
 )
@@ -155,7 +156,7 @@ func missPair() (base, head *report.Report) {
 func TestTreeMissCause(t *testing.T) {
 	t.Parallel()
 	base, head := missPair()
-	why := report.Explain(base, head)
+	why := compare.Explain(base, head)
 	root := Tree(head, &why, Run{}, Redactor{})
 	var marked []string
 	walk(&root, nil, func(s, _ *Span) {
@@ -167,8 +168,8 @@ func TestTreeMissCause(t *testing.T) {
 			return
 		}
 		marked = append(marked, s.Name)
-		if got := a[KeyMissCause].AsString(); got != report.CauseBuildArg {
-			t.Errorf("%q: cause %q, want %q", s.Name, got, report.CauseBuildArg)
+		if got := a[KeyMissCause].AsString(); got != compare.CauseBuildArg {
+			t.Errorf("%q: cause %q, want %q", s.Name, got, compare.CauseBuildArg)
 		}
 		if got := a[KeyMissChangedArgNames].AsStringSlice(); len(got) != 1 || got[0] != "GOFLAGS" {
 			t.Errorf("%q: names %q, want [GOFLAGS]", s.Name, got)
@@ -182,7 +183,7 @@ func TestTreeMissCause(t *testing.T) {
 	}
 
 	// Without a baseline the miss is marked, with no cause.
-	noBase := report.Explain(nil, head)
+	noBase := compare.Explain(nil, head)
 	root = Tree(head, &noBase, Run{}, Redactor{})
 	walk(&root, nil, func(s, _ *Span) {
 		if a := attrs(*s); a[KeyMissFirst].AsBool() {
