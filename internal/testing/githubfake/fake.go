@@ -155,6 +155,10 @@ type GitHub struct {
 	// CreateHook, if set, runs after a check run is created and before
 	// the answer is sent (tests use it to kill the App in between).
 	CreateHook func(checkRunID int64)
+	// APIHook, if set, runs after an API request was answered and before
+	// the answer is sent, with its operation id (tests use it to hold an
+	// answer in flight).
+	APIHook func(operation string)
 
 	key      *rsa.PrivateKey
 	router   routers.Router
@@ -183,6 +187,7 @@ type GitHub struct {
 	issued     map[string][]string
 	revoked    map[string]bool
 	revokedBy  []string // logins whose token the App revoked, in order
+	exchanges  int      // code exchanges asked for, granted or not
 }
 
 // New starts a fake GitHub, closed and checked for contract violations when
@@ -395,6 +400,9 @@ func (g *GitHub) serveAPI(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := openapi3filter.ValidateResponse(context.Background(), out); err != nil {
 		g.violate("response %d to %s %s (%s): %v", resp.StatusCode, r.Method, r.URL.Path, op, err)
+	}
+	if g.APIHook != nil {
+		g.APIHook(op)
 	}
 	for k, v := range resp.Header {
 		w.Header()[k] = v
