@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -131,6 +132,23 @@ type Fault struct {
 	Header    http.Header
 	Body      string
 	Times     int
+}
+
+// SecondaryLimit is a Fault answering the next times calls of operation
+// as GitHub's secondary rate limit does: 403 with Retry-After, the primary
+// limit's headers showing calls to spare (a secondary limit is not the
+// hourly quota), and GitHub's message and documentation link.
+func SecondaryLimit(operation string, retryAfter time.Duration, times int) Fault {
+	return Fault{Operation: operation, Status: http.StatusForbidden, Times: times,
+		Header: http.Header{
+			"Retry-After":           {strconv.Itoa(int(retryAfter / time.Second))},
+			"X-Ratelimit-Limit":     {"5000"},
+			"X-Ratelimit-Remaining": {"4987"},
+			"X-Ratelimit-Used":      {"13"},
+			"X-Ratelimit-Reset":     {strconv.FormatInt(time.Now().Add(time.Hour).Unix(), 10)},
+			"X-Ratelimit-Resource":  {"core"},
+		},
+		Body: `{"message":"You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID 0000:0000:0000000:0000000:00000000.","documentation_url":"https://docs.github.com/free-pro-team@latest/rest/using-the-rest-api/rate-limits-for-the-rest-api#about-secondary-rate-limits","status":"403"}`}
 }
 
 // GitHub is the fake. Create it with New; its zero value is not usable.
