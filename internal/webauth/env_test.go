@@ -217,6 +217,17 @@ func newReader(t testing.TB, id int64, fullName, role string) (*env, *http.Clien
 	return e, e.signIn("mona", "")
 }
 
+// apiCalls counts the API calls of an operation made so far.
+func (e *env) apiCalls(operation string) int {
+	n := 0
+	for _, call := range e.g.Calls() {
+		if call.Operation == operation {
+			n++
+		}
+	}
+	return n
+}
+
 // sessionCookie returns the value of the session cookie c holds ("" when
 // none).
 func (e *env) sessionCookie(c *http.Client) string {

@@ -273,22 +273,13 @@ func TestUnknownCostsAsRefused(t *testing.T) {
 	t.Parallel()
 	e, c := newReader(t, 61, "octo-org/app", "read")
 	e.addRepo(62, "octo-org/secret", false) // known, not readable by mona
-	calls := func() int {
-		n := 0
-		for _, call := range e.g.Calls() {
-			if call.Operation == "repos/get" {
-				n++
-			}
-		}
-		return n
-	}
-	for _, id := range []int64{62, 63} { // refused, unknown
+	for _, id := range []int64{62, 63} {    // refused, unknown
 		for round, want := range []int{1, 0} {
-			before := calls()
+			before := e.apiCalls("repos/get")
 			if status, _, _ := e.get(c, fmt.Sprintf("/r/%d", id)); status != http.StatusNotFound {
 				t.Errorf("/r/%d: %d, want 404", id, status)
 			}
-			if got := calls() - before; got != want {
+			if got := e.apiCalls("repos/get") - before; got != want {
 				t.Errorf("/r/%d, view %d: %d GitHub requests, want %d", id, round+1, got, want)
 			}
 		}
