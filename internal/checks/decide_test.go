@@ -523,5 +523,3 @@ func TestDecideStartedAndUnchecked(t *testing.T) {
 		}
 	}
 }
-
-func ptr[T any](v T) *T { return &v }
