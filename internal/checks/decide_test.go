@@ -525,5 +525,3 @@ func TestDecideStartedAndUnchecked(t *testing.T) {
 		}
 	}
 }
-
-func ptr[T any](v T) *T { return &v }
