@@ -15,9 +15,9 @@ import (
 // is set (OTEL_EXPORTER_OTLP_ENDPOINT or _TRACES_ENDPOINT). Nothing here can
 // fail the build: a problem is one warning line, and the export is bounded
 // by its timeout (buildtrace.DefaultTimeout unless OTEL_EXPORTER_OTLP_TIMEOUT
-// says otherwise). base is the baseline the misses are explained against
-// (nil for none).
-func sendTrace(ctx context.Context, getenv func(string) string, in inputs.Inputs, r, base *report.Report, out *output) {
+// says otherwise). why explains the misses against the baseline, from the
+// run's one analysis.
+func sendTrace(ctx context.Context, getenv func(string) string, in inputs.Inputs, r *report.Report, why compare.Why, out *output) {
 	cfg, ok, err := buildtrace.ConfigFromEnv(getenv)
 	if err != nil {
 		out.warning("OpenTelemetry: the build's trace was not sent (the build is not affected): " + errLine(err))
@@ -26,7 +26,6 @@ func sendTrace(ctx context.Context, getenv func(string) string, in inputs.Inputs
 	if !ok {
 		return
 	}
-	why := compare.Explain(base, r)
 	root := buildtrace.Tree(r, &why, buildtrace.RunFromGitHub(getenv), traceRedactor(in, getenv))
 	// A build canceled by SIGTERM still gets its trace, within the timeout.
 	if err := buildtrace.Export(context.WithoutCancel(ctx), cfg, root); err != nil {

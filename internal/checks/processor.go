@@ -232,7 +232,9 @@ func (p *Processor) GiveUp(ctx context.Context, log *slog.Logger, d store.Delive
 	if err != nil {
 		return err
 	}
-	j := &job{gh: apiOf(cl), log: log, repo: ev.GetRepo(), run: ev.GetWorkflowRun(), attempts: d.Attempts}
+	// The attempt that gave up may have just met a rate limit, which
+	// go-github would apply to this write too, without sending it.
+	j := &job{gh: apiOf(unblocked(cl)), log: log, repo: ev.GetRepo(), run: ev.GetWorkflowRun(), attempts: d.Attempts}
 	out := output{Title: "stageline could not finish this check",
 		Summary: fmt.Sprintf("stageline gave up on workflow run %d after %d attempts: %s.\n\n"+
 			"Re-run the workflow to try again.", j.run.GetID(), d.Attempts, render.Text(publicReason(cause), 300))}

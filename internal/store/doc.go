@@ -1,8 +1,11 @@
 // Package store is the App's durable state over database/sql: the queue of
-// webhook deliveries waiting to be processed, the baseline reports of trusted
-// push builds, the check runs the App has created (so that a redelivery
-// updates rather than duplicates), the history of processed builds and the
-// names of the repositories it knows.
+// webhook deliveries waiting to be processed, the baseline reports of
+// trusted push builds, the history of processed builds per build key (what
+// the dashboard plots and the check's verdict reads), the check runs the App
+// has created (so that a redelivery updates rather than duplicates), the
+// repositories' names and build keys, and the dashboard's spent one-time
+// values (signed-out sessions and used sign-in states, as hashes), which
+// every replica reads.
 //
 // It keeps and selects; it does not judge. Which builds are a branch's
 // usual ones, and how a build compares with them, is internal/history's
