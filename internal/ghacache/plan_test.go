@@ -273,7 +273,7 @@ func TestResolveErrors(t *testing.T) {
 
 // entries parses a cache-from or cache-to input for a test table.
 func entries(input string) []client.CacheOptionsEntry {
-	e, err := ParseEntries(input)
+	e, err := parseEntries(input)
 	if err != nil {
 		panic(err)
 	}
