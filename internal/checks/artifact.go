@@ -63,7 +63,8 @@ func buildKey(artifact string) (string, bool) {
 		return "", true
 	}
 	key, ok := strings.CutPrefix(artifact, report.ArtifactPrefix)
-	if !ok || key == "" || len(key) > maxKeyLen {
+	// "." and ".." are refused: a page's path would clean them away.
+	if !ok || key == "" || key == "." || key == ".." || len(key) > maxKeyLen {
 		return "", false
 	}
 	for _, c := range []byte(key) {

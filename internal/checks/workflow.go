@@ -135,6 +135,12 @@ func (p *Processor) completed(ctx context.Context, j *job) error {
 			}
 		}
 		hist, err := p.record(ctx, j, key, branch, trusted && warning == "", rep)
+		kept := ""
+		if limit := (*store.KeyLimitError)(nil); errors.As(err, &limit) {
+			log.Warn("build key not kept in history", "err", err)
+			kept, err = fmt.Sprintf("**Not kept in history:** this repository has %d build keys in stageline's history, the most it keeps; "+
+				"this build key's builds are checked but not recorded until older keys age out (HISTORY_RETENTION).\n\n", limit.Max), nil
+		}
 		if err != nil {
 			return err
 		}
@@ -174,8 +180,8 @@ func (p *Processor) completed(ctx context.Context, j *job) error {
 		if warning != "" {
 			out.Title = report.Truncate("Report does not match its run · "+out.Title, 255)
 		}
-		if note+warning != "" {
-			out.Summary = capBytes(warning+note+out.Summary, render.MaxCheckOutput)
+		if note+warning+kept != "" {
+			out.Summary = capBytes(warning+note+kept+out.Summary, render.MaxCheckOutput)
 		}
 		anns := annotations(rep, cmp, why, cfg)
 		log.Info("posting check run", "conclusion", conclusion, "baseline", label, "annotations", len(anns))
