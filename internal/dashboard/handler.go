@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stageline/stageline/internal/links"
 	"github.com/stageline/stageline/internal/plot"
@@ -114,7 +115,25 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rec := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 	h.mux.ServeHTTP(rec, r)
 	h.opts.Logger.LogAttrs(r.Context(), slog.LevelInfo, "dashboard request", slog.String("method", r.Method),
-		slog.String("path", r.URL.Path), slog.Int("status", rec.status), slog.Duration("took", h.opts.Now().Sub(start)))
+		logPath(r), slog.Int("status", rec.status), slog.Duration("took", h.opts.Now().Sub(start)))
+}
+
+// maxLoggedPath caps the path a log line carries: a request may send
+// tens of kilobytes of path, and each would be logged whole.
+const maxLoggedPath = 256
+
+// logPath is the request's path for a log line: cut at maxLoggedPath
+// bytes, with how long it was.
+func logPath(r *http.Request) slog.Attr {
+	p := r.URL.Path
+	if len(p) <= maxLoggedPath {
+		return slog.String("path", p)
+	}
+	n := maxLoggedPath
+	for n > 0 && !utf8.RuneStart(p[n]) {
+		n--
+	}
+	return slog.String("path", p[:n]+"… ("+strconv.Itoa(len(p))+" bytes)")
 }
 
 type statusWriter struct {
@@ -205,7 +224,7 @@ func (h *handler) notFound(w http.ResponseWriter, r *http.Request) {
 // fail answers a store error with a page that says nothing of it, and logs
 // it (errors name ids and keys, never the query).
 func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
-	h.opts.Logger.LogAttrs(r.Context(), slog.LevelError, "dashboard page failed", slog.String("path", r.URL.Path), slog.Any("error", err))
+	h.opts.Logger.LogAttrs(r.Context(), slog.LevelError, "dashboard page failed", logPath(r), slog.Any("error", err))
 	h.render(w, r, http.StatusInternalServerError, "error", page{Title: "Something went wrong"})
 }
 
@@ -234,7 +253,7 @@ func (h *handler) write(w http.ResponseWriter, r *http.Request, status int, fill
 		}
 	}()
 	if err := fill(buf); err != nil {
-		h.opts.Logger.LogAttrs(r.Context(), slog.LevelError, "dashboard template failed", slog.String("path", r.URL.Path), slog.Any("error", err))
+		h.opts.Logger.LogAttrs(r.Context(), slog.LevelError, "dashboard template failed", logPath(r), slog.Any("error", err))
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
