@@ -10,7 +10,7 @@
 // maxChartStages series over them (what the stored builds name beyond that
 // is summed as "other", and the page says so): its values are bounded by
 // 500 × 33 whatever the reports said. The repository page reads at most
-// store.MaxKeysPerRepo keys, each key's latest build's sizes only (or the
-// store's cached summary). BenchmarkPagesAtCaps (app/) measures both at the
+// store.MaxKeysPerRepo keys, each key's latest build without its summary
+// (its sizes have columns of their own). BenchmarkPagesAtCaps (app/) measures both at the
 // caps.
 package dashboard

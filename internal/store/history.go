@@ -115,13 +115,15 @@ func (s *Store) PutBuild(ctx context.Context, b Build) error {
 		at = s.now()
 	}
 	_, err = s.exec(ctx, `INSERT INTO builds (repo_id, build_key, run_id, branch, commit_sha, pr_number, trusted,
-			created_at, status, duration_ms, summary, layers, base_branch)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+			created_at, status, duration_ms, summary, layers, base_branch, image_bytes, image_count)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
 		ON CONFLICT (repo_id, build_key, run_id) DO UPDATE SET branch = excluded.branch, base_branch = excluded.base_branch,
 			commit_sha = excluded.commit_sha, pr_number = excluded.pr_number, trusted = excluded.trusted,
 			created_at = excluded.created_at, status = excluded.status, duration_ms = excluded.duration_ms,
-			summary = excluded.summary, layers = excluded.layers`,
-		b.RepoID, b.BuildKey, b.RunID, b.Branch, b.CommitSHA, b.PR, b.Trusted, ms(at), b.Status, b.DurationMS, string(sum), string(layers), b.BaseBranch)
+			summary = excluded.summary, layers = excluded.layers,
+			image_bytes = excluded.image_bytes, image_count = excluded.image_count`,
+		b.RepoID, b.BuildKey, b.RunID, b.Branch, b.CommitSHA, b.PR, b.Trusted, ms(at), b.Status, b.DurationMS, string(sum), string(layers), b.BaseBranch,
+		b.CompressedBytes(), b.Summary.platforms())
 	if err != nil {
 		return fmt.Errorf("put build %d/%s run %d: %w", b.RepoID, b.BuildKey, b.RunID, err)
 	}

@@ -19,18 +19,18 @@ const (
 	// MaxStages caps the distinct stages (name and platform) kept per
 	// build: the longest MaxStages-1 are kept and the rest are summed
 	// into one stage named OtherStages.
-	MaxStages = 64
+	MaxStages = 32
 	// MaxPlatforms caps the images (platforms) kept per build: the first
 	// MaxPlatforms-1 are kept and the rest are summed into one image whose
 	// platform is OtherPlatforms.
 	MaxPlatforms = 16
 	// MaxNameBytes caps a stored stage name, MaxPlatformBytes a platform.
-	MaxNameBytes     = 128
+	MaxNameBytes     = 100
 	MaxPlatformBytes = 64
 	// MaxSummaryBytes caps a build's stored summary (JSON, without its
-	// layers): with the caps above a summary is at most about 19 kB, and a
+	// layers): with the caps above a summary is at most about 8 kB, and a
 	// summary that still comes out larger keeps fewer stages until it fits.
-	MaxSummaryBytes = 24 << 10
+	MaxSummaryBytes = 12 << 10
 	// MaxKeysPerRepo caps the build keys history keeps per repository:
 	// a build of a new key beyond it is refused with a *KeyLimitError.
 	MaxKeysPerRepo = 1000
@@ -209,4 +209,12 @@ func (s *Store) keyRoom(ctx context.Context, repoID int64, key string) error {
 		return &KeyLimitError{RepoID: repoID, BuildKey: key, Max: s.maxKeys}
 	}
 	return nil
+}
+
+// platforms is how many platforms the build had, those folded included.
+func (s BuildSummary) platforms() int {
+	if s.FoldedPlatforms > 0 {
+		return len(s.Images) - 1 + s.FoldedPlatforms
+	}
+	return len(s.Images)
 }

@@ -336,6 +336,10 @@ func (s *Store) migrate(ctx context.Context) error {
 		for _, c := range []struct{ table, column, def string }{
 			{"deliveries", "failures", "INTEGER NOT NULL DEFAULT 0"},
 			{"builds", "base_branch", "TEXT NOT NULL DEFAULT ''"},
+			// The latest build's sizes, for the repository page without
+			// reading the summary (-1: a build from before, read from it).
+			{"builds", "image_bytes", "BIGINT NOT NULL DEFAULT -1"},
+			{"builds", "image_count", "INTEGER NOT NULL DEFAULT -1"},
 		} {
 			if err := s.addColumn(ctx, tx, c.table, c.column, c.def); err != nil {
 				return err

@@ -31,9 +31,10 @@ type cachedSummary struct {
 	sum BuildSummary
 }
 
-// summaryCacheBytes is the default bound: 32 MiB, 1,600 summaries at the
-// caps (about 20 kB of JSON and as much decoded), some 16,000 of a usual
-// build (a few stages, about 2 kB together).
+// summaryCacheBytes is the default bound: 32 MiB, some 2,500 summaries
+// at the caps (about 8 kB of JSON and 5 kB decoded: five key pages of 500
+// such builds), some 16,000 of a usual build (a few stages, about 2 kB
+// together).
 const summaryCacheBytes = 32 << 20
 
 // entryOverhead is what an entry costs besides its strings and slices: the
