@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"flag"
@@ -186,30 +185,14 @@ func TestSoakHostile(t *testing.T) {
 	time.Sleep(*hostileFor)
 	close(stop)
 	wg.Wait()
-	peak := procPeakRSS(t, pid)
+	peak := vmHWM(t, strconv.Itoa(pid))
 	alive := false
 	if resp, err := client.Get("http://" + addr + "/healthz"); err == nil {
 		resp.Body.Close()
 		alive = resp.StatusCode == http.StatusOK
 	}
 
-	// Drain, then count.
-	st, err := store.Open(context.Background(), dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	deadline := time.Now().Add(5 * time.Minute)
-	var counts map[string]int
-	for {
-		if counts, err = st.Counts(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-		if counts[store.StatePending]+counts[store.StateRunning] == 0 || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	st, _ := drain(t, dsn)
 	var lat []time.Duration
 	ackedN, lost, notDone := 0, 0, 0
 	acked.Range(func(k, v any) bool {
@@ -246,26 +229,4 @@ func TestSoakHostile(t *testing.T) {
 	if pageErrs.Load() > 0 {
 		t.Errorf("%d page views failed", pageErrs.Load())
 	}
-}
-
-// procPeakRSS is a process's VmHWM, in bytes.
-func procPeakRSS(t *testing.T, pid int) int64 {
-	t.Helper()
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
-			kb, err := strconv.ParseInt(strings.Fields(v)[0], 10, 64)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return kb << 10
-		}
-	}
-	t.Fatal("no VmHWM")
-	return 0
 }
