@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"runtime"
 	"strconv"
 	"sync"
 	"time"
@@ -67,6 +68,10 @@ func KeyPath(repoID int64, key string) string {
 }
 
 type handler struct {
+	// busy holds a token per page being made: at most half the cores
+	// (at least one) make pages at once, so that a flood of page views
+	// leaves the others to the webhook intake (BenchmarkPagesAtCaps).
+	busy  chan struct{}
 	opts  Options
 	pages *template.Template
 	css   []byte
@@ -96,11 +101,12 @@ func New(opts Options) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &handler{opts: opts, pages: pages, css: append(append(bytes.Clone(stylesheet), '\n'), plot.Stylesheet...)}
+	h := &handler{opts: opts, pages: pages, css: append(append(bytes.Clone(stylesheet), '\n'), plot.Stylesheet...),
+		busy: make(chan struct{}, max(1, runtime.GOMAXPROCS(0)/2))}
 	h.mux = http.NewServeMux()
 	h.mux.HandleFunc("GET "+StylesheetPath, h.serveCSS)
-	h.mux.HandleFunc("GET /r/{repo}", h.repoPage)
-	h.mux.HandleFunc("GET /r/{repo}/k/{key...}", h.keyPage)
+	h.mux.HandleFunc("GET /r/{repo}", h.limit(h.repoPage))
+	h.mux.HandleFunc("GET /r/{repo}/k/{key...}", h.limit(h.keyPage))
 	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { h.notFound(w, r) })
 	return h, nil
 }
@@ -134,6 +140,27 @@ func logPath(r *http.Request) slog.Attr {
 		n--
 	}
 	return slog.String("path", p[:n]+"… ("+strconv.Itoa(len(p))+" bytes)")
+}
+
+// pageWait is how long a page view waits for its turn before it is
+// answered 503 with Retry-After.
+const pageWait = 10 * time.Second
+
+// limit runs page in its turn (see handler.busy).
+func (h *handler) limit(page http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		t := time.NewTimer(pageWait)
+		defer t.Stop()
+		select {
+		case h.busy <- struct{}{}:
+			defer func() { <-h.busy }()
+			page(w, r)
+		case <-t.C:
+			w.Header().Set("Retry-After", "5")
+			http.Error(w, "busy: try again in a few seconds", http.StatusServiceUnavailable)
+		case <-r.Context().Done():
+		}
+	}
 }
 
 type statusWriter struct {
