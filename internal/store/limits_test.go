@@ -169,7 +169,7 @@ func TestPruneKeepsTrusted(t *testing.T) {
 			if n, err := s.PruneBuilds(ctx, keep, keep); err != nil || n != 2 {
 				t.Fatalf("prune = %d, %v; want 2 (the oldest fork builds)", n, err)
 			}
-			recent, err := s.RecentBuilds(ctx, 1, "app", "main", -1, 100)
+			recent, err := s.FindBuilds(ctx, 1, "app", store.BuildFilter{Branch: "main", TrustedOnly: true}, 100)
 			if err != nil || len(recent) != 10 {
 				t.Errorf("main builds left: %d, %v; want 10", len(recent), err)
 			}
@@ -177,7 +177,7 @@ func TestPruneKeepsTrusted(t *testing.T) {
 			if n, err := s.PruneBuilds(ctx, keep, store.Keep{Before: now}); err != nil || n != 10 {
 				t.Errorf("prune by untrusted age = %d, %v; want 10", n, err)
 			}
-			if recent, _ := s.RecentBuilds(ctx, 1, "app", "main", -1, 100); len(recent) != 10 {
+			if recent, _ := s.FindBuilds(ctx, 1, "app", store.BuildFilter{Branch: "main", TrustedOnly: true}, 100); len(recent) != 10 {
 				t.Errorf("main builds left: %d, want 10", len(recent))
 			}
 		})

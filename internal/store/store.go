@@ -326,6 +326,7 @@ func (s *Store) migrate(ctx context.Context) error {
 			updated_at BIGINT NOT NULL
 		)`,
 	}
+	stmts = append(stmts, spentSchema...)
 	return s.migrateTx(ctx, func(tx sqlTx) error {
 		for _, q := range stmts {
 			if _, err := tx.ExecContext(ctx, q); err != nil {
@@ -336,6 +337,7 @@ func (s *Store) migrate(ctx context.Context) error {
 		for _, c := range []struct{ table, column, def string }{
 			{"deliveries", "failures", "INTEGER NOT NULL DEFAULT 0"},
 			{"builds", "base_branch", "TEXT NOT NULL DEFAULT ''"},
+			{"deliveries", "action", "TEXT NOT NULL DEFAULT ''"},
 			// The latest build's sizes, for the repository page without
 			// reading the summary (-1: a build from before, read from it).
 			{"builds", "image_bytes", "BIGINT NOT NULL DEFAULT -1"},
