@@ -15,6 +15,7 @@ import (
 	"github.com/stageline/stageline/internal/dashboard"
 	"github.com/stageline/stageline/internal/store"
 	"github.com/stageline/stageline/internal/testing/storetest"
+	"github.com/stageline/stageline/internal/testing/unitstyle"
 )
 
 // site is a dashboard over a seeded store: repository 1 ("octo/app", key
@@ -206,12 +207,16 @@ func TestKeyPage(t *testing.T) {
 					t.Errorf("key page lacks %s", want)
 				}
 			}
+			// The page's figures (summary, table, tooltips) are written the
+			// way the check and the job summary write them.
+			unitstyle.Check(t, "key page", body)
 			_, body = get(t, st.h, "/r/1/k/app?run=77")
 			if !strings.Contains(body, "Run 77 is not in this build key's history") || strings.Contains(body, "data-marked") ||
 				!strings.Contains(body, "Latest build: <bdi>PR #42") {
 				t.Errorf("unknown run: no notice or a mark")
 			}
 			_, body = get(t, st.h, "/r/1")
+			unitstyle.Check(t, "repository page", body)
 			for _, want := range []string{`<a href="/r/1/k/app"><bdi>app</bdi></a>`, "Builds of <bdi>octo/app</bdi>", `<td class="num">31</td>`} {
 				if !strings.Contains(body, want) {
 					t.Errorf("repo page lacks %s", want)

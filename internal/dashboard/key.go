@@ -9,11 +9,13 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/stageline/stageline/internal/history"
 	"github.com/stageline/stageline/internal/plot"
 	"github.com/stageline/stageline/internal/report"
 	"github.com/stageline/stageline/internal/store"
+	"github.com/stageline/stageline/internal/units"
 	"github.com/stageline/stageline/internal/verdict"
 )
 
@@ -402,15 +404,7 @@ func signedBytes(d int64) string {
 	if d == 0 {
 		return "no change"
 	}
-	if d > 0 {
-		return "+" + plot.Bytes.Format(float64(d))
-	}
-	return "−" + plot.Bytes.Format(float64(-d))
+	return units.SignedBytes(d)
 }
 
-func signedMillis(d int64) string {
-	if d >= 0 {
-		return "+" + plot.Millis.Format(float64(d))
-	}
-	return "−" + plot.Millis.Format(float64(-d))
-}
+func signedMillis(d int64) string { return units.SignedDuration(time.Duration(d) * time.Millisecond) }

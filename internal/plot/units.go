@@ -8,6 +8,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/stageline/stageline/internal/units"
 )
 
 // Unit is what a chart's values measure.
@@ -17,7 +19,7 @@ type Unit int
 const (
 	// Bytes, shown in decimal kB, MB, GB.
 	Bytes Unit = iota
-	// Millis are milliseconds, shown in s, min or h.
+	// Millis are milliseconds, shown in ms, s, min or h.
 	Millis
 	// Percent runs from 0 to 100.
 	Percent
@@ -45,13 +47,16 @@ func (u Unit) scaleFor(top float64) scale {
 			return scale{3600e3, "h"}
 		case top >= 120e3:
 			return scale{60e3, "min"}
+		case top < 1e3:
+			return scale{1, "ms"}
 		}
 		return scale{1e3, "s"}
 	}
 	return scale{1, "%"}
 }
 
-// Format writes v in u with a readable unit: "12.3 MB", "1 min 05 s", "87 %".
+// Format writes v in u the way internal/units does: "12.3 MB", "1 min 5 s";
+// percentages as "87 %".
 func (u Unit) Format(v float64) string { return string(u.AppendFormat(nil, v)) }
 
 // AppendFormat appends Format(v) to dst without a string of its own: a
@@ -64,32 +69,16 @@ func (u Unit) AppendFormat(dst []byte, v float64) []byte {
 	}
 	switch u {
 	case Millis:
-		return appendDuration(dst, v)
+		return units.AppendDuration(dst, time.Duration(clamp(v, float64(math.MaxInt64/int64(time.Millisecond))))*time.Millisecond)
 	case Percent:
 		return append(strconv.AppendFloat(dst, v, 'f', 0, 64), " %"...)
 	}
-	s := u.scaleFor(math.Abs(v))
-	return append(append(appendTrim(dst, v/s.div, 3), ' '), s.name...)
+	return units.AppendBytes(dst, int64(clamp(v, 9e18)))
 }
 
-// appendDuration writes ms as "850 ms", "12.3 s", "4 min 05 s" or "1 h 02 min".
-func appendDuration(dst []byte, ms float64) []byte {
-	d := time.Duration(ms) * time.Millisecond
-	switch {
-	case d < time.Second:
-		return append(strconv.AppendInt(dst, d.Milliseconds(), 10), " ms"...)
-	case d < time.Minute:
-		return append(appendTrim(dst, d.Seconds(), 3), " s"...)
-	case d < time.Hour:
-		s := int64(d.Round(time.Second).Seconds())
-		return append(append2(append(strconv.AppendInt(dst, s/60, 10), " min "...), s%60), " s"...)
-	}
-	m := int64(d.Round(time.Minute).Minutes())
-	return append(append2(append(strconv.AppendInt(dst, m/60, 10), " h "...), m%60), " min"...)
-}
-
-// append2 writes 0 <= n < 100 in two digits.
-func append2(dst []byte, n int64) []byte { return append(dst, byte('0'+n/10), byte('0'+n%10)) }
+// clamp keeps v within ±limit, so that converting it to an integer cannot
+// overflow (infinities included).
+func clamp(v, limit float64) float64 { return max(min(v, limit), -limit) }
 
 // trimNum writes x with up to sig significant digits, no trailing zeros.
 func trimNum(x float64, sig int) string { return string(appendTrim(nil, x, sig)) }

@@ -9,6 +9,7 @@ import (
 	"github.com/stageline/stageline/internal/compare"
 
 	"github.com/stageline/stageline/internal/report"
+	"github.com/stageline/stageline/internal/units"
 )
 
 // maxWhyStages caps the stages a rendering lists; the rest are counted.
@@ -28,7 +29,7 @@ func missWhere(m compare.Miss) string {
 
 // missCost is what a miss cost: the steps rebuilt and their time.
 func missCost(m compare.Miss) string {
-	return fmt.Sprintf("%d step(s) rebuilt, %s", m.RebuiltSteps, FormatDuration(time.Duration(m.CostMS)*time.Millisecond))
+	return fmt.Sprintf("%d step(s) rebuilt, %s", m.RebuiltSteps, units.Duration(time.Duration(m.CostMS)*time.Millisecond))
 }
 
 // RenderWhyText writes w for a terminal: one block per stage that missed.
