@@ -285,6 +285,10 @@ func TestClean(t *testing.T) {
 		"bad\xffutf8":     "bad\uFFFDu…",
 		"\u2067x\u2069yz": "\uFFFDx\uFFFDyz",
 		"a\nb\tc":         "a b c",
+		// Invisible format characters make look-alike names: removed.
+		"ma\u200Bin":                      "main",
+		"\uFEFFm\u2060a\u00ADin":          "main",
+		"m\u200Ba\u200Bi\u200Bn\u200Bxyz": "mainx…",
 	} {
 		if got := Clean(in, 5); got != want {
 			t.Errorf("Clean(%q) = %q, want %q", in, got, want)

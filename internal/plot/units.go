@@ -224,8 +224,9 @@ func timeTicks(lo, hi time.Time) (ticks []time.Time, layout string) {
 
 // Clean makes untrusted text safe to show as a label: tabs and line breaks
 // become spaces; other control characters, bidirectional overrides (which
-// could reorder the text around them) and invalid UTF-8 become U+FFFD; the
-// text is cut to at most n runes with an ellipsis. It does not escape: the
+// could reorder the text around them) and invalid UTF-8 become U+FFFD;
+// other invisible format characters (Unicode's Cf: U+200B, U+2060, U+FEFF,
+// soft hyphens), which make look-alike names, are removed; the text is cut to at most n runes with an ellipsis. It does not escape: the
 // writer does that.
 func Clean(s string, n int) string {
 	if fine(s, n) { // the usual case, without a copy
@@ -244,6 +245,8 @@ func Clean(s string, n int) string {
 			r = ' ' // a line break in a name reads as a space
 		case unsafeRune(r):
 			r = '\uFFFD'
+		case invisible(r):
+			continue
 		}
 		b.WriteRune(r)
 		count++
@@ -261,7 +264,7 @@ func fine(s string, n int) bool {
 			i++
 		} else {
 			r, size := utf8.DecodeRuneInString(s[i:])
-			if unsafeRune(r) || r == utf8.RuneError && size == 1 {
+			if unsafeRune(r) || invisible(r) || r == utf8.RuneError && size == 1 {
 				return false
 			}
 			i += size
@@ -272,6 +275,11 @@ func fine(s string, n int) bool {
 	}
 	return true
 }
+
+// invisible reports whether r is a format character (Unicode category Cf)
+// that shows nothing: U+200B ZERO WIDTH SPACE, U+2060 WORD JOINER, U+FEFF.
+// The bidirectional ones among them are unsafeRune's.
+func invisible(r rune) bool { return r >= 0x80 && unicode.Is(unicode.Cf, r) }
 
 // unsafeRune reports whether r may not be shown: a control character, a
 // bidirectional override or mark, or the replacement for invalid UTF-8.
