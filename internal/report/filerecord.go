@@ -25,12 +25,26 @@ import (
 // content checksum covers them, so an added empty directory changes a
 // COPY's key.
 //
-// Version "fr1:" (stageline before directories and modes were recorded)
-// had no mode and hashed owner ids into the digest: its entries decode with
-// Legacy set, and a comparison of the two versions is refused.
+// The content digest of "fr3:" records is built on the content's git blob
+// id (sha1 of "blob SIZE\x00" and the bytes), so that a tracked file whose
+// stat matches the Git index needs no reading: its blob id is there. Files
+// the index does not cover are hashed the same way, so every entry of a
+// record is of one kind. Version "fr2:" digested the content with sha256:
+// its entries decode with Kind KindSHA256, and a comparison with a "fr3:"
+// record is refused (ErrFileRecordKind) rather than listing every file as
+// changed. Version "fr1:" (stageline before directories and modes were
+// recorded) had no mode and hashed owner ids into the digest: its entries
+// decode with Legacy set, and a comparison with a later version is refused.
 const (
-	fileRecordVersion       = "fr2:"
+	fileRecordVersion       = "fr3:"
+	fileRecordVersionSHA256 = "fr2:"
 	fileRecordVersionLegacy = "fr1:"
+)
+
+// Content digest kinds of a file record's entries (FileEntry.Kind).
+const (
+	KindGitBlob = "git-blob"
+	KindSHA256  = "sha256"
 )
 
 // maxFileRecordPlain caps a record's decompressed size: a record that
@@ -50,12 +64,21 @@ type FileEntry struct {
 	// Legacy is set on entries decoded from a "fr1:" record, whose Hash
 	// covered mode and owner ids and which had no Mode.
 	Legacy bool
+	// Kind is what the content digest behind Hash was built on when
+	// decoded: KindGitBlob ("fr3:") or KindSHA256 ("fr2:"; "fr1:" too).
+	// EncodeFileRecord ignores it (it writes KindGitBlob records).
+	Kind string
 }
 
 // ErrLegacyFileRecord is returned by CompareFileRecords when one record is
 // of the older version: its digests covered owner ids, so the two cannot be
 // compared file by file.
 var ErrLegacyFileRecord = errors.New("the file list was recorded by an older stageline (before directories and modes were recorded): the files cannot be compared one by one")
+
+// ErrFileRecordKind is returned by CompareFileRecords when the records'
+// content digests are of two kinds (sha256 and git blob ids): every file
+// would read as changed.
+var ErrFileRecordKind = errors.New("the file list was recorded by an older stageline (sha256 content digests, before git blob ids): the files cannot be compared one by one")
 
 // EncodeFileRecord encodes entries, which must be sorted by path without
 // duplicates.
@@ -91,10 +114,13 @@ func EncodeFileRecord(entries []FileEntry) (string, error) {
 // encoding, unsorted paths and records that inflate past a fixed cap.
 func DecodeFileRecord(s string) ([]FileEntry, error) {
 	b64, ok := strings.CutPrefix(s, fileRecordVersion)
-	legacy := false
+	legacy, kind := false, KindGitBlob
 	if !ok {
-		if b64, legacy = strings.CutPrefix(s, fileRecordVersionLegacy); !legacy {
-			return nil, errors.New("file record: unknown version")
+		kind = KindSHA256
+		if b64, ok = strings.CutPrefix(s, fileRecordVersionSHA256); !ok {
+			if b64, legacy = strings.CutPrefix(s, fileRecordVersionLegacy); !legacy {
+				return nil, errors.New("file record: unknown version")
+			}
 		}
 	}
 	z, err := base64.StdEncoding.DecodeString(b64)
@@ -137,7 +163,7 @@ func DecodeFileRecord(s string) ([]FileEntry, error) {
 		if len(out) > 0 && p <= prev {
 			return nil, errors.New("file record: paths out of order")
 		}
-		out = append(out, FileEntry{Path: p, Mode: uint32(mode), Hash: binary.BigEndian.Uint32(h[:]), Legacy: legacy})
+		out = append(out, FileEntry{Path: p, Mode: uint32(mode), Hash: binary.BigEndian.Uint32(h[:]), Legacy: legacy, Kind: kind})
 		prev = p
 	}
 	return out, nil
@@ -167,10 +193,15 @@ type FileChange struct {
 // CompareFileRecords lists up to limit paths that differ from old to new,
 // in path order, and counts the rest. Owners are not compared (BuildKit
 // does not send them). It refuses records of two versions with
-// ErrLegacyFileRecord.
+// ErrLegacyFileRecord or ErrFileRecordKind.
 func CompareFileRecords(old, new []FileEntry, limit int) (changes []FileChange, more int, err error) {
-	if len(old) > 0 && len(new) > 0 && old[0].Legacy != new[0].Legacy {
-		return nil, 0, ErrLegacyFileRecord
+	if len(old) > 0 && len(new) > 0 {
+		if old[0].Legacy != new[0].Legacy {
+			return nil, 0, ErrLegacyFileRecord
+		}
+		if old[0].Kind != new[0].Kind {
+			return nil, 0, ErrFileRecordKind
+		}
 	}
 	add := func(c FileChange) {
 		if len(changes) < limit {

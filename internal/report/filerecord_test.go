@@ -11,7 +11,7 @@ import (
 func generatedFiles(n int) []FileEntry {
 	out := make([]FileEntry, 0, n)
 	for i := 0; i < n; i++ {
-		out = append(out, FileEntry{Path: fmt.Sprintf("src/pkg%04d/file%05d.go", i/100, i), Hash: uint32(i)*2654435761 + 1})
+		out = append(out, FileEntry{Path: fmt.Sprintf("src/pkg%04d/file%05d.go", i/100, i), Hash: uint32(i)*2654435761 + 1, Kind: KindGitBlob})
 	}
 	return out
 }
@@ -44,6 +44,43 @@ func TestFileRecordRoundTripAndCompare(t *testing.T) {
 	all, _, _ := CompareFileRecords(old, head, 100)
 	if last := all[len(all)-1]; last != (FileChange{Path: "zz/new.go", Change: FileAdded}) {
 		t.Errorf("last change = %+v", last)
+	}
+}
+
+// TestFileRecordKinds: a "fr2:" record (sha256 content digests) decodes,
+// and comparing it with a "fr3:" one (git blob ids) is refused, not read
+// as every file changed; records of one kind compare.
+func TestFileRecordKinds(t *testing.T) {
+	t.Parallel()
+	cur, err := EncodeFileRecord(generatedFiles(10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sha := fileRecordVersionSHA256 + strings.TrimPrefix(cur, fileRecordVersion)
+	curEntries, err1 := DecodeFileRecord(cur)
+	shaEntries, err2 := DecodeFileRecord(sha)
+	if err1 != nil || err2 != nil {
+		t.Fatalf("decoding: %v, %v", err1, err2)
+	}
+	if curEntries[0].Kind != KindGitBlob || shaEntries[0].Kind != KindSHA256 {
+		t.Fatalf("kinds = %q, %q", curEntries[0].Kind, shaEntries[0].Kind)
+	}
+	for _, tc := range []struct {
+		name     string
+		old, new []FileEntry
+		want     error
+	}{
+		{"git blob ids both", curEntries, curEntries, nil},
+		{"sha256 both", shaEntries, shaEntries, nil},
+		{"sha256 then git blob ids", shaEntries, curEntries, ErrFileRecordKind},
+		{"git blob ids then sha256", curEntries, shaEntries, ErrFileRecordKind},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			changes, more, err := CompareFileRecords(tc.old, tc.new, 100)
+			if err != tc.want || len(changes)+more != 0 {
+				t.Errorf("got %d changes, %d more, %v; want none, %v", len(changes), more, err, tc.want)
+			}
+		})
 	}
 }
 
