@@ -274,6 +274,7 @@ func (s *Store) migrate(ctx context.Context) error {
 			updated_at BIGINT NOT NULL
 		)`,
 	}
+	stmts = append(stmts, waiverTables...)
 	for _, q := range stmts {
 		if _, err := s.db.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("migrate %s: %w", s.dialect, err)
