@@ -55,6 +55,10 @@ type Processor struct {
 	posted   *prometheus.CounterVec
 	history  HistoryOptions
 	links    Links
+	// configs remembers configuration files for conditional requests.
+	configs configCache
+	// calls observes each delivery's rate-limited API calls.
+	calls *prometheus.HistogramVec
 }
 
 // New returns a Processor.
@@ -65,13 +69,20 @@ func New(st *store.Store, clients ClientSource, opts Options) (*Processor, error
 			Name: "stageline_check_runs_total",
 			Help: "Check runs created or updated, by conclusion (empty while in progress).",
 		}, []string{"conclusion"}),
+		calls: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "stageline_github_rate_limited_calls",
+			Help:    "GitHub API calls that cost rate limit (installation token, 304 Not Modified not counted) per processed delivery, by event.action; workflow_run.completed is one build.",
+			Buckets: []float64{0, 1, 2, 3, 4, 5, 6, 8, 10, 15, 20},
+		}, []string{"delivery"}),
 	}
 	if p.download == nil {
 		p.download = &http.Client{Timeout: 60 * time.Second}
 	}
 	if opts.Registerer != nil {
-		if err := opts.Registerer.Register(p.posted); err != nil {
-			return nil, fmt.Errorf("register check metrics: %w", err)
+		for _, c := range []prometheus.Collector{p.posted, p.calls} {
+			if err := opts.Registerer.Register(c); err != nil {
+				return nil, fmt.Errorf("register check metrics: %w", err)
+			}
 		}
 	}
 	return p, nil
@@ -92,6 +103,8 @@ func (p *Processor) Handle(ctx context.Context, log *slog.Logger, d store.Delive
 		log.Info("event not handled", "action", head.Action)
 		return nil
 	}
+	ctx, calls := withCallCounter(ctx)
+	defer func() { p.calls.WithLabelValues(d.Event + "." + head.Action).Observe(float64(calls.n.Load())) }()
 	switch d.Event {
 	case "workflow_run":
 		var ev github.WorkflowRunEvent

@@ -273,6 +273,13 @@ func (g *GitHub) SetFile(repo, path, content string) {
 	r.Files[path] = content
 }
 
+// RemoveFile deletes a file from a repository's default branch.
+func (g *GitHub) RemoveFile(repo, path string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	delete(g.repos[repo].Files, path)
+}
+
 // AddRun registers a workflow run and its artifacts, giving each artifact
 // an id.
 func (g *GitHub) AddRun(r Run) {
