@@ -284,6 +284,7 @@ func (s *Store) migrate(ctx context.Context) error {
 	for _, c := range []struct{ table, column, def string }{
 		{"deliveries", "failures", "INTEGER NOT NULL DEFAULT 0"},
 		{"builds", "base_branch", "TEXT NOT NULL DEFAULT ''"},
+		{"check_runs", "actions", "TEXT NOT NULL DEFAULT ''"},
 	} {
 		if err := s.addColumn(ctx, c.table, c.column, c.def); err != nil {
 			return err
