@@ -21,6 +21,7 @@ var workflowRunActions = map[string]func(*Processor, context.Context, *job) erro
 var handled = map[string][]string{
 	"workflow_run": slices.Sorted(maps.Keys(workflowRunActions)),
 	"check_run":    {"rerequested"},
+	"check_suite":  {"rerequested"},
 }
 
 // Handled returns the webhook events the Processor acts on, each with the

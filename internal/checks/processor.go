@@ -126,6 +126,12 @@ func (p *Processor) Handle(ctx context.Context, log *slog.Logger, d store.Delive
 			return Permanent{fmt.Errorf("decode check_run: %w", err)}
 		}
 		return p.rerequested(ctx, log, &ev, d.Attempts)
+	case "check_suite":
+		var ev checkSuiteEvent
+		if err := json.Unmarshal(d.Payload, &ev); err != nil {
+			return Permanent{fmt.Errorf("decode check_suite: %w", err)}
+		}
+		return p.suiteRerequested(ctx, log, &ev, d.Attempts)
 	}
 	// Unreachable while handled and the cases above agree (TestHandled).
 	return Permanent{fmt.Errorf("event %s is listed as handled but Handle has no case for it", d.Event)}
@@ -161,16 +167,7 @@ type checkRunEvent struct {
 		ID      int64  `json:"id"`
 		HeadSHA string `json:"head_sha"`
 	} `json:"check_run"`
-	Repository struct {
-		ID            int64  `json:"id"`
-		Name          string `json:"name"`
-		FullName      string `json:"full_name"`
-		DefaultBranch string `json:"default_branch"`
-		HTMLURL       string `json:"html_url"`
-		Owner         struct {
-			Login string `json:"login"`
-		} `json:"owner"`
-	} `json:"repository"`
+	Repository   hookRepository `json:"repository"`
 	Installation struct {
 		ID int64 `json:"id"`
 	} `json:"installation"`
@@ -189,9 +186,7 @@ func (p *Processor) rerequested(ctx context.Context, log *slog.Logger, ev *check
 	if err != nil {
 		return err
 	}
-	r := ev.Repository
-	repo := &github.Repository{ID: &r.ID, Name: &r.Name, FullName: &r.FullName, DefaultBranch: &r.DefaultBranch,
-		HTMLURL: &r.HTMLURL, Owner: &github.User{Login: &r.Owner.Login}}
+	repo := ev.Repository.repo()
 	// Take the run from GitHub, not from the stored check: the run's
 	// metadata is what decides trust.
 	run, _, err := cl.Actions.GetWorkflowRunByID(ctx, repo.GetOwner().GetLogin(), repo.GetName(), stored.RunID)
