@@ -20,7 +20,7 @@ var workflowRunActions = map[string]func(*Processor, context.Context, *job) erro
 // two cannot disagree.
 var handled = map[string][]string{
 	"workflow_run": slices.Sorted(maps.Keys(workflowRunActions)),
-	"check_run":    {"rerequested"},
+	"check_run":    {"requested_action", "rerequested"},
 	"check_suite":  {"rerequested"},
 }
 

@@ -64,7 +64,7 @@ func TestHandled(t *testing.T) {
 		}
 	}
 	for _, c := range []struct{ event, action string }{
-		{"workflow_run", "waiting"}, {"check_run", "created"}, {"check_run", "requested_action"},
+		{"workflow_run", "waiting"}, {"check_run", "created"}, {"check_suite", "requested"},
 		{"push", ""}, {"pull_request", "opened"}, {"star", "created"},
 	} {
 		t.Run("not handled/"+c.event+"/"+c.action, func(t *testing.T) {

@@ -121,6 +121,13 @@ func (p *Processor) Handle(ctx context.Context, log *slog.Logger, d store.Delive
 		j := &job{cl: cl, log: log, repo: ev.GetRepo(), run: ev.GetWorkflowRun(), attempts: d.Attempts}
 		return workflowRunActions[ev.GetAction()](p, ctx, j)
 	case "check_run":
+		if head.Action == "requested_action" {
+			var ev requestedActionEvent
+			if err := json.Unmarshal(d.Payload, &ev); err != nil {
+				return Permanent{fmt.Errorf("decode check_run: %w", err)}
+			}
+			return p.requestedAction(ctx, log, &ev, d.Attempts)
+		}
 		var ev checkRunEvent
 		if err := json.Unmarshal(d.Payload, &ev); err != nil {
 			return Permanent{fmt.Errorf("decode check_run: %w", err)}
@@ -152,6 +159,9 @@ type job struct {
 	// fresh creates new check runs instead of updating the stored ones,
 	// as GitHub expects for a rerequested check.
 	fresh bool
+	// refresh processes the build key again although its check is
+	// completed for the run, updating it in place (a waiver changed it).
+	refresh bool
 }
 
 func (j *job) owner() string { return j.repo.GetOwner().GetLogin() }

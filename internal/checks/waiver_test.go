@@ -121,3 +121,16 @@ func TestQueueBranch(t *testing.T) {
 		}
 	}
 }
+
+func TestValidLogin(t *testing.T) {
+	t.Parallel()
+	for login, want := range map[string]bool{
+		"octocat": true, "Mona-Lisa": true, "a": true, strings.Repeat("a", 39): true,
+		"": false, strings.Repeat("a", 40): false, "-lead": false, "trail-": false, "dou--ble": false,
+		"dependabot[bot]": false, "has space": false, "<script>": false, "naïve": false,
+	} {
+		if got := validLogin(login); got != want {
+			t.Errorf("validLogin(%q) = %v, want %v", login, got, want)
+		}
+	}
+}
