@@ -18,8 +18,8 @@ import (
 	"github.com/moby/moby/client"
 	"github.com/nektos/act/pkg/artifacts"
 
-	"github.com/stageline/stageline/internal/artifact"
 	"github.com/stageline/stageline/internal/bootstrap"
+	"github.com/stageline/stageline/internal/report"
 )
 
 // checkLoopback: every service URL the step got is on 127.0.0.1. GITHUB_SERVER_URL,
@@ -142,7 +142,7 @@ func checkArtifact(t *testing.T, r *actRun, want []byte) {
 		} `json:"artifacts"`
 	}
 	call("ListArtifacts", map[string]string{"workflowRunBackendId": id, "workflowJobRunBackendId": id}, &list)
-	wantName := artifact.NameForBuildKey("examples/multistage/Dockerfile")
+	wantName := report.ArtifactName(report.BuildKey("examples/multistage/Dockerfile", "", nil))
 	var names []string
 	found := false
 	for _, a := range list.Artifacts {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stageline/stageline/internal/compare"
 	"github.com/stageline/stageline/internal/render"
 	"github.com/stageline/stageline/internal/report"
 )
@@ -107,7 +108,7 @@ func checkActRun(t *testing.T, ws workspace, r *actRun) {
 		t.Errorf("run %d: no v1 warning annotation in act's log", r.n)
 	}
 	var md bytes.Buffer
-	if err := render.RenderSummary(&md, rep); err != nil {
+	if err := render.RenderSummary(&md, compare.Analyze(nil, rep)); err != nil {
 		t.Fatal(err)
 	}
 	if r.summary != md.String()+"\n" && r.summary != md.String() {

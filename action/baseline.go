@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 
+	"github.com/stageline/stageline/internal/compare"
+
 	"github.com/stageline/stageline/internal/render"
 	"github.com/stageline/stageline/internal/report"
 )
@@ -23,12 +25,12 @@ func loadBaseline(path string, out *output) *report.Report {
 
 // whyText prints, on a terminal, why each stage rebuilt compared with the
 // baseline (nothing without one: the report's own sections say the rest).
-func (o *output) whyText(base, r *report.Report) {
-	if base == nil {
+func (o *output) whyText(a compare.Analysis) {
+	if !a.Versus.HasBaseline() {
 		return
 	}
 	fmt.Fprintln(o.stdout, "\nWHY IT REBUILT")
-	if err := render.RenderWhyText(o.stdout, report.Explain(base, r)); err != nil {
+	if err := render.RenderWhyText(o.stdout, a.Why); err != nil {
 		fmt.Fprintf(o.stderr, "stageline: rendering the comparison: %v\n", err)
 	}
 }

@@ -57,7 +57,7 @@ func runCall(ctx context.Context, in inputs.Inputs, cfg build.Config, getenv fun
 		fmt.Fprintf(stdout, "Check complete, %s\n", msg)
 	}
 	_, _ = stdout.Write(res.Text)
-	file := workspacePath(getenv("GITHUB_WORKSPACE"), in.File)
+	file := workspacePath(getenv("GITHUB_WORKSPACE"), in.Dockerfile)
 	for _, w := range results.Warnings {
 		text := w.Detail
 		if w.URL != "" {

@@ -8,6 +8,8 @@ import (
 	"io"
 	"os"
 
+	"github.com/stageline/stageline/internal/compare"
+
 	"github.com/stageline/stageline/internal/render"
 	"github.com/stageline/stageline/internal/report"
 )
@@ -51,7 +53,8 @@ func runDiff(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "stageline diff:", err)
 		return exitBadInput
 	}
-	why := report.Explain(base, head)
+	a := compare.Analyze(base, head)
+	why := a.Why
 	if *format == "json" {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -69,7 +72,7 @@ func runDiff(args []string, stdout, stderr io.Writer) int {
 	// two builds are comparable (the same Dockerfile, target and platforms).
 	if why.Compared {
 		fmt.Fprintln(stdout)
-		if err := render.RenderContentDiffText(stdout, report.Diff(base, head)); err != nil {
+		if err := render.RenderContentDiffText(stdout, a.Versus); err != nil {
 			fmt.Fprintln(stderr, "stageline diff:", err)
 			return exitBuildError
 		}

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/stageline/stageline/internal/report"
+	"github.com/stageline/stageline/internal/compare"
 )
 
 // writeVariant writes testdata's seed report with edit applied and returns its path.
@@ -71,7 +71,7 @@ func TestDiffCommand(t *testing.T) {
 				t.Errorf("the error is more than one line: %q", stderr.String())
 			}
 			if tt.noCauses {
-				for _, c := range []string{report.CauseInstruction, report.CauseFiles, report.CauseBaseImage, report.CauseUpstream, report.CauseNotCached, report.CauseUnknown} {
+				for _, c := range []string{compare.CauseInstruction, compare.CauseFiles, compare.CauseBaseImage, compare.CauseUpstream, compare.CauseNotCached, compare.CauseUnknown} {
 					if strings.Contains(stdout.String(), "  "+c+":") {
 						t.Errorf("a cause (%s) without a comparable baseline:\n%s", c, stdout.String())
 					}

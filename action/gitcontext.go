@@ -21,7 +21,7 @@ func fetchGitDockerfile(ctx context.Context, in inputs.Inputs, cfg build.Config)
 		return "", nil, err
 	}
 	defer c.Close()
-	data, err := buildkit.ReadGitFile(ctx, c, in.Context, in.File, cfg.Options)
+	data, err := buildkit.ReadGitFile(ctx, c, in.Context, in.Dockerfile, cfg.Options)
 	if err != nil {
 		return "", nil, fmt.Errorf("%w: check the URL and ref, and for a private repository github-token (or a GIT_AUTH_TOKEN secret)", err)
 	}
@@ -30,7 +30,7 @@ func fetchGitDockerfile(ctx context.Context, in inputs.Inputs, cfg build.Config)
 		return "", nil, fmt.Errorf("keeping the Git context's Dockerfile: %w", err)
 	}
 	cleanup := func() { os.RemoveAll(dir) }
-	p := filepath.Join(dir, filepath.Base(in.File))
+	p := filepath.Join(dir, filepath.Base(in.Dockerfile))
 	if err := os.WriteFile(p, data, 0o600); err != nil {
 		cleanup()
 		return "", nil, fmt.Errorf("keeping the Git context's Dockerfile: %w", err)

@@ -11,6 +11,7 @@ import (
 	"github.com/sethvargo/go-githubactions"
 
 	"github.com/stageline/stageline/internal/build"
+	"github.com/stageline/stageline/internal/compare"
 	"github.com/stageline/stageline/internal/render"
 	"github.com/stageline/stageline/internal/report"
 )
@@ -66,17 +67,19 @@ func (o *output) info(msg string) {
 }
 
 // finish shows the report; base is the baseline report to explain cache
-// misses against (nil for none).
+// misses against (nil for none). The report is compared with it once, here,
+// and every view renders that one analysis.
 func (o *output) finish(res *build.Result, reportPath string, base *report.Report) {
 	r := res.Report
 	for _, w := range cacheWarnings(r) {
 		o.warning(w)
 	}
+	a := compare.Analyze(base, r)
 	if !o.inActions {
-		if err := render.RenderText(o.stdout, r); err != nil {
+		if err := render.RenderText(o.stdout, a); err != nil {
 			fmt.Fprintf(o.stderr, "stageline: rendering the report: %v\n", err)
 		}
-		o.whyText(base, r)
+		o.whyText(a)
 		fmt.Fprintf(o.stderr, "report written to %s\n", reportPath)
 		return
 	}
@@ -93,12 +96,12 @@ func (o *output) finish(res *build.Result, reportPath string, base *report.Repor
 	}
 	o.setOutputs(res, reportPath)
 	var md bytes.Buffer
-	if err := render.RenderSummaryVs(&md, base, r); err != nil {
+	if err := render.RenderSummary(&md, a); err != nil {
 		o.gh.Warningf("rendering the job summary: %v", err)
 		return
 	}
 	o.gh.AddStepSummary(md.String())
-	if err := render.RenderText(o.stdout, r); err != nil {
+	if err := render.RenderText(o.stdout, a); err != nil {
 		o.gh.Warningf("rendering the report: %v", err)
 	}
 }

@@ -112,7 +112,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		cfg.Address = b.Address
 	}
 
-	if inputs.GitContext(in.Context) {
+	if buildkit.GitContext(in.Context) {
 		p, cleanup, err := fetchGitDockerfile(ctx, in, cfg)
 		if err != nil {
 			out.inputError(err)
@@ -181,7 +181,7 @@ func buildOptions(ctx context.Context, in inputs.Inputs, getenv func(string) str
 		Cache:       in.Cache,
 		CacheMode:   in.CacheMode,
 		GitHubToken: in.GitHubToken,
-		Dockerfile:  in.File,
+		Dockerfile:  in.Dockerfile,
 		Target:      in.Target,
 		Platforms:   in.Platforms,
 		ProbeV2:     func() string { return ghacache.ProbeV2(ctx, nil, getenv) },
@@ -192,7 +192,7 @@ func buildOptions(ctx context.Context, in inputs.Inputs, getenv func(string) str
 	for _, w := range plan.Warnings {
 		out.warning(w)
 	}
-	opts := buildkit.FromInputs(in)
+	opts := in.Options
 	opts.CacheFrom, opts.CacheTo = plan.Imports, plan.Exports
 	opts.DockerConfig = getenv("DOCKER_CONFIG")
 	return opts, plan.Skipped, nil

@@ -6,21 +6,14 @@ import (
 	"fmt"
 
 	"github.com/stageline/stageline/internal/artifact"
-	"github.com/stageline/stageline/internal/ghacache"
 	"github.com/stageline/stageline/internal/inputs"
 	"github.com/stageline/stageline/internal/report"
 )
 
-// buildKey names one build among the images, Dockerfiles, targets and
-// platforms of a repository; the App keeps one check run and one baseline
-// per key. It is the automatic cache scope, so both stay in step.
-func buildKey(in inputs.Inputs) string {
-	return ghacache.AutoScope(in.File, in.Target, in.Platforms)
-}
-
-// uploadReport uploads the encoded report as the artifact
-// report.ArtifactPrefix + <key>, file report.ArtifactFile, where the App
-// looks for it. A failed upload is a warning: the build it
+// uploadReport uploads the encoded report as the artifact named for the
+// build's key (report.ArtifactName of report.BuildKey: the App keeps one
+// check run, baseline and history per key, and the gha cache scope is the
+// same key), file report.ArtifactFile, where the App looks for it. A failed upload is a warning: the build it
 // reports on has already succeeded or failed on its own.
 func uploadReport(ctx context.Context, getenv func(string) string, in inputs.Inputs, data []byte, out *output) {
 	cfg, err := artifact.ConfigFromEnv(getenv)
@@ -32,7 +25,7 @@ func uploadReport(ctx context.Context, getenv func(string) string, in inputs.Inp
 		out.warning(fmt.Sprintf("report not uploaded: %v", err))
 		return
 	}
-	name := artifact.NameForBuildKey(buildKey(in))
+	name := report.ArtifactName(report.BuildKey(in.Dockerfile, in.Target, in.Platforms))
 	res, err := artifact.Upload(ctx, cfg, name, []artifact.File{{Name: report.ArtifactFile, Data: data}})
 	if err != nil {
 		out.warning(fmt.Sprintf("report not uploaded as artifact %s: %v", name, err))

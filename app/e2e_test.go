@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stageline/stageline/internal/compare"
+
 	"github.com/stageline/stageline/internal/render"
 	"github.com/stageline/stageline/internal/report"
 	"github.com/stageline/stageline/internal/store"
@@ -325,7 +327,7 @@ func TestEndToEnd(t *testing.T) {
 				t.Fatalf("completed: %d", code)
 			}
 			c = h.waitCheck(prb.sha, nil)
-			want := render.RenderCheck(report.Diff(loadReport(t, "seed"), loadReport(t, "grown")),
+			want := render.RenderCheck(compare.Analyze(loadReport(t, "seed"), loadReport(t, "grown")),
 				render.CheckOptions{RunURL: fmt.Sprintf("https://github.com/%s/actions/runs/%d", repoName, prb.runID), BaseLabel: "main @ aaaaaaa"})
 			// The summary goes on with the build-time verdict (history_test.go).
 			if c.Title != want.Title || !strings.HasPrefix(c.Summary, want.Summary+"\n\n### Build time vs recent") || c.Text != want.Text {

@@ -175,9 +175,9 @@ func TestUploadToAct(t *testing.T) {
 		blockSize int
 		retention int
 	}{
-		{name: "report", artifact: NameForBuildKey("Dockerfile"),
+		{name: "report", artifact: "stageline-report-dockerfile",
 			files: []File{{Name: "report.json", Data: report}}},
-		{name: "many blocks in order", artifact: NameForBuildKey("linux/amd64 build"), blockSize: 1000,
+		{name: "many blocks in order", artifact: "stageline-report-linux-amd64-build", blockSize: 1000,
 			files: []File{{Name: "report.json", Data: report}, {Name: "stages/noise.bin", Data: noise(20_000)}}},
 		{name: "with retention", artifact: "stageline-report-retention", retention: 3,
 			files: []File{{Name: "report.json", Data: report}}},

@@ -1,13 +1,9 @@
 package artifact
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"strings"
 	"unicode/utf8"
-
-	"github.com/stageline/stageline/internal/report"
 )
 
 // maxNameBytes keeps names usable as directory names on every file system
@@ -54,40 +50,4 @@ func validatePath(p string) error {
 		}
 	}
 	return nil
-}
-
-// NameForBuildKey derives the report artifact's name from a build key:
-// report.ArtifactPrefix + the key, with every character GitHub refuses (and other
-// control characters or invalid UTF-8) replaced by '-'. When the key had to
-// change, or was too long, a short hash of the original key is appended so
-// that distinct keys ("linux/amd64" and "linux:amd64") never share a name.
-// The result always passes ValidateName.
-func NameForBuildKey(key string) string {
-	var b strings.Builder
-	for i, r := range key {
-		switch {
-		case r == utf8.RuneError && !strings.HasPrefix(key[i:], "\uFFFD"):
-			b.WriteByte('-')
-		case r < 0x20 || r == 0x7f || strings.ContainsRune(invalidNameChars, r):
-			b.WriteByte('-')
-		default:
-			b.WriteRune(r)
-		}
-	}
-	safe := strings.TrimSpace(b.String())
-	if safe == key && safe != "" && len(report.ArtifactPrefix)+len(safe) <= maxNameBytes {
-		return report.ArtifactPrefix + safe
-	}
-	sum := sha256.Sum256([]byte(key))
-	suffix := "-" + hex.EncodeToString(sum[:4])
-	if safe == "" {
-		return report.ArtifactPrefix + suffix[1:]
-	}
-	budget := maxNameBytes - len(report.ArtifactPrefix) - len(suffix)
-	for len(safe) > budget {
-		// Cut whole runes so the name stays valid UTF-8.
-		_, size := utf8.DecodeLastRuneInString(safe)
-		safe = safe[:len(safe)-size]
-	}
-	return report.ArtifactPrefix + safe + suffix
 }

@@ -3,7 +3,8 @@ package artifact
 import (
 	"strings"
 	"testing"
-	"unicode/utf8"
+
+	"github.com/stageline/stageline/internal/report"
 )
 
 func TestValidateName(t *testing.T) {
@@ -38,49 +39,20 @@ func TestValidateName(t *testing.T) {
 	}
 }
 
-func TestNameForBuildKey(t *testing.T) {
+// TestReportArtifactNamesAreValid: every name the contract gives a report
+// artifact is one GitHub accepts, whatever the key was made from.
+func TestReportArtifactNamesAreValid(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name, key, want string
-	}{
-		{name: "plain key kept", key: "Dockerfile", want: "stageline-report-Dockerfile"},
-		{name: "dots and dashes kept", key: "docker/app.Dockerfile-prod", want: "stageline-report-docker-app.Dockerfile-prod-"},
-		{name: "platform", key: "linux/amd64", want: "stageline-report-linux-amd64-"},
-		{name: "every forbidden character", key: "a\"b:c<d>e|f*g?h\\i/j\rk\nl", want: "stageline-report-a-b-c-d-e-f-g-h-i-j-k-l-"},
-		{name: "control and invalid utf8", key: "a\x00b\xffc", want: "stageline-report-a-b-c-"},
-		{name: "empty", key: "", want: "stageline-report-"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			got := NameForBuildKey(tt.key)
-			if !strings.HasPrefix(got, tt.want) {
-				t.Errorf("NameForBuildKey(%q) = %q, want prefix %q", tt.key, got, tt.want)
-			}
-			if err := ValidateName(got); err != nil {
-				t.Errorf("NameForBuildKey(%q) = %q, invalid: %v", tt.key, got, err)
-			}
-			if NameForBuildKey(tt.key) != got {
-				t.Errorf("NameForBuildKey(%q) is not stable", tt.key)
-			}
-		})
-	}
-	t.Run("distinct keys stay distinct", func(t *testing.T) {
-		t.Parallel()
-		seen := map[string]string{}
-		for _, key := range []string{"linux/amd64", "linux:amd64", "linux-amd64", "linux|amd64", "", " "} {
-			n := NameForBuildKey(key)
-			if other, dup := seen[n]; dup {
-				t.Errorf("keys %q and %q both map to %q", other, key, n)
-			}
-			seen[n] = key
+	for _, in := range [][2]string{
+		{"Dockerfile", ""}, {"linux/amd64 build", "x"}, {strings.Repeat("é/", 300), "t"}, {`a"b:c<d>e|f*g?h\i`, "\r\n"}, {"#.", ""},
+	} {
+		key := report.BuildKey(in[0], in[1], []string{"linux/amd64"})
+		name := report.ArtifactName(key)
+		if err := ValidateName(name); err != nil || len(name) > maxNameBytes {
+			t.Errorf("build key %q: artifact name %q (%d bytes): %v", key, name, len(name), err)
 		}
-	})
-	t.Run("long key", func(t *testing.T) {
-		t.Parallel()
-		got := NameForBuildKey(strings.Repeat("é/", 300))
-		if len(got) > maxNameBytes || !utf8.ValidString(got) || ValidateName(got) != nil {
-			t.Errorf("long key gives %d bytes, valid UTF-8 %v: %q", len(got), utf8.ValidString(got), got)
-		}
-	})
+	}
+	if err := ValidateName(report.ArtifactName("")); err != nil {
+		t.Errorf("the artifact name without a key: %v", err)
+	}
 }

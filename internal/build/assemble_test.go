@@ -12,6 +12,7 @@ import (
 	"github.com/stageline/stageline/internal/buildkit"
 	"github.com/stageline/stageline/internal/dockerfile"
 	"github.com/stageline/stageline/internal/report"
+	"github.com/stageline/stageline/internal/testing/streamtest"
 	"github.com/stageline/stageline/internal/timeline"
 )
 
@@ -37,7 +38,7 @@ func replayOutcome(t *testing.T, dir, stream string, platforms []string) (plan, 
 	}
 	defer f.Close()
 	rec := timeline.NewRecorder(timeline.WithParsedDockerfile(df), timeline.WithPlatforms(platforms))
-	if err := timeline.DecodeStream(f, rec.Add); err != nil {
+	if err := streamtest.Decode(f, rec.Add); err != nil {
 		t.Fatal(err)
 	}
 	started := time.Date(2026, 11, 29, 9, 0, 0, 0, time.UTC)

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/moby/buildkit/util/progress/progressui"
+
 	"github.com/stageline/stageline/internal/buildkit"
 	"github.com/stageline/stageline/internal/testing/testenv"
 )
@@ -47,7 +49,7 @@ func BenchmarkWarmBuild10kFiles(b *testing.B) {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 		defer cancel()
 		o := buildkit.Options{Context: dir, BuildContexts: []string{"diamol/base=" + base}, Outputs: []string{"type=image"}}
-		cfg := Config{Options: o, Address: addr, Progress: buildkit.ProgressQuiet, DigestCache: kept}
+		cfg := Config{Options: o, Address: addr, Progress: string(progressui.QuietMode), DigestCache: kept}
 		switch mode {
 		case "fresh":
 			cfg.DigestCache = "-"

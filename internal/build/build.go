@@ -39,7 +39,7 @@ type Config struct {
 	Options  buildkit.Options
 	Address  string
 	TLS      buildkit.TLS
-	Progress string // buildkit.Progress*
+	Progress string // a progressui.DisplayMode: auto, plain, tty, quiet or rawjson
 	// Workspace is the directory report paths are made relative to (the
 	// repository root under Actions). Default: the working directory.
 	Workspace string

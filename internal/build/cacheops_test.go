@@ -10,6 +10,7 @@ import (
 
 	"github.com/stageline/stageline/internal/ghacache"
 	"github.com/stageline/stageline/internal/report"
+	"github.com/stageline/stageline/internal/testing/streamtest"
 	"github.com/stageline/stageline/internal/timeline"
 )
 
@@ -23,7 +24,7 @@ func replaySteps(t *testing.T, name string) []report.Step {
 	}
 	defer f.Close()
 	rec := timeline.NewRecorder()
-	if err := timeline.DecodeStream(f, rec.Add); err != nil {
+	if err := streamtest.Decode(f, rec.Add); err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
 	return rec.Result().Steps

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/moby/buildkit/util/progress/progressui"
+
 	"github.com/stageline/stageline/internal/buildkit"
 	"github.com/stageline/stageline/internal/report"
 	"github.com/stageline/stageline/internal/testing/testenv"
@@ -31,7 +33,7 @@ func buildDir(t *testing.T, addr, base, dir string, daemonFE bool, mod func(*bui
 	if mod != nil {
 		mod(&o)
 	}
-	res, err := Run(ctx, Config{Options: o, Address: addr, Progress: buildkit.ProgressQuiet, daemonFrontend: daemonFE, DigestCache: "-"}, io.Discard)
+	res, err := Run(ctx, Config{Options: o, Address: addr, Progress: string(progressui.QuietMode), daemonFrontend: daemonFE, DigestCache: "-"}, io.Discard)
 	if err != nil {
 		t.Fatalf("building %s: %v", dir, err)
 	}

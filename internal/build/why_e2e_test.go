@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stageline/stageline/internal/compare"
+
 	"github.com/stageline/stageline/internal/buildkit"
 	"github.com/stageline/stageline/internal/render"
 	"github.com/stageline/stageline/internal/report"
@@ -64,7 +66,7 @@ func whyContext(t *testing.T) (string, string) {
 }
 
 // missOf returns the explained first miss of stage, failing when none.
-func missOf(t *testing.T, w report.Why, stage string) report.Miss {
+func missOf(t *testing.T, w compare.Why, stage string) compare.Miss {
 	t.Helper()
 	for _, m := range w.Stages {
 		if m.Stage == stage {
@@ -72,7 +74,7 @@ func missOf(t *testing.T, w report.Why, stage string) report.Miss {
 		}
 	}
 	t.Fatalf("no miss in stage %s; misses: %+v", stage, w.Stages)
-	return report.Miss{}
+	return compare.Miss{}
 }
 
 // TestWhyScenario builds a baseline and one head per cause on the real
@@ -87,9 +89,9 @@ func TestWhyScenario(t *testing.T) {
 	if baseline.Build.StepMapping != "llb" {
 		t.Fatalf("baseline step mapping %q", baseline.Build.StepMapping)
 	}
-	explain := func(head *report.Report) report.Why {
+	explain := func(head *report.Report) compare.Why {
 		t.Helper()
-		w := report.Explain(baseline, head)
+		w := compare.Explain(baseline, head)
 		if !w.Compared {
 			t.Fatalf("not compared: %s", w.Reason)
 		}
@@ -113,13 +115,13 @@ func TestWhyScenario(t *testing.T) {
 		defer writeTree(t, dir, map[string]string{"src/util.txt": "util\n"})
 		w := explain(buildDir(t, addr, base, dir, false, nil))
 		m := missOf(t, w, "app")
-		if m.Cause != report.CauseFiles || m.Line != 6 || len(m.Files) != 1 || m.Files[0].Path != "src/util.txt" || m.Files[0].Change != report.FileChanged {
+		if m.Cause != compare.CauseFiles || m.Line != 6 || len(m.Files) != 1 || m.Files[0].Path != "src/util.txt" || m.Files[0].Change != report.FileChanged {
 			t.Errorf("app: %+v", m)
 		}
-		if up := missOf(t, w, "stage-2"); up.Cause != report.CauseUpstream || up.Upstream != "stage app" || up.Line != 11 {
+		if up := missOf(t, w, "stage-2"); up.Cause != compare.CauseUpstream || up.Upstream != "stage app" || up.Line != 11 {
 			t.Errorf("stage-2: %+v", up)
 		}
-		if slices.ContainsFunc(w.Stages, func(m report.Miss) bool { return m.Stage == "deps" }) {
+		if slices.ContainsFunc(w.Stages, func(m compare.Miss) bool { return m.Stage == "deps" }) {
 			t.Errorf("deps missed: %+v", w.Stages)
 		}
 	})
@@ -134,13 +136,13 @@ func TestWhyScenario(t *testing.T) {
 	t.Run("build arg", func(t *testing.T) {
 		w := explain(buildDir(t, addr, base, dir, false, func(o *buildkit.Options) { o.BuildArgs = []string{"VERSION=2"} }))
 		m := missOf(t, w, "deps")
-		if m.Cause != report.CauseBuildArg || m.Line != 3 || !slices.Equal(m.Names, []string{"VERSION"}) {
+		if m.Cause != compare.CauseBuildArg || m.Line != 3 || !slices.Equal(m.Names, []string{"VERSION"}) {
 			t.Errorf("deps: %+v", m)
 		}
 		if strings.Contains(m.Sentence(), "2") && strings.Contains(m.Sentence(), "VERSION=") {
 			t.Errorf("the sentence shows the value: %q", m.Sentence())
 		}
-		if up := missOf(t, w, "stage-2"); up.Cause != report.CauseUpstream || up.Upstream != "stage deps" || up.Line != 10 {
+		if up := missOf(t, w, "stage-2"); up.Cause != compare.CauseUpstream || up.Upstream != "stage deps" || up.Line != 10 {
 			t.Errorf("stage-2: %+v", up)
 		}
 	})
@@ -149,7 +151,7 @@ func TestWhyScenario(t *testing.T) {
 		w := explain(buildDir(t, addr, base, dir, false, func(o *buildkit.Options) { o.BuildContexts = []string{"diamol/base=" + other} }))
 		for _, stage := range []string{"deps", "app"} {
 			m := missOf(t, w, stage)
-			if m.Cause != report.CauseBaseImage || m.Old == m.New || !strings.Contains(m.New, "diamol/base@sha256:") {
+			if m.Cause != compare.CauseBaseImage || m.Old == m.New || !strings.Contains(m.New, "diamol/base@sha256:") {
 				t.Errorf("%s: %+v", stage, m)
 			}
 		}
@@ -160,7 +162,7 @@ func TestWhyScenario(t *testing.T) {
 		defer writeTree(t, dir, map[string]string{"Dockerfile": df})
 		w := explain(buildDir(t, addr, base, dir, false, nil))
 		m := missOf(t, w, "app")
-		if m.Cause != report.CauseInstruction || m.Line != 7 || m.Old != "RUN cat /src/*.txt > /app.txt" || m.New != "RUN cat /src/*.txt > /app.txt && true" {
+		if m.Cause != compare.CauseInstruction || m.Line != 7 || m.Old != "RUN cat /src/*.txt > /app.txt" || m.New != "RUN cat /src/*.txt > /app.txt && true" {
 			t.Errorf("app: %+v", m)
 		}
 	})
@@ -169,10 +171,10 @@ func TestWhyScenario(t *testing.T) {
 		writeTree(t, dir, map[string]string{"Dockerfile": edited})
 		defer writeTree(t, dir, map[string]string{"Dockerfile": df})
 		w := explain(buildDir(t, addr, base, dir, false, nil))
-		if m := missOf(t, w, "deps"); m.Cause != report.CauseInstruction || m.Line != 3 {
+		if m := missOf(t, w, "deps"); m.Cause != compare.CauseInstruction || m.Line != 3 {
 			t.Errorf("deps: %+v", m)
 		}
-		if m := missOf(t, w, "stage-2"); m.Cause != report.CauseUpstream || m.Upstream != "stage deps" || m.Line != 10 {
+		if m := missOf(t, w, "stage-2"); m.Cause != compare.CauseUpstream || m.Upstream != "stage deps" || m.Line != 10 {
 			t.Errorf("stage-2: %+v", m)
 		}
 	})
@@ -184,7 +186,7 @@ func TestWhyScenario(t *testing.T) {
 		w := explain(buildDir(t, freshAddr, base, dir, false, nil))
 		for _, stage := range []string{"deps", "app", "stage-2"} {
 			m := missOf(t, w, stage)
-			if m.Cause != report.CauseNotCached || !strings.Contains(m.Detail, "no cache was imported") {
+			if m.Cause != compare.CauseNotCached || !strings.Contains(m.Detail, "no cache was imported") {
 				t.Errorf("%s: %+v", stage, m)
 			}
 		}

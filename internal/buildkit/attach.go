@@ -15,8 +15,6 @@ import (
 	"github.com/moby/buildkit/session/secrets"
 	"github.com/moby/buildkit/session/secrets/secretsprovider"
 	"github.com/moby/buildkit/session/sshforward/sshprovider"
-
-	"github.com/stageline/stageline/internal/inputs"
 )
 
 // addRunAttrs sets the frontend attrs buildx sets for its RUN, attestation
@@ -92,9 +90,9 @@ func attachables(o Options) ([]session.Attachable, error) {
 
 // secretStore serves the typed secrets: one session can register only one
 // secrets provider.
-type secretStore map[string]inputs.Secret
+type secretStore map[string]Secret
 
-func newSecretStore(list []inputs.Secret) (secretStore, error) {
+func newSecretStore(list []Secret) (secretStore, error) {
 	s := secretStore{}
 	for _, sec := range list {
 		if _, dup := s[sec.ID]; dup {

@@ -2,21 +2,22 @@ package buildkit
 
 import (
 	"io"
+	"path/filepath"
+	"strings"
 
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/exporter/containerimage/exptypes"
-
-	"github.com/stageline/stageline/internal/inputs"
 )
 
 // Options are the inputs of one Dockerfile build, named like
-// docker/build-push-action's inputs and already parsed (internal/inputs).
-// Paths are as the user gave them.
+// docker/build-push-action's inputs and already parsed: internal/inputs
+// parses the Action's inputs and the CLI's flags straight into them (its
+// Inputs embeds Options). Paths are as the user gave them.
 type Options struct {
 	// Context is the build context directory. Default ".".
 	Context string
-	// Dockerfile is the Dockerfile path, resolved once by internal/inputs.
-	// Default "<Context>/Dockerfile".
+	// Dockerfile is the Dockerfile as the user named it (input file), or
+	// the default worked out once by internal/inputs: DefaultDockerfile.
 	Dockerfile string
 	// GitDockerfile is the local copy of a Git context's Dockerfile
 	// (ReadGitFile), when Context is a Git URL.
@@ -31,8 +32,8 @@ type Options struct {
 	BuildContexts []string
 	Platforms     []string
 	Tags          []string
-	Secrets       []inputs.Secret
-	SSH           []inputs.SSH
+	Secrets       []Secret // secrets, secret-files, secret-envs and --secret
+	SSH           []SSH
 	NoCache       bool
 	NoCacheFilter []string
 	Pull          bool
@@ -49,48 +50,57 @@ type Options struct {
 	// CacheFrom and CacheTo are already parsed cache entries.
 	CacheFrom []client.CacheOptionsEntry
 	CacheTo   []client.CacheOptionsEntry
-	// Attests are the frontend's attest:TYPE values (inputs.Inputs.Attests).
-	Attests     map[string]string
+	// Attests maps an attestation type to the frontend's attest:TYPE value,
+	// after provenance, sbom, attests and the defaults are merged as
+	// build-push-action does. Disabled types are absent.
+	Attests map[string]string
+	// Annotations are buildx's --annotation values, keyed by level.
 	Annotations map[exptypes.AnnotationKey]string
 	// AddHosts (HOST=IP), Network, ShmSize (bytes), Ulimits (NAME=SOFT:HARD)
 	// and CgroupParent shape RUN instructions; Allow lists entitlements.
-	AddHosts     []string
-	Allow        []string
-	Network      string
-	ShmSize      int64
+	AddHosts     []string // host=IP, as BuildKit's add-hosts attr takes them
+	Allow        []string // entitlements, checked by name
+	Network      string   // "", "host" or "none"
+	ShmSize      int64    // bytes; 0 leaves BuildKit's default
 	Ulimits      []string
 	CgroupParent string
 }
 
-// FromInputs is the build part of parsed inputs.
-func FromInputs(in inputs.Inputs) Options {
-	return Options{
-		Context:       in.Context,
-		Dockerfile:    in.File,
-		Target:        in.Target,
-		BuildArgs:     in.BuildArgs,
-		Labels:        in.Labels,
-		BuildContexts: in.BuildContexts,
-		Platforms:     in.Platforms,
-		Tags:          in.Tags,
-		Secrets:       in.Secrets,
-		SSH:           in.SSH,
-		NoCache:       in.NoCache,
-		NoCacheFilter: in.NoCacheFilters,
-		Pull:          in.Pull,
-		Outputs:       in.Outputs,
-		Push:          in.Push,
-		CacheFrom:     in.CacheFrom,
-		CacheTo:       in.CacheTo,
-		Attests:       in.Attests,
-		Annotations:   in.Annotations,
-		AddHosts:      in.AddHosts,
-		Allow:         in.Allow,
-		Network:       in.Network,
-		ShmSize:       in.ShmSize,
-		Ulimits:       in.Ulimits,
-		CgroupParent:  in.CgroupParent,
+// Secret is one build secret. Exactly one of Value, File and Env is set.
+type Secret struct {
+	ID    string
+	Value []byte // literal, from the secrets input
+	File  string // path, from secret-files or --secret src=
+	Env   string // variable name, from secret-envs or --secret env=
+}
+
+// SSH is one ssh source for RUN --mount=type=ssh: an agent socket or key
+// files. ID "default" with no Paths is the agent at $SSH_AUTH_SOCK, whose
+// path internal/inputs fills in.
+type SSH struct {
+	ID    string
+	Paths []string
+}
+
+// GitContext reports whether a context is a Git URL, as buildx tells them
+// from directories.
+func GitContext(ctx string) bool {
+	for _, p := range []string{"https://", "http://", "git://", "ssh://", "git@"} {
+		if strings.HasPrefix(ctx, p) {
+			return true
+		}
 	}
+	return false
+}
+
+// DefaultDockerfile is the Dockerfile docker build reads when none is
+// named: Dockerfile in the context directory, or at the root of a Git
+// context (BuildKit resolves it inside the repository).
+func DefaultDockerfile(ctx string) string {
+	if GitContext(ctx) {
+		return "Dockerfile"
+	}
+	return filepath.Join(ctx, "Dockerfile")
 }
 
 // SplitInline separates inline cache entries, which BuildKit writes into

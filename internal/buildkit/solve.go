@@ -10,15 +10,6 @@ import (
 	"golang.org/x/sync/errgroup"
 )
 
-// Progress modes, as buildctl and buildx name them.
-const (
-	ProgressAuto    = "auto"
-	ProgressPlain   = "plain"
-	ProgressTTY     = "tty"
-	ProgressQuiet   = "quiet"
-	ProgressRawJSON = "rawjson"
-)
-
 // Run solves s on c, showing progress on out with BuildKit's own printer in
 // the given mode, and hands every status update to record (called from one
 // goroutine, in order). It returns when the solve has finished and the
@@ -27,7 +18,7 @@ const (
 // with fe nil, in buildkitd.
 func Run(ctx context.Context, c *client.Client, s *Solve, out io.Writer, mode string, record func(*client.SolveStatus), fe *Frontend) (*client.SolveResponse, error) {
 	if mode == "" {
-		mode = ProgressAuto
+		mode = string(progressui.AutoMode)
 	}
 	display, err := progressui.NewDisplay(out, progressui.DisplayMode(mode))
 	if err != nil {

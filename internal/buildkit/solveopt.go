@@ -16,8 +16,6 @@ import (
 	bkbuild "github.com/moby/buildkit/cmd/buildctl/build"
 	"github.com/tonistiigi/fsutil"
 	"github.com/tonistiigi/go-csvvalue"
-
-	"github.com/stageline/stageline/internal/inputs"
 )
 
 // Solve is what NewSolveOpt prepares: the options for client.Solve and the
@@ -37,7 +35,7 @@ func NewSolveOpt(o Options) (*Solve, error) {
 	if ctxDir == "" {
 		ctxDir = "."
 	}
-	gitCtx := inputs.GitContext(ctxDir)
+	gitCtx := GitContext(ctxDir)
 	ctxAbs := ""
 	if !gitCtx {
 		var err error
@@ -50,7 +48,7 @@ func NewSolveOpt(o Options) (*Solve, error) {
 	}
 	df := o.Dockerfile
 	if df == "" {
-		df = inputs.DefaultDockerfile(ctxAbs)
+		df = DefaultDockerfile(ctxAbs)
 	}
 	if gitCtx {
 		// The frontend reads the context from Git; the Dockerfile comes

@@ -12,8 +12,6 @@ import (
 	"time"
 
 	"github.com/moby/buildkit/exporter/containerimage/exptypes"
-
-	"github.com/stageline/stageline/internal/inputs"
 )
 
 func seedDir(t *testing.T) string {
@@ -117,7 +115,7 @@ func TestNewSolveOpt(t *testing.T) {
 		{name: "layout without index", opts: Options{Context: dir, BuildContexts: []string{"x=oci-layout://" + dir}}, wantErr: "not an OCI layout"},
 		{name: "push without tags", opts: Options{Context: dir, Push: true}, wantErr: "push needs an image name"},
 		{name: "output without type", opts: Options{Context: dir, Outputs: []string{"dest=x"}}, wantErr: "invalid output"},
-		{name: "secret twice", opts: Options{Context: dir, Secrets: []inputs.Secret{{ID: "a", Value: []byte("x")}, {ID: "a", Env: "A"}}}, wantErr: `secret id "a" given twice`},
+		{name: "secret twice", opts: Options{Context: dir, Secrets: []Secret{{ID: "a", Value: []byte("x")}, {ID: "a", Env: "A"}}}, wantErr: `secret id "a" given twice`},
 		{name: "index annotation on load", opts: Options{Context: dir, Load: discardLoad, Annotations: map[exptypes.AnnotationKey]string{{Type: "index", Key: "k"}: "v"}}, wantErr: "single manifest, which has no index"},
 		{
 			name: "RUN options as buildx sets them",

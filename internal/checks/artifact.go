@@ -49,31 +49,6 @@ func refused(format string, args ...any) error {
 // controlled by a fork's code can upload hundreds.
 const maxReports = 64
 
-// maxKeyLen caps a build key. The Action's keys (ghacache.AutoScope) are at
-// most 80 characters of [a-z0-9._-].
-const maxKeyLen = 80
-
-// buildKey takes the build key out of a report artifact's name
-// ("stageline-report" or "stageline-report-KEY") and reports whether it is
-// one: 1 to 80 letters, digits, '.', '_' and '-' (or none). The key becomes
-// the check run's name, so nothing else may pass, whatever characters
-// GitHub lets an artifact name hold.
-func buildKey(artifact string) (string, bool) {
-	if artifact == strings.TrimSuffix(report.ArtifactPrefix, "-") {
-		return "", true
-	}
-	key, ok := strings.CutPrefix(artifact, report.ArtifactPrefix)
-	if !ok || key == "" || len(key) > maxKeyLen {
-		return "", false
-	}
-	for _, c := range []byte(key) {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
-			return "", false
-		}
-	}
-	return key, true
-}
-
 // skipped counts the report artifacts of a run that get no check.
 type skipped struct {
 	overCap int      // report artifacts past the first maxReports
@@ -100,7 +75,7 @@ func (p *Processor) artifacts(ctx context.Context, j *job) ([]*github.Artifact, 
 			if a.GetExpired() || !strings.HasPrefix(name, strings.TrimSuffix(report.ArtifactPrefix, "-")) {
 				continue
 			}
-			switch _, ok := buildKey(name); {
+			switch _, ok := report.ParseArtifactName(name); {
 			case !ok:
 				skip.invalid = append(skip.invalid, name)
 			case len(out) < maxReports:
@@ -141,7 +116,7 @@ func (s skipped) note() string {
 			names = append(names, fmt.Sprintf("and %d more", n-5))
 		}
 		fmt.Fprintf(&b, "> **%d report artifacts skipped for their names:** %s. A report artifact is named `%sKEY`, KEY being up to %d letters, digits, `.`, `_` and `-`.\n\n",
-			n, strings.Join(names, ", "), report.ArtifactPrefix, maxKeyLen)
+			n, strings.Join(names, ", "), report.ArtifactPrefix, report.MaxBuildKeyLen)
 	}
 	return b.String()
 }

@@ -7,6 +7,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/stageline/stageline/internal/compare"
+
 	"github.com/google/go-github/v66/github"
 
 	"github.com/stageline/stageline/internal/render"
@@ -20,7 +22,7 @@ import (
 type breach struct{ Kind, Text string }
 
 // checkBudgets lists the budgets the head build breaks, in words.
-func checkBudgets(b Budgets, c report.Comparison) []string {
+func checkBudgets(b Budgets, c compare.Comparison) []string {
 	var out []string
 	for _, br := range budgetBreaches(b, c) {
 		out = append(out, br.Text)
@@ -98,7 +100,7 @@ func annotation(file string, line int, level, title, msg string) *github.CheckRu
 // threshold, and the line the build failed on. Annotations are plain text
 // on GitHub, so report strings are only capped, not escaped. why is the
 // cache-miss analysis of c: a miss's annotation leads with its cause.
-func annotations(rep *report.Report, c report.Comparison, why report.Why, cfg Config) []*github.CheckRunAnnotation {
+func annotations(rep *report.Report, c compare.Comparison, why compare.Why, cfg Config) []*github.CheckRunAnnotation {
 	file, ok := dockerfilePath(rep.Build.Dockerfile)
 	if !ok {
 		return nil

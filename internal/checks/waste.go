@@ -5,10 +5,11 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/stageline/stageline/internal/compare"
+
 	"go.yaml.in/yaml/v3"
 
 	"github.com/stageline/stageline/internal/render"
-	"github.com/stageline/stageline/internal/report"
 )
 
 // WasteBudget caps the images' waste (bytes layers write that later layers
@@ -42,7 +43,7 @@ func (w *WasteBudget) UnmarshalYAML(n *yaml.Node) error {
 
 // wasteBreach says how the head's waste breaks the budget, or "". Images
 // whose contents were not read have no known waste and never breach it.
-func wasteBreach(w WasteBudget, c report.Comparison) string {
+func wasteBreach(w WasteBudget, c compare.Comparison) string {
 	if !c.Content.Known {
 		return ""
 	}

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stageline/stageline/internal/compare"
+
 	"github.com/stageline/stageline/internal/report"
 )
 
@@ -45,7 +47,7 @@ func TestMaxWaste(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := strings.Join(checkBudgets(cfg.Budgets, report.Diff(nil, tt.rep)), "; ")
+			got := strings.Join(checkBudgets(cfg.Budgets, compare.Diff(nil, tt.rep)), "; ")
 			if (tt.want == "") != (got == "") || !strings.Contains(got, tt.want) {
 				t.Errorf("breaches %q, want %q", got, tt.want)
 			}

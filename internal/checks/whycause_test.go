@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stageline/stageline/internal/compare"
+
 	"github.com/stageline/stageline/internal/report"
 )
 
@@ -33,7 +35,7 @@ func TestMissAnnotationCarriesCause(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			anns := annotations(head, report.Diff(tt.base, head), report.Explain(tt.base, head), Config{})
+			anns := annotations(head, compare.Diff(tt.base, head), compare.Explain(tt.base, head), Config{})
 			if len(anns) != 1 || anns[0].GetStartLine() != 7 || !strings.HasPrefix(anns[0].GetMessage(), tt.want) {
 				t.Fatalf("annotations = %+v", anns)
 			}

@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/stageline/stageline/internal/compare"
+
 	"github.com/google/go-github/v66/github"
 
 	"github.com/stageline/stageline/internal/render"
@@ -96,7 +98,7 @@ func (p *Processor) completed(ctx context.Context, j *job) error {
 	}
 	done := 0
 	for _, a := range arts {
-		key, _ := buildKey(a.GetName())
+		key, _ := report.ParseArtifactName(a.GetName())
 		if cfg.Ignored(key) || (j.onlyKey != nil && *j.onlyKey != key) {
 			continue
 		}
@@ -149,11 +151,11 @@ func (p *Processor) completed(ctx context.Context, j *job) error {
 			}
 			label = fmt.Sprintf("%s @ %.7s", b.Branch, b.CommitSHA)
 		}
-		cmp := report.Diff(base, rep)
 		// The analysis compares file records of both reports: done once, for
-		// the summary and the annotations.
-		why := report.Explain(base, rep)
-		rendered := render.RenderCheck(cmp, render.CheckOptions{RunURL: j.run.GetHTMLURL(), HistoryURL: p.pageURL(j, key), BaseLabel: label, NoBaseline: noBaseline, Why: &why})
+		// the summary, the budgets and the annotations.
+		analysis := compare.Analyze(base, rep)
+		cmp, why := analysis.Versus, analysis.Why
+		rendered := render.RenderCheck(analysis, render.CheckOptions{RunURL: j.run.GetHTMLURL(), HistoryURL: p.pageURL(j, key), BaseLabel: label, NoBaseline: noBaseline})
 		out := output{Title: rendered.Title, Summary: rendered.Summary, Text: rendered.Text}
 		if sec, err := p.verdictSection(ctx, j, key, branch, hist, render.MaxCheckOutput-len(out.Summary)-2); err != nil {
 			return err

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/stageline/stageline/internal/plot"
+	"github.com/stageline/stageline/internal/report"
 	"github.com/stageline/stageline/internal/store"
 	"github.com/stageline/stageline/internal/verdict"
 )
@@ -102,7 +103,7 @@ func (h *handler) keyPage(w http.ResponseWriter, r *http.Request) {
 		pbs[i] = plot.Build{ID: b.RunID, Time: b.Time, Ref: refOf(b), Commit: b.CommitSHA, PR: b.PR > 0, Marked: i == marked,
 			Base: b.Trusted && b.Branch == kp.Base,
 			Href: h.runURL(name, b.RunID)} // the table's link too
-		if b.Status != "success" {
+		if b.Status != report.StatusSuccess {
 			pbs[i].Note = b.Status
 		}
 	}
@@ -112,7 +113,7 @@ func (h *handler) keyPage(w http.ResponseWriter, r *http.Request) {
 	for i := len(builds) - 1; i >= 0; i-- { // newest first
 		b := builds[i]
 		kp.Rows = append(kp.Rows, buildRow{When: b.Time.UTC().Format("2006-01-02 15:04"), Ref: pbs[i].Ref, Commit: short(b.CommitSHA),
-			Status: plot.Clean(b.Status, 40), OK: b.Status == "success", Marked: i == marked, PR: b.PR > 0, Duration: plot.Millis.Format(float64(b.DurationMS)),
+			Status: plot.Clean(b.Status, 40), OK: b.Status == report.StatusSuccess, Marked: i == marked, PR: b.PR > 0, Duration: plot.Millis.Format(float64(b.DurationMS)),
 			Size: sizeText(b), Hits: plot.Percent.Format(100 * b.Summary.HitRatio), RunHref: pbs[i].Href,
 			MarkHref: mark(b.RunID), RunID: b.RunID})
 	}
@@ -313,11 +314,11 @@ type stageLine struct{ Name, Verdict, Delta, Usual string }
 func summarize(builds []store.Build, head int, base string, marked bool, window int) summary {
 	b := builds[head]
 	s := summary{Subject: refOf(b), When: b.Time.UTC().Format("2006-01-02 15:04 UTC"), Commit: short(b.CommitSHA), Marked: marked,
-		Status: b.Status, OK: b.Status == "success", Duration: plot.Millis.Format(float64(b.DurationMS)), Base: base,
+		Status: b.Status, OK: b.Status == report.StatusSuccess, Duration: plot.Millis.Format(float64(b.DurationMS)), Base: base,
 		Size: sizeText(b), Hits: plot.Percent.Format(100 * b.Summary.HitRatio)}
 	var hist []store.Build
 	for i := head - 1; i >= 0 && len(hist) < window; i-- {
-		if o := builds[i]; o.Trusted && o.Branch == base && o.Status == "success" {
+		if o := builds[i]; o.Trusted && o.Branch == base && o.Status == report.StatusSuccess {
 			hist = append(hist, o)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/stageline/stageline/internal/plot"
+	"github.com/stageline/stageline/internal/report"
 	"github.com/stageline/stageline/internal/store"
 )
 
@@ -62,7 +63,7 @@ func (h *handler) repoPage(w http.ResponseWriter, r *http.Request) {
 	for _, k := range keys {
 		b := k.Latest
 		rp.Keys = append(rp.Keys, keyRow{Name: keyName(k.BuildKey), Href: link(r, KeyPath(id, k.BuildKey), nil), Builds: k.Builds,
-			When: b.Time.UTC().Format("2006-01-02 15:04 UTC"), Ago: ago(now.Sub(b.Time)), Status: b.Status, OK: b.Status == "success",
+			When: b.Time.UTC().Format("2006-01-02 15:04 UTC"), Ago: ago(now.Sub(b.Time)), Status: b.Status, OK: b.Status == report.StatusSuccess,
 			Duration: plot.Millis.Format(float64(b.DurationMS)), Size: sizeText(b), Branch: refOf(b)})
 	}
 	h.render(w, r, http.StatusOK, "repo", page{Title: name + " · builds", Crumbs: []crumb{{Text: name}}, Repo: rp})

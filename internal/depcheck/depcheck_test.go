@@ -25,14 +25,29 @@ func TestShippedBinaries(t *testing.T) {
 			"github.com/stageline/stageline/internal/testing/",
 			"github.com/moby/buildkit",
 		}},
-		// Both binaries use the contract and its rendering, so they carry
-		// neither world; the contract does not depend on its rendering.
+		// Both binaries use the contract, its analysis and their rendering,
+		// so they carry neither world; the contract depends on neither its
+		// analysis nor its rendering, and the analysis renders nothing.
 		{"report", "github.com/stageline/stageline/internal/report", []string{
+			"github.com/stageline/stageline/internal/testing/",
+			"github.com/stageline/stageline/internal/render",
+			"github.com/stageline/stageline/internal/compare",
+			"github.com/moby/buildkit",
+			"github.com/docker/",
+			"github.com/google/go-github/",
+		}},
+		{"compare", "github.com/stageline/stageline/internal/compare", []string{
 			"github.com/stageline/stageline/internal/testing/",
 			"github.com/stageline/stageline/internal/render",
 			"github.com/moby/buildkit",
 			"github.com/docker/",
 			"github.com/google/go-github/",
+		}},
+		// The Action parses its inputs into buildkit.Options (inputs.Inputs
+		// embeds them): the build takes final values, not the inputs.
+		{"buildkit", "github.com/stageline/stageline/internal/buildkit", []string{
+			"github.com/stageline/stageline/internal/testing/",
+			"github.com/stageline/stageline/internal/inputs",
 		}},
 		{"render", "github.com/stageline/stageline/internal/render", []string{
 			"github.com/stageline/stageline/internal/testing/",

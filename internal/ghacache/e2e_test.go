@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/moby/buildkit/client"
+	"github.com/moby/buildkit/util/progress/progressui"
+
 	"github.com/stageline/stageline/internal/buildkit"
 	"github.com/stageline/stageline/internal/ghacache"
 	"github.com/stageline/stageline/internal/testing/cacheserver"
@@ -44,7 +46,7 @@ func build(ctx context.Context, t *testing.T, c *client.Client, base string, pla
 	vertices := map[string]*client.Vertex{}
 	var out bytes.Buffer
 	start := time.Now()
-	_, err = buildkit.Run(ctx, c, s, &out, buildkit.ProgressPlain, func(st *client.SolveStatus) {
+	_, err = buildkit.Run(ctx, c, s, &out, string(progressui.PlainMode), func(st *client.SolveStatus) {
 		for _, v := range st.Vertexes {
 			vertices[v.Digest.String()] = v
 		}

@@ -8,6 +8,8 @@ import (
 	"sync"
 
 	"github.com/moby/buildkit/client"
+
+	"github.com/stageline/stageline/internal/report"
 )
 
 // Attribute names read by buildkitd's gha cache backend (cache/remotecache/gha, v0.34)
@@ -47,7 +49,7 @@ type Inputs struct {
 	// CacheFrom and CacheTo are the parsed cache-from / cache-to inputs (see ParseEntry).
 	CacheFrom, CacheTo []client.CacheOptionsEntry
 	// Cache is the one-word input: "gha" adds an import and an export of type=gha with
-	// AutoScope's scope; "none" or "" adds nothing. Explicit entries are used either way.
+	// the build key (report.BuildKey) as scope; "none" or "" adds nothing. Explicit entries are used either way.
 	Cache string
 	// CacheMode ("min" or "max") sets mode= on gha exports that do not set it.
 	// Default: "max", so the build stages of a multi-stage build are cached too.
@@ -56,7 +58,7 @@ type Inputs struct {
 	// repository/ghtoken attrs of gha exports, which let buildkitd list existing blobs
 	// once over the REST API instead of looking each one up in the cache service.
 	GitHubToken string
-	// Dockerfile, Target and Platforms feed AutoScope.
+	// Dockerfile, Target and Platforms make the build key, the gha scope.
 	Dockerfile string
 	Target     string
 	Platforms  []string
@@ -120,7 +122,7 @@ func Resolve(in Inputs, getenv func(string) string) (Plan, error) {
 	switch c := strings.ToLower(strings.TrimSpace(in.Cache)); c {
 	case "", "none":
 	case TypeGHA:
-		scope := AutoScope(in.Dockerfile, in.Target, in.Platforms)
+		scope := report.BuildKey(in.Dockerfile, in.Target, in.Platforms)
 		from = append([]client.CacheOptionsEntry{{Type: TypeGHA, Attrs: map[string]string{attrScope: scope}}}, from...)
 		to = append([]client.CacheOptionsEntry{{Type: TypeGHA, Attrs: map[string]string{attrScope: scope}}}, to...)
 	default:

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/moby/buildkit/util/progress/progressui"
+
 	stbuild "github.com/stageline/stageline/internal/build"
 	"github.com/stageline/stageline/internal/buildkit"
 	"github.com/stageline/stageline/internal/ghacache"
@@ -66,7 +68,7 @@ func runBuild(ctx context.Context, t *testing.T, addr, base, dir, target string,
 			CacheTo:       plan.Exports,
 		},
 		Address:      addr,
-		Progress:     buildkit.ProgressQuiet,
+		Progress:     string(progressui.QuietMode),
 		Workspace:    dir,
 		CacheSkipped: plan.Skipped,
 	}, io.Discard)

@@ -12,6 +12,7 @@ import (
 
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/stageline/stageline/internal/compare"
 	"github.com/stageline/stageline/internal/render"
 	"github.com/stageline/stageline/internal/report"
 	"github.com/stageline/stageline/internal/testing/reporttest"
@@ -259,7 +260,7 @@ func TestUntrustedLayers(t *testing.T) {
 			// From the tar's names to the job summary, nothing becomes markup.
 			r, _ := report.Decode(bytes.NewReader(b), 0)
 			var md bytes.Buffer
-			if err := render.RenderSummary(&md, r); err != nil {
+			if err := render.RenderSummary(&md, compare.Analyze(nil, r)); err != nil {
 				t.Fatal(err)
 			}
 			for _, bad := range []string{"\x1b", "<img", "](javascript", "@here"} {

@@ -17,6 +17,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/moby/buildkit/util/progress/progressui"
+
+	"github.com/stageline/stageline/internal/compare"
+
 	stbuild "github.com/stageline/stageline/internal/build"
 	"github.com/stageline/stageline/internal/buildkit"
 	"github.com/stageline/stageline/internal/render"
@@ -83,7 +87,7 @@ func build(t *testing.T, dir string, contexts ...string) (*report.Report, string
 			Outputs:       []string{"type=oci,dest=" + ociTar},
 		},
 		Address:   addr,
-		Progress:  buildkit.ProgressQuiet,
+		Progress:  string(progressui.QuietMode),
 		Workspace: dir,
 	}, io.Discard)
 	if err != nil {
@@ -230,13 +234,14 @@ func TestImageContentScenario(t *testing.T) {
 
 	// The comparison names the changes under the COPY line, with sizes from
 	// the tarball.
-	cmp := report.Diff(base, head)
+	analysis := compare.Analyze(base, head)
+	cmp := analysis.Versus
 	copyLayer := layers[1]
-	want := map[string]report.ContentChange{
-		"/srv/data/":         {Kind: report.ChangeAdded, Bytes: report.Delta{Head: sumUnder(copyLayer.files, "/srv/data/")}},
-		"/srv/data/blob.bin": {Kind: report.ChangeAdded, Bytes: report.Delta{Head: copyLayer.files["/srv/data/blob.bin"]}},
-		"/srv/grow.txt":      {Kind: report.ChangeGrew, Bytes: report.Delta{Base: grewFrom, Head: copyLayer.files["/srv/grow.txt"]}},
-		"/srv/gone.txt":      {Kind: report.ChangeRemoved, Bytes: report.Delta{Base: goneSize}},
+	want := map[string]compare.ContentChange{
+		"/srv/data/":         {Kind: compare.ChangeAdded, Bytes: compare.Delta{Head: sumUnder(copyLayer.files, "/srv/data/")}},
+		"/srv/data/blob.bin": {Kind: compare.ChangeAdded, Bytes: compare.Delta{Head: copyLayer.files["/srv/data/blob.bin"]}},
+		"/srv/grow.txt":      {Kind: compare.ChangeGrew, Bytes: compare.Delta{Base: grewFrom, Head: copyLayer.files["/srv/grow.txt"]}},
+		"/srv/gone.txt":      {Kind: compare.ChangeRemoved, Bytes: compare.Delta{Base: goneSize}},
 	}
 	if want["/srv/data/blob.bin"].Bytes.Head != bigFile {
 		t.Fatalf("the tarball's /srv/data/blob.bin has %d bytes, want %d", want["/srv/data/blob.bin"].Bytes.Head, bigFile)
@@ -262,13 +267,13 @@ func TestImageContentScenario(t *testing.T) {
 			t.Errorf("the comparison does not name %s", p)
 		}
 	}
-	if len(cmp.Content.Waste) != 1 || cmp.Content.Waste[0].Bytes != (report.Delta{Head: cacheBytes}) ||
+	if len(cmp.Content.Waste) != 1 || cmp.Content.Waste[0].Bytes != (compare.Delta{Head: cacheBytes}) ||
 		cmp.Content.Waste[0].Written.Line != 3 || cmp.Content.Waste[0].Hidden.Line != 5 {
 		t.Errorf("waste in the comparison: %+v", cmp.Content.Waste)
 	}
 
 	// And the check run says so, in words a reviewer reads.
-	out := render.RenderCheck(cmp, render.CheckOptions{})
+	out := render.RenderCheck(analysis, render.CheckOptions{})
 	if testing.Verbose() {
 		t.Log(out.Summary)
 	}

@@ -8,8 +8,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/moby/buildkit/client"
-	"github.com/moby/buildkit/exporter/containerimage/exptypes"
+	"github.com/stageline/stageline/internal/buildkit"
 )
 
 // Inputs is everything a build is asked to do, parsed once: list inputs are
@@ -17,42 +16,16 @@ import (
 // limits are typed values, and the Dockerfile path is resolved. Field
 // comments name the Action input; the CLI flag is named in Defs.
 type Inputs struct {
-	// Context is a directory or a Git URL (GitContext reports which).
-	Context string
-	// File is the Dockerfile as the user named it, or the default worked
-	// out once: <Context>/Dockerfile for a directory, Dockerfile for a Git
-	// context (where it is a path inside the repository).
-	File           string
-	Target         string
-	BuildArgs      []string
-	BuildContexts  []string
-	Labels         []string
-	Tags           []string
-	Platforms      []string
-	Secrets        []Secret // secrets, secret-files, secret-envs and --secret
-	SSH            []SSH
-	NoCache        bool
-	NoCacheFilters []string
-	Pull           bool
-	Outputs        []string
-	Push           bool
-	Load           bool
-	CacheFrom      []client.CacheOptionsEntry
-	CacheTo        []client.CacheOptionsEntry
-	Cache          string // gha|none: import and export with an automatic scope
-	CacheMode      string // min|max for gha exports
-	// Attests maps an attestation type to the frontend's attest:TYPE value,
-	// after provenance, sbom, attests and the defaults are merged as
-	// build-push-action does. Disabled types are absent.
-	Attests map[string]string
-	// Annotations are buildx's --annotation values, keyed by level.
-	Annotations  map[exptypes.AnnotationKey]string
-	AddHosts     []string // host=IP, as BuildKit's add-hosts attr takes them
-	Allow        []string // entitlements, checked by name
-	Network      string   // "", "host" or "none"
-	ShmSize      int64    // bytes; 0 leaves BuildKit's default
-	Ulimits      []string
-	CgroupParent string
+	// Options are the build's own inputs, final values for
+	// internal/buildkit: Context is a directory or a Git URL
+	// (buildkit.GitContext reports which); Dockerfile is the file input,
+	// or its default worked out once (buildkit.DefaultDockerfile).
+	buildkit.Options
+	// Load is the load input. It shadows Options.Load, the writer the
+	// Action gives the build when Load is set.
+	Load      bool
+	Cache     string // gha|none: import and export with an automatic scope
+	CacheMode string // min|max for gha exports
 	// Call is the frontend subrequest: "" builds, else lint, outline or targets.
 	Call    string
 	Builder string
@@ -110,7 +83,7 @@ type Def struct {
 // stageline's own.
 var Defs = []Def{
 	{Input: "context", Flag: "context", Kind: kString, Default: ".", Usage: "build context: a directory or a Git URL (https://github.com/OWNER/REPO.git#REF:DIR)", field: func(i *Inputs) any { return &i.Context }},
-	{Input: "file", Flag: "file", Kind: kString, Usage: "path to the Dockerfile (default: <context>/Dockerfile)", field: func(i *Inputs) any { return &i.File }},
+	{Input: "file", Flag: "file", Kind: kString, Usage: "path to the Dockerfile (default: <context>/Dockerfile)", field: func(i *Inputs) any { return &i.Dockerfile }},
 	{Input: "target", Flag: "target", Kind: kString, Usage: "stage to build", field: func(i *Inputs) any { return &i.Target }},
 	{Input: "build-args", Flag: "build-arg", Kind: kLines, Usage: "build-time variable KEY=VALUE", field: func(i *Inputs) any { return &i.BuildArgs }},
 	{Input: "build-contexts", Flag: "build-context", Kind: kLines, Usage: "named context NAME=VALUE (dir, docker-image://REF, oci-layout://PATH[@DIGEST])", field: func(i *Inputs) any { return &i.BuildContexts }},
@@ -124,7 +97,7 @@ var Defs = []Def{
 	{Flag: "secret", Kind: kLines, Usage: "secret id=ID,src=PATH or id=ID,env=VAR", field: func(i *Inputs) any { return &i.raw.secretSpecs }},
 	{Input: "ssh", Flag: "ssh", Kind: kList, Usage: "SSH agent socket or keys for RUN --mount=type=ssh: default (the agent at $SSH_AUTH_SOCK) or ID=PATH[,PATH...] of sockets or key files", field: func(i *Inputs) any { return &i.raw.ssh }},
 	{Input: "no-cache", Flag: "no-cache", Kind: kBool, Default: "false", Usage: "do not use the cache", field: func(i *Inputs) any { return &i.NoCache }},
-	{Input: "no-cache-filters", Flag: "no-cache-filter", Kind: kList, Usage: "stages to build without the cache", field: func(i *Inputs) any { return &i.NoCacheFilters }},
+	{Input: "no-cache-filters", Flag: "no-cache-filter", Kind: kList, Usage: "stages to build without the cache", field: func(i *Inputs) any { return &i.NoCacheFilter }},
 	{Input: "pull", Flag: "pull", Kind: kBool, Default: "false", Usage: "always look for newer base images", field: func(i *Inputs) any { return &i.Pull }},
 	{Input: "outputs", Flag: "output", Kind: kLines, Usage: "output type=image|registry|oci|docker|local|tar[,dest=PATH,...]", field: func(i *Inputs) any { return &i.Outputs }},
 	{Input: "push", Flag: "push", Kind: kBool, Default: "false", Usage: "push the image (needs tags)", field: func(i *Inputs) any { return &i.Push }},

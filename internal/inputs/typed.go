@@ -6,7 +6,6 @@ import (
 	"maps"
 	"net/url"
 	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -16,24 +15,9 @@ import (
 	"github.com/moby/buildkit/exporter/containerimage/exptypes"
 	"github.com/tonistiigi/go-csvvalue"
 
+	"github.com/stageline/stageline/internal/buildkit"
 	"github.com/stageline/stageline/internal/ghacache"
 )
-
-// Secret is one build secret. Exactly one of Value, File and Env is set.
-type Secret struct {
-	ID    string
-	Value []byte // literal, from the secrets input
-	File  string // path, from secret-files or --secret src=
-	Env   string // variable name, from secret-envs or --secret env=
-}
-
-// SSH is one ssh source for RUN --mount=type=ssh: an agent socket or key
-// files. ID "default" with no Paths is the agent at $SSH_AUTH_SOCK, whose
-// path resolve fills in.
-type SSH struct {
-	ID    string
-	Paths []string
-}
 
 // resolve turns the raw list inputs into typed values and works out the
 // defaults that depend on other inputs. Every bad value is reported, joined.
@@ -47,8 +31,8 @@ func (in *Inputs) resolve(getenv func(string) string, inActions bool) error {
 	if in.Context == "" {
 		in.Context = "."
 	}
-	if in.File == "" {
-		in.File = DefaultDockerfile(in.Context)
+	if in.Dockerfile == "" {
+		in.Dockerfile = buildkit.DefaultDockerfile(in.Context)
 	}
 	add(in.resolveSecrets(getenv))
 	add(in.resolveSSH(getenv))
@@ -79,27 +63,6 @@ func (in *Inputs) resolve(getenv func(string) string, inActions bool) error {
 	return errors.Join(errs...)
 }
 
-// GitContext reports whether a context is a Git URL, as buildx tells them
-// from directories.
-func GitContext(ctx string) bool {
-	for _, p := range []string{"https://", "http://", "git://", "ssh://", "git@"} {
-		if strings.HasPrefix(ctx, p) {
-			return true
-		}
-	}
-	return false
-}
-
-// DefaultDockerfile is the Dockerfile docker build reads when none is
-// named: Dockerfile in the context directory, or at the root of a Git
-// context (BuildKit resolves it inside the repository).
-func DefaultDockerfile(ctx string) string {
-	if GitContext(ctx) {
-		return "Dockerfile"
-	}
-	return filepath.Join(ctx, "Dockerfile")
-}
-
 // builderName is what buildx accepts as a builder name.
 var builderName = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
 
@@ -118,7 +81,7 @@ func BuilderAddress(name string) (string, error) {
 func (in *Inputs) resolveSecrets(getenv func(string) string) error {
 	var errs []error
 	seen := map[string]bool{}
-	addSecret := func(s Secret, where string) {
+	addSecret := func(s buildkit.Secret, where string) {
 		if seen[s.ID] {
 			errs = append(errs, fmt.Errorf("%s: secret id %q given twice: keep one", where, s.ID))
 			return
@@ -133,7 +96,7 @@ func (in *Inputs) resolveSecrets(getenv func(string) string) error {
 			errs = append(errs, fmt.Errorf("%s: malformed secret %q: use id=VALUE", it.where("secrets", ""), firstField(it.Value)))
 			continue
 		}
-		addSecret(Secret{ID: id, Value: []byte(v)}, it.where("secrets", ""))
+		addSecret(buildkit.Secret{ID: id, Value: []byte(v)}, it.where("secrets", ""))
 	}
 	for _, it := range in.raw.secretFiles {
 		id, p, ok := strings.Cut(it.Value, "=")
@@ -145,7 +108,7 @@ func (in *Inputs) resolveSecrets(getenv func(string) string) error {
 			errs = append(errs, fmt.Errorf("%s: secret %s: file %s not found", it.where("secret-files", ""), id, p))
 			continue
 		}
-		addSecret(Secret{ID: id, File: p}, it.where("secret-files", ""))
+		addSecret(buildkit.Secret{ID: id, File: p}, it.where("secret-files", ""))
 	}
 	for _, it := range in.raw.secretEnvs {
 		id, env, ok := strings.Cut(it.Value, "=")
@@ -153,7 +116,7 @@ func (in *Inputs) resolveSecrets(getenv func(string) string) error {
 			errs = append(errs, fmt.Errorf("%s: malformed secret env %q: use id=ENVVAR", it.where("secret-envs", ""), it.Value))
 			continue
 		}
-		addSecret(Secret{ID: id, Env: env}, it.where("secret-envs", ""))
+		addSecret(buildkit.Secret{ID: id, Env: env}, it.where("secret-envs", ""))
 	}
 	for _, it := range in.raw.secretSpecs {
 		s, err := parseSecretSpec(it.Value)
@@ -165,13 +128,13 @@ func (in *Inputs) resolveSecrets(getenv func(string) string) error {
 	}
 	// build-push-action passes github-token as GIT_AUTH_TOKEN.<host> for a
 	// Git context on its GitHub server, unless the user gave that secret.
-	if GitContext(in.Context) && in.GitHubToken != "" && !slices.ContainsFunc(in.Secrets, func(s Secret) bool { return strings.HasPrefix(s.ID, "GIT_AUTH_TOKEN") }) {
+	if buildkit.GitContext(in.Context) && in.GitHubToken != "" && !slices.ContainsFunc(in.Secrets, func(s buildkit.Secret) bool { return strings.HasPrefix(s.ID, "GIT_AUTH_TOKEN") }) {
 		server := getenv("GITHUB_SERVER_URL")
 		if server == "" {
 			server = "https://github.com"
 		}
 		if u, err := url.Parse(server); err == nil && u.Host != "" && contextHost(in.Context) == u.Host {
-			in.Secrets = append(in.Secrets, Secret{ID: "GIT_AUTH_TOKEN." + u.Host, Value: []byte(in.GitHubToken)})
+			in.Secrets = append(in.Secrets, buildkit.Secret{ID: "GIT_AUTH_TOKEN." + u.Host, Value: []byte(in.GitHubToken)})
 		}
 	}
 	return errors.Join(errs...)
@@ -191,12 +154,12 @@ func contextHost(ctx string) string {
 }
 
 // parseSecretSpec parses buildx's --secret syntax.
-func parseSecretSpec(spec string) (Secret, error) {
+func parseSecretSpec(spec string) (buildkit.Secret, error) {
 	fields, err := csvvalue.Fields(spec, nil)
 	if err != nil {
-		return Secret{}, fmt.Errorf("malformed secret %q: use id=ID,src=PATH or id=ID,env=VAR", spec)
+		return buildkit.Secret{}, fmt.Errorf("malformed secret %q: use id=ID,src=PATH or id=ID,env=VAR", spec)
 	}
-	var s Secret
+	var s buildkit.Secret
 	typ := ""
 	for _, f := range fields {
 		k, v, _ := strings.Cut(f, "=")
@@ -209,19 +172,19 @@ func parseSecretSpec(spec string) (Secret, error) {
 			s.Env = v
 		case "type":
 			if v != "file" && v != "env" {
-				return Secret{}, fmt.Errorf("secret %q: type must be file or env", spec)
+				return buildkit.Secret{}, fmt.Errorf("secret %q: type must be file or env", spec)
 			}
 			typ = v
 		default:
-			return Secret{}, fmt.Errorf("malformed secret %q: unknown key %q; use id=ID,src=PATH or id=ID,env=VAR", spec, k)
+			return buildkit.Secret{}, fmt.Errorf("malformed secret %q: unknown key %q; use id=ID,src=PATH or id=ID,env=VAR", spec, k)
 		}
 	}
 	if s.ID == "" {
-		return Secret{}, fmt.Errorf("malformed secret %q: id is required; use id=ID,src=PATH or id=ID,env=VAR", spec)
+		return buildkit.Secret{}, fmt.Errorf("malformed secret %q: id is required; use id=ID,src=PATH or id=ID,env=VAR", spec)
 	}
 	switch {
 	case s.File != "" && s.Env != "":
-		return Secret{}, fmt.Errorf("secret %s: give src= or env=, not both", s.ID)
+		return buildkit.Secret{}, fmt.Errorf("secret %s: give src= or env=, not both", s.ID)
 	case s.File == "" && s.Env == "" && typ == "env":
 		s.Env = s.ID
 	case s.File == "" && s.Env == "":
@@ -231,7 +194,7 @@ func parseSecretSpec(spec string) (Secret, error) {
 	}
 	if s.File != "" {
 		if _, err := os.Stat(s.File); err != nil {
-			return Secret{}, fmt.Errorf("secret %s: file %s not found", s.ID, s.File)
+			return buildkit.Secret{}, fmt.Errorf("secret %s: file %s not found", s.ID, s.File)
 		}
 	}
 	return s, nil
@@ -248,7 +211,7 @@ func (in *Inputs) resolveSSH(getenv func(string) string) error {
 	for _, it := range in.raw.ssh {
 		where := it.where("ssh", "ssh")
 		id, rest, _ := strings.Cut(it.Value, "=")
-		s := SSH{ID: id}
+		s := buildkit.SSH{ID: id}
 		if rest != "" {
 			s.Paths = strings.Split(rest, ",")
 		}

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/moby/buildkit/exporter/containerimage/exptypes"
+
+	"github.com/stageline/stageline/internal/buildkit"
 )
 
 func fromEnv(env map[string]string) (Inputs, error) {
@@ -112,7 +114,7 @@ func TestTypedValues(t *testing.T) {
 	check("ulimits", in.Ulimits, []string{"nofile=1024:2048", "nproc=10:10"})
 	check("call", in.Call, "lint")
 	check("address", in.BuildkitAddress, "docker-container://buildx_buildkit_ci0")
-	check("file", in.File, filepath.Join("sub", "Dockerfile"))
+	check("file", in.Dockerfile, filepath.Join("sub", "Dockerfile"))
 	check("secrets", len(in.Secrets), 3)
 	check("cache-from", len(in.CacheFrom), 2)
 	if in.Annotations[exptypes.AnnotationKey{Type: "index", Key: "k"}] != "v" || in.Annotations[exptypes.AnnotationKey{Type: "manifest", Key: "k"}] != "v" || in.Annotations[exptypes.AnnotationKey{Key: "plain"}] != "1" || len(in.Annotations) != 4 {
@@ -202,10 +204,10 @@ func TestFromFlagsLists(t *testing.T) {
 	check("tags", in.Tags, []string{"a:1", "b:2", "c:3"})
 	check("build-args", in.BuildArgs, []string{"A=1,2"})
 	check("ulimits", in.Ulimits, []string{"nofile=1:2"})
-	check("secrets", in.Secrets, []Secret{{ID: "x", Env: "Y"}})
+	check("secrets", in.Secrets, []buildkit.Secret{{ID: "x", Env: "Y"}})
 	check("annotation", in.Annotations[exptypes.AnnotationKey{Type: "index", Key: "k"}], "v,w")
 	check("context", in.Context, "dir")
-	check("file", in.File, filepath.Join("dir", "Dockerfile"))
+	check("file", in.Dockerfile, filepath.Join("dir", "Dockerfile"))
 	if _, err := FromFlags([]string{"--ulimit", "bad"}, func(string) string { return "" }, io.Discard); err == nil || !strings.Contains(err.Error(), "--ulimit: malformed ulimit") {
 		t.Errorf("bad --ulimit: %v", err)
 	}

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stageline/stageline/internal/compare"
+
 	"github.com/stageline/stageline/internal/render"
 	"github.com/stageline/stageline/internal/report"
 	"github.com/stageline/stageline/internal/testing/browser"
@@ -44,10 +46,10 @@ func TestRenderedInBrowser(t *testing.T) {
 			}
 			head, _ := reporttest.Fixture(t, tc.head)
 			var summary strings.Builder
-			if err := render.RenderSummary(&summary, head); err != nil {
+			if err := render.RenderSummary(&summary, compare.Analyze(nil, head)); err != nil {
 				t.Fatal(err)
 			}
-			check := render.RenderCheck(report.Diff(base, head), render.CheckOptions{
+			check := render.RenderCheck(compare.Analyze(base, head), render.CheckOptions{
 				RunURL: "https://github.com/acme/webshop/actions/runs/9876543210", HistoryURL: historyURL, BaseLabel: "main @ 1a2b3c4"})
 			for kind, md := range map[string]string{"summary": summary.String(), "check": check.Summary + "\n" + check.Text} {
 				// The page is measured in the light theme; the dark one is

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/stageline/stageline/internal/compare"
+
 	"github.com/stageline/stageline/internal/report"
 )
 
@@ -34,9 +36,9 @@ type CheckOptions struct {
 	// Cause explains why a stage was rebuilt, for the verdict line; nil
 	// means the cause from Why, or FirstMiss where Why cannot tell.
 	Cause StageCause
-	// Why is the cache-miss analysis of the comparison (report.Explain), for
+	// Why is the cache-miss analysis of the comparison (compare.Explain), for
 	// a caller that has it already; nil means RenderCheck works it out.
-	Why *report.Why
+	Why *compare.Why
 }
 
 // CheckOutput is a check run's output: title, summary and text.
@@ -47,24 +49,20 @@ type CheckOutput struct {
 	Summary, Text string
 }
 
-// RenderCheck renders a comparison as a check run's output. Title sums up
-// size, cache and time with their changes; Summary is laid out like the job
-// summary: the run and baseline, a one-line verdict with its cause, the key
-// figures, the error, what changed (stages, images, layers, files) and the
-// details (a text timeline, warnings); Text is the per-step table, cut to
-// fit.
-func RenderCheck(c report.Comparison, opts CheckOptions) CheckOutput {
+// RenderCheck renders the analysis of a build against its baseline
+// (compare.Analyze; a.Versus and a.Why) as a check run's output. Title sums
+// up size, cache and time with their changes; Summary is laid out like the
+// job summary: the run and baseline, a one-line verdict with its cause, the
+// key figures, the error, what changed (stages, images, layers, files) and
+// the details (a text timeline, warnings); Text is the per-step table, cut
+// to fit. An analysis without a head report renders as an empty build.
+func RenderCheck(a compare.Analysis, opts CheckOptions) CheckOutput {
+	c, why := a.Versus, a.Why
 	if c.Head == nil {
-		c = report.Diff(c.Base, &report.Report{})
+		c.Head = &report.Report{}
 	}
 	bud := checkBudgets
 	var sum strings.Builder
-	var why report.Why
-	if opts.Why != nil {
-		why = *opts.Why
-	} else {
-		why = report.Explain(c.Base, c.Head)
-	}
 	cause := opts.Cause
 	if cause == nil {
 		cause = whyCause(why)
@@ -93,7 +91,7 @@ func RenderCheck(c report.Comparison, opts CheckOptions) CheckOutput {
 
 // checkTitle is e.g. "+12.4 MB (×12) · 18/23 steps cached · 1m12s (−8s)".
 // A size that did not change goes last: "±0 B" says nothing as a lead.
-func checkTitle(c report.Comparison) string {
+func checkTitle(c compare.Comparison) string {
 	var parts []string
 	switch c.Head.Build.Status {
 	case report.StatusFailure:
@@ -121,7 +119,7 @@ func checkTitle(c report.Comparison) string {
 // the baseline. Platforms are never added up: each image is pulled on its
 // own, so "+26 MB" for two images that grew by 13 MB each misleads. When
 // the platforms differ, each is named.
-func titleSize(c report.Comparison) (string, bool) {
+func titleSize(c compare.Comparison) (string, bool) {
 	if len(c.Head.Images) == 0 {
 		return "", false
 	}
@@ -177,7 +175,7 @@ func titlePlatform(p string, i int) string {
 var platformName = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,19}(/[a-z0-9][a-z0-9_.-]{0,19}){1,2}$`)
 
 // stepsText is the per-step table for the check run's text field.
-func stepsText(c report.Comparison, budget int) string {
+func stepsText(c compare.Comparison, budget int) string {
 	base := c.HasBaseline()
 	var times []int64
 	for _, s := range c.Steps {

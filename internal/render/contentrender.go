@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/stageline/stageline/internal/compare"
+
 	"github.com/stageline/stageline/internal/report"
 )
 
@@ -59,13 +61,13 @@ func imageLayer(im *report.Image, i int) *report.Layer {
 }
 
 // changeText says what happened to a path, e.g. "added" or "grew".
-func changeText(ch report.ContentChange) string {
+func changeText(ch compare.ContentChange) string {
 	s := ch.Kind
 	if ch.Unlisted {
 		switch ch.Kind {
-		case report.ChangeAdded:
+		case compare.ChangeAdded:
 			s = "added, or grew from at most " + FormatBytes(ch.Bound)
-		case report.ChangeRemoved:
+		case compare.ChangeRemoved:
 			s = "removed, or shrank to at most " + FormatBytes(ch.Bound)
 		}
 	}
@@ -74,7 +76,7 @@ func changeText(ch report.ContentChange) string {
 
 // changeRows puts the layers' changes in one table, layer by layer; limit
 // caps the rows (0: all) and the second result counts those left out.
-func changeRows(cc report.ContentComparison, multi bool, limit int) (mdTable, int) {
+func changeRows(cc compare.ContentComparison, multi bool, limit int) (mdTable, int) {
 	t := mdTable{cols: []mdCol{
 		{title: "Δ", align: "r"},
 		{title: "Now", align: "r"},
@@ -95,7 +97,7 @@ func changeRows(cc report.ContentComparison, multi bool, limit int) (mdTable, in
 				continue
 			}
 			now := "—"
-			if ch.Kind != report.ChangeRemoved {
+			if ch.Kind != compare.ChangeRemoved {
 				now = FormatBytes(ch.Bytes.Head)
 			}
 			t.add(FormatSignedBytes(ch.Bytes.Change()), now, Code(ch.Path, pathWidth), changeText(ch),
@@ -106,7 +108,7 @@ func changeRows(cc report.ContentComparison, multi bool, limit int) (mdTable, in
 }
 
 // wasteRows is the waste table: with a baseline, the waste that changed.
-func wasteRows(cc report.ContentComparison, baseline, multi bool, limit int) (mdTable, int) {
+func wasteRows(cc compare.ContentComparison, baseline, multi bool, limit int) (mdTable, int) {
 	t := mdTable{cols: []mdCol{
 		{title: "Δ", align: "r", hide: !baseline},
 		{title: "Wasted", align: "r"},
@@ -133,7 +135,7 @@ func wasteRows(cc report.ContentComparison, baseline, multi bool, limit int) (md
 }
 
 // totalsLine is e.g. "32,084 files, 368.2 MB; 2.0 MB wasted".
-func totalsLine(cc report.ContentComparison, baseline bool) string {
+func totalsLine(cc compare.ContentComparison, baseline bool) string {
 	files := strconv.FormatInt(cc.Files.Head, 10) + " files"
 	bytes := FormatBytes(cc.FileBytes.Head)
 	waste := FormatBytes(cc.WastedBytes.Head) + " wasted"
@@ -146,7 +148,7 @@ func totalsLine(cc report.ContentComparison, baseline bool) string {
 }
 
 // problemLines names the layers that are not well-formed tars.
-func problemLines(cc report.ContentComparison, limit int) string {
+func problemLines(cc compare.ContentComparison, limit int) string {
 	var b strings.Builder
 	for i, p := range cc.Problems {
 		if i == limit {
@@ -171,14 +173,14 @@ func problemLines(cc report.ContentComparison, limit int) string {
 
 // contentHead is a contents section's title, totals and the layers with
 // problems (at most problems of them).
-func contentHead(cc report.ContentComparison, title string, base bool, problems int) string {
+func contentHead(cc compare.ContentComparison, title string, base bool, problems int) string {
 	return title + "\n\n" + totalsLine(cc, base) + problemLines(cc, problems)
 }
 
 // contentSection is the summary's screenful: with a baseline, the files
 // that changed most under their layers and the waste that changed; without,
 // the image's largest directories and files and its waste.
-func contentSection(c report.Comparison, budget int, moreInText bool) string {
+func contentSection(c compare.Comparison, budget int, moreInText bool) string {
 	cc, base, multi := c.Content, c.HasBaseline() && c.Content.BaseKnown, len(c.Images) > 1
 	if !cc.Known {
 		return ""
@@ -224,7 +226,7 @@ func contentSection(c report.Comparison, budget int, moreInText bool) string {
 	return fit(b.String(), budget)
 }
 
-func platformNote(im report.ImageDelta, multi bool) string {
+func platformNote(im compare.ImageDelta, multi bool) string {
 	if !multi {
 		return ""
 	}
@@ -244,7 +246,7 @@ func topPaths(im *report.Image, list []report.ImagePath, title string, limit int
 
 // contentText is everything for the check run's text: all changes, all
 // waste, the image's largest directories and files, all problems.
-func contentText(c report.Comparison, budget int) string {
+func contentText(c compare.Comparison, budget int) string {
 	cc, base, multi := c.Content, c.HasBaseline() && c.Content.BaseKnown, len(c.Images) > 1
 	if !cc.Known {
 		return ""
@@ -322,7 +324,7 @@ func plainLayer(l *report.Layer) string {
 // plain text for a terminal (e.g. `stageline diff`): totals, each changed
 // layer with its changes, and the waste that changed. Strings from the
 // reports are cleaned as RenderText cleans them.
-func RenderContentDiffText(w io.Writer, c report.Comparison) error {
+func RenderContentDiffText(w io.Writer, c compare.Comparison) error {
 	cc := c.Content
 	var b strings.Builder
 	if !cc.Known {

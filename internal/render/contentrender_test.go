@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stageline/stageline/internal/compare"
+
 	"github.com/stageline/stageline/internal/report"
 
 	"github.com/stageline/stageline/internal/testing/reporttest"
@@ -17,8 +19,9 @@ import (
 func TestRenderContent(t *testing.T) {
 	t.Parallel()
 	base, head := reporttest.ContentFixture()
-	c := report.Diff(base, head)
-	out := RenderCheck(c, CheckOptions{})
+	a := compare.Analyze(base, head)
+	c := a.Versus
+	out := RenderCheck(a, CheckOptions{})
 	for _, s := range []string{"<code>/srv/data/</code>", "<code>/srv/data/big</code>", "3.1 MB", "removed", "<code>/var/cache/</code>", "line 13 <code>RUN step 3</code>", "line 14 <code>RUN step 4</code>"} {
 		if !strings.Contains(out.Summary, s) {
 			t.Errorf("check summary lacks %q:\n%s", s, out.Summary)
@@ -28,7 +31,7 @@ func TestRenderContent(t *testing.T) {
 		t.Errorf("check text lacks the contents or the steps:\n%s", out.Text)
 	}
 	var md, txt bytes.Buffer
-	if err := RenderSummary(&md, head); err != nil {
+	if err := RenderSummary(&md, compare.Analyze(nil, head)); err != nil {
 		t.Fatal(err)
 	}
 	for _, s := range []string{"### Image contents", "5.7 kB wasted", "<code>/tmp/cache/</code>", "line 11 <code>RUN step 1</code>", "line 12 <code>RUN step 2</code>"} {
@@ -36,7 +39,7 @@ func TestRenderContent(t *testing.T) {
 			t.Errorf("job summary lacks %q:\n%s", s, md.String())
 		}
 	}
-	if err := RenderText(&txt, head); err != nil {
+	if err := RenderText(&txt, compare.Analyze(nil, head)); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(txt.String(), "wasted 5.0 kB in /tmp/cache/: written by line 11 (RUN step 1), deleted by line 12 (RUN step 2)") {
@@ -66,10 +69,10 @@ func TestContentHostile(t *testing.T) {
 	head := reporttest.ContentReport([]*report.LayerContent{l, {}}, img)
 	head.Images[0].Layers[1].Instruction = "RUN rm ](http://evil) <b>"
 	var md bytes.Buffer
-	if err := RenderSummary(&md, head); err != nil {
+	if err := RenderSummary(&md, compare.Analyze(nil, head)); err != nil {
 		t.Fatal(err)
 	}
-	out := RenderCheck(report.Diff(reporttest.ContentReport([]*report.LayerContent{{}, {}}, &report.ImageContent{}), head), CheckOptions{})
+	out := RenderCheck(compare.Analyze(reporttest.ContentReport([]*report.LayerContent{{}, {}}, &report.ImageContent{}), head), CheckOptions{})
 	for name, s := range map[string]string{"summary": md.String(), "check summary": out.Summary, "check text": out.Text} {
 		for _, bad := range []string{"<img", "<b>", "](javascript", "](http", "@team"} {
 			if strings.Contains(s, bad) {
@@ -114,14 +117,14 @@ func TestContentFitsCheckLimits(t *testing.T) {
 	}
 	bl, bi := mk(100)
 	hl, hi := mk(200)
-	out := RenderCheck(report.Diff(reporttest.ContentReport(bl, bi), reporttest.ContentReport(hl, hi)), CheckOptions{})
+	out := RenderCheck(compare.Analyze(reporttest.ContentReport(bl, bi), reporttest.ContentReport(hl, hi)), CheckOptions{})
 	if len(out.Summary) > MaxCheckOutput || len(out.Text) > MaxCheckOutput {
 		t.Errorf("summary %d bytes, text %d; limit %d", len(out.Summary), len(out.Text), MaxCheckOutput)
 	}
 	if !strings.Contains(out.Summary, "Image contents") || !strings.Contains(out.Text, "Image contents in full") {
 		t.Error("the contents sections were dropped instead of cut")
 	}
-	if rows := strings.Count(contentSection(report.Diff(reporttest.ContentReport(bl, bi), reporttest.ContentReport(hl, hi)), contentSummaryBudget, true), "\n|"); rows > 2*contentSummaryRows+6 {
+	if rows := strings.Count(contentSection(compare.Diff(reporttest.ContentReport(bl, bi), reporttest.ContentReport(hl, hi)), contentSummaryBudget, true), "\n|"); rows > 2*contentSummaryRows+6 {
 		t.Errorf("summary section has %d table rows; a screenful is about %d", rows, 2*contentSummaryRows)
 	}
 }
@@ -140,11 +143,12 @@ func TestDiffContentOldBaseline(t *testing.T) {
 	for i := range old.Images[0].Layers {
 		old.Images[0].Layers[i].Content = nil
 	}
-	c := report.Diff(old, head)
+	a := compare.Analyze(old, head)
+	c := a.Versus
 	if !c.Content.Known || c.Content.BaseKnown || len(c.Content.Layers) != 0 {
 		t.Errorf("known %v, base known %v, %d changed layers; want the head alone", c.Content.Known, c.Content.BaseKnown, len(c.Content.Layers))
 	}
-	out := RenderCheck(c, CheckOptions{})
+	out := RenderCheck(a, CheckOptions{})
 	if strings.Contains(out.Summary, "(+5.0 kB)") || !strings.Contains(out.Summary, "5.0 kB wasted") {
 		t.Errorf("summary compares with a baseline that has no contents:\n%s", out.Summary)
 	}
@@ -152,11 +156,11 @@ func TestDiffContentOldBaseline(t *testing.T) {
 
 func TestChangeText(t *testing.T) {
 	t.Parallel()
-	for ch, want := range map[report.ContentChange]string{
-		{Kind: report.ChangeAdded}:                                "added",
-		{Kind: report.ChangeAdded, Unlisted: true, Bound: 2000}:   "added, or grew from at most 2.0 kB",
-		{Kind: report.ChangeRemoved, Unlisted: true, Bound: 2000}: "removed, or shrank to at most 2.0 kB",
-		{Kind: report.ChangeGrew}:                                 "grew",
+	for ch, want := range map[compare.ContentChange]string{
+		{Kind: compare.ChangeAdded}:                                "added",
+		{Kind: compare.ChangeAdded, Unlisted: true, Bound: 2000}:   "added, or grew from at most 2.0 kB",
+		{Kind: compare.ChangeRemoved, Unlisted: true, Bound: 2000}: "removed, or shrank to at most 2.0 kB",
+		{Kind: compare.ChangeGrew}:                                 "grew",
 	} {
 		if got := changeText(ch); got != want {
 			t.Errorf("changeText(%+v) = %q, want %q", ch, got, want)
@@ -171,10 +175,10 @@ func TestSummaryComparesContentsWithABaseline(t *testing.T) {
 	t.Parallel()
 	base, head := reporttest.ContentFixture()
 	var with, without bytes.Buffer
-	if err := RenderSummaryVs(&with, base, head); err != nil {
+	if err := RenderSummary(&with, compare.Analyze(base, head)); err != nil {
 		t.Fatal(err)
 	}
-	if err := RenderSummaryVs(&without, nil, head); err != nil {
+	if err := RenderSummary(&without, compare.Analyze(nil, head)); err != nil {
 		t.Fatal(err)
 	}
 	for _, s := range []string{"<code>/srv/data/big</code>", "removed", "<code>/srv/b</code>"} {

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/stageline/stageline/internal/report"
+	"github.com/stageline/stageline/internal/compare"
 )
 
 // minus is U+2212: it lines up with "+" in proportional fonts, where a
@@ -139,7 +139,7 @@ func ms(n int64) time.Duration { return time.Duration(n) * time.Millisecond }
 // new value is ten times the old or more ("×12"), whole percents from 10%
 // ("+294%", "−35%"), one decimal below ("+4.1%"). ok is false when there is
 // no base to compare with or nothing changed: then there is nothing to say.
-func FormatRelative(d report.Delta) (s string, ok bool) {
+func FormatRelative(d compare.Delta) (s string, ok bool) {
 	p, ok := d.Relative()
 	if !ok || d.Change() == 0 {
 		return "", false

@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stageline/stageline/internal/report"
+	"github.com/stageline/stageline/internal/compare"
 )
 
 func TestFormatBytes(t *testing.T) {
@@ -145,7 +145,7 @@ func TestFormatRelative(t *testing.T) {
 		{base: 0, head: 1000, want: ""},
 	}
 	for _, tt := range tests {
-		got, _ := FormatRelative(report.Delta{Base: tt.base, Head: tt.head})
+		got, _ := FormatRelative(compare.Delta{Base: tt.base, Head: tt.head})
 		if got != tt.want {
 			t.Errorf("FormatRelative(%d→%d) = %q, want %q", tt.base, tt.head, got, tt.want)
 		}

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/stageline/stageline/internal/compare"
+
 	"github.com/stageline/stageline/internal/report"
 )
 
@@ -40,7 +42,7 @@ func FuzzRender(f *testing.F) {
 			return
 		}
 		for _, b := range []*report.Report{nil, base} {
-			out := RenderCheck(report.Diff(b, head), CheckOptions{RunURL: "https://github.com/o/r/actions/runs/1", BaseLabel: "main"})
+			out := RenderCheck(compare.Analyze(b, head), CheckOptions{RunURL: "https://github.com/o/r/actions/runs/1", BaseLabel: "main"})
 			if n := utf8.RuneCountInString(out.Title); n > 255 || strings.ContainsAny(out.Title, "\r\n") {
 				t.Errorf("title of %d characters: %q", n, out.Title)
 			}
@@ -54,13 +56,13 @@ func FuzzRender(f *testing.F) {
 			}
 		}
 		var md, txt bytes.Buffer
-		if err := RenderSummary(&md, head); err != nil {
+		if err := RenderSummary(&md, compare.Analyze(nil, head)); err != nil {
 			t.Fatal(err)
 		}
 		if md.Len() > 512<<10 || !fencesClosed(md.String()) {
 			t.Errorf("job summary of %d bytes, fences closed: %v", md.Len(), fencesClosed(md.String()))
 		}
-		if err := RenderText(&txt, head); err != nil {
+		if err := RenderText(&txt, compare.Analyze(nil, head)); err != nil {
 			t.Fatal(err)
 		}
 	})

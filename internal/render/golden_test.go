@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stageline/stageline/internal/compare"
+
 	"github.com/stageline/stageline/internal/render"
 	"github.com/stageline/stageline/internal/report"
 	"github.com/stageline/stageline/internal/testing/goldentest"
@@ -41,12 +43,12 @@ func TestRenderSummaryGolden(t *testing.T) {
 			t.Parallel()
 			r, _ := reporttest.Fixture(t, name)
 			var md bytes.Buffer
-			if err := render.RenderSummary(&md, r); err != nil {
+			if err := render.RenderSummary(&md, compare.Analyze(nil, r)); err != nil {
 				t.Fatal(err)
 			}
 			golden(t, name+".summary.md.golden", md.Bytes())
 			var txt bytes.Buffer
-			if err := render.RenderText(&txt, r); err != nil {
+			if err := render.RenderText(&txt, compare.Analyze(nil, r)); err != nil {
 				t.Fatal(err)
 			}
 			golden(t, name+".txt.golden", txt.Bytes())
@@ -64,7 +66,7 @@ func TestRenderCheckGolden(t *testing.T) {
 				base, _ = reporttest.Fixture(t, tc.base)
 			}
 			head, _ := reporttest.Fixture(t, tc.head)
-			out := render.RenderCheck(report.Diff(base, head), render.CheckOptions{
+			out := render.RenderCheck(compare.Analyze(base, head), render.CheckOptions{
 				RunURL:     "https://github.com/acme/webshop/actions/runs/9876543210",
 				HistoryURL: historyURL,
 				BaseLabel:  "main @ 1a2b3c4",
@@ -85,10 +87,10 @@ func TestHostileStringsAreInert(t *testing.T) {
 	seed, _ := reporttest.Fixture(t, "seed")
 	head, _ := reporttest.Fixture(t, "hostile")
 	var md bytes.Buffer
-	if err := render.RenderSummary(&md, head); err != nil {
+	if err := render.RenderSummary(&md, compare.Analyze(nil, head)); err != nil {
 		t.Fatal(err)
 	}
-	out := render.RenderCheck(report.Diff(seed, head), render.CheckOptions{RunURL: "javascript:alert(1)",
+	out := render.RenderCheck(compare.Analyze(seed, head), render.CheckOptions{RunURL: "javascript:alert(1)",
 		HistoryURL: "javascript:alert(2)"})
 	for name, s := range map[string]string{"summary": md.String(), "check summary": out.Summary, "check text": out.Text} {
 		// The log tail and the text timeline sit in fenced blocks, where

@@ -8,6 +8,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/stageline/stageline/internal/compare"
+
 	"github.com/stageline/stageline/internal/report"
 )
 
@@ -131,7 +133,7 @@ func newTimeline(r *report.Report) (timeline, bool) {
 	}
 	tl.total = max(last.Sub(tl.origin), ms(r.Build.DurationMS))
 	var on, off int
-	for _, s := range report.SortedStages(r) {
+	for _, s := range compare.SortedStages(r) {
 		if _, ok := tl.spans[stageKey{s.Name, s.Platform}]; !ok {
 			continue
 		}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/stageline/stageline/internal/compare"
+
 	"github.com/stageline/stageline/internal/report"
 	"github.com/stageline/stageline/internal/verdict"
 )
@@ -27,7 +29,7 @@ type OverviewRow struct {
 	HitRatio float64
 	// Size is the total compressed size against the base build's; Size.Base
 	// is meaningless unless HasBase.
-	Size    report.Delta
+	Size    compare.Delta
 	HasBase bool
 }
 

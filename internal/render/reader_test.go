@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stageline/stageline/internal/compare"
+
 	"github.com/stageline/stageline/internal/render"
 	"github.com/stageline/stageline/internal/report"
 	"github.com/stageline/stageline/internal/testing/reporttest"
@@ -18,7 +20,7 @@ func check(t *testing.T, base, head string) render.CheckOutput {
 		b, _ = reporttest.Fixture(t, base)
 	}
 	h, _ := reporttest.Fixture(t, head)
-	return render.RenderCheck(report.Diff(b, h), render.CheckOptions{})
+	return render.RenderCheck(compare.Analyze(b, h), render.CheckOptions{})
 }
 
 // section returns the Markdown from the heading "### name" to the next one.
@@ -120,9 +122,9 @@ func TestCheckLeadsWithVerdict(t *testing.T) {
 	t.Parallel()
 	base, _ := reporttest.Fixture(t, "seed")
 	head, _ := reporttest.Fixture(t, "grown")
-	c := report.Diff(base, head)
+	c := compare.Analyze(base, head)
 	out := render.RenderCheck(c, render.CheckOptions{RunURL: "https://github.com/o/r/actions/runs/1", BaseLabel: "main @ 1a2b3c4",
-		Cause: func(_ report.Comparison, s report.StageDelta) string { return "cause of " + s.Name }})
+		Cause: func(_ compare.Comparison, s compare.StageDelta) string { return "cause of " + s.Name }})
 	lines := strings.Split(out.Summary, "\n")
 	if len(lines) < 5 || !strings.HasPrefix(lines[2], "[Workflow run](https://github.com/o/r/actions/runs/1) · compared with") {
 		t.Fatalf("the run and baseline are not at the top:\n%s", out.Summary)
@@ -137,7 +139,7 @@ func TestCheckLeadsWithVerdict(t *testing.T) {
 	if strings.Count(out.Summary, "[Workflow run]") != 1 {
 		t.Error("the run link is repeated at the bottom")
 	}
-	none := render.RenderCheck(report.Diff(nil, head), render.CheckOptions{NoBaseline: "no build of main stored yet"})
+	none := render.RenderCheck(compare.Analyze(nil, head), render.CheckOptions{NoBaseline: "no build of main stored yet"})
 	if !strings.Contains(none.Summary, "no baseline: no build of main stored yet") {
 		t.Errorf("summary does not say why there is no baseline:\n%s", none.Summary)
 	}
@@ -159,7 +161,7 @@ func TestTextFits100Columns(t *testing.T) {
 	for _, name := range reporttest.FixtureNames(t) {
 		r, _ := reporttest.Fixture(t, name)
 		var b strings.Builder
-		if err := render.RenderText(&b, r); err != nil {
+		if err := render.RenderText(&b, compare.Analyze(nil, r)); err != nil {
 			t.Fatal(err)
 		}
 		for _, l := range strings.Split(b.String(), "\n") {
@@ -177,7 +179,7 @@ func TestTextMarks(t *testing.T) {
 	text := func(name string) string {
 		r, _ := reporttest.Fixture(t, name)
 		var b strings.Builder
-		if err := render.RenderText(&b, r); err != nil {
+		if err := render.RenderText(&b, compare.Analyze(nil, r)); err != nil {
 			t.Fatal(err)
 		}
 		return b.String()

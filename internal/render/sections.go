@@ -6,6 +6,8 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/stageline/stageline/internal/compare"
+
 	"github.com/stageline/stageline/internal/report"
 )
 
@@ -74,7 +76,7 @@ func withDelta(v string, change string, baseline bool) string {
 }
 
 // sizeChange is "+3.1 MB (+294%)", "+12.4 MB (×12)" or "±0 B".
-func sizeChange(d report.Delta) string {
+func sizeChange(d compare.Delta) string {
 	s := FormatSignedBytes(d.Change())
 	if r, ok := FormatRelative(d); ok {
 		s += " (" + r + ")"
@@ -84,7 +86,7 @@ func sizeChange(d report.Delta) string {
 
 // sizeChangeFlat is sizeChange for text already in parentheses:
 // "+12.4 MB, ×12".
-func sizeChangeFlat(d report.Delta) string {
+func sizeChangeFlat(d compare.Delta) string {
 	s := FormatSignedBytes(d.Change())
 	if r, ok := FormatRelative(d); ok {
 		s += ", " + r
@@ -94,7 +96,7 @@ func sizeChangeFlat(d report.Delta) string {
 
 // gone is what a table says of something only the base has: a build that
 // stopped early did not get to it, which says nothing about the Dockerfile.
-func gone(c report.Comparison, verb string) string {
+func gone(c compare.Comparison, verb string) string {
 	if c.Incomplete() {
 		return "not " + verb
 	}
@@ -103,7 +105,7 @@ func gone(c report.Comparison, verb string) string {
 
 // criticalDistinguishes reports whether the critical-path mark says
 // anything: not when every stage (or none) is on it.
-func criticalDistinguishes(c report.Comparison) bool {
+func criticalDistinguishes(c compare.Comparison) bool {
 	var on, off int
 	for _, s := range c.Stages {
 		switch {
@@ -129,7 +131,7 @@ type headOptions struct {
 
 // headSection is, in the order a reviewer asks: the status, the run and the
 // baseline, the verdict with its cause, then the key figures.
-func headSection(c report.Comparison, o headOptions, budget int) string {
+func headSection(c compare.Comparison, o headOptions, budget int) string {
 	r := c.Head
 	base := c.HasBaseline()
 	var b strings.Builder
@@ -188,7 +190,7 @@ func headSection(c report.Comparison, o headOptions, budget int) string {
 }
 
 // stagesSection is the stage table.
-func stagesSection(c report.Comparison, budget int) string {
+func stagesSection(c compare.Comparison, budget int) string {
 	base := c.HasBaseline()
 	var times []int64
 	for _, s := range c.Stages {
@@ -241,7 +243,7 @@ func signedInt(n int64) string {
 
 // imagesSection is the image table; it is left out for a single image
 // without baseline, which the headline already covers.
-func imagesSection(c report.Comparison, budget int) string {
+func imagesSection(c compare.Comparison, budget int) string {
 	base := c.HasBaseline()
 	if len(c.Images) == 0 || (len(c.Images) == 1 && len(c.Head.Images) == 1) {
 		return ""
@@ -275,7 +277,7 @@ func imagesSection(c report.Comparison, budget int) string {
 
 // layersSection shows the largest layers (no baseline) or the layers that
 // changed most.
-func layersSection(c report.Comparison, budget int) string {
+func layersSection(c compare.Comparison, budget int) string {
 	base := c.HasBaseline()
 	title, limit := "### Largest layers", maxLargestLayers
 	if base {

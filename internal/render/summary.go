@@ -5,37 +5,32 @@ import (
 	"io"
 	"strings"
 
-	"github.com/stageline/stageline/internal/report"
+	"github.com/stageline/stageline/internal/compare"
 )
 
-// RenderSummary writes r as Markdown for a GitHub job summary, in the check
-// run's layout: the headline and verdict with the key figures; the error with
-// the end of its log; the stages, images, largest layers and files; a
-// mermaid timeline; cache imports and exports; warnings. Every
-// string from r is escaped, and the output stays under 512 kB whatever r
-// holds.
-func RenderSummary(w io.Writer, r *report.Report) error {
-	return RenderSummaryVs(w, nil, r)
-}
-
-// RenderSummaryVs is RenderSummary with a baseline report (nil for none):
-// the "Why it rebuilt" section then gives each stage's first miss a cause.
-func RenderSummaryVs(w io.Writer, base, r *report.Report) error {
+// RenderSummary writes the analysis of a build (compare.Analyze) as
+// Markdown for a GitHub job summary, in the check run's layout: the headline
+// and verdict with the key figures; why it rebuilt (against the baseline,
+// when there is one); the error with the end of its log; the stages, images,
+// largest layers and files; a mermaid timeline; cache imports and exports;
+// warnings. The tables describe the build alone (a.Alone); the files
+// compare with the baseline (a.Versus). Every string from the reports is
+// escaped, and the output stays under 512 kB whatever they hold.
+func RenderSummary(w io.Writer, a compare.Analysis) error {
+	c, r := a.Alone, a.Alone.Head
 	if r == nil {
 		return fmt.Errorf("rendering summary: nil report")
 	}
-	c := report.Diff(nil, r)
-	why := report.Explain(base, r)
 	bud := summaryBudgets
 	var b strings.Builder
 	for _, s := range []string{
-		headSection(c, headOptions{cause: whyCause(why)}, bud.head),
-		WhySection(why, bud.why),
+		headSection(c, headOptions{cause: whyCause(a.Why)}, bud.head),
+		WhySection(a.Why, bud.why),
 		failureSection(r, bud.failure),
 		stagesSection(c, bud.stages),
 		imagesSection(c, bud.images),
 		layersSection(c, bud.layers),
-		contentSection(report.Diff(base, r), contentSummaryBudget, false),
+		contentSection(a.Versus, contentSummaryBudget, false),
 		timelineSection(r, bud.timeline, false),
 		cacheOpsSection(r, bud.cache),
 		warningsSection(r, bud.warnings),

@@ -8,18 +8,20 @@ import (
 	"text/tabwriter"
 	"unicode"
 
+	"github.com/stageline/stageline/internal/compare"
+
 	"github.com/stageline/stageline/internal/report"
 )
 
-// RenderText writes what RenderSummary shows as aligned plain text for a
-// terminal. Strings from r are cleaned of control characters (a report's log
-// could otherwise drive the terminal with escape sequences) and kept to one
-// line, except the log tail.
-func RenderText(w io.Writer, r *report.Report) error {
+// RenderText writes what RenderSummary shows of the build alone (a.Alone)
+// as aligned plain text for a terminal. Strings from the report are cleaned
+// of control characters (a report's log could otherwise drive the terminal
+// with escape sequences) and kept to one line, except the log tail.
+func RenderText(w io.Writer, a compare.Analysis) error {
+	c, r := a.Alone, a.Alone.Head
 	if r == nil {
 		return fmt.Errorf("rendering text: nil report")
 	}
-	c := report.Diff(nil, r)
 	var b strings.Builder
 	status := strings.TrimLeft(statusLine(r.Build.Status), "✅❌⏹️ ")
 	fmt.Fprintf(&b, "%s in %s\n", status, FormatDuration(ms(r.Build.DurationMS)))

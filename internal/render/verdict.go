@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/stageline/stageline/internal/compare"
+
 	"github.com/stageline/stageline/internal/report"
 )
 
@@ -12,11 +14,11 @@ import (
 // tell. The cache-miss analysis plugs in here; without it, FirstMiss names
 // the first step that missed the cache, which is where the rebuild began, not
 // necessarily why.
-type StageCause func(c report.Comparison, s report.StageDelta) string
+type StageCause func(c compare.Comparison, s compare.StageDelta) string
 
 // FirstMiss is the StageCause that can be told from the reports alone: the
 // first user step of the stage that did not come from the cache.
-func FirstMiss(c report.Comparison, s report.StageDelta) string {
+func FirstMiss(c compare.Comparison, s compare.StageDelta) string {
 	for _, d := range c.Steps {
 		st := d.Head
 		if st == nil || st.Internal || st.Cached || st.Stage != s.Name || st.Platform != s.Platform {
@@ -45,7 +47,7 @@ func at(r *report.Report, line int) string {
 // verdictLine is the one line a reviewer reads first: what failed, the
 // biggest size change and the layer it came from, and the stage that took
 // longest to rebuild with its cause. "" when there is nothing to say.
-func verdictLine(c report.Comparison, cause StageCause) string {
+func verdictLine(c compare.Comparison, cause StageCause) string {
 	if cause == nil {
 		cause = FirstMiss
 	}
@@ -97,19 +99,19 @@ func verdictLine(c report.Comparison, cause StageCause) string {
 // biggestLayer is the layer whose size changed most (with a baseline) or the
 // largest layer the Dockerfile made (without: the base image's layers are
 // not the reviewer's to change); Diff sorts them that way already.
-func biggestLayer(c report.Comparison) (report.LayerDelta, bool) {
+func biggestLayer(c compare.Comparison) (compare.LayerDelta, bool) {
 	for _, l := range c.Layers {
 		if c.HasBaseline() && l.Size.Change() == 0 || !c.HasBaseline() && l.Stage == "" {
 			continue
 		}
 		return l, true
 	}
-	return report.LayerDelta{}, false
+	return compare.LayerDelta{}, false
 }
 
 // slowestRebuilt is the head stage that missed the cache and took longest.
-func slowestRebuilt(c report.Comparison) (report.StageDelta, bool) {
-	var best report.StageDelta
+func slowestRebuilt(c compare.Comparison) (compare.StageDelta, bool) {
+	var best compare.StageDelta
 	found := false
 	for _, s := range c.Stages {
 		if s.Head == nil || s.Failed || s.Head.StepsTotal == 0 || s.Head.StepsCached == s.Head.StepsTotal {
@@ -124,7 +126,7 @@ func slowestRebuilt(c report.Comparison) (report.StageDelta, bool) {
 
 // contextLine is where the build ran and what it was compared with, at the
 // top: a reviewer first checks they look at the right run and baseline.
-func contextLine(c report.Comparison, o headOptions) string {
+func contextLine(c compare.Comparison, o headOptions) string {
 	var parts []string
 	if u := safeURL(o.runURL, "", ""); u != "" {
 		parts = append(parts, "[Workflow run]("+u+")")
@@ -149,13 +151,13 @@ func contextLine(c report.Comparison, o headOptions) string {
 // whyCause is the StageCause that the cache-miss analysis gives: the cause
 // of the stage's first miss against the baseline ("files: go.sum changed"),
 // and the first miss itself where the analysis could not compare or tell.
-func whyCause(w report.Why) StageCause {
-	return func(c report.Comparison, s report.StageDelta) string {
+func whyCause(w compare.Why) StageCause {
+	return func(c compare.Comparison, s compare.StageDelta) string {
 		for _, m := range w.Stages {
 			if m.Stage != s.Name || m.Platform != s.Platform {
 				continue
 			}
-			if w.Compared && m.Cause != "" && m.Cause != report.CauseUnknown {
+			if w.Compared && m.Cause != "" && m.Cause != compare.CauseUnknown {
 				return Text(m.Sentence(), 200) + at(c.Head, m.Line)
 			}
 			break

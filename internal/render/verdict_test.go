@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stageline/stageline/internal/compare"
+
 	"github.com/stageline/stageline/internal/report"
 	"github.com/stageline/stageline/internal/verdict"
 )
@@ -54,7 +56,7 @@ func TestRenderOverview(t *testing.T) {
 	rows := []OverviewRow{
 		{BuildKey: "api", CheckURL: "https://github.com/o/r/runs/5", HistoryURL: "https://stageline.example.com/r/1/k/api?exp=1&sig=x", Status: report.StatusSuccess, Builds: 10, HitRatio: 0.5,
 			Duration: verdict.Verdict{Kind: verdict.Slower, HeadMS: 92000, MedianMS: 50000, BandMS: 8000},
-			Size:     report.Delta{Base: 1000, Head: 3000}, HasBase: true},
+			Size:     compare.Delta{Base: 1000, Head: 3000}, HasBase: true},
 		{BuildKey: "web", CheckURL: "javascript:alert(1)", HistoryURL: "javascript:alert(2)", Status: report.StatusFailure, Builds: 1,
 			Duration: verdict.Verdict{Kind: verdict.Within, HeadMS: 1000, MedianMS: 1000, BandMS: 1000}},
 		{BuildKey: "few", Status: report.StatusSuccess, Builds: 1,

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"testing"
 
+	"github.com/stageline/stageline/internal/compare"
+
 	"github.com/stageline/stageline/internal/report"
 	"github.com/stageline/stageline/internal/testing/reporttest"
 )
@@ -21,7 +23,7 @@ func FuzzExplain(f *testing.F) {
 			return
 		}
 		b, _ := report.Decode(bytes.NewReader(base), 0)
-		w := report.Explain(b, head)
+		w := compare.Explain(b, head)
 		var out bytes.Buffer
 		if err := RenderWhyText(&out, w); err != nil {
 			t.Fatal(err)
@@ -34,7 +36,7 @@ func FuzzExplain(f *testing.F) {
 
 func TestWhySectionEmptyWithoutMisses(t *testing.T) {
 	t.Parallel()
-	w := report.Explain(nil, &report.Report{SchemaVersion: report.SchemaVersion, Stages: []report.Stage{{Name: "app"}}})
+	w := compare.Explain(nil, &report.Report{SchemaVersion: report.SchemaVersion, Stages: []report.Stage{{Name: "app"}}})
 	if s := WhySection(w, 1000); s != "" {
 		t.Errorf("a section for a build that missed nothing: %q", s)
 	}

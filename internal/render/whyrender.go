@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stageline/stageline/internal/compare"
+
 	"github.com/stageline/stageline/internal/report"
 )
 
@@ -13,7 +15,7 @@ import (
 const maxWhyStages = 50
 
 // missWhere names where a miss happened: stage, platform, line.
-func missWhere(m report.Miss) string {
+func missWhere(m compare.Miss) string {
 	s := "stage " + m.Stage
 	if m.Platform != "" {
 		s += " (" + m.Platform + ")"
@@ -25,12 +27,12 @@ func missWhere(m report.Miss) string {
 }
 
 // missCost is what a miss cost: the steps rebuilt and their time.
-func missCost(m report.Miss) string {
+func missCost(m compare.Miss) string {
 	return fmt.Sprintf("%d step(s) rebuilt, %s", m.RebuiltSteps, FormatDuration(time.Duration(m.CostMS)*time.Millisecond))
 }
 
 // RenderWhyText writes w for a terminal: one block per stage that missed.
-func RenderWhyText(out io.Writer, w report.Why) error {
+func RenderWhyText(out io.Writer, w compare.Why) error {
 	var b strings.Builder
 	if !w.Compared {
 		fmt.Fprintf(&b, "not compared: %s\n", w.Reason)
@@ -45,7 +47,7 @@ func RenderWhyText(out io.Writer, w report.Why) error {
 		}
 		fmt.Fprintf(&b, "%s: %s\n", plainLine(missWhere(m)), plainLine(report.Truncate(m.Instruction, 200)))
 		fmt.Fprintf(&b, "  %s\n", plainLine(m.Sentence()))
-		if w.Compared && m.DependsOn != "" && m.Cause == report.CauseUnknown {
+		if w.Compared && m.DependsOn != "" && m.Cause == compare.CauseUnknown {
 			fmt.Fprintf(&b, "  depends on %s\n", plainLine(report.Truncate(m.DependsOn, 400)))
 		}
 		fmt.Fprintf(&b, "  cost: %s\n", missCost(m))
@@ -67,7 +69,7 @@ func plainLine(s string) string {
 // WhySection is the "Why it rebuilt" Markdown section: each stage's first
 // miss, its cause (or, without a comparable baseline, what it depends on)
 // and its cost, within budget bytes. "" when nothing missed.
-func WhySection(w report.Why, budget int) string {
+func WhySection(w compare.Why, budget int) string {
 	if len(w.Stages) == 0 {
 		return ""
 	}

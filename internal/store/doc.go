@@ -1,9 +1,12 @@
 // Package store is the App's durable state over database/sql: the queue of
-// webhook deliveries waiting to be processed, the baseline reports of trusted
-// push builds, the check runs the App has created (so that a redelivery
-// updates rather than duplicates).
+// webhook deliveries waiting to be processed, the baseline reports of
+// trusted push builds, the history of processed builds per build key (what
+// the dashboard plots and the check's verdict reads), the check runs the App
+// has created (so that a redelivery updates rather than duplicates), and the
+// repositories' names and build keys.
 //
-// SQLite (pure Go, modernc.org/sqlite) is the default; a postgres:// URL
-// selects PostgreSQL through pgx's database/sql driver. Both run the same
-// SQL except for the few lines each dialect needs of its own.
+// SQLite (pure Go, modernc.org/sqlite) is the default, written through one
+// group-committing writer; a postgres:// URL selects PostgreSQL through
+// pgx's database/sql driver. Both run the same SQL except for the few lines
+// each dialect needs of its own.
 package store

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/stageline/stageline/internal/report"
 	"github.com/stageline/stageline/internal/verdict"
 )
 
@@ -117,8 +118,8 @@ const buildCols = `SELECT id, repo_id, build_key, run_id, branch, base_branch, c
 // failed build's duration says when it stopped, not how long it takes.
 func (s *Store) RecentBuilds(ctx context.Context, repoID int64, buildKey, branch string, excludeRunID int64, n int) ([]Build, error) {
 	return s.queryBuilds(ctx, "recent builds", false, n, buildCols+` FROM builds WHERE repo_id = $1 AND build_key = $2 AND branch = $3
-		AND trusted = $4 AND status = 'success' AND run_id <> $5 ORDER BY created_at DESC, run_id DESC LIMIT $6`,
-		repoID, buildKey, branch, true, excludeRunID, n)
+		AND trusted = $4 AND status = $5 AND run_id <> $6 ORDER BY created_at DESC, run_id DESC LIMIT $7`,
+		repoID, buildKey, branch, true, report.StatusSuccess, excludeRunID, n)
 }
 
 // RunBuilds returns the builds of one workflow run, by build key, with

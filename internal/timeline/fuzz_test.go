@@ -36,7 +36,7 @@ func FuzzReplay(f *testing.F) {
 		f.Add(df, data)
 	}
 	f.Fuzz(func(t *testing.T, dockerfile, stream []byte) {
-		r := NewRecorder(WithDockerfile(dockerfile), WithLogLines(5))
+		r := NewRecorder(withDockerfile(dockerfile))
 		digests := map[string]bool{}
 		sc := bufio.NewScanner(bytes.NewReader(stream))
 		sc.Buffer(nil, 1<<20)

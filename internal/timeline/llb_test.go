@@ -77,7 +77,7 @@ func TestDefinitionsMapSteps(t *testing.T) {
 			if err := defs.Add(def); err != nil {
 				t.Fatal(err)
 			}
-			r := NewRecorder(WithDockerfile([]byte(llbDockerfile)), WithDefinitions(defs))
+			r := NewRecorder(withDockerfile([]byte(llbDockerfile)), WithDefinitions(defs))
 			r.Add(&client.SolveStatus{Vertexes: tt.stream})
 			res := r.Result()
 			if len(res.Steps) != tt.wantSteps {

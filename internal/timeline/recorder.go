@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/moby/buildkit/client"
+
 	"github.com/stageline/stageline/internal/dockerfile"
 	"github.com/stageline/stageline/internal/report"
 )
@@ -29,19 +30,9 @@ type options struct {
 	platformsSet bool
 }
 
-// WithDockerfile gives the Recorder the Dockerfile being built so that steps get their Dockerfile
-// line and instruction text, and stages whose FROM names another stage get a Base. A Dockerfile
-// that BuildKit's parser rejects is ignored: steps then have no line. Default: none.
-func WithDockerfile(src []byte) Option {
-	df, err := dockerfile.Parse(src)
-	if err != nil {
-		return func(*options) {}
-	}
-	return WithParsedDockerfile(df)
-}
-
-// WithParsedDockerfile is WithDockerfile for a caller that has parsed the
-// Dockerfile already.
+// WithParsedDockerfile gives the Recorder the Dockerfile being built so
+// that steps get their Dockerfile line and instruction text, and stages whose
+// FROM names another stage get a Base. Default: none (steps have no line).
 func WithParsedDockerfile(df *dockerfile.Dockerfile) Option {
 	return func(o *options) {
 		o.df = df
@@ -68,17 +59,6 @@ func WithPlatforms(platforms []string) Option {
 	return func(o *options) {
 		o.platforms = append([]string(nil), platforms...)
 		o.platformsSet = true
-	}
-}
-
-// WithLogLines sets how many of the failed step's last log lines Result.Error.LogTail holds. Each
-// vertex keeps at most 2*n*512 bytes of log, whatever it prints. Default: DefaultLogLines; n < 1 is
-// ignored.
-func WithLogLines(n int) Option {
-	return func(o *options) {
-		if n >= 1 {
-			o.logLines = n
-		}
 	}
 }
 

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/moby/buildkit/client"
+
+	"github.com/stageline/stageline/internal/testing/streamtest"
 )
 
 // loadStream decodes a recorded --progress=rawjson stream: one client.SolveStatus a line.
@@ -17,7 +19,7 @@ func loadStream(t testing.TB, path string) []*client.SolveStatus {
 	}
 	defer f.Close()
 	var out []*client.SolveStatus
-	if err := DecodeStream(f, func(s *client.SolveStatus) { out = append(out, s) }); err != nil {
+	if err := streamtest.Decode(f, func(s *client.SolveStatus) { out = append(out, s) }); err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}
 	return out
@@ -33,7 +35,7 @@ func replay(t testing.TB, dir, stream string, noDockerfile bool) Result {
 		if err != nil {
 			t.Fatal(err)
 		}
-		opts = append(opts, WithDockerfile(src))
+		opts = append(opts, withDockerfile(src))
 	}
 	r := NewRecorder(opts...)
 	for _, s := range loadStream(t, filepath.Join(dir, stream)) {

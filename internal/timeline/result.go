@@ -21,7 +21,7 @@ type Result struct {
 	Steps []report.Step
 	// Stages are the Dockerfile stages that had at least one step, one per stage and platform,
 	// ordered by their first step's start. Single-stage Dockerfiles, whose step names carry no stage,
-	// get the Dockerfile's stage name (WithDockerfile) or "stage-0".
+	// get the Dockerfile's stage name (WithParsedDockerfile) or "stage-0".
 	Stages []report.Stage
 	// Cache counts user steps only: not internal work and not FROM steps, which are never cache hits.
 	// Steps that never started are not counted. Import and Export are left empty.

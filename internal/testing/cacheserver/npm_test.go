@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stageline/stageline/internal/testing/testenv"
 )
 
 // npmFixtures finds the npm packages installed by scripts/npm-fixtures.sh. Without them
@@ -30,11 +32,7 @@ func npmFixtures(t *testing.T) (node, dir string) {
 		}
 	}
 	if missing != "" {
-		msg := missing + ": run scripts/npm-fixtures.sh"
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
+		testenv.Missing(t, "%s: run scripts/npm-fixtures.sh", missing)
 	}
 	return node, dir
 }

@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/stageline/stageline/internal/testing/testenv"
+
 	"github.com/stageline/stageline/internal/store"
 )
 
@@ -20,15 +22,16 @@ import (
 const EnvPostgresURL = "STAGELINE_TEST_POSTGRES_URL"
 
 // Dialects lists the databases to run a test on. PostgreSQL is left out,
-// with a logged reason, when EnvPostgresURL is unset, except under CI=true
+// with a logged reason, when EnvPostgresURL is unset, except when
+// end-to-end set-up is required (testenv.Required: scripts/test and CI),
 // where that is a failure: CI must prove both.
 func Dialects(t testing.TB) []store.Dialect {
 	t.Helper()
 	if os.Getenv(EnvPostgresURL) != "" {
 		return []store.Dialect{store.SQLite, store.Postgres}
 	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("%s is unset under CI=true: run scripts/postgres-env.sh first", EnvPostgresURL)
+	if testenv.Required() {
+		t.Fatalf("%s is unset, and end-to-end set-up is required: run scripts/postgres-env.sh first", EnvPostgresURL)
 	}
 	t.Logf("PostgreSQL cases skipped: %s is unset (source scripts/postgres-env.sh)", EnvPostgresURL)
 	return []store.Dialect{store.SQLite}

@@ -1,9 +1,9 @@
-package report_test
+package compare_test
 
 import (
 	"testing"
 
-	"github.com/stageline/stageline/internal/report"
+	"github.com/stageline/stageline/internal/compare"
 	"github.com/stageline/stageline/internal/testing/reporttest"
 )
 
@@ -14,7 +14,7 @@ func TestDiffStepsMatchPerPlatform(t *testing.T) {
 	t.Parallel()
 	base, _ := reporttest.Fixture(t, "seed")
 	head, _ := reporttest.Fixture(t, "multiplatform")
-	c := report.Diff(base, head)
+	c := compare.Diff(base, head)
 	var matched, removed int
 	for _, s := range c.Steps {
 		switch {
@@ -41,7 +41,7 @@ func TestDiffFailedBuild(t *testing.T) {
 	t.Parallel()
 	base, _ := reporttest.Fixture(t, "seed")
 	head, _ := reporttest.Fixture(t, "failed")
-	c := report.Diff(base, head)
+	c := compare.Diff(base, head)
 	if !c.Incomplete() {
 		t.Error("Incomplete() = false for a failed build")
 	}
@@ -54,7 +54,7 @@ func TestDiffFailedBuild(t *testing.T) {
 	if len(failed) != 1 || failed[0] != "test-stage" {
 		t.Errorf("failed stages = %q, want [test-stage]", failed)
 	}
-	if report.Diff(nil, base).Incomplete() {
+	if compare.Diff(nil, base).Incomplete() {
 		t.Error("Incomplete() = true for a successful build")
 	}
 }

@@ -1,6 +1,8 @@
-package report
+package compare
 
 import (
+	"github.com/stageline/stageline/internal/report"
+
 	"strings"
 	"testing"
 	"time"
@@ -8,24 +10,24 @@ import (
 
 // whyPair is a baseline and a head of one two-step stage whose second step
 // missed in the head; edit changes the head before Explain runs.
-func whyPair(t *testing.T, edit func(base, head *Report)) Why {
+func whyPair(t *testing.T, edit func(base, head *report.Report)) Why {
 	t.Helper()
 	started := time.Unix(0, 0)
-	mk := func() *Report {
-		files, _ := EncodeFileRecord([]FileEntry{{Path: "src/a.go", Hash: 1}, {Path: "src/b.go", Hash: 2}})
-		return &Report{
-			SchemaVersion: SchemaVersion,
-			Build:         Build{Dockerfile: "Dockerfile"},
-			Stages:        []Stage{{Name: "app"}},
-			Steps: []Step{
+	mk := func() *report.Report {
+		files, _ := report.EncodeFileRecord([]report.FileEntry{{Path: "src/a.go", Hash: 1}, {Path: "src/b.go", Hash: 2}})
+		return &report.Report{
+			SchemaVersion: report.SchemaVersion,
+			Build:         report.Build{Dockerfile: "Dockerfile"},
+			Stages:        []report.Stage{{Name: "app"}},
+			Steps: []report.Step{
 				{Digest: "sha256:1", Name: "[app 1/2] COPY src/ /src/", Stage: "app", Index: "1/2", Line: 2, Instruction: "COPY src/ /src/",
 					Cached: true, StartedAt: &started,
-					Inputs: &StepInputs{Key: "sha256:k1", Sources: []SourceInput{{Context: "context", Path: "/src", Digest: "sha256:f1", Files: 2}},
-						Parents: []Parent{{Source: "alpine@sha256:aaaaaaaaaaaaaaaaaaaa", Key: "sha256:base"}}}},
+					Inputs: &report.StepInputs{Key: "sha256:k1", Sources: []report.SourceInput{{Context: "context", Path: "/src", Digest: "sha256:f1", Files: 2}},
+						Parents: []report.Parent{{Source: "alpine@sha256:aaaaaaaaaaaaaaaaaaaa", Key: "sha256:base"}}}},
 				{Digest: "sha256:2", Name: "[app 2/2] RUN make", Stage: "app", Index: "2/2", Line: 3, Instruction: "RUN make",
 					Cached: true, StartedAt: &started, DurationMS: 1500,
-					Inputs: &StepInputs{Key: "sha256:k2", Env: []EnvInput{{Name: "GOFLAGS", Kind: EnvKindArg, Digest: "d1"}, {Name: "PATH", Kind: EnvKindEnv, Digest: "p"}},
-						Parents: []Parent{{Stage: "app", Line: 2, Key: "sha256:k1"}}}},
+					Inputs: &report.StepInputs{Key: "sha256:k2", Env: []report.EnvInput{{Name: "GOFLAGS", Kind: report.EnvKindArg, Digest: "d1"}, {Name: "PATH", Kind: report.EnvKindEnv, Digest: "p"}},
+						Parents: []report.Parent{{Stage: "app", Line: 2, Key: "sha256:k1"}}}},
 			},
 			FileRecords: map[string]string{"sha256:f1": files},
 		}
@@ -40,36 +42,36 @@ func TestExplainCauses(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name       string
-		edit       func(base, head *Report)
+		edit       func(base, head *report.Report)
 		wantCause  string
 		wantDetail string // in Sentence()
 	}{
-		{name: "same inputs, no import", edit: func(b, h *Report) {}, wantCause: CauseNotCached, wantDetail: "no cache was imported"},
-		{name: "same inputs, import failed", edit: func(b, h *Report) {
-			h.Cache.Import = []CacheOp{{Type: "gha", Scope: "main", Status: "failed"}}
+		{name: "same inputs, no import", edit: func(b, h *report.Report) {}, wantCause: CauseNotCached, wantDetail: "no cache was imported"},
+		{name: "same inputs, import failed", edit: func(b, h *report.Report) {
+			h.Cache.Import = []report.CacheOp{{Type: "gha", Scope: "main", Status: "failed"}}
 		}, wantCause: CauseNotCached, wantDetail: "the cache import failed (gha scope main)"},
-		{name: "same inputs, import worked", edit: func(b, h *Report) {
-			h.Cache.Import = []CacheOp{{Type: "gha", Status: "ok"}}
+		{name: "same inputs, import worked", edit: func(b, h *report.Report) {
+			h.Cache.Import = []report.CacheOp{{Type: "gha", Status: "ok"}}
 		}, wantCause: CauseNotCached, wantDetail: "evicted, or written under another scope"},
-		{name: "build arg", edit: func(b, h *Report) {
+		{name: "build arg", edit: func(b, h *report.Report) {
 			h.Steps[1].Inputs.Key, h.Steps[1].Inputs.Env[0].Digest = "sha256:k2b", "d2"
 		}, wantCause: CauseBuildArg, wantDetail: "build-arg: GOFLAGS changed"},
-		{name: "env", edit: func(b, h *Report) {
+		{name: "env", edit: func(b, h *report.Report) {
 			h.Steps[1].Inputs.Key, h.Steps[1].Inputs.Env[1].Digest = "sha256:k2b", "p2"
 		}, wantCause: CauseEnv, wantDetail: "env: PATH changed"},
-		{name: "earlier step's files, cached in the head", edit: func(b, h *Report) {
-			rec, _ := EncodeFileRecord([]FileEntry{{Path: "src/a.go", Hash: 1}, {Path: "src/b.go", Hash: 3}, {Path: "src/c.go", Hash: 4}})
+		{name: "earlier step's files, cached in the head", edit: func(b, h *report.Report) {
+			rec, _ := report.EncodeFileRecord([]report.FileEntry{{Path: "src/a.go", Hash: 1}, {Path: "src/b.go", Hash: 3}, {Path: "src/c.go", Hash: 4}})
 			h.FileRecords = map[string]string{"sha256:f2": rec}
 			h.Steps[0].Inputs.Key, h.Steps[0].Inputs.Sources[0].Digest = "sha256:k1b", "sha256:f2"
 			h.Steps[1].Inputs.Key, h.Steps[1].Inputs.Parents[0].Key = "sha256:k2b", "sha256:k1b"
 		}, wantCause: CauseUpstream, wantDetail: "the earlier step on line 2 changed: files: src/b.go (changed), src/c.go (added)"},
-		{name: "instruction", edit: func(b, h *Report) {
+		{name: "instruction", edit: func(b, h *report.Report) {
 			h.Steps[1].Instruction = "RUN make all"
 		}, wantCause: CauseInstruction, wantDetail: "RUN make → RUN make all"},
-		{name: "baseline without inputs", edit: func(b, h *Report) {
+		{name: "baseline without inputs", edit: func(b, h *report.Report) {
 			b.Steps[1].Inputs = nil
 		}, wantCause: CauseUnknown, wantDetail: "the baseline has no cache-key inputs"},
-		{name: "inputs differ where nothing is recorded", edit: func(b, h *Report) {
+		{name: "inputs differ where nothing is recorded", edit: func(b, h *report.Report) {
 			h.Steps[1].Inputs.Key = "sha256:other"
 		}, wantCause: CauseUnknown, wantDetail: "does not record"},
 	}
@@ -90,7 +92,7 @@ func TestExplainCauses(t *testing.T) {
 
 func TestExplainWithoutBaseline(t *testing.T) {
 	t.Parallel()
-	w := Explain(nil, &Report{SchemaVersion: SchemaVersion, Stages: []Stage{{Name: "app"}}, Steps: nil})
+	w := Explain(nil, &report.Report{SchemaVersion: report.SchemaVersion, Stages: []report.Stage{{Name: "app"}}, Steps: nil})
 	if w.Compared || w.Reason == "" || len(w.Stages) != 0 {
 		t.Errorf("why = %+v", w)
 	}

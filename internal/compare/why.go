@@ -1,6 +1,8 @@
-package report
+package compare
 
 import (
+	"github.com/stageline/stageline/internal/report"
+
 	"fmt"
 	"slices"
 	"strings"
@@ -48,8 +50,8 @@ type Miss struct {
 	Old string `json:"old,omitempty"`
 	New string `json:"new,omitempty"`
 	// Files are up to MaxWhyFiles changed paths; MoreFiles counts the rest.
-	Files     []FileChange `json:"files,omitempty"`
-	MoreFiles int          `json:"more_files,omitempty"`
+	Files     []report.FileChange `json:"files,omitempty"`
+	MoreFiles int                 `json:"more_files,omitempty"`
 	// Names are the build args or ENV variables whose values changed.
 	Names []string `json:"names,omitempty"`
 	// Upstream names the earlier step or source stage that changed.
@@ -65,7 +67,7 @@ type Miss struct {
 
 // Explain finds each stage's first cache miss in head and, when base is a
 // comparable baseline, its cause. base may be nil.
-func Explain(base, head *Report) Why {
+func Explain(base, head *report.Report) Why {
 	w := Why{Stages: firstMisses(head)}
 	if base == nil {
 		w.Reason = "no baseline report"
@@ -84,16 +86,16 @@ func Explain(base, head *Report) Why {
 
 // incomparable says in one line why base is no baseline for head, "" when
 // it is one.
-func incomparable(base, head *Report) string {
+func incomparable(base, head *report.Report) string {
 	switch {
 	case base.SchemaVersion != head.SchemaVersion:
 		return fmt.Sprintf("the baseline is schema version %d and this report %d: compare reports of one stageline version", base.SchemaVersion, head.SchemaVersion)
 	case base.Build.Dockerfile != head.Build.Dockerfile:
-		return fmt.Sprintf("the baseline built %s and this build %s: compare builds of one Dockerfile", Truncate(base.Build.Dockerfile, 200), Truncate(head.Build.Dockerfile, 200))
+		return fmt.Sprintf("the baseline built %s and this build %s: compare builds of one Dockerfile", report.Truncate(base.Build.Dockerfile, 200), report.Truncate(head.Build.Dockerfile, 200))
 	case !slices.Equal(base.Build.Platforms, head.Build.Platforms):
 		return fmt.Sprintf("the baseline built platforms %q and this build %q: compare builds for the same platforms", truncList(base.Build.Platforms), truncList(head.Build.Platforms))
 	case base.Build.Target != head.Build.Target:
-		return fmt.Sprintf("the baseline built target %q and this build %q: compare builds of one target", Truncate(base.Build.Target, 100), Truncate(head.Build.Target, 100))
+		return fmt.Sprintf("the baseline built target %q and this build %q: compare builds of one target", report.Truncate(base.Build.Target, 100), report.Truncate(head.Build.Target, 100))
 	}
 	return ""
 }
@@ -104,22 +106,22 @@ func truncList(l []string) []string {
 	}
 	out := make([]string, len(l))
 	for i, s := range l {
-		out[i] = Truncate(s, 40)
+		out[i] = report.Truncate(s, 40)
 	}
 	return out
 }
 
 // stepIndex is where a step sits in a report.
 type stepIndex struct {
-	r *Report
+	r *report.Report
 	i int
 }
 
-func (s stepIndex) step() *Step { return &s.r.Steps[s.i] }
+func (s stepIndex) step() *report.Step { return &s.r.Steps[s.i] }
 
 // stageSteps lists a stage's cacheable steps (not FROM, not internal) in
 // Dockerfile order.
-func stageSteps(r *Report, stage, platform string) []stepIndex {
+func stageSteps(r *report.Report, stage, platform string) []stepIndex {
 	var out []stepIndex
 	for i := range r.Steps {
 		s := &r.Steps[i]
@@ -135,7 +137,7 @@ func stageSteps(r *Report, stage, platform string) []stepIndex {
 }
 
 // stepOrder is N of the step's "N/M", or its line when N is unknown.
-func stepOrder(s *Step) int {
+func stepOrder(s *report.Step) int {
 	if n, _, ok := strings.Cut(s.Index, "/"); ok {
 		var v int
 		if _, err := fmt.Sscan(n, &v); err == nil {
@@ -145,7 +147,7 @@ func stepOrder(s *Step) int {
 	return s.Line
 }
 
-func isFrom(s *Step) bool {
+func isFrom(s *report.Step) bool {
 	return strings.HasPrefix(strings.ToUpper(strings.TrimSpace(s.Instruction)), "FROM") ||
 		strings.Contains(s.Name, "] FROM ")
 }
@@ -153,7 +155,7 @@ func isFrom(s *Step) bool {
 // firstMisses finds each stage's first step that did not come from the
 // cache (in the Dockerfile's order), with the time of the stage's steps
 // rebuilt from there on.
-func firstMisses(r *Report) []Miss {
+func firstMisses(r *report.Report) []Miss {
 	var out []Miss
 	for _, st := range r.Stages {
 		steps := stageSteps(r, st.Name, st.Platform)
@@ -178,7 +180,7 @@ func firstMisses(r *Report) []Miss {
 }
 
 // dependsOn is a one-line account of a step's recorded cache-key inputs.
-func dependsOn(s *Step) string {
+func dependsOn(s *report.Step) string {
 	in := s.Inputs
 	if in == nil {
 		return ""
@@ -192,7 +194,7 @@ func dependsOn(s *Step) string {
 	}
 	var args, env []string
 	for _, e := range in.Env {
-		if e.Kind == EnvKindArg {
+		if e.Kind == report.EnvKindArg {
 			args = append(args, e.Name)
 		} else {
 			env = append(env, e.Name)

@@ -1,10 +1,11 @@
-package report_test
+package compare_test
 
 import (
 	"fmt"
 	"reflect"
 	"testing"
 
+	"github.com/stageline/stageline/internal/compare"
 	"github.com/stageline/stageline/internal/report"
 	"github.com/stageline/stageline/internal/testing/reporttest"
 )
@@ -12,9 +13,9 @@ import (
 func TestDiffContent(t *testing.T) {
 	t.Parallel()
 	base, head := reporttest.ContentFixture()
-	c := report.Diff(base, head)
+	c := compare.Diff(base, head)
 	cc := c.Content
-	if !cc.Known || cc.WastedBytes != (report.Delta{5000, 5700}) || cc.Files != (report.Delta{2, 3}) {
+	if !cc.Known || cc.WastedBytes != (compare.Delta{5000, 5700}) || cc.Files != (compare.Delta{2, 3}) {
 		t.Errorf("totals: known %v, waste %+v, files %+v", cc.Known, cc.WastedBytes, cc.Files)
 	}
 	var got []string
@@ -31,7 +32,7 @@ func TestDiffContent(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("changes:\n got %q\nwant %q", got, want)
 	}
-	if len(cc.Waste) != 1 || cc.Waste[0].Path != "/var/cache/" || cc.Waste[0].Written.Line != 13 || cc.Waste[0].Hidden.Line != 14 || cc.Waste[0].Bytes != (report.Delta{0, 700}) {
+	if len(cc.Waste) != 1 || cc.Waste[0].Path != "/var/cache/" || cc.Waste[0].Written.Line != 13 || cc.Waste[0].Hidden.Line != 14 || cc.Waste[0].Bytes != (compare.Delta{0, 700}) {
 		t.Errorf("waste: %+v", cc.Waste)
 	}
 }
@@ -50,7 +51,7 @@ func TestDiffContentUnlisted(t *testing.T) {
 	base, head := full("/a/f", 1000), full("/a/f", 1000)
 	head.FileBytes = 10
 	head.LargestFiles[report.MaxContentFiles-1] = reporttest.PB("/a/new", 5000)
-	c := report.Diff(reporttest.ContentReport([]*report.LayerContent{base}, nil), reporttest.ContentReport([]*report.LayerContent{head}, nil))
+	c := compare.Diff(reporttest.ContentReport([]*report.LayerContent{base}, nil), reporttest.ContentReport([]*report.LayerContent{head}, nil))
 	if len(c.Content.Layers) != 1 {
 		t.Fatalf("layers %+v", c.Content.Layers)
 	}

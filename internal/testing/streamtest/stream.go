@@ -1,4 +1,5 @@
-package timeline
+// Package streamtest reads recorded BuildKit status streams for tests.
+package streamtest
 
 import (
 	"bufio"
@@ -13,10 +14,10 @@ import (
 // vertex's log chunk stays far below it.
 const maxStreamLine = 4 << 20
 
-// DecodeStream reads a recorded `buildctl --progress=rawjson` stream, one
+// Decode reads a recorded `buildctl --progress=rawjson` stream, one
 // client.SolveStatus a line, and hands each to fn in order. Blank lines are
 // skipped; a malformed line stops the read with its line number.
-func DecodeStream(r io.Reader, fn func(*client.SolveStatus)) error {
+func Decode(r io.Reader, fn func(*client.SolveStatus)) error {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(nil, maxStreamLine)
 	for line := 1; sc.Scan(); line++ {

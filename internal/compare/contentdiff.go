@@ -1,6 +1,8 @@
-package report
+package compare
 
 import (
+	"github.com/stageline/stageline/internal/report"
+
 	"cmp"
 	"slices"
 	"strings"
@@ -46,7 +48,7 @@ type WasteDelta struct {
 	Platform, Path, How string
 	// Written and Hidden are the layers (head's, else base's) that wrote
 	// and hid the bytes.
-	Written, Hidden *Layer
+	Written, Hidden *report.Layer
 	Bytes           Delta
 }
 
@@ -71,14 +73,14 @@ type ContentComparison struct {
 
 // LayerProblems are one head layer's problems.
 type LayerProblems struct {
-	Layer    *Layer
+	Layer    *report.Layer
 	Platform string
 	Problems []string
 	Count    int64
 }
 
 // hasContent reports whether the image's contents were recorded.
-func hasContent(im *Image) bool {
+func hasContent(im *report.Image) bool {
 	if im.Content != nil {
 		return true
 	}
@@ -138,7 +140,7 @@ func diffContent(c Comparison) ContentComparison {
 // changed, largest change first. A layer only one side has is all added or
 // all removed; a side without recorded contents gives nothing.
 func diffLayerContent(l LayerDelta) []ContentChange {
-	var base, head *LayerContent
+	var base, head *report.LayerContent
 	if l.Base != nil {
 		if base = l.Base.Content; base == nil {
 			return nil
@@ -149,7 +151,7 @@ func diffLayerContent(l LayerDelta) []ContentChange {
 			return nil
 		}
 	}
-	empty := &LayerContent{}
+	empty := &report.LayerContent{}
 	if base == nil {
 		base = empty
 	}
@@ -158,9 +160,9 @@ func diffLayerContent(l LayerDelta) []ContentChange {
 	}
 	var out []ContentChange
 	out = append(out, diffPaths(base.Dirs, head.Dirs,
-		complete(base.Dirs, MaxContentDirs, base.DirCount), complete(head.Dirs, MaxContentDirs, head.DirCount))...)
+		complete(base.Dirs, report.MaxContentDirs, base.DirCount), complete(head.Dirs, report.MaxContentDirs, head.DirCount))...)
 	out = append(out, diffPaths(base.LargestFiles, head.LargestFiles,
-		complete(base.LargestFiles, MaxContentFiles, base.Files), complete(head.LargestFiles, MaxContentFiles, head.Files))...)
+		complete(base.LargestFiles, report.MaxContentFiles, base.Files), complete(head.LargestFiles, report.MaxContentFiles, head.Files))...)
 	slices.SortStableFunc(out, func(a, b ContentChange) int {
 		return cmp.Or(cmp.Compare(abs(b.Bytes.Change()), abs(a.Bytes.Change())), strings.Compare(a.Path, b.Path))
 	})
@@ -169,12 +171,12 @@ func diffLayerContent(l LayerDelta) []ContentChange {
 
 // complete reports whether a top-n list holds every entry: it is cut only
 // when full, and a full list is whole when it has all total entries.
-func complete(list []PathBytes, n int, total int64) bool {
+func complete(list []report.PathBytes, n int, total int64) bool {
 	return len(list) < n || int64(len(list)) >= total
 }
 
-func diffPaths(base, head []PathBytes, baseComplete, headComplete bool) []ContentChange {
-	bound := func(list []PathBytes) int64 {
+func diffPaths(base, head []report.PathBytes, baseComplete, headComplete bool) []ContentChange {
+	bound := func(list []report.PathBytes) int64 {
 		if len(list) == 0 {
 			return 0
 		}
@@ -222,7 +224,7 @@ type wasteKey struct{ path, how, written, hidden string }
 // diffWaste matches one image's waste by path, how and the layers' keys.
 func diffWaste(im ImageDelta) []WasteDelta {
 	platform := im.Platform
-	side := func(img *Image) map[wasteKey]*WasteDelta {
+	side := func(img *report.Image) map[wasteKey]*WasteDelta {
 		m := map[wasteKey]*WasteDelta{}
 		if img == nil || img.Content == nil {
 			return m

@@ -1,33 +1,35 @@
-package report
+package compare
 
 import (
+	"github.com/stageline/stageline/internal/report"
+
 	"testing"
 )
 
-func stage(name, platform string, total, cached int, dur int64) Stage {
-	return Stage{Name: name, Platform: platform, StepsTotal: total, StepsCached: cached, DurationMS: dur}
+func stage(name, platform string, total, cached int, dur int64) report.Stage {
+	return report.Stage{Name: name, Platform: platform, StepsTotal: total, StepsCached: cached, DurationMS: dur}
 }
 
-func layerOf(stage, ins string, size int64) Layer {
-	return Layer{Digest: "sha256:" + ins, Stage: stage, Instruction: ins, SizeBytes: size}
+func layerOf(stage, ins string, size int64) report.Layer {
+	return report.Layer{Digest: "sha256:" + ins, Stage: stage, Instruction: ins, SizeBytes: size}
 }
 
 func TestDiff(t *testing.T) {
 	t.Parallel()
-	base := &Report{
-		Build:  Build{DurationMS: 80_000},
-		Cache:  Cache{UserSteps: 20, UserStepsCached: 10, HitRatio: 0.5},
-		Stages: []Stage{stage("build", "", 5, 2, 30_000), stage("test", "", 3, 3, 1_000), stage("lint", "", 2, 0, 4_000)},
-		Images: []Image{{Platform: "linux/amd64", CompressedSizeBytes: 100, UncompressedSizeBytes: 300, Layers: []Layer{
+	base := &report.Report{
+		Build:  report.Build{DurationMS: 80_000},
+		Cache:  report.Cache{UserSteps: 20, UserStepsCached: 10, HitRatio: 0.5},
+		Stages: []report.Stage{stage("build", "", 5, 2, 30_000), stage("test", "", 3, 3, 1_000), stage("lint", "", 2, 0, 4_000)},
+		Images: []report.Image{{Platform: "linux/amd64", CompressedSizeBytes: 100, UncompressedSizeBytes: 300, Layers: []report.Layer{
 			layerOf("", "ADD rootfs", 60), layerOf("final", "RUN apt-get install", 30), layerOf("final", "COPY app", 10),
 			layerOf("final", "RUN echo", 1), layerOf("final", "RUN echo", 2),
 		}}},
 	}
-	head := &Report{
-		Build:  Build{DurationMS: 72_000},
-		Cache:  Cache{UserSteps: 23, UserStepsCached: 18, HitRatio: 18.0 / 23},
-		Stages: []Stage{stage("build", "", 5, 4, 25_000), stage("test", "", 3, 3, 1_000), stage("docs", "", 1, 0, 2_000)},
-		Images: []Image{{Platform: "linux/amd64", CompressedSizeBytes: 120, UncompressedSizeBytes: 330, Layers: []Layer{
+	head := &report.Report{
+		Build:  report.Build{DurationMS: 72_000},
+		Cache:  report.Cache{UserSteps: 23, UserStepsCached: 18, HitRatio: 18.0 / 23},
+		Stages: []report.Stage{stage("build", "", 5, 4, 25_000), stage("test", "", 3, 3, 1_000), stage("docs", "", 1, 0, 2_000)},
+		Images: []report.Image{{Platform: "linux/amd64", CompressedSizeBytes: 120, UncompressedSizeBytes: 330, Layers: []report.Layer{
 			layerOf("", "ADD rootfs", 60), layerOf("final", "RUN apt-get install", 45), layerOf("final", "COPY docs", 8),
 			layerOf("final", "RUN echo", 1), layerOf("final", "RUN echo", 5),
 		}}},
@@ -102,10 +104,10 @@ func TestDiff(t *testing.T) {
 
 func TestDiffWithoutBaseline(t *testing.T) {
 	t.Parallel()
-	head := &Report{
-		Stages: []Stage{stage("b", "linux/386", 1, 0, 10), stage("a", "linux/amd64", 1, 1, 10)},
-		Build:  Build{Platforms: []string{"linux/amd64", "linux/386"}},
-		Images: []Image{{Layers: []Layer{layerOf("", "small", 1), layerOf("", "big", 9)}}},
+	head := &report.Report{
+		Stages: []report.Stage{stage("b", "linux/386", 1, 0, 10), stage("a", "linux/amd64", 1, 1, 10)},
+		Build:  report.Build{Platforms: []string{"linux/amd64", "linux/386"}},
+		Images: []report.Image{{Layers: []report.Layer{layerOf("", "small", 1), layerOf("", "big", 9)}}},
 	}
 	c := Diff(nil, head)
 	if c.HasBaseline() {
@@ -123,10 +125,10 @@ func TestDiffMatchesPlatformlessStages(t *testing.T) {
 	t.Parallel()
 	// A single-platform build names no platform; when the build turns
 	// multi-platform its stages still compare with the old ones.
-	base := &Report{Stages: []Stage{stage("build", "", 1, 0, 100)}, Images: []Image{{CompressedSizeBytes: 5}}}
-	head := &Report{
-		Stages: []Stage{stage("build", "linux/amd64", 1, 0, 150), stage("build", "linux/arm64", 1, 0, 400)},
-		Images: []Image{{Platform: "linux/amd64", CompressedSizeBytes: 6}, {Platform: "linux/arm64", CompressedSizeBytes: 7}},
+	base := &report.Report{Stages: []report.Stage{stage("build", "", 1, 0, 100)}, Images: []report.Image{{CompressedSizeBytes: 5}}}
+	head := &report.Report{
+		Stages: []report.Stage{stage("build", "linux/amd64", 1, 0, 150), stage("build", "linux/arm64", 1, 0, 400)},
+		Images: []report.Image{{Platform: "linux/amd64", CompressedSizeBytes: 6}, {Platform: "linux/arm64", CompressedSizeBytes: 7}},
 	}
 	c := Diff(base, head)
 	if len(c.Stages) != 2 || c.Stages[0].Base == nil || c.Stages[1].Base != nil {

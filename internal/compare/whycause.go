@@ -1,6 +1,8 @@
-package report
+package compare
 
 import (
+	"github.com/stageline/stageline/internal/report"
+
 	"fmt"
 	"slices"
 	"strings"
@@ -8,7 +10,7 @@ import (
 
 // explainMiss fills m's cause by comparing the missed step with the step at
 // the same place of the same stage in base.
-func explainMiss(m *Miss, base, head *Report) {
+func explainMiss(m *Miss, base, head *report.Report) {
 	hs := findMissStep(head, m)
 	if hs == nil {
 		m.unknown("the missed step is not in the report")
@@ -25,7 +27,7 @@ const maxUpstreamDepth = 50
 // base. A step can miss because an earlier step of its stage changed while
 // that step itself came from the cache (built before, by another head): the
 // cause is then followed back to that step, depth times at most.
-func explainStep(m *Miss, base, head *Report, hs *Step, depth int) {
+func explainStep(m *Miss, base, head *report.Report, hs *report.Step, depth int) {
 	bsteps := stageSteps(base, m.Stage, m.Platform)
 	if len(bsteps) == 0 && !hasStage(base, m.Stage, m.Platform) {
 		m.Cause, m.New = CauseInstruction, hs.Instruction
@@ -85,11 +87,11 @@ func (m *Miss) unknown(why string) {
 	m.Cause, m.Detail = CauseUnknown, why
 }
 
-func hasStage(r *Report, name, platform string) bool {
-	return slices.ContainsFunc(r.Stages, func(s Stage) bool { return s.Name == name && s.Platform == platform })
+func hasStage(r *report.Report, name, platform string) bool {
+	return slices.ContainsFunc(r.Stages, func(s report.Stage) bool { return s.Name == name && s.Platform == platform })
 }
 
-func findMissStep(r *Report, m *Miss) *Step {
+func findMissStep(r *report.Report, m *Miss) *report.Step {
 	for _, si := range stageSteps(r, m.Stage, m.Platform) {
 		if s := si.step(); !s.Cached && s.StartedAt != nil {
 			return s
@@ -100,7 +102,7 @@ func findMissStep(r *Report, m *Miss) *Step {
 
 // notCached explains a miss whose inputs equal the baseline's: the cache
 // had no entry. The report's cache imports tell why when they can.
-func (m *Miss) notCached(head *Report) {
+func (m *Miss) notCached(head *report.Report) {
 	m.Cause = CauseNotCached
 	if head.Build.NoCache || slices.Contains(head.Build.NoCacheFilter, m.Stage) {
 		m.Detail = "same inputs as the baseline, but the build was asked not to use the cache (no-cache)"
@@ -118,9 +120,9 @@ func (m *Miss) notCached(head *Report) {
 			name += " scope " + op.Scope
 		}
 		switch op.Status {
-		case "failed":
+		case report.CacheFailed:
 			failed = append(failed, name)
-		case "skipped":
+		case report.CacheSkipped:
 			skipped = append(skipped, name)
 		}
 	}
@@ -135,7 +137,7 @@ func (m *Miss) notCached(head *Report) {
 }
 
 // filesChanged compares the step's local-context sources.
-func (m *Miss) filesChanged(base, head *Report, bi, hi *StepInputs) bool {
+func (m *Miss) filesChanged(base, head *report.Report, bi, hi *report.StepInputs) bool {
 	changed := false
 	for k, hsrc := range hi.Sources {
 		if k < len(bi.Sources) && bi.Sources[k].Digest == hsrc.Digest {
@@ -145,13 +147,13 @@ func (m *Miss) filesChanged(base, head *Report, bi, hi *StepInputs) bool {
 		if k >= len(bi.Sources) {
 			continue
 		}
-		oldRec, err1 := DecodeFileRecord(base.FileRecords[bi.Sources[k].Digest])
-		newRec, err2 := DecodeFileRecord(head.FileRecords[hsrc.Digest])
+		oldRec, err1 := report.DecodeFileRecord(base.FileRecords[bi.Sources[k].Digest])
+		newRec, err2 := report.DecodeFileRecord(head.FileRecords[hsrc.Digest])
 		if err1 != nil || err2 != nil {
 			m.Detail = "the files differ; the file list was not recorded in both reports"
 			continue
 		}
-		files, more := CompareFileRecords(oldRec, newRec, MaxWhyFiles-len(m.Files))
+		files, more := report.CompareFileRecords(oldRec, newRec, MaxWhyFiles-len(m.Files))
 		m.Files = append(m.Files, files...)
 		m.MoreFiles += more
 	}
@@ -166,8 +168,8 @@ func (m *Miss) filesChanged(base, head *Report, bi, hi *StepInputs) bool {
 }
 
 // envChanged compares the build args and ENV a RUN sees, by name.
-func (m *Miss) envChanged(bi, hi *StepInputs) bool {
-	old := map[string]EnvInput{}
+func (m *Miss) envChanged(bi, hi *report.StepInputs) bool {
+	old := map[string]report.EnvInput{}
 	for _, e := range bi.Env {
 		old[e.Name] = e
 	}
@@ -177,13 +179,13 @@ func (m *Miss) envChanged(bi, hi *StepInputs) bool {
 		seen[e.Name] = true
 		if o, ok := old[e.Name]; !ok || o.Digest != e.Digest {
 			m.Names = append(m.Names, e.Name)
-			args = args || e.Kind == EnvKindArg
+			args = args || e.Kind == report.EnvKindArg
 		}
 	}
 	for _, e := range bi.Env {
 		if !seen[e.Name] {
 			m.Names = append(m.Names, e.Name)
-			args = args || e.Kind == EnvKindArg
+			args = args || e.Kind == report.EnvKindArg
 		}
 	}
 	if len(m.Names) == 0 {
@@ -201,12 +203,12 @@ func (m *Miss) envChanged(bi, hi *StepInputs) bool {
 // parentChanged finds the input whose key changed: the base image, or an
 // earlier step or stage, and sets the cause. It returns the head's step
 // when the input is an earlier step of the same stage (nil otherwise).
-func (m *Miss) parentChanged(base, head *Report, bi, hi *StepInputs) *Step {
+func (m *Miss) parentChanged(base, head *report.Report, bi, hi *report.StepInputs) *report.Step {
 	for k, hp := range hi.Parents {
 		if k < len(bi.Parents) && bi.Parents[k].Key == hp.Key {
 			continue
 		}
-		var bp Parent
+		var bp report.Parent
 		if k < len(bi.Parents) {
 			bp = bi.Parents[k]
 		}
@@ -225,15 +227,15 @@ func (m *Miss) parentChanged(base, head *Report, bi, hi *StepInputs) *Step {
 			m.Detail = fmt.Sprintf("the earlier step on line %d changed", hp.Line)
 			return stepAtLine(head, m.Stage, m.Platform, hp.Line)
 		default:
-			m.Cause, m.Upstream = CauseUpstream, Truncate(hp.Name, 200)
-			m.Detail = "an input changed: " + Truncate(hp.Name, 200)
+			m.Cause, m.Upstream = CauseUpstream, report.Truncate(hp.Name, 200)
+			m.Detail = "an input changed: " + report.Truncate(hp.Name, 200)
 		}
 		return nil
 	}
 	return nil
 }
 
-func stepAtLine(r *Report, stage, platform string, line int) *Step {
+func stepAtLine(r *report.Report, stage, platform string, line int) *report.Step {
 	for _, si := range stageSteps(r, stage, platform) {
 		if s := si.step(); s.Line == line && line > 0 {
 			return s
@@ -243,7 +245,7 @@ func stepAtLine(r *Report, stage, platform string, line int) *Step {
 }
 
 // changedLine names where another stage first missed, "" when it did not.
-func changedLine(r *Report, stage, platform string) string {
+func changedLine(r *report.Report, stage, platform string) string {
 	for _, m := range firstMisses(r) {
 		if m.Stage == stage && m.Platform == platform && m.Line > 0 {
 			return fmt.Sprintf("from line %d", m.Line)

@@ -1,6 +1,8 @@
-package report
+package compare
 
 import (
+	"github.com/stageline/stageline/internal/report"
+
 	"cmp"
 	"slices"
 )
@@ -28,7 +30,7 @@ func (d Delta) Relative() (ratio float64, ok bool) {
 // build) to a head report (the PR's build). Base is nil when there is no
 // baseline; every list then describes the head report alone.
 type Comparison struct {
-	Base, Head *Report
+	Base, Head *report.Report
 	// Duration is the build's wall time in milliseconds.
 	Duration Delta
 	// UserSteps and UserStepsCached are the hit ratio's counts.
@@ -58,7 +60,7 @@ func (c Comparison) HasBaseline() bool { return c.Base != nil }
 // or canceled): what only the base has then did not run, rather than being
 // removed.
 func (c Comparison) Incomplete() bool {
-	return c.Head != nil && (c.Head.Build.Status == StatusFailure || c.Head.Build.Status == StatusCanceled)
+	return c.Head != nil && (c.Head.Build.Status == report.StatusFailure || c.Head.Build.Status == report.StatusCanceled)
 }
 
 // TotalCompressed sums the compressed sizes of the images on each side.
@@ -75,7 +77,7 @@ func (c Comparison) TotalCompressed() Delta {
 type StageDelta struct {
 	Name, Platform string
 	// Base or Head is nil when the stage is only in the other report.
-	Base, Head  *Stage
+	Base, Head  *report.Stage
 	Duration    Delta // milliseconds of wall time
 	StepsCached Delta
 	StepsTotal  Delta
@@ -86,7 +88,7 @@ type StageDelta struct {
 // ImageDelta is one platform's image.
 type ImageDelta struct {
 	Platform     string
-	Base, Head   *Image
+	Base, Head   *report.Image
 	Compressed   Delta // bytes
 	Uncompressed Delta // bytes
 }
@@ -97,7 +99,7 @@ type LayerDelta struct {
 	Platform, Stage, Instruction string
 	// Line is the head's Dockerfile line, else the base's; 0 when unknown.
 	Line         int
-	Base, Head   *Layer
+	Base, Head   *report.Layer
 	Size         Delta // compressed bytes
 	Uncompressed Delta // bytes, 0 where unknown
 }
@@ -105,16 +107,16 @@ type LayerDelta struct {
 // StepDelta is one step, matched by platform, stage and instruction (or
 // name, for steps without an instruction) in order of appearance.
 type StepDelta struct {
-	Base, Head *Step
+	Base, Head *report.Step
 	Duration   Delta // milliseconds
 }
 
 // Diff compares head with base. base may be nil (no baseline); head must not
 // be. Diff does not modify the reports and keeps pointers into them.
-func Diff(base, head *Report) Comparison {
+func Diff(base, head *report.Report) Comparison {
 	c := Comparison{Base: base, Head: head}
 	if head == nil {
-		head = &Report{}
+		head = &report.Report{}
 		c.Head = head
 	}
 	c.Duration.Head = head.Build.DurationMS
@@ -137,13 +139,13 @@ func Diff(base, head *Report) Comparison {
 
 type stageKey struct{ name, platform string }
 
-func diffStages(base, head *Report) []StageDelta {
+func diffStages(base, head *report.Report) []StageDelta {
 	heads := SortedStages(head)
-	var bases []*Stage
+	var bases []*report.Stage
 	if base != nil {
 		bases = SortedStages(base)
 	}
-	match := make([]*Stage, len(heads))
+	match := make([]*report.Stage, len(heads))
 	used := make([]bool, len(bases))
 	// Exact matches first; then a stage without platform (single-platform
 	// builds name none) matches the same name on any platform, so a build
@@ -203,7 +205,7 @@ func (d StageDelta) fill() StageDelta {
 // Dockerfile line (taken from their steps; unknown lines last), then as the
 // report lists them. The result does not depend on map order anywhere
 // upstream.
-func SortedStages(r *Report) []*Stage {
+func SortedStages(r *report.Report) []*report.Stage {
 	first := map[stageKey]int{}
 	for _, s := range r.Steps {
 		if s.Line <= 0 || s.Internal {
@@ -226,11 +228,11 @@ func SortedStages(r *Report) []*Stage {
 		}
 		return len(rank)
 	}
-	out := make([]*Stage, len(r.Stages))
+	out := make([]*report.Stage, len(r.Stages))
 	for i := range r.Stages {
 		out[i] = &r.Stages[i]
 	}
-	slices.SortStableFunc(out, func(a, b *Stage) int {
+	slices.SortStableFunc(out, func(a, b *report.Stage) int {
 		if c := cmp.Compare(platformRank(a.Platform), platformRank(b.Platform)); c != 0 {
 			return c
 		}
@@ -252,10 +254,10 @@ func SortedStages(r *Report) []*Stage {
 	return out
 }
 
-func diffImages(base, head *Report) []ImageDelta {
+func diffImages(base, head *report.Report) []ImageDelta {
 	var out []ImageDelta
 	used := map[int]bool{}
-	var baseImages []Image
+	var baseImages []report.Image
 	if base != nil {
 		baseImages = base.Images
 	}
@@ -307,7 +309,7 @@ func (d ImageDelta) fill() ImageDelta {
 
 // layerKey is what makes two layers "the same layer" across builds: the
 // digest changes whenever content does, the instruction does not.
-func layerKey(l *Layer) string {
+func layerKey(l *report.Layer) string {
 	ins := l.Instruction
 	if ins == "" {
 		ins = l.CreatedBy
@@ -322,7 +324,7 @@ func diffLayers(images []ImageDelta, baseline bool) []LayerDelta {
 		if im.Head != nil && im.Head.Platform != "" {
 			platform = im.Head.Platform
 		}
-		queue := map[string][]*Layer{}
+		queue := map[string][]*report.Layer{}
 		if im.Base != nil {
 			for i := range im.Base.Layers {
 				l := &im.Base.Layers[i]
@@ -367,7 +369,7 @@ func diffLayers(images []ImageDelta, baseline bool) []LayerDelta {
 }
 
 func (d LayerDelta) fill() LayerDelta {
-	for _, l := range []*Layer{d.Base, d.Head} {
+	for _, l := range []*report.Layer{d.Base, d.Head} {
 		if l != nil {
 			d.Stage, d.Instruction = l.Stage, l.Instruction
 			if d.Instruction == "" {
@@ -389,7 +391,7 @@ func (d LayerDelta) fill() LayerDelta {
 	return d
 }
 
-func stepKey(s *Step, platform string) string {
+func stepKey(s *report.Step, platform string) string {
 	ins := s.Instruction
 	if ins == "" {
 		ins = s.Name
@@ -401,21 +403,21 @@ func stepKey(s *Step, platform string) string {
 // platform is the one its stage was matched to (diffStages), so the steps of
 // a single-platform baseline, which name no platform, go with the steps of
 // the one head platform its stages went with, not against every platform.
-func diffSteps(base, head *Report, stages []StageDelta) []StepDelta {
+func diffSteps(base, head *report.Report, stages []StageDelta) []StepDelta {
 	moved := map[stageKey]string{}
 	for _, d := range stages {
 		if d.Base != nil && d.Head != nil && d.Base.Platform != d.Head.Platform {
 			moved[stageKey{d.Base.Name, d.Base.Platform}] = d.Head.Platform
 		}
 	}
-	baseKey := func(s *Step) string {
+	baseKey := func(s *report.Step) string {
 		if p, ok := moved[stageKey{s.Stage, s.Platform}]; ok {
 			return stepKey(s, p)
 		}
 		return stepKey(s, s.Platform)
 	}
-	headKey := func(s *Step) string { return stepKey(s, s.Platform) }
-	queue := map[string][]*Step{}
+	headKey := func(s *report.Step) string { return stepKey(s, s.Platform) }
+	queue := map[string][]*report.Step{}
 	if base != nil {
 		for i := range base.Steps {
 			s := &base.Steps[i]
