@@ -33,7 +33,7 @@ func checkBudgets(b Budgets, c compare.Comparison) []string {
 // budgetBreaches lists the budgets the head build breaks. Wasted bytes are
 // not a size a waiver accepts: their breach names a fix in the
 // Dockerfile.
-func budgetBreaches(b Budgets, c report.Comparison) []breach {
+func budgetBreaches(b Budgets, c compare.Comparison) []breach {
 	var out []breach
 	add := func(kind, format string, args ...any) { out = append(out, breach{kind, fmt.Sprintf(format, args...)}) }
 	size := c.TotalCompressed()
