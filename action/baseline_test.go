@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/stageline/stageline/internal/build"
+	"github.com/stageline/stageline/internal/compare"
 	"github.com/stageline/stageline/internal/report"
 )
 
@@ -37,7 +38,7 @@ func TestFinishExplainsAgainstBaseline(t *testing.T) {
 		env := map[string]string{"GITHUB_OUTPUT": filepath.Join(dir, "output"), "GITHUB_STEP_SUMMARY": filepath.Join(dir, "summary")}
 		var stdout, stderr bytes.Buffer
 		o := newOutput(inActions, func(k string) string { return env[k] }, &stdout, &stderr)
-		o.finish(&build.Result{Report: head}, "report.json", base)
+		o.finish(&build.Result{Report: head}, "report.json", compare.Analyze(base, head))
 		shown := stdout.String()
 		if inActions {
 			b, _ := os.ReadFile(env["GITHUB_STEP_SUMMARY"])

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/stageline/stageline/internal/build"
+	"github.com/stageline/stageline/internal/compare"
 	"github.com/stageline/stageline/internal/report"
 )
 
@@ -39,7 +40,7 @@ func TestFinishAnnotatesFailedCacheOps(t *testing.T) {
 			dir := t.TempDir()
 			env := map[string]string{"GITHUB_OUTPUT": filepath.Join(dir, "output"), "GITHUB_STEP_SUMMARY": filepath.Join(dir, "summary")}
 			o := newOutput(tc.inActions, func(k string) string { return env[k] }, &stdout, &stderr)
-			o.finish(&build.Result{Report: r}, "report.json", nil)
+			o.finish(&build.Result{Report: r}, "report.json", compare.Analyze(nil, r))
 			all := stdout.String() + stderr.String()
 			if !strings.Contains(all, tc.want) {
 				t.Errorf("want %q in the output:\n%s", tc.want, all)

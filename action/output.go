@@ -13,7 +13,6 @@ import (
 	"github.com/stageline/stageline/internal/build"
 	"github.com/stageline/stageline/internal/compare"
 	"github.com/stageline/stageline/internal/render"
-	"github.com/stageline/stageline/internal/report"
 )
 
 // output shows results where the user looks: workflow commands, outputs and
@@ -69,12 +68,11 @@ func (o *output) info(msg string) {
 // finish shows the report; base is the baseline report to explain cache
 // misses against (nil for none). The report is compared with it once, here,
 // and every view renders that one analysis.
-func (o *output) finish(res *build.Result, reportPath string, base *report.Report) {
+func (o *output) finish(res *build.Result, reportPath string, a compare.Analysis) {
 	r := res.Report
 	for _, w := range cacheWarnings(r) {
 		o.warning(w)
 	}
-	a := compare.Analyze(base, r)
 	if !o.inActions {
 		if err := render.RenderText(o.stdout, a); err != nil {
 			fmt.Fprintf(o.stderr, "stageline: rendering the report: %v\n", err)

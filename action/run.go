@@ -16,6 +16,7 @@ import (
 	"github.com/stageline/stageline/internal/bootstrap"
 	"github.com/stageline/stageline/internal/build"
 	"github.com/stageline/stageline/internal/buildkit"
+	"github.com/stageline/stageline/internal/compare"
 	"github.com/stageline/stageline/internal/dockerload"
 	"github.com/stageline/stageline/internal/ghacache"
 	"github.com/stageline/stageline/internal/inputs"
@@ -156,10 +157,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		out.inputError(err)
 		return exitBuildError
 	}
-	out.finish(res, reportPath, loadBaseline(in.BaselineReport, out))
+	// One analysis for every view of the build: summary, CLI text, trace.
+	analysis := compare.Analyze(loadBaseline(in.BaselineReport, out), res.Report)
+	out.finish(res, reportPath, analysis)
 	if inActions && in.UploadReport {
 		uploadReport(ctx, getenv, in, data, out)
 	}
+	sendTrace(ctx, getenv, in, res.Report, analysis.Why, out)
 	if msg, ok := inputProblem(buildErr); ok {
 		// The build ran; the registry said no. That is the user's setting
 		// to fix, not a build failure.

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/stageline/stageline/internal/testing/githubfake"
+	"github.com/stageline/stageline/internal/testing/reporttest"
 	"github.com/stageline/stageline/internal/testing/storetest"
 )
 
@@ -64,7 +65,7 @@ func TestBadArtifacts(t *testing.T) {
 					}
 				}
 				for _, s := range tt.absent {
-					if strings.Contains(outsideFences(all), s) {
+					if strings.Contains(reporttest.OutsideFences(all), s) {
 						t.Errorf("%s: output holds raw %q", tt.name, s)
 					}
 				}
@@ -74,24 +75,4 @@ func TestBadArtifacts(t *testing.T) {
 			}
 		})
 	}
-}
-
-// outsideFences drops fenced code blocks, where Markdown renders text as
-// typed: a log tail there is shown, not interpreted.
-func outsideFences(md string) string {
-	var out []string
-	fence := ""
-	for _, line := range strings.Split(md, "\n") {
-		trimmed := strings.TrimLeft(line, "`")
-		ticks := line[:len(line)-len(trimmed)]
-		switch {
-		case fence == "" && len(ticks) >= 3:
-			fence = ticks
-		case fence != "" && ticks == fence && strings.TrimSpace(trimmed) == "":
-			fence = ""
-		case fence == "":
-			out = append(out, line)
-		}
-	}
-	return strings.Join(out, "\n")
 }

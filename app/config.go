@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/stageline/stageline/internal/checks"
+	"github.com/stageline/stageline/internal/history"
 )
 
 // config is the App's configuration, read from the environment.
@@ -91,7 +92,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		MaxConns:     defaultMaxConns,
 		RetryHorizon: time.Hour,
 		Retention:    7 * 24 * time.Hour,
-		History:      checks.HistoryOptions{Retention: 90 * 24 * time.Hour, MaxBuilds: 500, Window: 10},
+		History:      checks.HistoryOptions{Retention: 90 * 24 * time.Hour, MaxBuilds: 500, Window: history.DefaultWindow},
 	}
 	var errs []error
 	id, err := strconv.ParseInt(getenv("APP_ID"), 10, 64)

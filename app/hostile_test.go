@@ -11,6 +11,7 @@ import (
 	"github.com/stageline/stageline/internal/report"
 	"github.com/stageline/stageline/internal/store"
 	"github.com/stageline/stageline/internal/testing/githubfake"
+	"github.com/stageline/stageline/internal/testing/reporttest"
 	"github.com/stageline/stageline/internal/testing/storetest"
 )
 
@@ -73,7 +74,7 @@ func TestHostileArtifactNames(t *testing.T) {
 		t.Errorf("summary does not list the skipped names:\n%.600s", sum)
 	}
 	for _, raw := range []string{"<img", "**bold**", "](https://evil"} {
-		if strings.Contains(outsideFences(sum), raw) {
+		if strings.Contains(reporttest.OutsideFences(sum), raw) {
 			t.Errorf("summary holds raw %q", raw)
 		}
 	}

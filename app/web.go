@@ -42,7 +42,7 @@ func web(cfg config, st *store.Store, logger *slog.Logger, mux *http.ServeMux) (
 	}
 	auth, err := webauth.New(webauth.Options{ClientID: cfg.Web.ClientID, ClientSecret: cfg.Web.ClientSecret,
 		WebURL: cfg.Web.WebURL, APIURL: cfg.APIURL, PublicURL: cfg.Web.PublicURL, SessionKey: sessionKey,
-		Links: signer, Logger: logger, Now: now})
+		Links: signer, Logger: logger, Now: now, Ledger: st})
 	if err != nil {
 		return nil, fmt.Errorf("dashboard sign-in: %w", err)
 	}

@@ -66,7 +66,7 @@ func (p *Processor) artifacts(ctx context.Context, j *job) ([]*github.Artifact, 
 	var skip skipped
 	opts := &github.ListOptions{PerPage: 100}
 	for page := 1; ; page++ {
-		list, resp, err := j.cl.Actions.ListWorkflowRunArtifacts(ctx, j.owner(), j.name(), j.run.GetID(), opts)
+		list, resp, err := j.gh.runs.ListWorkflowRunArtifacts(ctx, j.owner(), j.name(), j.run.GetID(), opts)
 		if err != nil {
 			return nil, skip, p.apiErr("list artifacts", err)
 		}

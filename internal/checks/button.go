@@ -2,6 +2,8 @@ package checks
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"log/slog"
 	"slices"
 
@@ -42,7 +44,11 @@ var writePermissions = []string{"admin", "write"}
 // request. Otherwise it records the waiver, with the figures of the
 // build the check showed, and processes the run's build key again,
 // updating its check in place.
-func (p *Processor) requestedAction(ctx context.Context, log *slog.Logger, ev *requestedActionEvent, attempts int) error {
+func (p *Processor) requestedAction(ctx context.Context, log *slog.Logger, d store.Delivery) error {
+	var ev requestedActionEvent
+	if err := json.Unmarshal(d.Payload, &ev); err != nil {
+		return Permanent{fmt.Errorf("decode check_run: %w", err)}
+	}
 	id := ev.RequestedAction.Identifier
 	log = log.With("check_run", ev.CheckRun.ID, "identifier", report.Truncate(id, 40))
 	kind, ok := buttonKind(id)
@@ -106,7 +112,7 @@ func (p *Processor) requestedAction(ctx context.Context, log *slog.Logger, ev *r
 		return p.apiErr("get workflow run", err)
 	}
 	key := stored.BuildKey
-	return p.completed(ctx, &job{cl: cl, log: log, repo: repo, run: run, attempts: attempts, onlyKey: &key, refresh: true})
+	return p.completed(ctx, &job{gh: apiOf(cl), log: log, repo: repo, run: run, attempts: d.Attempts, onlyKey: &key, refresh: true})
 }
 
 // validLogin accepts GitHub logins: 1 to 39 letters, digits and single

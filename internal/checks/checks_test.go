@@ -103,13 +103,17 @@ func TestRetryAt(t *testing.T) {
 		{"retry-after", &github.ErrorResponse{Response: resp(http.Header{"Retry-After": {"30"}})}, now.Add(30 * time.Second), true, 0},
 		{"rate limit reset", &github.RateLimitError{Rate: github.Rate{Reset: github.Timestamp{Time: now.Add(time.Minute)}}, Response: resp(http.Header{})}, now.Add(time.Minute), true, 0},
 		{"reset header", &github.ErrorResponse{Response: resp(http.Header{"X-Ratelimit-Remaining": {"0"}, "X-Ratelimit-Reset": {"1700000090"}})}, now.Add(90 * time.Second), true, 0},
-		{"secondary limit, retry-after", &github.AbuseRateLimitError{Response: resp(http.Header{"Retry-After": {"5"}})}, now.Add(5 * time.Second), true, 0},
+		{"secondary limit, retry-after", &github.AbuseRateLimitError{RetryAfter: ptr(5 * time.Second), Response: resp(http.Header{"Retry-After": {"5"}})}, now.Add(5 * time.Second), true, 0},
 		{"secondary limit, reset", &github.AbuseRateLimitError{Response: resp(http.Header{"X-Ratelimit-Remaining": {"0"}, "X-Ratelimit-Reset": {"1700000100"}})}, now.Add(100 * time.Second), true, 0},
 		{"secondary limit, no header: a minute", &github.AbuseRateLimitError{Response: resp(http.Header{})}, now.Add(time.Minute), true, 0},
 		{"429, no header: a minute", &github.ErrorResponse{Response: &http.Response{StatusCode: http.StatusTooManyRequests, Header: http.Header{}, Request: &http.Request{}}}, now.Add(time.Minute), true, 0},
 		{"secondary limit, no header, third wait: 8 minutes", &github.AbuseRateLimitError{Response: resp(http.Header{})}, now.Add(8 * time.Minute), true, 3},
 		{"secondary limit, no header, many waits: 16 minutes", &github.AbuseRateLimitError{Response: resp(http.Header{})}, now.Add(16 * time.Minute), true, 40},
-		{"retry-after is kept however many waits", &github.AbuseRateLimitError{Response: resp(http.Header{"Retry-After": {"5"}})}, now.Add(5 * time.Second), true, 7},
+		{"secondary limit, retry-after, second wait: doubled", &github.AbuseRateLimitError{RetryAfter: ptr(5 * time.Second), Response: resp(http.Header{"Retry-After": {"5"}})}, now.Add(10 * time.Second), true, 1},
+		{"secondary limit, retry-after, eighth wait", &github.AbuseRateLimitError{RetryAfter: ptr(5 * time.Second), Response: resp(http.Header{"Retry-After": {"5"}})}, now.Add(640 * time.Second), true, 7},
+		{"secondary limit, retry-after, many waits: 16 minutes", &github.AbuseRateLimitError{RetryAfter: ptr(5 * time.Second)}, now.Add(16 * time.Minute), true, 40},
+		{"secondary limit, retry-after beyond the cap is kept", &github.AbuseRateLimitError{RetryAfter: ptr(time.Hour)}, now.Add(time.Hour), true, 3},
+		{"primary limit's retry-after is not doubled", &github.ErrorResponse{Response: resp(http.Header{"Retry-After": {"5"}})}, now.Add(5 * time.Second), true, 7},
 		{"5xx", &github.ErrorResponse{Response: &http.Response{StatusCode: http.StatusBadGateway, Header: http.Header{}, Request: &http.Request{}}}, time.Time{}, false, 0},
 		{"plain", errors.New("boom"), time.Time{}, false, 0},
 	}
@@ -123,6 +127,8 @@ func TestRetryAt(t *testing.T) {
 		})
 	}
 }
+
+func ptr[T any](v T) *T { return &v }
 
 // BenchmarkExtractReport compares reading a real report out of its zip with
 // the baseline of only opening the archive.

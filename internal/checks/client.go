@@ -116,3 +116,17 @@ func port(u *url.URL) string {
 	}
 	return "443"
 }
+
+// unblocked returns a client over cl's transport (the same installation
+// token) without cl's memory of rate limits. go-github refuses, without
+// sending it, every request of a client while the last rate-limit answer
+// it saw lasts ("not making remote request"), whatever endpoint GitHub
+// limited; v66 has no exported way to skip that check for one request
+// (its bypass context key is unexported). The closing write of a delivery
+// given up on must reach GitHub: sent through a client that has not seen
+// the limit, it does, and GitHub's own answer decides.
+func unblocked(cl *github.Client) *github.Client {
+	fresh := github.NewClient(cl.Client())
+	fresh.BaseURL, fresh.UploadURL = cl.BaseURL, cl.UploadURL
+	return fresh
+}

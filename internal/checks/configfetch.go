@@ -75,7 +75,7 @@ func (c *configCache) drop(k configKey) {
 // asking with the ETag of the copy it has, if any. A missing file is the
 // default configuration (and is asked for again next time: GitHub gives no
 // validator for a 404). An invalid file is a *ConfigError.
-func (c *configCache) readConfig(ctx context.Context, cl *github.Client, repoID int64, owner, name, ref string) (Config, error) {
+func (c *configCache) readConfig(ctx context.Context, cl requestsAPI, repoID int64, owner, name, ref string) (Config, error) {
 	k := configKey{repoID, ref}
 	cached, have := c.get(k)
 	u := fmt.Sprintf("repos/%s/%s/contents/%s?ref=%s", url.PathEscape(owner), url.PathEscape(name), ConfigPath, url.QueryEscape(ref))

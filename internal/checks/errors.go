@@ -16,9 +16,13 @@ import (
 // sends neither, at least a minute later, doubled for each earlier wait of
 // the same delivery (waits; "if your request continues to fail due to a
 // secondary rate limit, wait for an exponentially increasing amount of
-// time") up to 16 minutes. ok is false when err is no rate limit.
+// time") up to 16 minutes. A secondary limit's Retry-After is doubled the
+// same way (never below what GitHub said): a limit that answers every
+// attempt with "Retry-After: 1" is asked 1, 2, 4 … s apart, not every
+// second for the whole retry horizon. ok is false when err is no rate
+// limit.
 func RetryAt(err error, now time.Time, waits int) (at time.Time, ok bool) {
-	noHint := now.Add(time.Minute << min(max(waits, 0), 4))
+	noHint := now.Add(min(time.Minute<<min(max(waits, 0), 10), maxSecondaryWait))
 	var rl *github.RateLimitError
 	if errors.As(err, &rl) {
 		if ra := retryAfter(rl.Response, now); !ra.IsZero() {
@@ -29,7 +33,7 @@ func RetryAt(err error, now time.Time, waits int) (at time.Time, ok bool) {
 	var abuse *github.AbuseRateLimitError
 	if errors.As(err, &abuse) {
 		if abuse.RetryAfter != nil {
-			return now.Add(*abuse.RetryAfter), true
+			return now.Add(secondaryWait(*abuse.RetryAfter, waits)), true
 		}
 		if ra := retryAfter(abuse.Response, now); !ra.IsZero() {
 			return ra, true
@@ -46,6 +50,15 @@ func RetryAt(err error, now time.Time, waits int) (at time.Time, ok bool) {
 		}
 	}
 	return time.Time{}, false
+}
+
+// maxSecondaryWait caps the doubled waits under a secondary rate limit.
+const maxSecondaryWait = 16 * time.Minute
+
+// secondaryWait is d, the wait GitHub asked for, doubled for each earlier
+// wait of the delivery, at most maxSecondaryWait unless d itself is more.
+func secondaryWait(d time.Duration, waits int) time.Duration {
+	return max(d, min(d<<min(max(waits, 0), 10), maxSecondaryWait))
 }
 
 // retryAfter reads Retry-After, or else X-RateLimit-Reset when

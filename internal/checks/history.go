@@ -6,10 +6,9 @@ import (
 	"slices"
 	"time"
 
-	"github.com/stageline/stageline/internal/render"
+	"github.com/stageline/stageline/internal/history"
 	"github.com/stageline/stageline/internal/report"
 	"github.com/stageline/stageline/internal/store"
-	"github.com/stageline/stageline/internal/verdict"
 )
 
 // HistoryOptions configure the build history the App keeps.
@@ -19,7 +18,7 @@ type HistoryOptions struct {
 	// MaxBuilds caps the builds kept per build key (default 500).
 	MaxBuilds int
 	// Window is how many recent base-branch builds a verdict compares
-	// with (default 10).
+	// with (default history.DefaultWindow).
 	Window int
 }
 
@@ -30,9 +29,7 @@ func (o HistoryOptions) withDefaults() HistoryOptions {
 	if o.MaxBuilds <= 0 {
 		o.MaxBuilds = 500
 	}
-	if o.Window <= 0 {
-		o.Window = 10
-	}
+	o.Window = history.Window(o.Window)
 	return o
 }
 
@@ -47,22 +44,6 @@ func (p *Processor) PruneHistory(ctx context.Context, now time.Time) (int64, err
 	}
 	m, err := p.store.PruneBaselines(ctx, before)
 	return n + m, err
-}
-
-// record keeps a processed report in the history, with the branch it is
-// compared with (base). trusted marks a push
-// build of the base repository whose report matches its run: only those
-// make a branch's usual range.
-func (p *Processor) record(ctx context.Context, j *job, key, base string, trusted bool, rep *report.Report) (store.Build, error) {
-	b := store.Build{RepoID: j.repo.GetID(), BuildKey: key, Branch: j.run.GetHeadBranch(), BaseBranch: base,
-		CommitSHA: j.sha(), RunID: j.run.GetID(), PR: j.pr, Trusted: trusted, Time: p.now(),
-		Status: rep.Build.Status, DurationMS: rep.Build.DurationMS, Summary: summarize(rep)}
-	// The dashboard names the repository (and checks read access by this
-	// name): kept current, as repositories get renamed.
-	if err := p.store.PutRepo(ctx, b.RepoID, j.repo.GetFullName()); err != nil {
-		return b, err
-	}
-	return b, p.store.PutBuild(ctx, b)
 }
 
 // summarize takes the figures history keeps out of a report; report
@@ -89,32 +70,4 @@ func summarize(rep *report.Report) store.BuildSummary {
 	slices.SortStableFunc(layers, func(a, b store.LayerFigures) int { return cmp.Compare(b.SizeBytes, a.SizeBytes) })
 	s.Layers = layers[:min(len(layers), store.MaxLayers)]
 	return s
-}
-
-// verdictSection is the check's build-time verdict, in at most budget
-// bytes. A build that did not succeed is not judged: its duration says when
-// it stopped.
-func (p *Processor) verdictSection(ctx context.Context, j *job, key, branch string, head store.Build, budget int) (string, error) {
-	if head.Status != report.StatusSuccess {
-		return "", nil
-	}
-	usual, err := p.judge(ctx, j, key, branch, head)
-	if err != nil {
-		return "", err
-	}
-	return render.VerdictSection(usual, branch, budget), nil
-}
-
-// judge compares a build's durations with the recent trusted builds of
-// branch (the base branch), up to the configured window.
-func (p *Processor) judge(ctx context.Context, j *job, key, branch string, head store.Build) (verdict.Result, error) {
-	base, err := p.store.RecentBuilds(ctx, j.repo.GetID(), key, branch, j.run.GetID(), p.history.Window)
-	if err != nil {
-		return verdict.Result{}, err
-	}
-	samples := make([]verdict.Sample, len(base))
-	for i, b := range base {
-		samples[i] = b.Sample()
-	}
-	return verdict.Compare(head.Sample(), samples), nil
 }

@@ -3,7 +3,6 @@ package checks
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -47,7 +46,7 @@ type Links interface {
 
 // Processor handles stored deliveries. It is safe for concurrent use.
 type Processor struct {
-	store    *store.Store
+	store    Store
 	clients  ClientSource
 	download *http.Client
 	limits   Limits
@@ -62,7 +61,7 @@ type Processor struct {
 }
 
 // New returns a Processor.
-func New(st *store.Store, clients ClientSource, opts Options) (*Processor, error) {
+func New(st Store, clients ClientSource, opts Options) (*Processor, error) {
 	p := &Processor{store: st, clients: clients, download: opts.Download, limits: DefaultLimits, now: time.Now,
 		history: opts.History.withDefaults(), links: opts.Links,
 		posted: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -91,62 +90,38 @@ func New(st *store.Store, clients ClientSource, opts Options) (*Processor, error
 // Handle processes one delivery. An error means "try again later" unless it
 // wraps Permanent; RetryAt tells when GitHub's rate limits allow it.
 func (p *Processor) Handle(ctx context.Context, log *slog.Logger, d store.Delivery) error {
-	var head struct {
-		Action string `json:"action"`
+	action, err := deliveryAction(d)
+	if err != nil {
+		return err
 	}
-	if _, ok := handled[d.Event]; ok {
-		if err := json.Unmarshal(d.Payload, &head); err != nil {
-			return Permanent{fmt.Errorf("decode %s: %w", d.Event, err)}
-		}
-	}
-	if !handles(d.Event, head.Action) {
-		log.Info("event not handled", "action", head.Action)
+	if !handles(d.Event, action) {
+		log.Info("event not handled", "action", action)
 		return nil
 	}
 	ctx, calls := withCallCounter(ctx)
-	defer func() { p.calls.WithLabelValues(d.Event + "." + head.Action).Observe(float64(calls.n.Load())) }()
-	switch d.Event {
-	case "workflow_run":
-		var ev github.WorkflowRunEvent
-		if err := json.Unmarshal(d.Payload, &ev); err != nil {
-			return Permanent{fmt.Errorf("decode workflow_run: %w", err)}
-		}
-		if ev.GetWorkflowRun() == nil || ev.GetRepo() == nil {
-			return Permanent{errors.New("workflow_run payload without workflow_run or repository")}
-		}
-		cl, err := p.clients.Client(ctx, ev.GetInstallation().GetID())
-		if err != nil {
-			return err
-		}
-		j := &job{cl: cl, log: log, repo: ev.GetRepo(), run: ev.GetWorkflowRun(), attempts: d.Attempts}
-		return workflowRunActions[ev.GetAction()](p, ctx, j)
-	case "check_run":
-		if head.Action == "requested_action" {
-			var ev requestedActionEvent
-			if err := json.Unmarshal(d.Payload, &ev); err != nil {
-				return Permanent{fmt.Errorf("decode check_run: %w", err)}
-			}
-			return p.requestedAction(ctx, log, &ev, d.Attempts)
-		}
-		var ev checkRunEvent
-		if err := json.Unmarshal(d.Payload, &ev); err != nil {
-			return Permanent{fmt.Errorf("decode check_run: %w", err)}
-		}
-		return p.rerequested(ctx, log, &ev, d.Attempts)
-	case "check_suite":
-		var ev checkSuiteEvent
-		if err := json.Unmarshal(d.Payload, &ev); err != nil {
-			return Permanent{fmt.Errorf("decode check_suite: %w", err)}
-		}
-		return p.suiteRerequested(ctx, log, &ev, d.Attempts)
+	defer func() { p.calls.WithLabelValues(d.Event + "." + action).Observe(float64(calls.n.Load())) }()
+	return handlers[d.Event][action](p, ctx, log, d)
+}
+
+// deliveryAction is the action of a delivery, as intake stored it. A
+// delivery of a handled event stored before intake kept the action has
+// none: its payload's is read.
+func deliveryAction(d store.Delivery) (string, error) {
+	if _, ok := handlers[d.Event]; !ok || d.Action != "" {
+		return d.Action, nil
 	}
-	// Unreachable while handled and the cases above agree (TestHandled).
-	return Permanent{fmt.Errorf("event %s is listed as handled but Handle has no case for it", d.Event)}
+	var head struct {
+		Action string `json:"action"`
+	}
+	if err := json.Unmarshal(d.Payload, &head); err != nil {
+		return "", Permanent{fmt.Errorf("decode %s: %w", d.Event, err)}
+	}
+	return head.Action, nil
 }
 
 // job is one workflow run being turned into check runs.
 type job struct {
-	cl       *github.Client
+	gh       gitHub
 	log      *slog.Logger
 	repo     *github.Repository // the repository the workflow ran in: the base
 	run      *github.WorkflowRun
@@ -183,7 +158,14 @@ type checkRunEvent struct {
 	} `json:"installation"`
 }
 
-func (p *Processor) rerequested(ctx context.Context, log *slog.Logger, ev *checkRunEvent, attempts int) error {
+// rerequested redoes a check run a user asked to re-run from the Checks
+// tab: its build key's check, as a new check run.
+func (p *Processor) rerequested(ctx context.Context, log *slog.Logger, d store.Delivery) error {
+	var ev checkRunEvent
+	if err := json.Unmarshal(d.Payload, &ev); err != nil {
+		return Permanent{fmt.Errorf("decode check_run: %w", err)}
+	}
+	attempts := d.Attempts
 	stored, err := p.store.CheckRunByID(ctx, ev.CheckRun.ID)
 	if err != nil {
 		return err
@@ -203,7 +185,7 @@ func (p *Processor) rerequested(ctx context.Context, log *slog.Logger, ev *check
 	if err != nil {
 		return p.apiErr("get workflow run", err)
 	}
-	j := &job{cl: cl, log: log, repo: repo, run: run, attempts: attempts, fresh: true}
+	j := &job{gh: apiOf(cl), log: log, repo: repo, run: run, attempts: attempts, fresh: true}
 	if stored.BuildKey != "" {
 		j.onlyKey = &stored.BuildKey
 	}
@@ -255,12 +237,14 @@ func (p *Processor) GiveUp(ctx context.Context, log *slog.Logger, d store.Delive
 	if err != nil {
 		return err
 	}
-	j := &job{cl: cl, log: log, repo: ev.GetRepo(), run: ev.GetWorkflowRun(), attempts: d.Attempts}
+	// The attempt that gave up may have just met a rate limit, which
+	// go-github would apply to this write too, without sending it.
+	j := &job{gh: apiOf(unblocked(cl)), log: log, repo: ev.GetRepo(), run: ev.GetWorkflowRun(), attempts: d.Attempts}
 	out := output{Title: "stageline could not finish this check",
 		Summary: fmt.Sprintf("stageline gave up on workflow run %d after %d attempts: %s.\n\n"+
 			"Re-run the workflow to try again.", j.run.GetID(), d.Attempts, render.Text(publicReason(cause), 300))}
 	for _, key := range keys {
-		if err := p.post(ctx, j, key, "neutral", out, nil); err != nil {
+		if _, err := p.post(ctx, j, key, "neutral", out, nil); err != nil {
 			return err
 		}
 		c, err := p.store.GetCheckRun(ctx, j.repo.GetID(), j.sha(), key)

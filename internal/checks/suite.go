@@ -2,9 +2,13 @@ package checks
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"log/slog"
 
 	"github.com/google/go-github/v66/github"
+
+	"github.com/stageline/stageline/internal/store"
 )
 
 // hookRepository is the part of a webhook's repository object the App
@@ -43,7 +47,11 @@ type checkSuiteEvent struct {
 // check runs as for check_run.rerequested. Runs are taken from the stored
 // checks, so several build keys of one run are one re-run, and a suite with
 // none of the App's completed checks does nothing.
-func (p *Processor) suiteRerequested(ctx context.Context, log *slog.Logger, ev *checkSuiteEvent, attempts int) error {
+func (p *Processor) suiteRerequested(ctx context.Context, log *slog.Logger, d store.Delivery) error {
+	var ev checkSuiteEvent
+	if err := json.Unmarshal(d.Payload, &ev); err != nil {
+		return Permanent{fmt.Errorf("decode check_suite: %w", err)}
+	}
 	stored, err := p.store.ListCheckRuns(ctx, ev.Repository.ID, ev.CheckSuite.HeadSHA)
 	if err != nil {
 		return err
@@ -76,7 +84,7 @@ func (p *Processor) suiteRerequested(ctx context.Context, log *slog.Logger, ev *
 			continue
 		}
 		log.Info("redoing the checks of a workflow run", "run", id)
-		if err := p.completed(ctx, &job{cl: cl, log: log, repo: repo, run: run, attempts: attempts, fresh: true}); err != nil {
+		if err := p.completed(ctx, &job{gh: apiOf(cl), log: log, repo: repo, run: run, attempts: d.Attempts, fresh: true}); err != nil {
 			return err
 		}
 	}

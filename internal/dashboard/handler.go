@@ -19,6 +19,8 @@ import (
 // Access decides who may read a repository's pages.
 type Access interface {
 	// Allow reports whether r may read repository repoID, whose full name is fullName (as stored).
+	// fullName is "" for a repository the store does not know: the answer must then be no, after the
+	// same work as for a repository r may not read.
 	Allow(r *http.Request, repoID int64, fullName string) bool
 }
 
@@ -33,7 +35,8 @@ type Options struct {
 	// login is not configured (the not-found page then offers none).
 	LoginURL func(next string) string
 	// Window is how many recent base-branch builds the page's summary
-	// compares a build with, as the check does (HISTORY_WINDOW); default 10.
+	// compares a build with, as the check does (HISTORY_WINDOW); default
+	// history.DefaultWindow.
 	Window int
 	// Logger defaults to discarding.
 	Logger *slog.Logger
@@ -146,7 +149,10 @@ func (h *handler) repo(w http.ResponseWriter, r *http.Request) (id int64, name s
 		h.fail(w, r, err)
 		return 0, "", false
 	}
-	if !found || !h.opts.Access.Allow(r, id, name) {
+	// Access is asked about an unknown repository too (name ""), and
+	// does the same work as for a refused one: how long the 404 takes
+	// does not tell which repositories use the App.
+	if allowed := h.opts.Access.Allow(r, id, name); !found || !allowed {
 		h.notFound(w, r)
 		return 0, "", false
 	}

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/stageline/stageline/internal/history"
 	"github.com/stageline/stageline/internal/plot"
 	"github.com/stageline/stageline/internal/report"
 	"github.com/stageline/stageline/internal/store"
@@ -57,10 +58,6 @@ type buildRow struct {
 	RunID                     int64
 }
 
-// defaultWindow is how many base-branch builds the summary compares with
-// unless Options.Window says otherwise: the App's default verdict window.
-const defaultWindow = 10
-
 func (h *handler) keyPage(w http.ResponseWriter, r *http.Request) {
 	id, name, ok := h.repo(w, r)
 	if !ok {
@@ -97,7 +94,7 @@ func (h *handler) keyPage(w http.ResponseWriter, r *http.Request) {
 	if kp.Base == "" {
 		kp.Base, kp.BaseGuessed = baseBranch(builds), true
 	}
-	kp.Summary = summarize(builds, head, kp.Base, marked >= 0, cmp.Or(h.opts.Window, defaultWindow))
+	kp.Summary = summarize(builds, head, kp.Base, marked >= 0, history.Window(h.opts.Window))
 	pbs := make([]plot.Build, len(builds))
 	for i, b := range builds {
 		pbs[i] = plot.Build{ID: b.RunID, Time: b.Time, Ref: refOf(b), Commit: b.CommitSHA, PR: b.PR > 0, Marked: i == marked,
@@ -316,12 +313,7 @@ func summarize(builds []store.Build, head int, base string, marked bool, window 
 	s := summary{Subject: refOf(b), When: b.Time.UTC().Format("2006-01-02 15:04 UTC"), Commit: short(b.CommitSHA), Marked: marked,
 		Status: b.Status, OK: b.Status == report.StatusSuccess, Duration: plot.Millis.Format(float64(b.DurationMS)), Base: base,
 		Size: sizeText(b), Hits: plot.Percent.Format(100 * b.Summary.HitRatio)}
-	var hist []store.Build
-	for i := head - 1; i >= 0 && len(hist) < window; i-- {
-		if o := builds[i]; o.Trusted && o.Branch == base && o.Status == report.StatusSuccess {
-			hist = append(hist, o)
-		}
-	}
+	hist := history.UsualBefore(builds, head, base, window)
 	s.Builds, s.Few = len(hist), len(hist) < verdict.MinBuilds
 	if len(hist) == 0 {
 		return s
@@ -335,14 +327,10 @@ func summarize(builds []store.Build, head int, base string, marked bool, window 
 		ratios[i] = int64(math.Round(1000 * o.Summary.HitRatio))
 	}
 	s.UsualHits = plot.Percent.Format(verdict.Median(ratios) / 10)
-	if !s.OK {
+	if !history.Judged(b.Status) {
 		return s // its duration says when it stopped: not judged
 	}
-	samples := make([]verdict.Sample, len(hist))
-	for i, o := range hist {
-		samples[i] = o.Sample()
-	}
-	res := verdict.Compare(b.Sample(), samples)
+	res := history.Judge(b, hist)
 	s.Verdict = res.Total.Kind.String()
 	s.Usual = plot.Millis.Format(float64(res.Total.MedianMS)) + " ± " + plot.Millis.Format(float64(res.Total.BandMS))
 	for _, v := range res.Stages {

@@ -49,6 +49,22 @@ func TestShippedBinaries(t *testing.T) {
 			"github.com/stageline/stageline/internal/testing/",
 			"github.com/stageline/stageline/internal/inputs",
 		}},
+		// Storage keeps and selects builds; which count and how they
+		// are judged is history's and verdict's, how they look render's
+		// and plot's.
+		{"store", "github.com/stageline/stageline/internal/store", []string{
+			"github.com/stageline/stageline/internal/testing/",
+			"github.com/stageline/stageline/internal/verdict",
+			"github.com/stageline/stageline/internal/history",
+			"github.com/stageline/stageline/internal/render",
+			"github.com/stageline/stageline/internal/plot",
+		}},
+		// The history view judges builds; it renders nothing.
+		{"history", "github.com/stageline/stageline/internal/history", []string{
+			"github.com/stageline/stageline/internal/testing/",
+			"github.com/stageline/stageline/internal/render",
+			"github.com/stageline/stageline/internal/plot",
+		}},
 		{"render", "github.com/stageline/stageline/internal/render", []string{
 			"github.com/stageline/stageline/internal/testing/",
 			"github.com/moby/buildkit",

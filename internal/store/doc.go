@@ -2,8 +2,14 @@
 // webhook deliveries waiting to be processed, the baseline reports of
 // trusted push builds, the history of processed builds per build key (what
 // the dashboard plots and the check's verdict reads), the check runs the App
-// has created (so that a redelivery updates rather than duplicates), and the
-// repositories' names and build keys.
+// has created (so that a redelivery updates rather than duplicates), the
+// repositories' names and build keys, and the dashboard's spent one-time
+// values (signed-out sessions and used sign-in states, as hashes), which
+// every replica reads.
+//
+// It keeps and selects; it does not judge. Which builds are a branch's
+// usual ones, and how a build compares with them, is internal/history's
+// (BuildFilter only applies a selection it is given).
 //
 // SQLite (pure Go, modernc.org/sqlite) is the default, written through one
 // group-committing writer; a postgres:// URL selects PostgreSQL through

@@ -4,15 +4,15 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
-
-	"github.com/stageline/stageline/internal/report"
-	"github.com/stageline/stageline/internal/verdict"
 )
 
 // Build is one processed report kept as history: what the dashboard plots
-// and what noise-aware verdicts compare a build with. The report itself is
-// not kept (a baseline keeps the trusted ones); Summary holds its figures.
+// and what verdicts (internal/history) compare a build with. The report
+// itself is not kept (a baseline keeps the trusted ones); Summary holds its
+// figures.
 type Build struct {
 	RepoID    int64
 	BuildKey  string
@@ -21,8 +21,8 @@ type Build struct {
 	RunID     int64
 	// PR is the pull request number the build was made for, 0 for none.
 	PR int
-	// Trusted marks a push build in the base repository itself: only
-	// those count as a branch's usual builds.
+	// Trusted marks a push build in the base repository itself whose
+	// report matched its run (history.Usual counts only those).
 	Trusted bool
 	// BaseBranch is the branch the build was compared with: a PR's base,
 	// or the branch itself for a push ("" in history from before it was
@@ -69,16 +69,6 @@ type LayerFigures struct {
 	SizeBytes   int64  `json:"size_bytes"`
 }
 
-// Sample is what a verdict compares of b: its durations, whole and by
-// stage.
-func (b Build) Sample() verdict.Sample {
-	s := verdict.Sample{DurationMS: b.DurationMS}
-	for _, st := range b.Summary.Stages {
-		s.Stages = append(s.Stages, verdict.Stage{Name: st.Name, Platform: st.Platform, DurationMS: st.DurationMS})
-	}
-	return s
-}
-
 // MaxLayers caps the layers kept per build.
 const MaxLayers = 10
 
@@ -113,13 +103,60 @@ func (s *Store) PutBuild(ctx context.Context, b Build) error {
 
 const buildCols = `SELECT id, repo_id, build_key, run_id, branch, base_branch, commit_sha, pr_number, trusted, created_at, status, duration_ms, summary`
 
-// RecentBuilds returns up to n trusted, successful builds of a branch,
-// newest first, leaving out excludeRunID (the build being compared). A
-// failed build's duration says when it stopped, not how long it takes.
-func (s *Store) RecentBuilds(ctx context.Context, repoID int64, buildKey, branch string, excludeRunID int64, n int) ([]Build, error) {
-	return s.queryBuilds(ctx, "recent builds", false, n, buildCols+` FROM builds WHERE repo_id = $1 AND build_key = $2 AND branch = $3
-		AND trusted = $4 AND status = $5 AND run_id <> $6 ORDER BY created_at DESC, run_id DESC LIMIT $7`,
-		repoID, buildKey, branch, true, report.StatusSuccess, excludeRunID, n)
+// BuildFilter selects a build key's builds by what was recorded of them.
+// It holds no rule of its own: which builds a verdict compares with is
+// internal/history's to say (history.Usual), and Match applies the same
+// selection to builds already read, so the two cannot drift apart.
+type BuildFilter struct {
+	// Branch is the branch built; "" for any.
+	Branch string
+	// TrustedOnly keeps trusted builds only.
+	TrustedOnly bool
+	// Status is the build's status; "" for any.
+	Status string
+	// ExcludeRunID leaves out one run's build (the one being compared);
+	// 0 leaves out none.
+	ExcludeRunID int64
+}
+
+// Match reports whether b is one of the builds f selects.
+func (f BuildFilter) Match(b Build) bool {
+	return (f.Branch == "" || b.Branch == f.Branch) && (!f.TrustedOnly || b.Trusted) &&
+		(f.Status == "" || b.Status == f.Status) && (f.ExcludeRunID == 0 || b.RunID != f.ExcludeRunID)
+}
+
+// where is f as SQL conditions after the repository and build key ($1,
+// $2), with their arguments.
+func (f BuildFilter) where() (string, []any) {
+	var q strings.Builder
+	var args []any
+	add := func(cond string, arg any) {
+		args = append(args, arg)
+		q.WriteString(" AND " + cond + " $" + strconv.Itoa(len(args)+2))
+	}
+	if f.Branch != "" {
+		add("branch =", f.Branch)
+	}
+	if f.TrustedOnly {
+		add("trusted =", true)
+	}
+	if f.Status != "" {
+		add("status =", f.Status)
+	}
+	if f.ExcludeRunID != 0 {
+		add("run_id <>", f.ExcludeRunID)
+	}
+	return q.String(), args
+}
+
+// FindBuilds returns up to n builds of a build key that f selects, newest
+// first, without layers.
+func (s *Store) FindBuilds(ctx context.Context, repoID int64, buildKey string, f BuildFilter, n int) ([]Build, error) {
+	cond, fargs := f.where()
+	args := append([]any{repoID, buildKey}, fargs...)
+	args = append(args, n)
+	return s.queryBuilds(ctx, "find builds", false, n, buildCols+` FROM builds WHERE repo_id = $1 AND build_key = $2`+cond+`
+		ORDER BY created_at DESC, run_id DESC LIMIT $`+strconv.Itoa(len(args)), args...)
 }
 
 // RunBuilds returns the builds of one workflow run, by build key, with
@@ -131,8 +168,7 @@ func (s *Store) RunBuilds(ctx context.Context, repoID, runID int64) ([]Build, er
 // KeyBuilds returns up to n builds of a build key, any branch, newest
 // first: a build key's history, without layers.
 func (s *Store) KeyBuilds(ctx context.Context, repoID int64, buildKey string, n int) ([]Build, error) {
-	return s.queryBuilds(ctx, "build key history", false, n, buildCols+` FROM builds WHERE repo_id = $1 AND build_key = $2
-		ORDER BY created_at DESC, run_id DESC LIMIT $3`, repoID, buildKey, n)
+	return s.FindBuilds(ctx, repoID, buildKey, BuildFilter{}, n)
 }
 
 // queryBuilds reads builds; q selects buildCols, then layers if withLayers.

@@ -43,7 +43,7 @@ func TestHistory(t *testing.T) {
 			put(store.Build{RepoID: 1, BuildKey: "web", Branch: "main", CommitSHA: "pr", RunID: 200, PR: 7,
 				Time: t0.Add(time.Hour), Status: "success", DurationMS: 1, Summary: store.BuildSummary{}})
 
-			recent, err := s.RecentBuilds(ctx, 1, "app", "main", 103, 3)
+			recent, err := s.FindBuilds(ctx, 1, "app", usual("main", 103), 3)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -72,7 +72,7 @@ func TestHistory(t *testing.T) {
 				fmt.Sprint(run[0].Summary) != fmt.Sprint(sum) || run[1].Summary.Layers != nil {
 				t.Fatalf("run builds = %+v, %v", run, err)
 			}
-			if other, err := s.RecentBuilds(ctx, 1, "app", "dev", 0, 10); err != nil || len(other) != 0 {
+			if other, err := s.FindBuilds(ctx, 1, "app", usual("dev", 0), 10); err != nil || len(other) != 0 {
 				t.Errorf("other branch = %+v, %v", other, err)
 			}
 		})
@@ -225,7 +225,7 @@ func migrateFrom(t *testing.T, d store.Dialect, withHistory bool) {
 			Trusted: true, Status: "success"}); err != nil {
 			t.Fatal(err)
 		}
-		bs, err := s.RecentBuilds(ctx, 1, "app", "main", 0, 10)
+		bs, err := s.FindBuilds(ctx, 1, "app", usual("main", 0), 10)
 		want := map[bool]int{false: 1, true: 2}[withHistory]
 		if err != nil || len(bs) != want || bs[0].RunID != 43 || bs[0].BaseBranch != "main" {
 			t.Fatalf("history after migration = %+v, %v; want %d builds, run 43's base main", bs, err, want)
@@ -332,7 +332,7 @@ func BenchmarkHistoryReads(b *testing.B) {
 	})
 	b.Run("recent-10", func(b *testing.B) {
 		for b.Loop() {
-			if bs, err := s.RecentBuilds(ctx, 1, "app", "main", -1, 10); err != nil || len(bs) != 10 {
+			if bs, err := s.FindBuilds(ctx, 1, "app", usual("main", -1), 10); err != nil || len(bs) != 10 {
 				b.Fatal(len(bs), err)
 			}
 		}
@@ -344,4 +344,10 @@ func BenchmarkHistoryReads(b *testing.B) {
 			}
 		}
 	})
+}
+
+// usual is the selection the App's verdicts make (history.Usual), spelt
+// out: storage only applies it.
+func usual(branch string, excludeRunID int64) store.BuildFilter {
+	return store.BuildFilter{Branch: branch, TrustedOnly: true, Status: "success", ExcludeRunID: excludeRunID}
 }

@@ -14,6 +14,10 @@ type Delivery struct {
 	// ID is GitHub's X-GitHub-Delivery GUID: the dedupe key.
 	ID    string
 	Event string
+	// Action is the payload's action as intake read it: processing
+	// dispatches on it without decoding the payload again. "" for an
+	// event without one, and in deliveries stored before it was kept.
+	Action string
 	// SerialKey groups deliveries that must not run at the same time (the
 	// same repository and head commit), so two deliveries for one commit
 	// never race to create the same check run. Empty means no constraint.
@@ -61,9 +65,9 @@ func (s *Store) Enqueue(ctx context.Context, d Delivery) (bool, error) {
 		defer cancel()
 	}
 	now := ms(s.now())
-	n, err := s.exec(ctx, `INSERT INTO deliveries (id, event, serial_key, payload, received_at, next_attempt_at)
-		VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (id) DO NOTHING`,
-		d.ID, d.Event, d.SerialKey, d.Payload, now)
+	n, err := s.exec(ctx, `INSERT INTO deliveries (id, event, serial_key, payload, received_at, next_attempt_at, action)
+		VALUES ($1, $2, $3, $4, $5, $5, $6) ON CONFLICT (id) DO NOTHING`,
+		d.ID, d.Event, d.SerialKey, d.Payload, now, d.Action)
 	if err != nil {
 		return false, fmt.Errorf("enqueue delivery %s: %w", d.ID, err)
 	}
@@ -113,7 +117,7 @@ const (
 	dueWhere = `d.state IN ('pending', 'running') AND d.next_attempt_at <= $1 AND d.lease_until < $1
 		AND (d.serial_key = '' OR NOT EXISTS (SELECT 1 FROM deliveries o WHERE o.serial_key = d.serial_key
 			AND o.id <> d.id AND o.state = 'running' AND o.lease_until >= $1))`
-	leasedCols = `id, event, serial_key, payload, received_at, attempts, failures`
+	leasedCols = `id, event, serial_key, payload, received_at, attempts, failures, action`
 	// serialLockClass namespaces the advisory locks of serial keys
 	// (pg_try_advisory_xact_lock(class, hashtext(key))) from other users
 	// of the database's advisory locks.
@@ -193,7 +197,7 @@ func (s *Store) leasePostgres(ctx context.Context, owner string, now, until int6
 func scanLeased(row *sql.Row) (*Delivery, error) {
 	var d Delivery
 	var received int64
-	err := row.Scan(&d.ID, &d.Event, &d.SerialKey, &d.Payload, &received, &d.Attempts, &d.Failures)
+	err := row.Scan(&d.ID, &d.Event, &d.SerialKey, &d.Payload, &received, &d.Attempts, &d.Failures, &d.Action)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}

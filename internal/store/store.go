@@ -274,6 +274,7 @@ func (s *Store) migrate(ctx context.Context) error {
 			updated_at BIGINT NOT NULL
 		)`,
 	}
+	stmts = append(stmts, spentSchema...)
 	stmts = append(stmts, waiverTables...)
 	for _, q := range stmts {
 		if _, err := s.db.ExecContext(ctx, q); err != nil {
@@ -284,6 +285,7 @@ func (s *Store) migrate(ctx context.Context) error {
 	for _, c := range []struct{ table, column, def string }{
 		{"deliveries", "failures", "INTEGER NOT NULL DEFAULT 0"},
 		{"builds", "base_branch", "TEXT NOT NULL DEFAULT ''"},
+		{"deliveries", "action", "TEXT NOT NULL DEFAULT ''"},
 		{"check_runs", "actions", "TEXT NOT NULL DEFAULT ''"},
 	} {
 		if err := s.addColumn(ctx, c.table, c.column, c.def); err != nil {

@@ -21,7 +21,7 @@ func TestQueue(t *testing.T) {
 			ctx := context.Background()
 			s := storetest.Open(t, d)
 
-			ok, err := s.Enqueue(ctx, store.Delivery{ID: "a", Event: "workflow_run", SerialKey: "r/sha", Payload: []byte(`{}`)})
+			ok, err := s.Enqueue(ctx, store.Delivery{ID: "a", Event: "workflow_run", Action: "completed", SerialKey: "r/sha", Payload: []byte(`{}`)})
 			if err != nil || !ok {
 				t.Fatalf("enqueue: %v %v", ok, err)
 			}
@@ -34,7 +34,7 @@ func TestQueue(t *testing.T) {
 			}
 
 			first, err := s.Lease(ctx, "w1", 200*time.Millisecond)
-			if err != nil || first == nil || first.ID != "a" || first.Attempts != 1 {
+			if err != nil || first == nil || first.ID != "a" || first.Attempts != 1 || first.Action != "completed" {
 				t.Fatalf("lease = %+v, %v", first, err)
 			}
 			// b shares a's serial key: it waits while a is leased.

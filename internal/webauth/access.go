@@ -37,12 +37,25 @@ func validFullName(s string) bool {
 	return fullNameRE.MatchString(s) && name != "." && name != ".."
 }
 
+// unknownRepo is the name Allow asks GitHub about for a repository the App
+// does not know. GitHub owner names cannot begin or end with a hyphen, so
+// no repository has it: GitHub answers 404, as for one the reader cannot
+// read.
+const unknownRepo = "-stageline-/unknown"
+
 // Allow reports whether r may read repository repoID, whose full name is
 // fullName (as the App stored it): yes with a valid signed link for that
-// repository in r's query, or with a session whose user GitHub reports as
-// able to pull the repository with that id under that name. A renamed or
-// transferred name that now leads to another repository does not count.
-// Every failure, GitHub's included, is a no.
+// repository in r's query, or with a session that no replica has signed
+// out and whose user GitHub reports as able to pull the repository with
+// that id under that name. A renamed or transferred name that now leads to
+// another repository does not count. Every failure, GitHub's and the
+// ledger's included, is a no.
+//
+// fullName "" is a repository the App does not know. The answer is no,
+// after the same work as for a repository the reader cannot read: the same
+// ledger read, the same GitHub request (for unknownRepo) and the same
+// cached refusal, so how long a page takes does not tell which
+// repositories use the App.
 func (a *Auth) Allow(r *http.Request, repoID int64, fullName string) bool {
 	if a == nil || r == nil || r.URL == nil {
 		return false
@@ -54,20 +67,40 @@ func (a *Auth) Allow(r *http.Request, repoID int64, fullName string) bool {
 		return false
 	}
 	tok, ok := a.session(r)
-	if !ok || !validFullName(fullName) {
+	known := fullName != ""
+	if !known {
+		fullName = unknownRepo
+	}
+	if !ok || !validFullName(fullName) || a.signedOut(r.Context(), tok) {
 		return false
 	}
-	return a.canRead(r.Context(), tok, repoID, fullName)
+	return a.canRead(r.Context(), tok, repoID, fullName) && known
+}
+
+// signedOut reports whether tok's session was ended by a sign-out, on this
+// replica or another; a failed ledger read counts as yes.
+func (a *Auth) signedOut(ctx context.Context, tok string) bool {
+	ctx, cancel := context.WithTimeout(ctx, ledgerTimeout)
+	defer cancel()
+	spent, err := a.ledger.Spent(ctx, sessionID(tok))
+	if err != nil {
+		a.log.Warn("dashboard access refused: reading sign-outs failed", "error", err)
+		return true
+	}
+	return spent
 }
 
 // canRead asks GitHub (or the cache) whether the token's user may pull the
-// repository.
+// repository. An answer that comes back after a sign-out on this replica
+// is not cached, and a yes is checked against the ledger again, so a check
+// in flight during a sign-out grants nothing after it.
 func (a *Auth) canRead(ctx context.Context, tok string, repoID int64, fullName string) bool {
 	key := decisionKey{token: sha256.Sum256([]byte(tok)), repoID: repoID, fullName: fullName}
 	now := a.now()
 	if allow, ok := a.cache.get(key, now); ok {
 		return allow
 	}
+	gen := a.cache.generation()
 	ctx, cancel := context.WithTimeout(ctx, apiTimeout)
 	defer cancel()
 	owner, name, _ := strings.Cut(fullName, "/")
@@ -75,7 +108,7 @@ func (a *Auth) canRead(ctx context.Context, tok string, repoID int64, fullName s
 	if err != nil {
 		if resp != nil && resp.StatusCode == http.StatusNotFound {
 			// What GitHub answers for a repository the user cannot read.
-			a.cache.put(key, false, now, denyTTL)
+			a.cache.put(key, false, now, denyTTL, gen)
 			return false
 		}
 		a.logAPIError(repoID, resp, err)
@@ -85,11 +118,14 @@ func (a *Auth) canRead(ctx context.Context, tok string, repoID int64, fullName s
 	if repo.GetID() != repoID {
 		a.log.Info("dashboard access refused: the stored name now belongs to another repository", "repo_id", repoID)
 	}
+	if allow && a.signedOut(ctx, tok) {
+		return false
+	}
 	ttl := denyTTL
 	if allow {
 		ttl = allowTTL
 	}
-	a.cache.put(key, allow, now, ttl)
+	a.cache.put(key, allow, now, ttl, gen)
 	return allow
 }
 
@@ -129,6 +165,8 @@ type decisions struct {
 	mu  sync.Mutex
 	cap int
 	m   map[decisionKey]decision
+	// gen counts sign-outs: an answer asked for before one is not kept.
+	gen uint64
 }
 
 func newDecisions(capacity int) *decisions {
@@ -145,9 +183,22 @@ func (d *decisions) get(k decisionKey, now time.Time) (allow, ok bool) {
 	return e.allow, true
 }
 
-func (d *decisions) put(k decisionKey, allow bool, now time.Time, ttl time.Duration) {
+// generation is the sign-out count to give put for an answer about to be
+// asked for.
+func (d *decisions) generation() uint64 {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	return d.gen
+}
+
+// put keeps an answer asked for at generation gen, unless a sign-out came
+// since.
+func (d *decisions) put(k decisionKey, allow bool, now time.Time, ttl time.Duration, gen uint64) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if gen != d.gen {
+		return
+	}
 	if _, ok := d.m[k]; !ok && len(d.m) >= d.cap {
 		for old, e := range d.m {
 			if !now.Before(e.until) {
@@ -164,10 +215,12 @@ func (d *decisions) put(k decisionKey, allow bool, now time.Time, ttl time.Durat
 	d.m[k] = decision{allow: allow, until: now.Add(ttl)}
 }
 
-// forget drops every answer given for a token (signed out).
+// forget drops every answer given for a token (signed out), and keeps any
+// answer in flight from being put.
 func (d *decisions) forget(token [sha256.Size]byte) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	d.gen++
 	for k := range d.m {
 		if k.token == token {
 			delete(d.m, k)

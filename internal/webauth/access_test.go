@@ -235,15 +235,6 @@ func TestSignedLinks(t *testing.T) {
 func TestAPIFailuresDeny(t *testing.T) {
 	t.Parallel()
 	e, c := newReader(t, 71, "octo-org/app", "read")
-	calls := func() int {
-		n := 0
-		for _, call := range e.g.Calls() {
-			if call.Operation == "repos/get" {
-				n++
-			}
-		}
-		return n
-	}
 
 	e.g.AddFault(githubfake.Fault{Operation: "repos/get", Status: http.StatusForbidden, Times: 1,
 		Header: http.Header{"X-Ratelimit-Remaining": {"0"}}, Body: `{"message":"API rate limit exceeded"}`})
@@ -256,9 +247,9 @@ func TestAPIFailuresDeny(t *testing.T) {
 	if status, _, _ := e.get(c, "/r/71"); status != http.StatusOK {
 		t.Errorf("after the fault: %d, want 200 (errors must not be cached)", status)
 	}
-	n := calls()
-	if status, _, _ := e.get(c, "/r/71"); status != http.StatusOK || calls() != n {
-		t.Errorf("cached decision: %d, %d API calls after %d", status, calls(), n)
+	n := e.apiCalls("repos/get")
+	if status, _, _ := e.get(c, "/r/71"); status != http.StatusOK || e.apiCalls("repos/get") != n {
+		t.Errorf("cached decision: %d, %d API calls after %d", status, e.apiCalls("repos/get"), n)
 	}
 
 	// Taking the grant away shows once the cached yes expires.

@@ -76,7 +76,7 @@ type env struct {
 	seen   bytes.Buffer     // every response header and body a client got
 }
 
-func newEnv(t testing.TB, tls bool) *env {
+func newEnv(t testing.TB, tls bool, opts ...func(*webauth.Options)) *env {
 	t.Helper()
 	e := &env{t: t, g: githubfake.New(t), clock: &clock{t: time.Unix(1_800_000_000, 0)}, logs: &syncBuffer{}, stored: map[int64]string{}}
 	e.g.RequirePKCE = true // every sign-in must use PKCE
@@ -97,7 +97,7 @@ func newEnv(t testing.TB, tls bool) *env {
 	// A key of its own, so one env's sessions mean nothing to another's.
 	sessionKey := make([]byte, 32)
 	rand.Read(sessionKey)
-	e.auth, err = webauth.New(webauth.Options{
+	o := webauth.Options{
 		ClientID:     e.g.ClientID,
 		ClientSecret: e.g.ClientSecret,
 		WebURL:       e.g.WebURL(),
@@ -107,7 +107,14 @@ func newEnv(t testing.TB, tls bool) *env {
 		Links:        e.signer,
 		Logger:       slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Now:          e.clock.Now,
-	})
+		// Every test client comes from 127.0.0.1: the limit is
+		// tested on its own (TestLoginRateLimit).
+		LoginBurst: 1000,
+	}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	e.auth, err = webauth.New(o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +126,9 @@ func newEnv(t testing.TB, tls bool) *env {
 		e.mu.Lock()
 		name, ok := e.stored[id]
 		e.mu.Unlock()
-		if !ok || !e.auth.Allow(r, id, name) {
+		// As the dashboard does: Allow is asked about an unknown
+		// repository too (name ""), so it costs the same.
+		if allowed := e.auth.Allow(r, id, name); !ok || !allowed {
 			http.NotFound(w, r)
 			return
 		}
@@ -206,6 +215,17 @@ func newReader(t testing.TB, id int64, fullName, role string) (*env, *http.Clien
 	e.g.Grant("mona", fullName, role)
 	// Signing in lands on /, so no access check is made (and cached) yet.
 	return e, e.signIn("mona", "")
+}
+
+// apiCalls counts the API calls of an operation made so far.
+func (e *env) apiCalls(operation string) int {
+	n := 0
+	for _, call := range e.g.Calls() {
+		if call.Operation == operation {
+			n++
+		}
+	}
+	return n
 }
 
 // sessionCookie returns the value of the session cookie c holds ("" when

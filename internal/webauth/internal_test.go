@@ -74,13 +74,13 @@ func TestDecisionsStayBounded(t *testing.T) {
 	d := newDecisions(3)
 	now := time.Unix(1e9, 0)
 	for i := range 10 {
-		d.put(decisionKey{token: sha256.Sum256([]byte(fmt.Sprint(i))), repoID: int64(i)}, true, now, time.Minute)
+		d.put(decisionKey{token: sha256.Sum256([]byte(fmt.Sprint(i))), repoID: int64(i)}, true, now, time.Minute, 0)
 		if d.len() > 3 {
 			t.Fatalf("%d entries after %d puts", d.len(), i+1)
 		}
 	}
 	k := decisionKey{repoID: 99}
-	d.put(k, true, now, time.Minute)
+	d.put(k, true, now, time.Minute, 0)
 	if allow, ok := d.get(k, now.Add(59*time.Second)); !ok || !allow {
 		t.Error("fresh entry missing")
 	}
@@ -89,10 +89,29 @@ func TestDecisionsStayBounded(t *testing.T) {
 	}
 	// Expired entries go first when room is needed.
 	d = newDecisions(2)
-	d.put(decisionKey{repoID: 1}, true, now, time.Second)
-	d.put(decisionKey{repoID: 2}, true, now, time.Hour)
-	d.put(decisionKey{repoID: 3}, true, now.Add(time.Minute), time.Hour)
+	d.put(decisionKey{repoID: 1}, true, now, time.Second, 0)
+	d.put(decisionKey{repoID: 2}, true, now, time.Hour, 0)
+	d.put(decisionKey{repoID: 3}, true, now.Add(time.Minute), time.Hour, 0)
 	if _, ok := d.get(decisionKey{repoID: 2}, now.Add(time.Minute)); !ok {
 		t.Error("a live entry was dropped while an expired one could go")
+	}
+}
+
+// TestSignOutStopsCaching: an answer asked for before a sign-out on this
+// replica is not kept, whoever's it is; one asked for after is.
+func TestSignOutStopsCaching(t *testing.T) {
+	t.Parallel()
+	d := newDecisions(10)
+	now := time.Unix(1e9, 0)
+	k := decisionKey{token: sha256.Sum256([]byte("t")), repoID: 1}
+	gen := d.generation()
+	d.forget(sha256.Sum256([]byte("t")))
+	d.put(k, true, now, time.Minute, gen)
+	if _, ok := d.get(k, now); ok {
+		t.Error("an answer asked for before the sign-out was kept")
+	}
+	d.put(k, true, now, time.Minute, d.generation())
+	if _, ok := d.get(k, now); !ok {
+		t.Error("an answer asked for after the sign-out was not kept")
 	}
 }

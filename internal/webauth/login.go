@@ -120,6 +120,23 @@ func (a *Auth) callback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	// A state is exchanged once, whichever replica its callback reaches:
+	// a replayed callback (the same cookie and query) gets no code
+	// exchange at GitHub.
+	lctx, lcancel := context.WithTimeout(r.Context(), ledgerTimeout)
+	first, err := a.ledger.Spend(lctx, stateID(st.State), time.Unix(st.Expires, 0))
+	lcancel()
+	switch {
+	case err != nil:
+		a.log.Error("sign-in: recording the used state failed", "error", err)
+		http.Error(w, "sign-in is unavailable; try again later", http.StatusServiceUnavailable)
+		return
+	case !first:
+		a.log.Warn("sign-in refused: the state was used already")
+		http.Error(w, "this sign-in was used already; open the page again and sign in", http.StatusBadRequest)
+		return
+	}
+
 	ctx, cancel := context.WithTimeout(context.WithValue(r.Context(), oauth2.HTTPClient, a.client), exchangeTimeout)
 	defer cancel()
 	tok, err := a.oauth.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(st.Verifier))
@@ -156,12 +173,25 @@ func (a *Auth) callback(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, safeNext(st.Next), http.StatusSeeOther)
 }
 
-// logout removes the session cookie and revokes its token at GitHub, so a
-// copy of the cookie stops working too. A failed revocation is logged; the
-// cookie goes either way.
+// logout ends the session for every copy of its cookie, on every replica:
+// it records the session as signed out in the ledger (every replica reads
+// it before serving a session), revokes the token at GitHub, and removes
+// the cookie. When the ledger cannot be written nothing is done and the
+// reader is told to try again: a sign-out either holds or says it did
+// not happen. A failed revocation at GitHub is logged; the ledger already
+// ends the session.
 func (a *Auth) logout(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	if tok, ok := a.session(r); ok {
+		lctx, lcancel := context.WithTimeout(r.Context(), ledgerTimeout)
+		_, err := a.ledger.Spend(lctx, sessionID(tok), a.now().Add(SessionTTL))
+		lcancel()
+		if err != nil {
+			a.log.Error("sign-out: recording it failed", "error", err)
+			http.Error(w, "signing out failed; try again", http.StatusServiceUnavailable)
+			return
+		}
+		a.cache.forget(sha256.Sum256([]byte(tok)))
 		ctx, cancel := context.WithTimeout(r.Context(), apiTimeout)
 		resp, err := a.app.Authorizations.Revoke(ctx, a.oauth.ClientID, tok)
 		cancel()
@@ -170,9 +200,8 @@ func (a *Auth) logout(w http.ResponseWriter, r *http.Request) {
 			if resp != nil {
 				status = resp.StatusCode
 			}
-			a.log.Warn("sign-out: revoking the token at GitHub failed; it ends when it expires", "status", status)
+			a.log.Warn("sign-out: revoking the token at GitHub failed; the session is ended here all the same", "status", status)
 		}
-		a.cache.forget(sha256.Sum256([]byte(tok)))
 	}
 	a.clearCookie(w, a.cookieName(sessionName))
 	http.Redirect(w, r, "/", http.StatusSeeOther)

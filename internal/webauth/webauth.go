@@ -55,6 +55,18 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// Ledger remembers signed-out sessions and used sign-in states. Give
+	// every replica the same one (the App's store): a sign-out then holds
+	// on every replica from the next request on, and a sign-in state is
+	// exchanged at GitHub once whichever replica its callback reaches.
+	// Default: one kept in this process, right for a single replica.
+	Ledger Ledger
+	// LoginBurst and LoginEvery set sign-in's rate limit per client
+	// address: LoginBurst requests to /login and /login/callback at once,
+	// then one per LoginEvery (defaults DefaultLoginBurst and
+	// DefaultLoginEvery).
+	LoginBurst int
+	LoginEvery time.Duration
 }
 
 // Auth answers the dashboard's access question and serves sign-in. Its
@@ -74,6 +86,8 @@ type Auth struct {
 	secure bool
 	aead   cipher.AEAD
 	cache  *decisions
+	ledger Ledger
+	limits *limits
 }
 
 // New checks opts and returns an Auth. Every problem found is reported,
@@ -147,6 +161,18 @@ func New(opts Options) (*Auth, error) {
 		RedirectURL: opts.PublicURL.Scheme + "://" + opts.PublicURL.Host + callbackPath,
 	}
 	a.cache = newDecisions(decisionCapacity)
+	a.ledger = opts.Ledger
+	if a.ledger == nil {
+		a.ledger = newMemLedger(a.now)
+	}
+	burst, every := opts.LoginBurst, opts.LoginEvery
+	if burst <= 0 {
+		burst = DefaultLoginBurst
+	}
+	if every <= 0 {
+		every = DefaultLoginEvery
+	}
+	a.limits = newLimits(a.now, every, burst, clientCapacity)
 	return a, nil
 }
 
@@ -198,8 +224,8 @@ func (a *Auth) Register(mux *http.ServeMux) {
 	if a == nil || a.oauth == nil {
 		return
 	}
-	mux.HandleFunc("GET "+loginPath, a.login)
-	mux.HandleFunc("GET "+callbackPath, a.callback)
+	mux.HandleFunc("GET "+loginPath, a.limited(a.login))
+	mux.HandleFunc("GET "+callbackPath, a.limited(a.callback))
 	// Logging someone out from another site is a nuisance, not a breach,
 	// but costs nothing to refuse.
 	mux.Handle("POST "+logoutPath, http.NewCrossOriginProtection().Handler(http.HandlerFunc(a.logout)))

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/stageline/stageline/internal/checks"
 	"github.com/stageline/stageline/internal/store"
@@ -44,6 +45,7 @@ func TestIntakeStoresWhatTheProcessorHandles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	actions := map[string]string{} // of the stored deliveries, by id
 	for i, c := range cases {
 		body := fmt.Appendf(nil, `{"action":%q,"installation":{"id":1},"repository":{"id":2}}`, c.action)
 		if c.action == "" {
@@ -58,6 +60,20 @@ func TestIntakeStoresWhatTheProcessorHandles(t *testing.T) {
 		_, err := st.Status(context.Background(), id)
 		if stored := err == nil; stored != c.stored {
 			t.Errorf("%s %q: stored = %v, want %v", c.event, c.action, stored, c.stored)
+		}
+		if c.stored {
+			actions[id] = c.action
+		}
+	}
+	// Each stored delivery carries its action: the processor dispatches
+	// on it without decoding the payload for it again.
+	for range actions {
+		d, err := st.Lease(context.Background(), "test", time.Minute)
+		if err != nil || d == nil {
+			t.Fatalf("lease = %v, %v", d, err)
+		}
+		if want, ok := actions[d.ID]; !ok || d.Action != want {
+			t.Errorf("delivery %s stored with action %q, want %q", d.ID, d.Action, want)
 		}
 	}
 }

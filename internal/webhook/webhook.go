@@ -272,7 +272,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, event string) (c
 	if env.Installation == nil || env.Installation.ID == 0 {
 		return http.StatusBadRequest, "malformed", "payload has no installation"
 	}
-	d := store.Delivery{ID: id, Event: event, Payload: body}
+	d := store.Delivery{ID: id, Event: event, Action: action, Payload: body}
 	if env.Repository != nil {
 		switch {
 		case env.WorkflowRun != nil && env.WorkflowRun.HeadSHA != "":

@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -149,6 +150,23 @@ type Fault struct {
 	Times     int
 }
 
+// SecondaryLimit is a Fault answering the next times calls of operation
+// as GitHub's secondary rate limit does: 403 with Retry-After, the primary
+// limit's headers showing calls to spare (a secondary limit is not the
+// hourly quota), and GitHub's message and documentation link.
+func SecondaryLimit(operation string, retryAfter time.Duration, times int) Fault {
+	return Fault{Operation: operation, Status: http.StatusForbidden, Times: times,
+		Header: http.Header{
+			"Retry-After":           {strconv.Itoa(int(retryAfter / time.Second))},
+			"X-Ratelimit-Limit":     {"5000"},
+			"X-Ratelimit-Remaining": {"4987"},
+			"X-Ratelimit-Used":      {"13"},
+			"X-Ratelimit-Reset":     {strconv.FormatInt(time.Now().Add(time.Hour).Unix(), 10)},
+			"X-Ratelimit-Resource":  {"core"},
+		},
+		Body: `{"message":"You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID 0000:0000:0000000:0000000:00000000.","documentation_url":"https://docs.github.com/free-pro-team@latest/rest/using-the-rest-api/rate-limits-for-the-rest-api#about-secondary-rate-limits","status":"403"}`}
+}
+
 // GitHub is the fake. Create it with New; its zero value is not usable.
 type GitHub struct {
 	API  *httptest.Server // the REST API
@@ -171,6 +189,10 @@ type GitHub struct {
 	// CreateHook, if set, runs after a check run is created and before
 	// the answer is sent (tests use it to kill the App in between).
 	CreateHook func(checkRunID int64)
+	// APIHook, if set, runs after an API request was answered and before
+	// the answer is sent, with its operation id (tests use it to hold an
+	// answer in flight).
+	APIHook func(operation string)
 
 	key      *rsa.PrivateKey
 	router   routers.Router
@@ -199,6 +221,7 @@ type GitHub struct {
 	issued     map[string][]string
 	revoked    map[string]bool
 	revokedBy  []string // logins whose token the App revoked, in order
+	exchanges  int      // code exchanges asked for, granted or not
 }
 
 // New starts a fake GitHub, closed and checked for contract violations when
@@ -444,6 +467,9 @@ func (g *GitHub) serveAPI(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := openapi3filter.ValidateResponse(context.Background(), out); err != nil {
 		g.violate("response %d to %s %s (%s): %v", resp.StatusCode, r.Method, r.URL.Path, op, err)
+	}
+	if g.APIHook != nil {
+		g.APIHook(op)
 	}
 	for k, v := range resp.Header {
 		w.Header()[k] = v

@@ -136,6 +136,14 @@ func (g *GitHub) AppRevoked() []string {
 	return append([]string(nil), g.revokedBy...)
 }
 
+// Exchanges counts the code exchanges the App's client asked for, granted
+// or refused.
+func (g *GitHub) Exchanges() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.exchanges
+}
+
 // RevokeUserTokens revokes every token issued to login: the API then
 // answers them 401 Bad credentials.
 func (g *GitHub) RevokeUserTokens(login string) {
@@ -309,6 +317,7 @@ func (g *GitHub) accessToken(w http.ResponseWriter, r *http.Request) {
 	}
 	code := r.PostForm.Get("code")
 	g.mu.Lock()
+	g.exchanges++
 	c := g.codes[code]
 	delete(g.codes, code) // single use, whatever happens next
 	g.mu.Unlock()
