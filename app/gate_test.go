@@ -139,6 +139,13 @@ func resized(t *testing.T, name string, grow int64) []byte {
 	return githubfake.Zip(t, map[string][]byte{"report.json": out})
 }
 
+// mainPR is pull request n of the repository itself, at head, against
+// main at sha('a'), as a run's pull_requests lists it.
+func mainPR(n int, head string) []githubfake.PR {
+	return []githubfake.PR{{Number: n, HeadSHA: head, HeadRef: "feature", BaseRef: "main", BaseSHA: sha('a'),
+		BaseRepo: repoName, BaseRepoID: repoID, HeadRepo: repoName, HeadRepoID: repoID}}
+}
+
 // buttonsOf lists a check's button identifiers.
 func buttonsOf(c githubfake.CheckRun) string {
 	var ids []string
@@ -185,8 +192,7 @@ func TestAcceptBudget(t *testing.T) {
 			}
 			prBuild := func(run int64, head string, zip []byte) build {
 				return build{runID: run, sha: head, event: "pull_request", branch: "feature", conclusion: "success",
-					prs: []githubfake.PR{{Number: 9, HeadSHA: head, HeadRef: "feature", BaseRef: "main", BaseSHA: sha('a'),
-						BaseRepo: repoName, BaseRepoID: repoID, HeadRepo: repoName, HeadRepoID: repoID}},
+					prs:       mainPR(9, head),
 					artifacts: []*githubfake.Artifact{{Name: "stageline-report-app", Data: zip}}}
 			}
 			c := h.complete(prBuild(701, sha('b'), reportZip(t, "grown")))
@@ -295,8 +301,7 @@ func TestCallsPerBuild(t *testing.T) {
 				artifacts: []*githubfake.Artifact{{Name: "stageline-report-app", Data: reportZip(t, "seed")}}})
 			for i, head := range []string{sha('b'), sha('c')} {
 				b := build{runID: int64(901 + i), sha: head, event: "pull_request", branch: "feature", conclusion: "success",
-					prs: []githubfake.PR{{Number: 5, HeadSHA: head, HeadRef: "feature", BaseRef: "main", BaseSHA: sha('a'),
-						BaseRepo: repoName, BaseRepoID: repoID, HeadRepo: repoName, HeadRepoID: repoID}},
+					prs:       mainPR(5, head),
 					artifacts: []*githubfake.Artifact{{Name: "stageline-report-app", Data: reportZip(t, "grown")}}}
 				h.register(b)
 				h.requested(b)
@@ -372,8 +377,7 @@ func TestMergeQueue(t *testing.T) {
 			}
 			// A later PR against main is still compared with main's push.
 			pr := h.complete(build{runID: 803, sha: sha('b'), event: "pull_request", branch: "feature", conclusion: "success",
-				prs: []githubfake.PR{{Number: 13, HeadSHA: sha('b'), HeadRef: "feature", BaseRef: "main", BaseSHA: sha('a'),
-					BaseRepo: repoName, BaseRepoID: repoID, HeadRepo: repoName, HeadRepoID: repoID}}, artifacts: art("grown")})
+				prs: mainPR(13, sha('b')), artifacts: art("grown")})
 			if !strings.Contains(pr.Summary, render.Text("main @ aaaaaaa", 0)) {
 				t.Errorf("PR after the queue: not compared with main's push")
 			}
