@@ -279,7 +279,7 @@ func TestAcceptBudget(t *testing.T) {
 			}
 			// A push that grows further fails again, with its button.
 			bigger := h.complete(prBuild(703, sha('d'), resized(t, "grown", 500_000)))
-			if bigger.Conclusion != "failure" || buttonsOf(bigger) != "accept-size" || !strings.Contains(bigger.Summary, "**Budget breached:** image grew") {
+			if bigger.Conclusion != "failure" || buttonsOf(bigger) != "accept-size" || !strings.Contains(bigger.Summary, "budget breached: image grew") {
 				t.Errorf("push past the waiver: %s, buttons %q\n%s", bigger.Conclusion, buttonsOf(bigger), bigger.Summary)
 			}
 		})

@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-github/v66/github"
 
 	"github.com/stageline/stageline/internal/compare"
+	"github.com/stageline/stageline/internal/finding"
 	"github.com/stageline/stageline/internal/history"
 	"github.com/stageline/stageline/internal/render"
 	"github.com/stageline/stageline/internal/report"
@@ -144,40 +145,45 @@ func decideKey(in *runInput, k *keyInput) decision {
 	// the summary, the budgets and the annotations.
 	analysis := compare.Analyze(base, rep)
 	c, why := analysis.Versus, analysis.Why
-	rendered := render.RenderCheck(analysis, render.CheckOptions{RunURL: run.GetHTMLURL(), HistoryURL: k.PageURL,
-		BaseLabel: d.BaseLabel, NoBaseline: noBaseline})
-	out := output{Title: rendered.Title, Summary: rendered.Summary, Text: rendered.Text}
 	// A build that did not succeed is not judged: its duration says when
 	// it stopped.
 	var judged *verdict.Result
 	if history.Judged(b.Status) {
 		res := history.Judge(b, k.Usual)
 		judged = &res
-		if sec := render.VerdictSection(res, in.Branch, render.MaxCheckOutput-len(out.Summary)-2); sec != "" {
+	}
+	// What the title and verdict line lead with: the history verdict and
+	// the breached budgets among the comparison's findings, ranked above
+	// the repository's thresholds.
+	// Breaches a waiver of the PR accepts (within its figures) are set
+	// apart: named in a line of their own, they neither fail the check nor
+	// lead it.
+	left, applied := waive(budgetBreaches(in.Config.Budgets, c), b, k.Waivers)
+	breaches := make([]string, len(left))
+	for i, br := range left {
+		breaches[i] = br.Text
+	}
+	lead := finding.Rank(finding.Input{Analysis: analysis, History: judged, Breaches: breaches}, in.Config.Headline)
+	rendered := render.RenderCheck(analysis, render.CheckOptions{RunURL: run.GetHTMLURL(), HistoryURL: k.PageURL,
+		BaseLabel: d.BaseLabel, NoBaseline: noBaseline, Findings: &lead})
+	out := output{Title: rendered.Title, Summary: rendered.Summary, Text: rendered.Text}
+	if judged != nil {
+		if sec := render.VerdictSection(*judged, in.Branch, render.MaxCheckOutput-len(out.Summary)-2); sec != "" {
 			out.Summary += "\n\n" + sec
 		}
 	}
+	if line := acceptedLine(applied); line != "" {
+		out.Summary = capBytes(line+"\n\n"+out.Summary, render.MaxCheckOutput)
+	}
 	d.Row = rowOf(b, judged, base, k.PageURL)
+	d.Actions = offered(left, in.PR)
 
 	d.Conclusion = "success"
 	if rep.Build.Status == report.StatusFailure {
 		d.Conclusion = "failure"
 	}
-	left, applied := waive(budgetBreaches(in.Config.Budgets, c), b, k.Waivers)
-	if line := acceptedLine(applied); line != "" {
-		out.Summary = capBytes(line+"\n\n"+out.Summary, render.MaxCheckOutput)
-	}
-	if len(left) > 0 {
-		if d.Conclusion == "success" {
-			d.Conclusion = in.Config.OnBreach
-		}
-		texts := make([]string, len(left))
-		for i, br := range left {
-			texts[i] = br.Text
-		}
-		out.Title = report.Truncate("Budget breached · "+out.Title, 255)
-		out.Summary = capBytes("**Budget breached:** "+strings.Join(texts, "; ")+".\n\n"+out.Summary, render.MaxCheckOutput)
-		d.Actions = offered(left, in.PR)
+	if len(breaches) > 0 && d.Conclusion == "success" {
+		d.Conclusion = in.Config.OnBreach
 	}
 	if warning != "" {
 		out.Title = report.Truncate("Report does not match its run · "+out.Title, 255)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/stageline/stageline/internal/render"
 	"github.com/stageline/stageline/internal/store"
+	"github.com/stageline/stageline/internal/units"
 )
 
 // The buttons a check that failed a budget carries. GitHub's limits:
@@ -95,9 +96,9 @@ func acceptedLine(applied []store.Waiver) string {
 	}
 	parts := make([]string, 0, len(applied))
 	for _, w := range applied {
-		what := "image size " + render.FormatBytes(w.SizeBytes)
+		what := "image size " + units.Bytes(w.SizeBytes)
 		if w.Kind == store.WaiveTime {
-			what = "build time " + render.FormatDuration(ms(w.DurationMS))
+			what = "build time " + units.Millis(w.DurationMS)
 		}
 		parts = append(parts, fmt.Sprintf("%s accepted by @%s at %s (%s)", what, render.Text(w.Login, store.MaxWaiverLogin),
 			render.Code(w.HeadSHA[:min(7, len(w.HeadSHA))], 7), w.Time.UTC().Format("2006-01-02 15:04 UTC")))

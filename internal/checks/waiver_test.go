@@ -61,7 +61,7 @@ func TestWaive(t *testing.T) {
 	}
 	line := acceptedLine([]store.Waiver{sizeW, {Kind: store.WaiveTime, Login: "<img src=x>", HeadSHA: "ab", DurationMS: 61_000, Time: at}})
 	for _, want := range []string{"**Budget breach accepted:** image size 1.0 kB accepted by @octocat at <code>0123456</code> (2026-12-06 01:02 UTC)",
-		"build time 1m1s accepted by @&lt;img src=x&gt;"} {
+		"build time 1 min 1 s accepted by @&lt;img src=x&gt;"} {
 		if !strings.Contains(line, want) {
 			t.Errorf("accepted line %q lacks %q", line, want)
 		}
