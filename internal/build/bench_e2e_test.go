@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -65,14 +64,7 @@ func BenchmarkWarmBuild10kFiles(b *testing.B) {
 	}); err != nil {
 		b.Fatal(err)
 	}
-	for _, args := range [][]string{{"init", "-q"}, {"add", "."}, {"commit", "-q", "-m", "tree"}} {
-		cmd := exec.Command("git", append([]string{"-c", "user.name=b", "-c", "user.email=b@example.com"}, args...)...)
-		cmd.Dir = repo
-		cmd.Env = append(os.Environ(), "GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			b.Fatalf("git %v: %v\n%s", args, err, out)
-		}
-	}
+	testenv.GitCommitAll(b, repo)
 	// Four ways: the new recording with no file digests kept from an
 	// earlier build outside a repository (every file read), the same on a
 	// fresh Git checkout (as on a CI runner: the index's blob ids), the new

@@ -4,13 +4,14 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/moby/buildkit/client/llb"
 	"github.com/tonistiigi/fsutil"
+
+	"github.com/stageline/stageline/internal/testing/testenv"
 )
 
 // generateContext writes n small files under dir/src, 100 to a directory.
@@ -43,14 +44,7 @@ func benchCompute(b *testing.B, n int, withGit bool) {
 		}); err != nil {
 			b.Fatal(err)
 		}
-		for _, args := range [][]string{{"init", "-q"}, {"add", "."}} {
-			cmd := exec.Command("git", args...)
-			cmd.Dir = dir
-			cmd.Env = append(os.Environ(), "GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1")
-			if out, err := cmd.CombinedOutput(); err != nil {
-				b.Fatalf("git %v: %v\n%s", args, err, out)
-			}
-		}
+		testenv.GitCommitAll(b, dir)
 	}
 	fs, err := fsutil.NewFS(dir)
 	if err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,18 +11,9 @@ import (
 
 	"github.com/moby/buildkit/client/llb"
 	"github.com/tonistiigi/fsutil"
-)
 
-// git runs git in dir with no user or system config.
-func git(t *testing.T, dir string, args ...string) {
-	t.Helper()
-	cmd := exec.Command("git", append([]string{"-c", "user.name=t", "-c", "user.email=t@example.com"}, args...)...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-}
+	"github.com/stageline/stageline/internal/testing/testenv"
+)
 
 // writeTree writes files (path → content; a path ending in "*" is made
 // executable) with modification times an hour back, so that the index
@@ -105,11 +95,11 @@ func TestGitIndexIdentities(t *testing.T) {
 		}},
 		{name: "tracked .gitattributes: index not used", readIn: 3, after: func(t *testing.T, repo string) {
 			writeTree(t, repo, map[string]string{".gitattributes": "* text=auto\n"})
-			git(t, repo, "add", ".gitattributes")
-			git(t, repo, "commit", "-q", "-m", "attrs")
+			testenv.Git(t, repo, "add", ".gitattributes")
+			testenv.Git(t, repo, "commit", "-q", "-m", "attrs")
 		}},
 		{name: "autocrlf configured: index not used", readIn: 3, after: func(t *testing.T, repo string) {
-			git(t, repo, "config", "core.autocrlf", "input")
+			testenv.Git(t, repo, "config", "core.autocrlf", "input")
 		}},
 		{name: "context in a subdirectory", context: "app", indexed: 3},
 	} {
@@ -122,9 +112,7 @@ func TestGitIndexIdentities(t *testing.T) {
 				files[filepath.Join(tc.context, p)] = c
 			}
 			writeTree(t, repo, files)
-			git(t, repo, "init", "-q")
-			git(t, repo, "add", ".")
-			git(t, repo, "commit", "-q", "-m", "c")
+			testenv.GitCommitAll(t, repo)
 			if tc.after != nil {
 				tc.after(t, repo)
 			}
