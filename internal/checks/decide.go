@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/go-github/v66/github"
 
+	"github.com/stageline/stageline/internal/advice"
 	"github.com/stageline/stageline/internal/compare"
 	"github.com/stageline/stageline/internal/history"
 	"github.com/stageline/stageline/internal/render"
@@ -141,6 +142,7 @@ func decideKey(in *runInput, k *keyInput) decision {
 	// the summary, the budgets and the annotations.
 	analysis := compare.Analyze(base, rep)
 	c, why := analysis.Versus, analysis.Why
+	b.Summary.Evidence = advice.Record(rep, why) // what advice on the pages rests on
 	rendered := render.RenderCheck(analysis, render.CheckOptions{RunURL: run.GetHTMLURL(), HistoryURL: k.PageURL,
 		BaseLabel: d.BaseLabel, NoBaseline: noBaseline})
 	out := output{Title: rendered.Title, Summary: rendered.Summary, Text: rendered.Text}

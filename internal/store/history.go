@@ -44,6 +44,8 @@ type BuildSummary struct {
 	// read 500 builds at a time, does not plot them.
 	Layers   []LayerFigures `json:"-"`
 	HitRatio float64        `json:"hit_ratio"`
+	// Evidence is what advice rests on (evidence.go); nil when not kept.
+	Evidence *Evidence `json:"evidence,omitempty"`
 }
 
 // StageFigures are one stage's duration and cache hit ratio.

@@ -1,0 +1,156 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Repo is a repository the App has recorded.
+type Repo struct {
+	ID       int64
+	FullName string
+}
+
+// OwnerRepos returns the repositories whose stored full name is
+// owner/..., by name, at most limit. owner must be a GitHub owner name
+// (letters, digits, hyphens): nothing else can match, and so a name can
+// never act as a LIKE pattern.
+func (s *Store) OwnerRepos(ctx context.Context, owner string, limit int) ([]Repo, error) {
+	if !validOwner(owner) {
+		return nil, nil
+	}
+	rows, err := s.rdb.QueryContext(ctx, `SELECT repo_id, full_name FROM repos WHERE LOWER(full_name) LIKE $1
+		ORDER BY LOWER(full_name), repo_id LIMIT $2`, strings.ToLower(owner)+"/%", limit)
+	if err != nil {
+		return nil, fmt.Errorf("owner repos %q: %w", owner, err)
+	}
+	defer rows.Close()
+	var out []Repo
+	for rows.Next() {
+		var r Repo
+		if err := rows.Scan(&r.ID, &r.FullName); err != nil {
+			return nil, fmt.Errorf("owner repos %q: %w", owner, err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("owner repos %q: %w", owner, err)
+	}
+	return out, nil
+}
+
+// validOwner is GitHub's rule for owner names: 1 to 100 letters, digits
+// and hyphens.
+func validOwner(s string) bool {
+	if s == "" || len(s) > 100 {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// orgChunk is how many repositories one key listing covers, keysChunk how
+// many build keys one read of builds does: their parameters stay well under
+// SQLite's and PostgreSQL's limits.
+const (
+	orgChunk  = 500
+	keysChunk = 100
+)
+
+// LatestBuilds returns, for every build key of the given repositories, its
+// newest trusted builds (at most trusted of them) and its newest other
+// builds (at most other), without layers, ordered by repository, build key
+// and time (newest first).
+//
+// Cost: one query lists the keys of orgChunk repositories (from the
+// builds_key index), then one query per keysChunk keys reads their builds,
+// each key's through its own LIMIT on the same index: never a round trip
+// per key, and at most keys × (trusted + other) rows.
+func (s *Store) LatestBuilds(ctx context.Context, repoIDs []int64, trusted, other int) ([]Build, error) {
+	type key struct {
+		repo int64
+		name string
+	}
+	var keys []key
+	for len(repoIDs) > 0 {
+		chunk := repoIDs[:min(len(repoIDs), orgChunk)]
+		repoIDs = repoIDs[len(chunk):]
+		args := make([]any, len(chunk))
+		for i, id := range chunk {
+			args[i] = id
+		}
+		rows, err := s.rdb.QueryContext(ctx, `SELECT DISTINCT repo_id, build_key FROM builds WHERE repo_id IN (`+params(1, len(chunk))+`)
+			ORDER BY repo_id, build_key`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("latest builds: keys: %w", err)
+		}
+		for rows.Next() {
+			var k key
+			if err := rows.Scan(&k.repo, &k.name); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("latest builds: keys: %w", err)
+			}
+			keys = append(keys, k)
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, fmt.Errorf("latest builds: keys: %w", err)
+		}
+	}
+	var out []Build
+	for len(keys) > 0 {
+		chunk := keys[:min(len(keys), keysChunk)]
+		keys = keys[len(chunk):]
+		args := []any{trusted, other}
+		var q strings.Builder
+		for i, k := range chunk {
+			args = append(args, k.repo, k.name)
+			a, b := "$"+strconv.Itoa(len(args)-1), "$"+strconv.Itoa(len(args))
+			for j, lim := range []string{"$1", "$2"} {
+				if i > 0 || j > 0 {
+					q.WriteString("\nUNION ALL ")
+				}
+				q.WriteString("SELECT * FROM (" + buildCols + " FROM builds WHERE repo_id = " + a + " AND build_key = " + b +
+					" AND trusted = " + s.boolLit(j == 0) + " ORDER BY created_at DESC, run_id DESC LIMIT " + lim + ") t" + strconv.Itoa(2*i+j))
+			}
+		}
+		bs, err := s.queryBuilds(ctx, "latest builds", false, len(chunk)*(trusted+other), "SELECT * FROM ("+q.String()+") u ORDER BY repo_id, build_key, created_at DESC, run_id DESC", args...)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, bs...)
+	}
+	return out, nil
+}
+
+// params is "$from, …, $(from+n-1)".
+func params(from, n int) string {
+	var b strings.Builder
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString("$" + strconv.Itoa(from+i))
+	}
+	return b.String()
+}
+
+// boolLit is a boolean literal in the store's dialect.
+func (s *Store) boolLit(v bool) string {
+	switch {
+	case s.dialect == Postgres && v:
+		return "TRUE"
+	case s.dialect == Postgres:
+		return "FALSE"
+	case v:
+		return "1"
+	}
+	return "0"
+}
