@@ -75,7 +75,8 @@ type handler struct {
 	mux   *http.ServeMux
 }
 
-// New returns the dashboard's handler, serving GET /r/{repoID},
+// New returns the dashboard's handler, serving GET /o/{owner} (org.go),
+// GET /r/{repoID},
 // GET /r/{repoID}/k/{buildKey} (?run= marks a build) and the stylesheet.
 func New(opts Options) (http.Handler, error) {
 	if opts.Store == nil || opts.Access == nil {
@@ -103,6 +104,7 @@ func New(opts Options) (http.Handler, error) {
 	h.mux.HandleFunc("GET "+StylesheetPath, h.serveCSS)
 	h.mux.HandleFunc("GET /r/{repo}", h.repoPage)
 	h.mux.HandleFunc("GET /r/{repo}/k/{key...}", h.keyPage)
+	h.mux.HandleFunc("GET /o/{owner}", h.orgPage)
 	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { h.notFound(w, r) })
 	return h, nil
 }

@@ -63,16 +63,17 @@ const (
 	keysChunk = 100
 )
 
-// LatestBuilds returns, for every build key of the given repositories, its
-// newest trusted builds (at most trusted of them) and its newest other
+// LatestBuilds returns, for the first maxKeys build keys of the given
+// repositories (in their order, keys by name), their newest trusted builds (at most trusted of them) and its newest other
 // builds (at most other), without layers, ordered by repository, build key
 // and time (newest first).
 //
 // Cost: one query lists the keys of orgChunk repositories (from the
 // builds_key index), then one query per keysChunk keys reads their builds,
 // each key's through its own LIMIT on the same index: never a round trip
-// per key, and at most keys × (trusted + other) rows.
-func (s *Store) LatestBuilds(ctx context.Context, repoIDs []int64, trusted, other int) ([]Build, error) {
+// per key, and at most maxKeys × (trusted + other) rows. keysLeft counts
+// the keys past maxKeys, not read.
+func (s *Store) LatestBuilds(ctx context.Context, repoIDs []int64, maxKeys, trusted, other int) (builds []Build, keysLeft int, err error) {
 	type key struct {
 		repo int64
 		name string
@@ -88,23 +89,26 @@ func (s *Store) LatestBuilds(ctx context.Context, repoIDs []int64, trusted, othe
 		rows, err := s.rdb.QueryContext(ctx, `SELECT DISTINCT repo_id, build_key FROM builds WHERE repo_id IN (`+params(1, len(chunk))+`)
 			ORDER BY repo_id, build_key`, args...)
 		if err != nil {
-			return nil, fmt.Errorf("latest builds: keys: %w", err)
+			return nil, 0, fmt.Errorf("latest builds: keys: %w", err)
 		}
 		for rows.Next() {
 			var k key
 			if err := rows.Scan(&k.repo, &k.name); err != nil {
 				rows.Close()
-				return nil, fmt.Errorf("latest builds: keys: %w", err)
+				return nil, 0, fmt.Errorf("latest builds: keys: %w", err)
+			}
+			if len(keys) == maxKeys {
+				keysLeft++
+				continue
 			}
 			keys = append(keys, k)
 		}
 		err = rows.Err()
 		rows.Close()
 		if err != nil {
-			return nil, fmt.Errorf("latest builds: keys: %w", err)
+			return nil, 0, fmt.Errorf("latest builds: keys: %w", err)
 		}
 	}
-	var out []Build
 	for len(keys) > 0 {
 		chunk := keys[:min(len(keys), keysChunk)]
 		keys = keys[len(chunk):]
@@ -123,11 +127,11 @@ func (s *Store) LatestBuilds(ctx context.Context, repoIDs []int64, trusted, othe
 		}
 		bs, err := s.queryBuilds(ctx, "latest builds", false, len(chunk)*(trusted+other), "SELECT * FROM ("+q.String()+") u ORDER BY repo_id, build_key, created_at DESC, run_id DESC", args...)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
-		out = append(out, bs...)
+		builds = append(builds, bs...)
 	}
-	return out, nil
+	return builds, keysLeft, nil
 }
 
 // params is "$from, …, $(from+n-1)".
