@@ -69,7 +69,7 @@ func (b build) report(t *testing.T) *report.Report {
 		Cache:       report.Cache{HitRatio: b.hits, Import: b.imports},
 		FileRecords: map[string]string{digest: rec},
 		Images: []report.Image{{Digest: "sha256:img", CompressedSizeBytes: 50e6, UncompressedSizeBytes: 150e6,
-			Layers: []report.Layer{{SizeBytes: 40e6, Instruction: "RUN apt-get install -y build-essential", Line: 5}, {SizeBytes: 1e3, Instruction: "RUN rm -rf /var/cache/apt", Line: 6}},
+			Layers:  []report.Layer{{SizeBytes: 40e6, Instruction: "RUN apt-get install -y build-essential", Line: 5}, {SizeBytes: 1e3, Instruction: "RUN rm -rf /var/cache/apt", Line: 6}},
 			Content: &report.ImageContent{WastedBytes: b.wasted}}},
 	}
 	if b.wasted > 0 {

@@ -79,7 +79,7 @@ type orgRow struct {
 }
 
 type orgAdvice struct {
-	adviceItem
+	Item            adviceItem
 	Repo, Key, Href string
 }
 
@@ -152,7 +152,7 @@ func (h *handler) orgPage(w http.ResponseWriter, r *http.Request) {
 		rows = append(rows, row)
 		href := link(r, KeyPath(repoID, key[0].BuildKey), nil)
 		for _, a := range adviceItems(advice.For(key, base, now)) {
-			items = append(items, orgAdvice{adviceItem: a, Repo: name, Key: keyName(key[0].BuildKey), Href: href})
+			items = append(items, orgAdvice{Item: a, Repo: name, Key: keyName(key[0].BuildKey), Href: href})
 		}
 	}
 	op.Keys = len(rows)
@@ -190,7 +190,7 @@ func (h *handler) orgPage(w http.ResponseWriter, r *http.Request) {
 	}
 	// Advice ranked as advice.For ranks one key's: time saved, then bytes.
 	slices.SortStableFunc(items, func(a, b orgAdvice) int {
-		return cmp.Or(cmp.Compare(b.savingMS, a.savingMS), cmp.Compare(b.savingBytes, a.savingBytes))
+		return cmp.Or(cmp.Compare(b.Item.savingMS, a.Item.savingMS), cmp.Compare(b.Item.savingBytes, a.Item.savingBytes))
 	})
 	op.Advice = items[:min(len(items), OrgAdvice)]
 	h.render(w, r, http.StatusOK, "org", page{Title: owner + " · organisation", Crumbs: []crumb{{Text: owner}}, Org: op})
