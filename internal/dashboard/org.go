@@ -305,7 +305,7 @@ func trend(builds []store.Build, head int, base string, now time.Time) (string, 
 			change = "+" + change
 		}
 	}
-	text := fmt.Sprintf("%s over %d builds this week", change, len(vals))
+	text := fmt.Sprintf("%s in %d builds", change, len(vals))
 	var buf bytes.Buffer
 	class := ""
 	if last > first*1.1 {

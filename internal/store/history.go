@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -178,7 +179,13 @@ func (s *Store) KeyBuilds(ctx context.Context, repoID int64, buildKey string, n 
 // made that large at once, up to 1024 (a caller's n is not trusted to be
 // small).
 func (s *Store) queryBuilds(ctx context.Context, what string, withLayers bool, limit int, q string, args ...any) ([]Build, error) {
-	rows, err := s.rdb.QueryContext(ctx, q, args...)
+	return s.readBuilds(ctx, what, withLayers, limit, func() (*sql.Rows, error) { return s.rdb.QueryContext(ctx, q, args...) })
+}
+
+// readBuilds is queryBuilds over the rows query returns (a prepared
+// statement's, say).
+func (s *Store) readBuilds(ctx context.Context, what string, withLayers bool, limit int, query func() (*sql.Rows, error)) ([]Build, error) {
+	rows, err := query()
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}

@@ -1,8 +1,11 @@
 package store
 
 import (
+	"cmp"
 	"context"
+	"database/sql"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -109,27 +112,62 @@ func (s *Store) LatestBuilds(ctx context.Context, repoIDs []int64, maxKeys, trus
 			return nil, 0, fmt.Errorf("latest builds: keys: %w", err)
 		}
 	}
+	if len(keys) == 0 {
+		return nil, keysLeft, nil
+	}
+	// One statement for every chunk, prepared once: parsing a union of
+	// 2 × keysChunk selects took as long as running it. The last chunk is
+	// padded with repository 0, which has no builds.
+	var q strings.Builder
+	for i := range keysChunk {
+		a, b := "$"+strconv.Itoa(3+2*i), "$"+strconv.Itoa(4+2*i)
+		for j, lim := range []string{"$1", "$2"} {
+			if i > 0 || j > 0 {
+				q.WriteString("\nUNION ALL ")
+			}
+			q.WriteString("SELECT * FROM (" + buildCols + " FROM builds WHERE repo_id = " + a + " AND build_key = " + b +
+				" AND trusted = " + s.boolLit(j == 0) + " ORDER BY created_at DESC, run_id DESC LIMIT " + lim + ") t" + strconv.Itoa(2*i+j))
+		}
+	}
+	// Each select comes out sorted already: no sort of the whole (with
+	// its summaries) in the database; the two of a key are merged here.
+	stmt, err := s.rdb.PrepareContext(ctx, q.String())
+	if err != nil {
+		return nil, 0, fmt.Errorf("latest builds: %w", err)
+	}
+	defer stmt.Close()
 	for len(keys) > 0 {
 		chunk := keys[:min(len(keys), keysChunk)]
 		keys = keys[len(chunk):]
-		args := []any{trusted, other}
-		var q strings.Builder
-		for i, k := range chunk {
-			args = append(args, k.repo, k.name)
-			a, b := "$"+strconv.Itoa(len(args)-1), "$"+strconv.Itoa(len(args))
-			for j, lim := range []string{"$1", "$2"} {
-				if i > 0 || j > 0 {
-					q.WriteString("\nUNION ALL ")
-				}
-				q.WriteString("SELECT * FROM (" + buildCols + " FROM builds WHERE repo_id = " + a + " AND build_key = " + b +
-					" AND trusted = " + s.boolLit(j == 0) + " ORDER BY created_at DESC, run_id DESC LIMIT " + lim + ") t" + strconv.Itoa(2*i+j))
+		args := make([]any, 2, 2+2*keysChunk)
+		args[0], args[1] = trusted, other
+		for i := range keysChunk {
+			if i < len(chunk) {
+				args = append(args, chunk[i].repo, chunk[i].name)
+			} else {
+				args = append(args, int64(0), "")
 			}
 		}
-		bs, err := s.queryBuilds(ctx, "latest builds", false, len(chunk)*(trusted+other), "SELECT * FROM ("+q.String()+") u ORDER BY repo_id, build_key, created_at DESC, run_id DESC", args...)
+		bs, err := s.readBuilds(ctx, "latest builds", false, len(chunk)*(trusted+other), func() (*sql.Rows, error) {
+			return stmt.QueryContext(ctx, args...)
+		})
 		if err != nil {
 			return nil, 0, err
 		}
-		builds = append(builds, bs...)
+		// A key's trusted builds, then its others, each newest first:
+		// merged into one list newest first, keys in the order listed.
+		for len(bs) > 0 {
+			n := 1
+			for n < len(bs) && bs[n].RepoID == bs[0].RepoID && bs[n].BuildKey == bs[0].BuildKey {
+				n++
+			}
+			key := bs[:n]
+			bs = bs[n:]
+			slices.SortStableFunc(key, func(a, b Build) int {
+				return cmp.Or(b.Time.Compare(a.Time), cmp.Compare(b.RunID, a.RunID))
+			})
+			builds = append(builds, key...)
+		}
 	}
 	return builds, keysLeft, nil
 }
