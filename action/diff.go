@@ -9,6 +9,8 @@ import (
 	"os"
 
 	"github.com/stageline/stageline/internal/compare"
+	"github.com/stageline/stageline/internal/comparedoc"
+	"github.com/stageline/stageline/internal/finding"
 
 	"github.com/stageline/stageline/internal/render"
 	"github.com/stageline/stageline/internal/report"
@@ -16,11 +18,12 @@ import (
 
 const diffUsage = `usage: stageline diff [--format text|json] BASE.json HEAD.json
 
-Compares two build reports and says why each stage of HEAD first missed the
-cache: instruction, files (the paths), build-arg or env (names only),
-base-image, upstream (the step or stage that changed), not-cached (same
-inputs, no cache entry) or unknown. --format json prints the same as data
-(docs/report.md, "stageline diff").
+Compares two build reports as the check run does: what is notable first,
+then each stage's cache and time, the images' and layers' sizes, why each
+stage of HEAD first missed the cache (instruction, files, build-arg or env,
+base-image, upstream, not-cached or unknown) and what changed in the
+images' files. --format json prints the same comparison as data
+(docs/comparison.schema.json; docs/report.md, "stageline diff").
 `
 
 // maxDiffReport caps each report file read by diff.
@@ -53,29 +56,22 @@ func runDiff(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "stageline diff:", err)
 		return exitBadInput
 	}
+	// One analysis and one list of findings, rendered as text or data: the
+	// same the check run and the job summary show.
 	a := compare.Analyze(base, head)
-	why := a.Why
+	lead := finding.Rank(finding.Input{Analysis: a}, finding.Defaults())
 	if *format == "json" {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		if err := enc.Encode(why); err != nil {
+		if err := enc.Encode(comparedoc.New(a, lead)); err != nil {
 			fmt.Fprintln(stderr, "stageline diff:", err)
 			return exitBuildError
 		}
 		return exitOK
 	}
-	if err := render.RenderWhyText(stdout, why); err != nil {
+	if err := render.RenderDiffText(stdout, a, lead); err != nil {
 		fmt.Fprintln(stderr, "stageline diff:", err)
 		return exitBuildError
-	}
-	// What made the image bigger comes after why it rebuilt, only when the
-	// two builds are comparable (the same Dockerfile, target and platforms).
-	if why.Compared {
-		fmt.Fprintln(stdout)
-		if err := render.RenderContentDiffText(stdout, a.Versus); err != nil {
-			fmt.Fprintln(stderr, "stageline diff:", err)
-			return exitBuildError
-		}
 	}
 	return exitOK
 }

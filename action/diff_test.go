@@ -33,6 +33,18 @@ func writeVariant(t *testing.T, edit func(map[string]any)) string {
 	return p
 }
 
+// allCached makes every step of a report a cache hit, its counts to match.
+func allCached(m map[string]any) {
+	for _, s := range m["steps"].([]any) {
+		s.(map[string]any)["cached"] = true
+	}
+	c := m["cache"].(map[string]any)
+	c["user_steps_cached"], c["hit_ratio"] = c["user_steps"], 1
+	for _, st := range m["stages"].([]any) {
+		st.(map[string]any)["steps_cached"] = st.(map[string]any)["steps_total"]
+	}
+}
+
 func TestDiffCommand(t *testing.T) {
 	t.Parallel()
 	seed := writeVariant(t, nil)
@@ -55,6 +67,7 @@ func TestDiffCommand(t *testing.T) {
 		{name: "another target", args: []string{writeVariant(t, build("target", "test-stage")), seed},
 			wantCode: exitOK, wantOut: `not compared: the baseline built target "test-stage" and this build ""`, noCauses: true},
 		{name: "json", args: []string{"--format", "json", writeVariant(t, build("target", "x")), seed}, wantCode: exitOK, wantOut: `"compared": false`},
+		{name: "json, nothing missed", args: []string{"--format", "json", seed, writeVariant(t, allCached)}, wantCode: exitOK, wantOut: `"stages": []`},
 		{name: "missing file", args: []string{seed, "/nonexistent/report.json"}, wantCode: exitBadInput, wantErr: "reading the head report"},
 		{name: "one argument", args: []string{seed}, wantCode: exitBadInput, wantErr: "usage: stageline diff"},
 		{name: "bad format", args: []string{"--format", "yaml", seed, seed}, wantCode: exitBadInput, wantErr: "usage: stageline diff"},

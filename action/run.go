@@ -68,7 +68,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			out.gh.AddMask(in.GitHubToken)
 		}
 	}
-	opts, cacheSkipped, err := buildOptions(ctx, in, getenv, out)
+	// The build key names this build to the App (the report artifact's
+	// name) and is the automatic gha cache scope: made once, used by both.
+	key := report.BuildKey(in.Dockerfile, in.Target, in.Platforms)
+	opts, cacheSkipped, err := buildOptions(ctx, in, key, getenv, out)
 	if err != nil {
 		out.inputError(err)
 		return exitBadInput
@@ -161,7 +164,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	analysis := compare.Analyze(loadBaseline(in.BaselineReport, out), res.Report)
 	out.finish(res, reportPath, analysis)
 	if inActions && in.UploadReport {
-		uploadReport(ctx, getenv, in, data, out)
+		uploadReport(ctx, getenv, key, data, out)
 	}
 	sendTrace(ctx, getenv, in, res.Report, analysis.Why, out)
 	if msg, ok := inputProblem(buildErr); ok {
@@ -177,17 +180,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 }
 
 // buildOptions turns inputs into build options, resolving the cache entries
-// against the runner's environment.
-func buildOptions(ctx context.Context, in inputs.Inputs, getenv func(string) string, out *output) (buildkit.Options, []ghacache.Skipped, error) {
+// against the runner's environment; key is the automatic gha scope.
+func buildOptions(ctx context.Context, in inputs.Inputs, key string, getenv func(string) string, out *output) (buildkit.Options, []ghacache.Skipped, error) {
 	plan, err := ghacache.Resolve(ghacache.Inputs{
 		CacheFrom:   in.CacheFrom,
 		CacheTo:     in.CacheTo,
 		Cache:       in.Cache,
 		CacheMode:   in.CacheMode,
 		GitHubToken: in.GitHubToken,
-		Dockerfile:  in.Dockerfile,
-		Target:      in.Target,
-		Platforms:   in.Platforms,
+		Scope:       key,
 		ProbeV2:     func() string { return ghacache.ProbeV2(ctx, nil, getenv) },
 	}, getenv)
 	if err != nil {

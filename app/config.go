@@ -10,6 +10,7 @@ import (
 
 	"github.com/stageline/stageline/internal/checks"
 	"github.com/stageline/stageline/internal/history"
+	"github.com/stageline/stageline/internal/store"
 )
 
 // config is the App's configuration, read from the environment.
@@ -31,6 +32,9 @@ type config struct {
 	Retention    time.Duration
 	// History is the build history's retention and verdict window.
 	History checks.HistoryOptions
+	// MaxKeys caps the build keys history keeps per repository
+	// (HISTORY_MAX_KEYS; 0: store.MaxKeysPerRepo).
+	MaxKeys int
 	// Web configures the dashboard pages and who may read them.
 	Web webConfig
 
@@ -71,7 +75,12 @@ const defaultMaxConns = 256
 //	RETRY_HORIZON             how long a failing delivery is retried; default 1h
 //	DELIVERY_RETENTION        how long finished deliveries are kept; default 168h
 //	HISTORY_RETENTION         how long build history is kept; default 2160h (90 days)
-//	HISTORY_MAX_BUILDS        builds kept per build key; default 500
+//	HISTORY_MAX_BUILDS        trusted builds (pushes of the repository) kept per build key; default 500
+//	HISTORY_UNTRUSTED_RETENTION  how long other builds (PRs, forks) are kept; default HISTORY_RETENTION
+//	HISTORY_UNTRUSTED_MAX_BUILDS other builds kept per build key, counted apart from trusted ones
+//	                          (they never push a trusted build out); default HISTORY_MAX_BUILDS
+//	HISTORY_MAX_KEYS          build keys kept per repository; a new key beyond it is checked but not
+//	                          recorded, and its check says so; default 1000 (the pages' cost model, docs/app.md)
 //	HISTORY_WINDOW            recent base-branch builds a verdict compares with; default 10
 //	PUBLIC_URL                the App's external base URL (https://stageline.example.com); when set,
 //	                          every check run's details link opens its build's dashboard page
@@ -128,6 +137,10 @@ func loadConfig(getenv func(string) string) (config, error) {
 	envDuration(getenv, &errs, "DELIVERY_RETENTION", &c.Retention, time.Hour, none, "a duration of at least 1h")
 	envDuration(getenv, &errs, "HISTORY_RETENTION", &c.History.Retention, 24*time.Hour, none, "a duration of at least 24h")
 	envInt(getenv, &errs, "HISTORY_MAX_BUILDS", &c.History.MaxBuilds, 10, 100000, "a whole number from 10 to 100000")
+	c.History.UntrustedRetention, c.History.UntrustedMaxBuilds = c.History.Retention, c.History.MaxBuilds
+	envDuration(getenv, &errs, "HISTORY_UNTRUSTED_RETENTION", &c.History.UntrustedRetention, 24*time.Hour, none, "a duration of at least 24h")
+	envInt(getenv, &errs, "HISTORY_UNTRUSTED_MAX_BUILDS", &c.History.UntrustedMaxBuilds, 10, 100000, "a whole number from 10 to 100000")
+	envInt(getenv, &errs, "HISTORY_MAX_KEYS", &c.MaxKeys, 1, store.MaxKeysPerRepo, fmt.Sprintf("a whole number from 1 to %d", store.MaxKeysPerRepo))
 	envInt(getenv, &errs, "HISTORY_WINDOW", &c.History.Window, 1, 100, "a whole number from 1 to 100")
 	c.Web = loadWebConfig(getenv, c.APIURL, c.History.Retention, &errs)
 	return c, errors.Join(errs...)

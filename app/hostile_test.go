@@ -159,3 +159,43 @@ func (h *harness) completeRun(b build) []githubfake.CheckRun {
 	}
 	return h.checksOn(b.sha)
 }
+
+// TestBuildKeyCap: a repository at its cap of build keys gets its new
+// keys checked but not recorded, and their checks say so; known keys are
+// recorded as before. Nothing capped build keys per repository (64 new
+// keys per run, without end).
+func TestBuildKeyCap(t *testing.T) {
+	t.Parallel()
+	zip := reportZip(t, "seed")
+	for _, d := range storetest.Dialects(t) {
+		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
+			h := startApp(t, d, func(c *config) { c.MaxKeys = 3 })
+			b := build{runID: 910, sha: sha('e'), event: "push", branch: "main", conclusion: "success"}
+			for i := range 5 {
+				b.artifacts = append(b.artifacts, &githubfake.Artifact{Name: fmt.Sprintf("stageline-report-k%d", i), Data: zip})
+			}
+			h.register(b)
+			refused := 0
+			for _, c := range h.completeRun(b) {
+				if strings.Contains(c.Summary, "Not kept in history") {
+					refused++
+					if c.Conclusion != "success" || !strings.Contains(c.Summary, "3 build keys") {
+						t.Errorf("check %s: %s:\n%.400s", c.Name, c.Conclusion, c.Summary)
+					}
+				}
+			}
+			if refused != 2 {
+				t.Errorf("%d checks say their key was not kept, want 2", refused)
+			}
+			st, err := store.Open(t.Context(), h.dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			if keys, err := st.RepoKeys(t.Context(), repoID); err != nil || len(keys) != 3 {
+				t.Errorf("history keeps %d keys, %v; want 3", len(keys), err)
+			}
+		})
+	}
+}

@@ -42,7 +42,7 @@ func main() {
 
 // serve runs the App until ctx ends: the HTTP endpoints and the workers.
 func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
-	st, err := store.Open(ctx, cfg.DatabaseURL, store.WithClock(cfg.now))
+	st, err := store.Open(ctx, cfg.DatabaseURL, store.WithClock(cfg.now), store.WithMaxKeys(cfg.MaxKeys))
 	if err != nil {
 		return err
 	}

@@ -218,23 +218,7 @@ func TestSoak(t *testing.T) {
 	close(stopKilling)
 	<-killerDone
 
-	// Drain: wait until no delivery is pending or running.
-	st, err := store.Open(context.Background(), dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	drainDeadline := time.Now().Add(5 * time.Minute)
-	var counts map[string]int
-	for {
-		if counts, err = st.Counts(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-		if counts[store.StatePending]+counts[store.StateRunning] == 0 || time.Now().After(drainDeadline) {
-			break
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	st, counts := drain(t, dsn)
 	drained := time.Since(began)
 
 	var latencies []time.Duration
@@ -335,4 +319,27 @@ func percentile(ds []time.Duration, p int) time.Duration {
 	}
 	slices.Sort(ds)
 	return ds[min(len(ds)-1, len(ds)*p/100)]
+}
+
+// drain opens the store at dsn (closed when the test ends) and waits, up to
+// 5 minutes, until no delivery is pending or running; it returns the store
+// and the last counts of deliveries by state.
+func drain(t *testing.T, dsn string) (*store.Store, map[string]int) {
+	t.Helper()
+	st, err := store.Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	deadline := time.Now().Add(5 * time.Minute)
+	for {
+		counts, err := st.Counts(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if counts[store.StatePending]+counts[store.StateRunning] == 0 || time.Now().After(deadline) {
+			return st, counts
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }

@@ -28,7 +28,8 @@ type cacheDebugRecord struct {
 }
 
 // fileList decodes a "file-list" record of cache/contenthash: pairs of a
-// path key (relative, "/" written as NUL) and that entry's digest.
+// path key (relative, "/" written as NUL) and that entry's digest. The
+// copied directory itself is "", its subdirectories are entries too.
 func (r cacheDebugRecord) fileList() map[string]string {
 	var data [][]byte
 	for _, f := range r.Data {
@@ -38,10 +39,7 @@ func (r cacheDebugRecord) fileList() map[string]string {
 	}
 	out := map[string]string{}
 	for i := 0; i+1 < len(data); i += 2 {
-		name := strings.ReplaceAll(strings.TrimPrefix(string(data[i]), "\x00"), "\x00", "/")
-		if name != "" {
-			out[name] = string(data[i+1])
-		}
+		out[strings.ReplaceAll(strings.TrimPrefix(string(data[i]), "\x00"), "\x00", "/")] = string(data[i+1])
 	}
 	return out
 }
@@ -83,8 +81,9 @@ func freePort(t *testing.T) string {
 // buildkitd started with --save-cache-debug, whose debug endpoint shows the
 // file list behind the COPY's content checksum, then changes one thing at a
 // time: a file's mode, a symlink's target, a file that .dockerignore
-// excludes. The report's record must list the files BuildKit hashed, and
-// name as changed exactly the files whose hash BuildKit saw change.
+// excludes, an owner, an added directory. The report's record must list
+// the files and directories BuildKit hashed, and name as changed exactly
+// those whose hash BuildKit saw change.
 func TestFileDigestsAgreeWithBuildKit(t *testing.T) {
 	bkd, base := testenv.FreshSetup(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
@@ -95,7 +94,7 @@ func TestFileDigestsAgreeWithBuildKit(t *testing.T) {
 	dir := t.TempDir()
 	writeTree(t, dir, map[string]string{
 		"Dockerfile":    "FROM diamol/base\nCOPY src/ /src/\n",
-		".dockerignore": "src/*.tmp\n",
+		".dockerignore": "src/*.tmp\nsrc/**/*.md\n",
 		"src/a.txt":     "a\n",
 		"src/b.txt":     "b\n",
 		"src/run.sh":    "#!/bin/sh\n",
@@ -148,7 +147,7 @@ func TestFileDigestsAgreeWithBuildKit(t *testing.T) {
 	names := func(rec []report.FileEntry) []string {
 		var out []string
 		for _, e := range rec {
-			out = append(out, strings.TrimPrefix(e.Path, "src/"))
+			out = append(out, strings.TrimSuffix(strings.TrimPrefix(e.Path, "src/"), "/"))
 		}
 		return out
 	}
@@ -181,13 +180,22 @@ func TestFileDigestsAgreeWithBuildKit(t *testing.T) {
 		}, want: []string{"link"}},
 		{name: "ignored file added", change: func() { writeTree(t, dir, map[string]string{"src/new.tmp": "x\n"}) }, want: nil},
 		{name: "content edited", change: func() { writeTree(t, dir, map[string]string{"src/b.txt": "b2\n"}) }, want: []string{"b.txt"}},
+		// BuildKit's client sets owners to 0 before sending: no change.
+		{name: "owner changed", change: func() { must(t, os.Lchown(filepath.Join(dir, "src/a.txt"), 4321, 4321)) }, want: nil},
+		// Directory entries are part of the checksum.
+		{name: "empty directory added", change: func() { must(t, os.Mkdir(filepath.Join(dir, "src/empty"), 0o755)) }, want: []string{"empty"}},
+		{name: "ignored file in a new directory", change: func() { writeTree(t, dir, map[string]string{"src/docs/notes.md": "x\n"}) }, want: []string{"docs"}},
+		// A warm builder keeps a directory's checksum when only its mode
+		// changes (checked: BuildKit v0.34's file list stays the same).
+		{name: "directory mode", change: func() { must(t, os.Chmod(filepath.Join(dir, "src/empty"), 0o700)) }, want: nil},
 	} {
 		tt.change()
 		cur := build()
-		ours, _ := report.CompareFileRecords(prev.rec, cur.rec, 100)
+		ours, _, err := report.CompareFileRecords(prev.rec, cur.rec, 100)
+		must(t, err)
 		var oursNames []string
 		for _, c := range ours {
-			oursNames = append(oursNames, strings.TrimPrefix(c.Path, "src/"))
+			oursNames = append(oursNames, strings.TrimSuffix(strings.TrimPrefix(c.Path, "src/"), "/"))
 		}
 		bk := newList(prev, cur)
 		var bkChanged []string

@@ -3,7 +3,6 @@ package cachekey
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -29,7 +28,7 @@ type file struct {
 	xattrs   []string // sorted "key=value"
 	linkname string
 	dir      bool
-	sum      [32]byte // digest of mode, link target and content; zero until hashed
+	sum      [32]byte // digest of xattrs, link target and content; zero until hashed
 	hashed   bool
 }
 
@@ -80,20 +79,18 @@ func walkLocal(ctx context.Context, fs fsutil.FS, attrs map[string]string) ([]*f
 	return out, nil
 }
 
-// hash computes f's digest once over what BuildKit's content hash of a file
-// covers (cache/contenthash's tarsum header and content): type and
-// permission bits, owner ids, xattrs, link target and content. Times are
-// not part of it.
+// hash computes f's content digest once over what BuildKit's content hash
+// of a file covers besides its mode (cache/contenthash's tarsum header and
+// content): xattrs, link target and content. The mode is recorded beside it
+// so that a mode-only change reads as one. Owner ids are not part of it:
+// BuildKit's client sets them to 0 before it sends the context
+// (client/solve.go prepareSyncedFiles), so a chown never changes a cache
+// key. Times are not part of it either.
 func (f *file) hash(fs fsutil.FS, buf []byte) error {
 	if f.hashed {
 		return nil
 	}
 	h := sha256.New()
-	var b [12]byte
-	binary.BigEndian.PutUint32(b[0:], f.mode)
-	binary.BigEndian.PutUint32(b[4:], f.uid)
-	binary.BigEndian.PutUint32(b[8:], f.gid)
-	h.Write(b[:])
 	for _, x := range f.xattrs {
 		h.Write([]byte(x))
 		h.Write([]byte{0})
@@ -114,6 +111,40 @@ func (f *file) hash(fs fsutil.FS, buf []byte) error {
 	h.Sum(f.sum[:0])
 	f.hashed = true
 	return nil
+}
+
+// recordPath is f's path in a file record: a directory's ends in "/".
+func (f *file) recordPath() string {
+	if f.dir {
+		return f.path + "/"
+	}
+	return f.path
+}
+
+// recordMode is the mode a file record keeps: a directory's type alone. A
+// warm BuildKit keeps a copied directory's checksum when only the
+// directory's permission bits change (checked with --save-cache-debug in
+// TestFileDigestsAgreeWithBuildKit), so they are no cause.
+func (f *file) recordMode() uint32 {
+	if f.dir {
+		return uint32(gofs.ModeDir)
+	}
+	return f.mode
+}
+
+// hashDir computes a directory's digest: its xattrs (its mode is recorded
+// beside it; it has no content).
+func (f *file) hashDir() {
+	if f.hashed {
+		return
+	}
+	h := sha256.New()
+	for _, x := range f.xattrs {
+		h.Write([]byte(x))
+		h.Write([]byte{0})
+	}
+	h.Sum(f.sum[:0])
+	f.hashed = true
 }
 
 // hashAll hashes files side by side: most of the time goes to opening and

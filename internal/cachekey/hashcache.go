@@ -48,7 +48,7 @@ func openHashCache(cacheDir, dir string) *hashCache {
 	}
 	sum := sha256.Sum256([]byte(dir))
 	c := &hashCache{
-		path: filepath.Join(cacheDir, "filehash-"+hex.EncodeToString(sum[:8])+".gob"),
+		path: filepath.Join(cacheDir, "filehash2-"+hex.EncodeToString(sum[:8])+".gob"),
 		old:  map[string]cachedHash{},
 		cur:  map[string]cachedHash{},
 	}
@@ -121,7 +121,7 @@ const hashCacheMaxAge = 7 * 24 * time.Hour
 
 // pruneHashCaches removes the caches of contexts not built since before.
 func pruneHashCaches(dir string, before time.Time) {
-	old, _ := filepath.Glob(filepath.Join(dir, "filehash-*.gob"))
+	old, _ := filepath.Glob(filepath.Join(dir, "filehash*-*.gob"))
 	for _, p := range old {
 		if fi, err := os.Stat(p); err == nil && fi.ModTime().Before(before) {
 			_ = os.Remove(p)

@@ -48,22 +48,33 @@ func (c *computer) selection(ctx context.Context, localOp, name string, attrs ma
 	if err != nil {
 		return report.SourceInput{}, err
 	}
-	var picked []*file
+	// Directories count: BuildKit's content checksum of a copied tree
+	// covers its directory entries (cache/contenthash), so an added empty
+	// directory, or one left holding only .dockerignore'd files, rebuilds
+	// the COPY. A directory's digest has no content to read.
+	var picked, regular []*file
 	for _, f := range files {
-		if !f.dir && sel.selects(f.path) {
-			picked = append(picked, f)
+		if !sel.selects(f.path) {
+			continue
+		}
+		picked = append(picked, f)
+		if f.dir {
+			f.hashDir()
+		} else {
+			regular = append(regular, f)
 		}
 	}
-	if err := hashAll(ctx, fs, picked, c.cacheFor(localName)); err != nil {
+	if err := hashAll(ctx, fs, regular, c.cacheFor(localName)); err != nil {
 		return report.SourceInput{}, fmt.Errorf("context %s: %w", name, err)
 	}
-	// The walk goes directory by directory; records sort by path.
-	slices.SortFunc(picked, func(a, b *file) int { return strings.Compare(a.path, b.path) })
+	// The walk goes directory by directory; records sort by path (a
+	// directory's path ends in "/").
+	slices.SortFunc(picked, func(a, b *file) int { return strings.Compare(a.recordPath(), b.recordPath()) })
 	h := sha256.New()
 	entries := make([]report.FileEntry, 0, len(picked))
 	for _, f := range picked {
-		fmt.Fprintf(h, "%s\x00%x\x00", f.path, f.sum)
-		entries = append(entries, report.FileEntry{Path: f.path, Hash: binary.BigEndian.Uint32(f.sum[:4])})
+		fmt.Fprintf(h, "%s\x00%o\x00%x\x00", f.recordPath(), f.recordMode(), f.sum)
+		entries = append(entries, report.FileEntry{Path: f.recordPath(), Mode: f.recordMode(), Hash: binary.BigEndian.Uint32(f.sum[:4])})
 	}
 	fmt.Fprintf(h, "src=%s", sel.src)
 	d := "sha256:" + hex.EncodeToString(h.Sum(nil))
@@ -76,7 +87,7 @@ func (c *computer) selection(ctx context.Context, localOp, name string, attrs ma
 			c.res.Records[d] = rec
 		}
 	}
-	out := report.SourceInput{Context: name, Path: cp.Src, Digest: d, Files: len(entries)}
+	out := report.SourceInput{Context: name, Path: cp.Src, Digest: d, Files: len(regular)}
 	c.selections[memo] = out
 	return out, nil
 }

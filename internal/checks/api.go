@@ -33,7 +33,7 @@ type buildRecords interface {
 	RunBuilds(ctx context.Context, repoID, runID int64) ([]store.Build, error)
 	PutBuild(ctx context.Context, b store.Build) error
 	PutRepo(ctx context.Context, repoID int64, fullName string) error
-	PruneBuilds(ctx context.Context, before time.Time, maxPerKey int) (int64, error)
+	PruneBuilds(ctx context.Context, trusted, untrusted store.Keep) (int64, error)
 	PruneBaselines(ctx context.Context, before time.Time) (int64, error)
 }
 

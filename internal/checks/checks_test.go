@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/go-github/v66/github"
 
+	"github.com/stageline/stageline/internal/finding"
 	"github.com/stageline/stageline/internal/testing/githubfake"
 )
 
@@ -75,6 +76,9 @@ func TestParseConfig(t *testing.T) {
 		{"bad type", "budgets:\n  max_growth_bytes: lots\n", "line 2"},
 		{"bad breach", "on_breach: explode\n", "on_breach"},
 		{"negative", "budgets:\n  max_size_bytes: -1\n", "negative"},
+		{"headline", "headline:\n  size_bytes: 0\n  time_ms: 5000\n", ""},
+		{"headline negative", "headline:\n  cache_miss_ms: -1\n", "headline: headline thresholds must not be negative"},
+		{"headline unknown key", "headline:\n  size: 1\n", "line 2"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -84,6 +88,24 @@ func TestParseConfig(t *testing.T) {
 				t.Fatalf("err = %v, want %q", err, tt.err)
 			}
 		})
+	}
+}
+
+// Headline thresholds left out keep their defaults; those given replace
+// them.
+func TestParseConfigHeadline(t *testing.T) {
+	t.Parallel()
+	cfg, err := ParseConfig([]byte("headline:\n  size_bytes: 0\n  time_ms: 5000\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := finding.Defaults()
+	want.SizeBytes, want.TimeMS = 0, 5000
+	if cfg.Headline != want {
+		t.Errorf("headline %+v, want %+v", cfg.Headline, want)
+	}
+	if cfg, _ := ParseConfig(nil); cfg.Headline != finding.Defaults() {
+		t.Errorf("empty config: headline %+v, want the defaults", cfg.Headline)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"io"
 	"slices"
 
+	"github.com/stageline/stageline/internal/finding"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -28,6 +29,9 @@ type Config struct {
 	// LayerGrowthBytes is how much a layer must grow to be annotated
 	// (default 10 MB).
 	LayerGrowthBytes int64 `yaml:"layer_growth_bytes"`
+	// Headline is what makes a finding lead the check's title and verdict
+	// line (defaults: finding.Defaults; keys left out keep theirs).
+	Headline finding.Thresholds `yaml:"headline"`
 }
 
 // Budgets are limits on the head build. Zero means no limit. Growth is
@@ -52,7 +56,7 @@ const defaultLayerGrowth = 10 << 20
 // ParseConfig decodes a configuration file strictly: unknown keys and bad
 // values are errors, and yaml's errors name the line.
 func ParseConfig(data []byte) (Config, error) {
-	cfg := Config{OnBreach: "failure", LayerGrowthBytes: defaultLayerGrowth}
+	cfg := Config{OnBreach: "failure", LayerGrowthBytes: defaultLayerGrowth, Headline: finding.Defaults()}
 	if len(data) > maxConfigBytes {
 		return cfg, fmt.Errorf("%s is larger than %d bytes", ConfigPath, maxConfigBytes)
 	}
@@ -67,6 +71,9 @@ func ParseConfig(data []byte) (Config, error) {
 	b := cfg.Budgets
 	if b.MaxSizeBytes < 0 || b.MaxGrowthBytes < 0 || b.MaxGrowthPercent < 0 || b.MaxDurationSeconds < 0 || b.MaxDurationGrowthSeconds < 0 || cfg.LayerGrowthBytes < 0 {
 		return cfg, errors.New("budgets: limits must not be negative")
+	}
+	if err := cfg.Headline.Validate(); err != nil {
+		return cfg, fmt.Errorf("headline: %w", err)
 	}
 	if cfg.LayerGrowthBytes == 0 {
 		cfg.LayerGrowthBytes = defaultLayerGrowth

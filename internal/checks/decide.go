@@ -10,6 +10,7 @@ import (
 
 	"github.com/stageline/stageline/internal/advice"
 	"github.com/stageline/stageline/internal/compare"
+	"github.com/stageline/stageline/internal/finding"
 	"github.com/stageline/stageline/internal/history"
 	"github.com/stageline/stageline/internal/render"
 	"github.com/stageline/stageline/internal/report"
@@ -143,16 +144,23 @@ func decideKey(in *runInput, k *keyInput) decision {
 	analysis := compare.Analyze(base, rep)
 	c, why := analysis.Versus, analysis.Why
 	b.Summary.Evidence = advice.Record(rep, why) // what advice on the pages rests on
-	rendered := render.RenderCheck(analysis, render.CheckOptions{RunURL: run.GetHTMLURL(), HistoryURL: k.PageURL,
-		BaseLabel: d.BaseLabel, NoBaseline: noBaseline})
-	out := output{Title: rendered.Title, Summary: rendered.Summary, Text: rendered.Text}
 	// A build that did not succeed is not judged: its duration says when
 	// it stopped.
 	var judged *verdict.Result
 	if history.Judged(b.Status) {
 		res := history.Judge(b, k.Usual)
 		judged = &res
-		if sec := render.VerdictSection(res, in.Branch, render.MaxCheckOutput-len(out.Summary)-2); sec != "" {
+	}
+	// What the title and verdict line lead with: the history verdict and
+	// the breached budgets among the comparison's findings, ranked above
+	// the repository's thresholds.
+	breaches := checkBudgets(in.Config.Budgets, c)
+	lead := finding.Rank(finding.Input{Analysis: analysis, History: judged, Breaches: breaches}, in.Config.Headline)
+	rendered := render.RenderCheck(analysis, render.CheckOptions{RunURL: run.GetHTMLURL(), HistoryURL: k.PageURL,
+		BaseLabel: d.BaseLabel, NoBaseline: noBaseline, Findings: &lead})
+	out := output{Title: rendered.Title, Summary: rendered.Summary, Text: rendered.Text}
+	if judged != nil {
+		if sec := render.VerdictSection(*judged, in.Branch, render.MaxCheckOutput-len(out.Summary)-2); sec != "" {
 			out.Summary += "\n\n" + sec
 		}
 	}
@@ -162,12 +170,8 @@ func decideKey(in *runInput, k *keyInput) decision {
 	if rep.Build.Status == report.StatusFailure {
 		d.Conclusion = "failure"
 	}
-	if breaches := checkBudgets(in.Config.Budgets, c); len(breaches) > 0 {
-		if d.Conclusion == "success" {
-			d.Conclusion = in.Config.OnBreach
-		}
-		out.Title = report.Truncate("Budget breached · "+out.Title, 255)
-		out.Summary = capBytes("**Budget breached:** "+strings.Join(breaches, "; ")+".\n\n"+out.Summary, render.MaxCheckOutput)
+	if len(breaches) > 0 && d.Conclusion == "success" {
+		d.Conclusion = in.Config.OnBreach
 	}
 	if warning != "" {
 		out.Title = report.Truncate("Report does not match its run · "+out.Title, 255)

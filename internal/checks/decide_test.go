@@ -167,7 +167,7 @@ func TestDecideKey(t *testing.T) {
 			concl: "success", has: []string{"Only 1 earlier build of <code>main</code> so far"}, baseline: true, trusted: true, judged: true},
 		{name: "pull request against its base", run: testRun(101, "pull_request", "success"),
 			key:   keyInput{Report: grown, Raw: grownRaw, Baseline: seedBase, BaseReport: seedRep},
-			concl: "success", title: []string{"+3.1 MB (+294%) · 4/5 steps cached · "}, judged: true, anns: 1,
+			concl: "success", title: []string{"rebuilt (instruction), 1.3 s · +3.1 MB (+294%) · 4/5 steps cached · "}, judged: true, anns: 1,
 			check: func(t *testing.T, d decision) {
 				want := render.RenderCheck(compare.Analyze(seedRep, grown),
 					render.CheckOptions{RunURL: tRunURL + "101", BaseLabel: "main @ aaaaaaa"})
@@ -190,10 +190,12 @@ func TestDecideKey(t *testing.T) {
 					t.Errorf("total row %q", l)
 				}
 			}},
+		// The history verdict leads the title and the verdict line (it used
+		// to be only in the last table, under "every step from the cache").
 		{name: "one stage slower", run: testRun(301, "pull_request", "success"),
 			key:   keyInput{Report: slow, Raw: slowRaw, Baseline: seedBase, BaseReport: seedRep, Usual: usualBuilds(t, 1000, 1080, 940, 1050, 970)},
 			anns:  3,
-			concl: "success", judged: true,
+			concl: "success", judged: true, title: []string{"🔺 build slower than usual: "}, has: []string{"\n**🔺 the build took "},
 			check: func(t *testing.T, d decision) {
 				sec := d.Output.Summary[strings.Index(d.Output.Summary, "### Build time"):]
 				for stage, want := range map[string]string{"<code>test-stage</code>": "🔺 slower", "<code>build-stage</code>": "within usual range", "**Total**": "🔺 slower"} {
@@ -204,7 +206,7 @@ func TestDecideKey(t *testing.T) {
 			}},
 		{name: "budget breached", run: testRun(103, "pull_request", "success"), cfg: "budgets:\n  max_growth_bytes: 1000000\n",
 			key:   keyInput{Report: grown, Raw: grownRaw, Baseline: seedBase, BaseReport: seedRep},
-			concl: "failure", title: []string{"Budget breached · "}, has: []string{"**Budget breached:** image grew by"}, judged: true, anns: 1},
+			concl: "failure", title: []string{"Budget breached · "}, has: []string{"**budget breached: image grew by"}, judged: true, anns: 1},
 		{name: "budget breached, neutral on breach", run: testRun(104, "pull_request", "success"),
 			cfg:   "on_breach: neutral\nbudgets:\n  max_growth_bytes: 1000000\n",
 			key:   keyInput{Report: grown, Raw: grownRaw, Baseline: seedBase, BaseReport: seedRep},

@@ -15,8 +15,14 @@ import (
 type HistoryOptions struct {
 	// Retention is how long builds are kept (default 90 days).
 	Retention time.Duration
-	// MaxBuilds caps the builds kept per build key (default 500).
+	// MaxBuilds caps the trusted builds (pushes of the base repository)
+	// kept per build key (default 500).
 	MaxBuilds int
+	// UntrustedRetention and UntrustedMaxBuilds are the same for every
+	// other build (PRs, forks), counted apart so that they never push a
+	// trusted build out (defaults: Retention and MaxBuilds).
+	UntrustedRetention time.Duration
+	UntrustedMaxBuilds int
 	// Window is how many recent base-branch builds a verdict compares
 	// with (default history.DefaultWindow).
 	Window int
@@ -30,6 +36,12 @@ func (o HistoryOptions) withDefaults() HistoryOptions {
 		o.MaxBuilds = 500
 	}
 	o.Window = history.Window(o.Window)
+	if o.UntrustedRetention <= 0 {
+		o.UntrustedRetention = o.Retention
+	}
+	if o.UntrustedMaxBuilds <= 0 {
+		o.UntrustedMaxBuilds = o.MaxBuilds
+	}
 	return o
 }
 
@@ -38,7 +50,8 @@ func (o HistoryOptions) withDefaults() HistoryOptions {
 // it on the delivery pruner's schedule (dispatch.Options.AlsoPrune).
 func (p *Processor) PruneHistory(ctx context.Context, now time.Time) (int64, error) {
 	before := now.Add(-p.history.Retention)
-	n, err := p.store.PruneBuilds(ctx, before, p.history.MaxBuilds)
+	n, err := p.store.PruneBuilds(ctx, store.Keep{Before: before, Max: p.history.MaxBuilds},
+		store.Keep{Before: now.Add(-p.history.UntrustedRetention), Max: p.history.UntrustedMaxBuilds})
 	if err != nil {
 		return n, err
 	}

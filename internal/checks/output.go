@@ -13,6 +13,7 @@ import (
 
 	"github.com/stageline/stageline/internal/render"
 	"github.com/stageline/stageline/internal/report"
+	"github.com/stageline/stageline/internal/units"
 )
 
 // checkBudgets lists the budgets the head build breaks, in words.
@@ -20,12 +21,12 @@ func checkBudgets(b Budgets, c compare.Comparison) []string {
 	var out []string
 	size := c.TotalCompressed()
 	if b.MaxSizeBytes > 0 && size.Head > b.MaxSizeBytes {
-		out = append(out, fmt.Sprintf("image size %s is over the budget of %s", render.FormatBytes(size.Head), render.FormatBytes(b.MaxSizeBytes)))
+		out = append(out, fmt.Sprintf("image size %s is over the budget of %s", units.Bytes(size.Head), units.Bytes(b.MaxSizeBytes)))
 	}
 	dur := c.Duration
 	if b.MaxDurationSeconds > 0 && float64(dur.Head)/1000 > b.MaxDurationSeconds {
 		out = append(out, fmt.Sprintf("build time %s is over the budget of %s",
-			render.FormatDuration(ms(dur.Head)), render.FormatDuration(time.Duration(b.MaxDurationSeconds*float64(time.Second)))))
+			units.Duration(ms(dur.Head)), units.Duration(time.Duration(b.MaxDurationSeconds*float64(time.Second)))))
 	}
 	if w := wasteBreach(b.MaxWaste, c); w != "" {
 		out = append(out, w)
@@ -34,13 +35,14 @@ func checkBudgets(b Budgets, c compare.Comparison) []string {
 		return out
 	}
 	if grew := size.Change(); b.MaxGrowthBytes > 0 && grew > b.MaxGrowthBytes {
-		out = append(out, fmt.Sprintf("image grew by %s, over the budget of %s", render.FormatBytes(grew), render.FormatBytes(b.MaxGrowthBytes)))
+		out = append(out, fmt.Sprintf("image grew by %s, over the budget of %s", units.Bytes(grew), units.Bytes(b.MaxGrowthBytes)))
 	}
 	if r, ok := size.Relative(); ok && b.MaxGrowthPercent > 0 && r*100 > b.MaxGrowthPercent {
 		out = append(out, fmt.Sprintf("image grew by %s, over the budget of %g%%", render.FormatSignedPercent(r), b.MaxGrowthPercent))
 	}
 	if grew := dur.Change(); b.MaxDurationGrowthSeconds > 0 && float64(grew)/1000 > b.MaxDurationGrowthSeconds {
-		out = append(out, fmt.Sprintf("build time grew by %s, over the budget of %gs", render.FormatDuration(ms(grew)), b.MaxDurationGrowthSeconds))
+		out = append(out, fmt.Sprintf("build time grew by %s, over the budget of %s", units.Duration(ms(grew)),
+			units.Duration(time.Duration(b.MaxDurationGrowthSeconds*float64(time.Second)))))
 	}
 	return out
 }
@@ -119,7 +121,7 @@ func annotations(rep *report.Report, c compare.Comparison, why compare.Why, cfg 
 		seenLine[id] = true
 		r := rebuilt[k]
 		msg := fmt.Sprintf("The cache missed here: %d step(s) of stage %s were rebuilt from this line on, taking %s.",
-			r[0], s.Stage, render.FormatDuration(ms(r[1])))
+			r[0], s.Stage, units.Duration(ms(r[1])))
 		if cause := missCause(why, s); cause != "" {
 			msg = "Why: " + cause + "\n" + msg
 		}
@@ -128,9 +130,9 @@ func annotations(rep *report.Report, c compare.Comparison, why compare.Why, cfg 
 	if c.HasBaseline() {
 		for _, l := range c.Layers {
 			if grew := l.Size.Change(); grew >= cfg.LayerGrowthBytes && l.Line > 0 {
-				out = append(out, annotation(file, l.Line, "warning", "Layer grew by "+render.FormatBytes(grew),
+				out = append(out, annotation(file, l.Line, "warning", "Layer grew by "+units.Bytes(grew),
 					fmt.Sprintf("This layer (stage %s: %s) grew by %s to %s compressed.",
-						l.Stage, l.Instruction, render.FormatBytes(grew), render.FormatBytes(l.Size.Head))))
+						l.Stage, l.Instruction, units.Bytes(grew), units.Bytes(l.Size.Head))))
 			}
 		}
 	}

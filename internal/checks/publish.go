@@ -2,11 +2,13 @@ package checks
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/google/go-github/v66/github"
 
+	"github.com/stageline/stageline/internal/render"
 	"github.com/stageline/stageline/internal/store"
 )
 
@@ -26,7 +28,14 @@ func (p *Processor) publish(ctx context.Context, j *job, d decision) (int64, err
 		if err := p.store.PutRepo(ctx, d.Build.RepoID, j.repo.GetFullName()); err != nil {
 			return 0, err
 		}
-		if err := p.store.PutBuild(ctx, *d.Build); err != nil {
+		var limit *store.KeyLimitError
+		if err := p.store.PutBuild(ctx, *d.Build); errors.As(err, &limit) {
+			// Checked, not recorded: the check says so.
+			j.log.Warn("build key not kept in history", "build_key", d.Key, "err", err)
+			d.Output.Summary = capBytes(fmt.Sprintf("**Not kept in history:** this repository has %d build keys in stageline's history, "+
+				"the most it keeps; this build key's builds are checked but not recorded until older keys age out (HISTORY_RETENTION).\n\n",
+				limit.Max)+d.Output.Summary, render.MaxCheckOutput)
+		} else if err != nil {
 			return 0, err
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/stageline/stageline/internal/compare"
+	"github.com/stageline/stageline/internal/units"
 
 	"go.yaml.in/yaml/v3"
 
@@ -51,7 +52,7 @@ func wasteBreach(w WasteBudget, c compare.Comparison) string {
 	switch {
 	case w.Bytes > 0 && waste > w.Bytes:
 		return fmt.Sprintf("wasted bytes %s (written by one layer, hidden by a later one) are over the budget of %s",
-			render.FormatBytes(waste), render.FormatBytes(w.Bytes))
+			units.Bytes(waste), units.Bytes(w.Bytes))
 	case w.Percent > 0:
 		var size int64
 		for _, im := range c.Images {
@@ -61,7 +62,7 @@ func wasteBreach(w WasteBudget, c compare.Comparison) string {
 		}
 		if size > 0 && float64(waste)*100/float64(size) > w.Percent {
 			return fmt.Sprintf("wasted bytes %s are %s of the image, over the budget of %g%%",
-				render.FormatBytes(waste), render.FormatPercent(float64(waste)/float64(size)), w.Percent)
+				units.Bytes(waste), render.FormatPercent(float64(waste)/float64(size)), w.Percent)
 		}
 	}
 	return ""

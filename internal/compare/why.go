@@ -34,12 +34,35 @@ type Why struct {
 	Stages   []Miss `json:"stages"`
 }
 
-// Miss is one stage's first cache miss.
+// Miss is one stage's first cache miss: where it is, the cause that
+// decided it (embedded: its fields are the miss's own in JSON), every other
+// cause that applies to the same step, and the later steps of the stage
+// whose own inputs changed too.
 type Miss struct {
 	Stage       string `json:"stage"`
 	Platform    string `json:"platform,omitempty"`
 	Line        int    `json:"line,omitempty"`
 	Instruction string `json:"instruction,omitempty"`
+	Finding
+	// Also are the step's other causes, after the one that decided the
+	// miss (an earlier input before the step's own, then instruction,
+	// files, variables).
+	Also []Finding `json:"also,omitempty"`
+	// Later are the stage's later steps whose own inputs (instruction,
+	// files, variables) changed, in Dockerfile order, and lines the
+	// baseline had below the miss that are gone; at most MaxWhyLater.
+	Later []StepChange `json:"later,omitempty"`
+	// CostMS is the time of the stage's steps rebuilt from this miss on.
+	CostMS int64 `json:"cost_ms"`
+	// RebuiltSteps counts them.
+	RebuiltSteps int `json:"rebuilt_steps"`
+	// DependsOn says what the step's cache key depends on (always set when
+	// the report recorded it).
+	DependsOn string `json:"depends_on,omitempty"`
+}
+
+// Finding is one reason a step's cache key differs from the baseline's.
+type Finding struct {
 	// Cause is one of the Cause* values; "" without a baseline.
 	Cause string `json:"cause,omitempty"`
 	// Detail is the cause in one line of plain text (untrusted strings
@@ -52,23 +75,36 @@ type Miss struct {
 	// Files are up to MaxWhyFiles changed paths; MoreFiles counts the rest.
 	Files     []report.FileChange `json:"files,omitempty"`
 	MoreFiles int                 `json:"more_files,omitempty"`
-	// Names are the build args or ENV variables whose values changed.
-	Names []string `json:"names,omitempty"`
+	// Names are the build args or ENV variables whose values differ; Added
+	// and Removed are those of them the baseline did not have, or the head
+	// does not.
+	Names   []string `json:"names,omitempty"`
+	Added   []string `json:"added,omitempty"`
+	Removed []string `json:"removed,omitempty"`
 	// Upstream names the earlier step or source stage that changed.
 	Upstream string `json:"upstream,omitempty"`
-	// CostMS is the time of the stage's steps rebuilt from this miss on.
-	CostMS int64 `json:"cost_ms"`
-	// RebuiltSteps counts them.
-	RebuiltSteps int `json:"rebuilt_steps"`
-	// DependsOn says what the step's cache key depends on (always set when
-	// the report recorded it).
-	DependsOn string `json:"depends_on,omitempty"`
 }
+
+// StepChange is a later step of a stage whose own inputs changed.
+type StepChange struct {
+	// Line is the step's line in the head; 0 for a line the baseline had
+	// and the head does not (its finding says where it was).
+	Line        int       `json:"line,omitempty"`
+	Instruction string    `json:"instruction"`
+	Cached      bool      `json:"cached"`
+	Findings    []Finding `json:"findings"`
+}
+
+// MaxWhyLater caps a miss's later steps.
+const MaxWhyLater = 50
 
 // Explain finds each stage's first cache miss in head and, when base is a
 // comparable baseline, its cause. base may be nil.
 func Explain(base, head *report.Report) Why {
 	w := Why{Stages: firstMisses(head)}
+	if w.Stages == nil {
+		w.Stages = []Miss{} // "stages": [] in JSON, never null
+	}
 	if base == nil {
 		w.Reason = "no baseline report"
 		return w
@@ -78,8 +114,9 @@ func Explain(base, head *report.Report) Why {
 		return w
 	}
 	w.Compared = true
+	x := newExplainer(base, head)
 	for i := range w.Stages {
-		explainMiss(&w.Stages[i], base, head)
+		x.explainMiss(&w.Stages[i])
 	}
 	return w
 }

@@ -52,7 +52,7 @@ func TestExplainCauses(t *testing.T) {
 		}, wantCause: CauseNotCached, wantDetail: "the cache import failed (gha scope main)"},
 		{name: "same inputs, import worked", edit: func(b, h *report.Report) {
 			h.Cache.Import = []report.CacheOp{{Type: "gha", Status: "ok"}}
-		}, wantCause: CauseNotCached, wantDetail: "evicted, or written under another scope"},
+		}, wantCause: CauseNotCached, wantDetail: "neither the imported cache nor the builder had a record of this step"},
 		{name: "build arg", edit: func(b, h *report.Report) {
 			h.Steps[1].Inputs.Key, h.Steps[1].Inputs.Env[0].Digest = "sha256:k2b", "d2"
 		}, wantCause: CauseBuildArg, wantDetail: "build-arg: GOFLAGS changed"},

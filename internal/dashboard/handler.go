@@ -7,9 +7,11 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"runtime"
 	"strconv"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stageline/stageline/internal/links"
 	"github.com/stageline/stageline/internal/plot"
@@ -69,6 +71,10 @@ func KeyPath(repoID int64, key string) string {
 }
 
 type handler struct {
+	// busy holds a token per page being made: at most half the cores
+	// (at least one) make pages at once, so that a flood of page views
+	// leaves the others to the webhook intake (BenchmarkPagesAtCaps).
+	busy  chan struct{}
 	opts  Options
 	pages *template.Template
 	css   []byte
@@ -99,12 +105,13 @@ func New(opts Options) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &handler{opts: opts, pages: pages, css: append(append(bytes.Clone(stylesheet), '\n'), plot.Stylesheet...)}
+	h := &handler{opts: opts, pages: pages, css: append(append(bytes.Clone(stylesheet), '\n'), plot.Stylesheet...),
+		busy: make(chan struct{}, max(1, runtime.GOMAXPROCS(0)/2))}
 	h.mux = http.NewServeMux()
 	h.mux.HandleFunc("GET "+StylesheetPath, h.serveCSS)
-	h.mux.HandleFunc("GET /r/{repo}", h.repoPage)
-	h.mux.HandleFunc("GET /r/{repo}/k/{key...}", h.keyPage)
-	h.mux.HandleFunc("GET /o/{owner}", h.orgPage)
+	h.mux.HandleFunc("GET /r/{repo}", h.limit(h.repoPage))
+	h.mux.HandleFunc("GET /r/{repo}/k/{key...}", h.limit(h.keyPage))
+	h.mux.HandleFunc("GET /o/{owner}", h.limit(h.orgPage))
 	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { h.notFound(w, r) })
 	return h, nil
 }
@@ -119,7 +126,46 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rec := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 	h.mux.ServeHTTP(rec, r)
 	h.opts.Logger.LogAttrs(r.Context(), slog.LevelInfo, "dashboard request", slog.String("method", r.Method),
-		slog.String("path", r.URL.Path), slog.Int("status", rec.status), slog.Duration("took", h.opts.Now().Sub(start)))
+		logPath(r), slog.Int("status", rec.status), slog.Duration("took", h.opts.Now().Sub(start)))
+}
+
+// maxLoggedPath caps the path a log line carries: a request may send
+// tens of kilobytes of path, and each would be logged whole.
+const maxLoggedPath = 256
+
+// logPath is the request's path for a log line: cut at maxLoggedPath
+// bytes, with how long it was.
+func logPath(r *http.Request) slog.Attr {
+	p := r.URL.Path
+	if len(p) <= maxLoggedPath {
+		return slog.String("path", p)
+	}
+	n := maxLoggedPath
+	for n > 0 && !utf8.RuneStart(p[n]) {
+		n--
+	}
+	return slog.String("path", p[:n]+"… ("+strconv.Itoa(len(p))+" bytes)")
+}
+
+// pageWait is how long a page view waits for its turn before it is
+// answered 503 with Retry-After.
+const pageWait = 10 * time.Second
+
+// limit runs page in its turn (see handler.busy).
+func (h *handler) limit(page http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		t := time.NewTimer(pageWait)
+		defer t.Stop()
+		select {
+		case h.busy <- struct{}{}:
+			defer func() { <-h.busy }()
+			page(w, r)
+		case <-t.C:
+			w.Header().Set("Retry-After", "5")
+			http.Error(w, "busy: try again in a few seconds", http.StatusServiceUnavailable)
+		case <-r.Context().Done():
+		}
+	}
 }
 
 type statusWriter struct {
@@ -213,7 +259,7 @@ func (h *handler) notFound(w http.ResponseWriter, r *http.Request) {
 // fail answers a store error with a page that says nothing of it, and logs
 // it (errors name ids and keys, never the query).
 func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
-	h.opts.Logger.LogAttrs(r.Context(), slog.LevelError, "dashboard page failed", slog.String("path", r.URL.Path), slog.Any("error", err))
+	h.opts.Logger.LogAttrs(r.Context(), slog.LevelError, "dashboard page failed", logPath(r), slog.Any("error", err))
 	h.render(w, r, http.StatusInternalServerError, "error", page{Title: "Something went wrong"})
 }
 
@@ -242,7 +288,7 @@ func (h *handler) write(w http.ResponseWriter, r *http.Request, status int, fill
 		}
 	}()
 	if err := fill(buf); err != nil {
-		h.opts.Logger.LogAttrs(r.Context(), slog.LevelError, "dashboard template failed", slog.String("path", r.URL.Path), slog.Any("error", err))
+		h.opts.Logger.LogAttrs(r.Context(), slog.LevelError, "dashboard template failed", logPath(r), slog.Any("error", err))
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}

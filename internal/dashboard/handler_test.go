@@ -15,6 +15,7 @@ import (
 	"github.com/stageline/stageline/internal/dashboard"
 	"github.com/stageline/stageline/internal/store"
 	"github.com/stageline/stageline/internal/testing/storetest"
+	"github.com/stageline/stageline/internal/testing/unitstyle"
 )
 
 // site is a dashboard over a seeded store: repository 1 ("octo/app", key
@@ -64,7 +65,8 @@ func seedHostile(t *testing.T, s *store.Store, repo int64) {
 		// PostgreSQL's TEXT holds no NUL: in columns the name goes
 		// without it, in the JSON summary (escaped there) with it.
 		col := strings.ReplaceAll(name, "\x00", "")
-		if err := s.PutBuild(context.Background(), store.Build{RepoID: repo, BuildKey: col, Branch: col, CommitSHA: col,
+		key := col[:min(len(col), store.MaxKeyBytes)] // the longest key the store keeps
+		if err := s.PutBuild(context.Background(), store.Build{RepoID: repo, BuildKey: key, Branch: col, CommitSHA: col,
 			RunID: int64(i + 1), PR: i, Time: t0.Add(time.Duration(i) * time.Hour), Status: col, DurationMS: 1000, Summary: sum}); err != nil {
 			t.Fatal(err)
 		}
@@ -205,12 +207,16 @@ func TestKeyPage(t *testing.T) {
 					t.Errorf("key page lacks %s", want)
 				}
 			}
+			// The page's figures (summary, table, tooltips) are written the
+			// way the check and the job summary write them.
+			unitstyle.Check(t, "key page", body)
 			_, body = get(t, st.h, "/r/1/k/app?run=77")
 			if !strings.Contains(body, "Run 77 is not in this build key's history") || strings.Contains(body, "data-marked") ||
 				!strings.Contains(body, "Latest build: <bdi>PR #42") {
 				t.Errorf("unknown run: no notice or a mark")
 			}
 			_, body = get(t, st.h, "/r/1")
+			unitstyle.Check(t, "repository page", body)
 			for _, want := range []string{`<a href="/r/1/k/app"><bdi>app</bdi></a>`, "Builds of <bdi>octo/app</bdi>", `<td class="num">31</td>`} {
 				if !strings.Contains(body, want) {
 					t.Errorf("repo page lacks %s", want)

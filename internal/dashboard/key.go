@@ -9,12 +9,14 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/stageline/stageline/internal/advice"
 	"github.com/stageline/stageline/internal/history"
 	"github.com/stageline/stageline/internal/plot"
 	"github.com/stageline/stageline/internal/report"
 	"github.com/stageline/stageline/internal/store"
+	"github.com/stageline/stageline/internal/units"
 	"github.com/stageline/stageline/internal/verdict"
 )
 
@@ -36,7 +38,9 @@ type keyPage struct {
 	// Charts and Rows are written between the page's templates
 	// (writeKeyPage), not through them.
 	Charts func(*bytes.Buffer)
-	Rows   []buildRow
+	// Notes say what the charts folded (our sentences, with numbers).
+	Notes []string
+	Rows  []buildRow
 }
 
 // buildRow is a row of the builds table; its strings are cleaned already
@@ -55,6 +59,12 @@ func (h *handler) keyPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	key := r.PathValue("key")
+	if !store.ValidKey(key) {
+		// "." and "..", NUL and invalid UTF-8: no build key is named so
+		// (PostgreSQL cannot even be asked about the last two).
+		h.notFound(w, r)
+		return
+	}
 	desc, err := h.opts.Store.KeyBuilds(r.Context(), id, key, KeyHistory)
 	if err != nil {
 		h.fail(w, r, err)
@@ -96,7 +106,7 @@ func (h *handler) keyPage(w http.ResponseWriter, r *http.Request) {
 			pbs[i].Note = b.Status
 		}
 	}
-	kp.Charts = charts(builds, pbs)
+	kp.Charts, kp.Notes = charts(builds, pbs)
 	mark := markLinks(r, KeyPath(id, key))
 	kp.Rows = make([]buildRow, 0, len(builds))
 	for i := len(builds) - 1; i >= 0; i-- { // newest first
@@ -168,18 +178,39 @@ func baseBranch(builds []store.Build) string {
 	return best
 }
 
+// The charts' budget: series beyond these are summed into one "other"
+// series, so that a page's values are at most KeyHistory × (maxChartPlatforms
+// + 1 + maxChartStages), whatever names the builds carry. History keeps up to
+// store.MaxStages stages per build, but 500 builds of a fork can each name
+// different ones: the page then draws the longest and says so.
+const (
+	maxChartStages    = 24
+	maxChartPlatforms = 8
+)
+
 // charts returns what draws the page's three plots from chronological
-// builds, each followed by a line break.
-func charts(builds []store.Build, pbs []plot.Build) func(*bytes.Buffer) {
-	// Image size per platform, platforms in order of first appearance.
+// builds, each followed by a line break, and notes of what they folded.
+func charts(builds []store.Build, pbs []plot.Build) (draw func(*bytes.Buffer), notes []string) {
+	// Image size per platform, platforms in order of first appearance,
+	// those past the budget summed as the last.
 	var plats []string
 	seen := map[string]int{}
+	foldedPlats := 0
 	for _, b := range builds {
 		for _, im := range b.Summary.Images {
-			if _, ok := seen[im.Platform]; !ok {
-				seen[im.Platform] = len(plats)
-				plats = append(plats, im.Platform)
+			if _, ok := seen[im.Platform]; ok {
+				continue
 			}
+			if len(plats) == maxChartPlatforms-1 {
+				plats = append(plats, store.OtherPlatforms)
+			}
+			if len(plats) >= maxChartPlatforms {
+				seen[im.Platform] = maxChartPlatforms - 1
+				foldedPlats++
+				continue
+			}
+			seen[im.Platform] = len(plats)
+			plats = append(plats, im.Platform)
 		}
 	}
 	size := plot.Series{ID: "size", Title: "Image size (compressed)", Unit: plot.Bytes}
@@ -190,22 +221,62 @@ func charts(builds []store.Build, pbs []plot.Build) func(*bytes.Buffer) {
 		size.Names = append(size.Names, p)
 	}
 	hits := plot.Series{ID: "cache", Title: "Cache hit ratio (user steps)", Unit: plot.Percent, Names: []string{""}}
-	// Duration by stage; stages in order of first appearance.
+	// Duration by stage; the longest stages (over all builds) in order
+	// of first appearance, the rest summed as the last.
 	type stageKey struct{ name, platform string }
 	stageAt := map[stageKey]int{}
-	var stages []string
+	var keys []stageKey
+	var totals []int64
+	maxFolded := 0
 	for _, b := range builds {
+		maxFolded = max(maxFolded, b.Summary.FoldedStages)
 		for _, st := range b.Summary.Stages {
 			k := stageKey{st.Name, st.Platform}
-			if _, ok := stageAt[k]; !ok {
-				stageAt[k] = len(stages)
-				label := st.Name
-				if st.Platform != "" {
-					label += " (" + st.Platform + ")"
-				}
-				stages = append(stages, label)
+			i, ok := stageAt[k]
+			if !ok {
+				i = len(keys)
+				stageAt[k] = i
+				keys = append(keys, k)
+				totals = append(totals, 0)
+			}
+			totals[i] += max(st.DurationMS, 0) / int64(len(builds)) // an average: no overflow
+		}
+	}
+	slot := make([]int, len(keys)) // series of each stage
+	var stages []string
+	if len(keys) > maxChartStages {
+		order := make([]int, len(keys))
+		for i := range order {
+			order[i] = i
+		}
+		slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(totals[b], totals[a]) })
+		kept := make([]bool, len(keys))
+		for _, i := range order[:maxChartStages-1] {
+			kept[i] = true
+		}
+		for i := range keys {
+			slot[i] = maxChartStages - 1
+			if kept[i] {
+				slot[i] = len(stages)
+				stages = append(stages, stageLabel(keys[i].name, keys[i].platform))
 			}
 		}
+		stages = append(stages, store.OtherStages)
+		notes = append(notes, "The duration chart draws the "+strconv.Itoa(maxChartStages-1)+" longest of these builds' "+
+			strconv.Itoa(len(keys))+" stages; the other "+strconv.Itoa(len(keys)-(maxChartStages-1))+" are summed as “"+store.OtherStages+"”.")
+	} else {
+		for i, k := range keys {
+			slot[i] = i
+			stages = append(stages, stageLabel(k.name, k.platform))
+		}
+	}
+	if maxFolded > 0 {
+		notes = append(notes, "Some builds named more than "+strconv.Itoa(store.MaxStages)+" stages: history kept the longest of each and summed the rest (up to "+
+			strconv.Itoa(maxFolded)+" in one build) as “"+store.OtherStages+"”.")
+	}
+	if foldedPlats > 0 {
+		notes = append(notes, "The size chart draws "+strconv.Itoa(maxChartPlatforms-1)+" platforms; "+strconv.Itoa(foldedPlats)+
+			" more are summed as “"+store.OtherPlatforms+"”.")
 	}
 	dur := plot.Stack{ID: "stages", Title: "Duration by stage", Unit: plot.Millis, Names: stages,
 		Note: "Stages can run in parallel, so a bar can be taller than the build took; the table below has each build's wall time."}
@@ -223,7 +294,11 @@ func charts(builds []store.Build, pbs []plot.Build) func(*bytes.Buffer) {
 	for i, b := range builds {
 		vs := next(len(plats))
 		for _, im := range b.Summary.Images {
-			vs[seen[im.Platform]] = float64(im.CompressedBytes)
+			j := seen[im.Platform]
+			if math.IsNaN(vs[j]) {
+				vs[j] = 0
+			}
+			vs[j] += float64(im.CompressedBytes)
 		}
 		size.Points = append(size.Points, plot.Point{Build: pbs[i], Values: vs})
 		hv := next(1)
@@ -231,7 +306,7 @@ func charts(builds []store.Build, pbs []plot.Build) func(*bytes.Buffer) {
 		hits.Points = append(hits.Points, plot.Point{Build: pbs[i], Values: hv})
 		parts := next(len(stages))
 		for _, st := range b.Summary.Stages {
-			j := stageAt[stageKey{st.Name, st.Platform}]
+			j := slot[stageAt[stageKey{st.Name, st.Platform}]]
 			if math.IsNaN(parts[j]) {
 				parts[j] = 0
 			}
@@ -248,7 +323,15 @@ func charts(builds []store.Build, pbs []plot.Build) func(*bytes.Buffer) {
 		buf.WriteByte('\n')
 		plot.WriteLines(buf, hits)
 		buf.WriteByte('\n')
+	}, notes
+}
+
+// stageLabel names a stage in the charts: its name, then its platform.
+func stageLabel(name, platform string) string {
+	if platform != "" {
+		return name + " (" + platform + ")"
 	}
+	return name
 }
 
 func nans(n int) []float64 {
@@ -314,11 +397,7 @@ func summarize(builds []store.Build, head int, base string, marked bool, window 
 		if v.Kind != verdict.Slower && v.Kind != verdict.Faster {
 			continue
 		}
-		name := v.Name
-		if v.Platform != "" {
-			name += " (" + v.Platform + ")"
-		}
-		s.Stages = append(s.Stages, stageLine{Name: name, Verdict: v.Kind.String(), Delta: signedMillis(v.DeltaMS()),
+		s.Stages = append(s.Stages, stageLine{Name: stageLabel(v.Name, v.Platform), Verdict: v.Kind.String(), Delta: signedMillis(v.DeltaMS()),
 			Usual: plot.Millis.Format(float64(v.MedianMS)) + " ± " + plot.Millis.Format(float64(v.BandMS))})
 	}
 	slices.SortStableFunc(s.Stages, func(a, b stageLine) int { return cmp.Compare(a.Verdict, b.Verdict) })
@@ -329,15 +408,7 @@ func signedBytes(d int64) string {
 	if d == 0 {
 		return "no change"
 	}
-	if d > 0 {
-		return "+" + plot.Bytes.Format(float64(d))
-	}
-	return "−" + plot.Bytes.Format(float64(-d))
+	return units.SignedBytes(d)
 }
 
-func signedMillis(d int64) string {
-	if d >= 0 {
-		return "+" + plot.Millis.Format(float64(d))
-	}
-	return "−" + plot.Millis.Format(float64(-d))
-}
+func signedMillis(d int64) string { return units.SignedDuration(time.Duration(d) * time.Millisecond) }

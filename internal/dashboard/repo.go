@@ -65,7 +65,7 @@ func (h *handler) repoPage(w http.ResponseWriter, r *http.Request) {
 		b := k.Latest
 		rp.Keys = append(rp.Keys, keyRow{Name: keyName(k.BuildKey), Href: link(r, KeyPath(id, k.BuildKey), nil), Builds: k.Builds,
 			When: b.Time.UTC().Format("2006-01-02 15:04 UTC"), Ago: ago(now.Sub(b.Time)), Status: b.Status, OK: b.Status == report.StatusSuccess,
-			Duration: plot.Millis.Format(float64(b.DurationMS)), Size: sizeText(b), Branch: refOf(b)})
+			Duration: plot.Millis.Format(float64(b.DurationMS)), Size: sizes(k.CompressedBytes, k.Platforms), Branch: refOf(b)})
 	}
 	h.render(w, r, http.StatusOK, "repo", page{Title: name + " · builds", Crumbs: []crumb{{Text: name}}, Repo: rp})
 }
@@ -89,14 +89,17 @@ func refOf(b store.Build) string {
 
 // sizeText is a build's compressed size, summed over platforms (each
 // named when there are several).
-func sizeText(b store.Build) string {
-	switch n := len(b.Summary.Images); n {
+func sizeText(b store.Build) string { return sizes(b.CompressedBytes(), len(b.Summary.Images)) }
+
+// sizes says a compressed size over n platforms.
+func sizes(compressed int64, n int) string {
+	switch n {
 	case 0:
 		return "—"
 	case 1:
-		return plot.Bytes.Format(float64(b.CompressedBytes()))
+		return plot.Bytes.Format(float64(compressed))
 	default:
-		return plot.Bytes.Format(float64(b.CompressedBytes())) + " (" + strconv.Itoa(n) + " platforms)"
+		return plot.Bytes.Format(float64(compressed)) + " (" + strconv.Itoa(n) + " platforms)"
 	}
 }
 

@@ -74,7 +74,8 @@ func TestPruneSchedule(t *testing.T) {
 					Horizon: 365 * 24 * time.Hour, Backoff: 24 * time.Hour, MaxBackoff: 24 * time.Hour, Now: clk.now,
 					// Build history is pruned on the same schedule.
 					AlsoPrune: func(ctx context.Context, now time.Time) (int64, error) {
-						return st.PruneBuilds(ctx, now.Add(-7*24*time.Hour), 500)
+						keep := store.Keep{Before: now.Add(-7 * 24 * time.Hour), Max: 500}
+						return st.PruneBuilds(ctx, keep, keep)
 					}})
 			if err != nil {
 				t.Fatal(err)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/stageline/stageline/internal/ghacache"
+	"github.com/stageline/stageline/internal/report"
 	"github.com/stageline/stageline/internal/testing/cacheserver"
 )
 
@@ -31,7 +32,7 @@ func TestE2EV1NextToActsResults(t *testing.T) {
 		ghacache.EnvCacheURL:     h.ExternalURL() + "/",
 	}
 	getenv := func(k string) string { return env[k] }
-	in := ghacache.Inputs{Cache: "gha", Dockerfile: "Dockerfile", Platforms: []string{"linux/amd64"},
+	in := ghacache.Inputs{Cache: "gha", Scope: report.BuildKey("Dockerfile", "", []string{"linux/amd64"}),
 		ProbeV2: func() string { return ghacache.ProbeV2(ctx, nil, getenv) }}
 	plan, err := ghacache.Resolve(in, getenv)
 	if err != nil {

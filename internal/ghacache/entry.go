@@ -23,26 +23,12 @@ const (
 
 var knownTypes = []string{TypeGHA, TypeRegistry, TypeLocal, TypeInline, TypeS3, TypeAzblob}
 
-// ParseEntries parses a cache-from or cache-to input the way docker/build-push-action
-// does: one entry per line, each a CSV list of key=value fields with a required type=
-// field. A line without any "=" is a comma-separated list of registry references
-// (buildx's shorthand, "user/app:cache" ≡ "type=registry,ref=user/app:cache"). Blank
-// lines are ignored. Keys are lower-cased; values are kept as written.
-func ParseEntries(input string) ([]client.CacheOptionsEntry, error) {
-	var out []client.CacheOptionsEntry
-	for n, line := range strings.Split(input, "\n") {
-		entries, err := ParseEntry(line)
-		if err != nil {
-			return nil, fmt.Errorf("line %d: %w", n+1, err)
-		}
-		out = append(out, entries...)
-	}
-	return out, nil
-}
-
-// ParseEntry parses one item of a cache-from or cache-to input (one line):
-// a CSV list of key=value fields with type=, or a comma-separated list of
-// registry references. A blank item gives no entries.
+// ParseEntry parses one item of a cache-from or cache-to input (one line,
+// internal/inputs splits the lines) the way docker/build-push-action does:
+// a CSV list of key=value fields with a required type= field, or a line
+// without any "=" as a comma-separated list of registry references (buildx's
+// shorthand, "user/app:cache" ≡ "type=registry,ref=user/app:cache"). Keys are
+// lower-cased; values are kept as written. A blank item gives no entries.
 func ParseEntry(item string) ([]client.CacheOptionsEntry, error) {
 	line := strings.TrimSpace(item)
 	if line == "" {

@@ -1,13 +1,15 @@
 package ghacache
 
 import (
+	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/moby/buildkit/client"
 )
 
-func TestParseEntries(t *testing.T) {
+func TestParseEntryLines(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name    string
@@ -56,12 +58,12 @@ func TestParseEntries(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got, err := ParseEntries(tt.in)
+			got, err := parseEntries(tt.in)
 			if (err != nil) != tt.wantErr {
-				t.Fatalf("ParseEntries(%q) error = %v, wantErr %v", tt.in, err, tt.wantErr)
+				t.Fatalf("parseEntries(%q) error = %v, wantErr %v", tt.in, err, tt.wantErr)
 			}
 			if !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("ParseEntries(%q) =\n %v\nwant\n %v", tt.in, got, tt.want)
+				t.Errorf("parseEntries(%q) =\n %v\nwant\n %v", tt.in, got, tt.want)
 			}
 		})
 	}
@@ -86,4 +88,18 @@ func TestString(t *testing.T) {
 			}
 		})
 	}
+}
+
+// parseEntries parses a multi-line input with ParseEntry, line by line, as
+// internal/inputs does.
+func parseEntries(input string) ([]client.CacheOptionsEntry, error) {
+	var out []client.CacheOptionsEntry
+	for n, line := range strings.Split(input, "\n") {
+		entries, err := ParseEntry(line)
+		if err != nil {
+			return nil, fmt.Errorf("line %d: %w", n+1, err)
+		}
+		out = append(out, entries...)
+	}
+	return out, nil
 }

@@ -8,8 +8,6 @@ import (
 	"sync"
 
 	"github.com/moby/buildkit/client"
-
-	"github.com/stageline/stageline/internal/report"
 )
 
 // Attribute names read by buildkitd's gha cache backend (cache/remotecache/gha, v0.34)
@@ -49,7 +47,7 @@ type Inputs struct {
 	// CacheFrom and CacheTo are the parsed cache-from / cache-to inputs (see ParseEntry).
 	CacheFrom, CacheTo []client.CacheOptionsEntry
 	// Cache is the one-word input: "gha" adds an import and an export of type=gha with
-	// the build key (report.BuildKey) as scope; "none" or "" adds nothing. Explicit entries are used either way.
+	// Scope; "none" or "" adds nothing. Explicit entries are used either way.
 	Cache string
 	// CacheMode ("min" or "max") sets mode= on gha exports that do not set it.
 	// Default: "max", so the build stages of a multi-stage build are cached too.
@@ -58,10 +56,10 @@ type Inputs struct {
 	// repository/ghtoken attrs of gha exports, which let buildkitd list existing blobs
 	// once over the REST API instead of looking each one up in the cache service.
 	GitHubToken string
-	// Dockerfile, Target and Platforms make the build key, the gha scope.
-	Dockerfile string
-	Target     string
-	Platforms  []string
+	// Scope is the gha scope of the automatic entries: the build's key
+	// (report.BuildKey), so that the cache, the report artifact and the
+	// App's check run of one build go together.
+	Scope string
 	// ProbeV2, when set, is asked at most once, and only when a gha entry would use v2
 	// while ACTIONS_CACHE_URL offers v1: a non-empty answer says why the runner does not
 	// serve the v2 cache API (see ProbeV2), and such entries then use v1, with a warning
@@ -122,7 +120,10 @@ func Resolve(in Inputs, getenv func(string) string) (Plan, error) {
 	switch c := strings.ToLower(strings.TrimSpace(in.Cache)); c {
 	case "", "none":
 	case TypeGHA:
-		scope := report.BuildKey(in.Dockerfile, in.Target, in.Platforms)
+		scope := in.Scope
+		if scope == "" {
+			return p, fmt.Errorf("cache gha: no scope to import and export under (the build key): set Inputs.Scope")
+		}
 		from = append([]client.CacheOptionsEntry{{Type: TypeGHA, Attrs: map[string]string{attrScope: scope}}}, from...)
 		to = append([]client.CacheOptionsEntry{{Type: TypeGHA, Attrs: map[string]string{attrScope: scope}}}, to...)
 	default:

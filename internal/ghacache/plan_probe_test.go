@@ -3,6 +3,8 @@ package ghacache
 import (
 	"strings"
 	"testing"
+
+	"github.com/stageline/stageline/internal/report"
 )
 
 // TestResolveProbeV2 pins when Resolve asks the results service and what it does with
@@ -32,7 +34,7 @@ func TestResolveProbeV2(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			calls := 0
-			tt.in.Dockerfile = "Dockerfile"
+			tt.in.Scope = report.BuildKey("Dockerfile", "", nil)
 			tt.in.ProbeV2 = func() string { calls++; return tt.answer }
 			p, err := Resolve(tt.in, fakeGetenv(t, tt.env))
 			if err != nil {

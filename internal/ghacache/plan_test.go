@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/moby/buildkit/client"
+
+	"github.com/stageline/stageline/internal/report"
 )
 
 // fakeGetenv serves vars and fails the test on a variable Resolve is not documented to
@@ -76,14 +78,14 @@ func TestResolve(t *testing.T) {
 		},
 		{
 			name:        "cache: gha expands to import and export with the automatic scope and mode=max",
-			in:          Inputs{Cache: "gha", Dockerfile: "Dockerfile", Target: "app", Platforms: []string{"linux/amd64"}, GitHubToken: "ght"},
+			in:          Inputs{Cache: "gha", Scope: report.BuildKey("Dockerfile", "app", []string{"linux/amd64"}), GitHubToken: "ght"},
 			env:         runnerV2,
 			wantImports: []client.CacheOptionsEntry{gha(append([]string{"scope", "dockerfile_app_linux-amd64"}, v2Import...)...)},
 			wantExports: []client.CacheOptionsEntry{gha(append([]string{"scope", "dockerfile_app_linux-amd64", "mode", "max"}, v2Export...)...)},
 		},
 		{
 			name:        "cache-mode overrides the default mode",
-			in:          Inputs{Cache: "GHA", CacheMode: "min", GitHubToken: "ght"},
+			in:          Inputs{Cache: "GHA", Scope: "dockerfile", CacheMode: "min", GitHubToken: "ght"},
 			env:         runnerV2,
 			wantImports: []client.CacheOptionsEntry{gha(append([]string{"scope", "dockerfile"}, v2Import...)...)},
 			wantExports: []client.CacheOptionsEntry{gha(append([]string{"scope", "dockerfile", "mode", "min"}, v2Export...)...)},
@@ -103,7 +105,7 @@ func TestResolve(t *testing.T) {
 		},
 		{
 			name:        "v1 only when there is no results URL",
-			in:          Inputs{Cache: "gha"},
+			in:          Inputs{Cache: "gha", Scope: "dockerfile"},
 			env:         map[string]string{EnvRuntimeToken: "s3cr3t", EnvCacheURL: "https://cache.example/abc/"},
 			wantImports: []client.CacheOptionsEntry{gha("scope", "dockerfile", "token", "s3cr3t", "version", "1", "url", "https://cache.example/abc/")},
 			wantExports: []client.CacheOptionsEntry{gha("scope", "dockerfile", "token", "s3cr3t", "version", "1", "url", "https://cache.example/abc/", "mode", "max", "ignore-error", "true")},
@@ -151,7 +153,7 @@ func TestResolve(t *testing.T) {
 		},
 		{
 			name:         "missing token is a warning naming the variable, never silent",
-			in:           Inputs{Cache: "gha"},
+			in:           Inputs{Cache: "gha", Scope: "dockerfile"},
 			env:          with(runnerV2, EnvRuntimeToken, ""),
 			wantSkipped:  []string{"import missing ACTIONS_RUNTIME_TOKEN", "export missing ACTIONS_RUNTIME_TOKEN"},
 			wantWarnings: []string{"ACTIONS_RUNTIME_TOKEN", "ACTIONS_RUNTIME_TOKEN"},
@@ -172,7 +174,7 @@ func TestResolve(t *testing.T) {
 		},
 		{
 			name:        "ACTIONS_CACHE_MODE=read imports only",
-			in:          Inputs{Cache: "gha", CacheTo: entries("type=registry,ref=r/a:c")},
+			in:          Inputs{Cache: "gha", Scope: "dockerfile", CacheTo: entries("type=registry,ref=r/a:c")},
 			env:         with(runnerV2, EnvCacheMode, "read"),
 			wantImports: []client.CacheOptionsEntry{gha(append([]string{"scope", "dockerfile"}, v2Import...)...)},
 			wantExports: []client.CacheOptionsEntry{{Type: "registry", Attrs: map[string]string{"ref": "r/a:c"}}},
@@ -180,21 +182,21 @@ func TestResolve(t *testing.T) {
 		},
 		{
 			name:        "ACTIONS_CACHE_MODE=write-only exports only",
-			in:          Inputs{Cache: "gha"},
+			in:          Inputs{Cache: "gha", Scope: "dockerfile"},
 			env:         with(runnerV2, EnvCacheMode, "write-only"),
 			wantExports: []client.CacheOptionsEntry{gha(append([]string{"scope", "dockerfile", "mode", "max", "ignore-error", "true"}, v2Import...)...)},
 			wantSkipped: []string{"import ACTIONS_CACHE_MODE=write-only"},
 		},
 		{
 			name:        "ACTIONS_CACHE_MODE=write does both",
-			in:          Inputs{Cache: "gha"},
+			in:          Inputs{Cache: "gha", Scope: "dockerfile"},
 			env:         with(runnerV2, EnvCacheMode, "write"),
 			wantImports: []client.CacheOptionsEntry{gha(append([]string{"scope", "dockerfile"}, v2Import...)...)},
 			wantExports: []client.CacheOptionsEntry{gha(append([]string{"scope", "dockerfile", "mode", "max", "ignore-error", "true"}, v2Import...)...)},
 		},
 		{
 			name:        "ACTIONS_CACHE_MODE=none does neither",
-			in:          Inputs{Cache: "gha"},
+			in:          Inputs{Cache: "gha", Scope: "dockerfile"},
 			env:         with(runnerV2, EnvCacheMode, "none"),
 			wantSkipped: []string{"import ACTIONS_CACHE_MODE=none", "export ACTIONS_CACHE_MODE=none"},
 		},
@@ -207,7 +209,7 @@ func TestResolve(t *testing.T) {
 		},
 		{
 			name:        "identical exports are deduplicated",
-			in:          Inputs{Cache: "gha", CacheTo: entries("type=gha,scope=dockerfile")},
+			in:          Inputs{Cache: "gha", Scope: "dockerfile", CacheTo: entries("type=gha,scope=dockerfile")},
 			env:         runnerV2,
 			wantImports: []client.CacheOptionsEntry{gha(append([]string{"scope", "dockerfile"}, v2Import...)...)},
 			wantExports: []client.CacheOptionsEntry{gha(append([]string{"scope", "dockerfile", "mode", "max", "ignore-error", "true"}, v2Import...)...)},
@@ -255,7 +257,8 @@ func TestResolveErrors(t *testing.T) {
 		in   Inputs
 	}{
 		{name: "bad cache word", in: Inputs{Cache: "s3"}},
-		{name: "bad cache-mode", in: Inputs{Cache: "gha", CacheMode: "all"}},
+		{name: "bad cache-mode", in: Inputs{Cache: "gha", Scope: "dockerfile", CacheMode: "all"}},
+		{name: "gha without a scope", in: Inputs{Cache: "gha"}},
 		{name: "registry without ref", in: Inputs{CacheTo: entries("type=registry,mode=max")}},
 		{name: "local import without src", in: Inputs{CacheFrom: entries("type=local,dest=/x")}},
 		{name: "local export without dest", in: Inputs{CacheTo: entries("type=local,src=/x")}},
@@ -273,7 +276,7 @@ func TestResolveErrors(t *testing.T) {
 
 // entries parses a cache-from or cache-to input for a test table.
 func entries(input string) []client.CacheOptionsEntry {
-	e, err := ParseEntries(input)
+	e, err := parseEntries(input)
 	if err != nil {
 		panic(err)
 	}

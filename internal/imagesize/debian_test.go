@@ -15,9 +15,9 @@ import (
 	"github.com/containerd/containerd/v2/plugins/content/local"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
-	"github.com/stageline/stageline/internal/render"
 	"github.com/stageline/stageline/internal/report"
 	"github.com/stageline/stageline/internal/testing/testenv"
+	"github.com/stageline/stageline/internal/units"
 )
 
 // debianImage opens the OCI layout that scripts/debian-image.sh makes from
@@ -106,9 +106,9 @@ func TestDebianRollup(t *testing.T) {
 	}
 	var top []string
 	for _, d := range c.Dirs[:5] {
-		top = append(top, d.Path+" "+render.FormatBytes(d.Bytes))
+		top = append(top, d.Path+" "+units.Bytes(d.Bytes))
 	}
-	t.Logf("%d files, %s, %d roll-up dirs; largest: %s", c.Files, render.FormatBytes(c.FileBytes), c.DirCount, strings.Join(top, ", "))
+	t.Logf("%d files, %s, %d roll-up dirs; largest: %s", c.Files, units.Bytes(c.FileBytes), c.DirCount, strings.Join(top, ", "))
 	if c.Dirs[0].Bytes < c.Dirs[len(c.Dirs)-1].Bytes {
 		t.Error("dirs are not largest first")
 	}

@@ -27,6 +27,7 @@ import (
 	"github.com/stageline/stageline/internal/report"
 	"github.com/stageline/stageline/internal/testing/reporttest"
 	"github.com/stageline/stageline/internal/testing/testenv"
+	"github.com/stageline/stageline/internal/units"
 )
 
 // The scenario of issue 9: a baseline image, then a head that adds a 3 MiB
@@ -327,5 +328,5 @@ func TestDebianBaseWaste(t *testing.T) {
 	if c.Files < 20000 {
 		t.Errorf("the image holds %d files; the Debian base has tens of thousands", c.Files)
 	}
-	t.Logf("Debian base: %d files, %s, wasted %s in %d files", c.Files, render.FormatBytes(c.FileBytes), render.FormatBytes(w.Bytes), w.Files)
+	t.Logf("Debian base: %d files, %s, wasted %s in %d files", c.Files, units.Bytes(c.FileBytes), units.Bytes(w.Bytes), w.Files)
 }

@@ -187,12 +187,12 @@ func bars(s Stack) string {
 func TestPointTitles(t *testing.T) {
 	t.Parallel()
 	got := lines(lineCases()[0].s)
-	want := "<title>2026-05-01 15:30 UTC · PR #4 · 0000000 · linux/amd64 130 MB, linux/arm64 81 MB</title>"
+	want := "<title>2026-05-01 15:30 UTC · PR #4 · 0000000 · linux/amd64 130.0 MB, linux/arm64 81.0 MB</title>"
 	if !strings.Contains(got, want) {
 		t.Errorf("no %s in\n%s", want, got)
 	}
 	stacked := bars(barCases()[0].s)
-	want = "<title>2026-05-01 09:30 UTC · main · 0000000 · total 1 min 05 s: build 45 s, deps 20 s</title>"
+	want = "<title>2026-05-01 09:30 UTC · main · 0000000 · total 1 min 5 s: build 45 s, deps 20 s</title>"
 	if !strings.Contains(stacked, want) {
 		t.Errorf("no %s in bars", want)
 	}
@@ -208,9 +208,9 @@ func TestFormat(t *testing.T) {
 		v    float64
 		want string
 	}{
-		{Bytes, 0, "0 B"}, {Bytes, 999, "999 B"}, {Bytes, 1500, "1.5 kB"}, {Bytes, 123456789, "123 MB"},
-		{Bytes, 2.5e9, "2.5 GB"}, {Millis, 850, "850 ms"}, {Millis, 12345, "12.3 s"}, {Millis, 65000, "1 min 05 s"},
-		{Millis, 3725000, "1 h 02 min"}, {Percent, 87.4, "87 %"}, {Percent, math.NaN(), "none"},
+		{Bytes, 0, "0 B"}, {Bytes, 999, "999 B"}, {Bytes, 1500, "1.5 kB"}, {Bytes, 123456789, "123.5 MB"},
+		{Bytes, 2.5e9, "2.5 GB"}, {Millis, 850, "850 ms"}, {Millis, 12345, "12 s"}, {Millis, 65000, "1 min 5 s"},
+		{Millis, 3725000, "1 h 2 min"}, {Percent, 87.4, "87 %"}, {Percent, math.NaN(), "none"},
 	} {
 		if got := c.u.Format(c.v); got != c.want {
 			t.Errorf("Format(%v, %v) = %q, want %q", c.u, c.v, got, c.want)
@@ -285,6 +285,10 @@ func TestClean(t *testing.T) {
 		"bad\xffutf8":     "bad\uFFFDu…",
 		"\u2067x\u2069yz": "\uFFFDx\uFFFDyz",
 		"a\nb\tc":         "a b c",
+		// Invisible format characters make look-alike names: removed.
+		"ma\u200Bin":                      "main",
+		"\uFEFFm\u2060a\u00ADin":          "main",
+		"m\u200Ba\u200Bi\u200Bn\u200Bxyz": "mainx…",
 	} {
 		if got := Clean(in, 5); got != want {
 			t.Errorf("Clean(%q) = %q, want %q", in, got, want)
@@ -325,6 +329,31 @@ func TestAppendNum(t *testing.T) {
 	for _, x := range xs {
 		if got, want := string(appendNum(nil, x)), strconv.FormatFloat(x, 'f', 1, 64); got != want {
 			t.Fatalf("appendNum(%v) = %q, want %q", x, got, want)
+		}
+	}
+}
+
+// A duration axis from zero to any build's length, 1 ms to 10 h, has at
+// least three distinct tick labels, in one unit that suits its top.
+func TestDurationAxisLabels(t *testing.T) {
+	t.Parallel()
+	for top := 1.0; top <= 10*3600e3; top *= 1.3 {
+		for _, zero := range []bool{true, false} {
+			lo := 0.0
+			if !zero {
+				lo = top * 0.8
+			}
+			a := valueAxis(Millis, lo, top, zero)
+			seen := map[string]bool{}
+			for _, v := range a.ticks {
+				seen[a.label(v)] = true
+			}
+			if len(seen) < 3 || len(seen) != len(a.ticks) {
+				t.Errorf("%.0f ms (zero %v): %d distinct labels of %d ticks", top, zero, len(seen), len(a.ticks))
+			}
+			if top < 1000 && a.title() != "ms" {
+				t.Errorf("%.0f ms: axis in %s, want ms", top, a.title())
+			}
 		}
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/stageline/stageline/internal/units"
 )
 
 // Unit is what a chart's values measure.
@@ -17,7 +19,7 @@ type Unit int
 const (
 	// Bytes, shown in decimal kB, MB, GB.
 	Bytes Unit = iota
-	// Millis are milliseconds, shown in s, min or h.
+	// Millis are milliseconds, shown in ms, s, min or h.
 	Millis
 	// Percent runs from 0 to 100.
 	Percent
@@ -45,13 +47,16 @@ func (u Unit) scaleFor(top float64) scale {
 			return scale{3600e3, "h"}
 		case top >= 120e3:
 			return scale{60e3, "min"}
+		case top < 1e3:
+			return scale{1, "ms"}
 		}
 		return scale{1e3, "s"}
 	}
 	return scale{1, "%"}
 }
 
-// Format writes v in u with a readable unit: "12.3 MB", "1 min 05 s", "87 %".
+// Format writes v in u the way internal/units does: "12.3 MB", "1 min 5 s";
+// percentages as "87 %".
 func (u Unit) Format(v float64) string { return string(u.AppendFormat(nil, v)) }
 
 // AppendFormat appends Format(v) to dst without a string of its own: a
@@ -64,32 +69,16 @@ func (u Unit) AppendFormat(dst []byte, v float64) []byte {
 	}
 	switch u {
 	case Millis:
-		return appendDuration(dst, v)
+		return units.AppendDuration(dst, time.Duration(clamp(v, float64(math.MaxInt64/int64(time.Millisecond))))*time.Millisecond)
 	case Percent:
 		return append(strconv.AppendFloat(dst, v, 'f', 0, 64), " %"...)
 	}
-	s := u.scaleFor(math.Abs(v))
-	return append(append(appendTrim(dst, v/s.div, 3), ' '), s.name...)
+	return units.AppendBytes(dst, int64(clamp(v, 9e18)))
 }
 
-// appendDuration writes ms as "850 ms", "12.3 s", "4 min 05 s" or "1 h 02 min".
-func appendDuration(dst []byte, ms float64) []byte {
-	d := time.Duration(ms) * time.Millisecond
-	switch {
-	case d < time.Second:
-		return append(strconv.AppendInt(dst, d.Milliseconds(), 10), " ms"...)
-	case d < time.Minute:
-		return append(appendTrim(dst, d.Seconds(), 3), " s"...)
-	case d < time.Hour:
-		s := int64(d.Round(time.Second).Seconds())
-		return append(append2(append(strconv.AppendInt(dst, s/60, 10), " min "...), s%60), " s"...)
-	}
-	m := int64(d.Round(time.Minute).Minutes())
-	return append(append2(append(strconv.AppendInt(dst, m/60, 10), " h "...), m%60), " min"...)
-}
-
-// append2 writes 0 <= n < 100 in two digits.
-func append2(dst []byte, n int64) []byte { return append(dst, byte('0'+n/10), byte('0'+n%10)) }
+// clamp keeps v within ±limit, so that converting it to an integer cannot
+// overflow (infinities included).
+func clamp(v, limit float64) float64 { return max(min(v, limit), -limit) }
 
 // trimNum writes x with up to sig significant digits, no trailing zeros.
 func trimNum(x float64, sig int) string { return string(appendTrim(nil, x, sig)) }
@@ -235,8 +224,9 @@ func timeTicks(lo, hi time.Time) (ticks []time.Time, layout string) {
 
 // Clean makes untrusted text safe to show as a label: tabs and line breaks
 // become spaces; other control characters, bidirectional overrides (which
-// could reorder the text around them) and invalid UTF-8 become U+FFFD; the
-// text is cut to at most n runes with an ellipsis. It does not escape: the
+// could reorder the text around them) and invalid UTF-8 become U+FFFD;
+// other invisible format characters (Unicode's Cf: U+200B, U+2060, U+FEFF,
+// soft hyphens), which make look-alike names, are removed; the text is cut to at most n runes with an ellipsis. It does not escape: the
 // writer does that.
 func Clean(s string, n int) string {
 	if fine(s, n) { // the usual case, without a copy
@@ -255,6 +245,8 @@ func Clean(s string, n int) string {
 			r = ' ' // a line break in a name reads as a space
 		case unsafeRune(r):
 			r = '\uFFFD'
+		case invisible(r):
+			continue
 		}
 		b.WriteRune(r)
 		count++
@@ -272,7 +264,7 @@ func fine(s string, n int) bool {
 			i++
 		} else {
 			r, size := utf8.DecodeRuneInString(s[i:])
-			if unsafeRune(r) || r == utf8.RuneError && size == 1 {
+			if unsafeRune(r) || invisible(r) || r == utf8.RuneError && size == 1 {
 				return false
 			}
 			i += size
@@ -283,6 +275,11 @@ func fine(s string, n int) bool {
 	}
 	return true
 }
+
+// invisible reports whether r is a format character (Unicode category Cf)
+// that shows nothing: U+200B ZERO WIDTH SPACE, U+2060 WORD JOINER, U+FEFF.
+// The bidirectional ones among them are unsafeRune's.
+func invisible(r rune) bool { return r >= 0x80 && unicode.Is(unicode.Cf, r) }
 
 // unsafeRune reports whether r may not be shown: a control character, a
 // bidirectional override or mark, or the replacement for invalid UTF-8.

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/stageline/stageline/internal/compare"
+	"github.com/stageline/stageline/internal/finding"
 
 	"github.com/stageline/stageline/internal/render"
 	"github.com/stageline/stageline/internal/report"
@@ -18,10 +19,19 @@ import (
 )
 
 // browserCases are rendered in headless Chromium as GitHub shows them; the
-// screenshots stay in .tmp/render-screenshots for people to look at.
-var browserCases = []struct{ name, base, head string }{
-	{name: "seed", head: "seed"},
+// screenshots stay in .tmp/render-screenshots for people to look at. The
+// first five are the headlines a reviewer meets: a build slower than
+// usual, a failed one, a size regression with its files, nothing notable,
+// and a sub-second build's timeline.
+var browserCases = []struct {
+	name, base, head string
+	slow             bool // judged against a history where build-stage took 4.9 s
+}{
+	{name: "slower-than-usual", base: "seed", head: "cached", slow: true},
 	{name: "failed", base: "seed", head: "failed"},
+	{name: "size-regression", base: "seed", head: "grown"},
+	{name: "nothing-notable", base: "seed", head: "cached"},
+	{name: "sub-second", head: "seed"},
 	{name: "multiplatform", base: "seed", head: "multiplatform"},
 	{name: "long", head: "long"},
 	{name: "hostile", base: "seed", head: "hostile"},
@@ -46,11 +56,18 @@ func TestRenderedInBrowser(t *testing.T) {
 			}
 			head, _ := reporttest.Fixture(t, tc.head)
 			var summary strings.Builder
-			if err := render.RenderSummary(&summary, compare.Analyze(nil, head)); err != nil {
+			a := compare.Analyze(base, head)
+			if err := render.RenderSummary(&summary, a); err != nil {
 				t.Fatal(err)
 			}
-			check := render.RenderCheck(compare.Analyze(base, head), render.CheckOptions{
-				RunURL: "https://github.com/acme/webshop/actions/runs/9876543210", HistoryURL: historyURL, BaseLabel: "main @ 1a2b3c4"})
+			in := finding.Input{Analysis: a}
+			if tc.slow {
+				in.History = slowBuildStage()
+			}
+			lead := finding.Rank(in, finding.Defaults())
+			check := render.RenderCheck(a, render.CheckOptions{
+				RunURL: "https://github.com/acme/webshop/actions/runs/9876543210", HistoryURL: historyURL, BaseLabel: "main @ 1a2b3c4",
+				Findings: &lead})
 			for kind, md := range map[string]string{"summary": summary.String(), "check": check.Summary + "\n" + check.Text} {
 				// The page is measured in the light theme; the dark one is
 				// only looked at (same layout, other colours): half the
@@ -88,12 +105,12 @@ func TestRenderedInBrowser(t *testing.T) {
 	}
 }
 
-var axisLabel = regexp.MustCompile(`^(?:(\d+) h )?(?:(\d+) min ?)?(?:(\d+(?:\.\d+)?) s)?$`)
+var axisLabel = regexp.MustCompile(`^(?:(\d+) h ?)?(?:(\d+) min ?)?(?:(\d+(?:\.\d+)?) s)?(?:(\d+) ms)?$`)
 
 // increasing checks that tick labels carry a unit, are distinct and grow.
 func increasing(labels []string) string {
-	if len(labels) < 2 {
-		return "fewer than two ticks"
+	if len(labels) < 3 {
+		return "fewer than three ticks"
 	}
 	var last float64 = -1
 	for _, l := range labels {
@@ -102,7 +119,7 @@ func increasing(labels []string) string {
 			return "label " + strconv.Quote(l) + " has no unit"
 		}
 		var v float64
-		for i, unit := range []float64{3600, 60, 1} {
+		for i, unit := range []float64{3600, 60, 1, 0.001} {
 			if m[i+1] != "" {
 				f, _ := strconv.ParseFloat(m[i+1], 64)
 				v += f * unit

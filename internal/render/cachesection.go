@@ -1,9 +1,8 @@
 package render
 
 import (
-	"slices"
-
 	"github.com/stageline/stageline/internal/report"
+	"github.com/stageline/stageline/internal/units"
 )
 
 // cacheOpsSection is the table of cache imports and exports: where each one
@@ -13,11 +12,6 @@ func cacheOpsSection(r *report.Report, budget int) string {
 	if len(r.Cache.Import)+len(r.Cache.Export) == 0 {
 		return ""
 	}
-	var times []int64
-	for _, op := range append(slices.Clone(r.Cache.Import), r.Cache.Export...) {
-		times = append(times, op.DurationMS)
-	}
-	took, _ := durationColumn(times...)
 	t := mdTable{cols: []mdCol{
 		{title: "Cache"}, {title: "Type"}, {title: "Scope"}, {title: "Mode"},
 		{title: "Time", align: "r"}, {title: "Status"},
@@ -41,7 +35,7 @@ func cacheOpsSection(r *report.Report, budget int) string {
 			}
 			dur := "—"
 			if op.Status != report.CacheSkipped {
-				dur = took(op.DurationMS)
+				dur = units.Millis(op.DurationMS)
 			}
 			t.add(d.name, Text(op.Type, nameWidth), Code(op.Scope, nameWidth), Text(op.Mode, 20), dur, status)
 		}

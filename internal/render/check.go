@@ -8,8 +8,10 @@ import (
 	"strings"
 
 	"github.com/stageline/stageline/internal/compare"
+	"github.com/stageline/stageline/internal/finding"
 
 	"github.com/stageline/stageline/internal/report"
+	"github.com/stageline/stageline/internal/units"
 )
 
 // MaxCheckOutput is GitHub's limit on a check run's output.summary and
@@ -33,9 +35,11 @@ type CheckOptions struct {
 	// NoBaseline says why there is no baseline, e.g. "no build of main
 	// stored yet". Escaped; optional.
 	NoBaseline string
-	// Cause explains why a stage was rebuilt, for the verdict line; nil
-	// means the cause from Why, or FirstMiss where Why cannot tell.
-	Cause StageCause
+	// Findings are what the title and the verdict line lead with
+	// (finding.Rank with the history verdict, the breached budgets and the
+	// repository's thresholds); nil means the comparison's own findings
+	// with finding.Defaults.
+	Findings *finding.List
 	// Why is the cache-miss analysis of the comparison (compare.Explain), for
 	// a caller that has it already; nil means RenderCheck works it out.
 	Why *compare.Why
@@ -63,11 +67,8 @@ func RenderCheck(a compare.Analysis, opts CheckOptions) CheckOutput {
 	}
 	bud := checkBudgets
 	var sum strings.Builder
-	cause := opts.Cause
-	if cause == nil {
-		cause = whyCause(why)
-	}
-	head := headOptions{runURL: opts.RunURL, historyURL: opts.HistoryURL, baseLabel: opts.BaseLabel, noBaseline: opts.NoBaseline, cause: cause}
+	lead := findingsOf(a, opts.Findings)
+	head := headOptions{runURL: opts.RunURL, historyURL: opts.HistoryURL, baseLabel: opts.BaseLabel, noBaseline: opts.NoBaseline, lead: lead}
 	for _, s := range []string{
 		headSection(c, head, bud.head),
 		WhySection(why, bud.why),
@@ -83,30 +84,25 @@ func RenderCheck(a compare.Analysis, opts CheckOptions) CheckOutput {
 	}
 	content := contentText(c, contentTextBudget)
 	return CheckOutput{
-		Title:   checkTitle(c),
+		Title:   checkTitle(c, lead),
 		Summary: strings.TrimRight(sum.String(), "\n") + "\n",
 		Text:    stepsText(c, bud.steps-len(content)) + content,
 	}
 }
 
-// checkTitle is e.g. "+12.4 MB (×12) · 18/23 steps cached · 1m12s (−8s)".
-// A size that did not change goes last: "±0 B" says nothing as a lead.
-func checkTitle(c compare.Comparison) string {
-	var parts []string
-	switch c.Head.Build.Status {
-	case report.StatusFailure:
-		parts = append(parts, "Build failed")
-	case report.StatusCanceled:
-		parts = append(parts, "Build canceled")
+// checkTitle leads with the findings, most notable first ("🔺 build
+// slower than usual: 30 s, usual 15 s ± 1 s", "+12.4 MB (×12)"), or
+// "Nothing notable", then the key figures: "18/23 steps cached · 1 min 12 s
+// (−8 s) · 1.1 MB".
+func checkTitle(c compare.Comparison, l finding.List) string {
+	parts := titleParts(l)
+	if len(parts) == 0 {
+		parts = append(parts, "Nothing notable")
 	}
 	base := c.HasBaseline()
-	size, changed := titleSize(c)
-	if changed {
-		parts = append(parts, size)
-	}
 	parts = append(parts, cachedText(c.UserStepsCached.Head, c.UserSteps.Head)+" steps cached")
-	parts = append(parts, withDelta(FormatDuration(ms(c.Duration.Head)), FormatSignedDuration(ms(c.Duration.Change())), base))
-	if !changed && size != "" {
+	parts = append(parts, withDelta(units.Duration(ms(c.Duration.Head)), units.SignedDuration(ms(c.Duration.Change())), base))
+	if size, _ := titleSize(c); size != "" && !hasKind(l, finding.Size) {
 		parts = append(parts, size)
 	}
 	if !base {
@@ -130,7 +126,7 @@ func titleSize(c compare.Comparison) (string, bool) {
 		if im.Head == nil {
 			continue
 		}
-		t := FormatBytes(im.Compressed.Head)
+		t := units.Bytes(im.Compressed.Head)
 		switch {
 		case compare && im.Base == nil:
 			t += " (new)"
@@ -177,11 +173,6 @@ var platformName = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,19}(/[a-z0-9][a-z0
 // stepsText is the per-step table for the check run's text field.
 func stepsText(c compare.Comparison, budget int) string {
 	base := c.HasBaseline()
-	var times []int64
-	for _, s := range c.Steps {
-		times = append(times, s.Duration.Head, s.Duration.Change())
-	}
-	dur, signedDur := durationColumn(times...)
 	// A multi-platform build gets one table per platform (BuildKit's own
 	// steps, which have none, last): a Platform column would make the table
 	// wider than the page, and then stage names wrap.
@@ -190,7 +181,7 @@ func stepsText(c compare.Comparison, budget int) string {
 	tables := map[string]*mdTable{}
 	for _, s := range c.Steps {
 		st := s.Head
-		change := signedDur(s.Duration.Change())
+		change := units.SignedDuration(ms(s.Duration.Change()))
 		switch {
 		case st == nil:
 			st, change = s.Base, gone(c, "run")
@@ -201,7 +192,7 @@ func stepsText(c compare.Comparison, budget int) string {
 		if name == "" {
 			name = st.Name
 		}
-		line, cache, took := "", "", dur(st.DurationMS)
+		line, cache, took := "", "", units.Millis(st.DurationMS)
 		if st.Line > 0 {
 			line = strconv.Itoa(st.Line)
 		}

@@ -9,6 +9,7 @@ import (
 	"github.com/stageline/stageline/internal/compare"
 
 	"github.com/stageline/stageline/internal/report"
+	"github.com/stageline/stageline/internal/units"
 )
 
 // Rendering of image contents (content.go, contentdiff.go): a screenful in
@@ -66,9 +67,9 @@ func changeText(ch compare.ContentChange) string {
 	if ch.Unlisted {
 		switch ch.Kind {
 		case compare.ChangeAdded:
-			s = "added, or grew from at most " + FormatBytes(ch.Bound)
+			s = "added, or grew from at most " + units.Bytes(ch.Bound)
 		case compare.ChangeRemoved:
-			s = "removed, or shrank to at most " + FormatBytes(ch.Bound)
+			s = "removed, or shrank to at most " + units.Bytes(ch.Bound)
 		}
 	}
 	return s
@@ -98,9 +99,9 @@ func changeRows(cc compare.ContentComparison, multi bool, limit int) (mdTable, i
 			}
 			now := "—"
 			if ch.Kind != compare.ChangeRemoved {
-				now = FormatBytes(ch.Bytes.Head)
+				now = units.Bytes(ch.Bytes.Head)
 			}
-			t.add(FormatSignedBytes(ch.Bytes.Change()), now, Code(ch.Path, pathWidth), changeText(ch),
+			t.add(units.SignedBytes(ch.Bytes.Change()), now, Code(ch.Path, pathWidth), changeText(ch),
 				Text(l.Layer.Platform, 40), layerLabel(layer))
 		}
 	}
@@ -124,11 +125,11 @@ func wasteRows(cc compare.ContentComparison, baseline, multi bool, limit int) (m
 			left++
 			continue
 		}
-		now := FormatBytes(w.Bytes.Head)
+		now := units.Bytes(w.Bytes.Head)
 		if w.Bytes.Head == 0 {
 			now = "gone"
 		}
-		t.add(FormatSignedBytes(w.Bytes.Change()), now, Code(w.Path, pathWidth), w.How, Text(w.Platform, 40),
+		t.add(units.SignedBytes(w.Bytes.Change()), now, Code(w.Path, pathWidth), w.How, Text(w.Platform, 40),
 			layerLabel(w.Written), layerLabel(w.Hidden))
 	}
 	return t, left
@@ -137,12 +138,12 @@ func wasteRows(cc compare.ContentComparison, baseline, multi bool, limit int) (m
 // totalsLine is e.g. "32,084 files, 368.2 MB; 2.0 MB wasted".
 func totalsLine(cc compare.ContentComparison, baseline bool) string {
 	files := strconv.FormatInt(cc.Files.Head, 10) + " files"
-	bytes := FormatBytes(cc.FileBytes.Head)
-	waste := FormatBytes(cc.WastedBytes.Head) + " wasted"
+	bytes := units.Bytes(cc.FileBytes.Head)
+	waste := units.Bytes(cc.WastedBytes.Head) + " wasted"
 	if baseline {
 		files += " (" + signedInt(cc.Files.Change()) + ")"
-		bytes += " (" + FormatSignedBytes(cc.FileBytes.Change()) + ")"
-		waste += " (" + FormatSignedBytes(cc.WastedBytes.Change()) + ")"
+		bytes += " (" + units.SignedBytes(cc.FileBytes.Change()) + ")"
+		waste += " (" + units.SignedBytes(cc.WastedBytes.Change()) + ")"
 	}
 	return "In the image's files: " + files + ", " + bytes + "; " + waste + " (written by one layer, hidden by a later one).\n\n"
 }
@@ -239,7 +240,7 @@ func topPaths(im *report.Image, list []report.ImagePath, title string, limit int
 		if limit > 0 && i == limit {
 			break
 		}
-		t.add(Code(p.Path, pathWidth), FormatBytes(p.Bytes), strconv.FormatInt(p.Files, 10), layerLabel(imageLayer(im, p.Layer)))
+		t.add(Code(p.Path, pathWidth), units.Bytes(p.Bytes), strconv.FormatInt(p.Files, 10), layerLabel(imageLayer(im, p.Layer)))
 	}
 	return t
 }
@@ -285,18 +286,18 @@ func contentPlain(r *report.Report) string {
 			continue
 		}
 		fmt.Fprintf(&b, "\nIMAGE CONTENTS%s\n  %d files, %s; %s wasted\n", ifMulti(len(r.Images) > 1, " "+plain(im.Platform, 40)),
-			c.Files, FormatBytes(c.FileBytes), FormatBytes(c.WastedBytes))
+			c.Files, units.Bytes(c.FileBytes), units.Bytes(c.WastedBytes))
 		for i, d := range c.Dirs {
 			if i == contentSummaryTop {
 				break
 			}
-			fmt.Fprintf(&b, "  %10s  %s\n", FormatBytes(d.Bytes), plain(d.Path, pathWidth))
+			fmt.Fprintf(&b, "  %10s  %s\n", units.Bytes(d.Bytes), plain(d.Path, pathWidth))
 		}
 		for i, w := range c.Waste {
 			if i == contentSummaryTop {
 				break
 			}
-			fmt.Fprintf(&b, "  wasted %s in %s: written by %s, %s by %s\n", FormatBytes(w.Bytes), plain(w.Path, pathWidth),
+			fmt.Fprintf(&b, "  wasted %s in %s: written by %s, %s by %s\n", units.Bytes(w.Bytes), plain(w.Path, pathWidth),
 				plainLayer(imageLayer(&im, w.Layer)), w.How, plainLayer(imageLayer(&im, w.HiddenBy)))
 		}
 		for _, l := range im.Layers {
@@ -333,8 +334,8 @@ func RenderContentDiffText(w io.Writer, c compare.Comparison) error {
 		base := c.HasBaseline() && cc.BaseKnown
 		fmt.Fprintf(&b, "IMAGE CONTENTS\n  %d files%s, %s%s; %s wasted%s\n",
 			cc.Files.Head, ifMulti(base, " ("+signedInt(cc.Files.Change())+")"),
-			FormatBytes(cc.FileBytes.Head), ifMulti(base, " ("+FormatSignedBytes(cc.FileBytes.Change())+")"),
-			FormatBytes(cc.WastedBytes.Head), ifMulti(base, " ("+FormatSignedBytes(cc.WastedBytes.Change())+")"))
+			units.Bytes(cc.FileBytes.Head), ifMulti(base, " ("+units.SignedBytes(cc.FileBytes.Change())+")"),
+			units.Bytes(cc.WastedBytes.Head), ifMulti(base, " ("+units.SignedBytes(cc.WastedBytes.Change())+")"))
 		for _, l := range cc.Layers {
 			layer := l.Layer.Head
 			if layer == nil {
@@ -342,11 +343,11 @@ func RenderContentDiffText(w io.Writer, c compare.Comparison) error {
 			}
 			fmt.Fprintf(&b, "  %s\n", plainLayer(layer))
 			for _, ch := range l.Changes {
-				fmt.Fprintf(&b, "    %10s  %s  %s\n", FormatSignedBytes(ch.Bytes.Change()), plain(ch.Path, pathWidth), changeText(ch))
+				fmt.Fprintf(&b, "    %10s  %s  %s\n", units.SignedBytes(ch.Bytes.Change()), plain(ch.Path, pathWidth), changeText(ch))
 			}
 		}
 		for _, wd := range cc.Waste {
-			fmt.Fprintf(&b, "  waste %s%s in %s: written by %s, %s by %s\n", FormatSignedBytes(wd.Bytes.Change()),
+			fmt.Fprintf(&b, "  waste %s%s in %s: written by %s, %s by %s\n", units.SignedBytes(wd.Bytes.Change()),
 				ifMulti(wd.Bytes.Head == 0, " (gone)"), plain(wd.Path, pathWidth), plainLayer(wd.Written), wd.How, plainLayer(wd.Hidden))
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/stageline/stageline/internal/units"
 	"github.com/stageline/stageline/internal/verdict"
 )
 
@@ -45,9 +46,9 @@ func VerdictSection(r verdict.Result, branch string, budget int) string {
 
 func verdictRow(label string, v verdict.Verdict) []string {
 	if v.Kind == verdict.NoHistory {
-		return []string{label, FormatDuration(ms(v.HeadMS)), "", "", "new: no earlier duration"}
+		return []string{label, units.Duration(ms(v.HeadMS)), "", "", "new: no earlier duration"}
 	}
-	return []string{label, FormatDuration(ms(v.HeadMS)), FormatDuration(ms(v.MedianMS)),
+	return []string{label, units.Duration(ms(v.HeadMS)), units.Duration(ms(v.MedianMS)),
 		VerdictChange(v), VerdictWord(v.Kind)}
 }
 
@@ -57,7 +58,7 @@ func VerdictChange(v verdict.Verdict) string {
 	if v.Kind == verdict.NoHistory {
 		return ""
 	}
-	return FormatSignedDuration(ms(v.DeltaMS())) + ", usual range ±" + FormatDuration(ms(v.BandMS))
+	return units.SignedDuration(ms(v.DeltaMS())) + ", usual range ±" + units.Duration(ms(v.BandMS))
 }
 
 // VerdictWord is a verdict in words, marked when out of range.

@@ -2,7 +2,6 @@ package render
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -11,6 +10,7 @@ import (
 	"github.com/stageline/stageline/internal/compare"
 
 	"github.com/stageline/stageline/internal/report"
+	"github.com/stageline/stageline/internal/units"
 )
 
 // ganttKeywords start lines that mermaid's gantt lexer reads as directives
@@ -153,32 +153,72 @@ func newTimeline(r *report.Report) (timeline, bool) {
 	return tl, true
 }
 
-// axis is a gantt axis: a tick interval mermaid accepts and a d3 time format
-// for its labels. Times are milliseconds since the epoch, so the format shows
-// the build's clock; "%-S s" never wraps because ticks switch to minutes
-// before 60 s.
-type axis struct{ tick, format string }
+// axis is a gantt axis: a tick interval mermaid accepts, a d3 time format
+// for its labels and where the axis ends, in milliseconds from the build's
+// start. Times are milliseconds since the epoch (dateFormat x), so "%Q" and
+// "%s" are the milliseconds and seconds since the build's start, whatever
+// the reader's time zone.
+type axis struct {
+	tick, format string
+	endMS        int64
+}
 
+// axisSteps are the tick intervals, shortest first, each with the label
+// format it needs and the longest axis it may label (exclusive): one unit
+// per axis, so labels never wrap ("%-M" would read 60 min as "0 min").
+var axisSteps = []struct {
+	every  time.Duration
+	tick   string
+	format string
+	upTo   time.Duration
+}{
+	{time.Millisecond, "1millisecond", "%Q ms", 2 * time.Second},
+	{2 * time.Millisecond, "2millisecond", "%Q ms", 2 * time.Second},
+	{5 * time.Millisecond, "5millisecond", "%Q ms", 2 * time.Second},
+	{10 * time.Millisecond, "10millisecond", "%Q ms", 2 * time.Second},
+	{20 * time.Millisecond, "20millisecond", "%Q ms", 2 * time.Second},
+	{50 * time.Millisecond, "50millisecond", "%Q ms", 2 * time.Second},
+	{100 * time.Millisecond, "100millisecond", "%Q ms", 2 * time.Second},
+	{200 * time.Millisecond, "200millisecond", "%Q ms", 2 * time.Second},
+	{250 * time.Millisecond, "250millisecond", "%Q ms", 2 * time.Second},
+	{500 * time.Millisecond, "500millisecond", "%Q ms", 2 * time.Second},
+	{time.Second, "1second", "%s s", 3 * time.Minute},
+	{2 * time.Second, "2second", "%s s", 3 * time.Minute},
+	{5 * time.Second, "5second", "%s s", 3 * time.Minute},
+	{10 * time.Second, "10second", "%s s", 3 * time.Minute},
+	{15 * time.Second, "15second", "%s s", 3 * time.Minute},
+	{30 * time.Second, "30second", "%s s", 3 * time.Minute},
+	{time.Minute, "1minute", "%-M min", time.Hour},
+	{2 * time.Minute, "2minute", "%-M min", time.Hour},
+	{5 * time.Minute, "5minute", "%-M min", time.Hour},
+	{10 * time.Minute, "10minute", "%-M min", time.Hour},
+	{15 * time.Minute, "15minute", "%-H h %-M min", 4 * time.Hour},
+	{30 * time.Minute, "30minute", "%-H h %-M min", 4 * time.Hour},
+	{time.Hour, "1hour", "%-H h", 24 * time.Hour},
+	{2 * time.Hour, "2hour", "%-H h", 24 * time.Hour},
+	{6 * time.Hour, "6hour", "%-H h", 24 * time.Hour},
+	{24 * time.Hour, "1day", "%-j d", 1 << 62},
+}
+
+// maxTicks is how many intervals an axis may have: more and the labels of
+// a narrow chart meet.
+const maxTicks = 8
+
+// ganttAxis picks the shortest interval that gives at most maxTicks
+// intervals over total and whose unit fits. The axis shows at least three
+// labels: the steps grow by at most 2.5×, so the chosen one leaves at
+// least 8/2.5 intervals, and a build of 1 ms, the chart's resolution, gets
+// an axis 2 ms long (0, 1 and 2 ms). Minutes and hours are the reader's
+// local clock (d3 has no epoch minutes), right in whole-hour time zones.
 func ganttAxis(total time.Duration) axis {
-	switch {
-	case total <= 2*time.Second:
-		return axis{"250millisecond", "%-S.%L s"}
-	case total <= 12*time.Second:
-		return axis{"1second", "%-S s"}
-	case total <= 30*time.Second:
-		return axis{"5second", "%-S s"}
-	case total < 60*time.Second:
-		return axis{"10second", "%-S s"}
-	case total <= 4*time.Minute:
-		return axis{"30second", "%-M min %S s"}
-	case total <= 12*time.Minute:
-		return axis{"1minute", "%-M min"}
-	case total <= 30*time.Minute:
-		return axis{"5minute", "%-M min"}
-	case total <= 60*time.Minute:
-		return axis{"10minute", "%-M min"}
+	total = max(total.Round(time.Millisecond), 2*time.Millisecond)
+	for _, st := range axisSteps {
+		if total < st.upTo && total <= maxTicks*st.every {
+			return axis{tick: st.tick, format: st.format, endMS: total.Milliseconds()}
+		}
 	}
-	return axis{"30minute", "%-H h %M min"}
+	last := axisSteps[len(axisSteps)-1]
+	return axis{tick: last.tick, format: last.format, endMS: total.Milliseconds()}
 }
 
 // gantt renders the stages of r as a mermaid gantt chart no longer than
@@ -197,7 +237,7 @@ func gantt(r *report.Report, budget int) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "```mermaid\ngantt\n    dateFormat x\n    axisFormat %s\n    tickInterval %s\n    todayMarker off\n",
 		ax.format, ax.tick)
-	fmt.Fprintf(&b, "    section build\n    %s :done, b, 0, %d\n", "whole build "+FormatDuration(tl.total), max(tl.total.Milliseconds(), 1))
+	fmt.Fprintf(&b, "    section build\n    %s :done, b, 0, %d\n", "whole build "+units.Duration(tl.total), ax.endMS)
 	section := "\x00"
 	const closing = "```\n"
 	const omitted = "    section …\n    more stages not shown :0, 1\n"
@@ -290,7 +330,11 @@ func textTimeline(r *report.Report, budget int) string {
 	for _, s := range tl.stages {
 		width = max(width, utf8.RuneCountInString(plain(stripANSI(s.Name), nameCap)))
 	}
-	secs := func(d time.Duration) string { return strconv.FormatFloat(d.Seconds(), 'f', 1, 64) }
+	fromWidth := 0 // starts are right-aligned, so the bars' ends line up
+	for _, s := range tl.stages {
+		from := tl.spans[stageKey{s.Name, s.Platform}].start.Sub(tl.origin)
+		fromWidth = max(fromWidth, utf8.RuneCountInString(units.Duration(from)))
+	}
 	var b strings.Builder
 	section := "\x00"
 	var failed, critical bool
@@ -319,13 +363,15 @@ func textTimeline(r *report.Report, budget int) string {
 		if tl.failed[k] {
 			mark, failed = mark+" ✗ failed", true
 		}
-		fmt.Fprintf(&b, "%s%s │%s│ %5s–%s s%s\n", name, strings.Repeat(" ", width-utf8.RuneCountInString(name)),
-			bar, secs(from), secs(to), mark)
+		start := units.Duration(from)
+		fmt.Fprintf(&b, "%s%s │%s│ %s%s–%s%s\n", name, strings.Repeat(" ", width-utf8.RuneCountInString(name)),
+			bar, strings.Repeat(" ", fromWidth-utf8.RuneCountInString(start)), start, units.Duration(to), mark)
 	}
-	// The axis: "0 s" under the bar's first cell, the total ending at its
+	// The axis: "0" under the bar's first cell, the total ending at its
 	// right edge.
-	fmt.Fprintf(&b, "%s  0 s%s%s s\n", strings.Repeat(" ", width),
-		strings.Repeat(" ", max(barWidth+1-3-len(secs(total))-2, 1)), secs(total))
+	end := units.Duration(total)
+	fmt.Fprintf(&b, "%s  0%s%s\n", strings.Repeat(" ", width),
+		strings.Repeat(" ", max(barWidth+1-1-utf8.RuneCountInString(end), 1)), end)
 	out := Block(b.String(), 0) + "\n"
 	if critical || failed {
 		out += legend(critical, failed, false, false)

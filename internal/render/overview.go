@@ -7,6 +7,7 @@ import (
 	"github.com/stageline/stageline/internal/compare"
 
 	"github.com/stageline/stageline/internal/report"
+	"github.com/stageline/stageline/internal/units"
 	"github.com/stageline/stageline/internal/verdict"
 )
 
@@ -82,10 +83,10 @@ func RenderOverview(rows []OverviewRow, branch string) CheckOutput {
 		}
 		delta := "no base"
 		if r.HasBase {
-			delta = FormatSignedBytes(r.Size.Change())
+			delta = units.SignedBytes(r.Size.Change())
 		}
-		t.add(name, Text(r.Status, 20), FormatDuration(ms(r.Duration.HeadMS)), usual, FormatPercent(r.HitRatio),
-			FormatBytes(r.Size.Head), delta)
+		t.add(name, Text(r.Status, 20), units.Duration(ms(r.Duration.HeadMS)), usual, FormatPercent(r.HitRatio),
+			units.Bytes(r.Size.Head), delta)
 	}
 	head := b.String()
 	return CheckOutput{Title: report.Truncate(title, maxTitle), Summary: head + t.render(MaxCheckOutput-len(head), "builds")}

@@ -7,8 +7,10 @@ import (
 	"unicode"
 
 	"github.com/stageline/stageline/internal/compare"
+	"github.com/stageline/stageline/internal/finding"
 
 	"github.com/stageline/stageline/internal/report"
+	"github.com/stageline/stageline/internal/units"
 )
 
 // The sections below render a Comparison. The job summary renders a
@@ -77,7 +79,7 @@ func withDelta(v string, change string, baseline bool) string {
 
 // sizeChange is "+3.1 MB (+294%)", "+12.4 MB (×12)" or "±0 B".
 func sizeChange(d compare.Delta) string {
-	s := FormatSignedBytes(d.Change())
+	s := units.SignedBytes(d.Change())
 	if r, ok := FormatRelative(d); ok {
 		s += " (" + r + ")"
 	}
@@ -87,7 +89,7 @@ func sizeChange(d compare.Delta) string {
 // sizeChangeFlat is sizeChange for text already in parentheses:
 // "+12.4 MB, ×12".
 func sizeChangeFlat(d compare.Delta) string {
-	s := FormatSignedBytes(d.Change())
+	s := units.SignedBytes(d.Change())
 	if r, ok := FormatRelative(d); ok {
 		s += ", " + r
 	}
@@ -126,7 +128,7 @@ func cachedText(cached, total int64) string {
 // headOptions are what the head section shows beyond the reports.
 type headOptions struct {
 	runURL, historyURL, baseLabel, noBaseline string
-	cause                                     StageCause
+	lead                                      finding.List
 }
 
 // headSection is, in the order a reviewer asks: the status, the run and the
@@ -135,13 +137,11 @@ func headSection(c compare.Comparison, o headOptions, budget int) string {
 	r := c.Head
 	base := c.HasBaseline()
 	var b strings.Builder
-	b.WriteString("## " + statusLine(r.Build.Status) + "\n\n")
+	b.WriteString("## " + statusHeadline(r.Build.Status, o.lead) + "\n\n")
 	if l := contextLine(c, o); l != "" {
 		b.WriteString(l + "\n\n")
 	}
-	if v := verdictLine(c, o.cause); v != "" {
-		b.WriteString(v + "\n\n")
-	}
+	b.WriteString(leadLine(c, o.lead, markdownWords) + "\n\n")
 	var facts []string
 	if r.Build.Dockerfile != "" {
 		facts = append(facts, Code(r.Build.Dockerfile, nameWidth))
@@ -166,8 +166,8 @@ func headSection(c compare.Comparison, o headOptions, budget int) string {
 	if len(facts) > 0 {
 		b.WriteString(strings.Join(facts, " · ") + "\n\n")
 	}
-	fmt.Fprintf(&b, "- **Duration:** %s\n", withDelta(FormatDuration(ms(c.Duration.Head)),
-		FormatSignedDuration(ms(c.Duration.Change())), base))
+	fmt.Fprintf(&b, "- **Duration:** %s\n", withDelta(units.Duration(ms(c.Duration.Head)),
+		units.SignedDuration(ms(c.Duration.Change())), base))
 	cache := fmt.Sprintf("%s user steps cached (%s", cachedText(c.UserStepsCached.Head, c.UserSteps.Head),
 		FormatPercent(c.HitRatioHead))
 	if base {
@@ -182,8 +182,8 @@ func headSection(c compare.Comparison, o headOptions, budget int) string {
 	if len(r.Images) == 1 && (len(c.Images) == 1 || !base) {
 		im := c.Images[0]
 		fmt.Fprintf(&b, "- **Image:** %s compressed, %s uncompressed\n",
-			withDelta(FormatBytes(im.Compressed.Head), sizeChangeFlat(im.Compressed), base && im.Base != nil),
-			withDelta(FormatBytes(im.Uncompressed.Head), sizeChangeFlat(im.Uncompressed), base && im.Base != nil))
+			withDelta(units.Bytes(im.Compressed.Head), sizeChangeFlat(im.Compressed), base && im.Base != nil),
+			withDelta(units.Bytes(im.Uncompressed.Head), sizeChangeFlat(im.Uncompressed), base && im.Base != nil))
 	}
 	b.WriteString("\n")
 	return fit(b.String(), budget)
@@ -192,11 +192,6 @@ func headSection(c compare.Comparison, o headOptions, budget int) string {
 // stagesSection is the stage table.
 func stagesSection(c compare.Comparison, budget int) string {
 	base := c.HasBaseline()
-	var times []int64
-	for _, s := range c.Stages {
-		times = append(times, s.Duration.Head, s.Duration.Change())
-	}
-	dur, signedDur := durationColumn(times...)
 	t := mdTable{cols: []mdCol{
 		{title: "Stage"},
 		{title: "Platform", hide: platformCount(c.Head) < 2},
@@ -218,10 +213,10 @@ func stagesSection(c compare.Comparison, budget int) string {
 			// A failed build lists the stages it never reached, empty.
 			t.add(name, platform, "—", "not run", "—", "", "")
 		case s.Base == nil && base:
-			t.add(name, platform, dur(s.Duration.Head), "new",
+			t.add(name, platform, units.Millis(s.Duration.Head), "new",
 				cachedText(s.StepsCached.Head, s.StepsTotal.Head), "", mark(s.Head.Critical))
 		default:
-			t.add(name, platform, dur(s.Duration.Head), signedDur(s.Duration.Change()),
+			t.add(name, platform, units.Millis(s.Duration.Head), units.SignedDuration(ms(s.Duration.Change())),
 				cachedText(s.StepsCached.Head, s.StepsTotal.Head), signedInt(s.StepsCached.Change()), mark(s.Head.Critical))
 		}
 	}
@@ -265,11 +260,11 @@ func imagesSection(c compare.Comparison, budget int) string {
 		case im.Head == nil:
 			t.add(p, "—", gone(c, "built"), "—", gone(c, "built"), "—")
 		case im.Base == nil && base:
-			t.add(p, FormatBytes(im.Compressed.Head), "new", FormatBytes(im.Uncompressed.Head), "new",
+			t.add(p, units.Bytes(im.Compressed.Head), "new", units.Bytes(im.Uncompressed.Head), "new",
 				strconv.Itoa(len(im.Head.Layers)))
 		default:
-			t.add(p, FormatBytes(im.Compressed.Head), sizeChange(im.Compressed),
-				FormatBytes(im.Uncompressed.Head), sizeChange(im.Uncompressed), strconv.Itoa(len(im.Head.Layers)))
+			t.add(p, units.Bytes(im.Compressed.Head), sizeChange(im.Compressed),
+				units.Bytes(im.Uncompressed.Head), sizeChange(im.Uncompressed), strconv.Itoa(len(im.Head.Layers)))
 		}
 	}
 	return fit("### Image size\n\n"+t.render(budget-25, "images")+"\n", budget)
@@ -301,13 +296,13 @@ func layersSection(c compare.Comparison, budget int) string {
 		}
 		size, change, unc := "—", gone(c, "built"), "—"
 		if l.Head != nil {
-			size = FormatBytes(l.Size.Head)
+			size = units.Bytes(l.Size.Head)
 			change = sizeChange(l.Size)
 			if l.Base == nil {
 				change = "new"
 			}
 			if l.Uncompressed.Head > 0 {
-				unc = FormatBytes(l.Uncompressed.Head)
+				unc = units.Bytes(l.Uncompressed.Head)
 			}
 		}
 		line := ""

@@ -24,7 +24,7 @@ func RenderSummary(w io.Writer, a compare.Analysis) error {
 	bud := summaryBudgets
 	var b strings.Builder
 	for _, s := range []string{
-		headSection(c, headOptions{cause: whyCause(a.Why)}, bud.head),
+		headSection(c, headOptions{lead: findingsOf(a, nil)}, bud.head),
 		WhySection(a.Why, bud.why),
 		failureSection(r, bud.failure),
 		stagesSection(c, bud.stages),

@@ -11,6 +11,7 @@ import (
 	"github.com/stageline/stageline/internal/compare"
 
 	"github.com/stageline/stageline/internal/report"
+	"github.com/stageline/stageline/internal/units"
 )
 
 // RenderText writes what RenderSummary shows of the build alone (a.Alone)
@@ -24,7 +25,8 @@ func RenderText(w io.Writer, a compare.Analysis) error {
 	}
 	var b strings.Builder
 	status := strings.TrimLeft(statusLine(r.Build.Status), "✅❌⏹️ ")
-	fmt.Fprintf(&b, "%s in %s\n", status, FormatDuration(ms(r.Build.DurationMS)))
+	fmt.Fprintf(&b, "%s in %s · %s\n", status, units.Duration(ms(r.Build.DurationMS)),
+		leadLine(a.Versus, findingsOf(a, nil), plainWords))
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 	kv := func(k, v string) {
 		if v != "" {
@@ -42,7 +44,7 @@ func RenderText(w io.Writer, a compare.Analysis) error {
 			k += " " + plain(im.Platform, 40)
 		}
 		kv(k, fmt.Sprintf("%s compressed, %s uncompressed, %d layers",
-			FormatBytes(im.CompressedSizeBytes), FormatBytes(im.UncompressedSizeBytes), len(im.Layers)))
+			units.Bytes(im.CompressedSizeBytes), units.Bytes(im.UncompressedSizeBytes), len(im.Layers)))
 	}
 	tw.Flush()
 
@@ -69,11 +71,6 @@ func RenderText(w io.Writer, a compare.Analysis) error {
 		// The critical path column only when it tells stages apart.
 		critical := criticalDistinguishes(c)
 		fmt.Fprintf(tw, "  STAGE\t%sCACHED\tWALL TIME%s\n", ifMulti(multi, "PLATFORM\t"), ifMulti(critical, "\tCRITICAL PATH"))
-		var times []int64
-		for _, s := range c.Stages {
-			times = append(times, s.Duration.Head)
-		}
-		dur, _ := durationColumn(times...)
 		for _, s := range c.Stages {
 			crit := ""
 			switch {
@@ -86,7 +83,7 @@ func RenderText(w io.Writer, a compare.Analysis) error {
 				crit += "\tFAILED"
 			}
 			fmt.Fprintf(tw, "  %s\t%s%s\t%s%s\n", plain(s.Name, textNameWidth), ifMulti(multi, plain(s.Platform, 40)+"\t"),
-				cachedText(s.StepsCached.Head, s.StepsTotal.Head), dur(s.Duration.Head), crit)
+				cachedText(s.StepsCached.Head, s.StepsTotal.Head), units.Millis(s.Duration.Head), crit)
 		}
 		tw.Flush()
 	}
@@ -101,7 +98,7 @@ func RenderText(w io.Writer, a compare.Analysis) error {
 			}
 			unc, line := "", ""
 			if l.Uncompressed.Head > 0 {
-				unc = FormatBytes(l.Uncompressed.Head)
+				unc = units.Bytes(l.Uncompressed.Head)
 			}
 			if l.Line > 0 {
 				line = strconv.Itoa(l.Line)
@@ -110,7 +107,7 @@ func RenderText(w io.Writer, a compare.Analysis) error {
 			if l.Stage == "" {
 				stage = "(base image)"
 			}
-			fmt.Fprintf(tw, "  %s\t%s\t%s%s\t%s\t%s\n", FormatBytes(l.Size.Head), unc,
+			fmt.Fprintf(tw, "  %s\t%s\t%s%s\t%s\t%s\n", units.Bytes(l.Size.Head), unc,
 				ifMulti(multi, plain(l.Platform, 40)+"\t"), stage, line,
 				plain(l.Instruction, instructionWidth))
 		}

@@ -13,31 +13,65 @@ import (
 // tickUnit is the length of one of mermaid's tickInterval units.
 var tickUnit = map[string]time.Duration{
 	"millisecond": time.Millisecond, "second": time.Second, "minute": time.Minute, "hour": time.Hour,
+	"day": 24 * time.Hour,
 }
 
-// For builds of 1 s to 1 h the axis has a handful of ticks, and a format
-// that shows seconds only while the build is under a minute (a "%S" axis
-// wraps at 60 s: "30 45 00 15").
+// d3Label formats a tick at ms milliseconds since the epoch the way d3's
+// timeFormat does for the directives ganttAxis uses, in UTC.
+func d3Label(t *testing.T, format string, ms int64) string {
+	t.Helper()
+	at := time.UnixMilli(ms).UTC()
+	return regexp.MustCompile(`%-?[A-Za-z]`).ReplaceAllStringFunc(format, func(d string) string {
+		switch strings.TrimPrefix(d, "%-") {
+		case "%Q":
+			return strconv.FormatInt(ms, 10)
+		case "%s":
+			return strconv.FormatInt(ms/1000, 10)
+		case "M":
+			return strconv.Itoa(at.Minute())
+		case "H":
+			return strconv.Itoa(at.Hour())
+		case "j":
+			return strconv.Itoa(at.YearDay())
+		}
+		t.Fatalf("axis format %q: directive %s not emulated", format, d)
+		return ""
+	})
+}
+
+// Every build from 1 ms to 10 h gets an axis with at least three distinct
+// labels and at most nine, in one unit, with an interval mermaid accepts.
+// Before, a 210 ms build (the seed's cold build) and a 49 ms one got
+// "tickInterval 250millisecond" and the single label "0.000 s".
 func TestGanttAxis(t *testing.T) {
 	t.Parallel()
-	tick := regexp.MustCompile(`^([1-9][0-9]*)(millisecond|second|minute|hour)$`)
-	for _, total := range []time.Duration{time.Second, 1900 * time.Millisecond, 8 * time.Second, 19 * time.Second,
-		59 * time.Second, 61 * time.Second, 190 * time.Second, 10 * time.Minute, 25 * time.Minute, time.Hour} {
+	tick := regexp.MustCompile(`^([1-9][0-9]*)(millisecond|second|minute|hour|day)$`)
+	var totals []time.Duration
+	for d := time.Millisecond; d <= 10*time.Hour; d = d * 13 / 10 {
+		totals = append(totals, d)
+	}
+	totals = append(totals, 49*time.Millisecond, 210*time.Millisecond, 999*time.Millisecond, 2*time.Second,
+		59*time.Second, 3*time.Minute, time.Hour, 10*time.Hour)
+	for _, total := range totals {
 		ax := ganttAxis(total)
 		m := tick.FindStringSubmatch(ax.tick)
 		if m == nil {
 			t.Fatalf("%v: tickInterval %q is not one mermaid accepts", total, ax.tick)
 		}
 		n, _ := strconv.Atoi(m[1])
-		ticks := int(total / (time.Duration(n) * tickUnit[m[2]]))
-		if ticks < 2 || ticks > 12 {
-			t.Errorf("%v: %s gives %d ticks, want 2 to 12", total, ax.tick, ticks)
+		every := (time.Duration(n) * tickUnit[m[2]]).Milliseconds()
+		if ax.endMS < total.Milliseconds() {
+			t.Errorf("%v: axis ends at %d ms, before the build", total, ax.endMS)
 		}
-		if total >= time.Minute && !strings.Contains(ax.format, "%-M") {
-			t.Errorf("%v: axis format %q wraps at 60 s", total, ax.format)
+		labels := map[string]bool{}
+		var all []string
+		for v := int64(0); v <= ax.endMS; v += every {
+			l := d3Label(t, ax.format, v)
+			labels[l] = true
+			all = append(all, l)
 		}
-		if !strings.ContainsAny(ax.format, "shm") || !strings.Contains(ax.format, " ") {
-			t.Errorf("%v: axis format %q has no unit", total, ax.format)
+		if len(labels) < 3 || len(all) > 9 || len(labels) != len(all) {
+			t.Errorf("%v: %s with %q labels the axis %q, want 3 to 9 distinct labels", total, ax.tick, ax.format, all)
 		}
 	}
 }
@@ -71,7 +105,7 @@ func TestGanttMarks(t *testing.T) {
 		timedStage{name: "lint", from: 2 * time.Second, to: 10 * time.Second},
 		timedStage{name: "app", from: 40 * time.Second, to: 190 * time.Second, critical: true})
 	g := gantt(ok, 10000)
-	for _, want := range []string{"whole build 3m10s :done, b, 0, 190000", "deps ● :", "lint :", "● critical path", "%-M min"} {
+	for _, want := range []string{"whole build 3 min 10 s :done, b, 0, 190000", "deps ● :", "lint :", "● critical path", "%-M min"} {
 		if !strings.Contains(g, want) {
 			t.Errorf("gantt lacks %q:\n%s", want, g)
 		}

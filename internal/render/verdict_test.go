@@ -22,8 +22,8 @@ func TestVerdictSection(t *testing.T) {
 	}{
 		{name: "band shown", budget: 10000, r: verdict.Result{Builds: 10, Total: slow,
 			Stages: []verdict.Verdict{{Name: "build", Platform: "linux/arm64", Kind: verdict.Within, HeadMS: 1000, MedianMS: 900, BandMS: 1000, N: 10}}},
-			want: []string{"last 10 builds", "| **Total** | 1m32s | 50s | +42s, usual range ±8s | 🔺 slower |",
-				"| <code>build</code> linux/arm64 | 1s | 900ms | +100ms, usual range ±1s | within usual range |"}},
+			want: []string{"last 10 builds", "| **Total** | 1\u00a0min\u00a032\u00a0s | 50\u00a0s | +42 s, usual range ±8 s | 🔺 slower |",
+				"| <code>build</code> linux/arm64 | 1\u00a0s | 900\u00a0ms | +100 ms, usual range ±1 s | within usual range |"}},
 		{name: "few builds", budget: 10000, r: verdict.Result{Builds: 2, Few: true, Total: slow},
 			want: []string{"Only 2 earlier builds of <code>main</code> so far (a usual range wants 3)"}},
 		{name: "none", budget: 10000, r: verdict.Result{Few: true, Total: verdict.Verdict{HeadMS: 5}},
@@ -68,10 +68,10 @@ func TestRenderOverview(t *testing.T) {
 		t.Errorf("title %q", out.Title)
 	}
 	for _, w := range []string{
-		"| [<code>api</code>](https://github.com/o/r/runs/5) · [history](https://stageline.example.com/r/1/k/api?exp=1&sig=x) | success | 1m32s | 🔺 slower (+42s, usual range ±8s) | 50.0% | 3.0\u00a0kB | +2.0\u00a0kB |",
-		"| <code>web</code> | failure | 1s | not judged: the build did not succeed |",
-		"| <code>few</code> | success | 1s | within usual range (±0s, usual range ±1s), only 1 build |",
-		"| <code>new</code> | success | 1s | no earlier <code>main</code> build |",
+		"| [<code>api</code>](https://github.com/o/r/runs/5) · [history](https://stageline.example.com/r/1/k/api?exp=1&sig=x) | success | 1\u00a0min\u00a032\u00a0s | 🔺 slower (+42 s, usual range ±8 s) | 50.0% | 3.0\u00a0kB | +2.0\u00a0kB |",
+		"| <code>web</code> | failure | 1\u00a0s | not judged: the build did not succeed |",
+		"| <code>few</code> | success | 1\u00a0s | within usual range (±0 ms, usual range ±1 s), only 1 build |",
+		"| <code>new</code> | success | 1\u00a0s | no earlier <code>main</code> build |",
 	} {
 		if !strings.Contains(out.Summary, w) {
 			t.Errorf("missing %q in\n%s", w, out.Summary)

@@ -9,10 +9,15 @@ import (
 	"github.com/stageline/stageline/internal/compare"
 
 	"github.com/stageline/stageline/internal/report"
+	"github.com/stageline/stageline/internal/units"
 )
 
 // maxWhyStages caps the stages a rendering lists; the rest are counted.
 const maxWhyStages = 50
+
+// maxWhyLaterShown caps the later changed steps the Markdown section lists
+// under one miss; the rest are counted.
+const maxWhyLaterShown = 10
 
 // missWhere names where a miss happened: stage, platform, line.
 func missWhere(m compare.Miss) string {
@@ -28,7 +33,7 @@ func missWhere(m compare.Miss) string {
 
 // missCost is what a miss cost: the steps rebuilt and their time.
 func missCost(m compare.Miss) string {
-	return fmt.Sprintf("%d step(s) rebuilt, %s", m.RebuiltSteps, FormatDuration(time.Duration(m.CostMS)*time.Millisecond))
+	return fmt.Sprintf("%d step(s) rebuilt, %s", m.RebuiltSteps, units.Duration(time.Duration(m.CostMS)*time.Millisecond))
 }
 
 // RenderWhyText writes w for a terminal: one block per stage that missed.
@@ -51,9 +56,30 @@ func RenderWhyText(out io.Writer, w compare.Why) error {
 			fmt.Fprintf(&b, "  depends on %s\n", plainLine(report.Truncate(m.DependsOn, 400)))
 		}
 		fmt.Fprintf(&b, "  cost: %s\n", missCost(m))
+		for _, l := range m.Later {
+			fmt.Fprintf(&b, "  also %s: %s\n", plainLine(laterWhere(l)), plainLine(laterSentence(l)))
+		}
 	}
 	_, err := io.WriteString(out, b.String())
 	return err
+}
+
+// laterWhere names a later step of a miss: its line and instruction, or
+// only the instruction of a line the head no longer has.
+func laterWhere(l compare.StepChange) string {
+	if l.Line > 0 {
+		return fmt.Sprintf("line %d %s", l.Line, report.Truncate(l.Instruction, 120))
+	}
+	return report.Truncate(l.Instruction, 120)
+}
+
+// laterSentence is a later step's causes in one line.
+func laterSentence(l compare.StepChange) string {
+	var parts []string
+	for _, f := range l.Findings {
+		parts = append(parts, f.Sentence())
+	}
+	return strings.Join(parts, "; ")
 }
 
 // plainLine keeps a report string to one printable line for a terminal.
@@ -87,6 +113,17 @@ func WhySection(w compare.Why, budget int) string {
 			line += fmt.Sprintf(" line %d", m.Line)
 		}
 		line += " " + Code(m.Instruction, 120) + ": " + Text(m.Sentence(), 1500) + " · " + Text(missCost(m), 100) + "\n"
+		for k, l := range m.Later {
+			if k == maxWhyLaterShown {
+				line += fmt.Sprintf("  - and %d more changed step(s) below\n", len(m.Later)-k)
+				break
+			}
+			where := Code(l.Instruction, 120)
+			if l.Line > 0 {
+				where = fmt.Sprintf("line %d %s", l.Line, where)
+			}
+			line += "  - also " + where + ": " + Text(laterSentence(l), 600) + "\n"
+		}
 		if b.Len()+len(line) > budget-64 || i == maxWhyStages {
 			fmt.Fprintf(&b, "- and %d more stage(s)\n", len(w.Stages)-i)
 			break

@@ -8,17 +8,30 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	gofs "io/fs"
 	"strings"
 )
 
 // A file record lists the files of one local-context selection compactly:
 // sorted paths, each stored as the length of the prefix it shares with the
-// path before it plus the rest (front coding), and 4 bytes of the file's
-// digest; gzip; base64; prefixed by fileRecordVersion. Per file that is 4
+// path before it plus the rest (front coding), the entry's mode (a
+// uvarint of Go's fs.FileMode bits) and 4 bytes of its content digest;
+// gzip; base64; prefixed by fileRecordVersion. Per file that is 5 to 9
 // bytes plus the path's new suffix before compression, so a record grows
 // about linearly with the number of files (a 100,000-file context: see
 // docs/report.md). 4 bytes tell a change with probability 1 - 2^-32.
-const fileRecordVersion = "fr1:"
+//
+// Directories are entries too, their paths ending in "/": BuildKit's
+// content checksum covers them, so an added empty directory changes a
+// COPY's key.
+//
+// Version "fr1:" (stageline before directories and modes were recorded)
+// had no mode and hashed owner ids into the digest: its entries decode with
+// Legacy set, and a comparison of the two versions is refused.
+const (
+	fileRecordVersion       = "fr2:"
+	fileRecordVersionLegacy = "fr1:"
+)
 
 // maxFileRecordPlain caps a record's decompressed size: a record that
 // inflates further is refused, not read.
@@ -26,11 +39,23 @@ const maxFileRecordPlain = 256 << 20
 
 // FileEntry is one file of a selection.
 type FileEntry struct {
+	// Path is slash-separated, relative to the context; a directory's ends
+	// in "/".
 	Path string
-	// Hash is the first 4 bytes of the file's digest (type, permission
-	// bits, symlink target, content).
+	// Mode is Go's fs.FileMode bits: type and permissions.
+	Mode uint32
+	// Hash is the first 4 bytes of the entry's content digest (xattrs,
+	// symlink target, content; not the mode, not owner ids).
 	Hash uint32
+	// Legacy is set on entries decoded from a "fr1:" record, whose Hash
+	// covered mode and owner ids and which had no Mode.
+	Legacy bool
 }
+
+// ErrLegacyFileRecord is returned by CompareFileRecords when one record is
+// of the older version: its digests covered owner ids, so the two cannot be
+// compared file by file.
+var ErrLegacyFileRecord = errors.New("the file list was recorded by an older stageline (before directories and modes were recorded): the files cannot be compared one by one")
 
 // EncodeFileRecord encodes entries, which must be sorted by path without
 // duplicates.
@@ -46,6 +71,7 @@ func EncodeFileRecord(entries []FileEntry) (string, error) {
 		plain.Write(tmp[:binary.PutUvarint(tmp[:], uint64(shared))])
 		plain.Write(tmp[:binary.PutUvarint(tmp[:], uint64(len(e.Path)-shared))])
 		plain.WriteString(e.Path[shared:])
+		plain.Write(tmp[:binary.PutUvarint(tmp[:], uint64(e.Mode))])
 		binary.BigEndian.PutUint32(tmp[:4], e.Hash)
 		plain.Write(tmp[:4])
 		prev = e.Path
@@ -65,8 +91,11 @@ func EncodeFileRecord(entries []FileEntry) (string, error) {
 // encoding, unsorted paths and records that inflate past a fixed cap.
 func DecodeFileRecord(s string) ([]FileEntry, error) {
 	b64, ok := strings.CutPrefix(s, fileRecordVersion)
+	legacy := false
 	if !ok {
-		return nil, errors.New("file record: unknown version")
+		if b64, legacy = strings.CutPrefix(s, fileRecordVersionLegacy); !legacy {
+			return nil, errors.New("file record: unknown version")
+		}
 	}
 	z, err := base64.StdEncoding.DecodeString(b64)
 	if err != nil {
@@ -93,6 +122,13 @@ func DecodeFileRecord(s string) ([]FileEntry, error) {
 		}
 		suffix := make([]byte, n)
 		_, _ = io.ReadFull(r, suffix)
+		var mode uint64
+		if !legacy {
+			var err error
+			if mode, err = binary.ReadUvarint(r); err != nil || mode > 1<<32-1 {
+				return nil, errors.New("file record: corrupt")
+			}
+		}
 		var h [4]byte
 		if _, err := io.ReadFull(r, h[:]); err != nil {
 			return nil, errors.New("file record: corrupt")
@@ -101,7 +137,7 @@ func DecodeFileRecord(s string) ([]FileEntry, error) {
 		if len(out) > 0 && p <= prev {
 			return nil, errors.New("file record: paths out of order")
 		}
-		out = append(out, FileEntry{Path: p, Hash: binary.BigEndian.Uint32(h[:])})
+		out = append(out, FileEntry{Path: p, Mode: uint32(mode), Hash: binary.BigEndian.Uint32(h[:]), Legacy: legacy})
 		prev = p
 	}
 	return out, nil
@@ -109,23 +145,36 @@ func DecodeFileRecord(s string) ([]FileEntry, error) {
 
 // File change kinds.
 const (
+	// FileChanged is a change of content (or symlink target, or xattrs),
+	// with or without a mode change.
 	FileChanged = "changed"
 	FileAdded   = "added"
 	FileRemoved = "removed"
+	// FileMode is a change of mode alone (permission or type bits).
+	FileMode = "mode"
 )
 
 // FileChange is one path that differs between two records.
 type FileChange struct {
 	Path   string `json:"path"`
 	Change string `json:"change"`
+	// OldMode and NewMode are the permission bits ("0755") of a mode
+	// change.
+	OldMode string `json:"old_mode,omitempty"`
+	NewMode string `json:"new_mode,omitempty"`
 }
 
 // CompareFileRecords lists up to limit paths that differ from old to new,
-// in path order, and counts the rest.
-func CompareFileRecords(old, new []FileEntry, limit int) (changes []FileChange, more int) {
-	add := func(p, kind string) {
+// in path order, and counts the rest. Owners are not compared (BuildKit
+// does not send them). It refuses records of two versions with
+// ErrLegacyFileRecord.
+func CompareFileRecords(old, new []FileEntry, limit int) (changes []FileChange, more int, err error) {
+	if len(old) > 0 && len(new) > 0 && old[0].Legacy != new[0].Legacy {
+		return nil, 0, ErrLegacyFileRecord
+	}
+	add := func(c FileChange) {
 		if len(changes) < limit {
-			changes = append(changes, FileChange{Path: p, Change: kind})
+			changes = append(changes, c)
 		} else {
 			more++
 		}
@@ -134,20 +183,28 @@ func CompareFileRecords(old, new []FileEntry, limit int) (changes []FileChange, 
 	for i < len(old) || j < len(new) {
 		switch {
 		case j == len(new) || (i < len(old) && old[i].Path < new[j].Path):
-			add(old[i].Path, FileRemoved)
+			add(FileChange{Path: old[i].Path, Change: FileRemoved})
 			i++
 		case i == len(old) || new[j].Path < old[i].Path:
-			add(new[j].Path, FileAdded)
+			add(FileChange{Path: new[j].Path, Change: FileAdded})
 			j++
 		default:
-			if old[i].Hash != new[j].Hash {
-				add(new[j].Path, FileChanged)
+			switch o, n := old[i], new[j]; {
+			case o.Hash != n.Hash:
+				add(FileChange{Path: n.Path, Change: FileChanged})
+			case o.Mode != n.Mode:
+				add(FileChange{Path: n.Path, Change: FileMode, OldMode: permText(o.Mode), NewMode: permText(n.Mode)})
 			}
 			i++
 			j++
 		}
 	}
-	return changes, more
+	return changes, more, nil
+}
+
+// permText is a mode's permission bits as four octal digits ("0755").
+func permText(mode uint32) string {
+	return fmt.Sprintf("%04o", gofs.FileMode(mode).Perm())
 }
 
 func commonPrefix(a, b string) int {

@@ -34,14 +34,14 @@ func TestFileRecordRoundTripAndCompare(t *testing.T) {
 	for i := 100; i < 130; i++ { // 30 more changes
 		head[i].Hash++
 	}
-	changes, more := CompareFileRecords(old, head, maxNamed)
+	changes, more, _ := CompareFileRecords(old, head, maxNamed)
 	if len(changes) != maxNamed || more != 33-maxNamed {
 		t.Fatalf("%d changes named, %d more; want %d and %d", len(changes), more, maxNamed, 33-maxNamed)
 	}
 	if changes[0] != (FileChange{Path: old[10].Path, Change: FileChanged}) || changes[1] != (FileChange{Path: old[20].Path, Change: FileRemoved}) {
 		t.Errorf("first changes = %+v", changes[:2])
 	}
-	all, _ := CompareFileRecords(old, head, 100)
+	all, _, _ := CompareFileRecords(old, head, 100)
 	if last := all[len(all)-1]; last != (FileChange{Path: "zz/new.go", Change: FileAdded}) {
 		t.Errorf("last change = %+v", last)
 	}

@@ -29,10 +29,14 @@ type SourceInput struct {
 	Context string `json:"context"`
 	// Path is the source path as the LLB has it.
 	Path string `json:"path"`
-	// Digest covers each selected file's path, type, permission bits,
-	// symlink target and content: equal digests mean the same files.
+	// Digest covers each selected entry's path, type, permission bits,
+	// xattrs, symlink target and content, directories included (not
+	// owners, which BuildKit does not send): equal digests mean the same
+	// files.
 	Digest string `json:"digest"`
-	Files  int    `json:"files"`
+	// Files counts the selected regular files and symlinks (not
+	// directories).
+	Files int `json:"files"`
 }
 
 // EnvInput is one variable a step sees, without its value.

@@ -13,6 +13,21 @@
 //
 // SQLite (pure Go, modernc.org/sqlite) is the default, written through one
 // group-committing writer; a postgres:// URL selects PostgreSQL through
-// pgx's database/sql driver. Both run the same SQL except for the few lines
-// each dialect needs of its own.
+// pgx's database/sql driver. Both run the same
+// SQL except for the few lines each dialect needs of its own. The schema is
+// made or upgraded in one transaction under an advisory lock (BEGIN
+// IMMEDIATE on SQLite), so any number of replicas may open one database at
+// once.
+//
+// Cost model: build history is shaped to caps before it is written (see
+// limits.go), since a fork's report names its stages and platforms and a
+// fork's workflow its build keys: at most MaxStages stages and MaxPlatforms
+// platforms per build (the rest summed into OtherStages / OtherPlatforms and
+// counted), MaxSummaryBytes per stored summary, MaxKeysPerRepo build keys
+// per repository (a new key beyond it is a *KeyLimitError), and the decoded
+// summaries kept in memory bounded in bytes (WithSummaryCache, 32 MiB). A
+// key's history read of n builds is then at most n × MaxSummaryBytes, and a
+// repository's keys at most MaxKeysPerRepo rows. Trusted and untrusted
+// builds are pruned apart (PruneBuilds), so untrusted ones never evict
+// trusted history.
 package store

@@ -1,5 +1,7 @@
 package store
 
+import "unsafe"
+
 // Evidence is what a build recorded for advice (internal/advice) beyond its
 // figures: the causes of its cache misses, its cache imports and exports,
 // its base images and its largest waste. Each list is capped (the Max*
@@ -78,4 +80,30 @@ type WasteEvidence struct {
 	// WrittenBy and HiddenBy are the two layers' instructions.
 	WrittenBy string `json:"written_by,omitempty"`
 	HiddenBy  string `json:"hidden_by,omitempty"`
+}
+
+// cost is what e takes in memory decoded, in bytes (summaryCache's
+// estimate): at the caps about 3 kB.
+func (e *Evidence) cost() int {
+	if e == nil {
+		return 0
+	}
+	n := int(unsafe.Sizeof(*e)) + len(e.Misses)*int(unsafe.Sizeof(MissEvidence{})) +
+		(len(e.Exports)+len(e.Imports))*int(unsafe.Sizeof(CacheEvidence{})) +
+		len(e.Bases)*int(unsafe.Sizeof(BaseEvidence{})) + len(e.Waste)*int(unsafe.Sizeof(WasteEvidence{}))
+	for _, m := range e.Misses {
+		n += len(m.Stage) + len(m.Platform) + len(m.Instruction) + len(m.Cause)
+	}
+	for _, ops := range [][]CacheEvidence{e.Exports, e.Imports} {
+		for _, op := range ops {
+			n += len(op.Type) + len(op.Scope) + len(op.Mode) + len(op.Status)
+		}
+	}
+	for _, b := range e.Bases {
+		n += len(b.Ref) + len(b.Digest)
+	}
+	for _, w := range e.Waste {
+		n += len(w.Path) + len(w.WrittenBy) + len(w.HiddenBy)
+	}
+	return n
 }

@@ -45,6 +45,11 @@ type BuildSummary struct {
 	// read 500 builds at a time, does not plot them.
 	Layers   []LayerFigures `json:"-"`
 	HitRatio float64        `json:"hit_ratio"`
+	// FoldedStages counts the stages summed into the one named
+	// OtherStages, FoldedPlatforms the images summed into OtherPlatforms
+	// (see MaxStages and MaxPlatforms): pages say what they do not show.
+	FoldedStages    int `json:"folded_stages,omitempty"`
+	FoldedPlatforms int `json:"folded_platforms,omitempty"`
 	// Evidence is what advice rests on (evidence.go); nil when not kept.
 	Evidence *Evidence `json:"evidence,omitempty"`
 }
@@ -77,11 +82,23 @@ const MaxLayers = 10
 
 // PutBuild records b, replacing the build of the same run (a re-run of a
 // workflow keeps its run id: it is the same build, not another point).
+// Its summary is stored shaped to the caps (MaxStages, MaxPlatforms,
+// MaxSummaryBytes, MaxLayers). A build key that ValidKey refuses is an
+// ErrBadKey; a new build key in a repository that has MaxKeysPerRepo
+// (WithMaxKeys) already is a *KeyLimitError, and nothing is stored.
 func (s *Store) PutBuild(ctx context.Context, b Build) error {
-	sum, err := json.Marshal(b.Summary)
+	if !ValidKey(b.BuildKey) {
+		return fmt.Errorf("put build %d run %d: %w %q", b.RepoID, b.RunID, ErrBadKey, cut(b.BuildKey, MaxKeyBytes))
+	}
+	if err := s.keyRoom(ctx, b.RepoID, b.BuildKey); err != nil {
+		return err
+	}
+	b.Summary = b.Summary.clone() // shaped in place: the caller's is left alone
+	sum, err := shape(&b.Summary)
 	if err != nil {
 		return fmt.Errorf("put build %d/%s run %d: encode summary: %w", b.RepoID, b.BuildKey, b.RunID, err)
 	}
+	b.Summary.Layers = shapeLayers(b.Summary.Layers)
 	layers, err := json.Marshal(b.Summary.Layers)
 	if err != nil {
 		return fmt.Errorf("put build %d/%s run %d: encode layers: %w", b.RepoID, b.BuildKey, b.RunID, err)
@@ -91,13 +108,15 @@ func (s *Store) PutBuild(ctx context.Context, b Build) error {
 		at = s.now()
 	}
 	_, err = s.exec(ctx, `INSERT INTO builds (repo_id, build_key, run_id, branch, commit_sha, pr_number, trusted,
-			created_at, status, duration_ms, summary, layers, base_branch)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+			created_at, status, duration_ms, summary, layers, base_branch, image_bytes, image_count)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
 		ON CONFLICT (repo_id, build_key, run_id) DO UPDATE SET branch = excluded.branch, base_branch = excluded.base_branch,
 			commit_sha = excluded.commit_sha, pr_number = excluded.pr_number, trusted = excluded.trusted,
 			created_at = excluded.created_at, status = excluded.status, duration_ms = excluded.duration_ms,
-			summary = excluded.summary, layers = excluded.layers`,
-		b.RepoID, b.BuildKey, b.RunID, b.Branch, b.CommitSHA, b.PR, b.Trusted, ms(at), b.Status, b.DurationMS, string(sum), string(layers), b.BaseBranch)
+			summary = excluded.summary, layers = excluded.layers,
+			image_bytes = excluded.image_bytes, image_count = excluded.image_count`,
+		b.RepoID, b.BuildKey, b.RunID, b.Branch, b.CommitSHA, b.PR, b.Trusted, ms(at), b.Status, b.DurationMS, string(sum), string(layers), b.BaseBranch,
+		b.CompressedBytes(), b.Summary.platforms())
 	if err != nil {
 		return fmt.Errorf("put build %d/%s run %d: %w", b.RepoID, b.BuildKey, b.RunID, err)
 	}
@@ -224,17 +243,32 @@ func (s *Store) readBuilds(ctx context.Context, what string, withLayers bool, li
 	return out, nil
 }
 
-// PruneBuilds deletes builds older than before, and the oldest builds of
-// each build key beyond the newest maxPerKey (0: no count limit). It
-// deletes in batches, so a large backlog never holds a long write lock.
-func (s *Store) PruneBuilds(ctx context.Context, before time.Time, maxPerKey int) (int64, error) {
-	stmts := []deleteStmt{
-		{`DELETE FROM builds WHERE id IN (SELECT id FROM builds WHERE created_at < $1 LIMIT $2)`, []any{ms(before), pruneBatch}},
-	}
-	if maxPerKey > 0 {
-		stmts = append(stmts, deleteStmt{`DELETE FROM builds WHERE id IN (SELECT id FROM (SELECT id, ROW_NUMBER() OVER (
-				PARTITION BY repo_id, build_key ORDER BY created_at DESC, run_id DESC) AS rn FROM builds) ranked
-			WHERE rn > $1 LIMIT $2)`, []any{maxPerKey, pruneBatch}})
+// Keep says which builds of one kind history keeps: those made at or
+// after Before, and of those the newest Max per build key (0: no count
+// limit).
+type Keep struct {
+	Before time.Time
+	Max    int
+}
+
+// PruneBuilds deletes the builds that trusted (for trusted builds: pushes
+// of the base repository) and untrusted (every other build: PRs, forks)
+// do not keep. Each kind is counted apart, so untrusted builds, however
+// many, never push a trusted build out of history. It deletes in batches,
+// so a large backlog never holds a long write lock.
+func (s *Store) PruneBuilds(ctx context.Context, trusted, untrusted Keep) (int64, error) {
+	var stmts []deleteStmt
+	for _, k := range []struct {
+		trusted bool
+		keep    Keep
+	}{{true, trusted}, {false, untrusted}} {
+		stmts = append(stmts, deleteStmt{`DELETE FROM builds WHERE id IN (SELECT id FROM builds WHERE trusted = $1 AND created_at < $2 LIMIT $3)`,
+			[]any{k.trusted, ms(k.keep.Before), pruneBatch}})
+		if k.keep.Max > 0 {
+			stmts = append(stmts, deleteStmt{`DELETE FROM builds WHERE id IN (SELECT id FROM (SELECT id, ROW_NUMBER() OVER (
+					PARTITION BY repo_id, build_key ORDER BY created_at DESC, run_id DESC) AS rn FROM builds WHERE trusted = $1) ranked
+				WHERE rn > $2 LIMIT $3)`, []any{k.trusted, k.keep.Max, pruneBatch}})
+		}
 	}
 	return s.deleteBatches(ctx, "prune builds", stmts)
 }

@@ -105,7 +105,8 @@ func TestPruneBuilds(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			n, err := s.PruneBuilds(ctx, now.Add(-90*24*time.Hour), 10)
+			keep := store.Keep{Before: now.Add(-90 * 24 * time.Hour), Max: 10}
+			n, err := s.PruneBuilds(ctx, keep, keep)
 			if err != nil || n != 5 {
 				t.Fatalf("prune = %d, %v; want 5 (3 by age, 2 by count)", n, err)
 			}

@@ -40,7 +40,12 @@ func (s *Store) RepoName(ctx context.Context, repoID int64) (name string, ok boo
 type KeySummary struct {
 	BuildKey string
 	Builds   int
-	Latest   Build
+	// Latest is the newest build, without its summary.
+	Latest Build
+	// CompressedBytes is Latest's compressed image size over its
+	// platforms, and Platforms how many it has (0: no image).
+	CompressedBytes int64
+	Platforms       int
 }
 
 // CompressedBytes is the build's compressed image size over all its
@@ -53,9 +58,14 @@ func (b Build) CompressedBytes() int64 {
 	return n
 }
 
-// RepoKeys returns the build keys of a repository, by key. It reads the
-// builds_key index (repo_id, build_key, created_at, run_id): a count and a
-// maximum per key from the index alone, then one row per key.
+// RepoKeys returns the build keys of a repository, by key: at most the
+// store's cap of keys per repository (MaxKeysPerRepo, WithMaxKeys). It
+// reads the builds_key index (repo_id, build_key, created_at, run_id): a
+// count and a maximum per key from the index alone, then one row per key.
+// Each key's latest build comes without its summary: the page shows its
+// sizes, kept in columns of their own (decoding every key's summary was
+// most of its time: 1,280 keys at 1,000 stages each took 4 to 6 s and
+// 1.5 GB; at the caps, 1,000 summaries of 20 kB still took seconds).
 func (s *Store) RepoKeys(ctx context.Context, repoID int64) ([]KeySummary, error) {
 	// Two builds of a key may share the newest time: the join then gives
 	// both, ordered so that the larger run id (the later run) comes first
@@ -63,8 +73,9 @@ func (s *Store) RepoKeys(ctx context.Context, repoID int64) ([]KeySummary, error
 	// each newest build up in builds_key (with a plain JOIN and no
 	// statistics it scanned all the repository's builds); PostgreSQL
 	// plans it as any join.
-	rows, err := s.rdb.QueryContext(ctx, `SELECT k.n, b.build_key, b.run_id, b.branch, b.commit_sha, b.pr_number, b.trusted,
-			b.created_at, b.status, b.duration_ms, b.summary
+	rows, err := s.rdb.QueryContext(ctx, `SELECT k.n, b.id, b.build_key, b.run_id, b.branch, b.commit_sha, b.pr_number, b.trusted,
+			b.created_at, b.status, b.duration_ms, b.image_bytes, b.image_count,
+			CASE WHEN b.image_count < 0 THEN b.summary ELSE '' END
 		FROM (SELECT build_key, COUNT(*) AS n, MAX(created_at) AS latest FROM builds WHERE repo_id = $1 GROUP BY build_key) k
 		CROSS JOIN builds b
 		WHERE b.repo_id = $1 AND b.build_key = k.build_key AND b.created_at = k.latest
@@ -74,20 +85,27 @@ func (s *Store) RepoKeys(ctx context.Context, repoID int64) ([]KeySummary, error
 	}
 	defer rows.Close()
 	var out []KeySummary
+	var id, at int64
+	var sum string // only for builds from before the size columns
 	for rows.Next() {
 		var k KeySummary
 		b := &k.Latest
-		var at int64
-		var sum string
-		if err := rows.Scan(&k.Builds, &b.BuildKey, &b.RunID, &b.Branch, &b.CommitSHA, &b.PR, &b.Trusted, &at, &b.Status, &b.DurationMS, &sum); err != nil {
+		if err := rows.Scan(&k.Builds, &id, &b.BuildKey, &b.RunID, &b.Branch, &b.CommitSHA, &b.PR, &b.Trusted, &at, &b.Status, &b.DurationMS,
+			&k.CompressedBytes, &k.Platforms, &sum); err != nil {
 			return nil, fmt.Errorf("repo keys %d: %w", repoID, err)
 		}
 		if len(out) > 0 && out[len(out)-1].BuildKey == b.BuildKey {
 			continue
 		}
+		if len(out) == s.maxKeys {
+			break
+		}
 		b.RepoID, b.Time, k.BuildKey = repoID, time.UnixMilli(at), b.BuildKey
-		if err := json.Unmarshal([]byte(sum), &b.Summary); err != nil {
-			return nil, fmt.Errorf("repo keys %d: build %s run %d: decode summary: %w", repoID, b.BuildKey, b.RunID, err)
+		if k.Platforms < 0 { // recorded before the sizes had columns
+			if err := json.Unmarshal([]byte(sum), (*sizesOnly)(&b.Summary)); err != nil {
+				return nil, fmt.Errorf("repo keys %d: build %s run %d: decode summary: %w", repoID, b.BuildKey, b.RunID, err)
+			}
+			k.CompressedBytes, k.Platforms = b.CompressedBytes(), len(b.Summary.Images)
 		}
 		out = append(out, k)
 	}
@@ -95,4 +113,20 @@ func (s *Store) RepoKeys(ctx context.Context, repoID int64) ([]KeySummary, error
 		return nil, fmt.Errorf("repo keys %d: %w", repoID, err)
 	}
 	return out, nil
+}
+
+// sizesOnly decodes a summary's images and hit ratio, skipping its stages.
+type sizesOnly BuildSummary
+
+func (s *sizesOnly) UnmarshalJSON(b []byte) error {
+	var v struct {
+		Images          []PlatformFigures `json:"images"`
+		HitRatio        float64           `json:"hit_ratio"`
+		FoldedPlatforms int               `json:"folded_platforms"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*s = sizesOnly{Images: v.Images, HitRatio: v.HitRatio, FoldedPlatforms: v.FoldedPlatforms}
+	return nil
 }

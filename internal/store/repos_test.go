@@ -71,7 +71,7 @@ func TestRepoKeys(t *testing.T) {
 			var got []string
 			for _, k := range keys {
 				got = append(got, fmt.Sprintf("%q:%d:run%d:%s:%s:%dms:%dB:%s", k.BuildKey, k.Builds, k.Latest.RunID, k.Latest.Status,
-					k.Latest.Branch, k.Latest.DurationMS, k.Latest.CompressedBytes(), k.Latest.Time.UTC().Format(time.TimeOnly)))
+					k.Latest.Branch, k.Latest.DurationMS, k.CompressedBytes, k.Latest.Time.UTC().Format(time.TimeOnly)))
 			}
 			want := `["":1:run4:success:b4:40ms:3B:00:00:00 "api":2:run6:success:b6:60ms:60B:01:00:00 "web":3:run2:failure:b2:20ms:600B:00:01:00]`
 			if fmt.Sprint(got) != want {

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -41,6 +43,8 @@ type Store struct {
 	now     func() time.Time
 	// summaries caches decoded build summaries (history reads).
 	summaries summaryCache
+	// maxKeys caps the build keys per repository (MaxKeysPerRepo).
+	maxKeys int
 }
 
 // Option configures Open.
@@ -57,18 +61,29 @@ func WithClock(now func() time.Time) Option {
 	}
 }
 
-// WithSummaryCache sets how many decoded build summaries the store keeps
-// for history reads (default 8192, about 2 kB each); 0 turns the cache
-// off, and every read decodes every summary.
-func WithSummaryCache(entries int) Option {
-	return func(s *Store) { s.summaries.max = max(entries, 0) }
+// WithSummaryCache bounds, in bytes, the decoded build summaries the store
+// keeps for history reads (default 32 MiB; an entry costs its stored JSON
+// and its decoded copy); 0 turns the cache off, and every read decodes
+// every summary.
+func WithSummaryCache(bytes int) Option {
+	return func(s *Store) { s.summaries.max = max(bytes, 0) }
+}
+
+// WithMaxKeys sets how many build keys history keeps per repository
+// (default MaxKeysPerRepo); PutBuild refuses a new key beyond it.
+func WithMaxKeys(n int) Option {
+	return func(s *Store) {
+		if n > 0 {
+			s.maxKeys = n
+		}
+	}
 }
 
 // Open connects to the database named by dsn and creates the schema if it is
 // missing. dsn is a postgres:// or postgresql:// URL, or else a SQLite file
 // path (optionally prefixed with sqlite:// or file:).
 func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
-	s := &Store{now: time.Now, summaries: summaryCache{max: summaryCacheSize}}
+	s := &Store{now: time.Now, summaries: summaryCache{max: summaryCacheBytes}, maxKeys: MaxKeysPerRepo}
 	for _, o := range opts {
 		o(s)
 	}
@@ -100,6 +115,9 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 	}
 	if err := s.db.PingContext(ctx); err != nil {
 		s.closeDBs()
+		if s.dialect == SQLite {
+			return nil, sqliteOpenError(dsn, err)
+		}
 		return nil, fmt.Errorf("connect %s: %w", s.dialect, err)
 	}
 	if err := s.migrate(ctx); err != nil {
@@ -152,7 +170,9 @@ func sqlitePath(dsn string) (path, sync string, err error) {
 // 12-21 ms (docs/app.md).
 func openSQLite(path, sync string, conns int) (*sql.DB, error) {
 	q := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "wal_autocheckpoint(0)", "synchronous(" + sync + ")", "busy_timeout(10000)", "foreign_keys(ON)"} {
+	// busy_timeout first: replicas opening one new file at once all
+	// switch it to WAL, which waits for the others.
+	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "wal_autocheckpoint(0)", "synchronous(" + sync + ")", "foreign_keys(ON)"} {
 		q.Add("_pragma", p)
 	}
 	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
@@ -163,6 +183,38 @@ func openSQLite(path, sync string, conns int) (*sql.DB, error) {
 	db.SetMaxIdleConns(conns)
 	db.SetConnMaxIdleTime(0)
 	return db, nil
+}
+
+// sqliteOpenError explains a SQLite file that would not open. SQLite says
+// only "unable to open database file (14)": the file, or the directory
+// beside it that holds its WAL, is then looked at here to name the path and
+// the cause ("permission denied", "no such file or directory").
+func sqliteOpenError(dsn string, err error) error {
+	path, _, _ := sqlitePath(dsn)
+	dir := filepath.Dir(path)
+	probe := func() error {
+		if fi, err := os.Stat(dir); err != nil {
+			return fmt.Errorf("data directory: %w", err)
+		} else if !fi.IsDir() {
+			return fmt.Errorf("data directory %s is not a directory", dir)
+		}
+		if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600); err != nil {
+			return err
+		} else {
+			f.Close()
+		}
+		f, err := os.CreateTemp(dir, ".stageline-probe-*")
+		if err != nil {
+			return fmt.Errorf("data directory %s (SQLite writes its WAL beside the file): %w", dir, err)
+		}
+		f.Close()
+		os.Remove(f.Name())
+		return nil
+	}
+	if cause := probe(); cause != nil {
+		return fmt.Errorf("open sqlite %s as uid %d: %w (%v)", path, os.Getuid(), cause, err)
+	}
+	return fmt.Errorf("open sqlite %s: %w", path, err)
 }
 
 func (s *Store) closeDBs() error {
@@ -275,38 +327,101 @@ func (s *Store) migrate(ctx context.Context) error {
 		)`,
 	}
 	stmts = append(stmts, spentSchema...)
-	for _, q := range stmts {
-		if _, err := s.db.ExecContext(ctx, q); err != nil {
-			return fmt.Errorf("migrate %s: %w", s.dialect, err)
+	return s.migrateTx(ctx, func(tx sqlTx) error {
+		for _, q := range stmts {
+			if _, err := tx.ExecContext(ctx, q); err != nil {
+				return fmt.Errorf("migrate %s: %w", s.dialect, err)
+			}
 		}
-	}
-	// Databases made before these columns existed get them here.
-	for _, c := range []struct{ table, column, def string }{
-		{"deliveries", "failures", "INTEGER NOT NULL DEFAULT 0"},
-		{"builds", "base_branch", "TEXT NOT NULL DEFAULT ''"},
-		{"deliveries", "action", "TEXT NOT NULL DEFAULT ''"},
-	} {
-		if err := s.addColumn(ctx, c.table, c.column, c.def); err != nil {
+		// Databases made before these columns existed get them here.
+		for _, c := range []struct{ table, column, def string }{
+			{"deliveries", "failures", "INTEGER NOT NULL DEFAULT 0"},
+			{"builds", "base_branch", "TEXT NOT NULL DEFAULT ''"},
+			{"deliveries", "action", "TEXT NOT NULL DEFAULT ''"},
+			// The latest build's sizes, for the repository page without
+			// reading the summary (-1: a build from before, read from it).
+			{"builds", "image_bytes", "BIGINT NOT NULL DEFAULT -1"},
+			{"builds", "image_count", "INTEGER NOT NULL DEFAULT -1"},
+		} {
+			if err := s.addColumn(ctx, tx, c.table, c.column, c.def); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// sqlTx is what a migration runs its statements on.
+type sqlTx interface {
+	ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error)
+	QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row
+}
+
+// migrateLock is the PostgreSQL advisory lock the schema is changed under
+// (any number: it only has to be the same in every replica).
+const migrateLock = 0x5374_6167_656c_696e // "Stagelin"
+
+// migrateTx runs the schema changes in one transaction that no other
+// replica's runs beside: replicas started together on one database all
+// migrate. On PostgreSQL, CREATE TABLE IF NOT EXISTS and the check before
+// ADD COLUMN are not safe between concurrent sessions (two replicas on an
+// empty database: "relation already exists" or a duplicate pg_type row), so
+// the transaction first takes an advisory lock, held until it ends, and
+// the second replica finds the schema made. On SQLite, BEGIN IMMEDIATE takes
+// the database's write lock first (waiting out busy_timeout), for the same
+// reason between processes.
+func (s *Store) migrateTx(ctx context.Context, fn func(sqlTx) error) error {
+	if s.dialect == Postgres {
+		tx, err := s.db.BeginTx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("migrate %s: begin: %w", s.dialect, err)
+		}
+		defer tx.Rollback()
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(migrateLock)); err != nil {
+			return fmt.Errorf("migrate %s: lock: %w", s.dialect, err)
+		}
+		if err := fn(tx); err != nil {
 			return err
 		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("migrate %s: commit: %w", s.dialect, err)
+		}
+		return nil
+	}
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("migrate %s: %w", s.dialect, err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `BEGIN IMMEDIATE`); err != nil {
+		return fmt.Errorf("migrate %s: begin: %w", s.dialect, err)
+	}
+	if err := fn(conn); err != nil {
+		conn.ExecContext(context.WithoutCancel(ctx), `ROLLBACK`)
+		return err
+	}
+	if _, err := conn.ExecContext(ctx, `COMMIT`); err != nil {
+		conn.ExecContext(context.WithoutCancel(ctx), `ROLLBACK`)
+		return fmt.Errorf("migrate %s: commit: %w", s.dialect, err)
 	}
 	return nil
 }
 
 // addColumn adds a column unless the table has it: SQLite has no ADD
-// COLUMN IF NOT EXISTS.
-func (s *Store) addColumn(ctx context.Context, table, column, def string) error {
+// COLUMN IF NOT EXISTS. It runs in migrateTx, which keeps two replicas
+// from both finding the column missing.
+func (s *Store) addColumn(ctx context.Context, tx sqlTx, table, column, def string) error {
 	var has int
 	q := `SELECT COUNT(*) FROM pragma_table_info($1) WHERE name = $2`
 	if s.dialect == Postgres {
 		q = `SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = current_schema()
 			AND table_name = $1 AND column_name = $2`
 	}
-	if err := s.db.QueryRowContext(ctx, q, table, column).Scan(&has); err != nil {
+	if err := tx.QueryRowContext(ctx, q, table, column).Scan(&has); err != nil {
 		return fmt.Errorf("migrate %s: %w", s.dialect, err)
 	}
 	if has == 0 {
-		if _, err := s.db.ExecContext(ctx, `ALTER TABLE `+table+` ADD COLUMN `+column+` `+def); err != nil {
+		if _, err := tx.ExecContext(ctx, `ALTER TABLE `+table+` ADD COLUMN `+column+` `+def); err != nil {
 			return fmt.Errorf("migrate %s: add %s.%s: %w", s.dialect, table, column, err)
 		}
 	}

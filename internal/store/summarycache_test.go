@@ -2,6 +2,7 @@ package store
 
 import (
 	"encoding/json"
+	"fmt"
 	"testing"
 )
 
@@ -14,7 +15,7 @@ func TestSummaryCache(t *testing.T) {
 		}
 		return string(b)
 	}
-	c := summaryCache{max: 16}
+	c := summaryCache{max: 16 * cost(enc(100), BuildSummary{Stages: make([]StageFigures, 1)})}
 	tests := []struct {
 		name   string
 		id     int64
@@ -45,13 +46,45 @@ func TestSummaryCache(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if n := len(c.entries); n > c.max {
-		t.Errorf("%d entries, bound %d", n, c.max)
+	if c.used > c.max || len(c.entries) > 16 || len(c.entries) == 0 {
+		t.Errorf("%d entries of %d bytes, bound %d bytes", len(c.entries), c.used, c.max)
 	}
 	for i := range 100 {
 		got, err := c.decode(int64(100+i), enc(int64(i)))
 		if err != nil || got.Stages[0].DurationMS != int64(i) {
 			t.Fatalf("row %d after evictions: %+v, %v", 100+i, got, err)
 		}
+	}
+}
+
+// TestSummaryCacheBytes: the cache is bounded by what its entries take,
+// whatever their size: summaries at the caps (about 20 kB each) filled an
+// entry-counted cache to 0.5 MB an entry.
+func TestSummaryCacheBytes(t *testing.T) {
+	t.Parallel()
+	const bound = 1 << 20
+	c := summaryCache{max: bound}
+	for i := range 300 {
+		var sum BuildSummary
+		for j := range MaxStages {
+			sum.Stages = append(sum.Stages, StageFigures{Name: fmt.Sprintf("stage-%d-%0200d", i, j), DurationMS: int64(j)})
+		}
+		raw, err := json.Marshal(sum)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.decode(int64(i), string(raw)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	total := 0
+	for _, e := range c.entries {
+		total += len(e.raw)
+		for _, st := range e.sum.Stages {
+			total += len(st.Name)
+		}
+	}
+	if total > bound || len(c.entries) == 0 {
+		t.Errorf("cache holds %d entries, %d bytes of text, bound %d bytes", len(c.entries), total, bound)
 	}
 }
