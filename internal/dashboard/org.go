@@ -125,36 +125,36 @@ func (h *handler) orgPage(w http.ResponseWriter, r *http.Request) {
 	for i, rp := range repos {
 		ids[i], names[rp.ID] = rp.ID, rp.FullName
 	}
-	builds, notRead, err := h.opts.Store.LatestBuilds(r.Context(), ids, OrgMaxKeys, OrgTrusted, OrgOther)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
 	now := h.opts.Now()
-	op := &orgPage{Owner: plot.Clean(owner, 100), Repos: len(repos), NotRead: notRead}
 	var rows []orgRow
 	var items []orgAdvice
 	built := map[int64]bool{}
-	for len(builds) > 0 { // one key at a time: the store orders them so, newest first
-		n := 1
-		for n < len(builds) && builds[n].RepoID == builds[0].RepoID && builds[n].BuildKey == builds[0].BuildKey {
-			n++
-		}
-		key := builds[:n]
-		builds = builds[n:]
+	// Key by key as the store reads them (newest first): the page holds
+	// one chunk of keys' builds at a time, and its rows and advice.
+	notRead, err := h.opts.Store.EachKeyLatest(r.Context(), ids, OrgMaxKeys, OrgTrusted, OrgOther, func(key []store.Build) error {
 		slices.Reverse(key) // chronological
 		repoID, name := key[0].RepoID, names[key[0].RepoID]
 		built[repoID] = true
 		row, base, ok := h.orgRow(r, key, name, now)
 		if !ok {
-			continue
+			return nil
 		}
 		rows = append(rows, row)
 		href := link(r, KeyPath(repoID, key[0].BuildKey), nil)
 		for _, a := range adviceItems(advice.For(key, base, now)) {
 			items = append(items, orgAdvice{Item: a, Repo: name, Key: keyName(key[0].BuildKey), Href: href})
 		}
+		if len(items) > 4*OrgAdvice { // only the best OrgAdvice are shown
+			rankAdvice(items)
+			items = items[:OrgAdvice]
+		}
+		return nil
+	})
+	if err != nil {
+		h.fail(w, r, err)
+		return
 	}
+	op := &orgPage{Owner: plot.Clean(owner, 100), Repos: len(repos), NotRead: notRead}
 	op.Keys = len(rows)
 	// Regressions first (the slowest against its usual range first, then
 	// failures), then by repository and key.
@@ -189,9 +189,7 @@ func (h *handler) orgPage(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	// Advice ranked as advice.For ranks one key's: time saved, then bytes.
-	slices.SortStableFunc(items, func(a, b orgAdvice) int {
-		return cmp.Or(cmp.Compare(b.Item.savingMS, a.Item.savingMS), cmp.Compare(b.Item.savingBytes, a.Item.savingBytes))
-	})
+	rankAdvice(items)
 	op.Advice = items[:min(len(items), OrgAdvice)]
 	h.render(w, r, http.StatusOK, "org", page{Title: owner + " · organisation", Crumbs: []crumb{{Text: owner}}, Org: op})
 }
@@ -314,4 +312,12 @@ func trend(builds []store.Build, head int, base string, now time.Time) (string, 
 	plot.WriteSpark(&buf, vals, "Build time of the week's "+strconv.Itoa(len(vals))+" builds of "+base+", "+
 		plot.Millis.Format(first)+" to "+plot.Millis.Format(last), class)
 	return text, template.HTML(buf.String()) // numbers, and base escaped by WriteSpark
+}
+
+// rankAdvice sorts items as advice.For ranks one key's: time saved per
+// week, then bytes.
+func rankAdvice(items []orgAdvice) {
+	slices.SortStableFunc(items, func(a, b orgAdvice) int {
+		return cmp.Or(cmp.Compare(b.Item.savingMS, a.Item.savingMS), cmp.Compare(b.Item.savingBytes, a.Item.savingBytes))
+	})
 }

@@ -77,6 +77,18 @@ const (
 // per key, and at most maxKeys × (trusted + other) rows. keysLeft counts
 // the keys past maxKeys, not read.
 func (s *Store) LatestBuilds(ctx context.Context, repoIDs []int64, maxKeys, trusted, other int) (builds []Build, keysLeft int, err error) {
+	keysLeft, err = s.EachKeyLatest(ctx, repoIDs, maxKeys, trusted, other, func(key []Build) error {
+		builds = append(builds, key...)
+		return nil
+	})
+	return builds, keysLeft, err
+}
+
+// EachKeyLatest is LatestBuilds handing each key's builds (newest first)
+// to fn as they are read rather than returning them all: the caller holds
+// at most keysChunk keys' builds at once. fn may keep the slice. An error
+// from fn stops the reading and is returned.
+func (s *Store) EachKeyLatest(ctx context.Context, repoIDs []int64, maxKeys, trusted, other int, fn func(key []Build) error) (keysLeft int, err error) {
 	type key struct {
 		repo int64
 		name string
@@ -92,13 +104,13 @@ func (s *Store) LatestBuilds(ctx context.Context, repoIDs []int64, maxKeys, trus
 		rows, err := s.rdb.QueryContext(ctx, `SELECT DISTINCT repo_id, build_key FROM builds WHERE repo_id IN (`+params(1, len(chunk))+`)
 			ORDER BY repo_id, build_key`, args...)
 		if err != nil {
-			return nil, 0, fmt.Errorf("latest builds: keys: %w", err)
+			return 0, fmt.Errorf("latest builds: keys: %w", err)
 		}
 		for rows.Next() {
 			var k key
 			if err := rows.Scan(&k.repo, &k.name); err != nil {
 				rows.Close()
-				return nil, 0, fmt.Errorf("latest builds: keys: %w", err)
+				return 0, fmt.Errorf("latest builds: keys: %w", err)
 			}
 			if len(keys) == maxKeys {
 				keysLeft++
@@ -109,11 +121,11 @@ func (s *Store) LatestBuilds(ctx context.Context, repoIDs []int64, maxKeys, trus
 		err = rows.Err()
 		rows.Close()
 		if err != nil {
-			return nil, 0, fmt.Errorf("latest builds: keys: %w", err)
+			return 0, fmt.Errorf("latest builds: keys: %w", err)
 		}
 	}
 	if len(keys) == 0 {
-		return nil, keysLeft, nil
+		return keysLeft, nil
 	}
 	// One statement for every chunk, prepared once: parsing a union of
 	// 2 × keysChunk selects took as long as running it. The last chunk is
@@ -133,7 +145,7 @@ func (s *Store) LatestBuilds(ctx context.Context, repoIDs []int64, maxKeys, trus
 	// its summaries) in the database; the two of a key are merged here.
 	stmt, err := s.rdb.PrepareContext(ctx, q.String())
 	if err != nil {
-		return nil, 0, fmt.Errorf("latest builds: %w", err)
+		return 0, fmt.Errorf("latest builds: %w", err)
 	}
 	defer stmt.Close()
 	for len(keys) > 0 {
@@ -152,7 +164,7 @@ func (s *Store) LatestBuilds(ctx context.Context, repoIDs []int64, maxKeys, trus
 			return stmt.QueryContext(ctx, args...)
 		})
 		if err != nil {
-			return nil, 0, err
+			return 0, err
 		}
 		// A key's trusted builds, then its others, each newest first:
 		// merged into one list newest first, keys in the order listed.
@@ -166,10 +178,12 @@ func (s *Store) LatestBuilds(ctx context.Context, repoIDs []int64, maxKeys, trus
 			slices.SortStableFunc(key, func(a, b Build) int {
 				return cmp.Or(b.Time.Compare(a.Time), cmp.Compare(b.RunID, a.RunID))
 			})
-			builds = append(builds, key...)
+			if err := fn(key); err != nil {
+				return keysLeft, err
+			}
 		}
 	}
-	return builds, keysLeft, nil
+	return keysLeft, nil
 }
 
 // params is "$from, …, $(from+n-1)".
