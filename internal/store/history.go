@@ -198,12 +198,13 @@ func (s *Store) KeyBuilds(ctx context.Context, repoID int64, buildKey string, n 
 // made that large at once, up to 1024 (a caller's n is not trusted to be
 // small).
 func (s *Store) queryBuilds(ctx context.Context, what string, withLayers bool, limit int, q string, args ...any) ([]Build, error) {
-	return s.readBuilds(ctx, what, withLayers, limit, func() (*sql.Rows, error) { return s.rdb.QueryContext(ctx, q, args...) })
+	return s.readBuilds(ctx, what, withLayers, limit, s.summaries.decode, func() (*sql.Rows, error) { return s.rdb.QueryContext(ctx, q, args...) })
 }
 
 // readBuilds is queryBuilds over the rows query returns (a prepared
-// statement's, say).
-func (s *Store) readBuilds(ctx context.Context, what string, withLayers bool, limit int, query func() (*sql.Rows, error)) ([]Build, error) {
+// statement's, say), decoding summaries with decode.
+func (s *Store) readBuilds(ctx context.Context, what string, withLayers bool, limit int, decode func(id int64, raw string) (BuildSummary, error),
+	query func() (*sql.Rows, error)) ([]Build, error) {
 	rows, err := query()
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
@@ -224,7 +225,7 @@ func (s *Store) readBuilds(ctx context.Context, what string, withLayers bool, li
 			return nil, fmt.Errorf("%s: %w", what, err)
 		}
 		b.Time = time.UnixMilli(at)
-		if b.Summary, err = s.summaries.decode(id, sum); err != nil {
+		if b.Summary, err = decode(id, sum); err != nil {
 			return nil, fmt.Errorf("%s: build %d/%s run %d: decode summary: %w", what, b.RepoID, b.BuildKey, b.RunID, err)
 		}
 		if withLayers {

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
@@ -160,7 +161,7 @@ func (s *Store) EachKeyLatest(ctx context.Context, repoIDs []int64, maxKeys, tru
 				args = append(args, int64(0), "")
 			}
 		}
-		bs, err := s.readBuilds(ctx, "latest builds", false, len(chunk)*(trusted+other), func() (*sql.Rows, error) {
+		bs, err := s.readBuilds(ctx, "latest builds", false, len(chunk)*(trusted+other), s.summaries.peek, func() (*sql.Rows, error) {
 			return stmt.QueryContext(ctx, args...)
 		})
 		if err != nil {
@@ -209,4 +210,17 @@ func (s *Store) boolLit(v bool) string {
 		return "1"
 	}
 	return "0"
+}
+
+// peek is decode without keeping what it decodes: the organisation page
+// reads up to 20 builds of thousands of keys, which would push out of the
+// cache the key pages' summaries it is there for, and gain nothing (the
+// next organisation view would have pushed its own out again).
+func (c *summaryCache) peek(id int64, raw string) (BuildSummary, error) {
+	if sum, ok := c.lookup(id, raw); ok {
+		return sum, nil
+	}
+	var sum BuildSummary
+	err := json.Unmarshal([]byte(raw), &sum)
+	return sum, err
 }
