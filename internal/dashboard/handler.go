@@ -74,7 +74,9 @@ type handler struct {
 	// busy holds a token per page being made: at most half the cores
 	// (at least one) make pages at once, so that a flood of page views
 	// leaves the others to the webhook intake (BenchmarkPagesAtCaps).
-	busy  chan struct{}
+	busy chan struct{}
+	// org keeps the organisation page's sums between views (orgmemo.go).
+	org   orgMemo
 	opts  Options
 	pages *template.Template
 	css   []byte

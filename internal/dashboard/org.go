@@ -76,11 +76,15 @@ type orgRow struct {
 	Trend                              string
 	Spark                              template.HTML
 	rank                               float64
+	// key and at fill KeyHref and Ago for each view.
+	key string
+	at  time.Time
 }
 
 type orgAdvice struct {
 	Item            adviceItem
 	Repo, Key, Href string
+	key             string
 }
 
 // adviceItem is an advice.Item as the pages show it.
@@ -120,41 +124,32 @@ func (h *handler) orgPage(w http.ResponseWriter, r *http.Request) {
 		h.notFound(w, r)
 		return
 	}
-	ids := make([]int64, len(repos))
-	names := make(map[int64]string, len(repos))
-	for i, rp := range repos {
-		ids[i], names[rp.ID] = rp.ID, rp.FullName
-	}
 	now := h.opts.Now()
-	var rows []orgRow
-	var items []orgAdvice
-	built := map[int64]bool{}
-	// Key by key as the store reads them (newest first): the page holds
-	// one chunk of keys' builds at a time, and its rows and advice.
-	notRead, err := h.opts.Store.EachKeyLatest(r.Context(), ids, OrgMaxKeys, OrgTrusted, OrgOther, func(key []store.Build) error {
-		slices.Reverse(key) // chronological
-		repoID, name := key[0].RepoID, names[key[0].RepoID]
-		built[repoID] = true
-		row, base, ok := h.orgRow(r, key, name, now)
-		if !ok {
-			return nil
-		}
-		rows = append(rows, row)
-		href := link(r, KeyPath(repoID, key[0].BuildKey), nil)
-		for _, a := range adviceItems(advice.For(key, base, now)) {
-			items = append(items, orgAdvice{Item: a, Repo: name, Key: keyName(key[0].BuildKey), Href: href})
-		}
-		if len(items) > 4*OrgAdvice { // only the best OrgAdvice are shown
-			rankAdvice(items)
-			items = items[:OrgAdvice]
-		}
-		return nil
-	})
+	sums, notRead, err := h.org.sums(r.Context(), h, repos, now)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
 	op := &orgPage{Owner: plot.Clean(owner, 100), Repos: len(repos), NotRead: notRead}
+	var rows []orgRow
+	var items []orgAdvice
+	for i, rp := range repos {
+		sum := sums[i]
+		if !sum.built && notRead == 0 {
+			op.Quiet = append(op.Quiet, crumb{Text: rp.FullName, Href: link(r, RepoPath(rp.ID), nil)})
+		}
+		// Links carry this reader's signature and ages this view's time:
+		// filled here, never kept.
+		for _, row := range sum.rows {
+			row.RepoHref, row.KeyHref = link(r, RepoPath(rp.ID), nil), link(r, KeyPath(rp.ID, row.key), nil)
+			row.Ago = ago(now.Sub(row.at))
+			rows = append(rows, row)
+		}
+		for _, a := range sum.items {
+			a.Href = link(r, KeyPath(rp.ID, a.key), nil)
+			items = append(items, a)
+		}
+	}
 	op.Keys = len(rows)
 	// Regressions first (the slowest against its usual range first, then
 	// failures), then by repository and key.
@@ -183,12 +178,6 @@ func (h *handler) orgPage(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	for _, rp := range repos {
-		if !built[rp.ID] && notRead == 0 {
-			op.Quiet = append(op.Quiet, crumb{Text: rp.FullName, Href: link(r, RepoPath(rp.ID), nil)})
-		}
-	}
-	// Advice ranked as advice.For ranks one key's: time saved, then bytes.
 	rankAdvice(items)
 	op.Advice = items[:min(len(items), OrgAdvice)]
 	h.render(w, r, http.StatusOK, "org", page{Title: owner + " · organisation", Crumbs: []crumb{{Text: owner}}, Org: op})
@@ -227,7 +216,7 @@ func (h *handler) readable(r *http.Request, repos []store.Repo) []store.Repo {
 // latest base-branch build against the usual builds before it
 // (history.UsualBefore, history.Judge), as the key page's summary does.
 // ok is false when the key has no trusted build to sum up.
-func (h *handler) orgRow(r *http.Request, builds []store.Build, repo string, now time.Time) (row orgRow, base string, ok bool) {
+func (h *handler) orgRow(builds []store.Build, repo string, now time.Time) (row orgRow, base string, ok bool) {
 	// The base branch: what the newest pull request was compared with,
 	// else the branch with the most push builds (as the key page guesses).
 	for i := len(builds) - 1; i >= 0 && base == ""; i-- {
@@ -249,9 +238,8 @@ func (h *handler) orgRow(r *http.Request, builds []store.Build, repo string, now
 		return row, base, false
 	}
 	b := builds[head]
-	repoID := b.RepoID
-	row = orgRow{Repo: repo, RepoHref: link(r, RepoPath(repoID), nil), Key: keyName(b.BuildKey), KeyHref: link(r, KeyPath(repoID, b.BuildKey), nil),
-		Base: base, When: b.Time.UTC().Format("2006-01-02 15:04"), Ago: ago(now.Sub(b.Time)), Status: b.Status, OK: b.Status == report.StatusSuccess,
+	row = orgRow{Repo: repo, Key: keyName(b.BuildKey), key: b.BuildKey, at: b.Time,
+		Base: base, When: b.Time.UTC().Format("2006-01-02 15:04"), Status: b.Status, OK: b.Status == report.StatusSuccess,
 		Duration: plot.Millis.Format(float64(b.DurationMS)), Hits: plot.Percent.Format(100 * b.Summary.HitRatio), Size: sizeText(b)}
 	hist := history.UsualBefore(builds, head, base, history.Window(h.opts.Window))
 	row.Builds = len(hist)

@@ -210,3 +210,44 @@ func httpServer(t testing.TB, h http.Handler) string {
 	t.Cleanup(srv.Close)
 	return srv.URL
 }
+
+// TestOrgPageSeesNewBuilds: the page keeps its sums between views, and a
+// new build, or a renamed repository, shows on the next view; links carry
+// each view's own signature, never an earlier reader's.
+func TestOrgPageSeesNewBuilds(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	site := newOrgSite(t)
+	h := site.handler(t, allow{1: true, 2: true, 3: true})
+	_, before := get(t, h, dashboard.OrgPath("octo")+"?exp=1&sig=first")
+	if !strings.Contains(before, "1 regression") {
+		t.Fatalf("before: %s", before)
+	}
+	keys, err := site.s.RepoKeys(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range keys {
+		if k.BuildKey != "tools" {
+			continue
+		}
+		slow := k.Latest
+		slow.RunID, slow.Time, slow.PR, slow.Branch, slow.Trusted = 6000, slow.Time.Add(3*time.Hour), 0, "main", true
+		slow.DurationMS *= 4
+		if err := site.s.PutBuild(ctx, slow); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := site.s.PutRepo(ctx, 2, "octo/api-renamed"); err != nil {
+		t.Fatal(err)
+	}
+	_, after := get(t, h, dashboard.OrgPath("octo")+"?exp=2&sig=second")
+	for _, want := range []string{"2 regressions", "octo/api-renamed", "sig=second"} {
+		if !strings.Contains(after, want) {
+			t.Errorf("after: %q missing", want)
+		}
+	}
+	if strings.Contains(after, "sig=first") {
+		t.Error("a link carries the first view's signature")
+	}
+}
