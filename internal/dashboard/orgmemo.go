@@ -15,8 +15,10 @@ import (
 // count move with the clock, by at most this much.
 const orgMemoTTL = 5 * time.Minute
 
-// orgMemoRepos caps the repositories remembered (about 1 kB a key).
-const orgMemoRepos = 2 * OrgMaxRepos
+// orgMemoKeys caps the keys remembered over all repositories: two pages'
+// worth at OrgMaxKeys, each key's row about 1 kB (its sparkline most of it)
+// and its advice at most 2 × OrgAdvice items a repository: some 40 MB.
+const orgMemoKeys = 2 * OrgMaxKeys
 
 // orgMemo keeps each repository's organisation rows and advice between
 // views, keyed by the repository and checked against its builds' version
@@ -27,6 +29,7 @@ const orgMemoRepos = 2 * OrgMaxRepos
 type orgMemo struct {
 	mu    sync.Mutex
 	repos map[int64]repoSum
+	keys  int // rows held in repos
 }
 
 // repoSum is one repository's keys summed up.
@@ -108,14 +111,21 @@ func (m *orgMemo) sums(ctx context.Context, h *handler, repos []store.Repo, now 
 		if notRead > 0 {
 			continue // a partial read is not kept
 		}
-		if len(m.repos) >= orgMemoRepos {
-			for k := range m.repos { // drop an eighth, in map order
-				if len(m.repos) < orgMemoRepos-orgMemoRepos/8 {
-					break
-				}
-				delete(m.repos, k)
-			}
+		if old, ok := m.repos[id]; ok {
+			m.keys -= len(old.rows)
+			delete(m.repos, id)
 		}
+		for k, e := range m.repos { // make room, in map order
+			if m.keys+len(s.rows) <= orgMemoKeys {
+				break
+			}
+			m.keys -= len(e.rows)
+			delete(m.repos, k)
+		}
+		if m.keys+len(s.rows) > orgMemoKeys {
+			continue
+		}
+		m.keys += len(s.rows)
 		m.repos[id] = *s
 	}
 	return sums, notRead, nil
