@@ -21,7 +21,9 @@
 // rows of at most store.MaxSummaryBytes, in one key listing per 500
 // repositories and one prepared read per 100 keys (store.EachKeyLatest),
 // never a query per key. It holds one read's builds at a time, a row per key
-// and the best advice, and lists at most OrgMaxRows (400) rows. Its time
-// grows with keys × 20 rows: BenchmarkOrgPage measures it at 1,000
-// repositories × 10 keys against the key page.
+// and the best advice, and lists at most OrgMaxRows (400) rows. What it
+// sums up of a repository is kept (orgmemo.go, at most 40,000 keys) while
+// the repository's builds are unchanged, for 5 minutes at most: a view
+// reads the builds of the repositories that changed since. BenchmarkOrgPage
+// measures it at 1,000 repositories × 10 keys against the key page.
 package dashboard
