@@ -83,22 +83,7 @@ type Item struct {
 // largest time saved per week first, then bytes saved. now dates the
 // week. Builds recorded without evidence are not counted.
 func For(builds []store.Build, base string, now time.Time) []Item {
-	usual := history.Usual(base, 0)
-	var subj []store.Build // newest Builds base-branch builds with evidence, chronological
-	week := 0
-	for i := len(builds) - 1; i >= 0; i-- {
-		b := builds[i]
-		if !usual.Match(b) {
-			continue
-		}
-		if now.Sub(b.Time) <= 7*24*time.Hour {
-			week++
-		}
-		if b.Summary.Evidence != nil && len(subj) < Builds {
-			subj = append(subj, b)
-		}
-	}
-	slices.Reverse(subj)
+	subj, week := subjects(builds, base, now)
 	if len(subj) == 0 {
 		return nil
 	}
@@ -112,6 +97,35 @@ func For(builds []store.Build, base string, now time.Time) []Item {
 		return cmp.Or(cmp.Compare(b.SavingMS, a.SavingMS), cmp.Compare(b.SavingBytes, a.SavingBytes))
 	})
 	return items
+}
+
+// Evidenced is how many builds For would rest on: the newest Builds
+// base-branch builds of builds that carry evidence. 0 says advice has
+// nothing to go on yet, not that there is nothing to advise.
+func Evidenced(builds []store.Build, base string) int {
+	subj, _ := subjects(builds, base, time.Time{})
+	return len(subj)
+}
+
+// subjects are the newest Builds base-branch builds with evidence,
+// chronological, and how many base-branch builds were made in the week
+// before now.
+func subjects(builds []store.Build, base string, now time.Time) (subj []store.Build, week int) {
+	usual := history.Usual(base, 0)
+	for i := len(builds) - 1; i >= 0; i-- {
+		b := builds[i]
+		if !usual.Match(b) {
+			continue
+		}
+		if now.Sub(b.Time) <= 7*24*time.Hour {
+			week++
+		}
+		if b.Summary.Evidence != nil && len(subj) < Builds {
+			subj = append(subj, b)
+		}
+	}
+	slices.Reverse(subj)
+	return subj, week
 }
 
 func isCopy(instruction string) bool {

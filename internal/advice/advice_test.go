@@ -253,3 +253,17 @@ func TestRecordCaps(t *testing.T) {
 		t.Errorf("incomplete contents: waste %d known %v", e.WastedBytes, e.ContentKnown)
 	}
 }
+
+func TestEvidenced(t *testing.T) {
+	t.Parallel()
+	bs := history(t, edits(25, func(i int, b *build) {}))
+	if n := advice.Evidenced(bs, "main"); n != advice.Builds {
+		t.Errorf("evidenced = %d, want %d", n, advice.Builds)
+	}
+	for i := range bs {
+		bs[i].Summary.Evidence = nil
+	}
+	if n := advice.Evidenced(bs, "main"); n != 0 {
+		t.Errorf("without evidence: %d", n)
+	}
+}

@@ -32,7 +32,7 @@ type keyPage struct {
 	BaseGuessed bool
 	Summary     summary
 	// Advice is advice.For on the key's builds (org.go's adviceItem).
-	Advice []adviceItem
+	Advice keyAdvice
 	// MissingRun is a ?run= that is not in this key's history.
 	MissingRun string
 	// Charts and Rows are written between the page's templates
@@ -108,7 +108,7 @@ func (h *handler) keyPage(w http.ResponseWriter, r *http.Request) {
 		kp.Base, kp.BaseGuessed = baseBranch(builds), true
 	}
 	kp.Summary = summarize(builds, head, kp.Base, marked >= 0, history.Window(h.opts.Window))
-	kp.Advice = adviceItems(advice.For(builds, kp.Base, h.opts.Now()))
+	kp.Advice = keyAdvice{Items: adviceItems(advice.For(builds, kp.Base, h.opts.Now())), Evidenced: advice.Evidenced(builds, kp.Base)}
 	pbs := make([]plot.Build, len(builds))
 	for i, b := range builds {
 		pbs[i] = plot.Build{ID: b.RunID, Time: b.Time, Ref: refOf(b), Commit: b.CommitSHA, PR: b.PR > 0, Marked: i == marked,

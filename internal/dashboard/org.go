@@ -87,6 +87,12 @@ type orgAdvice struct {
 	key             string
 }
 
+// keyAdvice is a key page's advice and how many builds carry evidence.
+type keyAdvice struct {
+	Items     []adviceItem
+	Evidenced int
+}
+
 // adviceItem is an advice.Item as the pages show it.
 type adviceItem struct {
 	Kind, Title, Evidence, Saving string

@@ -134,6 +134,11 @@ func TestOrgPage(t *testing.T) {
 			t.Errorf("advice missing:\n%s", body)
 		}
 	}
+	// A key whose builds carry no evidence says so rather than "nothing
+	// to advise".
+	if _, body := get(t, h, dashboard.KeyPath(1, "tools")); !strings.Contains(body, "No advice yet: no base-branch build of this key recorded the evidence") {
+		t.Errorf("key without evidence:\n%s", body)
+	}
 	if res, _ := get(t, h, "/o/bad%20owner"); res.StatusCode != http.StatusNotFound {
 		t.Errorf("bad owner: %d", res.StatusCode)
 	}
