@@ -148,7 +148,7 @@ func TestWhyScenario(t *testing.T) {
 	})
 	t.Run("base image digest", func(t *testing.T) {
 		other := otherBase(t, addr, base)
-		w := explain(buildDir(t, addr, base, dir, false, func(o *buildkit.Options) { o.BuildContexts = []string{"diamol/base=" + other} }))
+		w := explain(buildDir(t, addr, base, dir, false, func(o *buildkit.Options) { o.BuildContexts = testenv.BuildContexts(t, "diamol/base="+other) }))
 		for _, stage := range []string{"deps", "app"} {
 			m := missOf(t, w, stage)
 			if m.Cause != compare.CauseBaseImage || m.Old == m.New || !strings.Contains(m.New, "diamol/base@sha256:") {
@@ -201,7 +201,7 @@ func otherBase(t *testing.T, addr, base string) string {
 	writeTree(t, dir, map[string]string{"Dockerfile": "FROM diamol/base\nRUN echo v2 > /etc/base-v2\n"})
 	out := filepath.Join(t.TempDir(), "layout")
 	buildDir(t, addr, base, dir, false, func(o *buildkit.Options) {
-		o.Outputs = []string{"type=oci,dest=" + out + ",tar=false"}
+		o.Outputs = testenv.Outputs(t, "type=oci,dest="+out+",tar=false")
 	})
 	return "oci-layout://" + out
 }

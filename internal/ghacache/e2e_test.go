@@ -36,7 +36,7 @@ func build(ctx context.Context, t *testing.T, c *client.Client, base string, pla
 	t.Helper()
 	s, err := buildkit.NewSolveOpt(buildkit.Options{
 		Context:       filepath.Join("..", "..", "examples", "multistage"),
-		BuildContexts: []string{"diamol/base=" + base},
+		BuildContexts: testenv.BuildContexts(t, "diamol/base="+base),
 		Platforms:     []string{"linux/amd64"},
 		CacheFrom:     plan.Imports,
 		CacheTo:       plan.Exports,

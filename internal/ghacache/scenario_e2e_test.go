@@ -62,7 +62,7 @@ func runBuild(ctx context.Context, t *testing.T, addr, base, dir, target string,
 		Options: buildkit.Options{
 			Context:       dir,
 			Target:        target,
-			BuildContexts: []string{"diamol/base=" + base},
+			BuildContexts: testenv.BuildContexts(t, "diamol/base="+base),
 			Platforms:     []string{"linux/amd64"},
 			CacheFrom:     plan.Imports,
 			CacheTo:       plan.Exports,

@@ -55,7 +55,7 @@ type raw struct {
 	secrets, secretFiles, secretEnvs, secretSpecs []Item
 	cacheFrom, cacheTo                            []Item
 	ssh, attests, annotations, ulimits            []Item
-	addHosts, allow                               []Item
+	addHosts, allow, buildContexts, outputs       []Item
 	provenance, sbom, shmSize, network, call      string
 }
 
@@ -86,7 +86,7 @@ var Defs = []Def{
 	{Input: "file", Flag: "file", Kind: kString, Usage: "path to the Dockerfile (default: <context>/Dockerfile)", field: func(i *Inputs) any { return &i.Dockerfile }},
 	{Input: "target", Flag: "target", Kind: kString, Usage: "stage to build", field: func(i *Inputs) any { return &i.Target }},
 	{Input: "build-args", Flag: "build-arg", Kind: kLines, Usage: "build-time variable KEY=VALUE", field: func(i *Inputs) any { return &i.BuildArgs }},
-	{Input: "build-contexts", Flag: "build-context", Kind: kLines, Usage: "named context NAME=VALUE (dir, docker-image://REF, oci-layout://PATH[@DIGEST])", field: func(i *Inputs) any { return &i.BuildContexts }},
+	{Input: "build-contexts", Flag: "build-context", Kind: kLines, Usage: "named context NAME=VALUE (dir, docker-image://REF, oci-layout://PATH[@DIGEST])", field: func(i *Inputs) any { return &i.raw.buildContexts }},
 	{Input: "labels", Flag: "label", Kind: kLines, Usage: "image label KEY=VALUE", field: func(i *Inputs) any { return &i.Labels }},
 	{Input: "annotations", Flag: "annotation", Kind: kLines, Usage: "image annotation [TYPE:]KEY=VALUE, TYPE index, manifest, index-descriptor or manifest-descriptor", field: func(i *Inputs) any { return &i.raw.annotations }},
 	{Input: "tags", Flag: "tag", Kind: kList, Usage: "image name and tag, e.g. ghcr.io/org/app:1.2", field: func(i *Inputs) any { return &i.Tags }},
@@ -99,7 +99,7 @@ var Defs = []Def{
 	{Input: "no-cache", Flag: "no-cache", Kind: kBool, Default: "false", Usage: "do not use the cache", field: func(i *Inputs) any { return &i.NoCache }},
 	{Input: "no-cache-filters", Flag: "no-cache-filter", Kind: kList, Usage: "stages to build without the cache", field: func(i *Inputs) any { return &i.NoCacheFilter }},
 	{Input: "pull", Flag: "pull", Kind: kBool, Default: "false", Usage: "always look for newer base images", field: func(i *Inputs) any { return &i.Pull }},
-	{Input: "outputs", Flag: "output", Kind: kLines, Usage: "output type=image|registry|oci|docker|local|tar[,dest=PATH,...]", field: func(i *Inputs) any { return &i.Outputs }},
+	{Input: "outputs", Flag: "output", Kind: kLines, Usage: "output type=image|registry|oci|docker|local|tar[,dest=PATH,...]", field: func(i *Inputs) any { return &i.raw.outputs }},
 	{Input: "push", Flag: "push", Kind: kBool, Default: "false", Usage: "push the image (needs tags)", field: func(i *Inputs) any { return &i.Push }},
 	{Input: "load", Flag: "load", Kind: kBool, Default: "false", Usage: "load the image into the Docker daemon at $DOCKER_HOST (default unix:///var/run/docker.sock)", field: func(i *Inputs) any { return &i.Load }},
 	{Input: "provenance", Flag: "provenance", Kind: kString, Usage: "provenance attestation: true, false or attributes such as mode=max", field: func(i *Inputs) any { return &i.raw.provenance }},

@@ -42,6 +42,9 @@ func (in *Inputs) resolve(getenv func(string) string, inActions bool) error {
 	in.CacheTo, err = cacheEntries(in.raw.cacheTo, "cache-to")
 	add(err)
 	add(in.resolveCall())
+	add(in.resolveBuildContexts())
+	// Before the attestations: their defaults depend on the outputs.
+	add(in.resolveOutputs())
 	add(in.resolveAttests(getenv, inActions))
 	in.Annotations, err = parseAnnotations(in.raw.annotations)
 	add(err)

@@ -1,0 +1,110 @@
+package inputs
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/moby/buildkit/client"
+	bkbuild "github.com/moby/buildkit/cmd/buildctl/build"
+	"github.com/tonistiigi/go-csvvalue"
+
+	"github.com/stageline/stageline/internal/buildkit"
+)
+
+// resolveBuildContexts parses build-contexts NAME=VALUE the way buildx
+// tells them apart: oci-layout://PATH[@DIGEST], anything else with a
+// scheme for the frontend, or a local directory.
+func (in *Inputs) resolveBuildContexts() error {
+	var errs []error
+	for _, it := range in.raw.buildContexts {
+		c, err := ParseBuildContext(it.Value)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", it.where("build-contexts", "build-context"), err))
+			continue
+		}
+		in.BuildContexts = append(in.BuildContexts, c)
+	}
+	return errors.Join(errs...)
+}
+
+// ParseBuildContext parses one build-contexts item, NAME=VALUE. Code that
+// builds buildkit.Options itself (the e2e tests) uses it too.
+func ParseBuildContext(pair string) (buildkit.NamedContext, error) {
+	name, value, ok := strings.Cut(pair, "=")
+	if !ok || name == "" || value == "" {
+		return buildkit.NamedContext{}, fmt.Errorf("malformed build-context %q: use NAME=VALUE, e.g. alpine=docker-image://alpine:3.20 or src=./dir", pair)
+	}
+	c := buildkit.NamedContext{Name: name}
+	switch {
+	case strings.HasPrefix(value, "oci-layout://"):
+		spec := strings.TrimPrefix(value, "oci-layout://")
+		dir := spec
+		if i := strings.LastIndex(spec, "@"); i >= 0 {
+			dir, c.Digest = spec[:i], spec[i+1:]
+		}
+		abs, err := existingDir(dir)
+		if err != nil {
+			return c, fmt.Errorf("build-context %s=%s: %w; use oci-layout://PATH of an OCI layout directory", name, value, err)
+		}
+		c.OCILayout = abs
+	case strings.Contains(value, "://"):
+		c.Ref = value
+	default:
+		abs, err := existingDir(value)
+		if err != nil {
+			return c, fmt.Errorf("build-context %s=%s: no such directory; use a directory, docker-image://REF or oci-layout://PATH", name, value)
+		}
+		c.Dir = abs
+	}
+	return c, nil
+}
+
+// existingDir is dir made absolute, if it is a directory.
+func existingDir(dir string) (string, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	if fi, err := os.Stat(abs); err != nil || !fi.IsDir() {
+		return "", errors.New("no such directory")
+	}
+	return abs, nil
+}
+
+// resolveOutputs parses outputs with buildctl's parser, after turning
+// buildx's type=registry alias into an image exporter that pushes.
+func (in *Inputs) resolveOutputs() error {
+	var errs []error
+	for _, it := range in.raw.outputs {
+		e, err := ParseOutput(it.Value)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", it.where("outputs", "output"), err))
+			continue
+		}
+		in.Outputs = append(in.Outputs, e)
+	}
+	return errors.Join(errs...)
+}
+
+// ParseOutput parses one outputs item, buildx's --output syntax.
+func ParseOutput(spec string) (client.ExportEntry, error) {
+	fields, err := csvvalue.Fields(spec, nil)
+	if err != nil || len(fields) == 0 {
+		return client.ExportEntry{}, fmt.Errorf("malformed output %q: use type=TYPE[,key=value...]", spec)
+	}
+	for i, f := range fields {
+		if f == "type=registry" {
+			// buildx's alias: an image pushed to its registry.
+			fields[i] = "type=image"
+			fields = append(fields, "push=true")
+		}
+	}
+	entries, err := bkbuild.ParseOutput([]string{strings.Join(fields, ",")})
+	if err != nil {
+		return client.ExportEntry{}, fmt.Errorf("invalid output %q: %w; use type=TYPE[,key=value...]", spec, err)
+	}
+	return entries[0], nil
+}
