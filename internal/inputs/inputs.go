@@ -9,6 +9,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/stageline/stageline/internal/buildkit"
+	"github.com/stageline/stageline/internal/ghacache"
 )
 
 // Inputs is everything a build is asked to do, parsed once: list inputs are
@@ -23,9 +24,10 @@ type Inputs struct {
 	buildkit.Options
 	// Load is the load input. It shadows Options.Load, the writer the
 	// Action gives the build when Load is set.
-	Load      bool
-	Cache     string // gha|none: import and export with an automatic scope
-	CacheMode string // min|max for gha exports
+	Load bool
+	// Settings are the cache, cache-mode and github-token inputs, passed
+	// to ghacache.Resolve with Options' cache entries.
+	ghacache.Settings
 	// Call is the frontend subrequest: "" builds, else lint, outline or targets.
 	Call    string
 	Builder string
@@ -42,7 +44,6 @@ type Inputs struct {
 	TLSKey             string
 	ReportPath         string
 	Progress           string
-	GitHubToken        string
 	UploadReport       bool
 	// BaselineReport is an earlier build's report to compare with ("" for none).
 	BaselineReport string
