@@ -115,7 +115,7 @@ func TestWhyScenario(t *testing.T) {
 		defer writeTree(t, dir, map[string]string{"src/util.txt": "util\n"})
 		w := explain(buildDir(t, addr, base, dir, false, nil))
 		m := missOf(t, w, "app")
-		if m.Cause != compare.CauseFiles || m.Line != 6 || len(m.Files) != 1 || m.Files[0].Path != "src/util.txt" || m.Files[0].Change != report.FileChanged {
+		if m.Cause != compare.CauseFiles || m.Line != 6 || len(m.Files) != 1 || m.Files[0].Path != "src/util.txt" || m.Files[0].Change != compare.FileChanged {
 			t.Errorf("app: %+v", m)
 		}
 		if up := missOf(t, w, "stage-2"); up.Cause != compare.CauseUpstream || up.Upstream != "stage app" || up.Line != 11 {
