@@ -18,16 +18,25 @@ import (
 // tells them apart: oci-layout://PATH[@DIGEST], anything else with a
 // scheme for the frontend, or a local directory.
 func (in *Inputs) resolveBuildContexts() error {
+	var err error
+	in.BuildContexts, err = parseItems(in.raw.buildContexts, "build-contexts", "build-context", ParseBuildContext)
+	return err
+}
+
+// parseItems parses each item of a list input, naming the item's input
+// line (or flag) in its error; every bad item is reported, joined.
+func parseItems[T any](items []Item, input, flag string, parse func(string) (T, error)) ([]T, error) {
+	var out []T
 	var errs []error
-	for _, it := range in.raw.buildContexts {
-		c, err := ParseBuildContext(it.Value)
+	for _, it := range items {
+		v, err := parse(it.Value)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", it.where("build-contexts", "build-context"), err))
+			errs = append(errs, fmt.Errorf("%s: %w", it.where(input, flag), err))
 			continue
 		}
-		in.BuildContexts = append(in.BuildContexts, c)
+		out = append(out, v)
 	}
-	return errors.Join(errs...)
+	return out, errors.Join(errs...)
 }
 
 // ParseBuildContext parses one build-contexts item, NAME=VALUE. Code that
@@ -77,16 +86,9 @@ func existingDir(dir string) (string, error) {
 // resolveOutputs parses outputs with buildctl's parser, after turning
 // buildx's type=registry alias into an image exporter that pushes.
 func (in *Inputs) resolveOutputs() error {
-	var errs []error
-	for _, it := range in.raw.outputs {
-		e, err := ParseOutput(it.Value)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", it.where("outputs", "output"), err))
-			continue
-		}
-		in.Outputs = append(in.Outputs, e)
-	}
-	return errors.Join(errs...)
+	var err error
+	in.Outputs, err = parseItems(in.raw.outputs, "outputs", "output", ParseOutput)
+	return err
 }
 
 // ParseOutput parses one outputs item, buildx's --output syntax.
