@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -40,6 +42,26 @@ type harness struct {
 	base string // http://host:port
 	dsn  string // the App's database
 	seq  atomic.Int64
+	// logs holds the App's log lines (warnings and errors, JSON).
+	logs *logBuffer
+}
+
+// logBuffer collects log lines written from the App's goroutines.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // startApp runs serve in-process against a fresh fake GitHub and database;
@@ -62,7 +84,8 @@ func startAppOn(t *testing.T, gh *githubfake.GitHub, d store.Dialect, opts ...fu
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	logger := slog.New(slog.NewJSONHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	logs := &logBuffer{}
+	logger := slog.New(slog.NewJSONHandler(io.MultiWriter(testWriter{t}, logs), &slog.HandlerOptions{Level: slog.LevelWarn}))
 	go func() { done <- serve(ctx, cfg, logger) }()
 	t.Cleanup(func() {
 		cancel()
@@ -72,7 +95,7 @@ func startAppOn(t *testing.T, gh *githubfake.GitHub, d store.Dialect, opts ...fu
 	})
 	select {
 	case a := <-addrc:
-		return &harness{t: t, gh: gh, base: "http://" + a, dsn: cfg.DatabaseURL}
+		return &harness{t: t, gh: gh, base: "http://" + a, dsn: cfg.DatabaseURL, logs: logs}
 	case err := <-done:
 		done <- nil // for the cleanup, which would wait for it forever
 		t.Fatalf("serve: %v", err)

@@ -147,4 +147,4 @@ func TestManifestAgainstGitHub(t *testing.T) {
 }
 
 // exampleAction is an action GitHub's webhook examples have for each event.
-var exampleAction = map[string]string{"workflow_run": "completed", "check_run": "rerequested"}
+var exampleAction = map[string]string{"workflow_run": "completed", "check_run": "rerequested", "check_suite": "rerequested"}

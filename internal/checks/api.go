@@ -2,6 +2,7 @@ package checks
 
 import (
 	"context"
+	"net/http"
 	"net/url"
 	"time"
 
@@ -37,10 +38,18 @@ type buildRecords interface {
 	PruneBaselines(ctx context.Context, before time.Time) (int64, error)
 }
 
+// waiverRecords are the budget breaches users accepted; *store.Store
+// keeps them.
+type waiverRecords interface {
+	PRWaivers(ctx context.Context, repoID int64, pr int, buildKey string) ([]store.Waiver, error)
+	PutWaiver(ctx context.Context, w store.Waiver) error
+}
+
 // Store is what the Processor keeps; *store.Store is one.
 type Store interface {
 	checkRecords
 	buildRecords
+	waiverRecords
 }
 
 var _ Store = (*store.Store)(nil)
@@ -60,10 +69,13 @@ type runsAPI interface {
 	DownloadArtifact(ctx context.Context, owner, repo string, artifactID int64, maxRedirects int) (*url.URL, *github.Response, error)
 }
 
-// contentsAPI reads the configuration file; *github.RepositoriesService is
-// one.
-type contentsAPI interface {
-	GetContents(ctx context.Context, owner, repo, path string, opts *github.RepositoryContentGetOptions) (*github.RepositoryContent, []*github.RepositoryContent, *github.Response, error)
+// requestsAPI makes the requests go-github has no options for: a
+// conditional read of the configuration file (If-None-Match), a check run
+// update that removes its buttons (an empty actions list, which
+// UpdateCheckRunOptions leaves out); *github.Client is one.
+type requestsAPI interface {
+	NewRequest(method, urlStr string, body any, opts ...github.RequestOption) (*http.Request, error)
+	Do(ctx context.Context, req *http.Request, v any) (*github.Response, error)
 }
 
 // pullsAPI finds a fork's pull request by its head commit;
@@ -75,7 +87,7 @@ type pullsAPI interface {
 var (
 	_ checkRunsAPI = (*github.ChecksService)(nil)
 	_ runsAPI      = (*github.ActionsService)(nil)
-	_ contentsAPI  = (*github.RepositoriesService)(nil)
+	_ requestsAPI  = (*github.Client)(nil)
 	_ pullsAPI     = (*github.PullRequestsService)(nil)
 )
 
@@ -84,11 +96,11 @@ var (
 type gitHub struct {
 	checks   checkRunsAPI
 	runs     runsAPI
-	contents contentsAPI
+	requests requestsAPI
 	pulls    pullsAPI
 }
 
 // apiOf narrows an installation's client to what the Processor uses.
 func apiOf(cl *github.Client) gitHub {
-	return gitHub{checks: cl.Checks, runs: cl.Actions, contents: cl.Repositories, pulls: cl.PullRequests}
+	return gitHub{checks: cl.Checks, runs: cl.Actions, requests: cl, pulls: cl.PullRequests}
 }

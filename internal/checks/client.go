@@ -94,7 +94,9 @@ type apiOnly struct {
 
 func (t apiOnly) RoundTrip(req *http.Request) (*http.Response, error) {
 	if sameOrigin(req.URL, t.api) {
-		return t.auth.RoundTrip(req)
+		resp, err := t.auth.RoundTrip(req)
+		countCall(req, resp)
+		return resp, err
 	}
 	return t.plain.RoundTrip(req)
 }

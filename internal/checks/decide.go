@@ -37,6 +37,9 @@ type decision struct {
 	Build *store.Build
 	// Row is the build's row in the run's overview; nil without a build.
 	Row *render.OverviewRow
+	// Actions are the identifiers of the check's buttons: one per kind
+	// of budget breach a waiver could accept (see offered).
+	Actions []string
 
 	// For the log: why a report was not read, whether it did not match
 	// its run, what it was compared with.
@@ -90,7 +93,7 @@ func selectKey(in *runInput, key string) (counted, redo bool) {
 	if in.Config.Ignored(key) || (in.OnlyKey != nil && *in.OnlyKey != key) {
 		return false, false
 	}
-	if !in.Fresh {
+	if !in.Fresh && !in.Refresh {
 		if c := existing(in, key); c != nil && c.RunID == in.Run.GetID() {
 			return true, false
 		}
@@ -152,7 +155,14 @@ func decideKey(in *runInput, k *keyInput) decision {
 	// What the title and verdict line lead with: the history verdict and
 	// the breached budgets among the comparison's findings, ranked above
 	// the repository's thresholds.
-	breaches := checkBudgets(in.Config.Budgets, c)
+	// Breaches a waiver of the PR accepts (within its figures) are set
+	// apart: named in a line of their own, they neither fail the check nor
+	// lead it.
+	left, applied := waive(budgetBreaches(in.Config.Budgets, c), b, k.Waivers)
+	breaches := make([]string, len(left))
+	for i, br := range left {
+		breaches[i] = br.Text
+	}
 	lead := finding.Rank(finding.Input{Analysis: analysis, History: judged, Breaches: breaches}, in.Config.Headline)
 	rendered := render.RenderCheck(analysis, render.CheckOptions{RunURL: run.GetHTMLURL(), HistoryURL: k.PageURL,
 		BaseLabel: d.BaseLabel, NoBaseline: noBaseline, Findings: &lead})
@@ -162,7 +172,11 @@ func decideKey(in *runInput, k *keyInput) decision {
 			out.Summary += "\n\n" + sec
 		}
 	}
+	if line := acceptedLine(applied); line != "" {
+		out.Summary = capBytes(line+"\n\n"+out.Summary, render.MaxCheckOutput)
+	}
 	d.Row = rowOf(b, judged, base, k.PageURL)
+	d.Actions = offered(left, in.PR)
 
 	d.Conclusion = "success"
 	if rep.Build.Status == report.StatusFailure {

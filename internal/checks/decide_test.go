@@ -207,6 +207,42 @@ func TestDecideKey(t *testing.T) {
 		{name: "budget breached", run: testRun(103, "pull_request", "success"), cfg: "budgets:\n  max_growth_bytes: 1000000\n",
 			key:   keyInput{Report: grown, Raw: grownRaw, Baseline: seedBase, BaseReport: seedRep},
 			concl: "failure", title: []string{"Budget breached · "}, has: []string{"**budget breached: image grew by"}, judged: true, anns: 1},
+		{name: "budget breached offers its button", run: testRun(103, "pull_request", "success"),
+			cfg:   "budgets:\n  max_growth_bytes: 1000000\n  max_waste: 1\n",
+			key:   keyInput{Report: grown, Raw: grownRaw, Baseline: seedBase, BaseReport: seedRep},
+			concl: "failure", judged: true, anns: 1,
+			check: func(t *testing.T, d decision) {
+				if strings.Join(d.Actions, " ") != "accept-size" {
+					t.Errorf("buttons %q, want accept-size alone (wasted bytes have none)", d.Actions)
+				}
+			}},
+		{name: "budget breach accepted", run: testRun(103, "pull_request", "success"), cfg: "budgets:\n  max_growth_bytes: 1000000\n",
+			key: keyInput{Report: grown, Raw: grownRaw, Baseline: seedBase, BaseReport: seedRep, Waivers: []store.Waiver{{Kind: store.WaiveSize,
+				Login: "octocat", HeadSHA: strings.Repeat("b", 40), SizeBytes: grown.Images[0].CompressedSizeBytes, Time: tNow}}},
+			concl: "success", has: []string{"**Budget breach accepted:** image size 4.2 MB accepted by @octocat"},
+			hasNot: []string{"Budget breached", "budget breached"}, judged: true, anns: 1,
+			check: func(t *testing.T, d decision) {
+				if len(d.Actions) != 0 {
+					t.Errorf("buttons %q on an accepted breach", d.Actions)
+				}
+			}},
+		{name: "grew past the accepted size", run: testRun(103, "pull_request", "success"), cfg: "budgets:\n  max_growth_bytes: 1000000\n",
+			key: keyInput{Report: grown, Raw: grownRaw, Baseline: seedBase, BaseReport: seedRep, Waivers: []store.Waiver{{Kind: store.WaiveSize,
+				Login: "octocat", HeadSHA: strings.Repeat("b", 40), SizeBytes: grown.Images[0].CompressedSizeBytes - 1, Time: tNow}}},
+			concl: "failure", title: []string{"Budget breached · "}, hasNot: []string{"accepted by"}, judged: true, anns: 1,
+			check: func(t *testing.T, d decision) {
+				if strings.Join(d.Actions, " ") != "accept-size" {
+					t.Errorf("buttons %q, want accept-size", d.Actions)
+				}
+			}},
+		{name: "budget breached on a push: no button", run: testRun(111, "push", "success"), cfg: "budgets:\n  max_size_bytes: 1000\n",
+			key:   keyInput{Report: seed, Raw: seedRaw},
+			concl: "failure", title: []string{"Budget breached · "}, baseline: true, trusted: true, judged: true, anns: 3,
+			check: func(t *testing.T, d decision) {
+				if len(d.Actions) != 0 {
+					t.Errorf("buttons %q on a push's check: a waiver belongs to a PR", d.Actions)
+				}
+			}},
 		{name: "budget breached, neutral on breach", run: testRun(104, "pull_request", "success"),
 			cfg:   "on_breach: neutral\nbudgets:\n  max_growth_bytes: 1000000\n",
 			key:   keyInput{Report: grown, Raw: grownRaw, Baseline: seedBase, BaseReport: seedRep},
@@ -385,16 +421,17 @@ func TestSelectKey(t *testing.T) {
 	web := "web"
 	existing := []store.CheckRun{{BuildKey: "app", RunID: 500}, {BuildKey: "web", RunID: 499}}
 	tests := []struct {
-		name          string
-		cfg, key      string
-		only          *string
-		fresh         bool
-		counted, redo bool
+		name           string
+		cfg, key       string
+		only           *string
+		fresh, refresh bool
+		counted, redo  bool
 	}{
 		{name: "new key", key: "api", counted: true, redo: true},
 		{name: "completed by an earlier run", key: "web", counted: true, redo: true},
 		{name: "completed by this run", key: "app", counted: true},
 		{name: "completed by this run, re-requested", key: "app", fresh: true, counted: true, redo: true},
+		{name: "completed by this run, refreshed by a waiver", key: "app", refresh: true, counted: true, redo: true},
 		{name: "ignored", cfg: "ignore: [api]\n", key: "api"},
 		{name: "not the re-requested key", key: "api", only: &web, fresh: true},
 		{name: "the re-requested key", key: "web", only: &web, fresh: true, counted: true, redo: true},
@@ -403,7 +440,7 @@ func TestSelectKey(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			in := runIn(t, testRun(500, "pull_request", "success"), tt.cfg)
-			in.Existing, in.OnlyKey, in.Fresh = existing, tt.only, tt.fresh
+			in.Existing, in.OnlyKey, in.Fresh, in.Refresh = existing, tt.only, tt.fresh, tt.refresh
 			if counted, redo := selectKey(in, tt.key); counted != tt.counted || redo != tt.redo {
 				t.Errorf("counted %v, redo %v; want %v, %v", counted, redo, tt.counted, tt.redo)
 			}

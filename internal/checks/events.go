@@ -31,7 +31,11 @@ var handlers = map[string]map[string]handler{
 		"completed":   onWorkflowRun((*Processor).completed),
 	},
 	"check_run": {
-		"rerequested": (*Processor).rerequested,
+		"rerequested":      (*Processor).rerequested,
+		"requested_action": (*Processor).requestedAction,
+	},
+	"check_suite": {
+		"rerequested": (*Processor).suiteRerequested,
 	},
 }
 

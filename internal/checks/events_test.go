@@ -68,7 +68,7 @@ func TestHandled(t *testing.T) {
 		}
 	}
 	for _, c := range []struct{ event, action, stored string }{
-		{"workflow_run", "waiting", "waiting"}, {"check_run", "created", "created"}, {"check_run", "requested_action", ""},
+		{"workflow_run", "waiting", "waiting"}, {"check_run", "created", "created"}, {"check_suite", "requested", ""},
 		{"push", "", ""}, {"pull_request", "opened", "opened"}, {"star", "created", ""},
 		// The stored action is the one acted on: the payload is not
 		// decoded for it again.

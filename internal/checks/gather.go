@@ -31,6 +31,9 @@ type runInput struct {
 	// expects of a re-requested check).
 	OnlyKey *string
 	Fresh   bool
+	// Refresh decides a key again although its check is completed for
+	// the run, updating it in place (a waiver was recorded).
+	Refresh bool
 
 	// ConfigErr is an invalid configuration file; Config is read only
 	// without one.
@@ -65,6 +68,9 @@ type keyInput struct {
 	Usual []store.Build
 	// PageURL is the build key's dashboard page, "" without a dashboard.
 	PageURL string
+	// Waivers are the budget breaches accepted on the run's pull request
+	// for this key (none without a pull request).
+	Waivers []store.Waiver
 }
 
 // trusted reports whether run is a push in repo itself: only its reports
@@ -77,7 +83,7 @@ func trusted(run *github.WorkflowRun, repo *github.Repository) bool {
 // need it: nothing past a cancelled run, an invalid configuration or a run
 // without reports.
 func (p *Processor) gatherRun(ctx context.Context, j *job) (*runInput, error) {
-	in := &runInput{Repo: j.repo, Run: j.run, OnlyKey: j.onlyKey, Fresh: j.fresh, Now: p.now()}
+	in := &runInput{Repo: j.repo, Run: j.run, OnlyKey: j.onlyKey, Fresh: j.fresh, Refresh: j.refresh, Now: p.now()}
 	var err error
 	if in.Existing, err = p.store.ListCheckRuns(ctx, j.repo.GetID(), j.sha()); err != nil {
 		return nil, err
@@ -121,6 +127,11 @@ func (p *Processor) gatherKey(ctx context.Context, j *job, in *runInput, key str
 		return nil, err
 	}
 	k.Report, k.Raw = rep, raw
+	if in.PR != 0 {
+		if k.Waivers, err = p.store.PRWaivers(ctx, j.repo.GetID(), in.PR, key); err != nil {
+			return nil, err
+		}
+	}
 	return k, p.gatherHistory(ctx, j, in, k)
 }
 
@@ -174,28 +185,15 @@ type ConfigError struct{ Err error }
 func (e *ConfigError) Error() string { return ConfigPath + ": " + e.Err.Error() }
 
 // config reads the base repository's configuration from its default branch:
-// never from the head, which a fork controls.
+// never from the head, which a fork controls. An unchanged file is a
+// conditional request answered 304, which costs no rate limit.
 func (p *Processor) config(ctx context.Context, j *job) (Config, error) {
-	fc, _, resp, err := j.gh.contents.GetContents(ctx, j.owner(), j.name(), ConfigPath,
-		&github.RepositoryContentGetOptions{Ref: j.repo.GetDefaultBranch()})
-	if resp != nil && resp.StatusCode == http.StatusNotFound {
-		return ParseConfig(nil)
-	}
-	if err != nil {
+	cfg, err := p.configs.readConfig(ctx, j.gh.requests, j.repo.GetID(), j.owner(), j.name(), j.repo.GetDefaultBranch())
+	var cfgErr *ConfigError
+	if err != nil && !errors.As(err, &cfgErr) {
 		return Config{}, p.apiErr("get "+ConfigPath, err)
 	}
-	if fc == nil {
-		return Config{}, &ConfigError{errors.New("is not a file")}
-	}
-	text, err := fc.GetContent()
-	if err != nil {
-		return Config{}, &ConfigError{err}
-	}
-	cfg, err := ParseConfig([]byte(text))
-	if err != nil {
-		return cfg, &ConfigError{err}
-	}
-	return cfg, nil
+	return cfg, err
 }
 
 // fetch downloads and decodes one report artifact.
@@ -247,11 +245,19 @@ func redirectTarget(resp *github.Response) (*url.URL, bool) {
 }
 
 // base decides what a build is compared with: a PR's base branch and base
-// commit; for a push, earlier builds of its own branch; otherwise the
-// default branch.
+// commit; a merge group's base branch; for a push, earlier builds of its
+// own branch; otherwise the default branch.
 func (p *Processor) base(ctx context.Context, j *job, trusted bool) (branch, sha string, err error) {
 	if trusted {
 		return j.run.GetHeadBranch(), "", nil
+	}
+	// A merge queue's group is compared with the branch it merges into,
+	// like the pull request it carries (never trusted: it is no push).
+	if j.run.GetEvent() == "merge_group" {
+		if branch, pr, ok := queueBranch(j.run.GetHeadBranch()); ok {
+			j.pr = pr
+			return branch, "", nil
+		}
 	}
 	if ev := j.run.GetEvent(); ev == "pull_request" || ev == "pull_request_target" {
 		for _, pr := range j.run.PullRequests {

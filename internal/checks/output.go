@@ -13,36 +13,54 @@ import (
 
 	"github.com/stageline/stageline/internal/render"
 	"github.com/stageline/stageline/internal/report"
+	"github.com/stageline/stageline/internal/store"
 	"github.com/stageline/stageline/internal/units"
 )
+
+// breach is a budget the head build breaks: Kind is the waiver that can
+// accept it (store.WaiveSize, store.WaiveTime; "" for none), Text says it
+// in words.
+type breach struct{ Kind, Text string }
 
 // checkBudgets lists the budgets the head build breaks, in words.
 func checkBudgets(b Budgets, c compare.Comparison) []string {
 	var out []string
+	for _, br := range budgetBreaches(b, c) {
+		out = append(out, br.Text)
+	}
+	return out
+}
+
+// budgetBreaches lists the budgets the head build breaks. Wasted bytes are
+// not a size a waiver accepts: their breach names a fix in the
+// Dockerfile.
+func budgetBreaches(b Budgets, c compare.Comparison) []breach {
+	var out []breach
+	add := func(kind, format string, args ...any) { out = append(out, breach{kind, fmt.Sprintf(format, args...)}) }
 	size := c.TotalCompressed()
 	if b.MaxSizeBytes > 0 && size.Head > b.MaxSizeBytes {
-		out = append(out, fmt.Sprintf("image size %s is over the budget of %s", units.Bytes(size.Head), units.Bytes(b.MaxSizeBytes)))
+		add(store.WaiveSize, "image size %s is over the budget of %s", units.Bytes(size.Head), units.Bytes(b.MaxSizeBytes))
 	}
 	dur := c.Duration
 	if b.MaxDurationSeconds > 0 && float64(dur.Head)/1000 > b.MaxDurationSeconds {
-		out = append(out, fmt.Sprintf("build time %s is over the budget of %s",
-			units.Duration(ms(dur.Head)), units.Duration(time.Duration(b.MaxDurationSeconds*float64(time.Second)))))
+		add(store.WaiveTime, "build time %s is over the budget of %s",
+			units.Duration(ms(dur.Head)), units.Duration(time.Duration(b.MaxDurationSeconds*float64(time.Second))))
 	}
 	if w := wasteBreach(b.MaxWaste, c); w != "" {
-		out = append(out, w)
+		out = append(out, breach{Text: w})
 	}
 	if !c.HasBaseline() {
 		return out
 	}
 	if grew := size.Change(); b.MaxGrowthBytes > 0 && grew > b.MaxGrowthBytes {
-		out = append(out, fmt.Sprintf("image grew by %s, over the budget of %s", units.Bytes(grew), units.Bytes(b.MaxGrowthBytes)))
+		add(store.WaiveSize, "image grew by %s, over the budget of %s", units.Bytes(grew), units.Bytes(b.MaxGrowthBytes))
 	}
 	if r, ok := size.Relative(); ok && b.MaxGrowthPercent > 0 && r*100 > b.MaxGrowthPercent {
-		out = append(out, fmt.Sprintf("image grew by %s, over the budget of %g%%", render.FormatSignedPercent(r), b.MaxGrowthPercent))
+		add(store.WaiveSize, "image grew by %s, over the budget of %g%%", render.FormatSignedPercent(r), b.MaxGrowthPercent)
 	}
 	if grew := dur.Change(); b.MaxDurationGrowthSeconds > 0 && float64(grew)/1000 > b.MaxDurationGrowthSeconds {
-		out = append(out, fmt.Sprintf("build time grew by %s, over the budget of %s", units.Duration(ms(grew)),
-			units.Duration(time.Duration(b.MaxDurationGrowthSeconds*float64(time.Second)))))
+		add(store.WaiveTime, "build time grew by %s, over the budget of %s", units.Duration(ms(grew)),
+			units.Duration(time.Duration(b.MaxDurationGrowthSeconds*float64(time.Second))))
 	}
 	return out
 }

@@ -54,6 +54,10 @@ type Processor struct {
 	posted   *prometheus.CounterVec
 	history  HistoryOptions
 	links    Links
+	// configs remembers configuration files for conditional requests.
+	configs configCache
+	// calls observes each delivery's rate-limited API calls.
+	calls *prometheus.HistogramVec
 }
 
 // New returns a Processor.
@@ -64,13 +68,20 @@ func New(st Store, clients ClientSource, opts Options) (*Processor, error) {
 			Name: "stageline_check_runs_total",
 			Help: "Check runs created or updated, by conclusion (empty while in progress).",
 		}, []string{"conclusion"}),
+		calls: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "stageline_github_rate_limited_calls",
+			Help:    "GitHub API calls that cost rate limit (installation token, 304 Not Modified not counted) per processed delivery, by event.action; workflow_run.completed is one build.",
+			Buckets: []float64{0, 1, 2, 3, 4, 5, 6, 8, 10, 15, 20},
+		}, []string{"delivery"}),
 	}
 	if p.download == nil {
 		p.download = &http.Client{Timeout: 60 * time.Second}
 	}
 	if opts.Registerer != nil {
-		if err := opts.Registerer.Register(p.posted); err != nil {
-			return nil, fmt.Errorf("register check metrics: %w", err)
+		for _, c := range []prometheus.Collector{p.posted, p.calls} {
+			if err := opts.Registerer.Register(c); err != nil {
+				return nil, fmt.Errorf("register check metrics: %w", err)
+			}
 		}
 	}
 	return p, nil
@@ -87,6 +98,8 @@ func (p *Processor) Handle(ctx context.Context, log *slog.Logger, d store.Delive
 		log.Info("event not handled", "action", action)
 		return nil
 	}
+	ctx, calls := withCallCounter(ctx)
+	defer func() { p.calls.WithLabelValues(d.Event + "." + action).Observe(float64(calls.n.Load())) }()
 	return handlers[d.Event][action](p, ctx, log, d)
 }
 
@@ -121,6 +134,9 @@ type job struct {
 	// fresh creates new check runs instead of updating the stored ones,
 	// as GitHub expects for a rerequested check.
 	fresh bool
+	// refresh processes the build key again although its check is
+	// completed for the run, updating it in place (a waiver changed it).
+	refresh bool
 }
 
 func (j *job) owner() string { return j.repo.GetOwner().GetLogin() }
@@ -136,16 +152,7 @@ type checkRunEvent struct {
 		ID      int64  `json:"id"`
 		HeadSHA string `json:"head_sha"`
 	} `json:"check_run"`
-	Repository struct {
-		ID            int64  `json:"id"`
-		Name          string `json:"name"`
-		FullName      string `json:"full_name"`
-		DefaultBranch string `json:"default_branch"`
-		HTMLURL       string `json:"html_url"`
-		Owner         struct {
-			Login string `json:"login"`
-		} `json:"owner"`
-	} `json:"repository"`
+	Repository   hookRepository `json:"repository"`
 	Installation struct {
 		ID int64 `json:"id"`
 	} `json:"installation"`
@@ -171,9 +178,7 @@ func (p *Processor) rerequested(ctx context.Context, log *slog.Logger, d store.D
 	if err != nil {
 		return err
 	}
-	r := ev.Repository
-	repo := &github.Repository{ID: &r.ID, Name: &r.Name, FullName: &r.FullName, DefaultBranch: &r.DefaultBranch,
-		HTMLURL: &r.HTMLURL, Owner: &github.User{Login: &r.Owner.Login}}
+	repo := ev.Repository.repo()
 	// Take the run from GitHub, not from the stored check: the run's
 	// metadata is what decides trust.
 	run, _, err := cl.Actions.GetWorkflowRunByID(ctx, repo.GetOwner().GetLogin(), repo.GetName(), stored.RunID)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/google/go-github/v66/github"
@@ -39,7 +41,7 @@ func (p *Processor) publish(ctx context.Context, j *job, d decision) (int64, err
 			return 0, err
 		}
 	}
-	return p.post(ctx, j, d.Key, d.Conclusion, d.Output, d.Annotations)
+	return p.post(ctx, j, d.Key, d.Conclusion, d.Output, d.Annotations, d.Actions...)
 }
 
 // publishAll carries out decisions in order.
@@ -63,7 +65,12 @@ const maxAnnotations = 50
 // redelivery never makes a second one) unless the job is fresh; after a
 // crashed attempt, a check the App created but did not get to record is
 // found by its external id.
-func (p *Processor) post(ctx context.Context, j *job, key, conclusion string, out output, anns []*github.CheckRunAnnotation) (int64, error) {
+//
+// actions are the identifiers of the check's buttons: sent on every
+// create and update (an update without them removes the buttons a check
+// had) and recorded with the check, so a click on any other is refused
+// without asking GitHub.
+func (p *Processor) post(ctx context.Context, j *job, key, conclusion string, out output, anns []*github.CheckRunAnnotation, actions ...string) (int64, error) {
 	repoID, runID := j.repo.GetID(), j.run.GetID()
 	name := CheckName(key)
 	extID := fmt.Sprintf("%d/%s", runID, key)
@@ -111,7 +118,7 @@ func (p *Processor) post(ctx context.Context, j *job, key, conclusion string, ou
 	if existing == nil {
 		cr, _, err := j.gh.checks.CreateCheckRun(ctx, j.owner(), j.name(), github.CreateCheckRunOptions{
 			Name: name, HeadSHA: j.sha(), ExternalID: &extID, DetailsURL: details,
-			Status: &status, Conclusion: concl, CompletedAt: completedAt, Output: ghOut,
+			Status: &status, Conclusion: concl, CompletedAt: completedAt, Output: ghOut, Actions: actionsOf(actions),
 		})
 		if err != nil {
 			return 0, p.apiErr("create check run", err)
@@ -121,10 +128,10 @@ func (p *Processor) post(ctx context.Context, j *job, key, conclusion string, ou
 		id = existing.CheckRunID
 		// UpdateCheckRunOptions always sends name: set it, or the check
 		// would be renamed to "".
-		_, _, err := j.gh.checks.UpdateCheckRun(ctx, j.owner(), j.name(), id, github.UpdateCheckRunOptions{
+		err := updateWithActions(ctx, j, id, checkUpdate{UpdateCheckRunOptions: github.UpdateCheckRunOptions{
 			Name: name, ExternalID: &extID, DetailsURL: details,
 			Status: &status, Conclusion: concl, CompletedAt: completedAt, Output: ghOut,
-		})
+		}, Actions: actionsOf(actions)})
 		if err != nil {
 			return 0, p.apiErr("update check run", err)
 		}
@@ -135,7 +142,7 @@ func (p *Processor) post(ctx context.Context, j *job, key, conclusion string, ou
 	if conclusion == "" || len(rest) > 0 {
 		doneRun = 0
 	}
-	if err := p.store.PutCheckRun(ctx, store.CheckRun{RepoID: repoID, HeadSHA: j.sha(), BuildKey: key, CheckRunID: id, RunID: doneRun}); err != nil {
+	if err := p.store.PutCheckRun(ctx, store.CheckRun{RepoID: repoID, HeadSHA: j.sha(), BuildKey: key, CheckRunID: id, RunID: doneRun, Actions: actions}); err != nil {
 		return 0, err
 	}
 	for len(rest) > 0 {
@@ -149,7 +156,7 @@ func (p *Processor) post(ctx context.Context, j *job, key, conclusion string, ou
 		}
 	}
 	if doneRun == 0 && conclusion != "" {
-		if err := p.store.PutCheckRun(ctx, store.CheckRun{RepoID: repoID, HeadSHA: j.sha(), BuildKey: key, CheckRunID: id, RunID: runID}); err != nil {
+		if err := p.store.PutCheckRun(ctx, store.CheckRun{RepoID: repoID, HeadSHA: j.sha(), BuildKey: key, CheckRunID: id, RunID: runID, Actions: actions}); err != nil {
 			return 0, err
 		}
 	}
@@ -198,4 +205,25 @@ func (p *Processor) adopt(ctx context.Context, j *job, name, extID string) (int6
 		}
 	}
 	return 0, nil
+}
+
+// checkUpdate is an update with the buttons always sent: an empty list
+// removes the ones the check had, which UpdateCheckRunOptions (whose
+// actions are omitempty) cannot say. Its Actions field hides the embedded
+// one from encoding/json.
+type checkUpdate struct {
+	github.UpdateCheckRunOptions
+	Actions []*github.CheckRunAction `json:"actions"`
+}
+
+// updateWithActions sends u to check run id, as
+// ChecksService.UpdateCheckRun does.
+func updateWithActions(ctx context.Context, j *job, id int64, u checkUpdate) error {
+	req, err := j.gh.requests.NewRequest(http.MethodPatch, fmt.Sprintf("repos/%s/%s/check-runs/%d",
+		url.PathEscape(j.owner()), url.PathEscape(j.name()), id), u)
+	if err != nil {
+		return err
+	}
+	_, err = j.gh.requests.Do(ctx, req, nil)
+	return err
 }

@@ -37,6 +37,15 @@ func newSite(t *testing.T, d store.Dialect, login bool) site {
 		}
 	}
 	app := seedKey(t, s, 1, "app", "long", 30, 1)
+	for _, w := range []store.Waiver{
+		{RepoID: 1, PR: 42, BuildKey: "app", Kind: store.WaiveSize, Login: "octocat", HeadSHA: "c0ffee1234", SizeBytes: 3_200_000, Time: t0.Add(300 * time.Hour)},
+		{RepoID: 1, PR: 43, BuildKey: "app", Kind: store.WaiveTime, Login: "<b>hubot</b>", HeadSHA: "beef", DurationMS: 95_000, Time: t0.Add(301 * time.Hour)},
+		{RepoID: 2, PR: 1, BuildKey: "hidden", Kind: store.WaiveSize, Login: "elsewhere", HeadSHA: "x", Time: t0},
+	} {
+		if err := s.PutWaiver(ctx, w); err != nil {
+			t.Fatal(err)
+		}
+	}
 	seedKey(t, s, 2, "hidden", "seed", 3, 2)
 	seedHostile(t, s, 3)
 	var logs bytes.Buffer
@@ -202,10 +211,14 @@ func TestKeyPage(t *testing.T) {
 			}
 			for _, want := range []string{"This build: <bdi>PR #42 (feature/faster-deps)</bdi>", "within usual range</strong> for <bdi>main</bdi>",
 				"Stage <code><bdi>lint</bdi></code>: <strong class=\"verdict v-slower\">slower</strong>", `<a href="https://github.com/octo/app/actions/runs/1000">1000</a>`,
-				`<tr class="marked">`, "Base branch: <bdi>main</bdi>"} {
+				`<tr class="marked">`, "Base branch: <bdi>main</bdi>",
+				"PR #42: <bdi>octocat</bdi> accepted size 3.2 MB at c0ffee1", "PR #43: <bdi>&lt;b&gt;hubot&lt;/b&gt;</bdi> accepted time"} {
 				if !strings.Contains(body, want) {
 					t.Errorf("key page lacks %s", want)
 				}
+			}
+			if strings.Contains(body, "elsewhere") || strings.Index(body, "PR #43:") > strings.Index(body, "PR #42:") {
+				t.Errorf("waivers: another repository's listed, or not newest first")
 			}
 			// The page's figures (summary, table, tooltips) are written the
 			// way the check and the job summary write them.

@@ -38,7 +38,19 @@ type keyPage struct {
 	// Notes say what the charts folded (our sentences, with numbers).
 	Notes []string
 	Rows  []buildRow
+	// Waivers are the key's newest accepted budget breaches.
+	Waivers []waiverRow
 }
+
+// waiverRow is a budget breach accepted from a check's button; its
+// strings are cleaned already.
+type waiverRow struct {
+	When, Login, Commit, Kind, Figure string
+	PR                                int
+}
+
+// maxWaivers caps the waivers a key's page lists, newest first.
+const maxWaivers = 20
 
 // buildRow is a row of the builds table; its strings are cleaned already
 // (the template escapes them), as a page has up to 500 rows.
@@ -111,6 +123,21 @@ func (h *handler) keyPage(w http.ResponseWriter, r *http.Request) {
 			Status: plot.Clean(b.Status, 40), OK: b.Status == report.StatusSuccess, Marked: i == marked, PR: b.PR > 0, Duration: plot.Millis.Format(float64(b.DurationMS)),
 			Size: sizeText(b), Hits: plot.Percent.Format(100 * b.Summary.HitRatio), RunHref: pbs[i].Href,
 			MarkHref: mark(b.RunID), RunID: b.RunID})
+	}
+	ws, err := h.opts.Store.KeyWaivers(r.Context(), id, key, maxWaivers)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	for _, wv := range ws {
+		row := waiverRow{When: wv.Time.UTC().Format("2006-01-02 15:04"), Login: plot.Clean(wv.Login, store.MaxWaiverLogin),
+			Commit: short(wv.HeadSHA), Kind: plot.Clean(wv.Kind, 10), PR: wv.PR}
+		if wv.Kind == store.WaiveTime {
+			row.Figure = plot.Millis.Format(float64(wv.DurationMS))
+		} else {
+			row.Figure = plot.Bytes.Format(float64(wv.SizeBytes))
+		}
+		kp.Waivers = append(kp.Waivers, row)
 	}
 	p := page{Title: keyName(key) + " · " + name, CSS: StylesheetPath,
 		Crumbs: []crumb{{Text: name, Href: kp.RepoHref}, {Text: keyName(key)}}, Key: kp}

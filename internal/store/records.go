@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Baseline is a trusted report: one made by a push build in the base
@@ -73,14 +74,20 @@ type CheckRun struct {
 	// RunID is the workflow run whose report the check shows (0 while it
 	// is only a placeholder).
 	RunID int64
+	// Actions are the identifiers of the buttons the App put on the check
+	// (none while in progress): a click on any other is refused without
+	// asking GitHub anything.
+	Actions []string
 }
 
 // GetCheckRun returns the check run stored for (repoID, headSHA, buildKey),
 // or nil, nil.
 func (s *Store) GetCheckRun(ctx context.Context, repoID int64, headSHA, buildKey string) (*CheckRun, error) {
 	c := CheckRun{RepoID: repoID, HeadSHA: headSHA, BuildKey: buildKey}
-	err := s.rdb.QueryRowContext(ctx, `SELECT check_run_id, run_id FROM check_runs WHERE repo_id = $1 AND head_sha = $2 AND build_key = $3`,
-		repoID, headSHA, buildKey).Scan(&c.CheckRunID, &c.RunID)
+	var actions string
+	err := s.rdb.QueryRowContext(ctx, `SELECT check_run_id, run_id, actions FROM check_runs WHERE repo_id = $1 AND head_sha = $2 AND build_key = $3`,
+		repoID, headSHA, buildKey).Scan(&c.CheckRunID, &c.RunID, &actions)
+	c.Actions = splitActions(actions)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -93,8 +100,10 @@ func (s *Store) GetCheckRun(ctx context.Context, repoID int64, headSHA, buildKey
 // CheckRunByID finds a stored check run by GitHub's id, or nil, nil.
 func (s *Store) CheckRunByID(ctx context.Context, checkRunID int64) (*CheckRun, error) {
 	c := CheckRun{CheckRunID: checkRunID}
-	err := s.rdb.QueryRowContext(ctx, `SELECT repo_id, head_sha, build_key, run_id FROM check_runs WHERE check_run_id = $1`,
-		checkRunID).Scan(&c.RepoID, &c.HeadSHA, &c.BuildKey, &c.RunID)
+	var actions string
+	err := s.rdb.QueryRowContext(ctx, `SELECT repo_id, head_sha, build_key, run_id, actions FROM check_runs WHERE check_run_id = $1`,
+		checkRunID).Scan(&c.RepoID, &c.HeadSHA, &c.BuildKey, &c.RunID, &actions)
+	c.Actions = splitActions(actions)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -106,11 +115,16 @@ func (s *Store) CheckRunByID(ctx context.Context, checkRunID int64) (*CheckRun, 
 
 // PutCheckRun records c, replacing what was stored for its key.
 func (s *Store) PutCheckRun(ctx context.Context, c CheckRun) error {
-	_, err := s.exec(ctx, `INSERT INTO check_runs (repo_id, head_sha, build_key, check_run_id, run_id, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6)
+	for _, a := range c.Actions {
+		if a == "" || strings.Contains(a, ",") {
+			return fmt.Errorf("put check run %d: action identifier %q is empty or holds a comma", c.CheckRunID, a)
+		}
+	}
+	_, err := s.exec(ctx, `INSERT INTO check_runs (repo_id, head_sha, build_key, check_run_id, run_id, updated_at, actions)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)
 		ON CONFLICT (repo_id, head_sha, build_key) DO UPDATE SET check_run_id = excluded.check_run_id,
-			run_id = excluded.run_id, updated_at = excluded.updated_at`,
-		c.RepoID, c.HeadSHA, c.BuildKey, c.CheckRunID, c.RunID, ms(s.now()))
+			run_id = excluded.run_id, updated_at = excluded.updated_at, actions = excluded.actions`,
+		c.RepoID, c.HeadSHA, c.BuildKey, c.CheckRunID, c.RunID, ms(s.now()), strings.Join(c.Actions, ","))
 	if err != nil {
 		return fmt.Errorf("put check run %d: %w", c.CheckRunID, err)
 	}
@@ -131,7 +145,7 @@ func (s *Store) RekeyCheckRun(ctx context.Context, repoID int64, headSHA, fromKe
 
 // ListCheckRuns returns the check runs stored for a head commit.
 func (s *Store) ListCheckRuns(ctx context.Context, repoID int64, headSHA string) ([]CheckRun, error) {
-	rows, err := s.rdb.QueryContext(ctx, `SELECT build_key, check_run_id, run_id FROM check_runs
+	rows, err := s.rdb.QueryContext(ctx, `SELECT build_key, check_run_id, run_id, actions FROM check_runs
 		WHERE repo_id = $1 AND head_sha = $2 ORDER BY build_key`, repoID, headSHA)
 	if err != nil {
 		return nil, fmt.Errorf("list check runs: %w", err)
@@ -140,10 +154,20 @@ func (s *Store) ListCheckRuns(ctx context.Context, repoID int64, headSHA string)
 	var out []CheckRun
 	for rows.Next() {
 		c := CheckRun{RepoID: repoID, HeadSHA: headSHA}
-		if err := rows.Scan(&c.BuildKey, &c.CheckRunID, &c.RunID); err != nil {
+		var actions string
+		if err := rows.Scan(&c.BuildKey, &c.CheckRunID, &c.RunID, &actions); err != nil {
 			return nil, fmt.Errorf("list check runs: %w", err)
 		}
+		c.Actions = splitActions(actions)
 		out = append(out, c)
 	}
 	return out, rows.Err()
+}
+
+// splitActions reads the actions column: identifiers joined by commas.
+func splitActions(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, ",")
 }

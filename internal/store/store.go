@@ -319,6 +319,7 @@ func (s *Store) migrate(ctx context.Context) error {
 		)`,
 	}
 	stmts = append(stmts, spentSchema...)
+	stmts = append(stmts, waiverTables...)
 	return s.migrateTx(ctx, func(tx sqlTx) error {
 		for _, q := range stmts {
 			if _, err := tx.ExecContext(ctx, q); err != nil {
@@ -334,6 +335,7 @@ func (s *Store) migrate(ctx context.Context) error {
 			// reading the summary (-1: a build from before, read from it).
 			{"builds", "image_bytes", "BIGINT NOT NULL DEFAULT -1"},
 			{"builds", "image_count", "INTEGER NOT NULL DEFAULT -1"},
+			{"check_runs", "actions", "TEXT NOT NULL DEFAULT ''"},
 		} {
 			if err := s.addColumn(ctx, tx, c.table, c.column, c.def); err != nil {
 				return err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -188,6 +189,24 @@ func TestBaselinesAndCheckRuns(t *testing.T) {
 			c, err := s.CheckRunByID(ctx, 77)
 			if err != nil || c == nil || c.BuildKey != "app" || c.RunID != 5 || c.HeadSHA != "sha" {
 				t.Fatalf("check run by id = %+v, %v", c, err)
+			}
+			// The buttons a check carries are kept with it, and replaced
+			// (here: removed) by the next write.
+			if err := s.PutCheckRun(ctx, store.CheckRun{RepoID: 1, HeadSHA: "sha", BuildKey: "app", CheckRunID: 77, RunID: 5,
+				Actions: []string{"accept-size", "accept-time"}}); err != nil {
+				t.Fatal(err)
+			}
+			if c, err := s.GetCheckRun(ctx, 1, "sha", "app"); err != nil || strings.Join(c.Actions, " ") != "accept-size accept-time" {
+				t.Fatalf("actions = %+v, %v", c, err)
+			}
+			if err := s.PutCheckRun(ctx, store.CheckRun{RepoID: 1, HeadSHA: "sha", BuildKey: "app", CheckRunID: 77, RunID: 5}); err != nil {
+				t.Fatal(err)
+			}
+			if cs, err := s.ListCheckRuns(ctx, 1, "sha"); err != nil || len(cs) != 1 || cs[0].Actions != nil {
+				t.Fatalf("actions after removal = %+v, %v", cs, err)
+			}
+			if err := s.PutCheckRun(ctx, store.CheckRun{RepoID: 1, HeadSHA: "sha", BuildKey: "app", CheckRunID: 77, Actions: []string{"a,b"}}); err == nil {
+				t.Error("an identifier with a comma was stored")
 			}
 		})
 	}

@@ -77,3 +77,45 @@ func TestIntakeStoresWhatTheProcessorHandles(t *testing.T) {
 		}
 	}
 }
+
+// recordQueue keeps what intake stores.
+type recordQueue struct{ got []store.Delivery }
+
+func (q *recordQueue) Enqueue(_ context.Context, d store.Delivery) (bool, error) {
+	q.got = append(q.got, d)
+	return true, nil
+}
+
+// TestSerialKeys: deliveries about one commit are serialized by its
+// repository and head SHA, whichever object of GitHub's payload holds it:
+// a run, a check run (re-run, button) or a check suite ("Re-run all").
+func TestSerialKeys(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		event, action, object string
+	}{
+		{"workflow_run", "completed", "workflow_run"},
+		{"check_run", "rerequested", "check_run"},
+		{"check_run", "requested_action", "check_run"},
+		{"check_suite", "rerequested", "check_suite"},
+	} {
+		t.Run(tc.event+"."+tc.action, func(t *testing.T) {
+			t.Parallel()
+			ex := githubfake.WithInstallation(githubfake.WebhookExample(t, tc.event, tc.action, nil), 1)
+			q := &recordQueue{}
+			h, err := webhook.New(q, webhook.Options{Events: map[string][]string{tc.event: {tc.action}}, Secret: secret})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, githubfake.NewDelivery(context.Background(), "/webhook", tc.event, "d-1", githubfake.Marshal(t, ex), secret))
+			if rec.Code != http.StatusAccepted || len(q.got) != 1 {
+				t.Fatalf("status %d, %d stored", rec.Code, len(q.got))
+			}
+			want := fmt.Sprintf("%.0f/%s", ex["repository"].(map[string]any)["id"], ex[tc.object].(map[string]any)["head_sha"])
+			if q.got[0].SerialKey != want {
+				t.Errorf("serial key %q, want %q", q.got[0].SerialKey, want)
+			}
+		})
+	}
+}

@@ -169,6 +169,9 @@ type envelope struct {
 	CheckRun *struct {
 		HeadSHA string `json:"head_sha"`
 	} `json:"check_run"`
+	CheckSuite *struct {
+		HeadSHA string `json:"head_sha"`
+	} `json:"check_suite"`
 	Installation *struct {
 		ID int64 `json:"id"`
 	} `json:"installation"`
@@ -276,6 +279,8 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, event string) (c
 			d.SerialKey = fmt.Sprintf("%d/%s", env.Repository.ID, env.WorkflowRun.HeadSHA)
 		case env.CheckRun != nil && env.CheckRun.HeadSHA != "":
 			d.SerialKey = fmt.Sprintf("%d/%s", env.Repository.ID, env.CheckRun.HeadSHA)
+		case env.CheckSuite != nil && env.CheckSuite.HeadSHA != "":
+			d.SerialKey = fmt.Sprintf("%d/%s", env.Repository.ID, env.CheckSuite.HeadSHA)
 		}
 	}
 	// The store gets a deadline of its own: a locked or unreachable

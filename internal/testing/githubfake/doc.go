@@ -12,6 +12,12 @@
 // repos/get with the permissions of the user's role (Grant), answering 404
 // for a repository the user cannot read, as GitHub does.
 //
+// Files answer with an ETag and honour If-None-Match with 304 Not Modified;
+// every call records its status and the installation whose token made it,
+// so a test can count the calls that cost rate limit (RateLimitedCalls: a
+// 304 does not, per GitHub's REST docs). The collaborator permission
+// endpoint answers from the same grants as user tokens.
+//
 // It also loads webhook bodies from @octokit/webhooks-examples and signs
 // them the way GitHub does. Fixtures come from scripts/fixtures.sh.
 package githubfake

@@ -111,6 +111,8 @@ type CheckRun struct {
 	Summary     string
 	Text        string
 	Annotations []map[string]any
+	// Actions are the check's buttons, as last sent.
+	Actions []map[string]any
 	// Writes counts create and update requests on this check run.
 	Writes int
 }
@@ -122,6 +124,20 @@ type Call struct {
 	Operation string // OpenAPI operationId
 	Body      []byte // the request body, as sent
 	At        time.Time
+	// Status is the answer's status code.
+	Status int
+	// Installation is the installation whose token made the call, 0 for
+	// calls made with another credential (the App's JWT, a user token,
+	// the OAuth client).
+	Installation int64
+}
+
+// RateLimited reports whether the call counts against its installation's
+// primary rate limit: every call made with an installation token except
+// a conditional request answered 304 Not Modified, which GitHub's REST
+// docs ("Best practices": use conditional requests) say does not count.
+func (c Call) RateLimited() bool {
+	return c.Installation != 0 && c.Status != http.StatusNotModified
 }
 
 // Fault makes the next Times calls of Operation fail with Status and
@@ -280,6 +296,13 @@ func (g *GitHub) SetFile(repo, path, content string) {
 	r.Files[path] = content
 }
 
+// RemoveFile deletes a file from a repository's default branch.
+func (g *GitHub) RemoveFile(repo, path string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	delete(g.repos[repo].Files, path)
+}
+
 // AddRun registers a workflow run and its artifacts, giving each artifact
 // an id.
 func (g *GitHub) AddRun(r Run) {
@@ -315,6 +338,7 @@ func (g *GitHub) CheckRuns() []CheckRun {
 	for _, id := range g.checkOrder {
 		c := *g.checks[id]
 		c.Annotations = append([]map[string]any(nil), c.Annotations...)
+		c.Actions = append([]map[string]any(nil), c.Actions...)
 		out = append(out, c)
 	}
 	return out
@@ -325,6 +349,21 @@ func (g *GitHub) Calls() []Call {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	return append([]Call(nil), g.calls...)
+}
+
+// RateLimitedCalls counts the calls so far that count against an
+// installation's primary rate limit (Call.RateLimited). A test measures a
+// build's cost as the difference before and after it.
+func (g *GitHub) RateLimitedCalls() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	n := 0
+	for _, c := range g.calls {
+		if c.RateLimited() {
+			n++
+		}
+	}
+	return n
 }
 
 // BlobCalls counts artifact downloads from the signed URL.
@@ -375,8 +414,18 @@ func (g *GitHub) serveAPI(w http.ResponseWriter, r *http.Request) {
 	}
 	op := route.Operation.OperationID
 	g.mu.Lock()
-	g.calls = append(g.calls, Call{Method: r.Method, Path: r.URL.Path, Operation: op, Body: body, At: time.Now()})
+	g.calls = append(g.calls, Call{Method: r.Method, Path: r.URL.Path, Operation: op, Body: body, At: time.Now(),
+		Installation: g.tokens[bearer(r)]})
+	call := len(g.calls) - 1
 	g.mu.Unlock()
+	// The status is recorded once known, whichever way the answer goes.
+	sw := &statusWriter{ResponseWriter: w}
+	w = sw
+	defer func() {
+		g.mu.Lock()
+		g.calls[call].Status = sw.status
+		g.mu.Unlock()
+	}()
 
 	in := &openapi3filter.RequestValidationInput{
 		Request:    routed,
@@ -532,6 +581,26 @@ func (g *GitHub) blobSig(id int64) string {
 	m := hmac.New(sha256.New, g.blobSign)
 	fmt.Fprint(m, id)
 	return hex.EncodeToString(m.Sum(nil))
+}
+
+// statusWriter remembers the status code written through it.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

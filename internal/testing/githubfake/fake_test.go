@@ -2,6 +2,7 @@ package githubfake_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"testing"
@@ -111,5 +112,122 @@ func TestFakeRejectsOffContract(t *testing.T) {
 		t.Fatalf("violations = %q, want one", v)
 	}
 	// The violation is expected here: clear it by reading only.
+	g.ResetViolations()
+}
+
+// TestConditionalContent: the config file answers with an ETag, a request
+// with it is answered 304, and only the 200s count against the rate
+// limit, as GitHub documents.
+func TestConditionalContent(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	g := githubfake.New(t)
+	g.AddRepo(githubfake.Repo{ID: 1, FullName: "octo-org/octo-repo"})
+	g.SetFile("octo-org/octo-repo", ".github/stageline.yml", "budgets: {}\n")
+	c := client(t, g)
+	get := func(etag string) (int, string) {
+		t.Helper()
+		req, err := c.NewRequest("GET", "repos/octo-org/octo-repo/contents/.github/stageline.yml?ref=main", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if etag != "" {
+			req.Header.Set("If-None-Match", etag)
+		}
+		resp, _ := c.Do(ctx, req, nil)
+		if resp == nil {
+			t.Fatal("no response")
+		}
+		return resp.StatusCode, resp.Header.Get("ETag")
+	}
+	code, etag := get("")
+	if code != http.StatusOK || etag == "" {
+		t.Fatalf("first get: %d, ETag %q", code, etag)
+	}
+	before := g.RateLimitedCalls()
+	for _, tc := range []struct {
+		name, ifNoneMatch string
+		want              int
+	}{
+		{"same tag", etag, http.StatusNotModified},
+		{"weak form", "W/" + etag, http.StatusNotModified},
+		{"in a list", `"other", ` + etag, http.StatusNotModified},
+		{"stale tag", `"stale"`, http.StatusOK},
+	} {
+		if got, _ := get(tc.ifNoneMatch); got != tc.want {
+			t.Errorf("%s: status %d, want %d", tc.name, got, tc.want)
+		}
+	}
+	if n := g.RateLimitedCalls() - before; n != 1 {
+		t.Errorf("%d rate-limited calls for three 304s and one 200, want 1", n)
+	}
+	g.SetFile("octo-org/octo-repo", ".github/stageline.yml", "budgets:\n  max_size_bytes: 1\n")
+	if code, newTag := get(etag); code != http.StatusOK || newTag == etag {
+		t.Errorf("changed file: %d with ETag %q (was %q)", code, newTag, etag)
+	}
+}
+
+// TestPermissionLevel: the collaborator permission endpoint maps roles to
+// GitHub's coarse permission, as the App reads it before honouring a
+// button.
+func TestPermissionLevel(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	g := githubfake.New(t)
+	g.AddRepo(githubfake.Repo{ID: 1, FullName: "octo-org/octo-repo"})
+	c := client(t, g)
+	for _, tc := range []struct{ role, want string }{
+		{"admin", "admin"}, {"maintain", "write"}, {"write", "write"}, {"triage", "read"}, {"read", "read"}, {"", "none"},
+	} {
+		login := "user-" + tc.role
+		g.AddUser(login)
+		g.Grant(login, "octo-org/octo-repo", tc.role)
+		lvl, _, err := c.Repositories.GetPermissionLevel(ctx, "octo-org", "octo-repo", login)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.role, err)
+		}
+		if lvl.GetPermission() != tc.want || lvl.GetUser().GetLogin() != login {
+			t.Errorf("role %q: permission %q for %q, want %q", tc.role, lvl.GetPermission(), lvl.GetUser().GetLogin(), tc.want)
+		}
+	}
+	if _, resp, err := c.Repositories.GetPermissionLevel(ctx, "octo-org", "octo-repo", "nobody"); err == nil || resp.StatusCode != http.StatusNotFound {
+		t.Errorf("unknown user: %v", err)
+	}
+}
+
+// TestCheckRunActions: buttons sent on a check run are kept, and the
+// description's limits (3 buttons, 20-character labels) are enforced.
+func TestCheckRunActions(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	g := githubfake.New(t)
+	c := client(t, g)
+	acts := []*github.CheckRunAction{{Label: "Accept size", Description: "Record a waiver for this size", Identifier: "accept-size"}}
+	cr, _, err := c.Checks.CreateCheckRun(ctx, "o", "r", github.CreateCheckRunOptions{Name: "x", HeadSHA: "abc", Actions: acts})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := g.CheckRuns(); len(got) != 1 || len(got[0].Actions) != 1 || got[0].Actions[0]["identifier"] != "accept-size" {
+		t.Fatalf("actions = %+v", got)
+	}
+	// An empty list removes them (go-github's options leave an empty list
+	// out, so the request is made by hand).
+	req, err := c.NewRequest("PATCH", fmt.Sprintf("repos/o/r/check-runs/%d", cr.GetID()), map[string]any{"actions": []any{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Do(ctx, req, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := g.CheckRuns(); len(got[0].Actions) != 0 {
+		t.Fatalf("actions after removal = %+v", got[0].Actions)
+	}
+	long := []*github.CheckRunAction{{Label: "a label far over twenty characters", Description: "d", Identifier: "i"}}
+	if _, _, err := c.Checks.UpdateCheckRun(ctx, "o", "r", cr.GetID(), github.UpdateCheckRunOptions{Name: "x", Actions: long}); err == nil {
+		t.Fatal("a 34-character label was accepted")
+	}
+	if v := g.Violations(); len(v) != 1 {
+		t.Fatalf("violations = %q, want one", v)
+	}
 	g.ResetViolations()
 }

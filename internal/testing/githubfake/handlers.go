@@ -2,12 +2,14 @@ package githubfake
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/getkin/kin-openapi/routers"
@@ -141,11 +143,37 @@ func (g *GitHub) handle(w http.ResponseWriter, r *http.Request, route *routers.R
 			writeJSON(w, http.StatusNotFound, basicError("Not Found"))
 			return
 		}
+		// GitHub answers with an ETag and honours If-None-Match: an
+		// unchanged file costs a 304 that does not count against the
+		// rate limit.
+		etag := contentETag(content)
+		w.Header().Set("ETag", etag)
+		if etagMatches(r.Header.Get("If-None-Match"), etag) {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
 		ex := g.example(route, http.StatusOK, "response-if-content-is-a-file")
 		ex["content"] = base64.StdEncoding.EncodeToString([]byte(content))
 		ex["encoding"] = "base64"
 		ex["size"] = len(content)
 		ex["path"] = p["path"]
+		writeJSON(w, http.StatusOK, ex)
+
+	case "repos/get-collaborator-permission-level":
+		g.mu.Lock()
+		repo, u := g.repos[repoName], g.users[p["username"]]
+		g.mu.Unlock()
+		if repo == nil || u == nil {
+			writeJSON(w, http.StatusNotFound, basicError("Not Found"))
+			return
+		}
+		perm, role := g.permissionLevel(u.login, repo)
+		ex := g.example(route, http.StatusOK, "")
+		ex["permission"], ex["role_name"] = perm, role
+		if usr, ok := ex["user"].(map[string]any); ok {
+			// The example's user lacks the role_name its schema requires.
+			usr["login"], usr["id"], usr["role_name"] = u.login, u.id, role
+		}
 		writeJSON(w, http.StatusOK, ex)
 
 	case "apps/delete-token":
@@ -296,6 +324,14 @@ func (g *GitHub) applyCheck(c *CheckRun, in map[string]any) {
 	if c.Status != "completed" {
 		c.Conclusion = ""
 	}
+	// A request without actions leaves the buttons as they were; an empty
+	// list removes them, as on GitHub.
+	if acts, ok := in["actions"].([]any); ok {
+		c.Actions = c.Actions[:0]
+		for _, a := range acts {
+			c.Actions = append(c.Actions, a.(map[string]any))
+		}
+	}
 	if out, ok := in["output"].(map[string]any); ok {
 		if v, ok := out["title"].(string); ok {
 			c.Title = v
@@ -342,6 +378,25 @@ func (g *GitHub) checkJSON(route *routers.Route, status int, name string, c *Che
 	out["text"] = nilIfEmpty(c.Text)
 	out["annotations_count"] = len(c.Annotations)
 	return ex
+}
+
+// contentETag is the ETag of a file's content: a strong validator, the
+// file's hash, as a file's blob SHA is on GitHub.
+func contentETag(content string) string {
+	sum := sha256.Sum256([]byte(content))
+	return `"` + hex.EncodeToString(sum[:20]) + `"`
+}
+
+// etagMatches applies If-None-Match's weak comparison (RFC 9110 13.1.2):
+// "*" or any listed tag equal to etag once W/ is set aside.
+func etagMatches(header, etag string) bool {
+	for _, t := range strings.Split(header, ",") {
+		t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
+		if t == "*" || (t != "" && t == strings.TrimPrefix(etag, "W/")) {
+			return true
+		}
+	}
+	return false
 }
 
 func nilIfEmpty(s string) any {

@@ -188,6 +188,27 @@ func (g *GitHub) permissions(login string, r *Repo) (map[string]any, bool) {
 	}, true
 }
 
+// permissionLevel is what the collaborator permission endpoint says of
+// user login on r: GitHub's coarse permission (admin, write, read or
+// none; maintain counts as write and triage as read) and the role's name.
+func (g *GitHub) permissionLevel(login string, r *Repo) (permission, role string) {
+	g.mu.Lock()
+	role = g.grants[login][r.ID]
+	g.mu.Unlock()
+	switch role {
+	case "admin":
+		return "admin", role
+	case "maintain", "write":
+		return "write", role
+	case "triage", "read":
+		return "read", role
+	}
+	if r.Public {
+		return "read", "read"
+	}
+	return "none", "none"
+}
+
 // serveWeb serves GitHub's OAuth web flow for the App's client.
 func (g *GitHub) serveWeb(w http.ResponseWriter, r *http.Request) {
 	switch {
