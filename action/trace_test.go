@@ -15,7 +15,7 @@ func TestTraceRedactor(t *testing.T) {
 	t.Parallel()
 	in := inputs.Inputs{
 		Options: buildkit.Options{
-			BuildArgs: []string{"NPM_TOKEN=npm_abcdef123", "EMPTY=", "VERSION=1.2.3"},
+			BuildArgs: []buildkit.KeyValue{{Key: "NPM_TOKEN", Value: "npm_abcdef123"}, {Key: "EMPTY"}, {Key: "VERSION", Value: "1.2.3"}},
 			Secrets:   []buildkit.Secret{{ID: "aws-creds", Value: []byte("AKIAEXAMPLE")}, {ID: "from-env", Env: "MY_SECRET"}, {ID: "a-file", File: "/run/x"}},
 			SSH:       []buildkit.SSH{{ID: "deploy-key", Paths: []string{"/k"}}, {ID: "default"}},
 		},

@@ -134,7 +134,7 @@ func TestWhyScenario(t *testing.T) {
 		}
 	})
 	t.Run("build arg", func(t *testing.T) {
-		w := explain(buildDir(t, addr, base, dir, false, func(o *buildkit.Options) { o.BuildArgs = []string{"VERSION=2"} }))
+		w := explain(buildDir(t, addr, base, dir, false, func(o *buildkit.Options) { o.BuildArgs = []buildkit.KeyValue{{Key: "VERSION", Value: "2"}} }))
 		m := missOf(t, w, "deps")
 		if m.Cause != compare.CauseBuildArg || m.Line != 3 || !slices.Equal(m.Names, []string{"VERSION"}) {
 			t.Errorf("deps: %+v", m)

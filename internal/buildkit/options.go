@@ -25,9 +25,10 @@ type Options struct {
 	// (ReadGitFile), when Context is a Git URL.
 	GitDockerfile string
 	Target        string
-	// BuildArgs, Labels: KEY=VALUE pairs, in order.
-	BuildArgs []string
-	Labels    []string
+	// BuildArgs and Labels are in the order given; a later value of a
+	// key wins.
+	BuildArgs []KeyValue
+	Labels    []KeyValue
 	// BuildContexts are the named contexts, parsed by internal/inputs.
 	BuildContexts []NamedContext
 	Platforms     []string
@@ -81,6 +82,11 @@ type NamedContext struct {
 	// Ref is passed to the frontend as given: docker-image://REF, a Git
 	// URL or anything else it resolves itself.
 	Ref string
+}
+
+// KeyValue is one KEY=VALUE of the build-args or labels inputs.
+type KeyValue struct {
+	Key, Value string
 }
 
 // Host is one extra /etc/hosts entry of RUN instructions.

@@ -96,12 +96,8 @@ func NewSolveOpt(o Options) (*Solve, error) {
 	if o.Target != "" {
 		attrs["target"] = o.Target
 	}
-	if err := addPairs(attrs, "build-arg:", "build-arg", o.BuildArgs); err != nil {
-		return nil, err
-	}
-	if err := addPairs(attrs, "label:", "label", o.Labels); err != nil {
-		return nil, err
-	}
+	addPairs(attrs, "build-arg:", o.BuildArgs)
+	addPairs(attrs, "label:", o.Labels)
 	if len(o.Platforms) > 0 {
 		attrs["platform"] = strings.Join(o.Platforms, ",")
 	}
@@ -128,15 +124,10 @@ func NewSolveOpt(o Options) (*Solve, error) {
 	return &Solve{Opt: opt, DockerfilePath: dfAbs, ContextDir: ctxAbs}, nil
 }
 
-func addPairs(attrs map[string]string, prefix, what string, pairs []string) error {
+func addPairs(attrs map[string]string, prefix string, pairs []KeyValue) {
 	for _, p := range pairs {
-		k, v, ok := strings.Cut(p, "=")
-		if !ok || strings.TrimSpace(k) == "" || strings.ContainsAny(k, " \t\n") {
-			return fmt.Errorf("malformed %s %q: use KEY=VALUE", what, p)
-		}
-		attrs[prefix+k] = v
+		attrs[prefix+p.Key] = p.Value
 	}
-	return nil
 }
 
 // addNamedContexts maps named contexts to the frontend's context:NAME attrs,

@@ -45,7 +45,7 @@ func TestNewSolveOpt(t *testing.T) {
 	}{
 		{
 			name: "attrs",
-			opts: Options{Context: dir, Target: "app", BuildArgs: []string{"A=1", "B=x=y"}, Labels: []string{"org=me"},
+			opts: Options{Context: dir, Target: "app", BuildArgs: []KeyValue{{"A", "1"}, {"B", "x=y"}}, Labels: []KeyValue{{"org", "me"}},
 				Platforms: []string{"linux/amd64", "linux/arm64"}, NoCacheFilter: []string{"test"}, Pull: true},
 			wantAttrs: map[string]string{"filename": "Dockerfile", "target": "app", "build-arg:A": "1", "build-arg:B": "x=y",
 				"label:org": "me", "platform": "linux/amd64,linux/arm64", "no-cache": "test", "image-resolve-mode": "pull"},
@@ -110,8 +110,6 @@ func TestNewSolveOpt(t *testing.T) {
 		},
 		{name: "missing context", opts: Options{Context: filepath.Join(dir, "nope")}, wantErr: "is not a directory: pass --context"},
 		{name: "missing Dockerfile", opts: Options{Context: dir, Dockerfile: "nope"}, wantErr: `Dockerfile "nope" not found`},
-		{name: "build-arg without =", opts: Options{Context: dir, BuildArgs: []string{"A"}}, wantErr: `malformed build-arg "A": use KEY=VALUE`},
-		{name: "label without key", opts: Options{Context: dir, Labels: []string{"=v"}}, wantErr: `malformed label "=v"`},
 		{name: "layout without index", opts: Options{Context: dir, BuildContexts: []NamedContext{{Name: "x", OCILayout: dir}}}, wantErr: "not an OCI layout"},
 		{name: "push without tags", opts: Options{Context: dir, Push: true}, wantErr: "push needs an image name"},
 		{name: "secret twice", opts: Options{Context: dir, Secrets: []Secret{{ID: "a", Value: []byte("x")}, {ID: "a", Env: "A"}}}, wantErr: `secret id "a" given twice`},

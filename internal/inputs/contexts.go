@@ -14,6 +14,26 @@ import (
 	"github.com/stageline/stageline/internal/buildkit"
 )
 
+// resolvePairs parses build-args and labels.
+func (in *Inputs) resolvePairs() error {
+	var errArgs, errLabels error
+	in.BuildArgs, errArgs = parseItems(in.raw.buildArgs, "build-args", "build-arg", pairParser("build-arg"))
+	in.Labels, errLabels = parseItems(in.raw.labels, "labels", "label", pairParser("label"))
+	return errors.Join(errArgs, errLabels)
+}
+
+// pairParser parses KEY=VALUE, whose key BuildKit takes as an attr name:
+// not empty, no spaces.
+func pairParser(what string) func(string) (buildkit.KeyValue, error) {
+	return func(p string) (buildkit.KeyValue, error) {
+		k, v, ok := strings.Cut(p, "=")
+		if !ok || strings.TrimSpace(k) == "" || strings.ContainsAny(k, " \t\n") {
+			return buildkit.KeyValue{}, fmt.Errorf("malformed %s %q: use KEY=VALUE", what, p)
+		}
+		return buildkit.KeyValue{Key: k, Value: v}, nil
+	}
+}
+
 // resolveBuildContexts parses build-contexts NAME=VALUE the way buildx
 // tells them apart: oci-layout://PATH[@DIGEST], anything else with a
 // scheme for the frontend, or a local directory.

@@ -99,3 +99,40 @@ func TestOutputs(t *testing.T) {
 		})
 	}
 }
+
+func TestBuildArgsAndLabels(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		env        map[string]string
+		wantArgs   []buildkit.KeyValue
+		wantLabels []buildkit.KeyValue
+		wantErr    []string
+	}{
+		{name: "pairs in order, = in a value", env: map[string]string{"INPUT_BUILD-ARGS": "A=1\nB=x=y\nEMPTY=", "INPUT_LABELS": "org=me"},
+			wantArgs: []buildkit.KeyValue{{Key: "A", Value: "1"}, {Key: "B", Value: "x=y"}, {Key: "EMPTY"}}, wantLabels: []buildkit.KeyValue{{Key: "org", Value: "me"}}},
+		{name: "build-arg without =", env: map[string]string{"INPUT_BUILD-ARGS": "A=1\nB"}, wantErr: []string{`input build-args line 2: malformed build-arg "B": use KEY=VALUE`}},
+		{name: "both wrong, both named", env: map[string]string{"INPUT_BUILD-ARGS": "=1", "INPUT_LABELS": "a b=c"},
+			wantErr: []string{`input build-args line 1: malformed build-arg "=1"`, `input labels line 1: malformed label "a b=c"`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			in, err := fromEnv(tt.env)
+			if len(tt.wantErr) > 0 {
+				for _, w := range tt.wantErr {
+					if err == nil || !strings.Contains(err.Error(), w) {
+						t.Errorf("err = %v, want it to contain %q", err, w)
+					}
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(in.BuildArgs, tt.wantArgs) || !reflect.DeepEqual(in.Labels, tt.wantLabels) {
+				t.Errorf("build args %+v, labels %+v; want %+v and %+v", in.BuildArgs, in.Labels, tt.wantArgs, tt.wantLabels)
+			}
+		})
+	}
+}

@@ -57,6 +57,7 @@ type raw struct {
 	cacheFrom, cacheTo                            []Item
 	ssh, attests, annotations, ulimits            []Item
 	addHosts, allow, buildContexts, outputs       []Item
+	buildArgs, labels                             []Item
 	provenance, sbom, shmSize, network, call      string
 }
 
@@ -86,9 +87,9 @@ var Defs = []Def{
 	{Input: "context", Flag: "context", Kind: kString, Default: ".", Usage: "build context: a directory or a Git URL (https://github.com/OWNER/REPO.git#REF:DIR)", field: func(i *Inputs) any { return &i.Context }},
 	{Input: "file", Flag: "file", Kind: kString, Usage: "path to the Dockerfile (default: <context>/Dockerfile)", field: func(i *Inputs) any { return &i.Dockerfile }},
 	{Input: "target", Flag: "target", Kind: kString, Usage: "stage to build", field: func(i *Inputs) any { return &i.Target }},
-	{Input: "build-args", Flag: "build-arg", Kind: kLines, Usage: "build-time variable KEY=VALUE", field: func(i *Inputs) any { return &i.BuildArgs }},
+	{Input: "build-args", Flag: "build-arg", Kind: kLines, Usage: "build-time variable KEY=VALUE", field: func(i *Inputs) any { return &i.raw.buildArgs }},
 	{Input: "build-contexts", Flag: "build-context", Kind: kLines, Usage: "named context NAME=VALUE (dir, docker-image://REF, oci-layout://PATH[@DIGEST])", field: func(i *Inputs) any { return &i.raw.buildContexts }},
-	{Input: "labels", Flag: "label", Kind: kLines, Usage: "image label KEY=VALUE", field: func(i *Inputs) any { return &i.Labels }},
+	{Input: "labels", Flag: "label", Kind: kLines, Usage: "image label KEY=VALUE", field: func(i *Inputs) any { return &i.raw.labels }},
 	{Input: "annotations", Flag: "annotation", Kind: kLines, Usage: "image annotation [TYPE:]KEY=VALUE, TYPE index, manifest, index-descriptor or manifest-descriptor", field: func(i *Inputs) any { return &i.raw.annotations }},
 	{Input: "tags", Flag: "tag", Kind: kList, Usage: "image name and tag, e.g. ghcr.io/org/app:1.2", field: func(i *Inputs) any { return &i.Tags }},
 	{Input: "platforms", Flag: "platform", Kind: kList, Usage: "target platforms, e.g. linux/amd64,linux/arm64", field: func(i *Inputs) any { return &i.Platforms }},

@@ -42,6 +42,7 @@ func (in *Inputs) resolve(getenv func(string) string, inActions bool) error {
 	in.CacheTo, err = cacheEntries(in.raw.cacheTo, "cache-to")
 	add(err)
 	add(in.resolveCall())
+	add(in.resolvePairs())
 	add(in.resolveBuildContexts())
 	// Before the attestations: their defaults depend on the outputs.
 	add(in.resolveOutputs())

@@ -206,7 +206,7 @@ func TestFromFlagsLists(t *testing.T) {
 		}
 	}
 	check("tags", in.Tags, []string{"a:1", "b:2", "c:3"})
-	check("build-args", in.BuildArgs, []string{"A=1,2"})
+	check("build-args", in.BuildArgs, []buildkit.KeyValue{{Key: "A", Value: "1,2"}})
 	check("ulimits", in.Ulimits, "[nofile=1:2]")
 	check("secrets", in.Secrets, []buildkit.Secret{{ID: "x", Env: "Y"}})
 	check("annotation", in.Annotations[exptypes.AnnotationKey{Type: "index", Key: "k"}], "v,w")
