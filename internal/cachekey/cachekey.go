@@ -58,6 +58,10 @@ type computer struct {
 	keys   map[string]string
 	locals map[string][]*file    // by local source op digest
 	caches map[string]*hashCache // by local name
+	// indexes are the Git indexes of the locals' directories, by local
+	// name; nil when there is none (see gitIndex).
+	indexes map[string]*gitIndex
+	stats   hashStats
 	// selections memoizes each copy action's selection, by local op digest
 	// and the encoded action.
 	selections map[string]report.SourceInput
@@ -82,6 +86,7 @@ func New(in Input) *Computer {
 		keys:       map[string]string{},
 		locals:     map[string][]*file{},
 		caches:     map[string]*hashCache{},
+		indexes:    map[string]*gitIndex{},
 		selections: map[string]report.SourceInput{},
 		visiting:   map[string]bool{},
 		res:        &Result{Steps: map[string]*report.StepInputs{}, Bases: map[string]Base{}, Records: map[string]string{}},
@@ -110,6 +115,17 @@ func (c *computer) cacheFor(local string) *hashCache {
 		c.caches[local] = hc
 	}
 	return hc
+}
+
+// indexFor returns the Git index covering a local's directory, nil when
+// none.
+func (c *computer) indexFor(local string) *gitIndex {
+	g, ok := c.indexes[local]
+	if !ok {
+		g = openGitIndex(c.in.LocalDirs[local])
+		c.indexes[local] = g
+	}
+	return g
 }
 
 // Save keeps the file digests of this build for the next one. Errors are

@@ -5,11 +5,11 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
-	"io"
 	gofs "io/fs"
 	"path"
 	"slices"
 	"strings"
+	"sync/atomic"
 
 	"github.com/moby/buildkit/solver/pb"
 	"github.com/moby/patternmatcher"
@@ -81,12 +81,14 @@ func walkLocal(ctx context.Context, fs fsutil.FS, attrs map[string]string) ([]*f
 
 // hash computes f's content digest once over what BuildKit's content hash
 // of a file covers besides its mode (cache/contenthash's tarsum header and
-// content): xattrs, link target and content. The mode is recorded beside it
-// so that a mode-only change reads as one. Owner ids are not part of it:
-// BuildKit's client sets them to 0 before it sends the context
-// (client/solve.go prepareSyncedFiles), so a chown never changes a cache
-// key. Times are not part of it either.
-func (f *file) hash(fs fsutil.FS, buf []byte) error {
+// content): xattrs, link target and content, the content by its git blob
+// id (see gitIndex): blob is that id when the Git index has it, else nil
+// and the file is read. The mode is recorded beside it so that a mode-only
+// change reads as one. Owner ids are not part of it: BuildKit's client
+// sets them to 0 before it sends the context (client/solve.go
+// prepareSyncedFiles), so a chown never changes a cache key. Times are not
+// part of it either.
+func (f *file) hash(fs fsutil.FS, blob *[20]byte, buf []byte) error {
 	if f.hashed {
 		return nil
 	}
@@ -98,15 +100,19 @@ func (f *file) hash(fs fsutil.FS, buf []byte) error {
 	h.Write([]byte(f.linkname))
 	h.Write([]byte{0})
 	if gofs.FileMode(f.mode).IsRegular() {
-		r, err := fs.Open(f.path)
-		if err != nil {
-			return fmt.Errorf("reading %s: %w", f.path, err)
+		if blob == nil {
+			r, err := fs.Open(f.path)
+			if err != nil {
+				return fmt.Errorf("reading %s: %w", f.path, err)
+			}
+			id, err := blobID(r, f.size, buf)
+			r.Close()
+			if err != nil {
+				return fmt.Errorf("reading %s: %w", f.path, err)
+			}
+			blob = &id
 		}
-		_, err = io.CopyBuffer(h, r, buf)
-		r.Close()
-		if err != nil {
-			return fmt.Errorf("reading %s: %w", f.path, err)
-		}
+		h.Write(blob[:])
 	}
 	h.Sum(f.sum[:0])
 	f.hashed = true
@@ -149,7 +155,9 @@ func (f *file) hashDir() {
 
 // hashAll hashes files side by side: most of the time goes to opening and
 // reading small files, which waits on the disk more than on the CPU.
-func hashAll(ctx context.Context, fs fsutil.FS, files []*file, cache *hashCache) error {
+// Each file's identity comes from the first of: the digest cache kept from
+// an earlier build, the Git index, reading the file.
+func hashAll(ctx context.Context, fs fsutil.FS, files []*file, cache *hashCache, idx *gitIndex, st *hashStats) error {
 	g, ctx := errgroup.WithContext(ctx)
 	workers := min(hashWorkers, len(files))
 	next := make(chan *file)
@@ -158,9 +166,17 @@ func hashAll(ctx context.Context, fs fsutil.FS, files []*file, cache *hashCache)
 			buf := make([]byte, 32<<10)
 			for f := range next {
 				if cache.lookup(f) {
+					st.cached.Add(1)
 					continue
 				}
-				if err := f.hash(fs, buf); err != nil {
+				var blob *[20]byte
+				if id, ok := idx.lookup(f); ok {
+					blob = &id
+					st.indexed.Add(1)
+				} else if gofs.FileMode(f.mode).IsRegular() {
+					st.read.Add(1)
+				}
+				if err := f.hash(fs, blob, buf); err != nil {
 					return err
 				}
 				cache.store(f)
@@ -184,6 +200,9 @@ func hashAll(ctx context.Context, fs fsutil.FS, files []*file, cache *hashCache)
 	})
 	return g.Wait()
 }
+
+// hashStats counts where the files' identities came from.
+type hashStats struct{ cached, indexed, read atomic.Int64 }
 
 // hashWorkers is how many files are hashed at once.
 const hashWorkers = 8

@@ -48,7 +48,7 @@ func openHashCache(cacheDir, dir string) *hashCache {
 	}
 	sum := sha256.Sum256([]byte(dir))
 	c := &hashCache{
-		path: filepath.Join(cacheDir, "filehash2-"+hex.EncodeToString(sum[:8])+".gob"),
+		path: filepath.Join(cacheDir, "filehash3-"+hex.EncodeToString(sum[:8])+".gob"),
 		old:  map[string]cachedHash{},
 		cur:  map[string]cachedHash{},
 	}

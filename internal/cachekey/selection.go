@@ -64,7 +64,7 @@ func (c *computer) selection(ctx context.Context, localOp, name string, attrs ma
 			regular = append(regular, f)
 		}
 	}
-	if err := hashAll(ctx, fs, regular, c.cacheFor(localName)); err != nil {
+	if err := hashAll(ctx, fs, regular, c.cacheFor(localName), c.indexFor(localName), &c.stats); err != nil {
 		return report.SourceInput{}, fmt.Errorf("context %s: %w", name, err)
 	}
 	// The walk goes directory by directory; records sort by path (a

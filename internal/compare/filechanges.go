@@ -13,6 +13,11 @@ import (
 // compared file by file.
 var ErrLegacyFileRecord = errors.New("the file list was recorded by an older stageline (before directories and modes were recorded): the files cannot be compared one by one")
 
+// ErrFileRecordKind is returned by FileChanges when the records' content
+// digests are of two kinds (sha256 and git blob ids): every file would
+// read as changed.
+var ErrFileRecordKind = errors.New("the file list was recorded by an older stageline (sha256 content digests, before git blob ids): the files cannot be compared one by one")
+
 // File change kinds.
 const (
 	// FileChanged is a change of content (or symlink target, or xattrs),
@@ -37,10 +42,15 @@ type FileChange struct {
 // FileChanges lists up to limit paths that differ from old to new (decoded
 // file records, see report.DecodeFileRecord), in path order, and counts the
 // rest. Owners are not compared (BuildKit does not send them). It refuses
-// records of two versions with ErrLegacyFileRecord.
+// records of two versions with ErrLegacyFileRecord or ErrFileRecordKind.
 func FileChanges(old, new []report.FileEntry, limit int) (changes []FileChange, more int, err error) {
-	if len(old) > 0 && len(new) > 0 && old[0].Legacy != new[0].Legacy {
-		return nil, 0, ErrLegacyFileRecord
+	if len(old) > 0 && len(new) > 0 {
+		if old[0].Legacy != new[0].Legacy {
+			return nil, 0, ErrLegacyFileRecord
+		}
+		if old[0].Kind != new[0].Kind {
+			return nil, 0, ErrFileRecordKind
+		}
 	}
 	add := func(c FileChange) {
 		if len(changes) < limit {

@@ -3,6 +3,7 @@ package compare
 import (
 	"fmt"
 	"io/fs"
+	"strings"
 	"testing"
 
 	"github.com/stageline/stageline/internal/report"
@@ -17,7 +18,7 @@ const maxNamed = 20
 func generatedFiles(n int) []report.FileEntry {
 	out := make([]report.FileEntry, 0, n)
 	for i := 0; i < n; i++ {
-		out = append(out, report.FileEntry{Path: fmt.Sprintf("src/pkg%04d/file%05d.go", i/100, i), Hash: uint32(i)*2654435761 + 1})
+		out = append(out, report.FileEntry{Path: fmt.Sprintf("src/pkg%04d/file%05d.go", i/100, i), Hash: uint32(i)*2654435761 + 1, Kind: report.KindGitBlob})
 	}
 	return out
 }
@@ -59,6 +60,41 @@ func TestFileChangesModeAndVersions(t *testing.T) {
 	legacy := []report.FileEntry{{Path: "run.sh", Hash: 1, Legacy: true}}
 	if _, _, err := FileChanges(legacy, old, maxNamed); err != ErrLegacyFileRecord {
 		t.Errorf("fr1 against fr2: err = %v, want ErrLegacyFileRecord", err)
+	}
+}
+
+// TestFileChangesKinds: comparing a "fr2:" record (sha256 content digests)
+// with a "fr3:" one (git blob ids) is refused, not read as every file
+// changed; records of one kind compare.
+func TestFileChangesKinds(t *testing.T) {
+	t.Parallel()
+	cur, err := report.EncodeFileRecord(generatedFiles(10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The same entries under the fr2 version tag: what an older stageline wrote.
+	sha := "fr2:" + strings.TrimPrefix(cur, "fr3:")
+	curEntries, err1 := report.DecodeFileRecord(cur)
+	shaEntries, err2 := report.DecodeFileRecord(sha)
+	if err1 != nil || err2 != nil {
+		t.Fatalf("decoding: %v, %v", err1, err2)
+	}
+	for _, tc := range []struct {
+		name     string
+		old, new []report.FileEntry
+		want     error
+	}{
+		{"git blob ids both", curEntries, curEntries, nil},
+		{"sha256 both", shaEntries, shaEntries, nil},
+		{"sha256 then git blob ids", shaEntries, curEntries, ErrFileRecordKind},
+		{"git blob ids then sha256", curEntries, shaEntries, ErrFileRecordKind},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			changes, more, err := FileChanges(tc.old, tc.new, 100)
+			if err != tc.want || len(changes)+more != 0 {
+				t.Errorf("got %d changes, %d more, %v; want none, %v", len(changes), more, err, tc.want)
+			}
+		})
 	}
 }
 

@@ -24,12 +24,27 @@ import (
 // content checksum covers them, so an added empty directory changes a
 // COPY's key.
 //
-// Version "fr1:" (stageline before directories and modes were recorded)
-// had no mode and hashed owner ids into the digest: its entries decode with
-// Legacy set, and internal/compare refuses to compare the two versions.
+// The content digest of "fr3:" records is built on the content's git blob
+// id (sha1 of "blob SIZE\x00" and the bytes), so that a tracked file whose
+// stat matches the Git index needs no reading: its blob id is there. Files
+// the index does not cover are hashed the same way, so every entry of a
+// record is of one kind. Version "fr2:" digested the content with sha256:
+// its entries decode with Kind KindSHA256, and internal/compare refuses
+// to compare them with a "fr3:" record rather than list every file as
+// changed. Version "fr1:" (stageline before directories and modes were
+// recorded) had no mode and hashed owner ids into the digest: its entries
+// decode with Legacy set, and internal/compare refuses to compare them with
+// a later version.
 const (
-	fileRecordVersion       = "fr2:"
+	fileRecordVersion       = "fr3:"
+	fileRecordVersionSHA256 = "fr2:"
 	fileRecordVersionLegacy = "fr1:"
+)
+
+// Content digest kinds of a file record's entries (FileEntry.Kind).
+const (
+	KindGitBlob = "git-blob"
+	KindSHA256  = "sha256"
 )
 
 // maxFileRecordPlain caps a record's decompressed size: a record that
@@ -49,6 +64,10 @@ type FileEntry struct {
 	// Legacy is set on entries decoded from a "fr1:" record, whose Hash
 	// covered mode and owner ids and which had no Mode.
 	Legacy bool
+	// Kind is what the content digest behind Hash was built on when
+	// decoded: KindGitBlob ("fr3:") or KindSHA256 ("fr2:"; "fr1:" too).
+	// EncodeFileRecord ignores it (it writes KindGitBlob records).
+	Kind string
 }
 
 // EncodeFileRecord encodes entries, which must be sorted by path without
@@ -85,10 +104,13 @@ func EncodeFileRecord(entries []FileEntry) (string, error) {
 // encoding, unsorted paths and records that inflate past a fixed cap.
 func DecodeFileRecord(s string) ([]FileEntry, error) {
 	b64, ok := strings.CutPrefix(s, fileRecordVersion)
-	legacy := false
+	legacy, kind := false, KindGitBlob
 	if !ok {
-		if b64, legacy = strings.CutPrefix(s, fileRecordVersionLegacy); !legacy {
-			return nil, errors.New("file record: unknown version")
+		kind = KindSHA256
+		if b64, ok = strings.CutPrefix(s, fileRecordVersionSHA256); !ok {
+			if b64, legacy = strings.CutPrefix(s, fileRecordVersionLegacy); !legacy {
+				return nil, errors.New("file record: unknown version")
+			}
 		}
 	}
 	z, err := base64.StdEncoding.DecodeString(b64)
@@ -131,7 +153,7 @@ func DecodeFileRecord(s string) ([]FileEntry, error) {
 		if len(out) > 0 && p <= prev {
 			return nil, errors.New("file record: paths out of order")
 		}
-		out = append(out, FileEntry{Path: p, Mode: uint32(mode), Hash: binary.BigEndian.Uint32(h[:]), Legacy: legacy})
+		out = append(out, FileEntry{Path: p, Mode: uint32(mode), Hash: binary.BigEndian.Uint32(h[:]), Legacy: legacy, Kind: kind})
 		prev = p
 	}
 	return out, nil

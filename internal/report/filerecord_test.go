@@ -11,7 +11,7 @@ import (
 func generatedFiles(n int) []FileEntry {
 	out := make([]FileEntry, 0, n)
 	for i := 0; i < n; i++ {
-		out = append(out, FileEntry{Path: fmt.Sprintf("src/pkg%04d/file%05d.go", i/100, i), Hash: uint32(i)*2654435761 + 1})
+		out = append(out, FileEntry{Path: fmt.Sprintf("src/pkg%04d/file%05d.go", i/100, i), Hash: uint32(i)*2654435761 + 1, Kind: KindGitBlob})
 	}
 	return out
 }
@@ -26,6 +26,26 @@ func TestFileRecordRoundTrip(t *testing.T) {
 	got, err := DecodeFileRecord(rec)
 	if err != nil || len(got) != len(old) || got[999] != old[999] {
 		t.Fatalf("round trip: %v, %d entries", err, len(got))
+	}
+}
+
+// TestFileRecordKinds: a "fr2:" record (sha256 content digests) decodes,
+// its entries of Kind KindSHA256 (internal/compare's TestFileChangesKinds
+// compares the two kinds).
+func TestFileRecordKinds(t *testing.T) {
+	t.Parallel()
+	cur, err := EncodeFileRecord(generatedFiles(10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sha := fileRecordVersionSHA256 + strings.TrimPrefix(cur, fileRecordVersion)
+	curEntries, err1 := DecodeFileRecord(cur)
+	shaEntries, err2 := DecodeFileRecord(sha)
+	if err1 != nil || err2 != nil {
+		t.Fatalf("decoding: %v, %v", err1, err2)
+	}
+	if curEntries[0].Kind != KindGitBlob || shaEntries[0].Kind != KindSHA256 {
+		t.Fatalf("kinds = %q, %q", curEntries[0].Kind, shaEntries[0].Kind)
 	}
 }
 

@@ -1,0 +1,29 @@
+package testenv
+
+import (
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// Git runs git in dir with no user or system config (a CI runner's
+// checkout has none that changes what git stores) and a fixed identity.
+func Git(tb testing.TB, dir string, args ...string) {
+	tb.Helper()
+	cmd := exec.Command("git", append([]string{"-c", "user.name=stageline", "-c", "user.email=stageline@example.com"}, args...)...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		tb.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+}
+
+// GitCommitAll makes dir a repository holding every file under it in one
+// commit: its index is written after the files, as a fresh checkout's is.
+func GitCommitAll(tb testing.TB, dir string) {
+	tb.Helper()
+	Git(tb, dir, "init", "-q")
+	Git(tb, dir, "add", ".")
+	Git(tb, dir, "commit", "-q", "-m", "tree")
+}
