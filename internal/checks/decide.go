@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/go-github/v66/github"
 
+	"github.com/stageline/stageline/internal/advice"
 	"github.com/stageline/stageline/internal/compare"
 	"github.com/stageline/stageline/internal/finding"
 	"github.com/stageline/stageline/internal/history"
@@ -145,6 +146,7 @@ func decideKey(in *runInput, k *keyInput) decision {
 	// the summary, the budgets and the annotations.
 	analysis := compare.Analyze(base, rep)
 	c, why := analysis.Versus, analysis.Why
+	b.Summary.Evidence = advice.Record(rep, why) // what advice on the pages rests on
 	// A build that did not succeed is not judged: its duration says when
 	// it stopped.
 	var judged *verdict.Result

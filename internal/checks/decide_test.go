@@ -337,6 +337,11 @@ func TestDecideKey(t *testing.T) {
 					!d.Build.Time.Equal(tNow) || d.Build.Status != k.Report.Build.Status || d.Build.DurationMS != k.Report.Build.DurationMS {
 					t.Errorf("build recorded as %+v, want trusted %v", d.Build, tt.trusted)
 				}
+				// What advice rests on is recorded with it: the report's
+				// first misses, as the check explained them.
+				if ev := d.Build.Summary.Evidence; ev == nil || len(ev.Misses) != min(len(compare.Explain(nil, k.Report).Stages), store.MaxEvidenceMisses) {
+					t.Errorf("evidence recorded: %+v", ev)
+				}
 				if judged := d.Row.Duration.N > 0 || d.Row.Duration.MedianMS != 0 || strings.Contains(d.Output.Summary, "### Build time"); judged != tt.judged {
 					t.Errorf("judged: %v, want %v", judged, tt.judged)
 				}

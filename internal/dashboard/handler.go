@@ -74,14 +74,17 @@ type handler struct {
 	// busy holds a token per page being made: at most half the cores
 	// (at least one) make pages at once, so that a flood of page views
 	// leaves the others to the webhook intake (BenchmarkPagesAtCaps).
-	busy  chan struct{}
+	busy chan struct{}
+	// org keeps the organisation page's sums between views (orgmemo.go).
+	org   orgMemo
 	opts  Options
 	pages *template.Template
 	css   []byte
 	mux   *http.ServeMux
 }
 
-// New returns the dashboard's handler, serving GET /r/{repoID},
+// New returns the dashboard's handler, serving GET /o/{owner} (org.go),
+// GET /r/{repoID},
 // GET /r/{repoID}/k/{buildKey} (?run= marks a build) and the stylesheet.
 func New(opts Options) (http.Handler, error) {
 	if opts.Store == nil || opts.Access == nil {
@@ -110,6 +113,7 @@ func New(opts Options) (http.Handler, error) {
 	h.mux.HandleFunc("GET "+StylesheetPath, h.serveCSS)
 	h.mux.HandleFunc("GET /r/{repo}", h.limit(h.repoPage))
 	h.mux.HandleFunc("GET /r/{repo}/k/{key...}", h.limit(h.keyPage))
+	h.mux.HandleFunc("GET /o/{owner}", h.limit(h.orgPage))
 	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { h.notFound(w, r) })
 	return h, nil
 }

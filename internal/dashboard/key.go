@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stageline/stageline/internal/advice"
 	"github.com/stageline/stageline/internal/history"
 	"github.com/stageline/stageline/internal/plot"
 	"github.com/stageline/stageline/internal/report"
@@ -30,6 +31,8 @@ type keyPage struct {
 	Base        string
 	BaseGuessed bool
 	Summary     summary
+	// Advice is advice.For on the key's builds (org.go's adviceItem).
+	Advice keyAdvice
 	// MissingRun is a ?run= that is not in this key's history.
 	MissingRun string
 	// Charts and Rows are written between the page's templates
@@ -105,6 +108,7 @@ func (h *handler) keyPage(w http.ResponseWriter, r *http.Request) {
 		kp.Base, kp.BaseGuessed = baseBranch(builds), true
 	}
 	kp.Summary = summarize(builds, head, kp.Base, marked >= 0, history.Window(h.opts.Window))
+	kp.Advice = keyAdvice{Items: adviceItems(advice.For(builds, kp.Base, h.opts.Now())), Evidenced: advice.Evidenced(builds, kp.Base)}
 	pbs := make([]plot.Build, len(builds))
 	for i, b := range builds {
 		pbs[i] = plot.Build{ID: b.RunID, Time: b.Time, Ref: refOf(b), Commit: b.CommitSHA, PR: b.PR > 0, Marked: i == marked,

@@ -22,6 +22,7 @@ type page struct {
 	Crumbs []crumb
 	Repo   *repoPage
 	Key    *keyPage
+	Org    *orgPage
 }
 
 type crumb struct {

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -49,6 +50,8 @@ type BuildSummary struct {
 	// (see MaxStages and MaxPlatforms): pages say what they do not show.
 	FoldedStages    int `json:"folded_stages,omitempty"`
 	FoldedPlatforms int `json:"folded_platforms,omitempty"`
+	// Evidence is what advice rests on (evidence.go); nil when not kept.
+	Evidence *Evidence `json:"evidence,omitempty"`
 }
 
 // StageFigures are one stage's duration and cache hit ratio.
@@ -195,7 +198,14 @@ func (s *Store) KeyBuilds(ctx context.Context, repoID int64, buildKey string, n 
 // made that large at once, up to 1024 (a caller's n is not trusted to be
 // small).
 func (s *Store) queryBuilds(ctx context.Context, what string, withLayers bool, limit int, q string, args ...any) ([]Build, error) {
-	rows, err := s.rdb.QueryContext(ctx, q, args...)
+	return s.readBuilds(ctx, what, withLayers, limit, s.summaries.decode, func() (*sql.Rows, error) { return s.rdb.QueryContext(ctx, q, args...) })
+}
+
+// readBuilds is queryBuilds over the rows query returns (a prepared
+// statement's, say), decoding summaries with decode.
+func (s *Store) readBuilds(ctx context.Context, what string, withLayers bool, limit int, decode func(id int64, raw string) (BuildSummary, error),
+	query func() (*sql.Rows, error)) ([]Build, error) {
+	rows, err := query()
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
@@ -215,7 +225,7 @@ func (s *Store) queryBuilds(ctx context.Context, what string, withLayers bool, l
 			return nil, fmt.Errorf("%s: %w", what, err)
 		}
 		b.Time = time.UnixMilli(at)
-		if b.Summary, err = s.summaries.decode(id, sum); err != nil {
+		if b.Summary, err = decode(id, sum); err != nil {
 			return nil, fmt.Errorf("%s: build %d/%s run %d: decode summary: %w", what, b.RepoID, b.BuildKey, b.RunID, err)
 		}
 		if withLayers {

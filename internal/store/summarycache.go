@@ -51,7 +51,7 @@ func cost(raw string, sum BuildSummary) int {
 	for _, im := range sum.Images {
 		n += len(im.Platform)
 	}
-	return n
+	return n + sum.Evidence.cost()
 }
 
 // lookup returns the cached summary of row id when raw is what it was
