@@ -183,14 +183,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 // against the runner's environment; key is the automatic gha scope.
 func buildOptions(ctx context.Context, in inputs.Inputs, key string, getenv func(string) string, out *output) (buildkit.Options, []ghacache.Skipped, error) {
 	plan, err := ghacache.Resolve(ghacache.Inputs{
-		CacheFrom:   in.CacheFrom,
-		CacheTo:     in.CacheTo,
-		Cache:       in.Cache,
-		CacheMode:   in.CacheMode,
-		GitHubToken: in.GitHubToken,
-		Scope:       key,
-		ProbeV2:     func() string { return ghacache.ProbeV2(ctx, nil, getenv) },
-	}, getenv)
+		Settings: in.Settings,
+		Scope:    key,
+		ProbeV2:  func() string { return ghacache.ProbeV2(ctx, nil, getenv) },
+	}, in.CacheFrom, in.CacheTo, getenv)
 	if err != nil {
 		return buildkit.Options{}, nil, err
 	}

@@ -43,9 +43,7 @@ func sendTrace(ctx context.Context, getenv func(string) string, in inputs.Inputs
 func traceRedactor(in inputs.Inputs, getenv func(string) string) buildtrace.Redactor {
 	var values []string
 	for _, a := range in.BuildArgs {
-		if _, v, ok := strings.Cut(a, "="); ok {
-			values = append(values, v)
-		}
+		values = append(values, a.Value)
 	}
 	for _, s := range in.Secrets {
 		values = append(values, s.ID, string(s.Value))

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/stageline/stageline/internal/buildkit"
+	"github.com/stageline/stageline/internal/ghacache"
 	"github.com/stageline/stageline/internal/inputs"
 )
 
@@ -14,11 +15,11 @@ func TestTraceRedactor(t *testing.T) {
 	t.Parallel()
 	in := inputs.Inputs{
 		Options: buildkit.Options{
-			BuildArgs: []string{"NPM_TOKEN=npm_abcdef123", "EMPTY=", "VERSION=1.2.3"},
+			BuildArgs: []buildkit.KeyValue{{Key: "NPM_TOKEN", Value: "npm_abcdef123"}, {Key: "EMPTY"}, {Key: "VERSION", Value: "1.2.3"}},
 			Secrets:   []buildkit.Secret{{ID: "aws-creds", Value: []byte("AKIAEXAMPLE")}, {ID: "from-env", Env: "MY_SECRET"}, {ID: "a-file", File: "/run/x"}},
 			SSH:       []buildkit.SSH{{ID: "deploy-key", Paths: []string{"/k"}}, {ID: "default"}},
 		},
-		GitHubToken: "ghs_installationtoken",
+		Settings: ghacache.Settings{GitHubToken: "ghs_installationtoken"},
 	}
 	env := map[string]string{"MY_SECRET": "value-from-env", "ACTIONS_RUNTIME_TOKEN": "eyJruntime"}
 	red := traceRedactor(in, func(k string) string { return env[k] })

@@ -48,7 +48,7 @@ func Record(rep *report.Report, why compare.Why) *store.Evidence {
 			me.ChangedFiles = len(m.Files) + m.MoreFiles
 			// Files names MaxWhyFiles paths at most: with more, a
 			// manifest among the rest is not known to be absent.
-			me.Manifest = m.MoreFiles > 0 || slices.ContainsFunc(m.Files, func(f report.FileChange) bool { return IsManifest(f.Path) })
+			me.Manifest = m.MoreFiles > 0 || slices.ContainsFunc(m.Files, func(f compare.FileChange) bool { return IsManifest(f.Path) })
 		}
 		e.Misses = append(e.Misses, me)
 	}

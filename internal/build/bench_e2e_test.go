@@ -74,7 +74,7 @@ func BenchmarkWarmBuild10kFiles(b *testing.B) {
 	build := func(mode string) (time.Duration, int) {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 		defer cancel()
-		o := buildkit.Options{Context: dir, BuildContexts: []string{"diamol/base=" + base}, Outputs: []string{"type=image"}}
+		o := buildkit.Options{Context: dir, BuildContexts: testenv.BuildContexts(b, "diamol/base="+base), Outputs: testenv.Outputs(b, "type=image")}
 		cfg := Config{Options: o, Address: addr, Progress: string(progressui.QuietMode), DigestCache: kept}
 		switch mode {
 		case "fresh":

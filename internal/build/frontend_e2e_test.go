@@ -27,8 +27,8 @@ func buildDir(t *testing.T, addr, base, dir string, daemonFE bool, mod func(*bui
 	defer cancel()
 	o := buildkit.Options{
 		Context:       dir,
-		BuildContexts: []string{"diamol/base=" + base},
-		Outputs:       []string{"type=image"},
+		BuildContexts: testenv.BuildContexts(t, "diamol/base="+base),
+		Outputs:       testenv.Outputs(t, "type=image"),
 	}
 	if mod != nil {
 		mod(&o)

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stageline/stageline/internal/compare"
 	"github.com/stageline/stageline/internal/report"
 	"github.com/stageline/stageline/internal/testing/testenv"
 )
@@ -191,7 +192,7 @@ func TestFileDigestsAgreeWithBuildKit(t *testing.T) {
 	} {
 		tt.change()
 		cur := build()
-		ours, _, err := report.CompareFileRecords(prev.rec, cur.rec, 100)
+		ours, _, err := compare.FileChanges(prev.rec, cur.rec, 100)
 		must(t, err)
 		var oursNames []string
 		for _, c := range ours {

@@ -224,7 +224,7 @@ func selection(t *testing.T, tree replayTree, pm *patternmatcher.PatternMatcher,
 
 // selectionChanges lists what differs between two selections the way a
 // report names it.
-func selectionChanges(old, cur map[string]replayFile) []report.FileChange {
+func selectionChanges(old, cur map[string]replayFile) []compare.FileChange {
 	var paths []string
 	for p := range old {
 		paths = append(paths, p)
@@ -235,19 +235,19 @@ func selectionChanges(old, cur map[string]replayFile) []report.FileChange {
 		}
 	}
 	slices.Sort(paths)
-	var out []report.FileChange
+	var out []compare.FileChange
 	for _, p := range paths {
 		o, inOld := old[p]
 		c, inCur := cur[p]
 		switch {
 		case !inOld:
-			out = append(out, report.FileChange{Path: p, Change: report.FileAdded})
+			out = append(out, compare.FileChange{Path: p, Change: compare.FileAdded})
 		case !inCur:
-			out = append(out, report.FileChange{Path: p, Change: report.FileRemoved})
+			out = append(out, compare.FileChange{Path: p, Change: compare.FileRemoved})
 		case o.version != c.version:
-			out = append(out, report.FileChange{Path: p, Change: report.FileChanged})
+			out = append(out, compare.FileChange{Path: p, Change: compare.FileChanged})
 		case o.mode != c.mode:
-			out = append(out, report.FileChange{Path: p, Change: report.FileMode,
+			out = append(out, compare.FileChange{Path: p, Change: compare.FileMode,
 				OldMode: fmt.Sprintf("%04o", o.mode.Perm()), NewMode: fmt.Sprintf("%04o", c.mode.Perm())})
 		}
 	}
@@ -260,8 +260,8 @@ func selectionChanges(old, cur map[string]replayFile) []report.FileChange {
 type expectedMiss struct {
 	line     int
 	causes   []string // "files", "upstream stage X"
-	files    []report.FileChange
-	later    map[int][]report.FileChange
+	files    []compare.FileChange
+	later    map[int][]compare.FileChange
 	fromLine map[string]int // upstream stage → its first changed line
 }
 
@@ -270,8 +270,8 @@ type expectedMiss struct {
 func groundTruth(t *testing.T, stages []replayStage, pm *patternmatcher.PatternMatcher, old, cur replayTree) map[string]*expectedMiss {
 	t.Helper()
 	out := map[string]*expectedMiss{}
-	copyChanges := func(s replayStep) []report.FileChange {
-		var all []report.FileChange
+	copyChanges := func(s replayStep) []compare.FileChange {
+		var all []compare.FileChange
 		for _, src := range s.srcs {
 			all = append(all, selectionChanges(selection(t, old, pm, src), selection(t, cur, pm, src))...)
 		}
@@ -281,7 +281,7 @@ func groundTruth(t *testing.T, stages []replayStage, pm *patternmatcher.PatternM
 		var m *expectedMiss
 		for k, s := range st.steps {
 			var causes []string
-			var files []report.FileChange
+			var files []compare.FileChange
 			if k == 0 && st.from != "" && out[st.from] != nil {
 				causes = append(causes, "upstream stage "+st.from)
 			}
@@ -295,7 +295,7 @@ func groundTruth(t *testing.T, stages []replayStage, pm *patternmatcher.PatternM
 			}
 			switch {
 			case m == nil && len(causes) > 0:
-				m = &expectedMiss{line: s.line, causes: causes, files: files, later: map[int][]report.FileChange{}, fromLine: map[string]int{}}
+				m = &expectedMiss{line: s.line, causes: causes, files: files, later: map[int][]compare.FileChange{}, fromLine: map[string]int{}}
 				for _, c := range causes {
 					if up, ok := strings.CutPrefix(c, "upstream stage "); ok {
 						m.fromLine[up] = out[up].line
@@ -317,7 +317,7 @@ func groundTruth(t *testing.T, stages []replayStage, pm *patternmatcher.PatternM
 func scoreMiss(m compare.Miss, want *expectedMiss) (diff string, unknown bool) {
 	findings := append([]compare.Finding{m.Finding}, m.Also...)
 	var got []string
-	var files []report.FileChange
+	var files []compare.FileChange
 	more := 0
 	for _, f := range findings {
 		switch f.Cause {
@@ -361,7 +361,7 @@ func scoreMiss(m compare.Miss, want *expectedMiss) (diff string, unknown bool) {
 	return "", false
 }
 
-func compareFiles(got []report.FileChange, more int, want []report.FileChange) string {
+func compareFiles(got []compare.FileChange, more int, want []compare.FileChange) string {
 	n := min(len(want), compare.MaxWhyFiles)
 	if !slices.Equal(got, want[:n]) || more != len(want)-n {
 		return fmt.Sprintf("files %+v and %d more, want %+v", got, more, want)

@@ -115,7 +115,7 @@ func TestWhyScenario(t *testing.T) {
 		defer writeTree(t, dir, map[string]string{"src/util.txt": "util\n"})
 		w := explain(buildDir(t, addr, base, dir, false, nil))
 		m := missOf(t, w, "app")
-		if m.Cause != compare.CauseFiles || m.Line != 6 || len(m.Files) != 1 || m.Files[0].Path != "src/util.txt" || m.Files[0].Change != report.FileChanged {
+		if m.Cause != compare.CauseFiles || m.Line != 6 || len(m.Files) != 1 || m.Files[0].Path != "src/util.txt" || m.Files[0].Change != compare.FileChanged {
 			t.Errorf("app: %+v", m)
 		}
 		if up := missOf(t, w, "stage-2"); up.Cause != compare.CauseUpstream || up.Upstream != "stage app" || up.Line != 11 {
@@ -134,7 +134,7 @@ func TestWhyScenario(t *testing.T) {
 		}
 	})
 	t.Run("build arg", func(t *testing.T) {
-		w := explain(buildDir(t, addr, base, dir, false, func(o *buildkit.Options) { o.BuildArgs = []string{"VERSION=2"} }))
+		w := explain(buildDir(t, addr, base, dir, false, func(o *buildkit.Options) { o.BuildArgs = []buildkit.KeyValue{{Key: "VERSION", Value: "2"}} }))
 		m := missOf(t, w, "deps")
 		if m.Cause != compare.CauseBuildArg || m.Line != 3 || !slices.Equal(m.Names, []string{"VERSION"}) {
 			t.Errorf("deps: %+v", m)
@@ -148,7 +148,7 @@ func TestWhyScenario(t *testing.T) {
 	})
 	t.Run("base image digest", func(t *testing.T) {
 		other := otherBase(t, addr, base)
-		w := explain(buildDir(t, addr, base, dir, false, func(o *buildkit.Options) { o.BuildContexts = []string{"diamol/base=" + other} }))
+		w := explain(buildDir(t, addr, base, dir, false, func(o *buildkit.Options) { o.BuildContexts = testenv.BuildContexts(t, "diamol/base="+other) }))
 		for _, stage := range []string{"deps", "app"} {
 			m := missOf(t, w, stage)
 			if m.Cause != compare.CauseBaseImage || m.Old == m.New || !strings.Contains(m.New, "diamol/base@sha256:") {
@@ -201,7 +201,7 @@ func otherBase(t *testing.T, addr, base string) string {
 	writeTree(t, dir, map[string]string{"Dockerfile": "FROM diamol/base\nRUN echo v2 > /etc/base-v2\n"})
 	out := filepath.Join(t.TempDir(), "layout")
 	buildDir(t, addr, base, dir, false, func(o *buildkit.Options) {
-		o.Outputs = []string{"type=oci,dest=" + out + ",tar=false"}
+		o.Outputs = testenv.Outputs(t, "type=oci,dest="+out+",tar=false")
 	})
 	return "oci-layout://" + out
 }

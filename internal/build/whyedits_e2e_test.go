@@ -9,7 +9,6 @@ import (
 
 	"github.com/stageline/stageline/internal/buildkit"
 	"github.com/stageline/stageline/internal/compare"
-	"github.com/stageline/stageline/internal/report"
 	"github.com/stageline/stageline/internal/testing/testenv"
 )
 
@@ -65,7 +64,7 @@ func TestWhyEdits(t *testing.T) {
 		}
 		return w
 	}
-	files := func(fs []report.FileChange) string {
+	files := func(fs []compare.FileChange) string {
 		var out []string
 		for _, f := range fs {
 			out = append(out, f.Path+" "+f.Change)

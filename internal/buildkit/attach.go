@@ -27,13 +27,21 @@ func addRunAttrs(attrs map[string]string, o Options) {
 		attrs["force-network-mode"] = o.Network
 	}
 	if len(o.AddHosts) > 0 {
-		attrs["add-hosts"] = strings.Join(o.AddHosts, ",")
+		hosts := make([]string, len(o.AddHosts))
+		for i, h := range o.AddHosts {
+			hosts[i] = h.Name + "=" + h.IP.String()
+		}
+		attrs["add-hosts"] = strings.Join(hosts, ",")
 	}
 	if o.ShmSize > 0 {
 		attrs["shm-size"] = strconv.FormatInt(o.ShmSize, 10)
 	}
 	if len(o.Ulimits) > 0 {
-		attrs["ulimit"] = strings.Join(o.Ulimits, ",")
+		ulimits := make([]string, len(o.Ulimits))
+		for i, u := range o.Ulimits {
+			ulimits[i] = u.String()
+		}
+		attrs["ulimit"] = strings.Join(ulimits, ",")
 	}
 	if o.CgroupParent != "" {
 		attrs["cgroup-parent"] = o.CgroupParent

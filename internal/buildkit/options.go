@@ -2,9 +2,11 @@ package buildkit
 
 import (
 	"io"
+	"net"
 	"path/filepath"
 	"strings"
 
+	units "github.com/docker/go-units"
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/exporter/containerimage/exptypes"
 )
@@ -23,13 +25,12 @@ type Options struct {
 	// (ReadGitFile), when Context is a Git URL.
 	GitDockerfile string
 	Target        string
-	// BuildArgs, Labels: KEY=VALUE pairs, in order.
-	BuildArgs []string
-	Labels    []string
-	// BuildContexts are NAME=VALUE named contexts; VALUE is a local
-	// directory, docker-image://REF, oci-layout://PATH[@DIGEST|:TAG], or
-	// anything else the Dockerfile frontend accepts (passed through).
-	BuildContexts []string
+	// BuildArgs and Labels are in the order given; a later value of a
+	// key wins.
+	BuildArgs []KeyValue
+	Labels    []KeyValue
+	// BuildContexts are the named contexts, parsed by internal/inputs.
+	BuildContexts []NamedContext
 	Platforms     []string
 	Tags          []string
 	Secrets       []Secret // secrets, secret-files, secret-envs and --secret
@@ -37,8 +38,10 @@ type Options struct {
 	NoCache       bool
 	NoCacheFilter []string
 	Pull          bool
-	// Outputs use buildx's --output syntax (type=image|registry|oci|docker|local|tar,...).
-	Outputs []string
+	// Outputs are the export entries of buildx's --output values, parsed
+	// by internal/inputs (type=registry already made type=image,push=true).
+	// NewSolveOpt adds the Load entry and an image exporter when none is given.
+	Outputs []client.ExportEntry
 	Push    bool
 	// Load, when set, receives the image as a docker tarball (buildx's
 	// --load): the caller streams it into the Docker daemon.
@@ -58,12 +61,38 @@ type Options struct {
 	Annotations map[exptypes.AnnotationKey]string
 	// AddHosts (HOST=IP), Network, ShmSize (bytes), Ulimits (NAME=SOFT:HARD)
 	// and CgroupParent shape RUN instructions; Allow lists entitlements.
-	AddHosts     []string // host=IP, as BuildKit's add-hosts attr takes them
+	AddHosts     []Host
 	Allow        []string // entitlements, checked by name
 	Network      string   // "", "host" or "none"
 	ShmSize      int64    // bytes; 0 leaves BuildKit's default
-	Ulimits      []string
+	Ulimits      []*units.Ulimit
 	CgroupParent string
+}
+
+// NamedContext is one named build context (buildx's --build-context
+// NAME=VALUE). Exactly one of Dir, OCILayout and Ref is set.
+type NamedContext struct {
+	Name string
+	// Dir is the absolute path of a local directory, sent in the session.
+	Dir string
+	// OCILayout is the absolute path of an OCI layout directory; Digest
+	// picks its manifest, "" its only one.
+	OCILayout string
+	Digest    string
+	// Ref is passed to the frontend as given: docker-image://REF, a Git
+	// URL or anything else it resolves itself.
+	Ref string
+}
+
+// KeyValue is one KEY=VALUE of the build-args or labels inputs.
+type KeyValue struct {
+	Key, Value string
+}
+
+// Host is one extra /etc/hosts entry of RUN instructions.
+type Host struct {
+	Name string
+	IP   net.IP
 }
 
 // Secret is one build secret. Exactly one of Value, File and Env is set.

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,9 +14,7 @@ import (
 	"github.com/containerd/containerd/v2/core/content"
 	"github.com/containerd/containerd/v2/plugins/content/local"
 	"github.com/moby/buildkit/client"
-	bkbuild "github.com/moby/buildkit/cmd/buildctl/build"
 	"github.com/tonistiigi/fsutil"
-	"github.com/tonistiigi/go-csvvalue"
 )
 
 // Solve is what NewSolveOpt prepares: the options for client.Solve and the
@@ -97,12 +96,8 @@ func NewSolveOpt(o Options) (*Solve, error) {
 	if o.Target != "" {
 		attrs["target"] = o.Target
 	}
-	if err := addPairs(attrs, "build-arg:", "build-arg", o.BuildArgs); err != nil {
-		return nil, err
-	}
-	if err := addPairs(attrs, "label:", "label", o.Labels); err != nil {
-		return nil, err
-	}
+	addPairs(attrs, "build-arg:", o.BuildArgs)
+	addPairs(attrs, "label:", o.Labels)
 	if len(o.Platforms) > 0 {
 		attrs["platform"] = strings.Join(o.Platforms, ",")
 	}
@@ -129,77 +124,55 @@ func NewSolveOpt(o Options) (*Solve, error) {
 	return &Solve{Opt: opt, DockerfilePath: dfAbs, ContextDir: ctxAbs}, nil
 }
 
-func addPairs(attrs map[string]string, prefix, what string, pairs []string) error {
+func addPairs(attrs map[string]string, prefix string, pairs []KeyValue) {
 	for _, p := range pairs {
-		k, v, ok := strings.Cut(p, "=")
-		if !ok || strings.TrimSpace(k) == "" || strings.ContainsAny(k, " \t\n") {
-			return fmt.Errorf("malformed %s %q: use KEY=VALUE", what, p)
-		}
-		attrs[prefix+k] = v
+		attrs[prefix+p.Key] = p.Value
 	}
-	return nil
 }
 
-// addNamedContexts maps NAME=VALUE to the frontend's context:NAME attrs,
+// addNamedContexts maps named contexts to the frontend's context:NAME attrs,
 // mounting local directories and OCI layouts into the session the way buildx
 // does, so the same values work in both tools.
-func addNamedContexts(opt *client.SolveOpt, pairs []string) error {
-	for _, p := range pairs {
-		name, value, ok := strings.Cut(p, "=")
-		if !ok || name == "" || value == "" {
-			return fmt.Errorf("malformed build-context %q: use NAME=VALUE, e.g. alpine=docker-image://alpine:3.20 or src=./dir", p)
-		}
+func addNamedContexts(opt *client.SolveOpt, contexts []NamedContext) error {
+	for _, c := range contexts {
 		switch {
-		case strings.HasPrefix(value, "oci-layout://"):
-			ref, err := ociLayoutContext(opt, name, strings.TrimPrefix(value, "oci-layout://"))
+		case c.OCILayout != "":
+			ref, err := ociLayoutContext(opt, c)
 			if err != nil {
 				return err
 			}
-			opt.FrontendAttrs["context:"+name] = ref
-		case strings.Contains(value, "://"):
-			opt.FrontendAttrs["context:"+name] = value
-		default:
-			abs, err := filepath.Abs(value)
+			opt.FrontendAttrs["context:"+c.Name] = ref
+		case c.Dir != "":
+			fs, err := fsutil.NewFS(c.Dir)
 			if err != nil {
-				return fmt.Errorf("resolving build-context %s: %w", name, err)
+				return fmt.Errorf("opening build-context %s: %w", c.Name, err)
 			}
-			if fi, err := os.Stat(abs); err != nil || !fi.IsDir() {
-				return fmt.Errorf("build-context %s=%s: no such directory; use a directory, docker-image://REF or oci-layout://PATH", name, value)
-			}
-			fs, err := fsutil.NewFS(abs)
-			if err != nil {
-				return fmt.Errorf("opening build-context %s: %w", name, err)
-			}
-			key := "ctx-" + shortHash(name)
+			key := "ctx-" + shortHash(c.Name)
 			opt.LocalMounts[key] = fs
-			opt.FrontendAttrs["context:"+name] = "local:" + key
+			opt.FrontendAttrs["context:"+c.Name] = "local:" + key
+		default:
+			opt.FrontendAttrs["context:"+c.Name] = c.Ref
 		}
 	}
 	return nil
 }
 
-func ociLayoutContext(opt *client.SolveOpt, name, spec string) (string, error) {
-	dir, dgst := spec, ""
-	if i := strings.LastIndex(spec, "@"); i >= 0 {
-		dir, dgst = spec[:i], spec[i+1:]
-	}
-	abs, err := filepath.Abs(dir)
-	if err != nil {
-		return "", fmt.Errorf("resolving build-context %s: %w", name, err)
-	}
+func ociLayoutContext(opt *client.SolveOpt, c NamedContext) (string, error) {
+	dgst := c.Digest
 	if dgst == "" {
-		if dgst, err = soleIndexDigest(abs); err != nil {
-			return "", fmt.Errorf("build-context %s=oci-layout://%s: %w; add @sha256:... to pick a manifest", name, spec, err)
+		var err error
+		if dgst, err = soleIndexDigest(c.OCILayout); err != nil {
+			return "", fmt.Errorf("build-context %s=oci-layout://%s: %w; add @sha256:... to pick a manifest", c.Name, c.OCILayout, err)
 		}
 	}
-	store, err := local.NewStore(abs)
+	store, err := local.NewStore(c.OCILayout)
 	if err != nil {
-		return "", fmt.Errorf("opening OCI layout %s: %w", abs, err)
+		return "", fmt.Errorf("opening OCI layout %s: %w", c.OCILayout, err)
 	}
 	if opt.OCIStores == nil {
 		opt.OCIStores = map[string]content.Store{}
 	}
-	id := "oci-" + shortHash(abs)
+	id := "oci-" + shortHash(c.OCILayout)
 	opt.OCIStores[id] = store
 	return "oci-layout://" + id + "@" + dgst, nil
 }
@@ -238,28 +211,18 @@ var imageExporters = map[string]bool{client.ExporterImage: true, client.Exporter
 // or under which name the tarball goes, not what the image is.
 var exporterOnlyAttrs = map[string]bool{"dest": true, "name": true, "tar": true, "context": true}
 
-// exports parses the outputs and always includes an image exporter, so every
+// exports completes the outputs and always includes an image exporter, so every
 // build has an image the report can measure even when the user only asked
 // for files (BuildKit runs several exporters since v0.13).
 func exports(o Options) ([]client.ExportEntry, error) {
-	specs := make([]string, 0, len(o.Outputs)+1)
-	for _, s := range o.Outputs {
-		fields, err := csvvalue.Fields(s, nil)
-		if err != nil || len(fields) == 0 {
-			return nil, fmt.Errorf("malformed output %q: use type=TYPE[,key=value...]", s)
+	entries := make([]client.ExportEntry, 0, len(o.Outputs)+2)
+	for _, e := range o.Outputs {
+		// A copy: the attrs set below are this solve's, not the input's.
+		e.Attrs = maps.Clone(e.Attrs)
+		if e.Attrs == nil {
+			e.Attrs = map[string]string{}
 		}
-		for i, f := range fields {
-			if f == "type=registry" {
-				// buildx's alias: an image pushed to its registry.
-				fields[i] = "type=image"
-				fields = append(fields, "push=true")
-			}
-		}
-		specs = append(specs, strings.Join(fields, ","))
-	}
-	entries, err := bkbuild.ParseOutput(specs)
-	if err != nil {
-		return nil, fmt.Errorf("invalid output: %w", err)
+		entries = append(entries, e)
 	}
 	if o.Load != nil {
 		entries = append(entries, client.ExportEntry{Type: client.ExporterDocker, Attrs: map[string]string{}, Output: o.Load})

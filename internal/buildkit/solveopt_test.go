@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	units "github.com/docker/go-units"
+	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/exporter/containerimage/exptypes"
 )
 
@@ -43,7 +45,7 @@ func TestNewSolveOpt(t *testing.T) {
 	}{
 		{
 			name: "attrs",
-			opts: Options{Context: dir, Target: "app", BuildArgs: []string{"A=1", "B=x=y"}, Labels: []string{"org=me"},
+			opts: Options{Context: dir, Target: "app", BuildArgs: []KeyValue{{"A", "1"}, {"B", "x=y"}}, Labels: []KeyValue{{"org", "me"}},
 				Platforms: []string{"linux/amd64", "linux/arm64"}, NoCacheFilter: []string{"test"}, Pull: true},
 			wantAttrs: map[string]string{"filename": "Dockerfile", "target": "app", "build-arg:A": "1", "build-arg:B": "x=y",
 				"label:org": "me", "platform": "linux/amd64,linux/arm64", "no-cache": "test", "image-resolve-mode": "pull"},
@@ -55,7 +57,7 @@ func TestNewSolveOpt(t *testing.T) {
 		},
 		{
 			name: "named contexts",
-			opts: Options{Context: dir, BuildContexts: []string{"alpine=docker-image://alpine:3.20", "src=" + dir, "base=oci-layout://" + filepath.Join(dir, "layout")}},
+			opts: Options{Context: dir, BuildContexts: []NamedContext{{Name: "alpine", Ref: "docker-image://alpine:3.20"}, {Name: "src", Dir: dir}, {Name: "base", OCILayout: filepath.Join(dir, "layout")}}},
 			check: func(t *testing.T, s *Solve) {
 				a := s.Opt.FrontendAttrs
 				if a["context:alpine"] != "docker-image://alpine:3.20" {
@@ -74,7 +76,7 @@ func TestNewSolveOpt(t *testing.T) {
 		},
 		{
 			name: "image exporter always present, tags and push on it",
-			opts: Options{Context: dir, Tags: []string{"r.example/a:1", "r.example/a:latest"}, Push: true, Outputs: []string{"type=local,dest=" + t.TempDir()}},
+			opts: Options{Context: dir, Tags: []string{"r.example/a:1", "r.example/a:latest"}, Push: true, Outputs: []client.ExportEntry{{Type: client.ExporterLocal, OutputDir: t.TempDir()}}},
 			check: func(t *testing.T, s *Solve) {
 				if len(s.Opt.Exports) != 2 || s.Opt.Exports[1].Type != "image" {
 					t.Fatalf("exports = %+v", s.Opt.Exports)
@@ -86,7 +88,7 @@ func TestNewSolveOpt(t *testing.T) {
 		},
 		{
 			name: "the measured image is made like the exported tarball",
-			opts: Options{Context: dir, Outputs: []string{"type=oci,dest=" + filepath.Join(t.TempDir(), "i.tar") + ",rewrite-timestamp=true,compression=zstd,name=x"}},
+			opts: Options{Context: dir, Outputs: []client.ExportEntry{{Type: client.ExporterOCI, Attrs: map[string]string{"dest": filepath.Join(t.TempDir(), "i.tar"), "rewrite-timestamp": "true", "compression": "zstd", "name": "x"}}}},
 			check: func(t *testing.T, s *Solve) {
 				e := s.Opt.Exports
 				if len(e) != 2 || e[1].Type != "image" {
@@ -98,8 +100,8 @@ func TestNewSolveOpt(t *testing.T) {
 			},
 		},
 		{
-			name: "registry is image with push",
-			opts: Options{Context: dir, Outputs: []string{"type=registry,name=r.example/a:1"}},
+			name: "a pushed image output is the measured image",
+			opts: Options{Context: dir, Outputs: []client.ExportEntry{{Type: client.ExporterImage, Attrs: map[string]string{"name": "r.example/a:1", "push": "true"}}}},
 			check: func(t *testing.T, s *Solve) {
 				if e := s.Opt.Exports; len(e) != 1 || e[0].Type != "image" || e[0].Attrs["push"] != "true" {
 					t.Errorf("exports = %+v", e)
@@ -108,18 +110,13 @@ func TestNewSolveOpt(t *testing.T) {
 		},
 		{name: "missing context", opts: Options{Context: filepath.Join(dir, "nope")}, wantErr: "is not a directory: pass --context"},
 		{name: "missing Dockerfile", opts: Options{Context: dir, Dockerfile: "nope"}, wantErr: `Dockerfile "nope" not found`},
-		{name: "build-arg without =", opts: Options{Context: dir, BuildArgs: []string{"A"}}, wantErr: `malformed build-arg "A": use KEY=VALUE`},
-		{name: "label without key", opts: Options{Context: dir, Labels: []string{"=v"}}, wantErr: `malformed label "=v"`},
-		{name: "bad named context", opts: Options{Context: dir, BuildContexts: []string{"x"}}, wantErr: `malformed build-context "x"`},
-		{name: "missing context dir", opts: Options{Context: dir, BuildContexts: []string{"x=./nope-dir"}}, wantErr: "build-context x=./nope-dir: no such directory"},
-		{name: "layout without index", opts: Options{Context: dir, BuildContexts: []string{"x=oci-layout://" + dir}}, wantErr: "not an OCI layout"},
+		{name: "layout without index", opts: Options{Context: dir, BuildContexts: []NamedContext{{Name: "x", OCILayout: dir}}}, wantErr: "not an OCI layout"},
 		{name: "push without tags", opts: Options{Context: dir, Push: true}, wantErr: "push needs an image name"},
-		{name: "output without type", opts: Options{Context: dir, Outputs: []string{"dest=x"}}, wantErr: "invalid output"},
 		{name: "secret twice", opts: Options{Context: dir, Secrets: []Secret{{ID: "a", Value: []byte("x")}, {ID: "a", Env: "A"}}}, wantErr: `secret id "a" given twice`},
 		{name: "index annotation on load", opts: Options{Context: dir, Load: discardLoad, Annotations: map[exptypes.AnnotationKey]string{{Type: "index", Key: "k"}: "v"}}, wantErr: "single manifest, which has no index"},
 		{
 			name: "RUN options as buildx sets them",
-			opts: Options{Context: dir, Network: "host", AddHosts: []string{"a=127.0.0.1", "b=::1"}, ShmSize: 2 << 30, Ulimits: []string{"nofile=1024:2048"}, CgroupParent: "/ci", Allow: []string{"network.host"},
+			opts: Options{Context: dir, Network: "host", AddHosts: []Host{{Name: "a", IP: net.ParseIP("127.0.0.1")}, {Name: "b", IP: net.ParseIP("::1")}}, ShmSize: 2 << 30, Ulimits: []*units.Ulimit{{Name: "nofile", Soft: 1024, Hard: 2048}}, CgroupParent: "/ci", Allow: []string{"network.host"},
 				Attests: map[string]string{"provenance": "type=provenance,mode=max", "sbom": "type=sbom,generator=scan:1"}},
 			wantAttrs: map[string]string{
 				"force-network-mode": "host", "add-hosts": "a=127.0.0.1,b=::1", "shm-size": "2147483648", "ulimit": "nofile=1024:2048", "cgroup-parent": "/ci",

@@ -73,8 +73,8 @@ type Finding struct {
 	Old string `json:"old,omitempty"`
 	New string `json:"new,omitempty"`
 	// Files are up to MaxWhyFiles changed paths; MoreFiles counts the rest.
-	Files     []report.FileChange `json:"files,omitempty"`
-	MoreFiles int                 `json:"more_files,omitempty"`
+	Files     []FileChange `json:"files,omitempty"`
+	MoreFiles int          `json:"more_files,omitempty"`
 	// Names are the build args or ENV variables whose values differ; Added
 	// and Removed are those of them the baseline did not have, or the head
 	// does not.

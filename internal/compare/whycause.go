@@ -228,7 +228,7 @@ func (x *explainer) filesChanged(bi, hi *report.StepInputs, edited bool) (Findin
 			f.Detail = "the files differ; the file list was not recorded in both reports"
 			continue
 		}
-		files, more, err := report.CompareFileRecords(oldRec, newRec, MaxWhyFiles-len(f.Files))
+		files, more, err := FileChanges(oldRec, newRec, MaxWhyFiles-len(f.Files))
 		if err != nil {
 			f.Detail = err.Error()
 			continue

@@ -58,8 +58,8 @@ func (f Finding) Sentence() string {
 
 // fileChangeText is a file change in words: "changed", "added",
 // "removed", or "mode 0755 → 0644" for a change of mode alone.
-func fileChangeText(c report.FileChange) string {
-	if c.Change == report.FileMode {
+func fileChangeText(c FileChange) string {
+	if c.Change == FileMode {
 		return "mode " + c.OldMode + " → " + c.NewMode
 	}
 	return c.Change

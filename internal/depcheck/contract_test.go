@@ -11,9 +11,10 @@ import (
 )
 
 // TestContractHasNoAnalysis keeps the analysis out of the contract: no
-// function or method that internal/report exports takes two reports, the
-// shape of every comparison (Diff, Explain and their kin live in
-// internal/compare, which works them out once per run).
+// function or method that internal/report exports takes two reports or two
+// records of one kind (two file records), the shape of every comparison
+// (Diff, Explain, FileChanges and their kin live in internal/compare,
+// which works them out once per run).
 func TestContractHasNoAnalysis(t *testing.T) {
 	t.Parallel()
 	out, err := exec.Command("go", "list", "-f", "{{.Dir}}", "github.com/stageline/stageline/internal/report").CombinedOutput()
@@ -40,17 +41,21 @@ func TestContractHasNoAnalysis(t *testing.T) {
 				continue
 			}
 			funcs++
-			reports := 0
+			records := map[string]int{}
 			for _, field := range fn.Type.Params.List {
-				if isReportPointer(field.Type) {
-					reports += max(1, len(field.Names))
+				if r := recordType(field.Type); r != "" {
+					records[r] += max(1, len(field.Names))
 				}
 			}
-			if fn.Recv != nil && len(fn.Recv.List) == 1 && isReportPointer(fn.Recv.List[0].Type) {
-				reports++
+			if fn.Recv != nil && len(fn.Recv.List) == 1 {
+				if r := recordType(fn.Recv.List[0].Type); r != "" {
+					records[r]++
+				}
 			}
-			if reports >= 2 {
-				t.Errorf("%s: report.%s takes two reports: a comparison belongs in internal/compare", fset.Position(fn.Pos()), fn.Name.Name)
+			for r, n := range records {
+				if n >= 2 {
+					t.Errorf("%s: report.%s takes two %s: a comparison belongs in internal/compare", fset.Position(fn.Pos()), fn.Name.Name, r)
+				}
 			}
 		}
 	}
@@ -59,12 +64,21 @@ func TestContractHasNoAnalysis(t *testing.T) {
 	}
 }
 
-// isReportPointer reports whether a parameter's type is *Report.
-func isReportPointer(e ast.Expr) bool {
-	star, ok := e.(*ast.StarExpr)
-	if !ok {
-		return false
+// recordType names a parameter's type when it is one of the contract's
+// records: *Report or Report (a report), []FileEntry (a decoded file
+// record); "" otherwise.
+func recordType(e ast.Expr) string {
+	switch t := e.(type) {
+	case *ast.StarExpr:
+		return recordType(t.X)
+	case *ast.Ident:
+		if t.Name == "Report" {
+			return "reports"
+		}
+	case *ast.ArrayType:
+		if id, ok := t.Elt.(*ast.Ident); ok && t.Len == nil && id.Name == "FileEntry" {
+			return "file records"
+		}
 	}
-	id, ok := star.X.(*ast.Ident)
-	return ok && id.Name == "Report"
+	return ""
 }

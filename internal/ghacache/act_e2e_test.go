@@ -32,9 +32,9 @@ func TestE2EV1NextToActsResults(t *testing.T) {
 		ghacache.EnvCacheURL:     h.ExternalURL() + "/",
 	}
 	getenv := func(k string) string { return env[k] }
-	in := ghacache.Inputs{Cache: "gha", Scope: report.BuildKey("Dockerfile", "", []string{"linux/amd64"}),
+	in := ghacache.Inputs{Settings: ghacache.Settings{Cache: "gha"}, Scope: report.BuildKey("Dockerfile", "", []string{"linux/amd64"}),
 		ProbeV2: func() string { return ghacache.ProbeV2(ctx, nil, getenv) }}
-	plan, err := ghacache.Resolve(in, getenv)
+	plan, err := ghacache.Resolve(in, nil, nil, getenv)
 	if err != nil {
 		t.Fatal(err)
 	}

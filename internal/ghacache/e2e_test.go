@@ -36,7 +36,7 @@ func build(ctx context.Context, t *testing.T, c *client.Client, base string, pla
 	t.Helper()
 	s, err := buildkit.NewSolveOpt(buildkit.Options{
 		Context:       filepath.Join("..", "..", "examples", "multistage"),
-		BuildContexts: []string{"diamol/base=" + base},
+		BuildContexts: testenv.BuildContexts(t, "diamol/base="+base),
 		Platforms:     []string{"linux/amd64"},
 		CacheFrom:     plan.Imports,
 		CacheTo:       plan.Exports,
@@ -84,7 +84,7 @@ func TestE2EExportImportThroughGHA(t *testing.T) {
 		t.Fatal(err)
 	}
 	delete(env, "ACTIONS_CACHE_SERVICE_V2") // container actions never get it
-	plan, err := ghacache.Resolve(ghacache.Inputs{Cache: "gha", Scope: report.BuildKey("Dockerfile", "", []string{"linux/amd64"})}, func(k string) string { return env[k] })
+	plan, err := ghacache.Resolve(ghacache.Inputs{Settings: ghacache.Settings{Cache: "gha"}, Scope: report.BuildKey("Dockerfile", "", []string{"linux/amd64"})}, nil, nil, func(k string) string { return env[k] })
 	if err != nil || len(plan.Warnings) > 0 {
 		t.Fatalf("Resolve: %v %q", err, plan.Warnings)
 	}
@@ -116,7 +116,7 @@ func TestE2EExportImportThroughGHA(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	prPlan, err := ghacache.Resolve(ghacache.Inputs{Cache: "gha", Scope: report.BuildKey("Dockerfile", "", []string{"linux/amd64"})}, func(k string) string { return prEnv[k] })
+	prPlan, err := ghacache.Resolve(ghacache.Inputs{Settings: ghacache.Settings{Cache: "gha"}, Scope: report.BuildKey("Dockerfile", "", []string{"linux/amd64"})}, nil, nil, func(k string) string { return prEnv[k] })
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -42,12 +42,12 @@ const (
 	Export Direction = "export"
 )
 
-// Inputs are the Action inputs that shape the cache options.
-type Inputs struct {
-	// CacheFrom and CacheTo are the parsed cache-from / cache-to inputs (see ParseEntry).
-	CacheFrom, CacheTo []client.CacheOptionsEntry
+// Settings are the Action inputs, besides the cache entries, that shape
+// the cache options. internal/inputs holds them as parsed, and they are
+// passed on as they are.
+type Settings struct {
 	// Cache is the one-word input: "gha" adds an import and an export of type=gha with
-	// Scope; "none" or "" adds nothing. Explicit entries are used either way.
+	// Inputs.Scope; "none" or "" adds nothing. Explicit entries are used either way.
 	Cache string
 	// CacheMode ("min" or "max") sets mode= on gha exports that do not set it.
 	// Default: "max", so the build stages of a multi-stage build are cached too.
@@ -56,6 +56,13 @@ type Inputs struct {
 	// repository/ghtoken attrs of gha exports, which let buildkitd list existing blobs
 	// once over the REST API instead of looking each one up in the cache service.
 	GitHubToken string
+}
+
+// Inputs are the settings and what the run adds to them. The cache entries
+// themselves (the parsed cache-from and cache-to inputs, see ParseEntry)
+// are Resolve's own arguments.
+type Inputs struct {
+	Settings
 	// Scope is the gha scope of the automatic entries: the build's key
 	// (report.BuildKey), so that the cache, the report artifact and the
 	// App's check run of one build go together.
@@ -106,9 +113,9 @@ type Plan struct {
 // "none" neither, absent or "write" both; other values are treated as "write" with a
 // warning (as @actions/cache treats unknown modes permissively). Other cache types are
 // passed through untouched apart from early checks of required attributes.
-func Resolve(in Inputs, getenv func(string) string) (Plan, error) {
+func Resolve(in Inputs, cacheFrom, cacheTo []client.CacheOptionsEntry, getenv func(string) string) (Plan, error) {
 	var p Plan
-	from, to := slices.Clone(in.CacheFrom), slices.Clone(in.CacheTo)
+	from, to := slices.Clone(cacheFrom), slices.Clone(cacheTo)
 	mode := strings.ToLower(strings.TrimSpace(in.CacheMode))
 	switch mode {
 	case "":

@@ -17,18 +17,18 @@ func TestResolveProbeV2(t *testing.T) {
 	tests := []struct {
 		name        string
 		env         map[string]string
-		in          Inputs
+		in          testInputs
 		answer      string
 		wantCalls   int
 		wantVersion string // of every gha entry
 		wantURL     string
 		wantWarning bool
 	}{
-		{name: "unserved: v1 at the cache URL", env: act, in: Inputs{Cache: "gha"}, answer: reason, wantCalls: 1, wantVersion: "1", wantURL: "http://127.0.0.1:45678/", wantWarning: true},
-		{name: "served: v2 as before", env: act, in: Inputs{Cache: "gha"}, wantCalls: 1, wantVersion: "2", wantURL: "http://127.0.0.1:45678/"},
-		{name: "github.com without a cache URL never asks", env: runnerV2, in: Inputs{Cache: "gha"}, answer: reason, wantCalls: 0, wantVersion: "2", wantURL: "https://results.example/"},
-		{name: "version pinned by the user", env: act, in: Inputs{CacheFrom: entries("type=gha,version=2"), CacheTo: entries("type=gha,version=2")}, answer: reason, wantCalls: 0, wantVersion: "2", wantURL: "http://127.0.0.1:45678/"},
-		{name: "no gha entry", env: act, in: Inputs{CacheFrom: entries("type=local,src=/tmp/c")}, answer: reason, wantCalls: 0},
+		{name: "unserved: v1 at the cache URL", env: act, in: testInputs{Cache: "gha"}, answer: reason, wantCalls: 1, wantVersion: "1", wantURL: "http://127.0.0.1:45678/", wantWarning: true},
+		{name: "served: v2 as before", env: act, in: testInputs{Cache: "gha"}, wantCalls: 1, wantVersion: "2", wantURL: "http://127.0.0.1:45678/"},
+		{name: "github.com without a cache URL never asks", env: runnerV2, in: testInputs{Cache: "gha"}, answer: reason, wantCalls: 0, wantVersion: "2", wantURL: "https://results.example/"},
+		{name: "version pinned by the user", env: act, in: testInputs{CacheFrom: entries("type=gha,version=2"), CacheTo: entries("type=gha,version=2")}, answer: reason, wantCalls: 0, wantVersion: "2", wantURL: "http://127.0.0.1:45678/"},
+		{name: "no gha entry", env: act, in: testInputs{CacheFrom: entries("type=local,src=/tmp/c")}, answer: reason, wantCalls: 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -36,7 +36,7 @@ func TestResolveProbeV2(t *testing.T) {
 			calls := 0
 			tt.in.Scope = report.BuildKey("Dockerfile", "", nil)
 			tt.in.ProbeV2 = func() string { calls++; return tt.answer }
-			p, err := Resolve(tt.in, fakeGetenv(t, tt.env))
+			p, err := tt.in.resolve(fakeGetenv(t, tt.env))
 			if err != nil {
 				t.Fatal(err)
 			}

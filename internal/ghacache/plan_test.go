@@ -62,7 +62,7 @@ func TestResolve(t *testing.T) {
 
 	tests := []struct {
 		name         string
-		in           Inputs
+		in           testInputs
 		env          map[string]string
 		wantImports  []client.CacheOptionsEntry
 		wantExports  []client.CacheOptionsEntry
@@ -71,28 +71,28 @@ func TestResolve(t *testing.T) {
 	}{
 		{
 			name:        "explicit gha entries on a container action get v2 from the results URL",
-			in:          Inputs{CacheFrom: entries("type=gha,scope=app"), CacheTo: entries("type=gha,scope=app,mode=min"), GitHubToken: "ght"},
+			in:          testInputs{CacheFrom: entries("type=gha,scope=app"), CacheTo: entries("type=gha,scope=app,mode=min"), GitHubToken: "ght"},
 			env:         runnerV2,
 			wantImports: []client.CacheOptionsEntry{gha(append([]string{"scope", "app"}, v2Import...)...)},
 			wantExports: []client.CacheOptionsEntry{gha(append([]string{"scope", "app", "mode", "min"}, v2Export...)...)},
 		},
 		{
 			name:        "cache: gha expands to import and export with the automatic scope and mode=max",
-			in:          Inputs{Cache: "gha", Scope: report.BuildKey("Dockerfile", "app", []string{"linux/amd64"}), GitHubToken: "ght"},
+			in:          testInputs{Cache: "gha", Scope: report.BuildKey("Dockerfile", "app", []string{"linux/amd64"}), GitHubToken: "ght"},
 			env:         runnerV2,
 			wantImports: []client.CacheOptionsEntry{gha(append([]string{"scope", "dockerfile_app_linux-amd64"}, v2Import...)...)},
 			wantExports: []client.CacheOptionsEntry{gha(append([]string{"scope", "dockerfile_app_linux-amd64", "mode", "max"}, v2Export...)...)},
 		},
 		{
 			name:        "cache-mode overrides the default mode",
-			in:          Inputs{Cache: "GHA", Scope: "dockerfile", CacheMode: "min", GitHubToken: "ght"},
+			in:          testInputs{Cache: "GHA", Scope: "dockerfile", CacheMode: "min", GitHubToken: "ght"},
 			env:         runnerV2,
 			wantImports: []client.CacheOptionsEntry{gha(append([]string{"scope", "dockerfile"}, v2Import...)...)},
 			wantExports: []client.CacheOptionsEntry{gha(append([]string{"scope", "dockerfile", "mode", "min"}, v2Export...)...)},
 		},
 		{
 			name: "cache: none adds nothing; explicit non-gha entries pass through untouched",
-			in:   Inputs{Cache: "none", CacheFrom: entries("user/app:cache\ntype=local,src=/c"), CacheTo: entries("type=registry,ref=user/app:cache,mode=max\ntype=inline")},
+			in:   testInputs{Cache: "none", CacheFrom: entries("user/app:cache\ntype=local,src=/c"), CacheTo: entries("type=registry,ref=user/app:cache,mode=max\ntype=inline")},
 			env:  runnerV2,
 			wantImports: []client.CacheOptionsEntry{
 				{Type: "registry", Attrs: map[string]string{"ref": "user/app:cache"}},
@@ -105,32 +105,32 @@ func TestResolve(t *testing.T) {
 		},
 		{
 			name:        "v1 only when there is no results URL",
-			in:          Inputs{Cache: "gha", Scope: "dockerfile"},
+			in:          testInputs{Cache: "gha", Scope: "dockerfile"},
 			env:         map[string]string{EnvRuntimeToken: "s3cr3t", EnvCacheURL: "https://cache.example/abc/"},
 			wantImports: []client.CacheOptionsEntry{gha("scope", "dockerfile", "token", "s3cr3t", "version", "1", "url", "https://cache.example/abc/")},
 			wantExports: []client.CacheOptionsEntry{gha("scope", "dockerfile", "token", "s3cr3t", "version", "1", "url", "https://cache.example/abc/", "mode", "max", "ignore-error", "true")},
 		},
 		{
 			name:        "url prefers ACTIONS_CACHE_URL when both are given",
-			in:          Inputs{CacheFrom: entries("type=gha")},
+			in:          testInputs{CacheFrom: entries("type=gha")},
 			env:         with(runnerV2, EnvCacheURL, "https://cache.example/abc/"),
 			wantImports: []client.CacheOptionsEntry{gha("token", "s3cr3t", "version", "2", "url_v2", "https://results.example/", "url", "https://cache.example/abc/")},
 		},
 		{
 			name:        "GHES stays on v1 even with a results URL",
-			in:          Inputs{CacheFrom: entries("type=gha")},
+			in:          testInputs{CacheFrom: entries("type=gha")},
 			env:         with(runnerV2, EnvServerURL, "https://ghes.corp.example", EnvCacheURL, "https://ghes.corp.example/_services/artifactcache/x/"),
 			wantImports: []client.CacheOptionsEntry{gha("token", "s3cr3t", "version", "1", "url", "https://ghes.corp.example/_services/artifactcache/x/")},
 		},
 		{
 			name:        "GHE.com data residency is v2",
-			in:          Inputs{CacheFrom: entries("type=gha")},
+			in:          testInputs{CacheFrom: entries("type=gha")},
 			env:         with(runnerV2, EnvServerURL, "https://octo.ghe.com"),
 			wantImports: []client.CacheOptionsEntry{gha(v2Import...)},
 		},
 		{
 			name: "user-set attrs are never overwritten",
-			in: Inputs{
+			in: testInputs{
 				CacheFrom:   entries("type=gha,token=mine,url=http://u,version=1"),
 				CacheTo:     entries("type=gha,token=mine,url_v2=http://v2,ignore-error=false,repository=o/r,ghtoken=g,timeout=1m"),
 				GitHubToken: "ght",
@@ -141,40 +141,40 @@ func TestResolve(t *testing.T) {
 		},
 		{
 			name:        "no repository/ghtoken without a github-token input",
-			in:          Inputs{CacheTo: entries("type=gha")},
+			in:          testInputs{CacheTo: entries("type=gha")},
 			env:         runnerV2,
 			wantExports: []client.CacheOptionsEntry{gha(append(slices.Clone(v2Import), "ignore-error", "true", "mode", "max")...)},
 		},
 		{
 			name:        "import drops export-only attrs",
-			in:          Inputs{CacheFrom: entries("type=gha,mode=max,ignore-error=true")},
+			in:          testInputs{CacheFrom: entries("type=gha,mode=max,ignore-error=true")},
 			env:         runnerV2,
 			wantImports: []client.CacheOptionsEntry{gha(v2Import...)},
 		},
 		{
 			name:         "missing token is a warning naming the variable, never silent",
-			in:           Inputs{Cache: "gha", Scope: "dockerfile"},
+			in:           testInputs{Cache: "gha", Scope: "dockerfile"},
 			env:          with(runnerV2, EnvRuntimeToken, ""),
 			wantSkipped:  []string{"import missing ACTIONS_RUNTIME_TOKEN", "export missing ACTIONS_RUNTIME_TOKEN"},
 			wantWarnings: []string{"ACTIONS_RUNTIME_TOKEN", "ACTIONS_RUNTIME_TOKEN"},
 		},
 		{
 			name:         "missing URL is a warning naming the variables",
-			in:           Inputs{CacheTo: entries("type=gha")},
+			in:           testInputs{CacheTo: entries("type=gha")},
 			env:          map[string]string{EnvRuntimeToken: "s3cr3t"},
 			wantSkipped:  []string{"export missing ACTIONS_RESULTS_URL (or ACTIONS_CACHE_URL)"},
 			wantWarnings: []string{"ACTIONS_RESULTS_URL"},
 		},
 		{
 			name:         "nothing from the runner: both named",
-			in:           Inputs{CacheFrom: entries("type=gha")},
+			in:           testInputs{CacheFrom: entries("type=gha")},
 			env:          map[string]string{},
 			wantSkipped:  []string{"import missing ACTIONS_RUNTIME_TOKEN and ACTIONS_RESULTS_URL (or ACTIONS_CACHE_URL)"},
 			wantWarnings: []string{"ACTIONS_RUNTIME_TOKEN and ACTIONS_RESULTS_URL"},
 		},
 		{
 			name:        "ACTIONS_CACHE_MODE=read imports only",
-			in:          Inputs{Cache: "gha", Scope: "dockerfile", CacheTo: entries("type=registry,ref=r/a:c")},
+			in:          testInputs{Cache: "gha", Scope: "dockerfile", CacheTo: entries("type=registry,ref=r/a:c")},
 			env:         with(runnerV2, EnvCacheMode, "read"),
 			wantImports: []client.CacheOptionsEntry{gha(append([]string{"scope", "dockerfile"}, v2Import...)...)},
 			wantExports: []client.CacheOptionsEntry{{Type: "registry", Attrs: map[string]string{"ref": "r/a:c"}}},
@@ -182,34 +182,34 @@ func TestResolve(t *testing.T) {
 		},
 		{
 			name:        "ACTIONS_CACHE_MODE=write-only exports only",
-			in:          Inputs{Cache: "gha", Scope: "dockerfile"},
+			in:          testInputs{Cache: "gha", Scope: "dockerfile"},
 			env:         with(runnerV2, EnvCacheMode, "write-only"),
 			wantExports: []client.CacheOptionsEntry{gha(append([]string{"scope", "dockerfile", "mode", "max", "ignore-error", "true"}, v2Import...)...)},
 			wantSkipped: []string{"import ACTIONS_CACHE_MODE=write-only"},
 		},
 		{
 			name:        "ACTIONS_CACHE_MODE=write does both",
-			in:          Inputs{Cache: "gha", Scope: "dockerfile"},
+			in:          testInputs{Cache: "gha", Scope: "dockerfile"},
 			env:         with(runnerV2, EnvCacheMode, "write"),
 			wantImports: []client.CacheOptionsEntry{gha(append([]string{"scope", "dockerfile"}, v2Import...)...)},
 			wantExports: []client.CacheOptionsEntry{gha(append([]string{"scope", "dockerfile", "mode", "max", "ignore-error", "true"}, v2Import...)...)},
 		},
 		{
 			name:        "ACTIONS_CACHE_MODE=none does neither",
-			in:          Inputs{Cache: "gha", Scope: "dockerfile"},
+			in:          testInputs{Cache: "gha", Scope: "dockerfile"},
 			env:         with(runnerV2, EnvCacheMode, "none"),
 			wantSkipped: []string{"import ACTIONS_CACHE_MODE=none", "export ACTIONS_CACHE_MODE=none"},
 		},
 		{
 			name:         "unknown ACTIONS_CACHE_MODE warns and does both",
-			in:           Inputs{CacheFrom: entries("type=gha")},
+			in:           testInputs{CacheFrom: entries("type=gha")},
 			env:          with(runnerV2, EnvCacheMode, "sometimes"),
 			wantImports:  []client.CacheOptionsEntry{gha(v2Import...)},
 			wantWarnings: []string{`ACTIONS_CACHE_MODE="sometimes"`},
 		},
 		{
 			name:        "identical exports are deduplicated",
-			in:          Inputs{Cache: "gha", Scope: "dockerfile", CacheTo: entries("type=gha,scope=dockerfile")},
+			in:          testInputs{Cache: "gha", Scope: "dockerfile", CacheTo: entries("type=gha,scope=dockerfile")},
 			env:         runnerV2,
 			wantImports: []client.CacheOptionsEntry{gha(append([]string{"scope", "dockerfile"}, v2Import...)...)},
 			wantExports: []client.CacheOptionsEntry{gha(append([]string{"scope", "dockerfile", "mode", "max", "ignore-error", "true"}, v2Import...)...)},
@@ -218,7 +218,7 @@ func TestResolve(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			p, err := Resolve(tt.in, fakeGetenv(t, tt.env))
+			p, err := tt.in.resolve(fakeGetenv(t, tt.env))
 			if err != nil {
 				t.Fatalf("Resolve: %v", err)
 			}
@@ -254,20 +254,20 @@ func TestResolveErrors(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name string
-		in   Inputs
+		in   testInputs
 	}{
-		{name: "bad cache word", in: Inputs{Cache: "s3"}},
-		{name: "bad cache-mode", in: Inputs{Cache: "gha", Scope: "dockerfile", CacheMode: "all"}},
-		{name: "gha without a scope", in: Inputs{Cache: "gha"}},
-		{name: "registry without ref", in: Inputs{CacheTo: entries("type=registry,mode=max")}},
-		{name: "local import without src", in: Inputs{CacheFrom: entries("type=local,dest=/x")}},
-		{name: "local export without dest", in: Inputs{CacheTo: entries("type=local,src=/x")}},
-		{name: "bad export mode", in: Inputs{CacheTo: entries("type=gha,mode=all")}},
+		{name: "bad cache word", in: testInputs{Cache: "s3"}},
+		{name: "bad cache-mode", in: testInputs{Cache: "gha", Scope: "dockerfile", CacheMode: "all"}},
+		{name: "gha without a scope", in: testInputs{Cache: "gha"}},
+		{name: "registry without ref", in: testInputs{CacheTo: entries("type=registry,mode=max")}},
+		{name: "local import without src", in: testInputs{CacheFrom: entries("type=local,dest=/x")}},
+		{name: "local export without dest", in: testInputs{CacheTo: entries("type=local,src=/x")}},
+		{name: "bad export mode", in: testInputs{CacheTo: entries("type=gha,mode=all")}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			if _, err := Resolve(tt.in, fakeGetenv(t, runnerV2)); err == nil {
+			if _, err := tt.in.resolve(fakeGetenv(t, runnerV2)); err == nil {
 				t.Errorf("Resolve(%+v) succeeded, want an error", tt.in)
 			}
 		})
@@ -290,4 +290,21 @@ func TestParseEntryErrors(t *testing.T) {
 			t.Errorf("ParseEntry(%q) succeeded, want an error", item)
 		}
 	}
+}
+
+// testInputs keeps the rows of the Resolve tables flat: the settings, the
+// run's additions and the entries in one literal.
+type testInputs struct {
+	CacheFrom, CacheTo            []client.CacheOptionsEntry
+	Cache, CacheMode, GitHubToken string
+	Scope                         string
+	ProbeV2                       func() string
+}
+
+func (in testInputs) resolve(getenv func(string) string) (Plan, error) {
+	return Resolve(Inputs{
+		Settings: Settings{Cache: in.Cache, CacheMode: in.CacheMode, GitHubToken: in.GitHubToken},
+		Scope:    in.Scope,
+		ProbeV2:  in.ProbeV2,
+	}, in.CacheFrom, in.CacheTo, getenv)
 }

@@ -53,8 +53,8 @@ func scenarioContext(t *testing.T) string {
 // daemon at addr, with the cache plan Resolve makes from env; it returns the report.
 func runBuild(ctx context.Context, t *testing.T, addr, base, dir, target string, env map[string]string) *report.Report {
 	t.Helper()
-	plan, err := ghacache.Resolve(ghacache.Inputs{Cache: "gha", Scope: report.BuildKey("Dockerfile", target, []string{"linux/amd64"})},
-		func(k string) string { return env[k] })
+	plan, err := ghacache.Resolve(ghacache.Inputs{Settings: ghacache.Settings{Cache: "gha"}, Scope: report.BuildKey("Dockerfile", target, []string{"linux/amd64"})},
+		nil, nil, func(k string) string { return env[k] })
 	if err != nil || len(plan.Warnings) > 0 {
 		t.Fatalf("Resolve: %v %q", err, plan.Warnings)
 	}
@@ -62,7 +62,7 @@ func runBuild(ctx context.Context, t *testing.T, addr, base, dir, target string,
 		Options: buildkit.Options{
 			Context:       dir,
 			Target:        target,
-			BuildContexts: []string{"diamol/base=" + base},
+			BuildContexts: testenv.BuildContexts(t, "diamol/base="+base),
 			Platforms:     []string{"linux/amd64"},
 			CacheFrom:     plan.Imports,
 			CacheTo:       plan.Exports,

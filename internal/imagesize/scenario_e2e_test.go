@@ -83,9 +83,9 @@ func build(t *testing.T, dir string, contexts ...string) (*report.Report, string
 	res, err := stbuild.Run(ctx, stbuild.Config{
 		Options: buildkit.Options{
 			Context:       dir,
-			BuildContexts: append([]string{"diamol/base=" + base}, contexts...),
+			BuildContexts: testenv.BuildContexts(t, append([]string{"diamol/base=" + base}, contexts...)...),
 			Platforms:     []string{"linux/amd64"},
-			Outputs:       []string{"type=oci,dest=" + ociTar},
+			Outputs:       testenv.Outputs(t, "type=oci,dest="+ociTar),
 		},
 		Address:   addr,
 		Progress:  string(progressui.QuietMode),

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/moby/buildkit/client"
 	"github.com/tonistiigi/go-csvvalue"
 )
 
@@ -150,10 +151,11 @@ func (in *Inputs) defaultProvenance(getenv func(string) string) bool {
 	}
 	push := in.Push
 	for _, o := range in.Outputs {
-		if strings.Contains(o, "type=docker") {
+		if o.Type == client.ExporterDocker {
 			return false // the docker exporter takes no attestations
 		}
-		push = push || strings.Contains(o, "type=registry") || strings.Contains(o, "push=true")
+		// type=registry is parsed as type=image,push=true.
+		push = push || o.Attrs["push"] == "true"
 	}
 	return push
 }

@@ -9,6 +9,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/stageline/stageline/internal/buildkit"
+	"github.com/stageline/stageline/internal/ghacache"
 )
 
 // Inputs is everything a build is asked to do, parsed once: list inputs are
@@ -23,9 +24,10 @@ type Inputs struct {
 	buildkit.Options
 	// Load is the load input. It shadows Options.Load, the writer the
 	// Action gives the build when Load is set.
-	Load      bool
-	Cache     string // gha|none: import and export with an automatic scope
-	CacheMode string // min|max for gha exports
+	Load bool
+	// Settings are the cache, cache-mode and github-token inputs, passed
+	// to ghacache.Resolve with Options' cache entries.
+	ghacache.Settings
 	// Call is the frontend subrequest: "" builds, else lint, outline or targets.
 	Call    string
 	Builder string
@@ -42,7 +44,6 @@ type Inputs struct {
 	TLSKey             string
 	ReportPath         string
 	Progress           string
-	GitHubToken        string
 	UploadReport       bool
 	// BaselineReport is an earlier build's report to compare with ("" for none).
 	BaselineReport string
@@ -55,7 +56,8 @@ type raw struct {
 	secrets, secretFiles, secretEnvs, secretSpecs []Item
 	cacheFrom, cacheTo                            []Item
 	ssh, attests, annotations, ulimits            []Item
-	addHosts, allow                               []Item
+	addHosts, allow, buildContexts, outputs       []Item
+	buildArgs, labels                             []Item
 	provenance, sbom, shmSize, network, call      string
 }
 
@@ -85,9 +87,9 @@ var Defs = []Def{
 	{Input: "context", Flag: "context", Kind: kString, Default: ".", Usage: "build context: a directory or a Git URL (https://github.com/OWNER/REPO.git#REF:DIR)", field: func(i *Inputs) any { return &i.Context }},
 	{Input: "file", Flag: "file", Kind: kString, Usage: "path to the Dockerfile (default: <context>/Dockerfile)", field: func(i *Inputs) any { return &i.Dockerfile }},
 	{Input: "target", Flag: "target", Kind: kString, Usage: "stage to build", field: func(i *Inputs) any { return &i.Target }},
-	{Input: "build-args", Flag: "build-arg", Kind: kLines, Usage: "build-time variable KEY=VALUE", field: func(i *Inputs) any { return &i.BuildArgs }},
-	{Input: "build-contexts", Flag: "build-context", Kind: kLines, Usage: "named context NAME=VALUE (dir, docker-image://REF, oci-layout://PATH[@DIGEST])", field: func(i *Inputs) any { return &i.BuildContexts }},
-	{Input: "labels", Flag: "label", Kind: kLines, Usage: "image label KEY=VALUE", field: func(i *Inputs) any { return &i.Labels }},
+	{Input: "build-args", Flag: "build-arg", Kind: kLines, Usage: "build-time variable KEY=VALUE", field: func(i *Inputs) any { return &i.raw.buildArgs }},
+	{Input: "build-contexts", Flag: "build-context", Kind: kLines, Usage: "named context NAME=VALUE (dir, docker-image://REF, oci-layout://PATH[@DIGEST])", field: func(i *Inputs) any { return &i.raw.buildContexts }},
+	{Input: "labels", Flag: "label", Kind: kLines, Usage: "image label KEY=VALUE", field: func(i *Inputs) any { return &i.raw.labels }},
 	{Input: "annotations", Flag: "annotation", Kind: kLines, Usage: "image annotation [TYPE:]KEY=VALUE, TYPE index, manifest, index-descriptor or manifest-descriptor", field: func(i *Inputs) any { return &i.raw.annotations }},
 	{Input: "tags", Flag: "tag", Kind: kList, Usage: "image name and tag, e.g. ghcr.io/org/app:1.2", field: func(i *Inputs) any { return &i.Tags }},
 	{Input: "platforms", Flag: "platform", Kind: kList, Usage: "target platforms, e.g. linux/amd64,linux/arm64", field: func(i *Inputs) any { return &i.Platforms }},
@@ -99,7 +101,7 @@ var Defs = []Def{
 	{Input: "no-cache", Flag: "no-cache", Kind: kBool, Default: "false", Usage: "do not use the cache", field: func(i *Inputs) any { return &i.NoCache }},
 	{Input: "no-cache-filters", Flag: "no-cache-filter", Kind: kList, Usage: "stages to build without the cache", field: func(i *Inputs) any { return &i.NoCacheFilter }},
 	{Input: "pull", Flag: "pull", Kind: kBool, Default: "false", Usage: "always look for newer base images", field: func(i *Inputs) any { return &i.Pull }},
-	{Input: "outputs", Flag: "output", Kind: kLines, Usage: "output type=image|registry|oci|docker|local|tar[,dest=PATH,...]", field: func(i *Inputs) any { return &i.Outputs }},
+	{Input: "outputs", Flag: "output", Kind: kLines, Usage: "output type=image|registry|oci|docker|local|tar[,dest=PATH,...]", field: func(i *Inputs) any { return &i.raw.outputs }},
 	{Input: "push", Flag: "push", Kind: kBool, Default: "false", Usage: "push the image (needs tags)", field: func(i *Inputs) any { return &i.Push }},
 	{Input: "load", Flag: "load", Kind: kBool, Default: "false", Usage: "load the image into the Docker daemon at $DOCKER_HOST (default unix:///var/run/docker.sock)", field: func(i *Inputs) any { return &i.Load }},
 	{Input: "provenance", Flag: "provenance", Kind: kString, Usage: "provenance attestation: true, false or attributes such as mode=max", field: func(i *Inputs) any { return &i.raw.provenance }},

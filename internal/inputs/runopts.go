@@ -10,6 +10,8 @@ import (
 	units "github.com/docker/go-units"
 	"github.com/moby/buildkit/util/entitlements"
 	"github.com/tonistiigi/go-csvvalue"
+
+	"github.com/stageline/stageline/internal/buildkit"
 )
 
 // resolveRunOptions checks the options of RUN instructions the way buildx
@@ -53,11 +55,12 @@ func (in *Inputs) resolveRunOptions() error {
 		if len(ip) > 2 && ip[0] == '[' && ip[len(ip)-1] == ']' {
 			ip = ip[1 : len(ip)-1]
 		}
-		if net.ParseIP(ip) == nil {
+		addr := net.ParseIP(ip)
+		if addr == nil {
 			errs = append(errs, fmt.Errorf("%s: %q is not an IP address: use HOST=IP", where, ip))
 			continue
 		}
-		in.AddHosts = append(in.AddHosts, host+"="+ip)
+		in.AddHosts = append(in.AddHosts, buildkit.Host{Name: host, IP: addr})
 	}
 	if s := in.raw.shmSize; s != "" {
 		n, err := units.RAMInBytes(s)
@@ -73,7 +76,7 @@ func (in *Inputs) resolveRunOptions() error {
 			errs = append(errs, fmt.Errorf("%s: malformed ulimit %q: use NAME=SOFT[:HARD], e.g. nofile=1024:2048", it.where("ulimit", "ulimit"), it.Value))
 			continue
 		}
-		in.Ulimits = append(in.Ulimits, u.String())
+		in.Ulimits = append(in.Ulimits, u)
 	}
 	return errors.Join(errs...)
 }

@@ -42,6 +42,10 @@ func (in *Inputs) resolve(getenv func(string) string, inActions bool) error {
 	in.CacheTo, err = cacheEntries(in.raw.cacheTo, "cache-to")
 	add(err)
 	add(in.resolveCall())
+	add(in.resolvePairs())
+	add(in.resolveBuildContexts())
+	// Before the attestations: their defaults depend on the outputs.
+	add(in.resolveOutputs())
 	add(in.resolveAttests(getenv, inActions))
 	in.Annotations, err = parseAnnotations(in.raw.annotations)
 	add(err)
@@ -234,17 +238,9 @@ func (in *Inputs) resolveSSH(getenv func(string) string) error {
 }
 
 func cacheEntries(items []Item, input string) ([]client.CacheOptionsEntry, error) {
-	var out []client.CacheOptionsEntry
-	var errs []error
-	for _, it := range items {
-		e, err := ghacache.ParseEntry(it.Value)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", it.where(input, input), err))
-			continue
-		}
-		out = append(out, e...)
-	}
-	return out, errors.Join(errs...)
+	// An item such as user/app:cache,user/app:cache2 is several entries.
+	lists, err := parseItems(items, input, input, ghacache.ParseEntry)
+	return slices.Concat(lists...), err
 }
 
 // annotationType is a type with an optional platform, as buildx writes them.

@@ -109,9 +109,9 @@ func TestTypedValues(t *testing.T) {
 	}
 	check("network", in.Network, "host")
 	check("allow", in.Allow, []string{"network.host"})
-	check("add-hosts", in.AddHosts, []string{"a=127.0.0.1", "b=::1"})
+	check("add-hosts", in.AddHosts, "[{a 127.0.0.1} {b ::1}]")
 	check("shm-size", in.ShmSize, int64(2<<30))
-	check("ulimits", in.Ulimits, []string{"nofile=1024:2048", "nproc=10:10"})
+	check("ulimits", in.Ulimits, "[nofile=1024:2048 nproc=10:10]")
 	check("call", in.Call, "lint")
 	check("address", in.BuildkitAddress, "docker-container://buildx_buildkit_ci0")
 	check("file", in.Dockerfile, filepath.Join("sub", "Dockerfile"))
@@ -140,6 +140,10 @@ func TestAttestDefaults(t *testing.T) {
 		{name: "no push, no attestation", env: map[string]string{}, want: nil},
 		{name: "push in a public repository", env: map[string]string{"INPUT_PUSH": "true", "INPUT_TAGS": "r/a"}, want: map[string]string{"provenance": "type=provenance,mode=max," + builderID}},
 		{name: "push in a private repository", env: map[string]string{"INPUT_PUSH": "true", "GITHUB_EVENT_PATH": private}, want: map[string]string{"provenance": "type=provenance,mode=min,inline-only=true," + builderID}},
+		{name: "registry output", env: map[string]string{"INPUT_OUTPUTS": "type=registry,name=r/a"}, want: map[string]string{"provenance": "type=provenance,mode=max," + builderID}},
+		{name: "image output that pushes", env: map[string]string{"INPUT_OUTPUTS": "type=image,name=r/a,push=true"}, want: map[string]string{"provenance": "type=provenance,mode=max," + builderID}},
+		{name: "push with a docker output", env: map[string]string{"INPUT_PUSH": "true", "INPUT_TAGS": "r/a", "INPUT_OUTPUTS": "type=docker,dest=/dev/null"}, want: nil},
+		{name: "local output", env: map[string]string{"INPUT_OUTPUTS": "type=local,dest=/tmp"}, want: nil},
 		{name: "push and load", env: map[string]string{"INPUT_PUSH": "true", "INPUT_LOAD": "true"}, want: nil},
 		{name: "load with sbom", env: map[string]string{"INPUT_LOAD": "true", "INPUT_SBOM": "true"}, wantErr: "input load: attestations (sbom)"},
 		{name: "no default attestations", env: map[string]string{"INPUT_PUSH": "true", "BUILDX_NO_DEFAULT_ATTESTATIONS": "1"}, want: nil},
@@ -202,8 +206,8 @@ func TestFromFlagsLists(t *testing.T) {
 		}
 	}
 	check("tags", in.Tags, []string{"a:1", "b:2", "c:3"})
-	check("build-args", in.BuildArgs, []string{"A=1,2"})
-	check("ulimits", in.Ulimits, []string{"nofile=1:2"})
+	check("build-args", in.BuildArgs, []buildkit.KeyValue{{Key: "A", Value: "1,2"}})
+	check("ulimits", in.Ulimits, "[nofile=1:2]")
 	check("secrets", in.Secrets, []buildkit.Secret{{ID: "x", Env: "Y"}})
 	check("annotation", in.Annotations[exptypes.AnnotationKey{Type: "index", Key: "k"}], "v,w")
 	check("context", in.Context, "dir")

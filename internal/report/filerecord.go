@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	gofs "io/fs"
 	"strings"
 )
 
@@ -30,11 +29,12 @@ import (
 // stat matches the Git index needs no reading: its blob id is there. Files
 // the index does not cover are hashed the same way, so every entry of a
 // record is of one kind. Version "fr2:" digested the content with sha256:
-// its entries decode with Kind KindSHA256, and a comparison with a "fr3:"
-// record is refused (ErrFileRecordKind) rather than listing every file as
+// its entries decode with Kind KindSHA256, and internal/compare refuses
+// to compare them with a "fr3:" record rather than list every file as
 // changed. Version "fr1:" (stageline before directories and modes were
 // recorded) had no mode and hashed owner ids into the digest: its entries
-// decode with Legacy set, and a comparison with a later version is refused.
+// decode with Legacy set, and internal/compare refuses to compare them with
+// a later version.
 const (
 	fileRecordVersion       = "fr3:"
 	fileRecordVersionSHA256 = "fr2:"
@@ -69,16 +69,6 @@ type FileEntry struct {
 	// EncodeFileRecord ignores it (it writes KindGitBlob records).
 	Kind string
 }
-
-// ErrLegacyFileRecord is returned by CompareFileRecords when one record is
-// of the older version: its digests covered owner ids, so the two cannot be
-// compared file by file.
-var ErrLegacyFileRecord = errors.New("the file list was recorded by an older stageline (before directories and modes were recorded): the files cannot be compared one by one")
-
-// ErrFileRecordKind is returned by CompareFileRecords when the records'
-// content digests are of two kinds (sha256 and git blob ids): every file
-// would read as changed.
-var ErrFileRecordKind = errors.New("the file list was recorded by an older stageline (sha256 content digests, before git blob ids): the files cannot be compared one by one")
 
 // EncodeFileRecord encodes entries, which must be sorted by path without
 // duplicates.
@@ -167,75 +157,6 @@ func DecodeFileRecord(s string) ([]FileEntry, error) {
 		prev = p
 	}
 	return out, nil
-}
-
-// File change kinds.
-const (
-	// FileChanged is a change of content (or symlink target, or xattrs),
-	// with or without a mode change.
-	FileChanged = "changed"
-	FileAdded   = "added"
-	FileRemoved = "removed"
-	// FileMode is a change of mode alone (permission or type bits).
-	FileMode = "mode"
-)
-
-// FileChange is one path that differs between two records.
-type FileChange struct {
-	Path   string `json:"path"`
-	Change string `json:"change"`
-	// OldMode and NewMode are the permission bits ("0755") of a mode
-	// change.
-	OldMode string `json:"old_mode,omitempty"`
-	NewMode string `json:"new_mode,omitempty"`
-}
-
-// CompareFileRecords lists up to limit paths that differ from old to new,
-// in path order, and counts the rest. Owners are not compared (BuildKit
-// does not send them). It refuses records of two versions with
-// ErrLegacyFileRecord or ErrFileRecordKind.
-func CompareFileRecords(old, new []FileEntry, limit int) (changes []FileChange, more int, err error) {
-	if len(old) > 0 && len(new) > 0 {
-		if old[0].Legacy != new[0].Legacy {
-			return nil, 0, ErrLegacyFileRecord
-		}
-		if old[0].Kind != new[0].Kind {
-			return nil, 0, ErrFileRecordKind
-		}
-	}
-	add := func(c FileChange) {
-		if len(changes) < limit {
-			changes = append(changes, c)
-		} else {
-			more++
-		}
-	}
-	i, j := 0, 0
-	for i < len(old) || j < len(new) {
-		switch {
-		case j == len(new) || (i < len(old) && old[i].Path < new[j].Path):
-			add(FileChange{Path: old[i].Path, Change: FileRemoved})
-			i++
-		case i == len(old) || new[j].Path < old[i].Path:
-			add(FileChange{Path: new[j].Path, Change: FileAdded})
-			j++
-		default:
-			switch o, n := old[i], new[j]; {
-			case o.Hash != n.Hash:
-				add(FileChange{Path: n.Path, Change: FileChanged})
-			case o.Mode != n.Mode:
-				add(FileChange{Path: n.Path, Change: FileMode, OldMode: permText(o.Mode), NewMode: permText(n.Mode)})
-			}
-			i++
-			j++
-		}
-	}
-	return changes, more, nil
-}
-
-// permText is a mode's permission bits as four octal digits ("0755").
-func permText(mode uint32) string {
-	return fmt.Sprintf("%04o", gofs.FileMode(mode).Perm())
 }
 
 func commonPrefix(a, b string) int {

@@ -16,7 +16,7 @@ func generatedFiles(n int) []FileEntry {
 	return out
 }
 
-func TestFileRecordRoundTripAndCompare(t *testing.T) {
+func TestFileRecordRoundTrip(t *testing.T) {
 	t.Parallel()
 	old := generatedFiles(1000)
 	rec, err := EncodeFileRecord(old)
@@ -27,29 +27,11 @@ func TestFileRecordRoundTripAndCompare(t *testing.T) {
 	if err != nil || len(got) != len(old) || got[999] != old[999] {
 		t.Fatalf("round trip: %v, %d entries", err, len(got))
 	}
-	head := append([]FileEntry(nil), old...)
-	head[10].Hash++                        // changed
-	head = append(head[:20], head[21:]...) // removed old[20]
-	head = append(head, FileEntry{Path: "zz/new.go", Hash: 7})
-	for i := 100; i < 130; i++ { // 30 more changes
-		head[i].Hash++
-	}
-	changes, more, _ := CompareFileRecords(old, head, maxNamed)
-	if len(changes) != maxNamed || more != 33-maxNamed {
-		t.Fatalf("%d changes named, %d more; want %d and %d", len(changes), more, maxNamed, 33-maxNamed)
-	}
-	if changes[0] != (FileChange{Path: old[10].Path, Change: FileChanged}) || changes[1] != (FileChange{Path: old[20].Path, Change: FileRemoved}) {
-		t.Errorf("first changes = %+v", changes[:2])
-	}
-	all, _, _ := CompareFileRecords(old, head, 100)
-	if last := all[len(all)-1]; last != (FileChange{Path: "zz/new.go", Change: FileAdded}) {
-		t.Errorf("last change = %+v", last)
-	}
 }
 
 // TestFileRecordKinds: a "fr2:" record (sha256 content digests) decodes,
-// and comparing it with a "fr3:" one (git blob ids) is refused, not read
-// as every file changed; records of one kind compare.
+// its entries of Kind KindSHA256 (internal/compare's TestFileChangesKinds
+// compares the two kinds).
 func TestFileRecordKinds(t *testing.T) {
 	t.Parallel()
 	cur, err := EncodeFileRecord(generatedFiles(10))
@@ -64,23 +46,6 @@ func TestFileRecordKinds(t *testing.T) {
 	}
 	if curEntries[0].Kind != KindGitBlob || shaEntries[0].Kind != KindSHA256 {
 		t.Fatalf("kinds = %q, %q", curEntries[0].Kind, shaEntries[0].Kind)
-	}
-	for _, tc := range []struct {
-		name     string
-		old, new []FileEntry
-		want     error
-	}{
-		{"git blob ids both", curEntries, curEntries, nil},
-		{"sha256 both", shaEntries, shaEntries, nil},
-		{"sha256 then git blob ids", shaEntries, curEntries, ErrFileRecordKind},
-		{"git blob ids then sha256", curEntries, shaEntries, ErrFileRecordKind},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			changes, more, err := CompareFileRecords(tc.old, tc.new, 100)
-			if err != tc.want || len(changes)+more != 0 {
-				t.Errorf("got %d changes, %d more, %v; want none, %v", len(changes), more, err, tc.want)
-			}
-		})
 	}
 }
 
@@ -130,7 +95,3 @@ func BenchmarkFileRecord100k(b *testing.B) {
 		b.ReportMetric(float64(len(rec)), "record-bytes")
 	}
 }
-
-// maxNamed is how many changed paths the tests ask CompareFileRecords to
-// name, as the cache-miss analysis does.
-const maxNamed = 20

@@ -25,7 +25,7 @@
 // platforms per build (the rest summed into OtherStages / OtherPlatforms and
 // counted), MaxSummaryBytes per stored summary, MaxKeysPerRepo build keys
 // per repository (a new key beyond it is a *KeyLimitError), and the decoded
-// summaries kept in memory bounded in bytes (WithSummaryCache, 32 MiB). A
+// summaries kept in memory bounded in bytes (summaryCacheBytes, 32 MiB). A
 // key's history read of n builds is then at most n × MaxSummaryBytes, and a
 // repository's keys at most MaxKeysPerRepo rows. Trusted and untrusted
 // builds are pruned apart (PruneBuilds), so untrusted ones never evict

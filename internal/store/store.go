@@ -61,14 +61,6 @@ func WithClock(now func() time.Time) Option {
 	}
 }
 
-// WithSummaryCache bounds, in bytes, the decoded build summaries the store
-// keeps for history reads (default 32 MiB; an entry costs its stored JSON
-// and its decoded copy); 0 turns the cache off, and every read decodes
-// every summary.
-func WithSummaryCache(bytes int) Option {
-	return func(s *Store) { s.summaries.max = max(bytes, 0) }
-}
-
 // WithMaxKeys sets how many build keys history keeps per repository
 // (default MaxKeysPerRepo); PutBuild refuses a new key beyond it.
 func WithMaxKeys(n int) Option {

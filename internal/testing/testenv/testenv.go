@@ -12,6 +12,11 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+
+	"github.com/moby/buildkit/client"
+
+	"github.com/stageline/stageline/internal/buildkit"
+	"github.com/stageline/stageline/internal/inputs"
 )
 
 // Required reports whether end-to-end set-up is mandatory: scripts/test
@@ -77,4 +82,31 @@ func Docker(t testing.TB) (host, image string) {
 		Missing(t, "STAGELINE_DOCKER_HOST and STAGELINE_BUILDKIT_IMAGE are not set: run the tests with scripts/test, which starts dockerd (scripts/dockerd-env.sh)")
 	}
 	return host, image
+}
+
+// BuildContexts parses NAME=VALUE named contexts as the Action parses its
+// build-contexts input, for tests that fill buildkit.Options themselves.
+func BuildContexts(t testing.TB, pairs ...string) []buildkit.NamedContext {
+	t.Helper()
+	return parseAll(t, inputs.ParseBuildContext, pairs)
+}
+
+// Outputs parses buildx --output values as the Action parses its outputs
+// input.
+func Outputs(t testing.TB, specs ...string) []client.ExportEntry {
+	t.Helper()
+	return parseAll(t, inputs.ParseOutput, specs)
+}
+
+func parseAll[T any](t testing.TB, parse func(string) (T, error), items []string) []T {
+	t.Helper()
+	out := make([]T, 0, len(items))
+	for _, it := range items {
+		v, err := parse(it)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, v)
+	}
+	return out
 }
