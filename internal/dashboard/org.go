@@ -18,6 +18,7 @@ import (
 	"github.com/stageline/stageline/internal/plot"
 	"github.com/stageline/stageline/internal/report"
 	"github.com/stageline/stageline/internal/store"
+	"github.com/stageline/stageline/internal/units"
 	"github.com/stageline/stageline/internal/verdict"
 )
 
@@ -292,10 +293,7 @@ func trend(builds []store.Build, head int, base string, now time.Time) (string, 
 	first, last := vals[0], vals[len(vals)-1]
 	change := "no change"
 	if first > 0 && last != first {
-		change = strconv.FormatFloat(100*(last-first)/first, 'f', 0, 64) + " %"
-		if last > first {
-			change = "+" + change
-		}
+		change = units.SignedPercent((last - first) / first)
 	}
 	text := fmt.Sprintf("%s in %d builds", change, len(vals))
 	var buf bytes.Buffer

@@ -20,9 +20,7 @@ func FormatPercent(ratio float64) string {
 
 // FormatSignedPercent writes a relative change (0.041) with a sign
 // ("+4.1%", "−2.0%", "±0.0%").
-func FormatSignedPercent(ratio float64) string {
-	return signed(formatFloat(ratio*100)) + "%"
-}
+func FormatSignedPercent(ratio float64) string { return units.SignedPercent(ratio) }
 
 // FormatPoints writes the difference of two ratios in percentage points
 // ("+4.3 pp"): the honest unit for a change of hit ratio.

@@ -107,3 +107,16 @@ func SignedBytes(n int64) string {
 	}
 	return "±0 B"
 }
+
+// SignedPercent writes a relative change (0.041) with one decimal and a
+// sign: "+4.1%", "−2.0%", "±0.0%".
+func SignedPercent(ratio float64) string {
+	v := math.Round(ratio*1000) / 10
+	switch {
+	case v > 0:
+		return "+" + strconv.FormatFloat(v, 'f', 1, 64) + "%"
+	case v < 0:
+		return Minus + strconv.FormatFloat(-v, 'f', 1, 64) + "%"
+	}
+	return "±0.0%"
+}

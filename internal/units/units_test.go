@@ -91,3 +91,17 @@ func TestStyleRejectsOtherStyles(t *testing.T) {
 		}
 	}
 }
+
+func TestSignedPercent(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		ratio float64
+		want  string
+	}{
+		{0.041, "+4.1%"}, {-0.02, units.Minus + "2.0%"}, {0, "±0.0%"}, {-0.0004, "±0.0%"}, {2.07, "+207.0%"}, {-0.12, units.Minus + "12.0%"},
+	} {
+		if got := units.SignedPercent(tt.ratio); got != tt.want {
+			t.Errorf("SignedPercent(%v) = %q, want %q", tt.ratio, got, tt.want)
+		}
+	}
+}
