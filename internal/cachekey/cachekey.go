@@ -62,10 +62,10 @@ type computer struct {
 	in     Input
 	names  map[string]string // local name or OCI store id → named context
 	keys   map[string]string
-	locals map[string][]*file    // by local source op digest
+	locals map[string][]*file // by local source op digest
 	// localNames are the locals' context names, by local source op digest.
 	localNames map[string]string
-	caches map[string]*hashCache // by local name
+	caches     map[string]*hashCache // by local name
 	// indexes are the Git indexes of the locals' directories, by local
 	// name; nil when there is none (see gitIndex).
 	indexes map[string]*gitIndex
