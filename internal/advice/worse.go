@@ -12,12 +12,12 @@ import (
 // Worse lists the advice items head (a build's evidence, Record) has past
 // its kind's threshold, each with the median of the same figure over the
 // base branch's builds that recorded it (usual: history.Usual builds,
-// newest first, as the check reads them), for the check to weigh (finding.Rank keeps those worse than
-// usual by its advice thresholds). An item no base build has evidence for
-// is left out: no evidence, no advice. Kinds: waste (bytes), copy-order
-// (the rebuild's time), dockerignore (context bytes sent and never read);
-// a pull request cannot make a cache export or a base image's digest
-// worse in one build.
+// newest first, as the check reads them), for the check to weigh:
+// finding.Rank keeps those worse than usual by its advice thresholds. An
+// item no base build has evidence for is left out: no evidence, no
+// advice. Kinds: waste (bytes), copy-order (the rebuild's time),
+// dockerignore (context bytes sent and never read); one build cannot make
+// a cache export or a base image's digest worse.
 func Worse(head *store.Evidence, usual []store.Build) []finding.AdviceItem {
 	if head == nil {
 		return nil
