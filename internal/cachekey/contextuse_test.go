@@ -2,6 +2,7 @@ package cachekey
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -95,6 +96,28 @@ func TestContextUseCaps(t *testing.T) {
 	for _, d := range u.Unread {
 		if len(d.Path) > report.MaxUnreadPathLen {
 			t.Errorf("path of %d bytes kept", len(d.Path))
+		}
+	}
+}
+
+// BenchmarkContextUse100kFiles sums up a 100,000-file context (1,000
+// directories two deep, one in two read) as Compute does after its
+// selections: the cost the context figures add, to set against
+// BenchmarkCompute10kFilesGitIndex's in the same run.
+func BenchmarkContextUse100kFiles(b *testing.B) {
+	var files []*file
+	for d := range 1000 {
+		dir := fmt.Sprintf("src/pkg%04d/sub", d)
+		files = append(files, &file{path: dir, dir: true})
+		for i := range 100 {
+			files = append(files, &file{path: fmt.Sprintf("%s/file%06d.txt", dir, d*100+i), mode: 0o644, size: 100, read: d%2 == 0})
+		}
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		u := contextUse("context", files)
+		if u.SentFiles != 100000 || len(u.Unread) != 10 {
+			b.Fatalf("use = %+v", u)
 		}
 	}
 }
