@@ -1,6 +1,7 @@
 package dashboard
 
 import (
+	"bytes"
 	"fmt"
 	"html/template"
 	"net/http"
@@ -54,6 +55,16 @@ func (h *handler) repoPage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	versions, err := h.opts.Store.RepoVersions(r.Context(), []int64{id})
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	version := versions[id] + "\x00" + name
+	mkey := memoKey("r", id, "", "", signature(r).Encode())
+	if h.kept(w, mkey, version) {
+		return
+	}
 	keys, err := h.opts.Store.RepoKeys(r.Context(), id)
 	if err != nil {
 		h.fail(w, r, err)
@@ -67,7 +78,8 @@ func (h *handler) repoPage(w http.ResponseWriter, r *http.Request) {
 			When: b.Time.UTC().Format("2006-01-02 15:04 UTC"), Ago: ago(now.Sub(b.Time)), Status: b.Status, OK: b.Status == report.StatusSuccess,
 			Duration: plot.Millis.Format(float64(b.DurationMS)), Size: sizes(k.CompressedBytes, k.Platforms), Branch: refOf(b)})
 	}
-	h.render(w, r, http.StatusOK, "repo", page{Title: name + " · builds", Crumbs: []crumb{{Text: name}}, Repo: rp})
+	p := page{Title: name + " · builds", CSS: StylesheetPath, Crumbs: []crumb{{Text: name}}, Repo: rp}
+	h.writeKept(w, r, http.StatusOK, mkey, version, func(buf *bytes.Buffer) error { return h.pages.ExecuteTemplate(buf, "repo", p) })
 }
 
 // keyName shows a build key; the unnamed one (a workflow with one image)
