@@ -71,7 +71,7 @@ func (h *handler) repoPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := h.opts.Now()
-	rp := &repoPage{Name: name, GitHub: h.opts.WebURL + name}
+	rp := &repoPage{Name: name, GitHub: h.opts.WebURL + name, Keys: make([]keyRow, 0, len(keys))}
 	for _, k := range keys {
 		b := k.Latest
 		rp.Keys = append(rp.Keys, keyRow{Name: keyName(k.BuildKey), Href: link(r, KeyPath(id, k.BuildKey), nil), Builds: k.Builds,
@@ -79,7 +79,14 @@ func (h *handler) repoPage(w http.ResponseWriter, r *http.Request) {
 			Duration: plot.Millis.Format(float64(b.DurationMS)), Size: sizes(k.CompressedBytes, k.Platforms), Branch: refOf(b)})
 	}
 	p := page{Title: name + " · builds", CSS: StylesheetPath, Crumbs: []crumb{{Text: name}}, Repo: rp}
-	h.writeKept(w, r, http.StatusOK, mkey, version, func(buf *bytes.Buffer) error { return h.pages.ExecuteTemplate(buf, "repo", p) })
+	h.writeKept(w, r, http.StatusOK, mkey, version, func(buf *bytes.Buffer) error {
+		buf.Grow(8<<10 + 400*len(rp.Keys)) // about what a page takes
+		if err := h.pages.ExecuteTemplate(buf, "repo", p); err != nil {
+			return err
+		}
+		writeKeyRows(buf, rp.Keys)
+		return h.pages.ExecuteTemplate(buf, "repo-end", p)
+	})
 }
 
 // keyName shows a build key; the unnamed one (a workflow with one image)

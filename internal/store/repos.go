@@ -79,12 +79,7 @@ func (s *Store) RepoKeys(ctx context.Context, repoID int64) ([]KeySummary, error
 	// a row, and reaching them walked each summary's overflow pages (1,000
 	// keys at the caps: 8 MB of pages a view, most of the page's time).
 	// Builds from before the size columns have their summary read after.
-	rows, err := s.rdb.QueryContext(ctx, `SELECT k.n, b.id, b.build_key, b.run_id, b.branch, b.commit_sha, b.pr_number, b.trusted,
-			b.created_at, b.status, b.duration_ms, b.image_bytes, b.image_count
-		FROM (SELECT build_key, COUNT(*) AS n, MAX(created_at) AS latest FROM builds WHERE repo_id = $1 GROUP BY build_key) k
-		CROSS JOIN builds b
-		WHERE b.repo_id = $1 AND b.build_key = k.build_key AND b.created_at = k.latest
-		ORDER BY b.build_key, b.run_id DESC`, repoID)
+	rows, err := s.rdb.QueryContext(ctx, repoKeysQuery, repoID)
 	if err != nil {
 		return nil, fmt.Errorf("repo keys %d: %w", repoID, err)
 	}
@@ -146,3 +141,11 @@ func (s *sizesOnly) UnmarshalJSON(b []byte) error {
 	*s = sizesOnly{Images: v.Images, HitRatio: v.HitRatio, FoldedPlatforms: v.FoldedPlatforms}
 	return nil
 }
+
+// repoKeysQuery is RepoKeys' query ($1 the repository).
+const repoKeysQuery = `SELECT k.n, b.id, b.build_key, b.run_id, b.branch, b.commit_sha, b.pr_number, b.trusted,
+			b.created_at, b.status, b.duration_ms, b.image_bytes, b.image_count
+		FROM (SELECT build_key, COUNT(*) AS n, MAX(created_at) AS latest FROM builds WHERE repo_id = $1 GROUP BY build_key) k
+		CROSS JOIN builds b
+		WHERE b.repo_id = $1 AND b.build_key = k.build_key AND b.created_at = k.latest
+		ORDER BY b.build_key, b.run_id DESC`
