@@ -283,9 +283,6 @@ func charts(builds []store.Build, pbs []plot.Build) (draw func(*bytes.Buffer), n
 	// Duration by stage; the longest stages (over all builds) in order
 	// of first appearance, the rest summed as the last.
 	type stageKey struct{ name, platform string }
-	stageAt := map[stageKey]int{}
-	var keys []stageKey
-	var totals []int64
 	maxFolded := 0
 	// Each stage's index in keys, build after build: the values below
 	// are placed without hashing its name a second time (at the caps,
@@ -295,6 +292,12 @@ func charts(builds []store.Build, pbs []plot.Build) (draw func(*bytes.Buffer), n
 		n += len(b.Summary.Stages)
 	}
 	stageIdx := make([]int32, 0, n)
+	// Sized for the most distinct stages the builds can name (at most
+	// KeyHistory × store.MaxStages): growing the map and the slices as a
+	// fork's builds each brought new names was a fifth of the page's time.
+	stageAt := make(map[stageKey]int, n)
+	keys := make([]stageKey, 0, n)
+	totals := make([]int64, 0, n)
 	for _, b := range builds {
 		maxFolded = max(maxFolded, b.Summary.FoldedStages)
 		for _, st := range b.Summary.Stages {
