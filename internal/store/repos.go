@@ -74,7 +74,7 @@ func (s *Store) RepoKeys(ctx context.Context, repoID int64) ([]KeySummary, error
 	// statistics it scanned all the repository's builds); PostgreSQL
 	// plans it as any join.
 	//
-	// Every column read is in the builds_latest index, so the rows
+	// On SQLite every column read is in the builds_latest index, so the rows
 	// themselves are not read: the size columns come after the summary in
 	// a row, and reaching them walked each summary's overflow pages (1,000
 	// keys at the caps: 8 MB of pages a view, most of the page's time).
