@@ -74,6 +74,10 @@ type Item struct {
 	// builds of the last 7 days (WeekBuilds). 0 for KindWaste.
 	SavingMS   int64
 	WeekBuilds int
+	// CostMS is the time the item cost over its Builds builds in all:
+	// SavingMS is its share for WeekBuilds builds (Weekly), so a page that
+	// keeps items can date them again (0 for KindWaste).
+	CostMS int64
 	// SavingBytes is the image bytes saved per build (KindWaste).
 	SavingBytes int64
 }
@@ -87,17 +91,48 @@ func For(builds []store.Build, base string, now time.Time) []Item {
 	if len(subj) == 0 {
 		return nil
 	}
-	perWeek := func(total int64) int64 { return total * int64(week) / int64(len(subj)) }
 	var items []Item
-	items = append(items, copyOrder(subj, perWeek, week)...)
-	items = append(items, cacheExports(subj, builds, perWeek, week)...)
-	items = append(items, baseDigests(subj, perWeek, week)...)
+	items = append(items, copyOrder(subj)...)
+	items = append(items, cacheExports(subj, builds)...)
+	items = append(items, baseDigests(subj)...)
 	items = append(items, waste(subj)...)
+	for i := range items {
+		items[i] = items[i].Weekly(week)
+	}
 	slices.SortStableFunc(items, func(a, b Item) int {
 		return cmp.Or(cmp.Compare(b.SavingMS, a.SavingMS), cmp.Compare(b.SavingBytes, a.SavingBytes))
 	})
 	return items
 }
+
+// Weekly is it dated for week base-branch builds in the last 7 days:
+// WeekBuilds set to week and SavingMS to CostMS's share for them (CostMS ×
+// week / Builds).
+// An item that saves bytes, not time, is left as it is.
+func (it Item) Weekly(week int) Item {
+	if it.SavingBytes > 0 {
+		return it
+	}
+	it.WeekBuilds = week
+	if it.Builds > 0 {
+		it.SavingMS = it.CostMS * int64(week) / int64(it.Builds)
+	}
+	return it
+}
+
+// Week counts the times (base-branch builds') within the 7 days up to
+// now: For's WeekBuilds.
+func Week(times []time.Time, now time.Time) int {
+	n := 0
+	for _, t := range times {
+		if inWeek(t, now) {
+			n++
+		}
+	}
+	return n
+}
+
+func inWeek(t, now time.Time) bool { return now.Sub(t) <= 7*24*time.Hour }
 
 // Evidenced is how many builds For would rest on: the newest Builds
 // base-branch builds of builds that carry evidence. 0 says advice has
@@ -117,7 +152,7 @@ func subjects(builds []store.Build, base string, now time.Time) (subj []store.Bu
 		if !usual.Match(b) {
 			continue
 		}
-		if now.Sub(b.Time) <= 7*24*time.Hour {
+		if inWeek(b.Time, now) {
 			week++
 		}
 		if b.Summary.Evidence != nil && len(subj) < Builds {
@@ -135,7 +170,7 @@ func isCopy(instruction string) bool {
 
 func median(v []int64) int64 { return int64(verdict.Median(v)) }
 
-func copyOrder(subj []store.Build, perWeek func(int64) int64, week int) []Item {
+func copyOrder(subj []store.Build) []Item {
 	type at struct {
 		stage, platform, instruction string
 		line                         int
@@ -176,12 +211,12 @@ func copyOrder(subj []store.Build, perWeek func(int64) int64, week int) []Item {
 			Title: fmt.Sprintf("Copy the dependency manifests first: %s on %s rebuilds the steps below it whenever a source file changes", k.instruction, where),
 			Evidence: fmt.Sprintf("In %d of the last %d builds its copied files changed (%d files in all, no dependency manifest among them) and the steps from it on were rebuilt: median %s a build",
 				len(s.costs), len(subj), s.files, millis(med)),
-			Builds: len(subj), SavingMS: perWeek(total), WeekBuilds: week})
+			Builds: len(subj), CostMS: total})
 	}
 	return out
 }
 
-func cacheExports(subj, all []store.Build, perWeek func(int64) int64, week int) []Item {
+func cacheExports(subj, all []store.Build) []Item {
 	type scope struct{ typ, scope string }
 	type seen struct {
 		first time.Time
@@ -241,12 +276,12 @@ func cacheExports(subj, all []store.Build, perWeek func(int64) int64, week int) 
 			Title: fmt.Sprintf("Change the cache export's mode or scope: %s costs %s a build and no later build read it", name, millis(med)),
 			Evidence: fmt.Sprintf("Exported in %d of the last %d builds (median %s); none of the %d builds recorded after the first export imported it and had a cache hit",
 				len(s.ms), len(subj), millis(med), later),
-			Builds: len(subj), SavingMS: perWeek(total), WeekBuilds: week})
+			Builds: len(subj), CostMS: total})
 	}
 	return out
 }
 
-func baseDigests(subj []store.Build, perWeek func(int64) int64, week int) []Item {
+func baseDigests(subj []store.Build) []Item {
 	last := map[string]string{}
 	changes := map[string]int{}
 	var order []string
@@ -281,7 +316,7 @@ func baseDigests(subj []store.Build, perWeek func(int64) int64, week int) []Item
 		}
 		out = append(out, Item{Kind: KindBaseDigest,
 			Title:    fmt.Sprintf("Pin the base image %s by digest, or expect its cache misses", ref),
-			Evidence: ev, Builds: len(subj), SavingMS: perWeek(missCost) / int64(max(len(order), 1)), WeekBuilds: week})
+			Evidence: ev, Builds: len(subj), CostMS: missCost / int64(max(len(order), 1))})
 	}
 	return out
 }

@@ -5,7 +5,6 @@ import (
 	"cmp"
 	"fmt"
 	"html/template"
-	"math"
 	"net/http"
 	"net/url"
 	"slices"
@@ -14,12 +13,11 @@ import (
 	"time"
 
 	"github.com/stageline/stageline/internal/advice"
-	"github.com/stageline/stageline/internal/history"
 	"github.com/stageline/stageline/internal/plot"
 	"github.com/stageline/stageline/internal/report"
+	"github.com/stageline/stageline/internal/rollup"
 	"github.com/stageline/stageline/internal/store"
 	"github.com/stageline/stageline/internal/units"
-	"github.com/stageline/stageline/internal/verdict"
 )
 
 // What an organisation page reads and shows at most (doc.go states the
@@ -30,13 +28,6 @@ const (
 	// OrgMaxKeys is how many build keys a page reads, over all its
 	// repositories; the rest are counted, not read.
 	OrgMaxKeys = 20_000
-	// OrgTrusted is how many newest trusted builds of each key a page
-	// reads: the history window (10) before the latest base-branch build,
-	// and the latest itself, with one to spare.
-	OrgTrusted = 12
-	// OrgOther is how many newest other builds (pull requests) of each key
-	// it reads: the later builds that may have read a cache export.
-	OrgOther = 8
 	// OrgMaxRows is how many build keys the page lists, regressions first;
 	// the rest, within their usual range, are counted by repository.
 	OrgMaxRows = 400
@@ -77,14 +68,18 @@ type orgRow struct {
 	Trend                              string
 	Spark                              template.HTML
 	rank                               float64
-	// key and at fill KeyHref and Ago for each view.
-	key string
-	at  time.Time
+	// repoID, key and at fill the links and Ago for each view, points
+	// Trend and Spark (for the rows listed only).
+	repoID int64
+	key    string
+	at     time.Time
+	points []rollup.Point
 }
 
 type orgAdvice struct {
 	Item            adviceItem
 	Repo, Key, Href string
+	repoID          int64
 	key             string
 }
 
@@ -132,29 +127,43 @@ func (h *handler) orgPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := h.opts.Now()
-	sums, notRead, err := h.org.sums(r.Context(), h, repos, now)
+	op := &orgPage{Owner: plot.Clean(owner, 100), Repos: len(repos)}
+	var rows []orgRow
+	var items []orgAdvice
+	ids := make([]int64, len(repos))
+	byID := make(map[int64]store.Repo, len(repos))
+	for i, rp := range repos {
+		ids[i], byID[rp.ID] = rp.ID, rp
+	}
+	built := make(map[int64]bool, len(repos))
+	// One roll-up per key (internal/rollup), written with its builds:
+	// never a key's history.
+	op.NotRead, err = h.opts.Store.EachRollup(r.Context(), ids, OrgMaxKeys, func(kr store.KeyRollup) error {
+		k, err := rollup.Decode(kr.Rollup)
+		if err != nil {
+			return fmt.Errorf("repository %d key %q: %w", kr.RepoID, kr.BuildKey, err)
+		}
+		rp := byID[kr.RepoID]
+		built[rp.ID] = true
+		if k.Head == nil {
+			return nil
+		}
+		row := orgRowOf(k, rp, kr.BuildKey)
+		rows = append(rows, row)
+		week := advice.Week(pointTimes(k.Points), now)
+		for _, it := range k.Advice {
+			items = append(items, orgAdvice{Item: adviceItems([]advice.Item{it.Weekly(week)})[0], Repo: rp.FullName, Key: keyName(kr.BuildKey),
+				repoID: rp.ID, key: kr.BuildKey})
+		}
+		return nil
+	})
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	op := &orgPage{Owner: plot.Clean(owner, 100), Repos: len(repos), NotRead: notRead}
-	var rows []orgRow
-	var items []orgAdvice
-	for i, rp := range repos {
-		sum := sums[i]
-		if !sum.built && notRead == 0 {
+	for _, rp := range repos {
+		if !built[rp.ID] && op.NotRead == 0 {
 			op.Quiet = append(op.Quiet, crumb{Text: rp.FullName, Href: link(r, RepoPath(rp.ID), nil)})
-		}
-		// Links carry this reader's signature and ages this view's time:
-		// filled here, never kept.
-		for _, row := range sum.rows {
-			row.RepoHref, row.KeyHref = link(r, RepoPath(rp.ID), nil), link(r, KeyPath(rp.ID, row.key), nil)
-			row.Ago = ago(now.Sub(row.at))
-			rows = append(rows, row)
-		}
-		for _, a := range sum.items {
-			a.Href = link(r, KeyPath(rp.ID, a.key), nil)
-			items = append(items, a)
 		}
 	}
 	op.Keys = len(rows)
@@ -175,18 +184,29 @@ func (h *handler) orgPage(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	op.Rows = rows[:min(len(rows), OrgMaxRows)]
+	// Links carry this reader's signature, ages this view's time: made
+	// for the rows listed only.
+	for i := range op.Rows {
+		row := &op.Rows[i]
+		row.RepoHref, row.KeyHref = link(r, RepoPath(row.repoID), nil), link(r, KeyPath(row.repoID, row.key), nil)
+		row.Ago = ago(now.Sub(row.at))
+		row.Trend, row.Spark = trend(row.points, row.Base, now)
+	}
 	if len(rows) > OrgMaxRows {
 		op.Hidden = len(rows) - OrgMaxRows
 		seen := map[string]bool{}
 		for _, row := range rows[OrgMaxRows:] {
 			if !seen[row.Repo] {
 				seen[row.Repo] = true
-				op.HiddenRepos = append(op.HiddenRepos, crumb{Text: row.Repo, Href: row.RepoHref})
+				op.HiddenRepos = append(op.HiddenRepos, crumb{Text: row.Repo, Href: link(r, RepoPath(row.repoID), nil)})
 			}
 		}
 	}
 	rankAdvice(items)
 	op.Advice = items[:min(len(items), OrgAdvice)]
+	for i := range op.Advice {
+		op.Advice[i].Href = link(r, KeyPath(op.Advice[i].repoID, op.Advice[i].key), nil)
+	}
 	h.render(w, r, http.StatusOK, "org", page{Title: owner + " · organisation", Crumbs: []crumb{{Text: owner}}, Org: op})
 }
 
@@ -219,72 +239,45 @@ func (h *handler) readable(r *http.Request, repos []store.Repo) []store.Repo {
 	return out
 }
 
-// orgRow sums up one build key (its builds read, chronological): its
-// latest base-branch build against the usual builds before it
-// (history.UsualBefore, history.Judge), as the key page's summary does.
-// ok is false when the key has no trusted build to sum up.
-func (h *handler) orgRow(builds []store.Build, repo string, now time.Time) (row orgRow, base string, ok bool) {
-	// The base branch: what the newest pull request was compared with,
-	// else the branch with the most push builds (as the key page guesses).
-	for i := len(builds) - 1; i >= 0 && base == ""; i-- {
-		if builds[i].PR > 0 {
-			base = builds[i].BaseBranch
+// orgRowOf is a build key's line from its roll-up (whose Head is set):
+// everything but the links, the age and the week's trend, which depend on
+// the reader and the view.
+func orgRowOf(k rollup.Key, repo store.Repo, key string) orgRow {
+	hd := k.Head
+	at := hd.Time()
+	row := orgRow{Repo: repo.FullName, Key: keyName(key), repoID: repo.ID, key: key, at: at, points: k.Points,
+		Base: k.Base, When: at.UTC().Format("2006-01-02 15:04"), Status: hd.Status, OK: hd.Status == report.StatusSuccess,
+		Duration: plot.Millis.Format(float64(hd.DurationMS)), Hits: plot.Percent.Format(100 * hd.HitRatio), Size: sizes(hd.ImageBytes, hd.Images),
+		Builds: hd.Usual, Regression: hd.Regression, rank: hd.Rank}
+	if hd.Usual > 0 {
+		row.UsualHits = plot.Percent.Format(hd.UsualHitsPct)
+		if hd.SizeDelta != nil {
+			row.SizeDelta = signedBytes(*hd.SizeDelta)
+		}
+		if hd.Verdict != "" {
+			row.Verdict = hd.Verdict
+			row.Usual = plot.Millis.Format(float64(hd.MedianMS)) + " ± " + plot.Millis.Format(float64(hd.BandMS))
 		}
 	}
-	if base == "" {
-		base = baseBranch(builds)
-	}
-	head := -1
-	for i := len(builds) - 1; i >= 0; i-- {
-		if builds[i].Trusted && builds[i].Branch == base {
-			head = i
-			break
-		}
-	}
-	if head < 0 {
-		return row, base, false
-	}
-	b := builds[head]
-	row = orgRow{Repo: repo, Key: keyName(b.BuildKey), key: b.BuildKey, at: b.Time,
-		Base: base, When: b.Time.UTC().Format("2006-01-02 15:04"), Status: b.Status, OK: b.Status == report.StatusSuccess,
-		Duration: plot.Millis.Format(float64(b.DurationMS)), Hits: plot.Percent.Format(100 * b.Summary.HitRatio), Size: sizeText(b)}
-	hist := history.UsualBefore(builds, head, base, history.Window(h.opts.Window))
-	row.Builds = len(hist)
-	if !row.OK {
-		row.Regression, row.rank = true, 0 // a failed base-branch build: listed after the slower ones
-	}
-	if len(hist) > 0 {
-		ratios := make([]int64, len(hist))
-		for i, o := range hist {
-			ratios[i] = int64(math.Round(1000 * o.Summary.HitRatio))
-		}
-		row.UsualHits = plot.Percent.Format(verdict.Median(ratios) / 10)
-		if latest := hist[0]; len(latest.Summary.Images) > 0 && len(b.Summary.Images) > 0 {
-			row.SizeDelta = signedBytes(b.CompressedBytes() - latest.CompressedBytes())
-		}
-		if history.Judged(b.Status) {
-			res := history.Judge(b, hist)
-			row.Verdict = res.Total.Kind.String()
-			row.Usual = plot.Millis.Format(float64(res.Total.MedianMS)) + " ± " + plot.Millis.Format(float64(res.Total.BandMS))
-			if res.Total.Kind == verdict.Slower && !res.Few {
-				row.Regression = true
-				row.rank = 1 + float64(res.Total.DeltaMS())/float64(max(res.Total.MedianMS, 1))
-			}
-		}
-	}
-	row.Trend, row.Spark = trend(builds, head, base, now)
-	return row, base, true
+	return row
 }
 
-// trend is the week's base-branch builds (successful, trusted) up to head
-// as a sparkline of their durations, and the change from the first to the
-// last in words.
-func trend(builds []store.Build, head int, base string, now time.Time) (string, template.HTML) {
-	usual := history.Usual(base, 0)
+func pointTimes(points []rollup.Point) []time.Time {
+	out := make([]time.Time, len(points))
+	for i, p := range points {
+		out[i] = p.Time()
+	}
+	return out
+}
+
+// trend is the week's usual builds of base (the roll-up's points of the
+// last 7 days) as a sparkline of their durations, and the change from the
+// first to the last in words.
+func trend(points []rollup.Point, base string, now time.Time) (string, template.HTML) {
 	var vals []float64
-	for _, b := range builds[:head+1] {
-		if usual.Match(b) && now.Sub(b.Time) <= 7*24*time.Hour {
-			vals = append(vals, float64(b.DurationMS))
+	for _, p := range points {
+		if now.Sub(p.Time()) <= 7*24*time.Hour {
+			vals = append(vals, float64(p.DurationMS))
 		}
 	}
 	if len(vals) < 2 {

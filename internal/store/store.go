@@ -45,6 +45,8 @@ type Store struct {
 	summaries summaryCache
 	// maxKeys caps the build keys per repository (MaxKeysPerRepo).
 	maxKeys int
+	// roller makes the build keys' roll-ups; nil keeps none.
+	roller Roller
 }
 
 // Option configures Open.
@@ -320,6 +322,7 @@ func (s *Store) migrate(ctx context.Context) error {
 	}
 	stmts = append(stmts, spentSchema...)
 	stmts = append(stmts, waiverTables...)
+	stmts = append(stmts, rollupSchema...)
 	return s.migrateTx(ctx, func(tx sqlTx) error {
 		for _, q := range stmts {
 			if _, err := tx.ExecContext(ctx, q); err != nil {
@@ -341,13 +344,14 @@ func (s *Store) migrate(ctx context.Context) error {
 				return err
 			}
 		}
-		return nil
+		return s.fillRollups(ctx, tx)
 	})
 }
 
 // sqlTx is what a migration runs its statements on.
 type sqlTx interface {
 	ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
 	QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row
 }
 
