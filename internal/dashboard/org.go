@@ -120,7 +120,7 @@ func (h *handler) orgPage(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	repos = h.readable(r, repos)
+	repos = h.readable(r, owner, repos)
 	if len(repos) == 0 {
 		// No repository, or none the reader may read: the same page.
 		h.notFound(w, r)
@@ -210,9 +210,22 @@ func (h *handler) orgPage(w http.ResponseWriter, r *http.Request) {
 	h.render(w, r, http.StatusOK, "org", page{Title: owner + " · organisation", Crumbs: []crumb{{Text: owner}}, Org: op})
 }
 
-// readable keeps the repositories r may read, in order, asking Access
-// accessWorkers at a time.
-func (h *handler) readable(r *http.Request, repos []store.Repo) []store.Repo {
+// bulkAccess is an Access that answers for many repositories of one owner
+// at once (webauth.Auth.AllowAll: from GitHub's lists, 100 a request).
+type bulkAccess interface {
+	AllowAll(r *http.Request, owner string, repoIDs []int64, fullNames []string) []bool
+}
+
+// readable keeps the repositories of owner that r may read, in order:
+// asked in bulk when Access can, else one by one, accessWorkers at a time.
+func (h *handler) readable(r *http.Request, owner string, repos []store.Repo) []store.Repo {
+	if bulk, ok := h.opts.Access.(bulkAccess); ok {
+		ids, names := make([]int64, len(repos)), make([]string, len(repos))
+		for i, rp := range repos {
+			ids[i], names[i] = rp.ID, rp.FullName
+		}
+		return keep(repos, bulk.AllowAll(r, owner, ids, names))
+	}
 	ok := make([]bool, len(repos))
 	next := make(chan int)
 	var wg sync.WaitGroup
@@ -230,6 +243,11 @@ func (h *handler) readable(r *http.Request, repos []store.Repo) []store.Repo {
 	}
 	close(next)
 	wg.Wait()
+	return keep(repos, ok)
+}
+
+// keep is the repositories whose ok is true, in order.
+func keep(repos []store.Repo, ok []bool) []store.Repo {
 	out := repos[:0:0]
 	for i, rp := range repos {
 		if ok[i] {
