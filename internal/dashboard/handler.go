@@ -74,8 +74,10 @@ type handler struct {
 	// busy holds a token per page being made: at most half the cores
 	// (at least one) make pages at once, so that a flood of page views
 	// leaves the others to the webhook intake (BenchmarkPagesAtCaps).
-	busy  chan struct{}
-	opts  Options
+	busy chan struct{}
+	opts Options
+	// org keeps the organisation page's decoded roll-ups (orgmemo.go).
+	org   orgMemo
 	pages *template.Template
 	css   []byte
 	mux   *http.ServeMux

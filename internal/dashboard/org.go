@@ -77,8 +77,10 @@ type orgRow struct {
 }
 
 type orgAdvice struct {
+	// Item is item as shown, made for the items listed only.
 	Item            adviceItem
 	Repo, Key, Href string
+	item            advice.Item
 	repoID          int64
 	key             string
 }
@@ -131,39 +133,34 @@ func (h *handler) orgPage(w http.ResponseWriter, r *http.Request) {
 	var rows []orgRow
 	var items []orgAdvice
 	ids := make([]int64, len(repos))
-	byID := make(map[int64]store.Repo, len(repos))
 	for i, rp := range repos {
-		ids[i], byID[rp.ID] = rp.ID, rp
+		ids[i] = rp.ID
 	}
-	built := make(map[int64]bool, len(repos))
 	// One roll-up per key (internal/rollup), written with its builds:
-	// never a key's history.
-	op.NotRead, err = h.opts.Store.EachRollup(r.Context(), ids, OrgMaxKeys, func(kr store.KeyRollup) error {
-		k, err := rollup.Decode(kr.Rollup)
-		if err != nil {
-			return fmt.Errorf("repository %d key %q: %w", kr.RepoID, kr.BuildKey, err)
-		}
-		rp := byID[kr.RepoID]
-		built[rp.ID] = true
-		if k.Head == nil {
-			return nil
-		}
-		row := orgRowOf(k, rp, kr.BuildKey)
-		rows = append(rows, row)
-		week := advice.Week(pointTimes(k.Points), now)
-		for _, it := range k.Advice {
-			items = append(items, orgAdvice{Item: adviceItems([]advice.Item{it.Weekly(week)})[0], Repo: rp.FullName, Key: keyName(kr.BuildKey),
-				repoID: rp.ID, key: kr.BuildKey})
-		}
-		return nil
-	})
+	// never a key's history; decoded once while it is unchanged.
+	keys, notRead, err := h.org.rollups(r.Context(), h.opts.Store, ids)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	for _, rp := range repos {
-		if !built[rp.ID] && op.NotRead == 0 {
+	op.NotRead = notRead
+	for i, rp := range repos {
+		if len(keys[i]) == 0 && notRead == 0 {
 			op.Quiet = append(op.Quiet, crumb{Text: rp.FullName, Href: link(r, RepoPath(rp.ID), nil)})
+		}
+		for _, mk := range keys[i] {
+			k := mk.roll
+			if k.Head == nil {
+				continue
+			}
+			rows = append(rows, orgRowOf(k, rp, mk.name))
+			if len(k.Advice) == 0 {
+				continue
+			}
+			week := advice.Week(pointTimes(k.Points), now)
+			for _, it := range k.Advice {
+				items = append(items, orgAdvice{item: it.Weekly(week), Repo: rp.FullName, Key: keyName(mk.name), repoID: rp.ID, key: mk.name})
+			}
 		}
 	}
 	op.Keys = len(rows)
@@ -205,7 +202,8 @@ func (h *handler) orgPage(w http.ResponseWriter, r *http.Request) {
 	rankAdvice(items)
 	op.Advice = items[:min(len(items), OrgAdvice)]
 	for i := range op.Advice {
-		op.Advice[i].Href = link(r, KeyPath(op.Advice[i].repoID, op.Advice[i].key), nil)
+		a := &op.Advice[i]
+		a.Item, a.Href = adviceItems([]advice.Item{a.item})[0], link(r, KeyPath(a.repoID, a.key), nil)
 	}
 	h.render(w, r, http.StatusOK, "org", page{Title: owner + " · organisation", Crumbs: []crumb{{Text: owner}}, Org: op})
 }
@@ -321,6 +319,6 @@ func trend(points []rollup.Point, base string, now time.Time) (string, template.
 // week, then bytes.
 func rankAdvice(items []orgAdvice) {
 	slices.SortStableFunc(items, func(a, b orgAdvice) int {
-		return cmp.Or(cmp.Compare(b.Item.savingMS, a.Item.savingMS), cmp.Compare(b.Item.savingBytes, a.Item.savingBytes))
+		return cmp.Or(cmp.Compare(b.item.SavingMS, a.item.SavingMS), cmp.Compare(b.item.SavingBytes, a.item.SavingBytes))
 	})
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 )
 
 // Roller makes a build key's roll-up: what the organisation page shows of
@@ -41,13 +42,19 @@ func (s *Store) HasRoller() bool { return s.roller != nil }
 // rollupSchema is the roll-ups' table (added after the organisation
 // page): one row per build key that has builds, of the version that made
 // it.
+//
+// stamp grows with every write: each write stamps its row one past the
+// largest stamp, so a key's stamp only ever grows, and a repository's
+// count and sum of stamps (RollupVersions) change whenever one of its
+// roll-ups is written or dropped.
 var rollupSchema = []string{`CREATE TABLE IF NOT EXISTS key_rollups (
 	repo_id BIGINT NOT NULL,
 	build_key TEXT NOT NULL,
 	version TEXT NOT NULL,
 	rollup TEXT NOT NULL,
+	stamp BIGINT NOT NULL,
 	PRIMARY KEY (repo_id, build_key)
-)`}
+)`, `CREATE INDEX IF NOT EXISTS key_rollups_stamp ON key_rollups (stamp)`}
 
 // querier is what a roll-up is read and written through: the write's
 // transaction, or the migration's.
@@ -80,8 +87,9 @@ func (s *Store) roll(ctx context.Context, q querier, repoID int64, key string) e
 	if err != nil {
 		return fmt.Errorf("roll up %d/%s: %w", repoID, key, err)
 	}
-	if _, err := q.ExecContext(ctx, `INSERT INTO key_rollups (repo_id, build_key, version, rollup) VALUES ($1, $2, $3, $4)
-		ON CONFLICT (repo_id, build_key) DO UPDATE SET version = excluded.version, rollup = excluded.rollup`,
+	if _, err := q.ExecContext(ctx, `INSERT INTO key_rollups (repo_id, build_key, version, rollup, stamp)
+		VALUES ($1, $2, $3, $4, (SELECT COALESCE(MAX(stamp), 0) + 1 FROM key_rollups))
+		ON CONFLICT (repo_id, build_key) DO UPDATE SET version = excluded.version, rollup = excluded.rollup, stamp = excluded.stamp`,
 		repoID, key, s.roller.Version(), string(data)); err != nil {
 		return fmt.Errorf("roll up %d/%s: %w", repoID, key, err)
 	}
@@ -211,6 +219,42 @@ func (s *Store) EachRollup(ctx context.Context, repoIDs []int64, maxKeys int, fn
 		return 0, fmt.Errorf("roll-ups: %w", err)
 	}
 	return keysLeft, nil
+}
+
+// RollupVersions returns, for each of the repositories that has roll-ups
+// of the store's Roller's version, a value that changes whenever one of
+// them is written or dropped: their count and sum of stamps. One query per
+// orgChunk repositories, on the roll-ups' table alone.
+func (s *Store) RollupVersions(ctx context.Context, repoIDs []int64) (map[int64]string, error) {
+	if s.roller == nil {
+		return nil, fmt.Errorf("roll-up versions: the store was opened without a Roller")
+	}
+	out := make(map[int64]string, len(repoIDs))
+	err := eachChunk(repoIDs, orgChunk, func(chunk []int64) error {
+		args := make([]any, 0, len(chunk)+1)
+		args = append(args, s.roller.Version())
+		for _, id := range chunk {
+			args = append(args, id)
+		}
+		rows, err := s.rdb.QueryContext(ctx, `SELECT repo_id, COUNT(*), SUM(stamp) FROM key_rollups WHERE version = $1
+			AND repo_id IN (`+params(2, len(chunk))+`) GROUP BY repo_id`, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var repo, n, sum int64
+			if err := rows.Scan(&repo, &n, &sum); err != nil {
+				return err
+			}
+			out[repo] = strconv.FormatInt(n, 10) + "/" + strconv.FormatInt(sum, 10)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("roll-up versions: %w", err)
+	}
+	return out, nil
 }
 
 // errStop carries an error of the caller's fn out of eachChunk unwrapped.

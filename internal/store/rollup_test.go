@@ -266,3 +266,59 @@ func TestEachRollupCap(t *testing.T) {
 		t.Errorf("fn's error: got %v", err)
 	}
 }
+
+// TestRollupVersions: a repository's roll-up version changes with every
+// build written (a re-run too) and every prune that touches its keys, and
+// with nothing else; a repository without roll-ups has none.
+func TestRollupVersions(t *testing.T) {
+	t.Parallel()
+	for _, d := range storetest.Dialects(t) {
+		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			s := storetest.Open(t, d, store.WithRoller(runsRoller{"v"}))
+			put := func(repo int64, key string, run int64, at time.Time) {
+				t.Helper()
+				if err := s.PutBuild(ctx, store.Build{RepoID: repo, BuildKey: key, Branch: "main", RunID: run, Trusted: true, Time: at, Status: "success"}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			t0 := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+			for run := int64(1); run <= 6; run++ {
+				put(1, fmt.Sprint("k", run%2), run, t0.Add(time.Duration(run)*time.Hour))
+				put(2, "k", run, t0.Add(time.Duration(run+1)*time.Hour)) // none before t0 + 2 h
+			}
+			versions := func() map[int64]string {
+				t.Helper()
+				v, err := s.RollupVersions(ctx, []int64{1, 2, 3})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return v
+			}
+			v0 := versions()
+			if len(v0) != 2 || v0[1] == "" || v0[2] == "" {
+				t.Fatalf("versions %v; want repositories 1 and 2 only", v0)
+			}
+			step := func(what string, changed int64, do func()) {
+				t.Helper()
+				before := versions()
+				do()
+				after := versions()
+				for _, repo := range []int64{1, 2} {
+					if (before[repo] != after[repo]) != (repo == changed) {
+						t.Errorf("%s: repository %d's version %q → %q", what, repo, before[repo], after[repo])
+					}
+				}
+			}
+			step("nothing", 0, func() {})
+			step("a build", 1, func() { put(1, "k0", 7, t0.Add(10*time.Hour)) })
+			step("a re-run", 2, func() { put(2, "k", 3, t0.Add(11*time.Hour)) })
+			step("a prune", 1, func() {
+				if _, err := s.PruneBuilds(ctx, store.Keep{Before: t0.Add(2 * time.Hour)}, store.Keep{Before: t0}); err != nil {
+					t.Fatal(err)
+				}
+			})
+		})
+	}
+}
