@@ -73,6 +73,16 @@ func (s *Store) roll(ctx context.Context, q querier, repoID int64, key string) e
 		}
 		return nil
 	}
+	if s.dialect == Postgres {
+		// Two writers of one key in READ COMMITTED would each roll up
+		// without the other's build, and the later commit would keep a
+		// roll-up missing one: one at a time per key, the second reading
+		// (a new snapshot) after the first has committed. SQLite has one
+		// writer.
+		if _, err := q.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended(CAST($1 AS BIGINT)::text || '/' || $2, 0))`, repoID, key); err != nil {
+			return fmt.Errorf("roll up %d/%s: lock: %w", repoID, key, err)
+		}
+	}
 	builds, err := s.keyLatest(ctx, q, repoID, key)
 	if err != nil {
 		return err

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"sync"
 	"testing"
 	"time"
 
@@ -319,6 +320,45 @@ func TestRollupVersions(t *testing.T) {
 					t.Fatal(err)
 				}
 			})
+		})
+	}
+}
+
+// TestRollupsConcurrent: builds of one key written at once (PostgreSQL runs
+// them in transactions side by side) leave the roll-up of them all.
+func TestRollupsConcurrent(t *testing.T) {
+	t.Parallel()
+	for _, d := range storetest.Dialects(t) {
+		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			roller := runsRoller{"v"}
+			s := storetest.Open(t, d, store.WithRoller(roller))
+			t0 := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+			var wg sync.WaitGroup
+			errs := make(chan error, 64)
+			for w := range 8 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := range 8 {
+						run := int64(w*8 + i + 1)
+						// Round by round: each round's builds, one per
+						// writer, are the newest when written.
+						at := t0.Add(time.Duration(i*8+w) * time.Minute)
+						if err := s.PutBuild(ctx, store.Build{RepoID: 1, BuildKey: "k", Branch: "main", RunID: run, Trusted: run%4 != 0,
+							Time: at, Status: "success", DurationMS: run}); err != nil {
+							errs <- err
+						}
+					}
+				}()
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				t.Fatal(err)
+			}
+			sameRollups(t, "after concurrent puts", s, roller, []int64{1})
 		})
 	}
 }
