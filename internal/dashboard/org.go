@@ -130,8 +130,6 @@ func (h *handler) orgPage(w http.ResponseWriter, r *http.Request) {
 	}
 	now := h.opts.Now()
 	op := &orgPage{Owner: plot.Clean(owner, 100), Repos: len(repos)}
-	var rows []orgRow
-	var items []orgAdvice
 	ids := make([]int64, len(repos))
 	for i, rp := range repos {
 		ids[i] = rp.ID
@@ -144,63 +142,71 @@ func (h *handler) orgPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	op.NotRead = notRead
+	// A key's line is made for the listed rows only; the rest are
+	// ranked and counted from their roll-ups.
+	type ranked struct {
+		repo int // index in repos
+		mk   *memoKey
+	}
+	var all []ranked
+	var top []orgAdvice // the best OrgAdvice items, ranked
 	for i, rp := range repos {
 		if len(keys[i]) == 0 && notRead == 0 {
 			op.Quiet = append(op.Quiet, crumb{Text: rp.FullName, Href: link(r, RepoPath(rp.ID), nil)})
 		}
-		for _, mk := range keys[i] {
-			k := mk.roll
-			if k.Head == nil {
+		for j := range keys[i] {
+			mk := &keys[i][j]
+			if mk.roll.Head == nil {
 				continue
 			}
-			rows = append(rows, orgRowOf(k, rp, mk.name))
-			if len(k.Advice) == 0 {
+			all = append(all, ranked{i, mk})
+			if len(mk.roll.Advice) == 0 {
 				continue
 			}
-			week := advice.Week(pointTimes(k.Points), now)
-			for _, it := range k.Advice {
-				items = append(items, orgAdvice{item: it.Weekly(week), Repo: rp.FullName, Key: keyName(mk.name), repoID: rp.ID, key: mk.name})
+			week := advice.Week(pointTimes(mk.roll.Points), now)
+			for _, it := range mk.roll.Advice {
+				top = rankAdvice(top, orgAdvice{item: it.Weekly(week), Repo: rp.FullName, Key: keyName(mk.name), repoID: rp.ID, key: mk.name}, OrgAdvice)
 			}
 		}
 	}
-	op.Keys = len(rows)
+	op.Keys = len(all)
 	// Regressions first (the slowest against its usual range first, then
 	// failures), then by repository and key.
-	slices.SortStableFunc(rows, func(a, b orgRow) int {
-		if a.Regression != b.Regression {
-			if a.Regression {
+	slices.SortStableFunc(all, func(a, b ranked) int {
+		ha, hb := a.mk.roll.Head, b.mk.roll.Head
+		if ha.Regression != hb.Regression {
+			if ha.Regression {
 				return -1
 			}
 			return 1
 		}
-		return cmp.Compare(b.rank, a.rank)
+		return cmp.Compare(hb.Rank, ha.Rank)
 	})
-	for _, row := range rows {
-		if row.Regression {
+	for _, k := range all {
+		if k.mk.roll.Head.Regression {
 			op.Regressions++
 		}
 	}
-	op.Rows = rows[:min(len(rows), OrgMaxRows)]
-	// Links carry this reader's signature, ages this view's time: made
-	// for the rows listed only.
-	for i := range op.Rows {
-		row := &op.Rows[i]
+	// Links carry this reader's signature, ages this view's time.
+	for _, k := range all[:min(len(all), OrgMaxRows)] {
+		row := orgRowOf(k.mk.roll, repos[k.repo], k.mk.name)
 		row.RepoHref, row.KeyHref = link(r, RepoPath(row.repoID), nil), link(r, KeyPath(row.repoID, row.key), nil)
 		row.Ago = ago(now.Sub(row.at))
 		row.Trend, row.Spark = trend(row.points, row.Base, now)
+		op.Rows = append(op.Rows, row)
 	}
-	if len(rows) > OrgMaxRows {
-		op.Hidden = len(rows) - OrgMaxRows
-		seen := map[string]bool{}
-		for _, row := range rows[OrgMaxRows:] {
-			if !seen[row.Repo] {
-				seen[row.Repo] = true
-				op.HiddenRepos = append(op.HiddenRepos, crumb{Text: row.Repo, Href: link(r, RepoPath(row.repoID), nil)})
+	if len(all) > OrgMaxRows {
+		op.Hidden = len(all) - OrgMaxRows
+		seen := map[int]bool{}
+		for _, k := range all[OrgMaxRows:] {
+			if !seen[k.repo] {
+				seen[k.repo] = true
+				rp := repos[k.repo]
+				op.HiddenRepos = append(op.HiddenRepos, crumb{Text: rp.FullName, Href: link(r, RepoPath(rp.ID), nil)})
 			}
 		}
 	}
-	rankAdvice(items)
-	op.Advice = items[:min(len(items), OrgAdvice)]
+	op.Advice = top
 	for i := range op.Advice {
 		a := &op.Advice[i]
 		a.Item, a.Href = adviceItems([]advice.Item{a.item})[0], link(r, KeyPath(a.repoID, a.key), nil)
@@ -315,10 +321,17 @@ func trend(points []rollup.Point, base string, now time.Time) (string, template.
 	return text, template.HTML(buf.String()) // numbers, and base escaped by WriteSpark
 }
 
-// rankAdvice sorts items as advice.For ranks one key's: time saved per
-// week, then bytes.
-func rankAdvice(items []orgAdvice) {
-	slices.SortStableFunc(items, func(a, b orgAdvice) int {
-		return cmp.Or(cmp.Compare(b.item.SavingMS, a.item.SavingMS), cmp.Compare(b.item.SavingBytes, a.item.SavingBytes))
-	})
+// rankAdvice adds it to top (the best items so far, at most n) where
+// advice.For would rank it, time saved per week then bytes, after the
+// items it ties with.
+func rankAdvice(top []orgAdvice, it orgAdvice, n int) []orgAdvice {
+	at := len(top)
+	for at > 0 && cmp.Or(cmp.Compare(it.item.SavingMS, top[at-1].item.SavingMS), cmp.Compare(it.item.SavingBytes, top[at-1].item.SavingBytes)) > 0 {
+		at--
+	}
+	if at >= n {
+		return top
+	}
+	top = slices.Insert(top, at, it)
+	return top[:min(len(top), n)]
 }

@@ -54,7 +54,9 @@ var rollupSchema = []string{`CREATE TABLE IF NOT EXISTS key_rollups (
 	rollup TEXT NOT NULL,
 	stamp BIGINT NOT NULL,
 	PRIMARY KEY (repo_id, build_key)
-)`, `CREATE INDEX IF NOT EXISTS key_rollups_stamp ON key_rollups (stamp)`}
+)`, `CREATE INDEX IF NOT EXISTS key_rollups_stamp ON key_rollups (stamp)`,
+	// RollupVersions reads this alone, not the rows and their roll-ups.
+	`CREATE INDEX IF NOT EXISTS key_rollups_version ON key_rollups (repo_id, version, stamp)`}
 
 // querier is what a roll-up is read and written through: the write's
 // transaction, or the migration's.
