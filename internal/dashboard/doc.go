@@ -15,11 +15,17 @@
 // caps.
 //
 // The organisation page (org.go) reads at most OrgMaxRepos (2,000)
-// repositories' names and asks Access about them, then the roll-ups of at
-// most OrgMaxKeys (20,000) build keys (internal/rollup: one row per key,
-// written with each build, about 1 kB each without advice), in one query
-// per 500 repositories (store.EachRollup): never a key's history. It holds
-// a row per key and the keys' advice, and draws links and sparklines for
-// the OrgMaxRows (400) rows it lists only. BenchmarkOrgPage measures it at
-// 1,000 repositories × 10 keys against the key page.
+// repositories' names and asks Access about them (in bulk when it can:
+// webauth's GitHub lists), then the roll-ups of at most OrgMaxKeys
+// (20,000) build keys (internal/rollup: one row per key, written with each
+// build, about 1 kB each without advice), in one query per 500
+// repositories (store.EachRollup): never a key's history. Decoded
+// roll-ups are kept (orgmemo.go, at most 40,000 keys) while their
+// repository's roll-up version (store.RollupVersions, one index read per
+// 500 repositories) is unchanged, so a view decodes the changed
+// repositories' only. It ranks the keys from their roll-ups, keeps the
+// best OrgAdvice advice items as it goes, and makes lines, links and
+// sparklines for the OrgMaxRows (400) rows it lists only.
+// BenchmarkOrgPage measures it at 1,000 repositories × 10 keys against the
+// key page.
 package dashboard

@@ -45,8 +45,10 @@ type Store struct {
 	summaries summaryCache
 	// maxKeys caps the build keys per repository (MaxKeysPerRepo).
 	maxKeys int
-	// roller makes the build keys' roll-ups; nil keeps none.
-	roller Roller
+	// roller makes the build keys' roll-ups; nil keeps none. rollRead
+	// and rollWrite are its statements, prepared once (prepareRoll).
+	roller              Roller
+	rollRead, rollWrite *sql.Stmt
 }
 
 // Option configures Open.
@@ -115,6 +117,10 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("connect %s: %w", s.dialect, err)
 	}
 	if err := s.migrate(ctx); err != nil {
+		s.closeDBs()
+		return nil, err
+	}
+	if err := s.prepareRoll(ctx); err != nil {
 		s.closeDBs()
 		return nil, err
 	}
@@ -212,6 +218,11 @@ func sqliteOpenError(dsn string, err error) error {
 }
 
 func (s *Store) closeDBs() error {
+	for _, st := range []*sql.Stmt{s.rollRead, s.rollWrite} {
+		if st != nil {
+			st.Close()
+		}
+	}
 	err := s.db.Close()
 	if s.rdb != s.db {
 		err = errors.Join(err, s.rdb.Close())
