@@ -112,7 +112,7 @@ func (s *Store) roll(ctx context.Context, q querier, repoID int64, key string) e
 }
 
 // keyLatest reads, through q, the builds a key's roll-up is made from (the
-// Roller's Reads), newest first: the same selection as EachKeyLatest.
+// Roller's Reads), newest first: what TestRollupsExact recomputes.
 func (s *Store) keyLatest(ctx context.Context, q querier, repoID int64, key string) ([]Build, error) {
 	trusted, other := s.roller.Reads()
 	builds, err := s.readBuilds(ctx, "roll up", false, trusted+other, s.summaries.peek, func() (*sql.Rows, error) {
