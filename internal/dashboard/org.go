@@ -146,7 +146,7 @@ func (h *handler) orgPage(w http.ResponseWriter, r *http.Request) {
 	// ranked and counted from their roll-ups.
 	type ranked struct {
 		repo int // index in repos
-		mk   *memoKey
+		mk   *keyRollup
 	}
 	var all []ranked
 	var top []orgAdvice // the best OrgAdvice items, ranked

@@ -29,11 +29,11 @@ type orgMemo struct {
 
 type memoRepo struct {
 	version string
-	keys    []memoKey
+	keys    []keyRollup
 }
 
-// memoKey is one build key's decoded roll-up.
-type memoKey struct {
+// keyRollup is one build key's decoded roll-up.
+type keyRollup struct {
 	name string
 	roll rollup.Key
 }
@@ -41,12 +41,12 @@ type memoKey struct {
 // rollups returns the roll-ups of each of repoIDs' keys (by repository, in
 // order, keys by name), at most OrgMaxKeys; notRead counts the keys past
 // it.
-func (m *orgMemo) rollups(ctx context.Context, st *store.Store, repoIDs []int64) (keys [][]memoKey, notRead int, err error) {
+func (m *orgMemo) rollups(ctx context.Context, st *store.Store, repoIDs []int64) (keys [][]keyRollup, notRead int, err error) {
 	versions, err := st.RollupVersions(ctx, repoIDs)
 	if err != nil {
 		return nil, 0, err
 	}
-	keys = make([][]memoKey, len(repoIDs))
+	keys = make([][]keyRollup, len(repoIDs))
 	at := make(map[int64]int, len(repoIDs))
 	var stale []int64
 	m.mu.Lock()
@@ -64,13 +64,13 @@ func (m *orgMemo) rollups(ctx context.Context, st *store.Store, repoIDs []int64)
 	}
 	m.mu.Unlock()
 	if len(stale) > 0 {
-		fresh := map[int64][]memoKey{}
+		fresh := map[int64][]keyRollup{}
 		left, err := st.EachRollup(ctx, stale, OrgMaxKeys, func(kr store.KeyRollup) error {
 			k, err := rollup.Decode(kr.Rollup)
 			if err != nil {
 				return fmt.Errorf("repository %d key %q: %w", kr.RepoID, kr.BuildKey, err)
 			}
-			fresh[kr.RepoID] = append(fresh[kr.RepoID], memoKey{name: kr.BuildKey, roll: k})
+			fresh[kr.RepoID] = append(fresh[kr.RepoID], keyRollup{name: kr.BuildKey, roll: k})
 			return nil
 		})
 		if err != nil {
@@ -102,7 +102,7 @@ func (m *orgMemo) rollups(ctx context.Context, st *store.Store, repoIDs []int64)
 
 // keep remembers fresh reads, making room within orgMemoKeys (in map
 // order).
-func (m *orgMemo) keep(ids []int64, versions map[int64]string, fresh map[int64][]memoKey) {
+func (m *orgMemo) keep(ids []int64, versions map[int64]string, fresh map[int64][]keyRollup) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.repos == nil {

@@ -97,3 +97,36 @@ func (c *summaryCache) peek(id int64, raw string) (BuildSummary, error) {
 	err := json.Unmarshal([]byte(raw), &sum)
 	return sum, err
 }
+
+// RepoVersions returns, for each of the repositories that has builds, a
+// value that changes whenever one of its builds is added, replaced (a
+// re-run is stamped with its new time) or pruned: its builds' count,
+// largest row id and newest time. One query per orgChunk repositories; it
+// reads the builds_key index, not the summaries.
+func (s *Store) RepoVersions(ctx context.Context, repoIDs []int64) (map[int64]string, error) {
+	out := make(map[int64]string, len(repoIDs))
+	err := eachChunk(repoIDs, orgChunk, func(chunk []int64) error {
+		args := make([]any, len(chunk))
+		for i, id := range chunk {
+			args[i] = id
+		}
+		rows, err := s.rdb.QueryContext(ctx, `SELECT repo_id, COUNT(*), MAX(id), MAX(created_at) FROM builds
+			WHERE repo_id IN (`+params(1, len(chunk))+`) GROUP BY repo_id`, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var repo, n, id, at int64
+			if err := rows.Scan(&repo, &n, &id, &at); err != nil {
+				return err
+			}
+			out[repo] = strconv.FormatInt(n, 10) + "/" + strconv.FormatInt(id, 10) + "/" + strconv.FormatInt(at, 10)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("repo versions: %w", err)
+	}
+	return out, nil
+}
