@@ -21,6 +21,7 @@ import (
 
 	"github.com/stageline/stageline/internal/checks"
 	"github.com/stageline/stageline/internal/dispatch"
+	"github.com/stageline/stageline/internal/rollup"
 	"github.com/stageline/stageline/internal/store"
 	"github.com/stageline/stageline/internal/webhook"
 )
@@ -42,7 +43,8 @@ func main() {
 
 // serve runs the App until ctx ends: the HTTP endpoints and the workers.
 func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
-	st, err := store.Open(ctx, cfg.DatabaseURL, store.WithClock(cfg.now), store.WithMaxKeys(cfg.MaxKeys))
+	st, err := store.Open(ctx, cfg.DatabaseURL, store.WithClock(cfg.now), store.WithMaxKeys(cfg.MaxKeys),
+		store.WithRoller(rollup.Roller{Window: cfg.History.Window}))
 	if err != nil {
 		return err
 	}

@@ -82,6 +82,10 @@ type Item struct {
 	// builds of the last 7 days (WeekBuilds). 0 for KindWaste.
 	SavingMS   int64
 	WeekBuilds int
+	// CostMS is the time the item cost over its Builds builds in all:
+	// SavingMS is its share for WeekBuilds builds (Weekly), so a page that
+	// keeps items can date them again (0 for KindWaste).
+	CostMS int64
 	// SavingBytes is the image bytes saved per build (KindWaste), or the
 	// context bytes no longer sent per build (KindContext: the median of
 	// the builds that sent too much).
@@ -100,18 +104,55 @@ func For(builds []store.Build, base string, now time.Time) []Item {
 	if len(subj) == 0 {
 		return nil
 	}
-	perWeek := func(total int64) int64 { return total * int64(week) / int64(len(subj)) }
 	var items []Item
-	items = append(items, copyOrder(subj, perWeek, week)...)
-	items = append(items, cacheExports(subj, builds, perWeek, week)...)
-	items = append(items, baseDigests(subj, perWeek, week)...)
+	items = append(items, copyOrder(subj)...)
+	items = append(items, cacheExports(subj, builds)...)
+	items = append(items, baseDigests(subj)...)
 	items = append(items, waste(subj)...)
-	items = append(items, contextUnread(subj, week)...)
-	slices.SortStableFunc(items, func(a, b Item) int {
-		return cmp.Or(cmp.Compare(b.SavingMS, a.SavingMS), cmp.Compare(b.SavingBytes, a.SavingBytes))
-	})
+	items = append(items, contextUnread(subj)...)
+	for i := range items {
+		items[i] = items[i].Weekly(week)
+	}
+	slices.SortStableFunc(items, Compare)
 	return items
 }
+
+// Compare orders advice as For ranks it: the most time saved per week
+// first, then the most bytes. A page that dates kept items again (Weekly)
+// ranks them anew with it, since a new week can change the order.
+func Compare(a, b Item) int {
+	return cmp.Or(cmp.Compare(b.SavingMS, a.SavingMS), cmp.Compare(b.SavingBytes, a.SavingBytes))
+}
+
+// Weekly is it dated for week base-branch builds in the last 7 days:
+// WeekBuilds set to week and SavingMS to CostMS's share for them (CostMS ×
+// week / Builds).
+// Wasted bytes save bytes, not time, and are left as they are; an item
+// whose time is unknown gets its WeekBuilds only.
+func (it Item) Weekly(week int) Item {
+	if it.Kind == KindWaste {
+		return it
+	}
+	it.WeekBuilds = week
+	if it.Builds > 0 && !it.TimeUnknown {
+		it.SavingMS = it.CostMS * int64(week) / int64(it.Builds)
+	}
+	return it
+}
+
+// Week counts the times (base-branch builds') within the 7 days up to
+// now: For's WeekBuilds.
+func Week(times []time.Time, now time.Time) int {
+	n := 0
+	for _, t := range times {
+		if inWeek(t, now) {
+			n++
+		}
+	}
+	return n
+}
+
+func inWeek(t, now time.Time) bool { return now.Sub(t) <= 7*24*time.Hour }
 
 // Evidenced is how many builds For would rest on: the newest Builds
 // base-branch builds of builds that carry evidence. 0 says advice has
@@ -131,7 +172,7 @@ func subjects(builds []store.Build, base string, now time.Time) (subj []store.Bu
 		if !usual.Match(b) {
 			continue
 		}
-		if now.Sub(b.Time) <= 7*24*time.Hour {
+		if inWeek(b.Time, now) {
 			week++
 		}
 		if b.Summary.Evidence != nil && len(subj) < Builds {
@@ -149,7 +190,7 @@ func isCopy(instruction string) bool {
 
 func median(v []int64) int64 { return int64(verdict.Median(v)) }
 
-func copyOrder(subj []store.Build, perWeek func(int64) int64, week int) []Item {
+func copyOrder(subj []store.Build) []Item {
 	type at struct {
 		stage, platform, instruction string
 		line                         int
@@ -190,12 +231,12 @@ func copyOrder(subj []store.Build, perWeek func(int64) int64, week int) []Item {
 			Title: fmt.Sprintf("Copy the dependency manifests first: %s on %s rebuilds the steps below it whenever a source file changes", k.instruction, where),
 			Evidence: fmt.Sprintf("In %d of the last %d builds its copied files changed (%d files in all, no dependency manifest among them) and the steps from it on were rebuilt: median %s a build",
 				len(s.costs), len(subj), s.files, millis(med)),
-			Builds: len(subj), SavingMS: perWeek(total), WeekBuilds: week})
+			Builds: len(subj), CostMS: total})
 	}
 	return out
 }
 
-func cacheExports(subj, all []store.Build, perWeek func(int64) int64, week int) []Item {
+func cacheExports(subj, all []store.Build) []Item {
 	type scope struct{ typ, scope string }
 	type seen struct {
 		first time.Time
@@ -255,12 +296,12 @@ func cacheExports(subj, all []store.Build, perWeek func(int64) int64, week int) 
 			Title: fmt.Sprintf("Change the cache export's mode or scope: %s costs %s a build and no later build read it", name, millis(med)),
 			Evidence: fmt.Sprintf("Exported in %d of the last %d builds (median %s); none of the %d builds recorded after the first export imported it and had a cache hit",
 				len(s.ms), len(subj), millis(med), later),
-			Builds: len(subj), SavingMS: perWeek(total), WeekBuilds: week})
+			Builds: len(subj), CostMS: total})
 	}
 	return out
 }
 
-func baseDigests(subj []store.Build, perWeek func(int64) int64, week int) []Item {
+func baseDigests(subj []store.Build) []Item {
 	last := map[string]string{}
 	changes := map[string]int{}
 	var order []string
@@ -295,7 +336,7 @@ func baseDigests(subj []store.Build, perWeek func(int64) int64, week int) []Item
 		}
 		out = append(out, Item{Kind: KindBaseDigest,
 			Title:    fmt.Sprintf("Pin the base image %s by digest, or expect its cache misses", ref),
-			Evidence: ev, Builds: len(subj), SavingMS: perWeek(missCost) / int64(max(len(order), 1)), WeekBuilds: week})
+			Evidence: ev, Builds: len(subj), CostMS: missCost / int64(max(len(order), 1))})
 	}
 	return out
 }
@@ -334,7 +375,7 @@ func waste(subj []store.Build) []Item {
 // largest unread directories. The time saved is each such build's
 // transfer time in proportion to the bytes it did not need, when the
 // transfer time was recorded.
-func contextUnread(subj []store.Build, week int) []Item {
+func contextUnread(subj []store.Build) []Item {
 	type seen struct {
 		measured, over  int
 		unread, savedMS []int64
@@ -382,7 +423,7 @@ func contextUnread(subj []store.Build, week int) []Item {
 			where = "the .dockerignore of context " + name
 		}
 		med := median(s.unread)
-		it := Item{Kind: KindContext, Builds: s.measured, SavingBytes: med, WeekBuilds: week,
+		it := Item{Kind: KindContext, Builds: s.measured, SavingBytes: med,
 			Title: fmt.Sprintf("Add %s to %s: the build sends it and no step reads it", strings.Join(lines, ", "), where),
 			Evidence: fmt.Sprintf("In %d of the %d builds that measured the context it sent at least %s that no step read (median %s a build); in the newest, of %s sent: %s",
 				s.over, s.measured, bytesText(MinUnreadBytes), bytesText(med), bytesText(s.newest.SentBytes), strings.Join(dirs, ", "))}
@@ -394,9 +435,9 @@ func contextUnread(subj []store.Build, week int) []Item {
 			for _, v := range s.savedMS {
 				total += v
 			}
-			// The mean saving of a timed build, for the share of builds
-			// that sent too much, over the week's builds.
-			it.SavingMS = total * int64(s.over) * int64(week) / int64(len(s.savedMS)) / int64(s.measured)
+			// The mean saving of a timed build, for each build that sent
+			// too much: Weekly spreads it over the week's builds.
+			it.CostMS = total * int64(s.over) / int64(len(s.savedMS))
 			it.Evidence += fmt.Sprintf("; sending it took %s a build in proportion to its bytes", millis(total/int64(len(s.savedMS))))
 		}
 		out = append(out, it)

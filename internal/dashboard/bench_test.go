@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/stageline/stageline/internal/dashboard"
+	"github.com/stageline/stageline/internal/rollup"
 	"github.com/stageline/stageline/internal/store"
 	"github.com/stageline/stageline/internal/testing/storetest"
 )
@@ -35,7 +36,7 @@ func BenchmarkKeyPage(b *testing.B) {
 func benchKeyPage(b *testing.B, fresh bool) {
 	ctx := context.Background()
 	dsn := storetest.DSN(b, store.SQLite)
-	s, err := store.Open(ctx, dsn)
+	s, err := store.Open(ctx, dsn, store.WithRoller(rollup.Roller{}))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -57,7 +58,7 @@ func benchKeyPage(b *testing.B, fresh bool) {
 		if err := s.Close(); err != nil {
 			b.Fatal(err)
 		}
-		if s, err = store.Open(ctx, dsn); err != nil {
+		if s, err = store.Open(ctx, dsn, store.WithRoller(rollup.Roller{})); err != nil {
 			b.Fatal(err)
 		}
 		// A connection of the read pool, opened here, is not what is timed.

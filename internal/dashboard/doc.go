@@ -15,15 +15,17 @@
 // caps.
 //
 // The organisation page (org.go) reads at most OrgMaxRepos (2,000)
-// repositories' names and asks Access about each (accessWorkers at a time),
-// then at most OrgMaxKeys (20,000) build keys' newest OrgTrusted (12)
-// trusted and OrgOther (8) other builds, without layers: at most 400,000
-// rows of at most store.MaxSummaryBytes, in one key listing per 500
-// repositories and one prepared read per 100 keys (store.EachKeyLatest),
-// never a query per key. It holds one read's builds at a time, a row per key
-// and the best advice, and lists at most OrgMaxRows (400) rows. What it
-// sums up of a repository is kept (orgmemo.go, at most 40,000 keys) while
-// the repository's builds are unchanged, for 5 minutes at most: a view
-// reads the builds of the repositories that changed since. BenchmarkOrgPage
-// measures it at 1,000 repositories × 10 keys against the key page.
+// repositories' names and asks Access about them (in bulk when it can:
+// webauth's GitHub lists), then the roll-ups of at most OrgMaxKeys
+// (20,000) build keys (internal/rollup: one row per key, written with each
+// build, about 1 kB each without advice), in one query per 500
+// repositories (store.EachRollup): never a key's history. Decoded
+// roll-ups are kept (orgmemo.go, at most 40,000 keys) while their
+// repository's roll-up version (store.RollupVersions, one index read per
+// 500 repositories) is unchanged, so a view decodes the changed
+// repositories' only. It ranks the keys from their roll-ups, keeps the
+// best OrgAdvice advice items as it goes, and makes lines, links and
+// sparklines for the OrgMaxRows (400) rows it lists only.
+// BenchmarkOrgPage measures it at 1,000 repositories × 10 keys against the
+// key page.
 package dashboard

@@ -80,7 +80,7 @@ type handler struct {
 	// (at least one) make pages at once, so that a flood of page views
 	// leaves the others to the webhook intake (BenchmarkPagesAtCaps).
 	busy chan struct{}
-	// org keeps the organisation page's sums between views (orgmemo.go).
+	// org keeps the organisation page's decoded roll-ups (orgmemo.go).
 	org orgMemo
 	// memo keeps rendered key and repository pages (pagememo.go).
 	memo  pageMemo
@@ -96,6 +96,10 @@ type handler struct {
 func New(opts Options) (http.Handler, error) {
 	if opts.Store == nil || opts.Access == nil {
 		return nil, errors.New("dashboard: Options.Store and Options.Access are required")
+	}
+	if !opts.Store.HasRoller() {
+		// The organisation page reads the build keys' roll-ups.
+		return nil, errors.New("dashboard: Options.Store must be opened with store.WithRoller(rollup.Roller{...})")
 	}
 	web, err := url.Parse(opts.WebURL)
 	if err != nil || web.Scheme != "https" && web.Scheme != "http" || web.Host == "" {

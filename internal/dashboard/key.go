@@ -126,7 +126,7 @@ func (h *handler) keyPage(w http.ResponseWriter, r *http.Request) {
 	// builds from before it was kept leave it to a guess, said as one.
 	kp.Base = builds[head].BaseBranch
 	if kp.Base == "" {
-		kp.Base, kp.BaseGuessed = baseBranch(builds), true
+		kp.Base, kp.BaseGuessed = history.GuessBase(builds), true
 	}
 	kp.Summary = summarize(builds, head, kp.Base, marked >= 0, history.Window(h.opts.Window))
 	kp.Advice = keyAdvice{Items: adviceItems(advice.For(builds, kp.Base, h.opts.Now())), Evidenced: advice.Evidenced(builds, kp.Base)}
@@ -218,24 +218,6 @@ func (h *handler) runURL(fullName string, runID int64) string {
 }
 
 func short(sha string) string { return plot.Clean(sha[:min(7, len(sha))], 7) }
-
-// baseBranch guesses the base branch of builds recorded before history
-// kept it: the branch with the most trusted (push) builds, the newest on a
-// tie; "" when no build is trusted.
-func baseBranch(builds []store.Build) string {
-	count := map[string]int{}
-	best := ""
-	for _, b := range builds { // chronological: later ties win
-		if !b.Trusted {
-			continue
-		}
-		count[b.Branch]++
-		if count[b.Branch] >= count[best] {
-			best = b.Branch
-		}
-	}
-	return best
-}
 
 // The charts' budget: series beyond these are summed into one "other"
 // series, so that a page's values are at most KeyHistory × (maxChartPlatforms

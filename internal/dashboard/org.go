@@ -5,7 +5,6 @@ import (
 	"cmp"
 	"fmt"
 	"html/template"
-	"math"
 	"net/http"
 	"net/url"
 	"slices"
@@ -14,12 +13,11 @@ import (
 	"time"
 
 	"github.com/stageline/stageline/internal/advice"
-	"github.com/stageline/stageline/internal/history"
 	"github.com/stageline/stageline/internal/plot"
 	"github.com/stageline/stageline/internal/report"
+	"github.com/stageline/stageline/internal/rollup"
 	"github.com/stageline/stageline/internal/store"
 	"github.com/stageline/stageline/internal/units"
-	"github.com/stageline/stageline/internal/verdict"
 )
 
 // What an organisation page reads and shows at most (doc.go states the
@@ -30,13 +28,6 @@ const (
 	// OrgMaxKeys is how many build keys a page reads, over all its
 	// repositories; the rest are counted, not read.
 	OrgMaxKeys = 20_000
-	// OrgTrusted is how many newest trusted builds of each key a page
-	// reads: the history window (10) before the latest base-branch build,
-	// and the latest itself, with one to spare.
-	OrgTrusted = 12
-	// OrgOther is how many newest other builds (pull requests) of each key
-	// it reads: the later builds that may have read a cache export.
-	OrgOther = 8
 	// OrgMaxRows is how many build keys the page lists, regressions first;
 	// the rest, within their usual range, are counted by repository.
 	OrgMaxRows = 400
@@ -77,14 +68,20 @@ type orgRow struct {
 	Trend                              string
 	Spark                              template.HTML
 	rank                               float64
-	// key and at fill KeyHref and Ago for each view.
-	key string
-	at  time.Time
+	// repoID, key and at fill the links and Ago for each view, points
+	// Trend and Spark (for the rows listed only).
+	repoID int64
+	key    string
+	at     time.Time
+	points []rollup.Point
 }
 
 type orgAdvice struct {
+	// Item is item as shown, made for the items listed only.
 	Item            adviceItem
 	Repo, Key, Href string
+	item            advice.Item
+	repoID          int64
 	key             string
 }
 
@@ -130,74 +127,114 @@ func (h *handler) orgPage(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	repos = h.readable(r, repos)
+	repos = h.readable(r, owner, repos)
 	if len(repos) == 0 {
 		// No repository, or none the reader may read: the same page.
 		h.notFound(w, r)
 		return
 	}
 	now := h.opts.Now()
-	sums, notRead, err := h.org.sums(r.Context(), h, repos, now)
+	op := &orgPage{Owner: plot.Clean(owner, 100), Repos: len(repos)}
+	ids := make([]int64, len(repos))
+	for i, rp := range repos {
+		ids[i] = rp.ID
+	}
+	// One roll-up per key (internal/rollup), written with its builds:
+	// never a key's history; decoded once while it is unchanged.
+	keys, notRead, err := h.org.rollups(r.Context(), h.opts.Store, ids)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	op := &orgPage{Owner: plot.Clean(owner, 100), Repos: len(repos), NotRead: notRead}
-	var rows []orgRow
-	var items []orgAdvice
+	op.NotRead = notRead
+	// A key's line is made for the listed rows only; the rest are
+	// ranked and counted from their roll-ups.
+	type ranked struct {
+		repo int // index in repos
+		mk   *keyRollup
+	}
+	var all []ranked
+	var top []orgAdvice // the best OrgAdvice items, ranked
 	for i, rp := range repos {
-		sum := sums[i]
-		if !sum.built && notRead == 0 {
+		if len(keys[i]) == 0 && notRead == 0 {
 			op.Quiet = append(op.Quiet, crumb{Text: rp.FullName, Href: link(r, RepoPath(rp.ID), nil)})
 		}
-		// Links carry this reader's signature and ages this view's time:
-		// filled here, never kept.
-		for _, row := range sum.rows {
-			row.RepoHref, row.KeyHref = link(r, RepoPath(rp.ID), nil), link(r, KeyPath(rp.ID, row.key), nil)
-			row.Ago = ago(now.Sub(row.at))
-			rows = append(rows, row)
-		}
-		for _, a := range sum.items {
-			a.Href = link(r, KeyPath(rp.ID, a.key), nil)
-			items = append(items, a)
+		for j := range keys[i] {
+			mk := &keys[i][j]
+			if mk.roll.Head == nil {
+				continue
+			}
+			all = append(all, ranked{i, mk})
+			if len(mk.roll.Advice) == 0 {
+				continue
+			}
+			week := advice.Week(pointTimes(mk.roll.Points), now)
+			for _, it := range mk.roll.Advice {
+				top = rankAdvice(top, orgAdvice{item: it.Weekly(week), Repo: rp.FullName, Key: keyName(mk.name), repoID: rp.ID, key: mk.name}, OrgAdvice)
+			}
 		}
 	}
-	op.Keys = len(rows)
+	op.Keys = len(all)
 	// Regressions first (the slowest against its usual range first, then
 	// failures), then by repository and key.
-	slices.SortStableFunc(rows, func(a, b orgRow) int {
-		if a.Regression != b.Regression {
-			if a.Regression {
+	slices.SortStableFunc(all, func(a, b ranked) int {
+		ha, hb := a.mk.roll.Head, b.mk.roll.Head
+		if ha.Regression != hb.Regression {
+			if ha.Regression {
 				return -1
 			}
 			return 1
 		}
-		return cmp.Compare(b.rank, a.rank)
+		return cmp.Compare(hb.Rank, ha.Rank)
 	})
-	for _, row := range rows {
-		if row.Regression {
+	for _, k := range all {
+		if k.mk.roll.Head.Regression {
 			op.Regressions++
 		}
 	}
-	op.Rows = rows[:min(len(rows), OrgMaxRows)]
-	if len(rows) > OrgMaxRows {
-		op.Hidden = len(rows) - OrgMaxRows
-		seen := map[string]bool{}
-		for _, row := range rows[OrgMaxRows:] {
-			if !seen[row.Repo] {
-				seen[row.Repo] = true
-				op.HiddenRepos = append(op.HiddenRepos, crumb{Text: row.Repo, Href: row.RepoHref})
+	// Links carry this reader's signature, ages this view's time.
+	for _, k := range all[:min(len(all), OrgMaxRows)] {
+		row := orgRowOf(k.mk.roll, repos[k.repo], k.mk.name)
+		row.RepoHref, row.KeyHref = link(r, RepoPath(row.repoID), nil), link(r, KeyPath(row.repoID, row.key), nil)
+		row.Ago = ago(now.Sub(row.at))
+		row.Trend, row.Spark = trend(row.points, row.Base, now)
+		op.Rows = append(op.Rows, row)
+	}
+	if len(all) > OrgMaxRows {
+		op.Hidden = len(all) - OrgMaxRows
+		seen := map[int]bool{}
+		for _, k := range all[OrgMaxRows:] {
+			if !seen[k.repo] {
+				seen[k.repo] = true
+				rp := repos[k.repo]
+				op.HiddenRepos = append(op.HiddenRepos, crumb{Text: rp.FullName, Href: link(r, RepoPath(rp.ID), nil)})
 			}
 		}
 	}
-	rankAdvice(items)
-	op.Advice = items[:min(len(items), OrgAdvice)]
+	op.Advice = top
+	for i := range op.Advice {
+		a := &op.Advice[i]
+		a.Item, a.Href = adviceItems([]advice.Item{a.item})[0], link(r, KeyPath(a.repoID, a.key), nil)
+	}
 	h.render(w, r, http.StatusOK, "org", page{Title: owner + " · organisation", Crumbs: []crumb{{Text: owner}}, Org: op})
 }
 
-// readable keeps the repositories r may read, in order, asking Access
-// accessWorkers at a time.
-func (h *handler) readable(r *http.Request, repos []store.Repo) []store.Repo {
+// bulkAccess is an Access that answers for many repositories of one owner
+// at once (webauth.Auth.AllowAll: from GitHub's lists, 100 a request).
+type bulkAccess interface {
+	AllowAll(r *http.Request, owner string, repoIDs []int64, fullNames []string) []bool
+}
+
+// readable keeps the repositories of owner that r may read, in order:
+// asked in bulk when Access can, else one by one, accessWorkers at a time.
+func (h *handler) readable(r *http.Request, owner string, repos []store.Repo) []store.Repo {
+	if bulk, ok := h.opts.Access.(bulkAccess); ok {
+		ids, names := make([]int64, len(repos)), make([]string, len(repos))
+		for i, rp := range repos {
+			ids[i], names[i] = rp.ID, rp.FullName
+		}
+		return keep(repos, bulk.AllowAll(r, owner, ids, names))
+	}
 	ok := make([]bool, len(repos))
 	next := make(chan int)
 	var wg sync.WaitGroup
@@ -215,6 +252,11 @@ func (h *handler) readable(r *http.Request, repos []store.Repo) []store.Repo {
 	}
 	close(next)
 	wg.Wait()
+	return keep(repos, ok)
+}
+
+// keep is the repositories whose ok is true, in order.
+func keep(repos []store.Repo, ok []bool) []store.Repo {
 	out := repos[:0:0]
 	for i, rp := range repos {
 		if ok[i] {
@@ -224,72 +266,45 @@ func (h *handler) readable(r *http.Request, repos []store.Repo) []store.Repo {
 	return out
 }
 
-// orgRow sums up one build key (its builds read, chronological): its
-// latest base-branch build against the usual builds before it
-// (history.UsualBefore, history.Judge), as the key page's summary does.
-// ok is false when the key has no trusted build to sum up.
-func (h *handler) orgRow(builds []store.Build, repo string, now time.Time) (row orgRow, base string, ok bool) {
-	// The base branch: what the newest pull request was compared with,
-	// else the branch with the most push builds (as the key page guesses).
-	for i := len(builds) - 1; i >= 0 && base == ""; i-- {
-		if builds[i].PR > 0 {
-			base = builds[i].BaseBranch
+// orgRowOf is a build key's line from its roll-up (whose Head is set):
+// everything but the links, the age and the week's trend, which depend on
+// the reader and the view.
+func orgRowOf(k rollup.Key, repo store.Repo, key string) orgRow {
+	hd := k.Head
+	at := hd.Time()
+	row := orgRow{Repo: repo.FullName, Key: keyName(key), repoID: repo.ID, key: key, at: at, points: k.Points,
+		Base: k.Base, When: at.UTC().Format("2006-01-02 15:04"), Status: hd.Status, OK: hd.Status == report.StatusSuccess,
+		Duration: plot.Millis.Format(float64(hd.DurationMS)), Hits: plot.Percent.Format(100 * hd.HitRatio), Size: sizes(hd.ImageBytes, hd.Images),
+		Builds: hd.Usual, Regression: hd.Regression, rank: hd.Rank}
+	if hd.Usual > 0 {
+		row.UsualHits = plot.Percent.Format(hd.UsualHitsPct)
+		if hd.SizeDelta != nil {
+			row.SizeDelta = signedBytes(*hd.SizeDelta)
+		}
+		if hd.Verdict != "" {
+			row.Verdict = hd.Verdict
+			row.Usual = plot.Millis.Format(float64(hd.MedianMS)) + " ± " + plot.Millis.Format(float64(hd.BandMS))
 		}
 	}
-	if base == "" {
-		base = baseBranch(builds)
-	}
-	head := -1
-	for i := len(builds) - 1; i >= 0; i-- {
-		if builds[i].Trusted && builds[i].Branch == base {
-			head = i
-			break
-		}
-	}
-	if head < 0 {
-		return row, base, false
-	}
-	b := builds[head]
-	row = orgRow{Repo: repo, Key: keyName(b.BuildKey), key: b.BuildKey, at: b.Time,
-		Base: base, When: b.Time.UTC().Format("2006-01-02 15:04"), Status: b.Status, OK: b.Status == report.StatusSuccess,
-		Duration: plot.Millis.Format(float64(b.DurationMS)), Hits: plot.Percent.Format(100 * b.Summary.HitRatio), Size: sizeText(b)}
-	hist := history.UsualBefore(builds, head, base, history.Window(h.opts.Window))
-	row.Builds = len(hist)
-	if !row.OK {
-		row.Regression, row.rank = true, 0 // a failed base-branch build: listed after the slower ones
-	}
-	if len(hist) > 0 {
-		ratios := make([]int64, len(hist))
-		for i, o := range hist {
-			ratios[i] = int64(math.Round(1000 * o.Summary.HitRatio))
-		}
-		row.UsualHits = plot.Percent.Format(verdict.Median(ratios) / 10)
-		if latest := hist[0]; len(latest.Summary.Images) > 0 && len(b.Summary.Images) > 0 {
-			row.SizeDelta = signedBytes(b.CompressedBytes() - latest.CompressedBytes())
-		}
-		if history.Judged(b.Status) {
-			res := history.Judge(b, hist)
-			row.Verdict = res.Total.Kind.String()
-			row.Usual = plot.Millis.Format(float64(res.Total.MedianMS)) + " ± " + plot.Millis.Format(float64(res.Total.BandMS))
-			if res.Total.Kind == verdict.Slower && !res.Few {
-				row.Regression = true
-				row.rank = 1 + float64(res.Total.DeltaMS())/float64(max(res.Total.MedianMS, 1))
-			}
-		}
-	}
-	row.Trend, row.Spark = trend(builds, head, base, now)
-	return row, base, true
+	return row
 }
 
-// trend is the week's base-branch builds (successful, trusted) up to head
-// as a sparkline of their durations, and the change from the first to the
-// last in words.
-func trend(builds []store.Build, head int, base string, now time.Time) (string, template.HTML) {
-	usual := history.Usual(base, 0)
+func pointTimes(points []rollup.Point) []time.Time {
+	out := make([]time.Time, len(points))
+	for i, p := range points {
+		out[i] = p.Time()
+	}
+	return out
+}
+
+// trend is the week's usual builds of base (the roll-up's points of the
+// last 7 days) as a sparkline of their durations, and the change from the
+// first to the last in words.
+func trend(points []rollup.Point, base string, now time.Time) (string, template.HTML) {
 	var vals []float64
-	for _, b := range builds[:head+1] {
-		if usual.Match(b) && now.Sub(b.Time) <= 7*24*time.Hour {
-			vals = append(vals, float64(b.DurationMS))
+	for _, p := range points {
+		if now.Sub(p.Time()) <= 7*24*time.Hour {
+			vals = append(vals, float64(p.DurationMS))
 		}
 	}
 	if len(vals) < 2 {
@@ -311,10 +326,17 @@ func trend(builds []store.Build, head int, base string, now time.Time) (string, 
 	return text, template.HTML(buf.String()) // numbers, and base escaped by WriteSpark
 }
 
-// rankAdvice sorts items as advice.For ranks one key's: time saved per
-// week, then bytes.
-func rankAdvice(items []orgAdvice) {
-	slices.SortStableFunc(items, func(a, b orgAdvice) int {
-		return cmp.Or(cmp.Compare(b.Item.savingMS, a.Item.savingMS), cmp.Compare(b.Item.savingBytes, a.Item.savingBytes))
-	})
+// rankAdvice adds it to top (the best items so far, at most n) where
+// advice.For would rank it, time saved per week then bytes, after the
+// items it ties with.
+func rankAdvice(top []orgAdvice, it orgAdvice, n int) []orgAdvice {
+	at := len(top)
+	for at > 0 && advice.Compare(it.item, top[at-1].item) < 0 {
+		at--
+	}
+	if at >= n {
+		return top
+	}
+	top = slices.Insert(top, at, it)
+	return top[:min(len(top), n)]
 }

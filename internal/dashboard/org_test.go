@@ -256,3 +256,44 @@ func TestOrgPageSeesNewBuilds(t *testing.T) {
 		t.Error("a link carries the first view's signature")
 	}
 }
+
+// bulkAllow answers for many repositories at once and counts its calls; a
+// question about one repository fails the test.
+type bulkAllow struct {
+	t     testing.TB
+	allow allow
+	calls *int
+	asked *[]string
+}
+
+func (b bulkAllow) Allow(*http.Request, int64, string) bool {
+	b.t.Error("the organisation page asked about one repository")
+	return false
+}
+
+func (b bulkAllow) AllowAll(_ *http.Request, owner string, ids []int64, names []string) []bool {
+	*b.calls++
+	*b.asked = append(*b.asked, owner+":"+strings.Join(names, ","))
+	out := make([]bool, len(ids))
+	for i, id := range ids {
+		out[i] = b.allow[id]
+	}
+	return out
+}
+
+// TestOrgPageAsksInBulk: with an Access that answers in bulk (webauth's:
+// GitHub's lists), a view asks it once, for the owner's repositories, and
+// shows the ones it allows.
+func TestOrgPageAsksInBulk(t *testing.T) {
+	t.Parallel()
+	site := newOrgSite(t)
+	calls, asked := 0, []string{}
+	h := site.handler(t, bulkAllow{t: t, allow: allow{1: true}, calls: &calls, asked: &asked})
+	res, body := get(t, h, dashboard.OrgPath("octo"))
+	if res.StatusCode != http.StatusOK || calls != 1 || len(asked) != 1 || !strings.HasPrefix(asked[0], "octo:") || strings.Count(asked[0], ",") != 2 {
+		t.Fatalf("status %d, %d calls %q; want one for octo's 3 repositories", res.StatusCode, calls, asked)
+	}
+	if !strings.Contains(body, "octo/app") || strings.Contains(body, "octo/api") {
+		t.Error("the page does not show exactly the allowed repository")
+	}
+}

@@ -2,131 +2,129 @@ package dashboard
 
 import (
 	"context"
-	"slices"
+	"fmt"
 	"sync"
-	"time"
 
-	"github.com/stageline/stageline/internal/advice"
+	"github.com/stageline/stageline/internal/rollup"
 	"github.com/stageline/stageline/internal/store"
 )
 
-// orgMemoTTL is how long a repository's summed-up keys are reused while
-// its builds are unchanged: the week's sparkline and the advice's weekly
-// count move with the clock, by at most this much.
-const orgMemoTTL = 5 * time.Minute
-
-// orgMemoKeys caps the keys remembered over all repositories: two pages'
-// worth at OrgMaxKeys, each key's row about 1 kB (its sparkline most of it)
-// and its advice at most 2 × OrgAdvice items a repository: some 40 MB.
+// orgMemoKeys caps the decoded roll-ups remembered over all repositories:
+// two pages' worth at OrgMaxKeys, each about 1 to 3 kB decoded (points,
+// advice text): at most some 100 MB, about 20 MB for 10,000 keys.
 const orgMemoKeys = 2 * OrgMaxKeys
 
-// orgMemo keeps each repository's organisation rows and advice between
-// views, keyed by the repository and checked against its builds' version
-// (store.RepoVersions: count, largest id, newest time) on every view, so a
-// view reads only the builds of repositories that changed since. What it
-// keeps holds no link and no age (they depend on the reader and the view),
-// only what the builds say; who may see a repository is asked on every view.
+// orgMemo keeps each repository's decoded roll-ups between views, checked
+// against the repository's roll-up version (store.RollupVersions: count
+// and sum of stamps, which change with every roll-up written or dropped)
+// on every view, so that a view reads and decodes only the roll-ups of the
+// repositories that changed since. Roll-ups hold what the builds say, no
+// name, link, age or week: those are made for each view, and who may see a
+// repository is asked on every view.
 type orgMemo struct {
 	mu    sync.Mutex
-	repos map[int64]repoSum
-	keys  int // rows held in repos
+	repos map[int64]memoRepo
+	keys  int // roll-ups held in repos
 }
 
-// repoSum is one repository's keys summed up.
-type repoSum struct {
-	version, name string
-	at            time.Time
-	built         bool
-	rows          []orgRow
-	items         []orgAdvice
+type memoRepo struct {
+	version string
+	keys    []keyRollup
 }
 
-// sums returns the sums of repos (in order), reading the builds of those
-// whose memo is missing, stale or older than orgMemoTTL. notRead counts
-// keys past OrgMaxKeys in that read.
-func (m *orgMemo) sums(ctx context.Context, h *handler, repos []store.Repo, now time.Time) (sums []repoSum, notRead int, err error) {
-	ids := make([]int64, len(repos))
-	names := make(map[int64]string, len(repos))
-	for i, rp := range repos {
-		ids[i], names[rp.ID] = rp.ID, rp.FullName
-	}
-	versions, err := h.opts.Store.RepoVersions(ctx, ids)
+// keyRollup is one build key's decoded roll-up.
+type keyRollup struct {
+	name string
+	roll rollup.Key
+}
+
+// rollups returns the roll-ups of each of repoIDs' keys (by repository, in
+// order, keys by name), at most OrgMaxKeys; notRead counts the keys past
+// it.
+func (m *orgMemo) rollups(ctx context.Context, st *store.Store, repoIDs []int64) (keys [][]keyRollup, notRead int, err error) {
+	versions, err := st.RollupVersions(ctx, repoIDs)
 	if err != nil {
 		return nil, 0, err
 	}
-	sums = make([]repoSum, len(repos))
+	keys = make([][]keyRollup, len(repoIDs))
+	at := make(map[int64]int, len(repoIDs))
 	var stale []int64
 	m.mu.Lock()
-	for i, id := range ids {
-		s, ok := m.repos[id]
-		// A renamed repository's rows hold its old name: read again.
-		if ok && s.version == versions[id] && s.name == names[id] && now.Sub(s.at) < orgMemoTTL {
-			sums[i] = s
+	for i, id := range repoIDs {
+		at[id] = i
+		v, ok := versions[id]
+		if !ok {
+			continue // no roll-up: no builds
+		}
+		if r, ok := m.repos[id]; ok && r.version == v {
+			keys[i] = r.keys
 			continue
 		}
 		stale = append(stale, id)
 	}
 	m.mu.Unlock()
-	if len(stale) == 0 {
-		return sums, 0, nil
-	}
-	fresh := make(map[int64]*repoSum, len(stale))
-	for _, id := range stale {
-		fresh[id] = &repoSum{version: versions[id], name: names[id], at: now}
-	}
-	// Key by key as the store reads them (newest first): the page holds
-	// one chunk of keys' builds at a time.
-	notRead, err = h.opts.Store.EachKeyLatest(ctx, stale, OrgMaxKeys, OrgTrusted, OrgOther, func(key []store.Build) error {
-		slices.Reverse(key) // chronological
-		sum, name := fresh[key[0].RepoID], names[key[0].RepoID]
-		sum.built = true
-		row, base, ok := h.orgRow(key, name, now)
-		if !ok {
+	if len(stale) > 0 {
+		fresh := map[int64][]keyRollup{}
+		left, err := st.EachRollup(ctx, stale, OrgMaxKeys, func(kr store.KeyRollup) error {
+			k, err := rollup.Decode(kr.Rollup)
+			if err != nil {
+				return fmt.Errorf("repository %d key %q: %w", kr.RepoID, kr.BuildKey, err)
+			}
+			fresh[kr.RepoID] = append(fresh[kr.RepoID], keyRollup{name: kr.BuildKey, roll: k})
 			return nil
+		})
+		if err != nil {
+			return nil, 0, err
 		}
-		sum.rows = append(sum.rows, row)
-		for _, a := range adviceItems(advice.For(key, base, now)) {
-			sum.items = append(sum.items, orgAdvice{Item: a, Repo: name, Key: keyName(key[0].BuildKey), key: key[0].BuildKey})
+		notRead += left
+		for id, ks := range fresh {
+			keys[at[id]] = ks
 		}
-		if len(sum.items) > 2*OrgAdvice { // only the best OrgAdvice are shown
-			rankAdvice(sum.items)
-			sum.items = sum.items[:OrgAdvice]
+		// A read cut short by the cap may have left out some of a
+		// repository's keys: it is not kept. The versions were read
+		// before the roll-ups: a write in between makes them older than
+		// what is kept, which only reads it again next time.
+		if left == 0 {
+			m.keep(stale, versions, fresh)
 		}
-		return nil
-	})
-	if err != nil {
-		return nil, 0, err
 	}
+	total := 0
+	for i := range keys {
+		if total+len(keys[i]) > OrgMaxKeys {
+			cut := OrgMaxKeys - total
+			notRead += len(keys[i]) - cut
+			keys[i] = keys[i][:cut]
+		}
+		total += len(keys[i])
+	}
+	return keys, notRead, nil
+}
+
+// keep remembers fresh reads, making room within orgMemoKeys (in map
+// order).
+func (m *orgMemo) keep(ids []int64, versions map[int64]string, fresh map[int64][]keyRollup) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.repos == nil {
-		m.repos = map[int64]repoSum{}
+		m.repos = map[int64]memoRepo{}
 	}
-	for i, id := range ids {
-		s, ok := fresh[id]
-		if !ok {
-			continue
-		}
-		sums[i] = *s
-		if notRead > 0 {
-			continue // a partial read is not kept
-		}
+	for _, id := range ids {
+		ks := fresh[id]
 		if old, ok := m.repos[id]; ok {
-			m.keys -= len(old.rows)
+			m.keys -= len(old.keys)
 			delete(m.repos, id)
 		}
-		for k, e := range m.repos { // make room, in map order
-			if m.keys+len(s.rows) <= orgMemoKeys {
+		for k, e := range m.repos {
+			if m.keys+len(ks) <= orgMemoKeys {
 				break
 			}
-			m.keys -= len(e.rows)
+			m.keys -= len(e.keys)
 			delete(m.repos, k)
 		}
-		if m.keys+len(s.rows) > orgMemoKeys {
+		if m.keys+len(ks) > orgMemoKeys {
 			continue
 		}
-		m.keys += len(s.rows)
-		m.repos[id] = *s
+		m.keys += len(ks)
+		m.repos[id] = memoRepo{version: versions[id], keys: ks}
 	}
-	return sums, notRead, nil
 }

@@ -64,3 +64,21 @@ func Judge(head store.Build, usual []store.Build) verdict.Result {
 // Judged reports whether a build with status gets a duration verdict:
 // only a successful one; a failed build's duration says when it stopped.
 func Judged(status string) bool { return status == report.StatusSuccess }
+
+// GuessBase guesses the base branch of builds (chronological) recorded
+// before history kept it: the branch with the most trusted (push) builds,
+// the newest on a tie; "" when no build is trusted.
+func GuessBase(builds []store.Build) string {
+	count := map[string]int{}
+	best := ""
+	for _, b := range builds { // chronological: later ties win
+		if !b.Trusted {
+			continue
+		}
+		count[b.Branch]++
+		if count[b.Branch] >= count[best] {
+			best = b.Branch
+		}
+	}
+	return best
+}

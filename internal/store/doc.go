@@ -5,7 +5,9 @@
 // has created (so that a redelivery updates rather than duplicates), the
 // repositories' names and build keys, and the dashboard's spent one-time
 // values (signed-out sessions and used sign-in states, as hashes), which
-// every replica reads.
+// every replica reads, and each build key's roll-up for the organisation
+// page, made by a Roller (WithRoller) in the transaction that changes the
+// key's builds.
 //
 // It keeps and selects; it does not judge. Which builds are a branch's
 // usual ones, and how a build compares with them, is internal/history's

@@ -107,16 +107,23 @@ func (s *Store) PutBuild(ctx context.Context, b Build) error {
 	if at.IsZero() {
 		at = s.now()
 	}
-	_, err = s.exec(ctx, `INSERT INTO builds (repo_id, build_key, run_id, branch, commit_sha, pr_number, trusted,
-			created_at, status, duration_ms, summary, layers, base_branch, image_bytes, image_count)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
-		ON CONFLICT (repo_id, build_key, run_id) DO UPDATE SET branch = excluded.branch, base_branch = excluded.base_branch,
-			commit_sha = excluded.commit_sha, pr_number = excluded.pr_number, trusted = excluded.trusted,
-			created_at = excluded.created_at, status = excluded.status, duration_ms = excluded.duration_ms,
-			summary = excluded.summary, layers = excluded.layers,
-			image_bytes = excluded.image_bytes, image_count = excluded.image_count`,
-		b.RepoID, b.BuildKey, b.RunID, b.Branch, b.CommitSHA, b.PR, b.Trusted, ms(at), b.Status, b.DurationMS, string(sum), string(layers), b.BaseBranch,
-		b.CompressedBytes(), b.Summary.platforms())
+	err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO builds (repo_id, build_key, run_id, branch, commit_sha, pr_number, trusted,
+				created_at, status, duration_ms, summary, layers, base_branch, image_bytes, image_count)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+			ON CONFLICT (repo_id, build_key, run_id) DO UPDATE SET branch = excluded.branch, base_branch = excluded.base_branch,
+				commit_sha = excluded.commit_sha, pr_number = excluded.pr_number, trusted = excluded.trusted,
+				created_at = excluded.created_at, status = excluded.status, duration_ms = excluded.duration_ms,
+				summary = excluded.summary, layers = excluded.layers,
+				image_bytes = excluded.image_bytes, image_count = excluded.image_count`,
+			b.RepoID, b.BuildKey, b.RunID, b.Branch, b.CommitSHA, b.PR, b.Trusted, ms(at), b.Status, b.DurationMS, string(sum), string(layers), b.BaseBranch,
+			b.CompressedBytes(), b.Summary.platforms()); err != nil {
+			return err
+		}
+		// The key's roll-up in the same transaction: the organisation
+		// page never sees a build without it.
+		return s.roll(ctx, tx, b.RepoID, b.BuildKey)
+	})
 	if err != nil {
 		return fmt.Errorf("put build %d/%s run %d: %w", b.RepoID, b.BuildKey, b.RunID, err)
 	}
@@ -274,7 +281,8 @@ type Keep struct {
 // of the base repository) and untrusted (every other build: PRs, forks)
 // do not keep. Each kind is counted apart, so untrusted builds, however
 // many, never push a trusted build out of history. It deletes in batches,
-// so a large backlog never holds a long write lock.
+// so a large backlog never holds a long write lock, and makes the roll-up
+// of each key it deleted builds of again in the batch's transaction.
 func (s *Store) PruneBuilds(ctx context.Context, trusted, untrusted Keep) (int64, error) {
 	var stmts []deleteStmt
 	for _, k := range []struct {
@@ -289,7 +297,56 @@ func (s *Store) PruneBuilds(ctx context.Context, trusted, untrusted Keep) (int64
 				WHERE rn > $2 LIMIT $3)`, []any{k.trusted, k.keep.Max, pruneBatch}})
 		}
 	}
-	return s.deleteBatches(ctx, "prune builds", stmts)
+	var total int64
+	for _, st := range stmts {
+		for {
+			var n int64
+			err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+				n = 0
+				type key struct {
+					repo int64
+					name string
+				}
+				var keys []key
+				seen := map[key]bool{}
+				rows, err := tx.QueryContext(ctx, st.q+` RETURNING repo_id, build_key`, st.args...)
+				if err != nil {
+					return err
+				}
+				for rows.Next() {
+					var k key
+					if err := rows.Scan(&k.repo, &k.name); err != nil {
+						rows.Close()
+						return err
+					}
+					n++
+					if !seen[k] {
+						seen[k] = true
+						keys = append(keys, k)
+					}
+				}
+				err = rows.Err()
+				rows.Close()
+				if err != nil {
+					return err
+				}
+				for _, k := range keys {
+					if err := s.roll(ctx, tx, k.repo, k.name); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				return total, fmt.Errorf("prune builds: %w", err)
+			}
+			total += n
+			if n < pruneBatch {
+				break
+			}
+		}
+	}
+	return total, nil
 }
 
 // PruneBaselines deletes baselines made before before, except the newest of

@@ -45,6 +45,10 @@ type Store struct {
 	summaries summaryCache
 	// maxKeys caps the build keys per repository (MaxKeysPerRepo).
 	maxKeys int
+	// roller makes the build keys' roll-ups; nil keeps none. rollRead
+	// and rollWrite are its statements, prepared once (prepareRoll).
+	roller              Roller
+	rollRead, rollWrite *sql.Stmt
 }
 
 // Option configures Open.
@@ -113,6 +117,10 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("connect %s: %w", s.dialect, err)
 	}
 	if err := s.migrate(ctx); err != nil {
+		s.closeDBs()
+		return nil, err
+	}
+	if err := s.prepareRoll(ctx); err != nil {
 		s.closeDBs()
 		return nil, err
 	}
@@ -210,6 +218,11 @@ func sqliteOpenError(dsn string, err error) error {
 }
 
 func (s *Store) closeDBs() error {
+	for _, st := range []*sql.Stmt{s.rollRead, s.rollWrite} {
+		if st != nil {
+			st.Close()
+		}
+	}
 	err := s.db.Close()
 	if s.rdb != s.db {
 		err = errors.Join(err, s.rdb.Close())
@@ -320,6 +333,7 @@ func (s *Store) migrate(ctx context.Context) error {
 	}
 	stmts = append(stmts, spentSchema...)
 	stmts = append(stmts, waiverTables...)
+	stmts = append(stmts, rollupSchema...)
 	return s.migrateTx(ctx, func(tx sqlTx) error {
 		for _, q := range stmts {
 			if _, err := tx.ExecContext(ctx, q); err != nil {
@@ -354,13 +368,14 @@ func (s *Store) migrate(ctx context.Context) error {
 				return fmt.Errorf("migrate %s: %w", s.dialect, err)
 			}
 		}
-		return nil
+		return s.fillRollups(ctx, tx)
 	})
 }
 
 // sqlTx is what a migration runs its statements on.
 type sqlTx interface {
 	ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
 	QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row
 }
 

@@ -21,8 +21,9 @@ const (
 	denyTTL  = time.Minute
 )
 
-// decisionCapacity bounds the decision cache (entries, about 100 bytes each).
-const decisionCapacity = 10_000
+// decisionCapacity bounds the decision cache (entries, about 100 bytes
+// each: 10 MB): an organisation page's 2,000 repositories for 50 readers.
+const decisionCapacity = 100_000
 
 // apiTimeout bounds one permission check against GitHub.
 const apiTimeout = 10 * time.Second

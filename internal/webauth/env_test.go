@@ -3,12 +3,14 @@ package webauth_test
 import (
 	"bytes"
 	"crypto/rand"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -134,6 +136,28 @@ func newEnv(t testing.TB, tls bool, opts ...func(*webauth.Options)) *env {
 		}
 		io.WriteString(w, "page of repository "+strconv.FormatInt(id, 10))
 	}
+	// An organisation page: the stored repositories of an owner, by id,
+	// that AllowAll lets the reader see, one id a line.
+	mux.HandleFunc("GET /o/{owner}", func(w http.ResponseWriter, r *http.Request) {
+		var ids []int64
+		e.mu.Lock()
+		for id, name := range e.stored {
+			if o, _, _ := strings.Cut(name, "/"); strings.EqualFold(o, r.PathValue("owner")) {
+				ids = append(ids, id)
+			}
+		}
+		slices.Sort(ids)
+		names := make([]string, len(ids))
+		for i, id := range ids {
+			names[i] = e.stored[id]
+		}
+		e.mu.Unlock()
+		for i, ok := range e.auth.AllowAll(r, r.PathValue("owner"), ids, names) {
+			if ok {
+				fmt.Fprintln(w, ids[i])
+			}
+		}
+	})
 	mux.HandleFunc("GET /r/{repoID}", page)
 	mux.HandleFunc("GET /r/{repoID}/k/{key}", page)
 	h = mux

@@ -220,8 +220,9 @@ type GitHub struct {
 	userTokens map[string]string // token → login
 	issued     map[string][]string
 	revoked    map[string]bool
-	revokedBy  []string // logins whose token the App revoked, in order
-	exchanges  int      // code exchanges asked for, granted or not
+	revokedBy  []string         // logins whose token the App revoked, in order
+	exchanges  int              // code exchanges asked for, granted or not
+	installs   map[string]int64 // owner (lower case) → installation id
 }
 
 // New starts a fake GitHub, closed and checked for contract violations when
@@ -244,6 +245,7 @@ func New(t testing.TB) *GitHub {
 		blobSign:      []byte("blob-signing-key"),
 		tokens:        map[string]int64{},
 		repos:         map[string]*Repo{},
+		installs:      map[string]int64{},
 		runs:          map[int64]*Run{},
 		artifacts:     map[int64]*Artifact{},
 		pulls:         map[string][]PR{},
@@ -494,7 +496,8 @@ func (g *GitHub) takeFault(op string) *Fault {
 }
 
 // userOps are the operations the fake serves to user-to-server tokens.
-var userOps = map[string]bool{"repos/get": true}
+var userOps = map[string]bool{"repos/get": true,
+	"apps/list-installations-for-authenticated-user": true, "apps/list-installation-repos-for-authenticated-user": true}
 
 // authorize checks the app JWT on token exchange, and elsewhere an
 // installation token or, for userOps, a user token.

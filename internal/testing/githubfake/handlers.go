@@ -112,6 +112,9 @@ func (g *GitHub) handle(w http.ResponseWriter, r *http.Request, route *routers.R
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 		json.NewEncoder(w).Encode(list)
 
+	case "apps/list-installations-for-authenticated-user", "apps/list-installation-repos-for-authenticated-user":
+		g.userInstallations(w, r, route, p)
+
 	case "repos/get":
 		login, isUser := g.userOf(r)
 		g.mu.Lock()

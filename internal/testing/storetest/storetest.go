@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/stageline/stageline/internal/rollup"
 	"github.com/stageline/stageline/internal/testing/testenv"
 
 	"github.com/stageline/stageline/internal/store"
@@ -74,8 +75,11 @@ func DSN(t testing.TB, d store.Dialect) string {
 }
 
 // Open opens a new, empty store of the dialect, closed when the test ends.
+// It keeps the organisation page's roll-ups (rollup.Roller, as the App
+// does) unless opts set another Roller.
 func Open(t testing.TB, d store.Dialect, opts ...store.Option) *store.Store {
 	t.Helper()
+	opts = append([]store.Option{store.WithRoller(rollup.Roller{})}, opts...)
 	s, err := store.Open(context.Background(), DSN(t, d), opts...)
 	if err != nil {
 		t.Fatal(err)
