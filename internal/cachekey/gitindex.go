@@ -2,7 +2,6 @@ package cachekey
 
 import (
 	"bufio"
-	"bytes"
 	"crypto/sha1"
 	"io"
 	gofs "io/fs"
@@ -24,10 +23,16 @@ import (
 // The blob id is what a file's content identity is built on everywhere
 // (blobID), so a file the index covers and one hashed from the disk give
 // the same identity for the same bytes. The index is not used where Git
-// may store other bytes than the working tree's: any .gitattributes (eol
-// and filters such as LFS), info/attributes, or core.autocrlf; nor when it
-// is not a SHA-1 repository's version 2–4 index (go-git's decoder refuses
-// it).
+// may store other bytes than the working tree's: any tracked
+// .gitattributes (eol and filters such as LFS), an attributes file outside
+// the tree, or a filter, core.autocrlf or core.eol in the repository's,
+// the user's or the system's config (riskyGitConfig); nor when it is not a
+// SHA-1 repository's version 2–4 index (go-git's decoder refuses it).
+// Entries are trusted as Git trusts them with nanosecond times (racily
+// clean and smudged entries are read), except that Git also compares the
+// change time and inode, which BuildKit's file sync and the digest cache
+// do not: a file rewritten with its size and modification time put back is
+// taken as unchanged by all three.
 type gitIndex struct {
 	entries map[string]gitEntry // by path relative to the context
 	// written is the index file's modification time (ns): an entry whose
@@ -141,10 +146,11 @@ func findGitDir(dir string) (root, gitDir string, ok bool) {
 
 // riskyGitConfig tells whether Git may store other bytes than the work
 // tree's for some file: line-ending conversion or filters configured in
-// the repository (a worktree's config is in its common directory) or
-// info/attributes. A user-wide setting is not seen: on a CI runner there
-// is none, and a file converted on checkout would still be hashed rather
-// than misnamed only if its stat changed, so this is stated in docs.
+// the repository (a worktree's config is in its common directory), the
+// user's or the system's config (with the files they include), or an
+// attributes file outside the tree (info/attributes, core.attributesFile,
+// the user's and the system's). Unsure reads as risky: the files are then
+// hashed, which is only slower.
 func riskyGitConfig(gitDir string) bool {
 	dirs := []string{gitDir}
 	if b, err := os.ReadFile(filepath.Join(gitDir, "commondir")); err == nil {
@@ -154,17 +160,125 @@ func riskyGitConfig(gitDir string) bool {
 		}
 		dirs = append(dirs, c)
 	}
+	var configs, attrs []string
 	for _, d := range dirs {
-		if fi, err := os.Stat(filepath.Join(d, "info", "attributes")); err == nil && fi.Size() > 0 {
+		attrs = append(attrs, filepath.Join(d, "info", "attributes"))
+		configs = append(configs, filepath.Join(d, "config"), filepath.Join(d, "config.worktree"))
+	}
+	uc, ua := userGitFiles()
+	configs, attrs = append(configs, uc...), append(attrs, ua...)
+	for _, a := range attrs {
+		if fi, err := os.Stat(a); err == nil && fi.Size() > 0 {
 			return true
 		}
-		b, err := os.ReadFile(filepath.Join(d, "config"))
-		if err != nil {
+	}
+	// Settings given in the environment apply to the git that checked out
+	// only if it shared this one; any at all is taken as unsure.
+	if os.Getenv("GIT_CONFIG_PARAMETERS") != "" || os.Getenv("GIT_CONFIG_COUNT") != "" {
+		return true
+	}
+	for _, c := range configs {
+		if riskyConfigFile(c, 0) {
+			return true
+		}
+	}
+	return false
+}
+
+// userGitFiles lists the config and attributes files Git reads besides the
+// repository's, as the environment places them.
+func userGitFiles() (configs, attrs []string) {
+	home := os.Getenv("HOME")
+	xdg := os.Getenv("XDG_CONFIG_HOME")
+	if xdg == "" && home != "" {
+		xdg = filepath.Join(home, ".config")
+	}
+	if p := os.Getenv("GIT_CONFIG_SYSTEM"); p != "" {
+		configs = append(configs, p)
+	} else if os.Getenv("GIT_CONFIG_NOSYSTEM") == "" {
+		configs = append(configs, "/etc/gitconfig", "/usr/local/etc/gitconfig")
+	}
+	attrs = append(attrs, "/etc/gitattributes", "/usr/local/etc/gitattributes")
+	if p := os.Getenv("GIT_CONFIG_GLOBAL"); p != "" {
+		configs = append(configs, p)
+	} else {
+		if xdg != "" {
+			configs = append(configs, filepath.Join(xdg, "git", "config"))
+		}
+		if home != "" {
+			configs = append(configs, filepath.Join(home, ".gitconfig"))
+		}
+	}
+	if xdg != "" {
+		attrs = append(attrs, filepath.Join(xdg, "git", "attributes"))
+	}
+	return configs, attrs
+}
+
+// maxConfigBytes caps a config file read; a larger one is unsure.
+const maxConfigBytes = 1 << 20
+
+// riskyConfigFile reads one Git config file (and those it includes, to
+// Git's own depth of 10) for settings that make a blob differ from the
+// work tree's bytes: any filter, core.autocrlf other than false, core.eol,
+// core.attributesFile. A missing file is no risk (Git skips it too); an
+// unreadable or oversized one is.
+func riskyConfigFile(path string, depth int) bool {
+	if depth > 10 {
+		return true
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return !os.IsNotExist(err)
+	}
+	if fi.Size() > maxConfigBytes {
+		return true
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return true
+	}
+	section := ""
+	for line := range strings.Lines(string(b)) {
+		line = strings.TrimSpace(line)
+		if strings.HasPrefix(line, "[") {
+			end := strings.Index(line, "]")
+			if end < 0 {
+				return true
+			}
+			// [name "sub"] or the old [name.sub]: the name decides.
+			name := strings.ToLower(strings.TrimSpace(line[1:end]))
+			name, _, _ = strings.Cut(name, " ")
+			name, _, _ = strings.Cut(name, "\"")
+			section = name
+			line = strings.TrimSpace(line[end+1:]) // a variable may follow
+		}
+		if line == "" || line[0] == '#' || line[0] == ';' {
 			continue
 		}
-		lower := bytes.ToLower(b)
-		if bytes.Contains(lower, []byte("autocrlf")) || bytes.Contains(lower, []byte("[filter")) || bytes.Contains(lower, []byte("eol")) {
+		key, value, hasValue := strings.Cut(line, "=")
+		key = strings.ToLower(strings.TrimSpace(key))
+		value = strings.Trim(strings.TrimSpace(value), "\"")
+		switch {
+		case section == "filter" || strings.HasPrefix(section, "filter."):
 			return true
+		case section == "core" && key == "autocrlf":
+			if !hasValue || !strings.EqualFold(value, "false") {
+				return true
+			}
+		case section == "core" && (key == "eol" || key == "attributesfile"):
+			return true
+		case (section == "include" || strings.HasPrefix(section, "includeif")) && key == "path":
+			// The condition is not evaluated: every include is read.
+			p := value
+			if rest, ok := strings.CutPrefix(p, "~/"); ok {
+				p = filepath.Join(os.Getenv("HOME"), rest)
+			} else if !filepath.IsAbs(p) {
+				p = filepath.Join(filepath.Dir(path), p)
+			}
+			if riskyConfigFile(p, depth+1) {
+				return true
+			}
 		}
 	}
 	return false
@@ -181,8 +295,17 @@ func (g *gitIndex) lookup(f *file) ([20]byte, bool) {
 		e.exec != (f.mode&0o111 != 0) || e.uid != f.uid || e.gid != f.gid {
 		return [20]byte{}, false
 	}
+	// Git keeps a racily clean entry it rewrites the index around with its
+	// size set to 0 ("smudged"), so that only an empty file can match it;
+	// an empty file matches only if the entry is the empty blob.
+	if e.size == 0 && e.blob != emptyBlob {
+		return [20]byte{}, false
+	}
 	return e.blob, true
 }
+
+// emptyBlob is the blob id of no bytes.
+var emptyBlob = [20]byte{0xe6, 0x9d, 0xe2, 0x9b, 0xb2, 0xd1, 0xd6, 0x43, 0x4b, 0x8b, 0x29, 0xae, 0x77, 0x5a, 0xd8, 0xc2, 0xe4, 0x8c, 0x53, 0x91}
 
 // blobID reads r and returns its git blob id: sha1 of "blob SIZE\x00" and
 // the content. size must be the content's length (a file that grew while
