@@ -316,8 +316,17 @@ func blobID(r io.Reader, size int64, buf []byte) ([20]byte, error) {
 	h.Write([]byte(strconv.FormatInt(size, 10)))
 	h.Write([]byte{0})
 	var id [20]byte
-	if _, err := io.CopyBuffer(h, r, buf); err != nil {
-		return id, err
+	// A plain read loop: io.CopyBuffer would hand an *os.File to its
+	// WriteTo, which allocates a 32 KiB buffer of its own for every file.
+	for {
+		n, err := r.Read(buf)
+		h.Write(buf[:n])
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return id, err
+		}
 	}
 	h.Sum(id[:0])
 	return id, nil
