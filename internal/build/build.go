@@ -166,10 +166,11 @@ func runSolve(ctx context.Context, c *client.Client, solve *buildkit.Solve, p pl
 		keysDone = make(chan struct{})
 		res      *cachekey.Result
 		keysErr  error
+		byLLB    = o.Mapping == timeline.MappingLLB
 	)
 	go func() {
 		defer close(keysDone)
-		if o.Mapping != timeline.MappingLLB {
+		if !byLLB {
 			return
 		}
 		res, keysErr = keys.Compute(ctx, defs.Ops())
@@ -186,7 +187,7 @@ func runSolve(ctx context.Context, c *client.Client, solve *buildkit.Solve, p pl
 		o.Images, o.MeasureErr = measure(ctx, c, resp, p.Options, openLayerFiles(cachedir.Dir(cfg.DigestCache), log))
 	}
 	<-keysDone
-	if o.Mapping == timeline.MappingLLB {
+	if byLLB {
 		o.Keys, o.KeysErr = res, keysErr
 	}
 	return o, resp
