@@ -159,21 +159,37 @@ func runSolve(ctx context.Context, c *client.Client, solve *buildkit.Solve, p pl
 	resp, solveErr := buildkit.Run(ctx, c, &exp, progress, cfg.Progress, rec.Add, fe)
 	o.Timeline = rec.Result()
 	o.Mapping, o.Forwarded = defs.Mapping()
+	// The cache-key inputs need only the build's ops and the context on
+	// disk, so they are worked out while the cache exports and the image
+	// measurement wait on buildkitd.
+	var (
+		keysDone = make(chan struct{})
+		res      *cachekey.Result
+		keysErr  error
+		byLLB    = o.Mapping == timeline.MappingLLB
+	)
+	go func() {
+		defer close(keysDone)
+		if !byLLB {
+			return
+		}
+		res, keysErr = keys.Compute(ctx, defs.Ops())
+		if err := keys.Save(); err != nil {
+			log.Warn("keeping file digests for the next build", "err", err)
+		}
+	}()
 	if solveErr == nil && len(cacheTo) > 0 {
 		o.ExportSteps, solveErr = exportCache(ctx, c, &exp, cacheTo, progress, cfg.Progress)
 	}
 	o.Finished = time.Now()
 	o.SolveErr, o.Canceled = solveErr, ctx.Err() != nil
-	if o.Mapping == timeline.MappingLLB {
-		o.Keys, o.KeysErr = keys.Compute(ctx, defs.Ops())
-		if err := keys.Save(); err != nil {
-			log.Warn("keeping file digests for the next build", "err", err)
-		}
+	if solveErr == nil {
+		o.Images, o.MeasureErr = measure(ctx, c, resp, p.Options, openLayerFiles(cachedir.Dir(cfg.DigestCache), log))
 	}
-	if solveErr != nil {
-		return o, resp
+	<-keysDone
+	if byLLB {
+		o.Keys, o.KeysErr = res, keysErr
 	}
-	o.Images, o.MeasureErr = measure(ctx, c, resp, p.Options, openLayerFiles(cachedir.Dir(cfg.DigestCache), log))
 	return o, resp
 }
 

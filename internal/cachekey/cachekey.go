@@ -67,8 +67,12 @@ type computer struct {
 	localNames map[string]string
 	caches     map[string]*hashCache // by local name
 	// indexes are the Git indexes of the locals' directories, by local
-	// name; nil when there is none (see gitIndex).
+	// name; nil when there is none (see gitIndex). opening holds those
+	// New began reading, and caches' loading the digest caches, until
+	// first used.
 	indexes map[string]*gitIndex
+	opening map[string]chan *gitIndex
+	loading map[string]chan *hashCache
 	stats   hashStats
 	// selections memoizes each copy action's selection, by local op digest
 	// and the encoded action.
@@ -96,6 +100,8 @@ func New(in Input) *Computer {
 		localNames: map[string]string{},
 		caches:     map[string]*hashCache{},
 		indexes:    map[string]*gitIndex{},
+		opening:    map[string]chan *gitIndex{},
+		loading:    map[string]chan *hashCache{},
 		selections: map[string]report.SourceInput{},
 		visiting:   map[string]bool{},
 		res:        &Result{Steps: map[string]*report.StepInputs{}, Bases: map[string]Base{}, Records: map[string]string{}},
@@ -113,6 +119,19 @@ func New(in Input) *Computer {
 			c.names[id] = name
 		}
 	}
+	// The Git indexes and the digest caches are read while the build
+	// runs: Compute, after it, then finds them ready (decoding a 10,000
+	// entry index takes longer than anything else Compute does on a
+	// fresh checkout).
+	for local, dir := range in.LocalDirs {
+		if dir == "" {
+			continue
+		}
+		gi, hc := make(chan *gitIndex, 1), make(chan *hashCache, 1)
+		c.opening[local], c.loading[local] = gi, hc
+		go func() { gi <- openGitIndex(dir) }()
+		go func() { hc <- openHashCache(in.CacheDir, dir) }()
+	}
 	return &Computer{c: c}
 }
 
@@ -120,7 +139,11 @@ func New(in Input) *Computer {
 func (c *computer) cacheFor(local string) *hashCache {
 	hc, ok := c.caches[local]
 	if !ok {
-		hc = openHashCache(c.in.CacheDir, c.in.LocalDirs[local])
+		if ch, ok := c.loading[local]; ok {
+			hc = <-ch
+		} else {
+			hc = openHashCache(c.in.CacheDir, c.in.LocalDirs[local])
+		}
 		c.caches[local] = hc
 	}
 	return hc
@@ -131,7 +154,11 @@ func (c *computer) cacheFor(local string) *hashCache {
 func (c *computer) indexFor(local string) *gitIndex {
 	g, ok := c.indexes[local]
 	if !ok {
-		g = openGitIndex(c.in.LocalDirs[local])
+		if ch, ok := c.opening[local]; ok {
+			g = <-ch
+		} else {
+			g = openGitIndex(c.in.LocalDirs[local])
+		}
 		c.indexes[local] = g
 	}
 	return g

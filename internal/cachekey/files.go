@@ -181,7 +181,12 @@ func hashAll(ctx context.Context, fs fsutil.FS, files []*file, cache *hashCache,
 				if err := f.hash(fs, blob, buf); err != nil {
 					return err
 				}
-				cache.store(f)
+				// What the index gave, it gives again next time: keeping
+				// it would only cost writing the digest cache on every
+				// fresh checkout.
+				if blob == nil {
+					cache.store(f)
+				}
 			}
 			return nil
 		})

@@ -1,18 +1,17 @@
 package cachekey
 
 import (
-	"bufio"
 	"bytes"
 	"crypto/sha1"
+	"encoding/binary"
+	"errors"
+	"fmt"
 	"io"
 	gofs "io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-
-	"github.com/go-git/go-git/v5/plumbing/filemode"
-	"github.com/go-git/go-git/v5/plumbing/format/index"
 )
 
 // gitIndex holds the blob ids and stat data the Git index keeps for the
@@ -24,10 +23,16 @@ import (
 // The blob id is what a file's content identity is built on everywhere
 // (blobID), so a file the index covers and one hashed from the disk give
 // the same identity for the same bytes. The index is not used where Git
-// may store other bytes than the working tree's: any .gitattributes (eol
-// and filters such as LFS), info/attributes, or core.autocrlf; nor when it
-// is not a SHA-1 repository's version 2–4 index (go-git's decoder refuses
-// it).
+// may store other bytes than the working tree's: any tracked
+// .gitattributes (eol and filters such as LFS), an attributes file outside
+// the tree, or a filter, core.autocrlf or core.eol in the repository's,
+// the user's or the system's config (riskyGitConfig); nor when it is not a
+// SHA-1 repository's version 2–4 index, or a split one (decodeIndex).
+// Entries are trusted as Git trusts them with nanosecond times (racily
+// clean and smudged entries are read), except that Git also compares the
+// change time and inode, which BuildKit's file sync and the digest cache
+// do not: a file rewritten with its size and modification time put back is
+// taken as unchanged by all three.
 type gitIndex struct {
 	entries map[string]gitEntry // by path relative to the context
 	// written is the index file's modification time (ns): an entry whose
@@ -83,31 +88,156 @@ func openGitIndex(dir string) *gitIndex {
 	if err != nil || fi.Size() > maxIndexBytes {
 		return nil
 	}
-	var idx index.Index
-	if err := index.NewDecoder(bufio.NewReader(f)).Decode(&idx); err != nil {
+	b := make([]byte, fi.Size())
+	if _, err := io.ReadFull(f, b); err != nil {
 		return nil
 	}
 	g := &gitIndex{entries: map[string]gitEntry{}, written: fi.ModTime().UnixNano()}
-	for _, e := range idx.Entries {
-		if strings.HasSuffix("/"+e.Name, "/.gitattributes") {
-			return nil // attributes can make the blob differ from the file
+	err = decodeIndex(b, func(e indexEntry) bool {
+		if strings.HasSuffix("/"+e.name, "/.gitattributes") {
+			return false // attributes can make the blob differ from the file
 		}
-		// Stage 0 is a merged entry (go-git's index.Merged is 1, the
-		// ancestor's stage of a conflict, not what its decoder gives).
-		if e.Stage != 0 || e.SkipWorktree || e.IntentToAdd {
-			continue
+		if e.stage != 0 || e.skipWorktree || e.intentToAdd || e.assumeValid {
+			return true
 		}
-		if e.Mode != filemode.Regular && e.Mode != filemode.Executable {
-			continue
+		if e.mode != 0o100644 && e.mode != 0o100755 {
+			return true
 		}
-		rel, ok := strings.CutPrefix(e.Name, prefix)
+		rel, ok := strings.CutPrefix(e.name, prefix)
 		if !ok {
-			continue
+			return true
 		}
-		g.entries[rel] = gitEntry{blob: e.Hash, size: e.Size, modTime: e.ModifiedAt.UnixNano(),
-			exec: e.Mode == filemode.Executable, uid: e.UID, gid: e.GID}
+		g.entries[rel] = gitEntry{blob: e.blob, size: e.size, modTime: e.modTime,
+			exec: e.mode == 0o100755, uid: e.uid, gid: e.gid}
+		return true
+	})
+	if err != nil {
+		return nil
 	}
 	return g
+}
+
+// indexEntry is one entry of a Git index file, as decodeIndex reads it.
+type indexEntry struct {
+	name                                   string
+	mode, uid, gid, size                   uint32
+	modTime                                int64 // ns
+	blob                                   [20]byte
+	stage                                  int
+	assumeValid, skipWorktree, intentToAdd bool
+}
+
+// errIndexStopped is decodeIndex's answer when fn stopped it.
+var errIndexStopped = errors.New("stopped")
+
+// decodeIndex reads a SHA-1 repository's index file, versions 2 to 4
+// (Git's Documentation/gitformat-index.txt), and calls fn with each entry
+// until fn returns false. It checks the trailing checksum (unless Git
+// wrote none, index.skipHash) and refuses a split index (its entries are
+// partly in another file); other extensions are not needed. It is a few
+// times cheaper than go-git's decoder, whose reads go through reflection,
+// and TestDecodeIndex holds the two to the same entries.
+func decodeIndex(b []byte, fn func(indexEntry) bool) error {
+	const header, trailer = 12, sha1.Size
+	if len(b) < header+trailer || string(b[:4]) != "DIRC" {
+		return errors.New("not a Git index")
+	}
+	sum := b[len(b)-trailer:]
+	if sum2 := sha1.Sum(b[:len(b)-trailer]); !bytes.Equal(sum, sum2[:]) && !bytes.Equal(sum, make([]byte, trailer)) {
+		return errors.New("Git index checksum mismatch")
+	}
+	version := binary.BigEndian.Uint32(b[4:])
+	if version < 2 || version > 4 {
+		return fmt.Errorf("Git index version %d", version)
+	}
+	n := binary.BigEndian.Uint32(b[8:])
+	body := b[:len(b)-trailer]
+	off := header
+	var prev []byte // v4: the previous entry's name
+	for i := uint32(0); i < n; i++ {
+		const fixed = 62 // stat data, mode, ids, size, object id, flags
+		if off+fixed > len(body) {
+			return errors.New("Git index truncated")
+		}
+		e := body[off:]
+		be := binary.BigEndian
+		var ent indexEntry
+		ent.modTime = int64(be.Uint32(e[8:]))*1e9 + int64(be.Uint32(e[12:]))
+		ent.mode, ent.uid, ent.gid, ent.size = be.Uint32(e[24:]), be.Uint32(e[28:]), be.Uint32(e[32:]), be.Uint32(e[36:])
+		copy(ent.blob[:], e[40:60])
+		flags := be.Uint16(e[60:])
+		ent.assumeValid = flags&0x8000 != 0
+		ent.stage = int(flags>>12) & 3
+		nameLen := int(flags & 0xfff)
+		p := off + fixed
+		if flags&0x4000 != 0 { // extended flags
+			if version < 3 || p+2 > len(body) {
+				return errors.New("Git index: bad extended flags")
+			}
+			x := be.Uint16(body[p:])
+			ent.skipWorktree, ent.intentToAdd = x&0x4000 != 0, x&0x2000 != 0
+			p += 2
+		}
+		if version == 4 {
+			strip, w := gitVarint(body[p:])
+			if w == 0 || strip > uint64(len(prev)) {
+				return errors.New("Git index: bad path prefix")
+			}
+			p += w
+			end := bytes.IndexByte(body[p:], 0)
+			if end < 0 {
+				return errors.New("Git index truncated")
+			}
+			name := make([]byte, 0, len(prev)-int(strip)+end)
+			name = append(append(name, prev[:len(prev)-int(strip)]...), body[p:p+end]...)
+			prev, ent.name = name, string(name)
+			off = p + end + 1
+		} else {
+			end := bytes.IndexByte(body[p:], 0)
+			if end < 0 || (nameLen < 0xfff && end != nameLen) {
+				return errors.New("Git index: bad path")
+			}
+			ent.name = string(body[p : p+end])
+			// Padded with 1 to 8 NULs to a multiple of 8 from the entry's
+			// start.
+			off += (p - off + end + 8) &^ 7
+		}
+		if off > len(body) {
+			return errors.New("Git index truncated")
+		}
+		if !fn(ent) {
+			return errIndexStopped
+		}
+	}
+	for off+8 <= len(body) {
+		sig, size := string(body[off:off+4]), int(binary.BigEndian.Uint32(body[off+4:]))
+		if sig == "link" {
+			return errors.New("split Git index")
+		}
+		off += 8 + size
+	}
+	return nil
+}
+
+// gitVarint decodes Git's offset varint (varint.c): each continuation adds
+// one before shifting. w is 0 when it does not fit.
+func gitVarint(b []byte) (v uint64, w int) {
+	if len(b) == 0 {
+		return 0, 0
+	}
+	c := b[0]
+	v = uint64(c & 127)
+	w = 1
+	for c&128 != 0 {
+		v++
+		if v == 0 || v>>57 != 0 || w >= len(b) {
+			return 0, 0
+		}
+		c = b[w]
+		w++
+		v = v<<7 + uint64(c&127)
+	}
+	return v, w
 }
 
 // findGitDir walks up from dir to the work tree holding a .git directory
@@ -140,11 +270,12 @@ func findGitDir(dir string) (root, gitDir string, ok bool) {
 }
 
 // riskyGitConfig tells whether Git may store other bytes than the work
-// tree's for some file: line-ending conversion or filters configured in
-// the repository (a worktree's config is in its common directory) or
-// info/attributes. A user-wide setting is not seen: on a CI runner there
-// is none, and a file converted on checkout would still be hashed rather
-// than misnamed only if its stat changed, so this is stated in docs.
+// tree's for some file, or names objects by other than SHA-1: line-ending conversion or filters configured in
+// the repository (a worktree's config is in its common directory), the
+// user's or the system's config (with the files they include), or an
+// attributes file outside the tree (info/attributes, core.attributesFile,
+// the user's and the system's). Unsure reads as risky: the files are then
+// hashed, which is only slower.
 func riskyGitConfig(gitDir string) bool {
 	dirs := []string{gitDir}
 	if b, err := os.ReadFile(filepath.Join(gitDir, "commondir")); err == nil {
@@ -154,17 +285,127 @@ func riskyGitConfig(gitDir string) bool {
 		}
 		dirs = append(dirs, c)
 	}
+	var configs, attrs []string
 	for _, d := range dirs {
-		if fi, err := os.Stat(filepath.Join(d, "info", "attributes")); err == nil && fi.Size() > 0 {
+		attrs = append(attrs, filepath.Join(d, "info", "attributes"))
+		configs = append(configs, filepath.Join(d, "config"), filepath.Join(d, "config.worktree"))
+	}
+	uc, ua := userGitFiles()
+	configs, attrs = append(configs, uc...), append(attrs, ua...)
+	for _, a := range attrs {
+		if fi, err := os.Stat(a); err == nil && fi.Size() > 0 {
 			return true
 		}
-		b, err := os.ReadFile(filepath.Join(d, "config"))
-		if err != nil {
+	}
+	// Settings given in the environment apply to the git that checked out
+	// only if it shared this one; any at all is taken as unsure.
+	if os.Getenv("GIT_CONFIG_PARAMETERS") != "" || os.Getenv("GIT_CONFIG_COUNT") != "" {
+		return true
+	}
+	for _, c := range configs {
+		if riskyConfigFile(c, 0) {
+			return true
+		}
+	}
+	return false
+}
+
+// userGitFiles lists the config and attributes files Git reads besides the
+// repository's, as the environment places them.
+func userGitFiles() (configs, attrs []string) {
+	home := os.Getenv("HOME")
+	xdg := os.Getenv("XDG_CONFIG_HOME")
+	if xdg == "" && home != "" {
+		xdg = filepath.Join(home, ".config")
+	}
+	if p := os.Getenv("GIT_CONFIG_SYSTEM"); p != "" {
+		configs = append(configs, p)
+	} else if os.Getenv("GIT_CONFIG_NOSYSTEM") == "" {
+		configs = append(configs, "/etc/gitconfig", "/usr/local/etc/gitconfig")
+	}
+	attrs = append(attrs, "/etc/gitattributes", "/usr/local/etc/gitattributes")
+	if p := os.Getenv("GIT_CONFIG_GLOBAL"); p != "" {
+		configs = append(configs, p)
+	} else {
+		if xdg != "" {
+			configs = append(configs, filepath.Join(xdg, "git", "config"))
+		}
+		if home != "" {
+			configs = append(configs, filepath.Join(home, ".gitconfig"))
+		}
+	}
+	if xdg != "" {
+		attrs = append(attrs, filepath.Join(xdg, "git", "attributes"))
+	}
+	return configs, attrs
+}
+
+// maxConfigBytes caps a config file read; a larger one is unsure.
+const maxConfigBytes = 1 << 20
+
+// riskyConfigFile reads one Git config file (and those it includes, to
+// Git's own depth of 10) for settings that make a blob differ from the
+// work tree's bytes: any filter, core.autocrlf other than false, core.eol,
+// core.attributesFile. A missing file is no risk (Git skips it too); an
+// unreadable or oversized one is.
+func riskyConfigFile(path string, depth int) bool {
+	if depth > 10 {
+		return true
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return !os.IsNotExist(err)
+	}
+	if fi.Size() > maxConfigBytes {
+		return true
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return true
+	}
+	section := ""
+	for line := range strings.Lines(string(b)) {
+		line = strings.TrimSpace(line)
+		if strings.HasPrefix(line, "[") {
+			end := strings.Index(line, "]")
+			if end < 0 {
+				return true
+			}
+			// [name "sub"] or the old [name.sub]: the name decides.
+			name := strings.ToLower(strings.TrimSpace(line[1:end]))
+			name, _, _ = strings.Cut(name, " ")
+			name, _, _ = strings.Cut(name, "\"")
+			section = name
+			line = strings.TrimSpace(line[end+1:]) // a variable may follow
+		}
+		if line == "" || line[0] == '#' || line[0] == ';' {
 			continue
 		}
-		lower := bytes.ToLower(b)
-		if bytes.Contains(lower, []byte("autocrlf")) || bytes.Contains(lower, []byte("[filter")) || bytes.Contains(lower, []byte("eol")) {
+		key, value, hasValue := strings.Cut(line, "=")
+		key = strings.ToLower(strings.TrimSpace(key))
+		value = strings.Trim(strings.TrimSpace(value), "\"")
+		switch {
+		case section == "filter" || strings.HasPrefix(section, "filter."):
 			return true
+		case section == "core" && key == "autocrlf":
+			if !hasValue || !strings.EqualFold(value, "false") {
+				return true
+			}
+		case section == "core" && (key == "eol" || key == "attributesfile"):
+			return true
+		case section == "extensions" && key == "objectformat" && !strings.EqualFold(value, "sha1"):
+			return true // the index holds other object ids than decodeIndex reads
+		case (section == "include" || strings.HasPrefix(section, "includeif")) && key == "path":
+			// The condition is not evaluated: every include is read.
+			p := value
+			if rest, ok := strings.CutPrefix(p, "~/"); ok {
+				p = filepath.Join(os.Getenv("HOME"), rest)
+			} else if !filepath.IsAbs(p) {
+				p = filepath.Join(filepath.Dir(path), p)
+			}
+			if riskyConfigFile(p, depth+1) {
+				return true
+			}
 		}
 	}
 	return false
@@ -181,8 +422,17 @@ func (g *gitIndex) lookup(f *file) ([20]byte, bool) {
 		e.exec != (f.mode&0o111 != 0) || e.uid != f.uid || e.gid != f.gid {
 		return [20]byte{}, false
 	}
+	// Git keeps a racily clean entry it rewrites the index around with its
+	// size set to 0 ("smudged"), so that only an empty file can match it;
+	// an empty file matches only if the entry is the empty blob.
+	if e.size == 0 && e.blob != emptyBlob {
+		return [20]byte{}, false
+	}
 	return e.blob, true
 }
+
+// emptyBlob is the blob id of no bytes.
+var emptyBlob = [20]byte{0xe6, 0x9d, 0xe2, 0x9b, 0xb2, 0xd1, 0xd6, 0x43, 0x4b, 0x8b, 0x29, 0xae, 0x77, 0x5a, 0xd8, 0xc2, 0xe4, 0x8c, 0x53, 0x91}
 
 // blobID reads r and returns its git blob id: sha1 of "blob SIZE\x00" and
 // the content. size must be the content's length (a file that grew while
@@ -193,8 +443,17 @@ func blobID(r io.Reader, size int64, buf []byte) ([20]byte, error) {
 	h.Write([]byte(strconv.FormatInt(size, 10)))
 	h.Write([]byte{0})
 	var id [20]byte
-	if _, err := io.CopyBuffer(h, r, buf); err != nil {
-		return id, err
+	// A plain read loop: io.CopyBuffer would hand an *os.File to its
+	// WriteTo, which allocates a 32 KiB buffer of its own for every file.
+	for {
+		n, err := r.Read(buf)
+		h.Write(buf[:n])
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return id, err
+		}
 	}
 	h.Sum(id[:0])
 	return id, nil

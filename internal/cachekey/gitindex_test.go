@@ -1,6 +1,7 @@
 package cachekey
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-git/go-git/v5/plumbing/format/index"
 	"github.com/moby/buildkit/client/llb"
 	"github.com/tonistiigi/fsutil"
 
@@ -102,6 +104,69 @@ func TestGitIndexIdentities(t *testing.T) {
 			testenv.Git(t, repo, "config", "core.autocrlf", "input")
 		}},
 		{name: "context in a subdirectory", context: "app", indexed: 3},
+		{name: "racily clean: times not before the index", readIn: 3, after: func(t *testing.T, repo string) {
+			// Times at or after the index's: git may have looked at a
+			// file in the same tick it changed again. Rewritten with
+			// the same size and time, it matches its entry's stat.
+			later := time.Now().Add(time.Hour)
+			for _, p := range []string{"src/a.txt", "src/run.sh", "src/lib/b.txt"} {
+				if err := os.Chtimes(filepath.Join(repo, p), later, later); err != nil {
+					t.Fatal(err)
+				}
+			}
+			testenv.Git(t, repo, "add", ".")
+			rewriteKeepStat(t, filepath.Join(repo, "src/a.txt"), "ALPHA")
+		}},
+		{name: "skip-worktree entry edited, stat kept", indexed: 2, readIn: 1, after: func(t *testing.T, repo string) {
+			testenv.Git(t, repo, "update-index", "--skip-worktree", "src/a.txt")
+			rewriteKeepStat(t, filepath.Join(repo, "src/a.txt"), "ALPHA")
+		}},
+		{name: "symlink tracked", indexed: 3, after: func(t *testing.T, repo string) {
+			if err := os.Symlink("a.txt", filepath.Join(repo, "src/link")); err != nil {
+				t.Fatal(err)
+			}
+			testenv.Git(t, repo, "add", "src/link")
+			testenv.Git(t, repo, "commit", "-q", "-m", "link")
+		}},
+		{name: "submodule gitlink: its files are not the index's", indexed: 3, readIn: 1, after: func(t *testing.T, repo string) {
+			sub := filepath.Join(repo, "src/sub")
+			writeTree(t, sub, map[string]string{"c.txt": "gamma"})
+			testenv.GitCommitAll(t, sub)
+			testenv.Git(t, repo, "add", "src/sub")
+			testenv.Git(t, repo, "commit", "-q", "-m", "sub")
+			if err := os.RemoveAll(filepath.Join(sub, ".git")); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{name: "eol=crlf checked out: blobs are not the files", readIn: 3, after: func(t *testing.T, repo string) {
+			writeTree(t, repo, map[string]string{".gitattributes": "*.txt eol=crlf\n", "src/a.txt": "alpha\nline\n"})
+			testenv.Git(t, repo, "add", ".")
+			testenv.Git(t, repo, "commit", "-q", "-m", "crlf")
+			for _, p := range []string{"src/a.txt", "src/lib/b.txt"} {
+				if err := os.Remove(filepath.Join(repo, p)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			testenv.Git(t, repo, "checkout", "--", "src")
+			if b, _ := os.ReadFile(filepath.Join(repo, "src/a.txt")); !strings.Contains(string(b), "\r\n") {
+				t.Fatalf("checkout wrote %q, not CRLF", b)
+			}
+		}},
+		{name: "clean filter configured: index not used", readIn: 3, after: func(t *testing.T, repo string) {
+			testenv.Git(t, repo, "config", "filter.upper.clean", "tr a-z A-Z")
+		}},
+		{name: "info/attributes: index not used", readIn: 3, after: func(t *testing.T, repo string) {
+			writeTree(t, repo, map[string]string{".git/info/attributes": "*.txt text\n"})
+		}},
+		{name: "autocrlf in an included config: index not used", readIn: 3, after: func(t *testing.T, repo string) {
+			writeTree(t, repo, map[string]string{".git/extra.cfg": "[core]\n\tautocrlf = true\n"})
+			testenv.Git(t, repo, "config", "include.path", "extra.cfg")
+		}},
+		{name: "harmless conditional include, autocrlf false", indexed: 3, after: func(t *testing.T, repo string) {
+			writeTree(t, repo, map[string]string{".git/creds.cfg": "[http \"https://github.com/\"]\n\textraheader = AUTHORIZATION: basic eol\n"})
+			testenv.Git(t, repo, "config", "includeIf.gitdir:"+filepath.Join(repo, ".git")+".path", "creds.cfg")
+			testenv.Git(t, repo, "config", "core.autocrlf", "false")
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -137,6 +202,87 @@ func TestGitIndexIdentities(t *testing.T) {
 	}
 }
 
+// rewriteKeepStat writes content over the file at p and puts its time
+// back: the same size keeps a stat match with its index entry.
+func rewriteKeepStat(t *testing.T, p, content string) {
+	t.Helper()
+	fi, err := os.Stat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(content), fi.Mode()); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(p, fi.ModTime(), fi.ModTime()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestGitIndexUserConfig: line-ending conversion set in the user's config
+// (as a Windows runner's core.autocrlf) keeps the index unused. Not
+// parallel: it sets HOME.
+func TestGitIndexUserConfig(t *testing.T) {
+	for _, tc := range []struct {
+		name, file, content string
+		indexed, readIn     int64
+	}{
+		{name: "none", indexed: 3},
+		{name: "~/.gitconfig autocrlf", file: ".gitconfig", content: "[core]\n\tautocrlf = true\n", readIn: 3},
+		{name: "XDG config eol", file: ".config/git/config", content: "[core] eol = crlf\n", readIn: 3},
+		{name: "XDG attributes", file: ".config/git/attributes", content: "* text=auto\n", readIn: 3},
+		{name: "lfs filter", file: ".gitconfig", content: "[filter \"lfs\"]\n\tclean = git-lfs clean -- %f\n", readIn: 3},
+		{name: "unrelated settings", file: ".gitconfig", content: "[user]\n\tname = eol\n[core]\n\tautocrlf = false\n", indexed: 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			home := t.TempDir()
+			t.Setenv("HOME", home)
+			t.Setenv("XDG_CONFIG_HOME", "")
+			t.Setenv("GIT_CONFIG_GLOBAL", "")
+			t.Setenv("GIT_CONFIG_NOSYSTEM", "1")
+			if tc.file != "" {
+				writeTree(t, home, map[string]string{tc.file: tc.content})
+			}
+			repo := t.TempDir()
+			writeTree(t, repo, map[string]string{"src/a.txt": "alpha", "src/run.sh*": "#!/bin/sh\n", "src/lib/b.txt": "beta"})
+			testenv.GitCommitAll(t, repo)
+			_, st := record(t, repo)
+			if st.indexed.Load() != tc.indexed || st.read.Load() != tc.readIn {
+				t.Errorf("from the index %d, read %d; want %d, %d", st.indexed.Load(), st.read.Load(), tc.indexed, tc.readIn)
+			}
+		})
+	}
+}
+
+// TestGitIndexLookup: the stat match and the racy and smudged entries, on
+// an index made up in place.
+func TestGitIndexLookup(t *testing.T) {
+	t.Parallel()
+	blob := [20]byte{1, 2, 3}
+	const mtime, written = int64(1000), int64(2000)
+	for _, tc := range []struct {
+		name  string
+		entry gitEntry
+		f     file
+		ok    bool
+	}{
+		{"clean", gitEntry{blob: blob, size: 3, modTime: mtime}, file{path: "a", mode: 0o644, size: 3, modTime: mtime}, true},
+		{"size differs", gitEntry{blob: blob, size: 3, modTime: mtime}, file{path: "a", mode: 0o644, size: 4, modTime: mtime}, false},
+		{"time differs", gitEntry{blob: blob, size: 3, modTime: mtime}, file{path: "a", mode: 0o644, size: 3, modTime: mtime + 1}, false},
+		{"racily clean: same time as the index", gitEntry{blob: blob, size: 3, modTime: written}, file{path: "a", mode: 0o644, size: 3, modTime: written}, false},
+		{"executable bit differs", gitEntry{blob: blob, size: 3, modTime: mtime}, file{path: "a", mode: 0o755, size: 3, modTime: mtime}, false},
+		{"owner differs", gitEntry{blob: blob, size: 3, modTime: mtime, uid: 1}, file{path: "a", mode: 0o644, size: 3, modTime: mtime}, false},
+		{"smudged, file emptied", gitEntry{blob: blob, size: 0, modTime: mtime}, file{path: "a", mode: 0o644, size: 0, modTime: mtime}, false},
+		{"empty blob", gitEntry{blob: emptyBlob, size: 0, modTime: mtime}, file{path: "a", mode: 0o644, size: 0, modTime: mtime}, true},
+		{"not regular", gitEntry{blob: blob, size: 3, modTime: mtime}, file{path: "a", mode: uint32(os.ModeSymlink | 0o777), size: 3, modTime: mtime}, false},
+		{"not in the index", gitEntry{blob: blob, size: 3, modTime: mtime}, file{path: "b", mode: 0o644, size: 3, modTime: mtime}, false},
+	} {
+		g := &gitIndex{entries: map[string]gitEntry{"a": tc.entry}, written: written}
+		if id, ok := g.lookup(&tc.f); ok != tc.ok || (ok && id != blob && id != emptyBlob) {
+			t.Errorf("%s: lookup = %x, %v; want %v", tc.name, id, ok, tc.ok)
+		}
+	}
+}
+
 // TestBlobID checks blobID against git's own ids (git hash-object).
 func TestBlobID(t *testing.T) {
 	t.Parallel()
@@ -149,4 +295,113 @@ func TestBlobID(t *testing.T) {
 			t.Errorf("blobID(%q) = %x, %v; want %s", tc.content, id, err, tc.want)
 		}
 	}
+}
+
+// TestDecodeIndex holds decodeIndex to go-git's decoder on indexes git
+// itself wrote: versions 2, 3 (extended flags: skip-worktree and
+// intent-to-add) and 4 (prefix-compressed paths), and refuses a split index, a damaged one and a sha256
+// repository's.
+func TestDecodeIndex(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name    string
+		setup   func(t *testing.T, repo string)
+		refused bool
+	}{
+		{name: "version 2"},
+		{name: "version 3", setup: func(t *testing.T, repo string) {
+			testenv.Git(t, repo, "update-index", "--skip-worktree", "src/a.txt")
+			writeTree(t, repo, map[string]string{"src/new.txt": "n"})
+			testenv.Git(t, repo, "add", "-N", "src/new.txt")
+		}},
+		{name: "version 4", setup: func(t *testing.T, repo string) {
+			testenv.Git(t, repo, "update-index", "--skip-worktree", "src/a.txt")
+			testenv.Git(t, repo, "update-index", "--index-version", "4")
+		}},
+		{name: "split index", refused: true, setup: func(t *testing.T, repo string) {
+			testenv.Git(t, repo, "update-index", "--split-index")
+		}},
+		{name: "damaged", refused: true, setup: func(t *testing.T, repo string) {
+			p := filepath.Join(repo, ".git", "index")
+			b, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b[20] ^= 1
+			if err := os.WriteFile(p, b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			repo := t.TempDir()
+			writeTree(t, repo, map[string]string{"src/a.txt": "alpha", "src/run.sh*": "#!/bin/sh\n", "src/lib/b.txt": "beta", "README": "r"})
+			testenv.GitCommitAll(t, repo)
+			if tc.setup != nil {
+				tc.setup(t, repo)
+			}
+			b, err := os.ReadFile(filepath.Join(repo, ".git", "index"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []indexEntry
+			err = decodeIndex(b, func(e indexEntry) bool { got = append(got, e); return true })
+			if tc.refused {
+				if err == nil {
+					t.Fatal("decoded, want refused")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var idx index.Index
+			if err := index.NewDecoder(bytes.NewReader(b)).Decode(&idx); err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != len(idx.Entries) {
+				t.Fatalf("%d entries, go-git %d", len(got), len(idx.Entries))
+			}
+			for i, w := range idx.Entries {
+				if w.ModifiedAt.IsZero() { // go-git's for no time at all
+					w.ModifiedAt = time.Unix(0, 0)
+				}
+				want := indexEntry{name: w.Name, mode: uint32(w.Mode), uid: w.UID, gid: w.GID, size: w.Size,
+					modTime: w.ModifiedAt.UnixNano(), blob: w.Hash, stage: int(w.Stage),
+					skipWorktree: w.SkipWorktree, intentToAdd: w.IntentToAdd}
+				if got[i] != want {
+					t.Errorf("entry %d: %+v, go-git %+v", i, got[i], want)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkDecodeIndex10k times decodeIndex against go-git's decoder on
+// a 10,000-file index (ratio-go-git: go-git's time over decodeIndex's).
+func BenchmarkDecodeIndex10k(b *testing.B) {
+	dir := b.TempDir()
+	generateContext(b, dir, 10000)
+	testenv.GitCommitAll(b, dir)
+	raw, err := os.ReadFile(filepath.Join(dir, ".git", "index"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	var ours, theirs time.Duration
+	for b.Loop() {
+		start := time.Now()
+		n := 0
+		if err := decodeIndex(raw, func(indexEntry) bool { n++; return true }); err != nil || n != 10000 {
+			b.Fatal(n, err)
+		}
+		ours += time.Since(start)
+		start = time.Now()
+		var idx index.Index
+		if err := index.NewDecoder(bytes.NewReader(raw)).Decode(&idx); err != nil {
+			b.Fatal(err)
+		}
+		theirs += time.Since(start)
+	}
+	b.ReportMetric(float64(theirs)/float64(ours), "ratio-go-git")
 }
