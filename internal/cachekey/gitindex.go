@@ -1,17 +1,17 @@
 package cachekey
 
 import (
-	"bytes"
+	"bufio"
 	"crypto/sha1"
-	"encoding/binary"
-	"errors"
-	"fmt"
 	"io"
 	gofs "io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/go-git/go-git/v5/plumbing/format/index"
 )
 
 // gitIndex holds the blob ids and stat data the Git index keeps for the
@@ -27,7 +27,7 @@ import (
 // .gitattributes (eol and filters such as LFS), an attributes file outside
 // the tree, or a filter, core.autocrlf or core.eol in the repository's,
 // the user's or the system's config (riskyGitConfig); nor when it is not a
-// SHA-1 repository's version 2–4 index, or a split one (decodeIndex).
+// SHA-1 repository's version 2–4 index (go-git's decoder refuses it).
 // Entries are trusted as Git trusts them with nanosecond times (racily
 // clean and smudged entries are read), except that Git also compares the
 // change time and inode, which BuildKit's file sync and the digest cache
@@ -88,156 +88,31 @@ func openGitIndex(dir string) *gitIndex {
 	if err != nil || fi.Size() > maxIndexBytes {
 		return nil
 	}
-	b := make([]byte, fi.Size())
-	if _, err := io.ReadFull(f, b); err != nil {
+	var idx index.Index
+	if err := index.NewDecoder(bufio.NewReader(f)).Decode(&idx); err != nil {
 		return nil
 	}
 	g := &gitIndex{entries: map[string]gitEntry{}, written: fi.ModTime().UnixNano()}
-	err = decodeIndex(b, func(e indexEntry) bool {
-		if strings.HasSuffix("/"+e.name, "/.gitattributes") {
-			return false // attributes can make the blob differ from the file
+	for _, e := range idx.Entries {
+		if strings.HasSuffix("/"+e.Name, "/.gitattributes") {
+			return nil // attributes can make the blob differ from the file
 		}
-		if e.stage != 0 || e.skipWorktree || e.intentToAdd || e.assumeValid {
-			return true
+		// Stage 0 is a merged entry (go-git's index.Merged is 1, the
+		// ancestor's stage of a conflict, not what its decoder gives).
+		if e.Stage != 0 || e.SkipWorktree || e.IntentToAdd {
+			continue
 		}
-		if e.mode != 0o100644 && e.mode != 0o100755 {
-			return true
+		if e.Mode != filemode.Regular && e.Mode != filemode.Executable {
+			continue
 		}
-		rel, ok := strings.CutPrefix(e.name, prefix)
+		rel, ok := strings.CutPrefix(e.Name, prefix)
 		if !ok {
-			return true
+			continue
 		}
-		g.entries[rel] = gitEntry{blob: e.blob, size: e.size, modTime: e.modTime,
-			exec: e.mode == 0o100755, uid: e.uid, gid: e.gid}
-		return true
-	})
-	if err != nil {
-		return nil
+		g.entries[rel] = gitEntry{blob: e.Hash, size: e.Size, modTime: e.ModifiedAt.UnixNano(),
+			exec: e.Mode == filemode.Executable, uid: e.UID, gid: e.GID}
 	}
 	return g
-}
-
-// indexEntry is one entry of a Git index file, as decodeIndex reads it.
-type indexEntry struct {
-	name                                   string
-	mode, uid, gid, size                   uint32
-	modTime                                int64 // ns
-	blob                                   [20]byte
-	stage                                  int
-	assumeValid, skipWorktree, intentToAdd bool
-}
-
-// errIndexStopped is decodeIndex's answer when fn stopped it.
-var errIndexStopped = errors.New("stopped")
-
-// decodeIndex reads a SHA-1 repository's index file, versions 2 to 4
-// (Git's Documentation/gitformat-index.txt), and calls fn with each entry
-// until fn returns false. It checks the trailing checksum (unless Git
-// wrote none, index.skipHash) and refuses a split index (its entries are
-// partly in another file); other extensions are not needed. It is a few
-// times cheaper than go-git's decoder, whose reads go through reflection,
-// and TestDecodeIndex holds the two to the same entries.
-func decodeIndex(b []byte, fn func(indexEntry) bool) error {
-	const header, trailer = 12, sha1.Size
-	if len(b) < header+trailer || string(b[:4]) != "DIRC" {
-		return errors.New("not a Git index")
-	}
-	sum := b[len(b)-trailer:]
-	if sum2 := sha1.Sum(b[:len(b)-trailer]); !bytes.Equal(sum, sum2[:]) && !bytes.Equal(sum, make([]byte, trailer)) {
-		return errors.New("Git index checksum mismatch")
-	}
-	version := binary.BigEndian.Uint32(b[4:])
-	if version < 2 || version > 4 {
-		return fmt.Errorf("Git index version %d", version)
-	}
-	n := binary.BigEndian.Uint32(b[8:])
-	body := b[:len(b)-trailer]
-	off := header
-	var prev []byte // v4: the previous entry's name
-	for i := uint32(0); i < n; i++ {
-		const fixed = 62 // stat data, mode, ids, size, object id, flags
-		if off+fixed > len(body) {
-			return errors.New("Git index truncated")
-		}
-		e := body[off:]
-		be := binary.BigEndian
-		var ent indexEntry
-		ent.modTime = int64(be.Uint32(e[8:]))*1e9 + int64(be.Uint32(e[12:]))
-		ent.mode, ent.uid, ent.gid, ent.size = be.Uint32(e[24:]), be.Uint32(e[28:]), be.Uint32(e[32:]), be.Uint32(e[36:])
-		copy(ent.blob[:], e[40:60])
-		flags := be.Uint16(e[60:])
-		ent.assumeValid = flags&0x8000 != 0
-		ent.stage = int(flags>>12) & 3
-		nameLen := int(flags & 0xfff)
-		p := off + fixed
-		if flags&0x4000 != 0 { // extended flags
-			if version < 3 || p+2 > len(body) {
-				return errors.New("Git index: bad extended flags")
-			}
-			x := be.Uint16(body[p:])
-			ent.skipWorktree, ent.intentToAdd = x&0x4000 != 0, x&0x2000 != 0
-			p += 2
-		}
-		if version == 4 {
-			strip, w := gitVarint(body[p:])
-			if w == 0 || strip > uint64(len(prev)) {
-				return errors.New("Git index: bad path prefix")
-			}
-			p += w
-			end := bytes.IndexByte(body[p:], 0)
-			if end < 0 {
-				return errors.New("Git index truncated")
-			}
-			name := make([]byte, 0, len(prev)-int(strip)+end)
-			name = append(append(name, prev[:len(prev)-int(strip)]...), body[p:p+end]...)
-			prev, ent.name = name, string(name)
-			off = p + end + 1
-		} else {
-			end := bytes.IndexByte(body[p:], 0)
-			if end < 0 || (nameLen < 0xfff && end != nameLen) {
-				return errors.New("Git index: bad path")
-			}
-			ent.name = string(body[p : p+end])
-			// Padded with 1 to 8 NULs to a multiple of 8 from the entry's
-			// start.
-			off += (p - off + end + 8) &^ 7
-		}
-		if off > len(body) {
-			return errors.New("Git index truncated")
-		}
-		if !fn(ent) {
-			return errIndexStopped
-		}
-	}
-	for off+8 <= len(body) {
-		sig, size := string(body[off:off+4]), int(binary.BigEndian.Uint32(body[off+4:]))
-		if sig == "link" {
-			return errors.New("split Git index")
-		}
-		off += 8 + size
-	}
-	return nil
-}
-
-// gitVarint decodes Git's offset varint (varint.c): each continuation adds
-// one before shifting. w is 0 when it does not fit.
-func gitVarint(b []byte) (v uint64, w int) {
-	if len(b) == 0 {
-		return 0, 0
-	}
-	c := b[0]
-	v = uint64(c & 127)
-	w = 1
-	for c&128 != 0 {
-		v++
-		if v == 0 || v>>57 != 0 || w >= len(b) {
-			return 0, 0
-		}
-		c = b[w]
-		w++
-		v = v<<7 + uint64(c&127)
-	}
-	return v, w
 }
 
 // findGitDir walks up from dir to the work tree holding a .git directory
@@ -270,7 +145,7 @@ func findGitDir(dir string) (root, gitDir string, ok bool) {
 }
 
 // riskyGitConfig tells whether Git may store other bytes than the work
-// tree's for some file, or names objects by other than SHA-1: line-ending conversion or filters configured in
+// tree's for some file: line-ending conversion or filters configured in
 // the repository (a worktree's config is in its common directory), the
 // user's or the system's config (with the files they include), or an
 // attributes file outside the tree (info/attributes, core.attributesFile,
@@ -393,8 +268,6 @@ func riskyConfigFile(path string, depth int) bool {
 			}
 		case section == "core" && (key == "eol" || key == "attributesfile"):
 			return true
-		case section == "extensions" && key == "objectformat" && !strings.EqualFold(value, "sha1"):
-			return true // the index holds other object ids than decodeIndex reads
 		case (section == "include" || strings.HasPrefix(section, "includeif")) && key == "path":
 			// The condition is not evaluated: every include is read.
 			p := value

@@ -1,7 +1,6 @@
 package cachekey
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -10,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-git/go-git/v5/plumbing/format/index"
 	"github.com/moby/buildkit/client/llb"
 	"github.com/tonistiigi/fsutil"
 
@@ -295,113 +293,4 @@ func TestBlobID(t *testing.T) {
 			t.Errorf("blobID(%q) = %x, %v; want %s", tc.content, id, err, tc.want)
 		}
 	}
-}
-
-// TestDecodeIndex holds decodeIndex to go-git's decoder on indexes git
-// itself wrote: versions 2, 3 (extended flags: skip-worktree and
-// intent-to-add) and 4 (prefix-compressed paths), and refuses a split index, a damaged one and a sha256
-// repository's.
-func TestDecodeIndex(t *testing.T) {
-	t.Parallel()
-	for _, tc := range []struct {
-		name    string
-		setup   func(t *testing.T, repo string)
-		refused bool
-	}{
-		{name: "version 2"},
-		{name: "version 3", setup: func(t *testing.T, repo string) {
-			testenv.Git(t, repo, "update-index", "--skip-worktree", "src/a.txt")
-			writeTree(t, repo, map[string]string{"src/new.txt": "n"})
-			testenv.Git(t, repo, "add", "-N", "src/new.txt")
-		}},
-		{name: "version 4", setup: func(t *testing.T, repo string) {
-			testenv.Git(t, repo, "update-index", "--skip-worktree", "src/a.txt")
-			testenv.Git(t, repo, "update-index", "--index-version", "4")
-		}},
-		{name: "split index", refused: true, setup: func(t *testing.T, repo string) {
-			testenv.Git(t, repo, "update-index", "--split-index")
-		}},
-		{name: "damaged", refused: true, setup: func(t *testing.T, repo string) {
-			p := filepath.Join(repo, ".git", "index")
-			b, err := os.ReadFile(p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			b[20] ^= 1
-			if err := os.WriteFile(p, b, 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			repo := t.TempDir()
-			writeTree(t, repo, map[string]string{"src/a.txt": "alpha", "src/run.sh*": "#!/bin/sh\n", "src/lib/b.txt": "beta", "README": "r"})
-			testenv.GitCommitAll(t, repo)
-			if tc.setup != nil {
-				tc.setup(t, repo)
-			}
-			b, err := os.ReadFile(filepath.Join(repo, ".git", "index"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			var got []indexEntry
-			err = decodeIndex(b, func(e indexEntry) bool { got = append(got, e); return true })
-			if tc.refused {
-				if err == nil {
-					t.Fatal("decoded, want refused")
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			var idx index.Index
-			if err := index.NewDecoder(bytes.NewReader(b)).Decode(&idx); err != nil {
-				t.Fatal(err)
-			}
-			if len(got) != len(idx.Entries) {
-				t.Fatalf("%d entries, go-git %d", len(got), len(idx.Entries))
-			}
-			for i, w := range idx.Entries {
-				if w.ModifiedAt.IsZero() { // go-git's for no time at all
-					w.ModifiedAt = time.Unix(0, 0)
-				}
-				want := indexEntry{name: w.Name, mode: uint32(w.Mode), uid: w.UID, gid: w.GID, size: w.Size,
-					modTime: w.ModifiedAt.UnixNano(), blob: w.Hash, stage: int(w.Stage),
-					skipWorktree: w.SkipWorktree, intentToAdd: w.IntentToAdd}
-				if got[i] != want {
-					t.Errorf("entry %d: %+v, go-git %+v", i, got[i], want)
-				}
-			}
-		})
-	}
-}
-
-// BenchmarkDecodeIndex10k times decodeIndex against go-git's decoder on
-// a 10,000-file index (ratio-go-git: go-git's time over decodeIndex's).
-func BenchmarkDecodeIndex10k(b *testing.B) {
-	dir := b.TempDir()
-	generateContext(b, dir, 10000)
-	testenv.GitCommitAll(b, dir)
-	raw, err := os.ReadFile(filepath.Join(dir, ".git", "index"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	var ours, theirs time.Duration
-	for b.Loop() {
-		start := time.Now()
-		n := 0
-		if err := decodeIndex(raw, func(indexEntry) bool { n++; return true }); err != nil || n != 10000 {
-			b.Fatal(n, err)
-		}
-		ours += time.Since(start)
-		start = time.Now()
-		var idx index.Index
-		if err := index.NewDecoder(bytes.NewReader(raw)).Decode(&idx); err != nil {
-			b.Fatal(err)
-		}
-		theirs += time.Since(start)
-	}
-	b.ReportMetric(float64(theirs)/float64(ours), "ratio-go-git")
 }
