@@ -8,10 +8,12 @@ import (
 )
 
 // Git runs git in dir with no user or system config (a CI runner's
-// checkout has none that changes what git stores) and a fixed identity.
+// checkout has none that changes what git stores), a fixed identity and
+// no automatic gc (which goes on in the background after a large commit,
+// under a test's temporary directory).
 func Git(tb testing.TB, dir string, args ...string) {
 	tb.Helper()
-	cmd := exec.Command("git", append([]string{"-c", "user.name=stageline", "-c", "user.email=stageline@example.com"}, args...)...)
+	cmd := exec.Command("git", append([]string{"-c", "user.name=stageline", "-c", "user.email=stageline@example.com", "-c", "gc.auto=0"}, args...)...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1")
 	if out, err := cmd.CombinedOutput(); err != nil {
