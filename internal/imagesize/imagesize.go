@@ -158,7 +158,7 @@ func measureManifest(ctx context.Context, store content.Provider, desc ocispecs.
 	for i, l := range m.Layers {
 		g.Go(func() error {
 			if opts.Layers != nil {
-				if data, ok := opts.Layers.Get(l.Digest); ok {
+				if data, ok := opts.Layers.Get(gctx, l.Digest); ok {
 					if s, ok := decodeScan(data, !opts.SkipContent, budget); ok {
 						scans[i] = s
 						return nil
@@ -181,7 +181,7 @@ func measureManifest(ctx context.Context, store content.Provider, desc ocispecs.
 			// later measurement that wants the files.
 			if opts.Layers != nil && !opts.SkipContent {
 				if data, ok := encodeScan(s); ok {
-					opts.Layers.Put(l.Digest, data)
+					opts.Layers.Put(gctx, l.Digest, data)
 				}
 			}
 			return nil
