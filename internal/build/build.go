@@ -15,9 +15,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/containerd/containerd/v2/core/content/proxy"
+	"github.com/containerd/containerd/v2/core/content"
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/solver/errdefs"
+	digest "github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/stageline/stageline/internal/buildkit"
@@ -25,6 +26,7 @@ import (
 	"github.com/stageline/stageline/internal/cachekey"
 	"github.com/stageline/stageline/internal/dockerfile"
 	"github.com/stageline/stageline/internal/ghacache"
+	"github.com/stageline/stageline/internal/ghalayers"
 	"github.com/stageline/stageline/internal/imagesize"
 	"github.com/stageline/stageline/internal/report"
 	"github.com/stageline/stageline/internal/timeline"
@@ -58,6 +60,9 @@ type Config struct {
 	// daemonFrontend runs the Dockerfile frontend in buildkitd, as before
 	// the client ran it: tests compare the two.
 	daemonFrontend bool
+	// onBlobRead, when set, is told each blob measuring the image reads from
+	// buildkitd's content store: tests see which layers were read.
+	onBlobRead func(digest.Digest)
 }
 
 // InputError is a problem with what the user asked for, found before any
@@ -173,14 +178,22 @@ func runSolve(ctx context.Context, c *client.Client, solve *buildkit.Solve, p pl
 	if solveErr != nil {
 		return o, resp
 	}
-	o.Images, o.MeasureErr = measure(ctx, c, resp, p.Options, openLayerFiles(cachedir.Dir(cfg.DigestCache), log))
+	// The layer records are kept in the user cache and, when the build
+	// imports or exports the GitHub cache, there too: a fresh runner has no
+	// user cache.
+	layers := ghalayers.New(openLayerFiles(cachedir.Dir(cfg.DigestCache), log), solve.Opt.CacheImports, cacheTo, ghalayers.Options{Logger: log})
+	o.Images, o.MeasureErr = measure(ctx, c, resp, p.Options, layers, cfg.onBlobRead)
+	if gl, ok := layers.(*ghalayers.Cache); ok {
+		st := gl.Stats()
+		log.Debug("layer records in the GitHub cache", "hits", st.Hits, "misses", st.Misses, "rejected", st.Rejected, "saved", st.Saved, "failed", st.Failed)
+	}
 	return o, resp
 }
 
 // measure reads the exported image's manifest, config and layers from
 // buildkitd's content store. Layers are attributed to instructions later,
 // in assemble.
-func measure(ctx context.Context, c *client.Client, resp *client.SolveResponse, o buildkit.Options, layers imagesize.LayerCache) ([]report.Image, error) {
+func measure(ctx context.Context, c *client.Client, resp *client.SolveResponse, o buildkit.Options, layers imagesize.LayerCache, onRead func(digest.Digest)) ([]report.Image, error) {
 	if resp == nil {
 		return []report.Image{}, errors.New("BuildKit returned no exporter response")
 	}
@@ -201,7 +214,11 @@ func measure(ctx context.Context, c *client.Client, resp *client.SolveResponse, 
 		name = o.Tags[0]
 	}
 	opts := imagesize.Options{Name: name, Layers: layers}
-	images, err := imagesize.Measure(ctx, proxy.NewContentStore(c.ContentClient()), desc, opts)
+	var store content.Provider = newSizedStore(c.ContentClient())
+	if onRead != nil {
+		store = readHook{store, onRead}
+	}
+	images, err := imagesize.Measure(ctx, store, desc, opts)
 	if err != nil {
 		return []report.Image{}, err
 	}
@@ -269,4 +286,15 @@ func relPath(base, p string) string {
 		return filepath.ToSlash(rel)
 	}
 	return filepath.ToSlash(p)
+}
+
+// readHook tells onRead each blob read through it.
+type readHook struct {
+	content.Provider
+	onRead func(digest.Digest)
+}
+
+func (h readHook) ReaderAt(ctx context.Context, desc ocispecs.Descriptor) (content.ReaderAt, error) {
+	h.onRead(desc.Digest)
+	return h.Provider.ReaderAt(ctx, desc)
 }
