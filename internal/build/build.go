@@ -63,6 +63,9 @@ type Config struct {
 	// onBlobRead, when set, is told each blob measuring the image reads from
 	// buildkitd's content store: tests see which layers were read.
 	onBlobRead func(digest.Digest)
+	// localLayerRecords keeps layer records in the user cache only, as
+	// before the GitHub cache kept them: benchmarks compare the two.
+	localLayerRecords bool
 }
 
 // InputError is a problem with what the user asked for, found before any
@@ -181,8 +184,15 @@ func runSolve(ctx context.Context, c *client.Client, solve *buildkit.Solve, p pl
 	// The layer records are kept in the user cache and, when the build
 	// imports or exports the GitHub cache, there too: a fresh runner has no
 	// user cache.
-	layers := ghalayers.New(openLayerFiles(cachedir.Dir(cfg.DigestCache), log), solve.Opt.CacheImports, cacheTo, ghalayers.Options{Logger: log})
-	o.Images, o.MeasureErr = measure(ctx, c, resp, p.Options, layers, cfg.onBlobRead)
+	layers := openLayerFiles(cachedir.Dir(cfg.DigestCache), log)
+	if !cfg.localLayerRecords {
+		layers = ghalayers.New(layers, solve.Opt.CacheImports, cacheTo, ghalayers.Options{Logger: log})
+	}
+	var store content.Provider = newSizedStore(c.ContentClient())
+	if cfg.onBlobRead != nil {
+		store = readHook{store, cfg.onBlobRead}
+	}
+	o.Images, o.MeasureErr = measure(ctx, store, resp, p.Options, layers)
 	if gl, ok := layers.(*ghalayers.Cache); ok {
 		st := gl.Stats()
 		log.Debug("layer records in the GitHub cache", "hits", st.Hits, "misses", st.Misses, "rejected", st.Rejected, "saved", st.Saved, "failed", st.Failed)
@@ -193,7 +203,7 @@ func runSolve(ctx context.Context, c *client.Client, solve *buildkit.Solve, p pl
 // measure reads the exported image's manifest, config and layers from
 // buildkitd's content store. Layers are attributed to instructions later,
 // in assemble.
-func measure(ctx context.Context, c *client.Client, resp *client.SolveResponse, o buildkit.Options, layers imagesize.LayerCache, onRead func(digest.Digest)) ([]report.Image, error) {
+func measure(ctx context.Context, store content.Provider, resp *client.SolveResponse, o buildkit.Options, layers imagesize.LayerCache) ([]report.Image, error) {
 	if resp == nil {
 		return []report.Image{}, errors.New("BuildKit returned no exporter response")
 	}
@@ -214,10 +224,6 @@ func measure(ctx context.Context, c *client.Client, resp *client.SolveResponse, 
 		name = o.Tags[0]
 	}
 	opts := imagesize.Options{Name: name, Layers: layers}
-	var store content.Provider = newSizedStore(c.ContentClient())
-	if onRead != nil {
-		store = readHook{store, onRead}
-	}
 	images, err := imagesize.Measure(ctx, store, desc, opts)
 	if err != nil {
 		return []report.Image{}, err
