@@ -57,32 +57,29 @@ func BenchmarkWarmBuildFreshRunner(b *testing.B) {
 	must(b, os.WriteFile(filepath.Join(dfDir, "Dockerfile"), []byte(df), 0o644))
 
 	s := cacheserver.NewForTest(b)
-	env, err := s.RunnerEnv(true, cacheserver.BranchScopes("main")...)
-	must(b, err)
-	plan, err := ghacache.Resolve(ghacache.Inputs{Settings: ghacache.Settings{Cache: "gha"}, Scope: "Dockerfile"}, nil, nil, func(k string) string { return env[k] })
-	if err != nil || len(plan.Warnings) > 0 {
-		b.Fatalf("Resolve: %v %q", err, plan.Warnings)
-	}
 
 	layout, baseDigest, _ := strings.Cut(strings.TrimPrefix(base, "oci-layout://"), "@")
-	buildctlArgs := []string{"--addr", addr, "build", "--progress=quiet", "--frontend", "dockerfile.v0",
-		"--local", "context=" + checkoutDir, "--local", "dockerfile=" + dfDir,
-		"--oci-layout", "base=" + layout, "--opt", "context:diamol/base=oci-layout://base@" + baseDigest,
-		"--opt", "platform=linux/amd64", "--output", "type=image"}
-	for _, e := range plan.Imports {
-		buildctlArgs = append(buildctlArgs, "--import-cache", cacheArg(e))
-	}
-	for _, e := range plan.Exports {
-		buildctlArgs = append(buildctlArgs, "--export-cache", cacheArg(e))
-	}
 	kept := b.TempDir()
-	run := func(mode string) time.Duration {
-		start := time.Now()
+	// run builds once in mode with the cache entries of plan and returns the
+	// wall time and, for stageline, the part outside the solve (which
+	// includes the cache export): the recording, measuring and the report.
+	run := func(mode string, plan ghacache.Plan) (wall, outside time.Duration) {
 		if mode == "buildctl" {
-			if out, err := exec.CommandContext(ctx, buildctl, buildctlArgs...).CombinedOutput(); err != nil {
+			args := []string{"--addr", addr, "build", "--progress=quiet", "--frontend", "dockerfile.v0",
+				"--local", "context=" + checkoutDir, "--local", "dockerfile=" + dfDir,
+				"--oci-layout", "base=" + layout, "--opt", "context:diamol/base=oci-layout://base@" + baseDigest,
+				"--opt", "platform=linux/amd64", "--output", "type=image"}
+			for _, e := range plan.Imports {
+				args = append(args, "--import-cache", cacheArg(e))
+			}
+			for _, e := range plan.Exports {
+				args = append(args, "--export-cache", cacheArg(e))
+			}
+			start := time.Now()
+			if out, err := exec.CommandContext(ctx, buildctl, args...).CombinedOutput(); err != nil {
 				b.Fatalf("buildctl: %v\n%s", err, out)
 			}
-			return time.Since(start)
+			return time.Since(start), 0
 		}
 		cfg := Config{
 			Options: buildkit.Options{Context: checkoutDir, Dockerfile: filepath.Join(dfDir, "Dockerfile"),
@@ -99,35 +96,62 @@ func BenchmarkWarmBuildFreshRunner(b *testing.B) {
 		case "kept":
 			cfg.DigestCache = kept
 		}
-		start = time.Now()
+		start := time.Now()
 		res, err := Run(ctx, cfg, io.Discard)
-		d := time.Since(start)
+		wall = time.Since(start)
 		if err != nil {
 			b.Fatal(err)
 		}
 		if len(res.Report.Images) != 1 || res.Report.Images[0].Content == nil {
 			b.Fatalf("%s: the image's contents were not recorded", mode)
 		}
-		return d
+		return wall, wall - time.Duration(res.Report.Build.DurationMS)*time.Millisecond
 	}
 	modes := []string{"buildctl", "fresh-gha", "fresh-local", "kept"}
+	full := resolvePlan(b, s, "")
 	for _, m := range modes { // warm the daemon, the GitHub cache's records and the kept user cache
-		run(m)
+		run(m, full)
 	}
-	times := map[string][]time.Duration{}
-	for i := 0; b.Loop(); i++ {
-		// Rotate which goes first, so drift on a shared machine hits all.
-		for j := range modes {
-			m := modes[(i+j)%len(modes)]
-			times[m] = append(times[m], run(m))
-		}
+	// A run on a branch imports and exports; a run that may only read
+	// (ACTIONS_CACHE_MODE=read) imports: without the export, which
+	// stageline runs as a solve of its own, the rest stands out.
+	for _, c := range []struct {
+		name string
+		plan ghacache.Plan
+	}{{"import+export", full}, {"import-only", resolvePlan(b, s, "read")}} {
+		b.Run(c.name, func(b *testing.B) {
+			times := map[string][]time.Duration{}
+			outside := map[string][]time.Duration{}
+			for i := 0; b.Loop(); i++ {
+				// Rotate which goes first, so drift on a shared machine hits all.
+				for j := range modes {
+					m := modes[(i+j)%len(modes)]
+					w, o := run(m, c.plan)
+					times[m] = append(times[m], w)
+					outside[m] = append(outside[m], o)
+				}
+			}
+			ref := float64(median(times["buildctl"]))
+			for _, m := range modes[1:] {
+				b.ReportMetric(float64(median(times[m]))/ref, "ratio-"+m)
+				b.ReportMetric(float64(median(outside[m]).Microseconds())/1000, "ms-outside-solve-"+m)
+			}
+			b.ReportMetric(float64(median(times["buildctl"]).Microseconds())/1000, "ms-buildctl")
+		})
 	}
-	ref := float64(median(times["buildctl"]))
-	for _, m := range modes[1:] {
-		b.ReportMetric(float64(median(times[m]))/ref, "ratio-"+m)
+}
+
+// resolvePlan is cache=gha for a push to main on the server, under
+// ACTIONS_CACHE_MODE=mode.
+func resolvePlan(b *testing.B, s *cacheserver.Server, mode string) ghacache.Plan {
+	env, err := s.RunnerEnv(true, cacheserver.BranchScopes("main")...)
+	must(b, err)
+	env[ghacache.EnvCacheMode] = mode
+	plan, err := ghacache.Resolve(ghacache.Inputs{Settings: ghacache.Settings{Cache: "gha"}, Scope: "Dockerfile"}, nil, nil, func(k string) string { return env[k] })
+	if err != nil || len(plan.Warnings) > 0 {
+		b.Fatalf("Resolve: %v %q", err, plan.Warnings)
 	}
-	b.ReportMetric(float64(median(times["buildctl"]).Microseconds())/1000, "ms-buildctl")
-	b.ReportMetric(float64(median(times["fresh-gha"]).Microseconds())/1000, "ms-fresh-gha")
+	return plan
 }
 
 // cacheArg writes a cache entry as buildctl's --import-cache and
