@@ -287,18 +287,30 @@ func readLayer(ctx context.Context, store content.Provider, desc ocispecs.Descri
 	}
 	defer ra.Close()
 	// Large reads: each read of the content store is a round trip to
-	// buildkitd, and io.Copy's 32 KiB would make hundreds per layer.
-	ds, err := compression.DecompressStream(bufio.NewReaderSize(content.NewReader(ra), readChunk))
+	// buildkitd, and io.Copy's 32 KiB would make hundreds per layer. A
+	// small layer gets a buffer of its own size: the new top layer of most
+	// builds is a few KiB, and allocating (and zeroing, and returning to the
+	// OS) two MiB-sized buffers for it was most of the CPU reading it took.
+	ds, err := compression.DecompressStream(bufio.NewReaderSize(content.NewReader(ra), bufferFor(desc.Size, readChunk)))
 	if err != nil {
 		return layerScan{}, err
 	}
 	defer ds.Close()
 	if asTar {
-		return scanTar(ds, budget)
+		// Layers compress text a few times over; past the buffer, a
+		// layer that grows more only takes more reads.
+		return scanTar(ds, bufferFor(8*desc.Size, tarBuffer), budget)
 	}
 	n, err := io.Copy(io.Discard, ds)
 	if err != nil && !errors.Is(err, io.EOF) {
 		return layerScan{uncompressed: n}, err
 	}
 	return layerScan{uncompressed: n}, nil
+}
+
+// bufferFor is the size of a read buffer for n bytes: n, within [4 KiB,
+// limit]. A size that is unknown or wrong only changes how many reads it
+// takes.
+func bufferFor(n int64, limit int) int {
+	return int(min(max(n, 4<<10), int64(limit)))
 }
