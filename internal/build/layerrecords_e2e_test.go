@@ -65,7 +65,7 @@ func TestE2ELayerRecordsThroughGHA(t *testing.T) {
 			Address:     addr,
 			Progress:    string(progressui.QuietMode),
 			Workspace:   dir,
-			DigestCache: t.TempDir(), localLayerRecords: true,
+			DigestCache: t.TempDir(), // a fresh runner's user cache
 			onBlobRead: func(d digest.Digest) {
 				mu.Lock()
 				defer mu.Unlock()
