@@ -165,6 +165,10 @@ func runSolve(ctx context.Context, c *client.Client, solve *buildkit.Solve, p pl
 	var cacheTo []client.CacheOptionsEntry
 	exp.Opt.CacheExports, cacheTo = buildkit.SplitInline(exp.Opt.CacheExports)
 	resp, solveErr := buildkit.Run(ctx, c, &exp, progress, cfg.Progress, rec.Add, fe)
+	var measured *measuring
+	if solveErr == nil {
+		measured = startMeasuring(ctx, c, resp, p, cfg, cacheTo, log)
+	}
 	o.Timeline = rec.Result()
 	o.Mapping, o.Forwarded = defs.Mapping()
 	if solveErr == nil && len(cacheTo) > 0 {
@@ -178,26 +182,58 @@ func runSolve(ctx context.Context, c *client.Client, solve *buildkit.Solve, p pl
 			log.Warn("keeping file digests for the next build", "err", err)
 		}
 	}
+	images, measureErr := measured.wait()
 	if solveErr != nil {
+		// The cache export failed: the build did.
 		return o, resp
 	}
-	// The layer records are kept in the user cache and, when the build
-	// imports or exports the GitHub cache, there too: a fresh runner has no
-	// user cache.
+	o.Images, o.MeasureErr = images, measureErr
+	return o, resp
+}
+
+// measuring is a measurement of the exported image running beside the rest
+// of the build.
+type measuring struct {
+	done   chan struct{}
+	images []report.Image
+	err    error
+}
+
+// startMeasuring measures the image BuildKit exported while the caller goes
+// on: it needs only the exporter's response, and it waits mostly on
+// buildkitd and the GitHub cache, as the cache export and the recording of
+// cache keys that follow the solve do on their own parts. The layer records
+// are kept in the user cache and, when the build imports or exports the
+// GitHub cache, there too: a fresh runner has no user cache.
+func startMeasuring(ctx context.Context, c *client.Client, resp *client.SolveResponse, p plan, cfg Config, cacheTo []client.CacheOptionsEntry, log *slog.Logger) *measuring {
+	m := &measuring{done: make(chan struct{})}
 	layers := openLayerFiles(cachedir.Dir(cfg.DigestCache), log)
 	if !cfg.localLayerRecords {
-		layers = ghalayers.New(layers, solve.Opt.CacheImports, cacheTo, ghalayers.Options{Logger: log})
+		layers = ghalayers.New(layers, p.Options.CacheFrom, cacheTo, ghalayers.Options{Logger: log})
 	}
 	var store content.Provider = newSizedStore(c.ContentClient())
 	if cfg.onBlobRead != nil {
 		store = readHook{store, cfg.onBlobRead}
 	}
-	o.Images, o.MeasureErr = measure(ctx, store, resp, p.Options, layers)
-	if gl, ok := layers.(*ghalayers.Cache); ok {
-		st := gl.Stats()
-		log.Debug("layer records in the GitHub cache", "hits", st.Hits, "misses", st.Misses, "rejected", st.Rejected, "saved", st.Saved, "failed", st.Failed)
+	go func() {
+		defer close(m.done)
+		m.images, m.err = measure(ctx, store, resp, p.Options, layers)
+		if gl, ok := layers.(*ghalayers.Cache); ok {
+			st := gl.Stats()
+			log.Debug("layer records in the GitHub cache", "hits", st.Hits, "misses", st.Misses, "rejected", st.Rejected, "saved", st.Saved, "failed", st.Failed)
+		}
+	}()
+	return m
+}
+
+// wait returns what measuring found; nil (nothing) for a build that did
+// not export an image.
+func (m *measuring) wait() ([]report.Image, error) {
+	if m == nil {
+		return nil, nil
 	}
-	return o, resp
+	<-m.done
+	return m.images, m.err
 }
 
 // measure reads the exported image's manifest, config and layers from
