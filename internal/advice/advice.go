@@ -29,6 +29,9 @@ const (
 	// KindWaste: bytes one layer writes and a later one deletes or
 	// overwrites, in build after build.
 	KindWaste = "waste"
+	// KindContext: a build context that sends directories no step reads,
+	// in build after build: .dockerignore lines.
+	KindContext = "dockerignore"
 )
 
 // Thresholds: advice is given only past them. Builds are a build key's
@@ -58,6 +61,11 @@ const (
 	// had at least that much, for KindWaste.
 	MinWasteBytes  = 10_000_000
 	MinWasteBuilds = 3
+	// MinUnreadBytes is what a context must have sent (10 MB) that no
+	// step read, in the newest build that measured it and in at least
+	// MinUnreadBuilds builds, for KindContext.
+	MinUnreadBytes  = 10_000_000
+	MinUnreadBuilds = 3
 )
 
 // Item is one piece of advice. Its strings are plain text holding names
@@ -74,8 +82,13 @@ type Item struct {
 	// builds of the last 7 days (WeekBuilds). 0 for KindWaste.
 	SavingMS   int64
 	WeekBuilds int
-	// SavingBytes is the image bytes saved per build (KindWaste).
+	// SavingBytes is the image bytes saved per build (KindWaste), or the
+	// context bytes no longer sent per build (KindContext: the median of
+	// the builds that sent too much).
 	SavingBytes int64
+	// TimeUnknown says SavingMS is not known, not zero: no build recorded
+	// the time its context took to send (KindContext).
+	TimeUnknown bool
 }
 
 // For returns the advice builds (a build key's history, chronological,
@@ -93,6 +106,7 @@ func For(builds []store.Build, base string, now time.Time) []Item {
 	items = append(items, cacheExports(subj, builds, perWeek, week)...)
 	items = append(items, baseDigests(subj, perWeek, week)...)
 	items = append(items, waste(subj)...)
+	items = append(items, contextUnread(subj, week)...)
 	slices.SortStableFunc(items, func(a, b Item) int {
 		return cmp.Or(cmp.Compare(b.SavingMS, a.SavingMS), cmp.Compare(b.SavingBytes, a.SavingBytes))
 	})
@@ -312,6 +326,98 @@ func waste(subj []store.Build) []Item {
 		ev += fmt.Sprintf("; the largest: %s (%s)", w.Path, bytesText(w.Bytes))
 	}
 	return []Item{{Kind: KindWaste, Title: title, Evidence: ev, Builds: known, SavingBytes: newest.WastedBytes}}
+}
+
+// contextUnread advises .dockerignore lines for each context that, in at
+// least MinUnreadBuilds of the builds that measured it and in the newest,
+// sent MinUnreadBytes no step read. The lines are the newest build's
+// largest unread directories. The time saved is each such build's
+// transfer time in proportion to the bytes it did not need, when the
+// transfer time was recorded.
+func contextUnread(subj []store.Build, week int) []Item {
+	type seen struct {
+		measured, over  int
+		unread, savedMS []int64
+		newest          store.ContextEvidence
+	}
+	found := map[string]*seen{}
+	var order []string
+	for _, b := range subj {
+		for _, c := range b.Summary.Evidence.Contexts {
+			s := found[c.Name]
+			if s == nil {
+				s = &seen{}
+				found[c.Name] = s
+				order = append(order, c.Name)
+			}
+			s.measured++
+			s.newest = c
+			if n := c.UnreadBytes(); n >= MinUnreadBytes {
+				s.over++
+				s.unread = append(s.unread, n)
+				if c.TransferMS > 0 && c.SentBytes > 0 {
+					s.savedMS = append(s.savedMS, int64(float64(c.TransferMS)*float64(n)/float64(c.SentBytes)))
+				}
+			}
+		}
+	}
+	var out []Item
+	for _, name := range order {
+		s := found[name]
+		if s.over < MinUnreadBuilds || s.newest.UnreadBytes() < MinUnreadBytes {
+			continue
+		}
+		var lines, dirs []string
+		for _, u := range s.newest.Unread {
+			if IgnoreLine(u.Path) {
+				lines = append(lines, u.Path)
+				dirs = append(dirs, fmt.Sprintf("%s (%s)", u.Path, bytesText(u.Bytes)))
+			}
+		}
+		if len(lines) == 0 {
+			continue // nothing a line can name: no advice
+		}
+		where := ".dockerignore"
+		if name != "context" {
+			where = "the .dockerignore of context " + name
+		}
+		med := median(s.unread)
+		it := Item{Kind: KindContext, Builds: s.measured, SavingBytes: med, WeekBuilds: week,
+			Title: fmt.Sprintf("Add %s to %s: the build sends it and no step reads it", strings.Join(lines, ", "), where),
+			Evidence: fmt.Sprintf("In %d of the %d builds that measured the context it sent at least %s that no step read (median %s a build); in the newest, of %s sent: %s",
+				s.over, s.measured, bytesText(MinUnreadBytes), bytesText(med), bytesText(s.newest.SentBytes), strings.Join(dirs, ", "))}
+		if len(s.savedMS) == 0 {
+			it.TimeUnknown = true
+			it.Evidence += "; no build recorded the time sending the context took, so the time saved is unknown"
+		} else {
+			var total int64
+			for _, v := range s.savedMS {
+				total += v
+			}
+			// The mean saving of a timed build, for the share of builds
+			// that sent too much, over the week's builds.
+			it.SavingMS = total * int64(s.over) * int64(week) / int64(len(s.savedMS)) / int64(s.measured)
+			it.Evidence += fmt.Sprintf("; sending it took %s a build in proportion to its bytes", millis(total/int64(len(s.savedMS))))
+		}
+		out = append(out, it)
+	}
+	return out
+}
+
+// IgnoreLine reports whether p can be written as a .dockerignore line
+// as it is: no pattern characters, no leading "!" or "#", no spaces at its
+// ends (which .dockerignore trims) and no control characters.
+func IgnoreLine(p string) bool {
+	if p == "" || p == "/" || strings.TrimSpace(p) != p || strings.HasPrefix(p, "!") || strings.HasPrefix(p, "#") ||
+		strings.ContainsAny(p, "*?[]\\") {
+		return false
+	}
+	for _, r := range p {
+		if r < 0x20 || r == 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 func millis(ms int64) string   { return plot.Millis.Format(float64(ms)) }

@@ -30,6 +30,12 @@ type build struct {
 	wasted   int64
 	runMS    int64
 	noInputs bool
+	// unread is what the context sent that no step read, under the
+	// directory unreadDir ("node_modules/" when empty), of 100 MB sent;
+	// transferMS the time sending the context took.
+	unread     int64
+	unreadDir  string
+	transferMS int64
 }
 
 func (b build) report(t *testing.T) *report.Report {
@@ -77,6 +83,10 @@ func (b build) report(t *testing.T) *report.Report {
 	}
 	if b.export != nil {
 		rep.Cache.Export = []report.CacheOp{*b.export}
+	}
+	if b.unread > 0 {
+		rep.Contexts = []report.ContextUse{{Context: "context", SentFiles: 5000, SentBytes: 100e6, ReadFiles: 40, ReadBytes: 100e6 - b.unread,
+			TransferMS: b.transferMS, Unread: []report.UnreadDir{{Path: cmpOr(b.unreadDir, "node_modules/"), Files: 4960, Bytes: b.unread}}}}
 	}
 	return rep
 }
@@ -178,6 +188,25 @@ func TestFor(t *testing.T) {
 		{"waste under the threshold", edits(5, func(i int, b *build) { b.wasted = 2e6 }), "", nil},
 		{"waste once", edits(5, func(i int, b *build) { b.wasted = int64(max(0, i-3)) * 35e6 }), "", nil},
 
+		{"a context that sends node_modules", edits(6, func(i int, b *build) { b.unread, b.transferMS = 50e6, 4000 }), advice.KindContext,
+			func(t *testing.T, it advice.Item) {
+				// Half of the 4 s transfer is the unread half of the bytes:
+				// 2 s in each of the 6 builds of the week.
+				if it.SavingMS != 6*2000 || it.SavingBytes != 50e6 || it.TimeUnknown || it.Builds != 6 ||
+					!strings.Contains(it.Title, "Add node_modules/ to .dockerignore") || !strings.Contains(it.Evidence, "In 6 of the 6 builds") {
+					t.Errorf("item = %+v", it)
+				}
+			}},
+		{"no transfer time recorded: time unknown, bytes known", edits(6, func(i int, b *build) { b.unread = 50e6 }), advice.KindContext,
+			func(t *testing.T, it advice.Item) {
+				if it.SavingMS != 0 || !it.TimeUnknown || it.SavingBytes != 50e6 || !strings.Contains(it.Evidence, "the time saved is unknown") {
+					t.Errorf("item = %+v", it)
+				}
+			}},
+		{"unread context under the threshold", edits(6, func(i int, b *build) { b.unread, b.transferMS = 2e6, 4000 }), "", nil},
+		{"unread context in two builds only", edits(6, func(i int, b *build) { b.unread, b.transferMS = int64(max(0, i-3))*30e6, 4000 }), "", nil},
+		{"an unread directory no line can name", edits(6, func(i int, b *build) { b.unread, b.unreadDir = 50e6, "!keep*/" }), "", nil},
+
 		{"ranked by time saved", edits(10, func(i int, b *build) { b.files["main.go"], b.export, b.wasted = uint32(i), gha(6000), 20e6 }),
 			advice.KindCopyOrder + "," + advice.KindCacheExport + "," + advice.KindWaste, nil},
 	}
@@ -199,7 +228,10 @@ func TestFor(t *testing.T) {
 // builds and another branch's builds give no advice, however bad.
 func TestForWithoutEvidence(t *testing.T) {
 	t.Parallel()
-	bs := history(t, edits(10, func(i int, b *build) { b.files["main.go"], b.wasted = uint32(i), 50e6 }))
+	bs := history(t, edits(10, func(i int, b *build) { b.files["main.go"], b.wasted, b.unread = uint32(i), 50e6, 50e6 }))
+	if items := advice.For(bs, "main", now); len(items) != 3 {
+		t.Fatalf("with evidence: %+v", items) // the history is bad enough
+	}
 	old := make([]store.Build, len(bs))
 	for i, b := range bs {
 		b.Summary.Evidence = nil
@@ -233,6 +265,12 @@ func TestRecordCaps(t *testing.T) {
 		rep.Stages = append(rep.Stages, report.Stage{Name: fmt.Sprint("s", i), BaseRef: fmt.Sprint(i, long), BaseDigest: "sha256:1"})
 		rep.Cache.Export = append(rep.Cache.Export, report.CacheOp{Type: "gha", Scope: long, Status: report.CacheOK})
 		rep.Images[0].Content.Waste = append(rep.Images[0].Content.Waste, report.Waste{Path: long, Bytes: int64(i), Layer: 0, HiddenBy: 1, How: report.WasteDeleted})
+		u := report.ContextUse{Context: fmt.Sprint("ctx", i, long), SentBytes: 1000, ReadBytes: 1000 - int64(i)}
+		for j := range 10 {
+			u.Unread = append(u.Unread, report.UnreadDir{Path: fmt.Sprint(j, "/"), Bytes: 1})
+		}
+		u.Unread[0].Path = long + "/" // no line: left out, not cut
+		rep.Contexts = append(rep.Contexts, u)
 	}
 	var why compare.Why
 	for i := range 20 {
@@ -242,6 +280,10 @@ func TestRecordCaps(t *testing.T) {
 	if len(e.Misses) != store.MaxEvidenceMisses || len(e.Exports) != store.MaxEvidenceCacheOps || len(e.Bases) != store.MaxEvidenceBases ||
 		len(e.Waste) != store.MaxEvidenceWaste || e.Misses[0].CostMS != 19 {
 		t.Fatalf("caps: %d misses, %d exports, %d bases, %d waste", len(e.Misses), len(e.Exports), len(e.Bases), len(e.Waste))
+	}
+	if len(e.Contexts) != store.MaxEvidenceContexts || e.Contexts[0].UnreadBytes() != 19 || len(e.Contexts[0].Unread) != store.MaxEvidenceUnread ||
+		e.Contexts[0].Unread[0].Path != "1/" || len([]rune(e.Contexts[0].Name)) > store.MaxEvidenceText {
+		t.Errorf("contexts: %+v", e.Contexts)
 	}
 	for _, s := range []string{e.Misses[0].Stage, e.Misses[0].Instruction, e.Exports[0].Scope, e.Bases[1].Ref, e.Waste[0].Path} {
 		if n := len([]rune(s)); n > store.MaxEvidenceText {
@@ -265,5 +307,18 @@ func TestEvidenced(t *testing.T) {
 	}
 	if n := advice.Evidenced(bs, "main"); n != 0 {
 		t.Errorf("without evidence: %d", n)
+	}
+}
+
+func TestIgnoreLine(t *testing.T) {
+	t.Parallel()
+	for p, want := range map[string]bool{
+		"node_modules/": true, "docs/guide/": true, ".git/": true, "a b/": true,
+		"": false, "/": false, "!keep/": false, "#x/": false, "x*/": false, "a?/": false, "[a]/": false,
+		`a\b/`: false, " lead/": false, "tab\t/": false, "nl\n/": false,
+	} {
+		if got := advice.IgnoreLine(p); got != want {
+			t.Errorf("IgnoreLine(%q) = %v, want %v", p, got, want)
+		}
 	}
 }

@@ -94,5 +94,28 @@ func Record(rep *report.Report, why compare.Why) *store.Evidence {
 	}
 	slices.SortStableFunc(waste, func(a, b store.WasteEvidence) int { return cmp.Compare(b.Bytes, a.Bytes) })
 	e.Waste = waste[:min(len(waste), store.MaxEvidenceWaste)]
+	e.Contexts = contexts(rep.Contexts)
 	return e
+}
+
+// contexts keeps the contexts with the most unread bytes, each with its
+// largest unread directories whose paths fit whole.
+func contexts(list []report.ContextUse) []store.ContextEvidence {
+	list = slices.Clone(list)
+	slices.SortStableFunc(list, func(a, b report.ContextUse) int { return cmp.Compare(b.UnreadBytes(), a.UnreadBytes()) })
+	var out []store.ContextEvidence
+	for _, u := range list[:min(len(list), store.MaxEvidenceContexts)] {
+		c := store.ContextEvidence{Name: report.Truncate(u.Context, store.MaxEvidenceText), SentFiles: u.SentFiles, SentBytes: u.SentBytes,
+			ReadFiles: u.ReadFiles, ReadBytes: u.ReadBytes, TransferMS: u.TransferMS}
+		for _, d := range u.Unread {
+			if len(c.Unread) == store.MaxEvidenceUnread {
+				break
+			}
+			if len(d.Path) <= store.MaxEvidenceText {
+				c.Unread = append(c.Unread, store.UnreadEvidence{Path: d.Path, Bytes: d.Bytes})
+			}
+		}
+		out = append(out, c)
+	}
+	return out
 }

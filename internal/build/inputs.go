@@ -29,6 +29,7 @@ func addInputs(r *report.Report, keys *cachekey.Result, err error) {
 			r.Stages[i].BaseRef, r.Stages[i].BaseDigest = b.Ref, b.Digest
 		}
 	}
+	addContexts(r, keys)
 	for d := range used {
 		if rec, ok := keys.Records[d]; ok {
 			if r.FileRecords == nil {
@@ -36,5 +37,22 @@ func addInputs(r *report.Report, keys *cachekey.Result, err error) {
 			}
 			r.FileRecords[d] = rec
 		}
+	}
+}
+
+// addContexts puts what each local context sent and what the steps read
+// into the report, with its transfer time: the time of its local source
+// ops' vertices ("[internal] load build context").
+func addContexts(r *report.Report, keys *cachekey.Result) {
+	for _, u := range keys.Contexts {
+		for _, op := range keys.ContextOps[u.Context] {
+			for _, st := range r.Steps {
+				if st.Digest == op {
+					u.TransferMS += st.DurationMS
+				}
+			}
+		}
+		u.TransferMS = min(u.TransferMS, report.MaxDurationMS)
+		r.Contexts = append(r.Contexts, u)
 	}
 }

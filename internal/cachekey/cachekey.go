@@ -44,6 +44,12 @@ type Result struct {
 	// Records are the encoded file records by selection digest
 	// (report.Report.FileRecords).
 	Records map[string]string
+	// Contexts are what the build sent of each local context its steps
+	// read and how much they read (contextuse.go), by context name;
+	// ContextOps the context's local source ops (vertex digests), whose
+	// time is its transfer.
+	Contexts   []report.ContextUse
+	ContextOps map[string][]string
 }
 
 // Base is a stage's base as resolved.
@@ -56,8 +62,10 @@ type computer struct {
 	in     Input
 	names  map[string]string // local name or OCI store id → named context
 	keys   map[string]string
-	locals map[string][]*file    // by local source op digest
-	caches map[string]*hashCache // by local name
+	locals map[string][]*file // by local source op digest
+	// localNames are the locals' context names, by local source op digest.
+	localNames map[string]string
+	caches     map[string]*hashCache // by local name
 	// indexes are the Git indexes of the locals' directories, by local
 	// name; nil when there is none (see gitIndex).
 	indexes map[string]*gitIndex
@@ -85,6 +93,7 @@ func New(in Input) *Computer {
 		names:      map[string]string{},
 		keys:       map[string]string{},
 		locals:     map[string][]*file{},
+		localNames: map[string]string{},
 		caches:     map[string]*hashCache{},
 		indexes:    map[string]*gitIndex{},
 		selections: map[string]report.SourceInput{},
@@ -179,6 +188,7 @@ func (k *Computer) Compute(ctx context.Context, ops map[string]*timeline.OpInfo)
 			}
 		}
 	}
+	c.res.Contexts, c.res.ContextOps = c.contextUses()
 	return c.res, nil
 }
 
@@ -223,7 +233,11 @@ func (c *computer) step(ctx context.Context, dgst string, info *timeline.OpInfo,
 			if m.Dest == "/" || m.Input < 0 || int(m.Input) >= len(info.Inputs) {
 				continue
 			}
-			if _, _, ok := c.local(info.Inputs[m.Input]); ok {
+			if name, attrs, ok := c.local(info.Inputs[m.Input]); ok {
+				// A bind mount of the context may read any file under it.
+				if err := c.mountRead(ctx, info.Inputs[m.Input], name, attrs, m.Selector); err != nil {
+					return nil, err
+				}
 				continue
 			}
 			si.Reads = appendUnique(si.Reads, c.describe(info.Inputs[m.Input]))

@@ -30,6 +30,8 @@ type file struct {
 	dir      bool
 	sum      [32]byte // digest of xattrs, link target and content; zero until hashed
 	hashed   bool
+	// read: a step's selection took it, or a step mounted it.
+	read bool
 }
 
 // walkLocal lists a local context the way the daemon receives it: through

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/moby/buildkit/solver/pb"
+	"github.com/tonistiigi/fsutil"
 
 	"github.com/stageline/stageline/internal/report"
 )
@@ -26,23 +27,9 @@ func (c *computer) selection(ctx context.Context, localOp, name string, attrs ma
 		return sel, nil
 	}
 	localName := c.in.Ops[localOp].Op.GetSource().Identifier[len("local://"):]
-	fs, ok := c.in.Locals[localName]
-	if !ok {
-		return report.SourceInput{}, fmt.Errorf("the build reads local %q, which it did not send", localName)
-	}
-	files, ok := c.locals[localOp]
-	if !ok {
-		var err error
-		walkFS := fs
-		if rec, ok := fs.(*RecordingFS); ok {
-			if replay := rec.recorded(); replay != nil {
-				walkFS = replay // the session's walk of the same tree
-			}
-		}
-		if files, err = walkLocal(ctx, walkFS, attrs); err != nil {
-			return report.SourceInput{}, fmt.Errorf("context %s: %w", name, err)
-		}
-		c.locals[localOp] = files
+	fs, files, err := c.walked(ctx, localOp, name, attrs)
+	if err != nil {
+		return report.SourceInput{}, err
 	}
 	sel, err := newSelector(cp)
 	if err != nil {
@@ -58,6 +45,7 @@ func (c *computer) selection(ctx context.Context, localOp, name string, attrs ma
 			continue
 		}
 		picked = append(picked, f)
+		f.read = true // contextuse.go
 		if f.dir {
 			f.hashDir()
 		} else {
@@ -90,4 +78,31 @@ func (c *computer) selection(ctx context.Context, localOp, name string, attrs ma
 	out := report.SourceInput{Context: name, Path: cp.Src, Digest: d, Files: len(regular)}
 	c.selections[memo] = out
 	return out, nil
+}
+
+// walked returns a local source's files as the session sent them, walking
+// them once per local op (replaying the session's own walk of a
+// RecordingFS), and the FS to read them from.
+func (c *computer) walked(ctx context.Context, localOp, name string, attrs map[string]string) (fsutil.FS, []*file, error) {
+	localName := c.in.Ops[localOp].Op.GetSource().Identifier[len("local://"):]
+	fs, ok := c.in.Locals[localName]
+	if !ok {
+		return nil, nil, fmt.Errorf("the build reads local %q, which it did not send", localName)
+	}
+	files, ok := c.locals[localOp]
+	if !ok {
+		var err error
+		walkFS := fs
+		if rec, ok := fs.(*RecordingFS); ok {
+			if replay := rec.recorded(); replay != nil {
+				walkFS = replay // the session's walk of the same tree
+			}
+		}
+		if files, err = walkLocal(ctx, walkFS, attrs); err != nil {
+			return nil, nil, fmt.Errorf("context %s: %w", name, err)
+		}
+		c.locals[localOp] = files
+		c.localNames[localOp] = name
+	}
+	return fs, files, nil
 }

@@ -165,7 +165,14 @@ func decideKey(in *runInput, k *keyInput) decision {
 	for i, br := range left {
 		breaches[i] = br.Text
 	}
-	lead := finding.Rank(finding.Input{Analysis: analysis, History: judged, Breaches: breaches}, in.Config.Headline)
+	// Advice the build makes worse than the base branch's recorded builds
+	// joins them, below the build's own findings (a build that is not
+	// judged is not weighed either).
+	var worse []finding.AdviceItem
+	if judged != nil {
+		worse = advice.Worse(b.Summary.Evidence, k.Usual)
+	}
+	lead := finding.Rank(finding.Input{Analysis: analysis, History: judged, Breaches: breaches, Advice: worse}, in.Config.Headline)
 	rendered := render.RenderCheck(analysis, render.CheckOptions{RunURL: run.GetHTMLURL(), HistoryURL: k.PageURL,
 		BaseLabel: d.BaseLabel, NoBaseline: noBaseline, Findings: &lead})
 	out := output{Title: rendered.Title, Summary: rendered.Summary, Text: rendered.Text}

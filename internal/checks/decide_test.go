@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/go-github/v66/github"
 
+	"github.com/stageline/stageline/internal/advice"
 	"github.com/stageline/stageline/internal/compare"
 	"github.com/stageline/stageline/internal/render"
 	"github.com/stageline/stageline/internal/report"
@@ -121,8 +122,34 @@ func baselineOf(t *testing.T, name string) (*store.Baseline, *report.Report) {
 	return &store.Baseline{RepoID: tRepoID, BuildKey: "app", Branch: "main", CommitSHA: strings.Repeat("a", 40), RunID: 100, Report: raw}, rep
 }
 
+// withContext is rep with a build context that sent 100 MB of which
+// unread bytes, under node_modules/, no step read.
+func withContext(rep *report.Report, unread int64) *report.Report {
+	c := *rep
+	c.Contexts = []report.ContextUse{{Context: "context", SentFiles: 3000, SentBytes: 100e6, ReadFiles: 40, ReadBytes: 100e6 - unread,
+		TransferMS: 2500, Unread: []report.UnreadDir{{Path: "node_modules/", Files: 2960, Bytes: unread}}}}
+	return &c
+}
+
+// evidenced are usualBuilds whose reports sent unread context bytes, with
+// the evidence the check records for advice.
+func evidenced(t *testing.T, unread int64, n int) []store.Build {
+	perMille := make([]int64, n)
+	for i := range perMille {
+		perMille[i] = 1000
+	}
+	bs := usualBuilds(t, perMille...)
+	for i := range bs {
+		rep, _ := loadReport(t, "seed", 1000, "", 0)
+		bs[i].Summary.Evidence = advice.Record(withContext(rep, unread), compare.Why{})
+	}
+	return bs
+}
+
 func TestDecideKey(t *testing.T) {
 	t.Parallel()
+	const noAdvice = "rebuilt (unknown), 1.7 s · rebuilt (unknown), 1.1 s · 0/4 steps cached · "
+	unreadCtx := withContext(func() *report.Report { r, _ := loadReport(t, "seed", 1000, "", 0); return r }(), 60e6)
 	seedBase, seedRep := baselineOf(t, "seed")
 	grown, grownRaw := loadReport(t, "grown", 1000, "", 0)
 	seed, seedRaw := loadReport(t, "seed", 1000, "", 0)
@@ -287,6 +314,34 @@ func TestDecideKey(t *testing.T) {
 			anns:  3,
 			concl: "success", title: []string{"Report does not match its run · "}, has: []string{"commit <code>" + strings.Repeat("f", 40)},
 			judged: true}, // neither a baseline nor trusted: the report is not believed
+		// Advice a pull request makes worse than the base branch's history
+		// joins the findings, with its evidence; below the thresholds, or
+		// without evidence on the base branch, it does not.
+		{name: "a PR sends a directory no step reads", run: testRun(112, "pull_request", "success"),
+			key:   keyInput{Report: unreadCtx, Raw: seedRaw, Baseline: seedBase, BaseReport: seedRep, Usual: evidenced(t, 1e6, 5)},
+			concl: "success", judged: true, anns: 3,
+			// The seed's misses have no cause it can tell (no inputs
+			// recorded): they rank above the advice.
+			title: []string{"rebuilt (unknown), 1.7 s · rebuilt (unknown), 1.1 s · advice: .dockerignore (+59.0 MB unread context) · "},
+			has: []string{" · advice: Add node&#95;modules/ to .dockerignore: this build sends it and no step reads it (+59.0 MB unread context, usual 1.0 MB over 5 base-branch builds)**",
+				"### Advice this build makes worse", "This build sent 60.0 MB of context that no step read (of 100.0 MB sent, in 2.5 s)"},
+			check: func(t *testing.T, d decision) {
+				if c := d.Build.Summary.Evidence.Contexts; len(c) != 1 || c[0].UnreadBytes() != 60e6 || c[0].Unread[0].Path != "node_modules/" {
+					t.Errorf("context evidence recorded: %+v", c)
+				}
+			}},
+		{name: "unread context as usual: no advice", run: testRun(113, "pull_request", "success"),
+			key:   keyInput{Report: unreadCtx, Raw: seedRaw, Baseline: seedBase, BaseReport: seedRep, Usual: evidenced(t, 58e6, 5)},
+			concl: "success", judged: true, anns: 3, title: []string{noAdvice}, hasNot: []string{"advice:", "Advice"}},
+		{name: "advice threshold raised", run: testRun(114, "pull_request", "success"), cfg: "headline:\n  advice_bytes: 100000000\n",
+			key:   keyInput{Report: unreadCtx, Raw: seedRaw, Baseline: seedBase, BaseReport: seedRep, Usual: evidenced(t, 1e6, 5)},
+			concl: "success", judged: true, anns: 3, title: []string{noAdvice}, hasNot: []string{"Advice this build makes worse"}},
+		{name: "no evidence on the base branch: no advice", run: testRun(115, "pull_request", "success"),
+			key:   keyInput{Report: unreadCtx, Raw: seedRaw, Baseline: seedBase, BaseReport: seedRep, Usual: usualBuilds(t, 1000, 1000, 1000, 1000, 1000)},
+			concl: "success", judged: true, anns: 3, title: []string{noAdvice}, hasNot: []string{"Advice this build makes worse"}},
+		{name: "too few base builds: no advice", run: testRun(116, "pull_request", "success"),
+			key:   keyInput{Report: unreadCtx, Raw: seedRaw, Baseline: seedBase, BaseReport: seedRep, Usual: evidenced(t, 1e6, 2)},
+			concl: "success", judged: true, anns: 3, hasNot: []string{"Advice this build makes worse"}},
 		{name: "unreadable baseline", run: testRun(110, "pull_request", "success"),
 			key:   keyInput{Report: seed, Raw: seedRaw, Baseline: seedBase},
 			anns:  3,

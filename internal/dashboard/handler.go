@@ -44,6 +44,11 @@ type Options struct {
 	Logger *slog.Logger
 	// Now defaults to time.Now.
 	Now func() time.Time
+	// PageMemoBytes bounds the rendered key and repository pages kept for
+	// repeat views of unchanged builds (pagememo.go): 0 means
+	// DefaultPageMemoBytes, a negative value keeps none (every view
+	// renders).
+	PageMemoBytes int
 }
 
 // Security headers every response carries. The CSP allows the page's own
@@ -76,7 +81,9 @@ type handler struct {
 	// leaves the others to the webhook intake (BenchmarkPagesAtCaps).
 	busy chan struct{}
 	// org keeps the organisation page's sums between views (orgmemo.go).
-	org   orgMemo
+	org orgMemo
+	// memo keeps rendered key and repository pages (pagememo.go).
+	memo  pageMemo
 	opts  Options
 	pages *template.Template
 	css   []byte
@@ -109,6 +116,12 @@ func New(opts Options) (http.Handler, error) {
 	}
 	h := &handler{opts: opts, pages: pages, css: append(append(bytes.Clone(stylesheet), '\n'), plot.Stylesheet...),
 		busy: make(chan struct{}, max(1, runtime.GOMAXPROCS(0)/2))}
+	switch {
+	case opts.PageMemoBytes == 0:
+		h.memo.max = DefaultPageMemoBytes
+	case opts.PageMemoBytes > 0:
+		h.memo.max = opts.PageMemoBytes
+	}
 	h.mux = http.NewServeMux()
 	h.mux.HandleFunc("GET "+StylesheetPath, h.serveCSS)
 	h.mux.HandleFunc("GET /r/{repo}", h.limit(h.repoPage))
@@ -282,6 +295,12 @@ const maxPooled = 4 << 20
 // write answers with the page fill writes, whole: a page that fails
 // half-way gets an error page instead.
 func (h *handler) write(w http.ResponseWriter, r *http.Request, status int, fill func(*bytes.Buffer) error) {
+	h.writeKept(w, r, status, "", "", fill)
+}
+
+// writeKept is write that also keeps a page answered 200 in the memo
+// under memoKey at version (nothing is kept when memoKey is "").
+func (h *handler) writeKept(w http.ResponseWriter, r *http.Request, status int, memoKey, version string, fill func(*bytes.Buffer) error) {
 	buf := pageBuffers.Get().(*bytes.Buffer)
 	defer func() {
 		if buf.Cap() <= maxPooled {
@@ -294,8 +313,25 @@ func (h *handler) write(w http.ResponseWriter, r *http.Request, status int, fill
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
+	if memoKey != "" && status == http.StatusOK {
+		h.memo.put(memoKey, version, h.opts.Now(), buf.Bytes())
+	}
+	serveHTML(w, status, buf.Bytes())
+}
+
+// kept answers with the page the memo keeps under memoKey at version;
+// false when it keeps none.
+func (h *handler) kept(w http.ResponseWriter, memoKey, version string) bool {
+	body, ok := h.memo.get(memoKey, version, h.opts.Now())
+	if ok {
+		serveHTML(w, http.StatusOK, body)
+	}
+	return ok
+}
+
+func serveHTML(w http.ResponseWriter, status int, body []byte) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
-	w.Write(buf.Bytes())
+	w.Write(body)
 }

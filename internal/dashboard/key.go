@@ -77,6 +77,27 @@ func (h *handler) keyPage(w http.ResponseWriter, r *http.Request) {
 		h.notFound(w, r)
 		return
 	}
+	// The waivers first: with the builds' version they say whether the
+	// page kept from an earlier view is still this one.
+	ws, err := h.opts.Store.KeyWaivers(r.Context(), id, key, maxWaivers)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	version, err := h.opts.Store.KeyVersion(r.Context(), id, key)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if version == "" {
+		h.notFound(w, r)
+		return
+	}
+	version = keyPageVersion(version, name, ws)
+	mkey := memoKey("k", id, key, r.URL.Query().Get("run"), signature(r).Encode())
+	if h.kept(w, mkey, version) {
+		return
+	}
 	desc, err := h.opts.Store.KeyBuilds(r.Context(), id, key, KeyHistory)
 	if err != nil {
 		h.fail(w, r, err)
@@ -128,11 +149,6 @@ func (h *handler) keyPage(w http.ResponseWriter, r *http.Request) {
 			Size: sizeText(b), Hits: plot.Percent.Format(100 * b.Summary.HitRatio), RunHref: pbs[i].Href,
 			MarkHref: mark(b.RunID), RunID: b.RunID})
 	}
-	ws, err := h.opts.Store.KeyWaivers(r.Context(), id, key, maxWaivers)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
 	for _, wv := range ws {
 		row := waiverRow{When: wv.Time.UTC().Format("2006-01-02 15:04"), Login: plot.Clean(wv.Login, store.MaxWaiverLogin),
 			Commit: short(wv.HeadSHA), Kind: plot.Clean(wv.Kind, 10), PR: wv.PR}
@@ -145,7 +161,23 @@ func (h *handler) keyPage(w http.ResponseWriter, r *http.Request) {
 	}
 	p := page{Title: keyName(key) + " · " + name, CSS: StylesheetPath,
 		Crumbs: []crumb{{Text: name, Href: kp.RepoHref}, {Text: keyName(key)}}, Key: kp}
-	h.write(w, r, http.StatusOK, func(buf *bytes.Buffer) error { return h.writeKeyPage(buf, p) })
+	h.writeKept(w, r, http.StatusOK, mkey, version, func(buf *bytes.Buffer) error { return h.writeKeyPage(buf, p) })
+}
+
+// keyPageVersion is what a key's page is made of besides its builds
+// (buildsVersion, store.KeyVersion): the repository's name and the
+// key's waivers.
+func keyPageVersion(buildsVersion, repoName string, ws []store.Waiver) string {
+	var sb strings.Builder
+	sb.WriteString(buildsVersion)
+	sb.WriteByte(0)
+	sb.WriteString(repoName)
+	for _, wv := range ws {
+		sb.WriteByte(0)
+		sb.WriteString(strconv.Itoa(wv.PR) + "/" + wv.Kind + "/" + wv.Login + "/" + wv.HeadSHA + "/" + strconv.FormatInt(wv.SizeBytes, 10) + "/" +
+			strconv.FormatInt(wv.DurationMS, 10) + "/" + strconv.FormatInt(wv.Time.UnixMilli(), 10))
+	}
+	return sb.String()
 }
 
 // writeKeyPage writes a key's page in sequence into buf: the templates
@@ -251,10 +283,21 @@ func charts(builds []store.Build, pbs []plot.Build) (draw func(*bytes.Buffer), n
 	// Duration by stage; the longest stages (over all builds) in order
 	// of first appearance, the rest summed as the last.
 	type stageKey struct{ name, platform string }
-	stageAt := map[stageKey]int{}
-	var keys []stageKey
-	var totals []int64
 	maxFolded := 0
+	// Each stage's index in keys, build after build: the values below
+	// are placed without hashing its name a second time (at the caps,
+	// 16,000 names of up to 100 bytes).
+	n := 0
+	for _, b := range builds {
+		n += len(b.Summary.Stages)
+	}
+	stageIdx := make([]int32, 0, n)
+	// Sized for the most distinct stages the builds can name (at most
+	// KeyHistory × store.MaxStages): growing the map and the slices as a
+	// fork's builds each brought new names was a fifth of the page's time.
+	stageAt := make(map[stageKey]int, n)
+	keys := make([]stageKey, 0, n)
+	totals := make([]int64, 0, n)
 	for _, b := range builds {
 		maxFolded = max(maxFolded, b.Summary.FoldedStages)
 		for _, st := range b.Summary.Stages {
@@ -266,6 +309,7 @@ func charts(builds []store.Build, pbs []plot.Build) (draw func(*bytes.Buffer), n
 				keys = append(keys, k)
 				totals = append(totals, 0)
 			}
+			stageIdx = append(stageIdx, int32(i))
 			totals[i] += max(st.DurationMS, 0) / int64(len(builds)) // an average: no overflow
 		}
 	}
@@ -333,7 +377,8 @@ func charts(builds []store.Build, pbs []plot.Build) (draw func(*bytes.Buffer), n
 		hits.Points = append(hits.Points, plot.Point{Build: pbs[i], Values: hv})
 		parts := next(len(stages))
 		for _, st := range b.Summary.Stages {
-			j := slot[stageAt[stageKey{st.Name, st.Platform}]]
+			j := slot[stageIdx[0]]
+			stageIdx = stageIdx[1:]
 			if math.IsNaN(parts[j]) {
 				parts[j] = 0
 			}

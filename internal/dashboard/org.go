@@ -106,6 +106,11 @@ func adviceItems(items []advice.Item) []adviceItem {
 	for _, it := range items {
 		a := adviceItem{Kind: it.Kind, Title: it.Title, Evidence: it.Evidence, Builds: it.Builds, savingMS: it.SavingMS, savingBytes: it.SavingBytes}
 		switch {
+		case it.Kind == advice.KindContext && it.TimeUnknown:
+			a.Saving = "about " + plot.Bytes.Format(float64(it.SavingBytes)) + " less context sent per build; time unknown (no build recorded its context transfer time)"
+		case it.Kind == advice.KindContext:
+			a.Saving = fmt.Sprintf("about %s less context sent per build, about %s a week (%d base-branch builds in the last 7 days)",
+				plot.Bytes.Format(float64(it.SavingBytes)), plot.Millis.Format(float64(it.SavingMS)), it.WeekBuilds)
 		case it.SavingBytes > 0:
 			a.Saving = "about " + plot.Bytes.Format(float64(it.SavingBytes)) + " less per image"
 		case it.WeekBuilds == 0:

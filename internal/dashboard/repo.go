@@ -1,6 +1,7 @@
 package dashboard
 
 import (
+	"bytes"
 	"fmt"
 	"html/template"
 	"net/http"
@@ -54,20 +55,38 @@ func (h *handler) repoPage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	versions, err := h.opts.Store.RepoVersions(r.Context(), []int64{id})
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	version := versions[id] + "\x00" + name
+	mkey := memoKey("r", id, "", "", signature(r).Encode())
+	if h.kept(w, mkey, version) {
+		return
+	}
 	keys, err := h.opts.Store.RepoKeys(r.Context(), id)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
 	now := h.opts.Now()
-	rp := &repoPage{Name: name, GitHub: h.opts.WebURL + name}
+	rp := &repoPage{Name: name, GitHub: h.opts.WebURL + name, Keys: make([]keyRow, 0, len(keys))}
 	for _, k := range keys {
 		b := k.Latest
 		rp.Keys = append(rp.Keys, keyRow{Name: keyName(k.BuildKey), Href: link(r, KeyPath(id, k.BuildKey), nil), Builds: k.Builds,
 			When: b.Time.UTC().Format("2006-01-02 15:04 UTC"), Ago: ago(now.Sub(b.Time)), Status: b.Status, OK: b.Status == report.StatusSuccess,
 			Duration: plot.Millis.Format(float64(b.DurationMS)), Size: sizes(k.CompressedBytes, k.Platforms), Branch: refOf(b)})
 	}
-	h.render(w, r, http.StatusOK, "repo", page{Title: name + " · builds", Crumbs: []crumb{{Text: name}}, Repo: rp})
+	p := page{Title: name + " · builds", CSS: StylesheetPath, Crumbs: []crumb{{Text: name}}, Repo: rp}
+	h.writeKept(w, r, http.StatusOK, mkey, version, func(buf *bytes.Buffer) error {
+		buf.Grow(8<<10 + 400*len(rp.Keys)) // about what a page takes
+		if err := h.pages.ExecuteTemplate(buf, "repo", p); err != nil {
+			return err
+		}
+		writeKeyRows(buf, rp.Keys)
+		return h.pages.ExecuteTemplate(buf, "repo-end", p)
+	})
 }
 
 // keyName shows a build key; the unnamed one (a workflow with one image)

@@ -60,3 +60,38 @@ func writeRows(b *bytes.Buffer, rows []buildRow) {
 		b.WriteString("\n</tr>\n")
 	}
 }
+
+// writeKeyRows writes the repository page's rows (up to a row per key, a
+// thousand keys at the cap) into the page's buffer, for the same reason
+// and in the same way as writeRows: html/template's escaping through
+// reflection was a third of the page's time. Names, branches and statuses
+// are cleaned as the templates' clean does.
+func writeKeyRows(b *bytes.Buffer, rows []keyRow) {
+	e := func(s string) { plot.EscapeTo(b, s) }
+	for _, r := range rows {
+		b.WriteString("<tr>\n<th scope=\"row\"><a href=\"")
+		e(r.Href)
+		b.WriteString(`"><bdi>`)
+		e(plot.Clean(r.Name, 200))
+		b.WriteString("</bdi></a></th>\n<td><time>")
+		e(r.When)
+		b.WriteString(`</time> <span class="muted">(`)
+		e(r.Ago)
+		b.WriteString(`)</span><br><span class="muted"><bdi>`)
+		e(plot.Clean(r.Branch, 200))
+		b.WriteString("</bdi></span></td>\n")
+		if r.OK {
+			b.WriteString(`<td><span class="status ok">✓ <bdi>`)
+		} else {
+			b.WriteString(`<td><span class="status bad">✗ <bdi>`)
+		}
+		e(plot.Clean(r.Status, 200))
+		b.WriteString("</bdi></span></td>\n<td class=\"num\">")
+		e(r.Duration)
+		b.WriteString("</td>\n<td class=\"num\">")
+		e(r.Size)
+		b.WriteString("</td>\n<td class=\"num\">")
+		b.Write(strconv.AppendInt(b.AvailableBuffer(), int64(r.Builds), 10))
+		b.WriteString("</td>\n</tr>\n")
+	}
+}

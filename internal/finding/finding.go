@@ -22,10 +22,14 @@ const (
 	Slower    Kind = "slower"
 	CacheMiss Kind = "cache-miss"
 	Size      Kind = "size"
+	Advice    Kind = "advice"
 	Faster    Kind = "faster"
 )
 
-var rank = map[Kind]int{Failed: 0, Budget: 1, Slower: 2, CacheMiss: 3, Size: 4, Faster: 5}
+// An advice item a build makes worse ranks below what the build itself
+// did (its failure, budgets, time, misses and size): it says what to
+// change so that it stops.
+var rank = map[Kind]int{Failed: 0, Budget: 1, Slower: 2, CacheMiss: 3, Size: 4, Advice: 5, Faster: 6}
 
 // Thresholds are what makes a finding headline material; below them it is
 // left to the tables. Configurable under `headline:` in
@@ -44,21 +48,30 @@ type Thresholds struct {
 	// must be reached.
 	SizeBytes   int64   `yaml:"size_bytes" json:"size_bytes"`
 	SizePercent float64 `yaml:"size_percent" json:"size_percent"`
+	// AdviceBytes and AdviceMS are how much worse than the base branch's
+	// usual (the median of its recorded builds, at least HistoryBuilds of
+	// them) a build must make an advice item: bytes (waste, context sent
+	// and never read) or milliseconds (a rebuild a COPY caused).
+	AdviceBytes int64 `yaml:"advice_bytes" json:"advice_bytes"`
+	AdviceMS    int64 `yaml:"advice_ms" json:"advice_ms"`
 }
 
 // Defaults are 1 s off the usual duration from at least verdict.MinBuilds
-// (3) builds; a rebuild costing 1 s; a size change of 1 MB and 1%. A second
-// is the verdict's own smallest band; 1 MB is about what a pull of a
-// layer costs on CI runners in a tenth of a second.
+// (3) builds; a rebuild costing 1 s; a size change of 1 MB and 1%; an
+// advice item 10 MB or 30 s worse than usual. A second is the verdict's
+// own smallest band; 1 MB is about what a pull of a layer costs on CI
+// runners in a tenth of a second. Advice takes the thresholds of its
+// kinds (internal/advice): less is not worth changing a Dockerfile for.
 func Defaults() Thresholds {
-	return Thresholds{TimeMS: 1000, HistoryBuilds: verdict.MinBuilds, CacheMissMS: 1000, SizeBytes: 1_000_000, SizePercent: 1}
+	return Thresholds{TimeMS: 1000, HistoryBuilds: verdict.MinBuilds, CacheMissMS: 1000, SizeBytes: 1_000_000, SizePercent: 1,
+		AdviceBytes: 10_000_000, AdviceMS: 30_000}
 }
 
 // Validate says what is wrong with t, in one line, or nil.
 func (t Thresholds) Validate() error {
-	if t.TimeMS < 0 || t.HistoryBuilds < 0 || t.CacheMissMS < 0 || t.SizeBytes < 0 || t.SizePercent < 0 {
-		return fmt.Errorf("headline thresholds must not be negative (time_ms %d, history_builds %d, cache_miss_ms %d, size_bytes %d, size_percent %g)",
-			t.TimeMS, t.HistoryBuilds, t.CacheMissMS, t.SizeBytes, t.SizePercent)
+	if t.TimeMS < 0 || t.HistoryBuilds < 0 || t.CacheMissMS < 0 || t.SizeBytes < 0 || t.SizePercent < 0 || t.AdviceBytes < 0 || t.AdviceMS < 0 {
+		return fmt.Errorf("headline thresholds must not be negative (time_ms %d, history_builds %d, cache_miss_ms %d, size_bytes %d, size_percent %g, advice_bytes %d, advice_ms %d)",
+			t.TimeMS, t.HistoryBuilds, t.CacheMissMS, t.SizeBytes, t.SizePercent, t.AdviceBytes, t.AdviceMS)
 	}
 	return nil
 }
@@ -85,7 +98,34 @@ type Finding struct {
 	Layer       *compare.LayerDelta `json:"-"`
 	Instruction string              `json:"instruction,omitempty"`
 	Files       []File              `json:"files,omitempty"`
+	// Advice is the advice item the build makes worse (Advice).
+	Advice *AdviceItem `json:"advice,omitempty"`
 }
+
+// AdviceItem is an advice item (internal/advice) a build makes worse than
+// its base branch's recorded builds. Title and Evidence are plain text
+// holding names from reports: escape them.
+type AdviceItem struct {
+	// Kind is the advice kind: copy-order, waste, dockerignore.
+	Kind     string `json:"kind"`
+	Title    string `json:"title"`
+	Evidence string `json:"evidence"`
+	// Head is the build's figure and Usual the median of the base
+	// branch's builds, in Unit; Builds is how many base builds.
+	Head   int64  `json:"head"`
+	Usual  int64  `json:"usual"`
+	Unit   string `json:"unit"`
+	Builds int    `json:"builds"`
+}
+
+// Units of an AdviceItem's figures.
+const (
+	UnitBytes = "bytes"
+	UnitMS    = "ms"
+)
+
+// Worse is how much worse than usual the build made the item.
+func (a AdviceItem) Worse() int64 { return a.Head - a.Usual }
 
 // Pair is a figure in the baseline and in the head build.
 type Pair struct {
@@ -132,6 +172,9 @@ type Input struct {
 	History *verdict.Result
 	// Breaches are the budgets the build breaks, in words.
 	Breaches []string
+	// Advice are the advice items the build makes worse than its base
+	// branch's builds (advice.Worse); nil without history.
+	Advice []AdviceItem
 }
 
 // Rank lists in's findings above t, most notable first: by Kind, then by
@@ -150,13 +193,42 @@ func Rank(in Input, t Thresholds) List {
 	l.Items = append(l.Items, usual(in.History, t)...)
 	l.Items = append(l.Items, misses(in.Analysis.Why, t)...)
 	l.Items = append(l.Items, sizes(c, t)...)
+	l.Items = append(l.Items, advice(in.Advice, t)...)
 	slices.SortStableFunc(l.Items, func(a, b Finding) int {
 		if r := cmp.Compare(rank[a.Kind], rank[b.Kind]); r != 0 {
 			return r
 		}
+		if a.Advice != nil && b.Advice != nil && a.Advice.Unit != b.Advice.Unit {
+			return cmp.Compare(unitRank(a.Advice.Unit), unitRank(b.Advice.Unit)) // time before bytes
+		}
 		return cmp.Compare(weight(b), weight(a))
 	})
 	return l
+}
+
+func unitRank(u string) int {
+	if u == UnitMS {
+		return 0
+	}
+	return 1
+}
+
+// advice are the items the build made worse than usual by at least the
+// threshold of their unit, judged on enough base builds.
+func advice(items []AdviceItem, t Thresholds) []Finding {
+	var out []Finding
+	for _, a := range items {
+		least := t.AdviceBytes
+		if a.Unit == UnitMS {
+			least = t.AdviceMS
+		}
+		if a.Builds < max(t.HistoryBuilds, 1) || a.Worse() <= 0 || a.Worse() < least {
+			continue
+		}
+		a := a
+		out = append(out, Finding{Kind: Advice, Advice: &a})
+	}
+	return out
 }
 
 // weight orders findings of one kind: larger first.
@@ -168,6 +240,8 @@ func weight(f Finding) int64 {
 		return f.Miss.CostMS
 	case f.Bytes != nil:
 		return abs(f.Bytes.Head - f.Bytes.Base)
+	case f.Advice != nil:
+		return f.Advice.Worse()
 	}
 	return 0
 }

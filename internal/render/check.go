@@ -72,6 +72,7 @@ func RenderCheck(a compare.Analysis, opts CheckOptions) CheckOutput {
 	for _, s := range []string{
 		headSection(c, head, bud.head),
 		WhySection(why, bud.why),
+		adviceSection(lead, bud.advice),
 		failureSection(c.Head, bud.failure),
 		stagesSection(c, bud.stages),
 		imagesSection(c, bud.images),

@@ -26,6 +26,9 @@ type budgets struct {
 	cache int
 	// why is the "Why it rebuilt" section (whyrender.go).
 	why int
+	// advice is the check's "Advice this build makes worse" section
+	// (headline.go); the job summary has no history, so no advice (0).
+	advice int
 }
 
 // checkBudgets fit a check run's summary (65,535 characters).
@@ -33,8 +36,8 @@ var checkBudgets = budgets{
 	// head holds the run link (up to 2000 bytes) and the verdict; the text
 	// timeline needs far less than mermaid. With the why section and the
 	// image contents (contentSummaryBudget) they stay under 65,535.
-	head: 5100, stages: 14000, images: 5000, layers: 8000, timeline: 6000,
-	warnings: 6000, failure: 12000, why: 4000,
+	head: 5100, stages: 12000, images: 5000, layers: 8000, timeline: 6000,
+	warnings: 6000, failure: 12000, why: 4000, advice: 2000,
 	// steps is Text's budget, a separate field of the check run.
 	steps: 64000,
 }

@@ -246,6 +246,7 @@ func (v *validator) report(r *Report) {
 	}
 	v.count("layers of all images", layers, MaxLayers)
 	v.inputs(r)
+	v.contexts(r.Contexts)
 	for i, w := range r.Warnings {
 		f := fmt.Sprintf("warnings[%d]", i)
 		v.ident(f+".rule", w.Rule)

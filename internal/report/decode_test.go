@@ -76,6 +76,17 @@ func TestDecodeErrors(t *testing.T) {
 		{name: "too many layers", mutate: func(m map[string]any) {
 			obj(m, "images", 0)["layers"] = many(MaxLayersPerImage+1, obj(m, "images", 0, "layers", 0))
 		}, want: "images[0].layers has 1001 entries; at most 1000 allowed"},
+		{name: "context reads more than it sent", mutate: func(m map[string]any) {
+			m["contexts"] = []any{map[string]any{"context": "context", "sent_files": 3, "sent_bytes": 10, "read_files": 3, "read_bytes": 11}}
+		}, want: "contexts[0].read_bytes is 11; at most 10 allowed"},
+		{name: "too many unread directories", mutate: func(m map[string]any) {
+			m["contexts"] = []any{map[string]any{"context": "context", "sent_files": 3, "sent_bytes": 10,
+				"unread": many(MaxUnreadDirs+1, map[string]any{"path": "a/", "files": 1, "bytes": 1})}}
+		}, want: "contexts[0].unread has 11 entries; at most 10 allowed"},
+		{name: "long unread path", mutate: func(m map[string]any) {
+			m["contexts"] = []any{map[string]any{"context": "context", "sent_files": 3, "sent_bytes": 10,
+				"unread": []any{map[string]any{"path": strings.Repeat("a/", 257), "files": 1, "bytes": 1}}}}
+		}, want: "contexts[0].unread[0].path is 514 bytes long; at most 512 allowed"},
 		{name: "long name", mutate: func(m map[string]any) { obj(m, "stages", 1)["name"] = strings.Repeat("x", MaxIdentLen+1) }, want: "stages[1].name is 4097 bytes long; at most 4096 allowed"},
 		{name: "long log", mutate: func(m map[string]any) {
 			m["error"] = map[string]any{"message": "boom", "log_tail": strings.Repeat("x", MaxTextLen+1)}

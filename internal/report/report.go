@@ -30,6 +30,9 @@ type Report struct {
 	// of each local-context selection a step read (filerecord.go), so that
 	// a later report can name the files that changed.
 	FileRecords map[string]string `json:"file_records,omitempty"`
+	// Contexts are the local contexts the build sent and how much of each
+	// its steps read (contextuse.go); absent when not measured.
+	Contexts []ContextUse `json:"contexts,omitempty"`
 }
 
 // Build describes the build as a whole.

@@ -4,9 +4,10 @@ import "unsafe"
 
 // Evidence is what a build recorded for advice (internal/advice) beyond its
 // figures: the causes of its cache misses, its cache imports and exports,
-// its base images and its largest waste. Each list is capped (the Max*
-// constants below) and each string cut, so that a summary grows by at most
-// about 3 kB with it whatever a report says. nil in builds recorded before
+// its base images, its largest waste and what its contexts sent and read.
+// Each list is capped (the Max* constants below) and each string cut, so
+// that a summary grows by at most about 4 kB with it whatever a report
+// says. nil in builds recorded before
 // it was kept: advice then has no evidence from them and says so.
 type Evidence struct {
 	// Misses are stages' first cache misses with their cause against the
@@ -27,7 +28,35 @@ type Evidence struct {
 	ContentKnown bool            `json:"content_known,omitempty"`
 	WastedBytes  int64           `json:"wasted_bytes,omitempty"`
 	Waste        []WasteEvidence `json:"waste,omitempty"`
+	// Contexts are the local contexts the build sent and how much of each
+	// its steps read (report.ContextUse), at most MaxEvidenceContexts, the
+	// most unread bytes first; nil when the report did not measure them.
+	Contexts []ContextEvidence `json:"contexts,omitempty"`
 }
+
+// ContextEvidence is what a build sent of one local context and read of
+// it. Its figures come from the report, which bounds them (report.Decode);
+// Unread paths longer than MaxEvidenceText are left out, not cut: a cut
+// path makes no .dockerignore line.
+type ContextEvidence struct {
+	Name       string           `json:"name"`
+	SentFiles  int64            `json:"sent_files"`
+	SentBytes  int64            `json:"sent_bytes"`
+	ReadFiles  int64            `json:"read_files"`
+	ReadBytes  int64            `json:"read_bytes"`
+	TransferMS int64            `json:"transfer_ms,omitempty"`
+	Unread     []UnreadEvidence `json:"unread,omitempty"`
+}
+
+// UnreadEvidence is a directory of a context no step read, at most
+// MaxEvidenceUnread per context, largest first.
+type UnreadEvidence struct {
+	Path  string `json:"path"`
+	Bytes int64  `json:"bytes"`
+}
+
+// UnreadBytes is what the build sent of the context and never read.
+func (c ContextEvidence) UnreadBytes() int64 { return max(c.SentBytes-c.ReadBytes, 0) }
 
 // Caps on Evidence's lists and strings.
 const (
@@ -35,6 +64,8 @@ const (
 	MaxEvidenceCacheOps = 4
 	MaxEvidenceBases    = 4
 	MaxEvidenceWaste    = 3
+	MaxEvidenceContexts = 2
+	MaxEvidenceUnread   = 3
 	// MaxEvidenceText caps an instruction, path or reference in bytes.
 	MaxEvidenceText = 120
 )
@@ -83,7 +114,7 @@ type WasteEvidence struct {
 }
 
 // cost is what e takes in memory decoded, in bytes (summaryCache's
-// estimate): at the caps about 3 kB.
+// estimate): at the caps about 4 kB.
 func (e *Evidence) cost() int {
 	if e == nil {
 		return 0
@@ -104,6 +135,12 @@ func (e *Evidence) cost() int {
 	}
 	for _, w := range e.Waste {
 		n += len(w.Path) + len(w.WrittenBy) + len(w.HiddenBy)
+	}
+	for _, c := range e.Contexts {
+		n += int(unsafe.Sizeof(c)) + len(c.Name) + len(c.Unread)*int(unsafe.Sizeof(UnreadEvidence{}))
+		for _, u := range c.Unread {
+			n += len(u.Path)
+		}
 	}
 	return n
 }

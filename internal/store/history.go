@@ -193,6 +193,24 @@ func (s *Store) KeyBuilds(ctx context.Context, repoID int64, buildKey string, n 
 	return s.FindBuilds(ctx, repoID, buildKey, BuildFilter{}, n)
 }
 
+// KeyVersion returns a value that changes whenever one of a build key's
+// builds is added, replaced (a re-run is stamped with its new time) or
+// pruned, as RepoVersions does for a repository: the key's builds' count,
+// largest row id and newest time, read from the builds_key index, not the
+// summaries. It is "" for a key without builds.
+func (s *Store) KeyVersion(ctx context.Context, repoID int64, buildKey string) (string, error) {
+	var n int64
+	var id, at sql.NullInt64
+	if err := s.rdb.QueryRowContext(ctx, `SELECT COUNT(*), MAX(id), MAX(created_at) FROM builds WHERE repo_id = $1 AND build_key = $2`,
+		repoID, buildKey).Scan(&n, &id, &at); err != nil {
+		return "", fmt.Errorf("key version %d/%s: %w", repoID, buildKey, err)
+	}
+	if n == 0 {
+		return "", nil
+	}
+	return strconv.FormatInt(n, 10) + "/" + strconv.FormatInt(id.Int64, 10) + "/" + strconv.FormatInt(at.Int64, 10), nil
+}
+
 // queryBuilds reads builds; q selects buildCols, then layers if withLayers.
 // limit is how many it may return at most (0 when unknown): the slice is
 // made that large at once, up to 1024 (a caller's n is not trusted to be

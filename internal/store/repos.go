@@ -73,25 +73,26 @@ func (s *Store) RepoKeys(ctx context.Context, repoID int64) ([]KeySummary, error
 	// each newest build up in builds_key (with a plain JOIN and no
 	// statistics it scanned all the repository's builds); PostgreSQL
 	// plans it as any join.
-	rows, err := s.rdb.QueryContext(ctx, `SELECT k.n, b.id, b.build_key, b.run_id, b.branch, b.commit_sha, b.pr_number, b.trusted,
-			b.created_at, b.status, b.duration_ms, b.image_bytes, b.image_count,
-			CASE WHEN b.image_count < 0 THEN b.summary ELSE '' END
-		FROM (SELECT build_key, COUNT(*) AS n, MAX(created_at) AS latest FROM builds WHERE repo_id = $1 GROUP BY build_key) k
-		CROSS JOIN builds b
-		WHERE b.repo_id = $1 AND b.build_key = k.build_key AND b.created_at = k.latest
-		ORDER BY b.build_key, b.run_id DESC`, repoID)
+	//
+	// On SQLite every column read is in the builds_latest index, so the rows
+	// themselves are not read: the size columns come after the summary in
+	// a row, and reaching them walked each summary's overflow pages (1,000
+	// keys at the caps: 8 MB of pages a view, most of the page's time).
+	// Builds from before the size columns have their summary read after.
+	rows, err := s.rdb.QueryContext(ctx, repoKeysQuery, repoID)
 	if err != nil {
 		return nil, fmt.Errorf("repo keys %d: %w", repoID, err)
 	}
 	defer rows.Close()
 	var out []KeySummary
+	var old []int      // out's builds from before the size columns
+	var oldIDs []int64 // and their row ids
 	var id, at int64
-	var sum string // only for builds from before the size columns
 	for rows.Next() {
 		var k KeySummary
 		b := &k.Latest
 		if err := rows.Scan(&k.Builds, &id, &b.BuildKey, &b.RunID, &b.Branch, &b.CommitSHA, &b.PR, &b.Trusted, &at, &b.Status, &b.DurationMS,
-			&k.CompressedBytes, &k.Platforms, &sum); err != nil {
+			&k.CompressedBytes, &k.Platforms); err != nil {
 			return nil, fmt.Errorf("repo keys %d: %w", repoID, err)
 		}
 		if len(out) > 0 && out[len(out)-1].BuildKey == b.BuildKey {
@@ -101,16 +102,26 @@ func (s *Store) RepoKeys(ctx context.Context, repoID int64) ([]KeySummary, error
 			break
 		}
 		b.RepoID, b.Time, k.BuildKey = repoID, time.UnixMilli(at), b.BuildKey
-		if k.Platforms < 0 { // recorded before the sizes had columns
-			if err := json.Unmarshal([]byte(sum), (*sizesOnly)(&b.Summary)); err != nil {
-				return nil, fmt.Errorf("repo keys %d: build %s run %d: decode summary: %w", repoID, b.BuildKey, b.RunID, err)
-			}
-			k.CompressedBytes, k.Platforms = b.CompressedBytes(), len(b.Summary.Images)
+		if k.Platforms < 0 {
+			old, oldIDs = append(old, len(out)), append(oldIDs, id)
 		}
 		out = append(out, k)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("repo keys %d: %w", repoID, err)
+	}
+	rows.Close()
+	for i, at := range old { // recorded before the sizes had columns
+		k := &out[at]
+		b := &k.Latest
+		var sum string
+		if err := s.rdb.QueryRowContext(ctx, `SELECT summary FROM builds WHERE id = $1`, oldIDs[i]).Scan(&sum); err != nil {
+			return nil, fmt.Errorf("repo keys %d: build %s run %d: %w", repoID, b.BuildKey, b.RunID, err)
+		}
+		if err := json.Unmarshal([]byte(sum), (*sizesOnly)(&b.Summary)); err != nil {
+			return nil, fmt.Errorf("repo keys %d: build %s run %d: decode summary: %w", repoID, b.BuildKey, b.RunID, err)
+		}
+		k.CompressedBytes, k.Platforms = b.CompressedBytes(), len(b.Summary.Images)
 	}
 	return out, nil
 }
@@ -130,3 +141,11 @@ func (s *sizesOnly) UnmarshalJSON(b []byte) error {
 	*s = sizesOnly{Images: v.Images, HitRatio: v.HitRatio, FoldedPlatforms: v.FoldedPlatforms}
 	return nil
 }
+
+// repoKeysQuery is RepoKeys' query ($1 the repository).
+const repoKeysQuery = `SELECT k.n, b.id, b.build_key, b.run_id, b.branch, b.commit_sha, b.pr_number, b.trusted,
+			b.created_at, b.status, b.duration_ms, b.image_bytes, b.image_count
+		FROM (SELECT build_key, COUNT(*) AS n, MAX(created_at) AS latest FROM builds WHERE repo_id = $1 GROUP BY build_key) k
+		CROSS JOIN builds b
+		WHERE b.repo_id = $1 AND b.build_key = k.build_key AND b.created_at = k.latest
+		ORDER BY b.build_key, b.run_id DESC`

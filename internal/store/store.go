@@ -341,6 +341,19 @@ func (s *Store) migrate(ctx context.Context) error {
 				return err
 			}
 		}
+		// On SQLite, everything the repository page reads of a key's
+		// latest build (RepoKeys), so that it reads this index and not the
+		// rows: a row's summary comes before its size columns, and SQLite
+		// walks the summary's overflow pages to reach them. PostgreSQL keeps
+		// a large summary out of the row (TOAST) and needs no such index (a
+		// long branch name would not even fit in its index tuple). After the
+		// columns: an old database gets them first.
+		if s.dialect == SQLite {
+			if _, err := tx.ExecContext(ctx, `CREATE INDEX IF NOT EXISTS builds_latest ON builds (repo_id, build_key, created_at, run_id,
+				branch, commit_sha, pr_number, trusted, status, duration_ms, image_bytes, image_count)`); err != nil {
+				return fmt.Errorf("migrate %s: %w", s.dialect, err)
+			}
+		}
 		return nil
 	})
 }
