@@ -15,9 +15,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/containerd/containerd/v2/core/content/proxy"
+	"github.com/containerd/containerd/v2/core/content"
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/solver/errdefs"
+	digest "github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/stageline/stageline/internal/buildkit"
@@ -25,6 +26,7 @@ import (
 	"github.com/stageline/stageline/internal/cachekey"
 	"github.com/stageline/stageline/internal/dockerfile"
 	"github.com/stageline/stageline/internal/ghacache"
+	"github.com/stageline/stageline/internal/ghalayers"
 	"github.com/stageline/stageline/internal/imagesize"
 	"github.com/stageline/stageline/internal/report"
 	"github.com/stageline/stageline/internal/timeline"
@@ -58,6 +60,12 @@ type Config struct {
 	// daemonFrontend runs the Dockerfile frontend in buildkitd, as before
 	// the client ran it: tests compare the two.
 	daemonFrontend bool
+	// onBlobRead, when set, is told each blob measuring the image reads from
+	// buildkitd's content store: tests see which layers were read.
+	onBlobRead func(digest.Digest)
+	// localLayerRecords keeps layer records in the user cache only, as
+	// before the GitHub cache kept them: benchmarks compare the two.
+	localLayerRecords bool
 }
 
 // InputError is a problem with what the user asked for, found before any
@@ -157,6 +165,10 @@ func runSolve(ctx context.Context, c *client.Client, solve *buildkit.Solve, p pl
 	var cacheTo []client.CacheOptionsEntry
 	exp.Opt.CacheExports, cacheTo = buildkit.SplitInline(exp.Opt.CacheExports)
 	resp, solveErr := buildkit.Run(ctx, c, &exp, progress, cfg.Progress, rec.Add, fe)
+	var measured *measuring
+	if solveErr == nil {
+		measured = startMeasuring(ctx, c, resp, p, cfg, cacheTo, log)
+	}
 	o.Timeline = rec.Result()
 	o.Mapping, o.Forwarded = defs.Mapping()
 	// The cache-key inputs need only the build's ops and the context on
@@ -183,20 +195,68 @@ func runSolve(ctx context.Context, c *client.Client, solve *buildkit.Solve, p pl
 	}
 	o.Finished = time.Now()
 	o.SolveErr, o.Canceled = solveErr, ctx.Err() != nil
-	if solveErr == nil {
-		o.Images, o.MeasureErr = measure(ctx, c, resp, p.Options, openLayerFiles(cachedir.Dir(cfg.DigestCache), log))
-	}
+	images, measureErr := measured.wait()
 	<-keysDone
 	if byLLB {
 		o.Keys, o.KeysErr = res, keysErr
 	}
+	if solveErr != nil {
+		// The cache export failed: the build did.
+		return o, resp
+	}
+	o.Images, o.MeasureErr = images, measureErr
 	return o, resp
+}
+
+// measuring is a measurement of the exported image running beside the rest
+// of the build.
+type measuring struct {
+	done   chan struct{}
+	images []report.Image
+	err    error
+}
+
+// startMeasuring measures the image BuildKit exported while the caller goes
+// on: it needs only the exporter's response, and it waits mostly on
+// buildkitd and the GitHub cache, as the cache export and the recording of
+// cache keys that follow the solve do on their own parts. The layer records
+// are kept in the user cache and, when the build imports or exports the
+// GitHub cache, there too: a fresh runner has no user cache.
+func startMeasuring(ctx context.Context, c *client.Client, resp *client.SolveResponse, p plan, cfg Config, cacheTo []client.CacheOptionsEntry, log *slog.Logger) *measuring {
+	m := &measuring{done: make(chan struct{})}
+	layers := openLayerFiles(cachedir.Dir(cfg.DigestCache), log)
+	if !cfg.localLayerRecords {
+		layers = ghalayers.New(layers, p.Options.CacheFrom, cacheTo, ghalayers.Options{Logger: log})
+	}
+	var store content.Provider = newSizedStore(c.ContentClient())
+	if cfg.onBlobRead != nil {
+		store = readHook{store, cfg.onBlobRead}
+	}
+	go func() {
+		defer close(m.done)
+		m.images, m.err = measure(ctx, store, resp, p.Options, layers)
+		if gl, ok := layers.(*ghalayers.Cache); ok {
+			st := gl.Stats()
+			log.Debug("layer records in the GitHub cache", "hits", st.Hits, "misses", st.Misses, "rejected", st.Rejected, "saved", st.Saved, "failed", st.Failed)
+		}
+	}()
+	return m
+}
+
+// wait returns what measuring found; nil (nothing) for a build that did
+// not export an image.
+func (m *measuring) wait() ([]report.Image, error) {
+	if m == nil {
+		return nil, nil
+	}
+	<-m.done
+	return m.images, m.err
 }
 
 // measure reads the exported image's manifest, config and layers from
 // buildkitd's content store. Layers are attributed to instructions later,
 // in assemble.
-func measure(ctx context.Context, c *client.Client, resp *client.SolveResponse, o buildkit.Options, layers imagesize.LayerCache) ([]report.Image, error) {
+func measure(ctx context.Context, store content.Provider, resp *client.SolveResponse, o buildkit.Options, layers imagesize.LayerCache) ([]report.Image, error) {
 	if resp == nil {
 		return []report.Image{}, errors.New("BuildKit returned no exporter response")
 	}
@@ -217,7 +277,7 @@ func measure(ctx context.Context, c *client.Client, resp *client.SolveResponse, 
 		name = o.Tags[0]
 	}
 	opts := imagesize.Options{Name: name, Layers: layers}
-	images, err := imagesize.Measure(ctx, proxy.NewContentStore(c.ContentClient()), desc, opts)
+	images, err := imagesize.Measure(ctx, store, desc, opts)
 	if err != nil {
 		return []report.Image{}, err
 	}
@@ -285,4 +345,15 @@ func relPath(base, p string) string {
 		return filepath.ToSlash(rel)
 	}
 	return filepath.ToSlash(p)
+}
+
+// readHook tells onRead each blob read through it.
+type readHook struct {
+	content.Provider
+	onRead func(digest.Digest)
+}
+
+func (h readHook) ReaderAt(ctx context.Context, desc ocispecs.Descriptor) (content.ReaderAt, error) {
+	h.onRead(desc.Digest)
+	return h.Provider.ReaderAt(ctx, desc)
 }

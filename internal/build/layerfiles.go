@@ -2,6 +2,7 @@ package build
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"log/slog"
 	"os"
@@ -45,7 +46,7 @@ func (l *layerFiles) path(d digest.Digest) (string, bool) {
 	return filepath.Join(l.dir, d.Algorithm().String()+"-"+d.Encoded()), true
 }
 
-func (l *layerFiles) Get(d digest.Digest) ([]byte, bool) {
+func (l *layerFiles) Get(_ context.Context, d digest.Digest) ([]byte, bool) {
 	p, ok := l.path(d)
 	if !ok {
 		return nil, false
@@ -56,7 +57,7 @@ func (l *layerFiles) Get(d digest.Digest) ([]byte, bool) {
 
 // Put keeps data; a failure to keep it costs the next build a read, so it
 // is logged, not returned.
-func (l *layerFiles) Put(d digest.Digest, data []byte) {
+func (l *layerFiles) Put(_ context.Context, d digest.Digest, data []byte) {
 	p, ok := l.path(d)
 	if !ok || len(data) > maxLayerFile {
 		return

@@ -14,16 +14,17 @@ func TestLayerFilesKept(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	log := slog.New(slog.DiscardHandler)
+	ctx := t.Context()
 	d := digest.FromString("layer")
 	l := openLayerFiles(dir, log)
-	if _, ok := l.Get(d); ok {
+	if _, ok := l.Get(ctx, d); ok {
 		t.Fatal("a record before any was put")
 	}
-	l.Put(d, []byte("record"))
-	l.Put("not-a-digest", []byte("x"))
-	l.Put(digest.FromString("big"), make([]byte, maxLayerFile+1))
+	l.Put(ctx, d, []byte("record"))
+	l.Put(ctx, "not-a-digest", []byte("x"))
+	l.Put(ctx, digest.FromString("big"), make([]byte, maxLayerFile+1))
 	again := openLayerFiles(dir, log)
-	if b, ok := again.Get(d); !ok || !bytes.Equal(b, []byte("record")) {
+	if b, ok := again.Get(ctx, d); !ok || !bytes.Equal(b, []byte("record")) {
 		t.Errorf("kept %q %v", b, ok)
 	}
 	kept, err := os.ReadDir(filepath.Join(dir, "layers"))

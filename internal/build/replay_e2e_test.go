@@ -98,7 +98,7 @@ func (f replayFile) content(p string) []byte {
 // before (nil for a fresh checkout): changed files rewritten, deleted ones
 // removed with the directories they leave empty. .dockerignore holds the
 // ignore patterns.
-func checkout(t *testing.T, dir string, before, tree replayTree, ignore string) {
+func checkout(t testing.TB, dir string, before, tree replayTree, ignore string) {
 	t.Helper()
 	for p := range before {
 		if _, ok := tree[p]; ok {

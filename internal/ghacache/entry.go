@@ -126,3 +126,22 @@ func clone(e client.CacheOptionsEntry) client.CacheOptionsEntry {
 func equal(a, b client.CacheOptionsEntry) bool {
 	return a.Type == b.Type && maps.Equal(a.Attrs, b.Attrs)
 }
+
+// Endpoint is where a resolved type=gha entry points, read the way buildkitd's gha
+// backend reads the attrs (cache/remotecache/gha, v0.34): url_v2 unless version=1, else
+// url; v2 when url_v2 is used or version is 2 or more. ok is false for other types and
+// for an entry without a token or URL (Resolve skips those).
+func Endpoint(e client.CacheOptionsEntry) (token, url string, v2, ok bool) {
+	if e.Type != TypeGHA {
+		return "", "", false, false
+	}
+	token = e.Attrs[attrToken]
+	version := e.Attrs[attrVersion]
+	if u := e.Attrs[attrURLV2]; u != "" && version != "1" {
+		url, v2 = u, true
+	} else {
+		url = e.Attrs[attrURL]
+		v2 = version != "" && version != "0" && version != "1"
+	}
+	return token, url, v2, token != "" && url != ""
+}

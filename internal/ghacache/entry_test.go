@@ -103,3 +103,32 @@ func parseEntries(input string) ([]client.CacheOptionsEntry, error) {
 	}
 	return out, nil
 }
+
+func TestEndpoint(t *testing.T) {
+	t.Parallel()
+	gha := func(attrs map[string]string) client.CacheOptionsEntry {
+		return client.CacheOptionsEntry{Type: TypeGHA, Attrs: attrs}
+	}
+	for _, tc := range []struct {
+		name   string
+		e      client.CacheOptionsEntry
+		url    string
+		v2, ok bool
+	}{
+		{"v2 from url_v2", gha(map[string]string{"token": "t", "url": "http://v1/", "url_v2": "http://v2/", "version": "2"}), "http://v2/", true, true},
+		{"version=1 keeps url", gha(map[string]string{"token": "t", "url": "http://v1/", "url_v2": "http://v2/", "version": "1"}), "http://v1/", false, true},
+		{"url_v2 without version", gha(map[string]string{"token": "t", "url_v2": "http://v2/"}), "http://v2/", true, true},
+		{"version=2 on url", gha(map[string]string{"token": "t", "url": "http://v1/", "version": "2"}), "http://v1/", true, true},
+		{"no token", gha(map[string]string{"url": "http://v1/", "version": "1"}), "http://v1/", false, false},
+		{"no url", gha(map[string]string{"token": "t"}), "", false, false},
+		{"registry", client.CacheOptionsEntry{Type: TypeRegistry, Attrs: map[string]string{"ref": "r", "token": "t", "url": "u"}}, "", false, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, url, v2, ok := Endpoint(tc.e)
+			if ok != tc.ok || (ok && (url != tc.url || v2 != tc.v2)) {
+				t.Errorf("Endpoint = %q v2=%v ok=%v, want %q v2=%v ok=%v", url, v2, ok, tc.url, tc.v2, tc.ok)
+			}
+		})
+	}
+}

@@ -106,16 +106,29 @@ func measureManifest(ctx context.Context, store content.Provider, desc ocispecs.
 	if err := readJSON(ctx, store, desc, &m); err != nil {
 		return report.Image{}, fmt.Errorf("reading manifest %s: %w", desc.Digest, err)
 	}
+	// The config (the platform and which instruction made each layer) is
+	// read while the layers are: one round trip to buildkitd less before
+	// the first layer's read begins.
 	var cfg ocispecs.Image
-	if err := readJSON(ctx, store, m.Config, &cfg); err != nil {
-		return report.Image{}, fmt.Errorf("reading image config %s: %w", m.Config.Digest, err)
-	}
+	cfgRead := make(chan error, 1)
+	go func() { cfgRead <- readJSON(ctx, store, m.Config, &cfg) }()
 	img := report.Image{
 		Name:                opts.Name,
 		Digest:              desc.Digest.String(),
 		ConfigDigest:        m.Config.Digest.String(),
 		CompressedSizeBytes: m.Config.Size,
 		Layers:              make([]report.Layer, 0, len(m.Layers)),
+	}
+	for _, l := range m.Layers {
+		img.CompressedSizeBytes += l.Size
+		img.Layers = append(img.Layers, report.Layer{Digest: l.Digest.String(), SizeBytes: l.Size})
+	}
+	scanErr := scanLayers(ctx, store, m.Layers, opts, contentLayers, &img)
+	if err := <-cfgRead; err != nil {
+		return report.Image{}, fmt.Errorf("reading image config %s: %w", m.Config.Digest, err)
+	}
+	if scanErr != nil {
+		return report.Image{}, scanErr
 	}
 	p := cfg.Platform
 	if desc.Platform != nil {
@@ -125,26 +138,29 @@ func measureManifest(ctx context.Context, store content.Provider, desc ocispecs.
 		img.Platform = platforms.Format(p)
 	}
 	history := layerHistory(cfg.History)
-	for i, l := range m.Layers {
-		layer := report.Layer{Digest: l.Digest.String(), SizeBytes: l.Size}
+	for i := range img.Layers {
 		if i < len(history) {
-			layer.CreatedBy = cleanCreatedBy(history[i].CreatedBy)
+			img.Layers[i].CreatedBy = cleanCreatedBy(history[i].CreatedBy)
 		}
-		img.CompressedSizeBytes += l.Size
-		img.Layers = append(img.Layers, layer)
 	}
+	return img, nil
+}
+
+// scanLayers fills img's uncompressed sizes and contents from the layers,
+// as opts asks.
+func scanLayers(ctx context.Context, store content.Provider, layers []ocispecs.Descriptor, opts Options, contentLayers *int, img *report.Image) error {
 	if opts.SkipUncompressed {
-		return img, nil
+		return nil
 	}
-	if len(m.Layers) > *contentLayers {
+	if len(layers) > *contentLayers {
 		opts.SkipContent = true
 	} else if !opts.SkipContent {
-		*contentLayers -= len(m.Layers)
+		*contentLayers -= len(layers)
 	}
 	// Decompressing is the slow part (every byte comes over buildkitd's
 	// content API), so layers are measured side by side; their contents are
 	// then put on top of each other in order.
-	scans := make([]layerScan, len(m.Layers))
+	scans := make([]layerScan, len(layers))
 	budget := &atomic.Int64{}
 	budget.Store(maxRecordBytes)
 	// A layer can be absent from the store: a build whose steps all came from
@@ -152,13 +168,13 @@ func measureManifest(ctx context.Context, store content.Provider, desc ocispecs.
 	// a second run on a fresh builder does. The manifest still gives the
 	// compressed sizes; the uncompressed ones are then unknown (0), the
 	// image's total too rather than a partial sum.
-	missing := make([]bool, len(m.Layers))
+	missing := make([]bool, len(layers))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(parallelLayers)
-	for i, l := range m.Layers {
+	for i, l := range layers {
 		g.Go(func() error {
 			if opts.Layers != nil {
-				if data, ok := opts.Layers.Get(l.Digest); ok {
+				if data, ok := opts.Layers.Get(gctx, l.Digest); ok {
 					if s, ok := decodeScan(data, !opts.SkipContent, budget); ok {
 						scans[i] = s
 						return nil
@@ -181,14 +197,14 @@ func measureManifest(ctx context.Context, store content.Provider, desc ocispecs.
 			// later measurement that wants the files.
 			if opts.Layers != nil && !opts.SkipContent {
 				if data, ok := encodeScan(s); ok {
-					opts.Layers.Put(l.Digest, data)
+					opts.Layers.Put(gctx, l.Digest, data)
 				}
 			}
 			return nil
 		})
 	}
 	if err := g.Wait(); err != nil {
-		return report.Image{}, err
+		return err
 	}
 	for i := range scans {
 		img.Layers[i].UncompressedSizeBytes = scans[i].uncompressed
@@ -200,7 +216,7 @@ func measureManifest(ctx context.Context, store content.Provider, desc ocispecs.
 	if slices.Contains(missing, true) {
 		img.UncompressedSizeBytes = 0
 	}
-	return img, nil
+	return nil
 }
 
 // contents fills each layer's Content and returns the image's.
@@ -271,18 +287,30 @@ func readLayer(ctx context.Context, store content.Provider, desc ocispecs.Descri
 	}
 	defer ra.Close()
 	// Large reads: each read of the content store is a round trip to
-	// buildkitd, and io.Copy's 32 KiB would make hundreds per layer.
-	ds, err := compression.DecompressStream(bufio.NewReaderSize(content.NewReader(ra), readChunk))
+	// buildkitd, and io.Copy's 32 KiB would make hundreds per layer. A
+	// small layer gets a buffer of its own size: the new top layer of most
+	// builds is a few KiB, and allocating (and zeroing, and returning to the
+	// OS) two MiB-sized buffers for it was most of the CPU reading it took.
+	ds, err := compression.DecompressStream(bufio.NewReaderSize(content.NewReader(ra), bufferFor(desc.Size, readChunk)))
 	if err != nil {
 		return layerScan{}, err
 	}
 	defer ds.Close()
 	if asTar {
-		return scanTar(ds, budget)
+		// Layers compress text a few times over; past the buffer, a
+		// layer that grows more only takes more reads.
+		return scanTar(ds, bufferFor(8*desc.Size, tarBuffer), budget)
 	}
 	n, err := io.Copy(io.Discard, ds)
 	if err != nil && !errors.Is(err, io.EOF) {
 		return layerScan{uncompressed: n}, err
 	}
 	return layerScan{uncompressed: n}, nil
+}
+
+// bufferFor is the size of a read buffer for n bytes: n, within [4 KiB,
+// limit]. A size that is unknown or wrong only changes how many reads it
+// takes.
+func bufferFor(n int64, limit int) int {
+	return int(min(max(n, 4<<10), int64(limit)))
 }

@@ -2,21 +2,29 @@ package imagesize
 
 import (
 	"bytes"
+	"context"
 	"encoding/gob"
+	"path"
+	"strings"
 	"sync/atomic"
+	"unicode/utf8"
 
 	digest "github.com/opencontainers/go-digest"
+
+	"github.com/stageline/stageline/internal/report"
 )
 
 // LayerCache keeps what reading a layer found, by the blob's digest: a
 // digest fixes the blob's bytes, so what one read found holds for good. The
 // base image's layers come back build after build, and decompressing them
 // was most of what a build spent after BuildKit's solve. Implementations
-// must be safe for concurrent use; what Get returns is checked, and data
-// that does not decode is read past as if absent.
+// must be safe for concurrent use; what Get returns is untrusted (a cache
+// shared between runs can hold what another run wrote): data that does not
+// decode, or decodes to what reading a tar could not have found, is read
+// past as if absent, and the layer is read.
 type LayerCache interface {
-	Get(blob digest.Digest) ([]byte, bool)
-	Put(blob digest.Digest, data []byte)
+	Get(ctx context.Context, blob digest.Digest) ([]byte, bool)
+	Put(ctx context.Context, blob digest.Digest, data []byte)
 }
 
 // scanFormat starts every encoded scan; a change to storedScan changes it,
@@ -68,7 +76,7 @@ func decodeScan(data []byte, entries bool, budget *atomic.Int64) (layerScan, boo
 		return layerScan{}, false
 	}
 	var st storedScan
-	if err := gob.NewDecoder(bytes.NewReader(rest)).Decode(&st); err != nil || st.Uncompressed < 0 {
+	if err := gob.NewDecoder(bytes.NewReader(rest)).Decode(&st); err != nil || !st.valid() {
 		return layerScan{}, false
 	}
 	if !entries {
@@ -88,4 +96,37 @@ func decodeScan(data []byte, entries bool, budget *atomic.Int64) (layerScan, boo
 		s.entries[i] = entry{path: e.Path, size: e.Size, kind: entryKind(e.Kind), target: e.Target}
 	}
 	return s, true
+}
+
+// valid reports whether a decoded scan is one scanTar could have made:
+// sizes not negative, paths absolute, clean and within the report's limits,
+// kinds known, problems within theirs. A record that passes can still lie
+// about its layer (nothing short of reading the layer tells), but it can
+// make the report no stranger than a hostile tar could.
+func (st *storedScan) valid() bool {
+	if st.Uncompressed < 0 || st.ProblemCount < int64(len(st.Problems)) || len(st.Problems) > report.MaxContentProblems {
+		return false
+	}
+	for _, p := range st.Problems {
+		if len(p) > report.MaxProblemLen || !utf8.ValidString(p) {
+			return false
+		}
+	}
+	for _, e := range st.Entries {
+		if e.Size < 0 || entryKind(e.Kind) > kindOpaque || !storedPath(e.Path) {
+			return false
+		}
+		if (entryKind(e.Kind) == kindLink) != (e.Target != "") || (e.Target != "" && !storedPath(e.Target)) {
+			return false
+		}
+		if e.Size != 0 && entryKind(e.Kind) != kindFile {
+			return false
+		}
+	}
+	return true
+}
+
+// storedPath is a path as cleanPath leaves it.
+func storedPath(p string) bool {
+	return len(p) <= report.MaxContentPathLen && !needsEscape(p) && strings.HasPrefix(p, "/") && path.Clean(p) == p
 }

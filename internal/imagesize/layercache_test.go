@@ -1,8 +1,11 @@
 package imagesize
 
 import (
+	"bytes"
 	"context"
+	"encoding/gob"
 	"encoding/json"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -10,6 +13,8 @@ import (
 	"github.com/containerd/containerd/v2/core/content"
 	digest "github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/stageline/stageline/internal/report"
 )
 
 // memLayers is a LayerCache in memory.
@@ -18,14 +23,14 @@ type memLayers struct {
 	m  map[digest.Digest][]byte
 }
 
-func (c *memLayers) Get(d digest.Digest) ([]byte, bool) {
+func (c *memLayers) Get(_ context.Context, d digest.Digest) ([]byte, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	b, ok := c.m[d]
 	return b, ok
 }
 
-func (c *memLayers) Put(d digest.Digest, b []byte) {
+func (c *memLayers) Put(_ context.Context, d digest.Digest, b []byte) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.m[d] = b
@@ -84,7 +89,7 @@ func TestLayerCache(t *testing.T) {
 
 	var budget atomic.Int64
 	budget.Store(10)
-	data, ok := encodeScan(layerScan{uncompressed: 1, entries: []entry{{path: "a/b", size: 1}}})
+	data, ok := encodeScan(layerScan{uncompressed: 1, entries: []entry{{path: "/a/b", size: 1}}})
 	if !ok {
 		t.Fatal("a whole scan was not encoded")
 	}
@@ -93,5 +98,49 @@ func TestLayerCache(t *testing.T) {
 	}
 	if _, ok := encodeScan(layerScan{broken: true}); ok {
 		t.Error("a broken scan was kept")
+	}
+}
+
+// TestDecodeScanRejects: a record comes from a cache other runs write to, so
+// one that reading a tar could not have produced is read past, and the layer
+// is read instead.
+func TestDecodeScanRejects(t *testing.T) {
+	t.Parallel()
+	long := "/" + strings.Repeat("a", report.MaxContentPathLen)
+	for _, tc := range []struct {
+		name string
+		st   storedScan
+		ok   bool
+	}{
+		{"a scan as scanTar makes it", storedScan{Uncompressed: 10, Entries: []storedEntry{
+			{Path: "/etc", Kind: uint8(kindDir)}, {Path: "/etc/a", Size: 3}, {Path: "/etc/b", Kind: uint8(kindLink), Target: "/etc/a"},
+			{Path: "/", Kind: uint8(kindOpaque)}, {Path: "/x\\x01", Kind: uint8(kindOther)}}, Problems: []string{"p"}, ProblemCount: 4}, true},
+		{"negative size", storedScan{Uncompressed: -1}, false},
+		{"negative file size", storedScan{Entries: []storedEntry{{Path: "/a", Size: -1}}}, false},
+		{"relative path", storedScan{Entries: []storedEntry{{Path: "etc/a"}}}, false},
+		{"path climbing out", storedScan{Entries: []storedEntry{{Path: "/../etc/a"}}}, false},
+		{"path too long", storedScan{Entries: []storedEntry{{Path: long}}}, false},
+		{"control character", storedScan{Entries: []storedEntry{{Path: "/a\x1b[2J"}}}, false},
+		{"unknown kind", storedScan{Entries: []storedEntry{{Path: "/a", Kind: 99}}}, false},
+		{"link without target", storedScan{Entries: []storedEntry{{Path: "/a", Kind: uint8(kindLink)}}}, false},
+		{"target on a file", storedScan{Entries: []storedEntry{{Path: "/a", Target: "/b"}}}, false},
+		{"size on a directory", storedScan{Entries: []storedEntry{{Path: "/a", Kind: uint8(kindDir), Size: 5}}}, false},
+		{"fewer problems counted than listed", storedScan{Problems: []string{"a", "b"}, ProblemCount: 1}, false},
+		{"problem too long", storedScan{Problems: []string{strings.Repeat("p", report.MaxProblemLen+1)}, ProblemCount: 1}, false},
+		{"too many problems", storedScan{Problems: make([]string, report.MaxContentProblems+1), ProblemCount: 1 << 20}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var b bytes.Buffer
+			b.WriteString(scanFormat)
+			if err := gob.NewEncoder(&b).Encode(tc.st); err != nil {
+				t.Fatal(err)
+			}
+			var budget atomic.Int64
+			budget.Store(1 << 20)
+			if _, ok := decodeScan(b.Bytes(), true, &budget); ok != tc.ok {
+				t.Errorf("decoded: %v, want %v", ok, tc.ok)
+			}
+		})
 	}
 }

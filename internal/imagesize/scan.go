@@ -23,7 +23,8 @@ import (
 // Var, not const, so that a test can lower it.
 var maxRecordBytes int64 = 128 << 20
 
-// tarBuffer is the read buffer between the decompressor and the tar reader.
+// tarBuffer is the largest read buffer between the decompressor and the tar
+// reader (see bufferFor).
 const tarBuffer = 1 << 20
 
 // entryOverhead is what an entry costs besides its paths: the entry and its
@@ -98,13 +99,13 @@ func (c *countingReader) Read(p []byte) (int, error) {
 // budget (bytes, shared by the image's layers) lasts. A stream that is not a
 // tar (or breaks halfway) is a problem of the layer, not an error: the bytes
 // are still counted. Only read errors of the stream itself are returned.
-func scanTar(r io.Reader, budget *atomic.Int64) (layerScan, error) {
+func scanTar(r io.Reader, bufSize int, budget *atomic.Int64) (layerScan, error) {
 	cr := &countingReader{r: r}
 	var s layerScan
 	// tar reads 512-byte blocks and skips file data 32 KiB at a time; a
 	// large buffer keeps the decompressor working in large reads, as it does
 	// when sizes alone are measured.
-	br := bufio.NewReaderSize(cr, tarBuffer)
+	br := bufio.NewReaderSize(cr, bufSize)
 	tr := tar.NewReader(br)
 	for {
 		h, err := tr.Next()

@@ -1,0 +1,122 @@
+package build
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/containerd/containerd/v2/core/content"
+	"github.com/containerd/containerd/v2/core/content/proxy"
+	"github.com/moby/buildkit/client"
+	"github.com/moby/buildkit/util/progress/progressui"
+	digest "github.com/opencontainers/go-digest"
+
+	"github.com/stageline/stageline/internal/buildkit"
+	"github.com/stageline/stageline/internal/imagesize"
+	"github.com/stageline/stageline/internal/testing/testenv"
+)
+
+// memLayers is an imagesize.LayerCache in memory that keeps nothing put
+// after it is frozen.
+type memLayers struct {
+	mu     sync.Mutex
+	m      map[digest.Digest][]byte
+	frozen bool
+}
+
+func (c *memLayers) Get(_ context.Context, d digest.Digest) ([]byte, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	b, ok := c.m[d]
+	return b, ok
+}
+
+func (c *memLayers) Put(_ context.Context, d digest.Digest, b []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.frozen {
+		c.m[d] = b
+	}
+}
+
+// BenchmarkMeasureTopLayer measures the image of a build whose base layers
+// are known (their records kept) and whose small top layer is new, as on
+// every build that changes something: what is left is the fixed cost of
+// reading the manifest, the config and the top layer from buildkitd. It
+// compares containerd's proxy store (an Info request before each read)
+// with sizedStore, alternating, and reports the medians and their ratio;
+// "cached" is the same with the top layer's record kept too (manifest and
+// config only).
+//
+//	go test ./internal/build/ -run '^$' -bench MeasureTopLayer -benchtime 200x
+func BenchmarkMeasureTopLayer(b *testing.B) {
+	addr, base := testenv.SharedBuildKit(b)
+	ctx := context.Background()
+	dir := b.TempDir()
+	df := fmt.Sprintf("FROM diamol/base\nRUN echo %d > /n\n", time.Now().UnixNano())
+	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(df), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	unlock := testenv.LockBuilds(b, addr)
+	res, err := Run(ctx, Config{
+		Options: buildkit.Options{Context: dir, BuildContexts: testenv.BuildContexts(b, "diamol/base="+base),
+			Platforms: []string{"linux/amd64"}, Outputs: testenv.Outputs(b, "type=image")},
+		Address: addr, Progress: string(progressui.QuietMode), Workspace: dir, DigestCache: "-",
+	}, io.Discard)
+	unlock()
+	if err != nil {
+		b.Fatal(err)
+	}
+	c, err := buildkit.Connect(ctx, addr, buildkit.TLS{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	resp := &client.SolveResponse{ExporterResponse: res.ExporterResponse}
+	stores := map[string]content.Provider{"proxy": proxy.NewContentStore(c.ContentClient()), "sized": newSizedStore(c.ContentClient())}
+	all := &memLayers{m: map[digest.Digest][]byte{}}
+	imgs, err := measure(ctx, stores["proxy"], resp, buildkit.Options{}, all)
+	if err != nil || len(imgs) != 1 || len(imgs[0].Layers) < 2 {
+		b.Fatalf("measuring: %v (%d images)", err, len(imgs))
+	}
+	all.frozen = true
+	baseOnly := &memLayers{m: map[digest.Digest][]byte{}, frozen: true}
+	top := digest.Digest(imgs[0].Layers[len(imgs[0].Layers)-1].Digest)
+	for d, r := range all.m {
+		if d != top {
+			baseOnly.m[d] = r
+		}
+	}
+	type mode struct {
+		store  string
+		layers imagesize.LayerCache
+	}
+	modes := map[string]mode{
+		"proxy": {"proxy", baseOnly}, "sized": {"sized", baseOnly},
+		"proxy-cached": {"proxy", all}, "sized-cached": {"sized", all},
+	}
+	order := []string{"proxy", "sized", "proxy-cached", "sized-cached"}
+	times := map[string][]time.Duration{}
+	for i := 0; b.Loop(); i++ {
+		for j := range order {
+			name := order[(i+j)%len(order)]
+			m := modes[name]
+			start := time.Now()
+			if _, err := measure(ctx, stores[m.store], resp, buildkit.Options{}, m.layers); err != nil {
+				b.Fatal(err)
+			}
+			times[name] = append(times[name], time.Since(start))
+		}
+	}
+	ms := func(name string) float64 { return float64(median(times[name]).Microseconds()) / 1000 }
+	for _, name := range order {
+		b.ReportMetric(ms(name), "ms-"+name)
+	}
+	b.ReportMetric(ms("sized")/ms("proxy"), "ratio-sized/proxy")
+	b.ReportMetric(ms("sized-cached")/ms("proxy-cached"), "ratio-cached-sized/proxy")
+}
