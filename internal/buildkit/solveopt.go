@@ -277,3 +277,17 @@ func exports(o Options) ([]client.ExportEntry, error) {
 	}
 	return entries, nil
 }
+
+// SetSharedKey names the session's local sources after the context's
+// absolute path and the machine's node id (cachedir.NodeID). BuildKit keeps
+// each local source's last transfer under name + this key and sends only
+// what changed since; with no key, every directory built on a daemon shares
+// one entry, so building two directories in turn re-sends all of each
+// (BuildKit's source/local marks this as the client's to name:
+// absolute path + node id).
+func (s *Solve) SetSharedKey(node string) {
+	if node == "" || s.ContextDir == "" {
+		return
+	}
+	s.Opt.SharedKey = "stageline-" + shortHash(s.ContextDir+"\x00"+node)
+}

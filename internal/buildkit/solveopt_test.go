@@ -242,3 +242,38 @@ func discardLoad(map[string]string) (io.WriteCloser, error) { return nopCloser{i
 type nopCloser struct{ io.Writer }
 
 func (nopCloser) Close() error { return nil }
+
+func TestSetSharedKey(t *testing.T) {
+	t.Parallel()
+	a, b := seedDir(t), seedDir(t)
+	key := func(dir, node string) string {
+		s, err := NewSolveOpt(Options{Context: dir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.SetSharedKey(node)
+		return s.Opt.SharedKey
+	}
+	tests := []struct {
+		name       string
+		x, y       string
+		same       bool
+		xDir, yDir string
+	}{
+		{"one directory, one machine", "n1", "n1", true, a, a},
+		{"two directories", "n1", "n1", false, a, b},
+		{"two machines", "n1", "n2", false, a, a},
+	}
+	for _, tt := range tests {
+		kx, ky := key(tt.xDir, tt.x), key(tt.yDir, tt.y)
+		if kx == "" || (kx == ky) != tt.same {
+			t.Errorf("%s: keys %q and %q", tt.name, kx, ky)
+		}
+		if strings.Contains(kx, tt.xDir) {
+			t.Errorf("%s: the key %q holds the path", tt.name, kx)
+		}
+	}
+	if k := key(a, ""); k != "" {
+		t.Errorf("no node id: key %q, want BuildKit's default (none)", k)
+	}
+}

@@ -26,3 +26,27 @@ func TestWriteAtomic(t *testing.T) {
 		t.Error("Dir")
 	}
 }
+
+func TestNodeID(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	first, err := NodeID(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := NodeID(dir)
+	if err != nil || again != first || !validNodeID(first) {
+		t.Fatalf("second read %q (%v), want %q", again, err, first)
+	}
+	other, _ := NodeID(t.TempDir())
+	if other == first {
+		t.Error("two directories gave one id")
+	}
+	// A damaged file is replaced, not trusted.
+	if err := os.WriteFile(filepath.Join(dir, "node-id"), []byte("not an id\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if id, err := NodeID(dir); err != nil || id == "not an id" || !validNodeID(id) {
+		t.Errorf("damaged file: got %q, %v", id, err)
+	}
+}
