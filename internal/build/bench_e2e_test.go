@@ -23,7 +23,10 @@ import (
 // none kept, where the index's blob ids serve, with and without the layer
 // records kept) and without it (the frontend in buildkitd, names only),
 // and reports the ratios of the medians (goal <= 1.05 on the fresh
-// checkout) and the size of the file record.
+// checkout) and the size of the file record. Most modes build on a warm
+// daemon that holds the context's last transfer (a self-hosted runner);
+// the two "-full" modes send the context whole, as a GitHub-hosted job's
+// new daemon does.
 //
 //	go test ./internal/build/ -run '^$' -bench WarmBuild10k -benchtime 11x
 func BenchmarkWarmBuild10kFiles(b *testing.B) {
@@ -66,6 +69,21 @@ func BenchmarkWarmBuild10kFiles(b *testing.B) {
 	// keep layer records, as the build without the recording does, so
 	// that the ratios are the file digests' cost.
 	kept, layersOnly := b.TempDir(), b.TempDir()
+	// The "-full" modes send the context whole, as the fresh daemon of a
+	// GitHub-hosted job does: a new node id each build names a new
+	// transfer (cachedir.NodeID), so BuildKit has nothing to diff against.
+	// They keep layer records in their own directories.
+	fullGit, fullWithout := b.TempDir(), b.TempDir()
+	forget := func(dir string, patterns ...string) {
+		for _, pat := range patterns {
+			old, _ := filepath.Glob(filepath.Join(dir, pat))
+			for _, p := range old {
+				if err := os.Remove(p); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	}
 	build := func(mode string) (time.Duration, int) {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 		defer cancel()
@@ -84,6 +102,15 @@ func BenchmarkWarmBuild10kFiles(b *testing.B) {
 			if mode == "fresh-git" {
 				cfg.Options.Context = repo
 			}
+		case "fresh-git-full":
+			cfg.DigestCache = fullGit
+			forget(fullGit, "filehash*", "node-id")
+			cfg.Options.Context = repo
+		case "without-full":
+			cfg.daemonFrontend = true
+			cfg.DigestCache = fullWithout
+			forget(fullWithout, "node-id")
+			cfg.Options.Context = repo
 		case "fresh-git-nothing-kept":
 			cfg.DigestCache = "-"
 			cfg.Options.Context = repo
@@ -103,7 +130,7 @@ func BenchmarkWarmBuild10kFiles(b *testing.B) {
 		}
 		return d, size
 	}
-	modes := []string{"fresh", "fresh-git", "fresh-git-nothing-kept", "kept", "without"}
+	modes := []string{"fresh", "fresh-git", "fresh-git-nothing-kept", "kept", "without", "fresh-git-full", "without-full"}
 	for _, m := range modes { // warm the cache every way
 		build(m)
 	}
@@ -127,6 +154,8 @@ func BenchmarkWarmBuild10kFiles(b *testing.B) {
 	b.ReportMetric(float64(median(times["fresh-git-nothing-kept"]))/without, "ratio-fresh-git-nothing-kept")
 	b.ReportMetric(float64(median(times["kept"]))/without, "ratio-kept-digests")
 	b.ReportMetric(float64(median(times["without"]).Milliseconds()), "ms-without")
+	b.ReportMetric(float64(median(times["fresh-git-full"]))/float64(median(times["without-full"])), "ratio-fresh-git-full-transfer")
+	b.ReportMetric(float64(median(times["without-full"]).Milliseconds()), "ms-without-full-transfer")
 	b.ReportMetric(float64(recordBytes), "record-bytes")
 }
 
