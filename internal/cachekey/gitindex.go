@@ -2,15 +2,18 @@ package cachekey
 
 import (
 	"bufio"
+	"bytes"
 	"crypto/sha1"
 	"io"
 	gofs "io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/go-git/go-git/v5/plumbing/filemode"
+	gitconfig "github.com/go-git/go-git/v5/plumbing/format/config"
 	"github.com/go-git/go-git/v5/plumbing/format/index"
 )
 
@@ -222,7 +225,7 @@ const maxConfigBytes = 1 << 20
 // Git's own depth of 10) for settings that make a blob differ from the
 // work tree's bytes: any filter, core.autocrlf other than false, core.eol,
 // core.attributesFile. A missing file is no risk (Git skips it too); an
-// unreadable or oversized one is.
+// unreadable or oversized one is, and so is one go-git's decoder refuses.
 func riskyConfigFile(path string, depth int) bool {
 	if depth > 10 {
 		return true
@@ -238,46 +241,44 @@ func riskyConfigFile(path string, depth int) bool {
 	if err != nil {
 		return true
 	}
-	section := ""
-	for line := range strings.Lines(string(b)) {
-		line = strings.TrimSpace(line)
-		if strings.HasPrefix(line, "[") {
-			end := strings.Index(line, "]")
-			if end < 0 {
-				return true
-			}
-			// [name "sub"] or the old [name.sub]: the name decides.
-			name := strings.ToLower(strings.TrimSpace(line[1:end]))
-			name, _, _ = strings.Cut(name, " ")
-			name, _, _ = strings.Cut(name, "\"")
-			section = name
-			line = strings.TrimSpace(line[end+1:]) // a variable may follow
+	cfg := gitconfig.New()
+	if err := gitconfig.NewDecoder(bytes.NewReader(b)).Decode(cfg); err != nil {
+		return true
+	}
+	for _, sec := range cfg.Sections {
+		// Options of a subsection count as the section's: unsure reads
+		// as risky.
+		opts := slices.Clone(sec.Options)
+		for _, sub := range sec.Subsections {
+			opts = append(opts, sub.Options...)
 		}
-		if line == "" || line[0] == '#' || line[0] == ';' {
-			continue
-		}
-		key, value, hasValue := strings.Cut(line, "=")
-		key = strings.ToLower(strings.TrimSpace(key))
-		value = strings.Trim(strings.TrimSpace(value), "\"")
-		switch {
-		case section == "filter" || strings.HasPrefix(section, "filter."):
+		// [name "sub"], or the old [name.sub]: the name decides.
+		name, _, _ := strings.Cut(strings.ToLower(sec.Name), ".")
+		switch name {
+		case "filter":
 			return true
-		case section == "core" && key == "autocrlf":
-			if !hasValue || !strings.EqualFold(value, "false") {
-				return true
+		case "core":
+			for _, o := range opts {
+				switch strings.ToLower(o.Key) {
+				case "autocrlf":
+					if !strings.EqualFold(o.Value, "false") {
+						return true
+					}
+				case "eol", "attributesfile":
+					return true
+				}
 			}
-		case section == "core" && (key == "eol" || key == "attributesfile"):
-			return true
-		case (section == "include" || strings.HasPrefix(section, "includeif")) && key == "path":
+		case "include", "includeif":
 			// The condition is not evaluated: every include is read.
-			p := value
-			if rest, ok := strings.CutPrefix(p, "~/"); ok {
-				p = filepath.Join(os.Getenv("HOME"), rest)
-			} else if !filepath.IsAbs(p) {
-				p = filepath.Join(filepath.Dir(path), p)
-			}
-			if riskyConfigFile(p, depth+1) {
-				return true
+			for _, p := range opts.GetAll("path") {
+				if rest, ok := strings.CutPrefix(p, "~/"); ok {
+					p = filepath.Join(os.Getenv("HOME"), rest)
+				} else if !filepath.IsAbs(p) {
+					p = filepath.Join(filepath.Dir(path), p)
+				}
+				if riskyConfigFile(p, depth+1) {
+					return true
+				}
 			}
 		}
 	}
