@@ -297,66 +297,67 @@ func (s *Store) PruneBuilds(ctx context.Context, trusted, untrusted Keep) (int64
 				WHERE rn > $2 LIMIT $3)`, []any{k.trusted, k.keep.Max, pruneBatch}})
 		}
 	}
-	var total int64
-	for _, st := range stmts {
-		for {
-			var n int64
-			err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-				n = 0
-				type key struct {
-					repo int64
-					name string
-				}
-				var keys []key
-				seen := map[key]bool{}
-				rows, err := tx.QueryContext(ctx, st.q+` RETURNING repo_id, build_key`, st.args...)
-				if err != nil {
-					return err
-				}
-				for rows.Next() {
-					var k key
-					if err := rows.Scan(&k.repo, &k.name); err != nil {
-						rows.Close()
-						return err
-					}
-					n++
-					if !seen[k] {
-						seen[k] = true
-						keys = append(keys, k)
-					}
-				}
-				err = rows.Err()
+	return deleteBatches(ctx, "prune builds", stmts, s.pruneRolled)
+}
+
+// pruneRolled runs one batch of a builds delete and makes again, in its
+// transaction, the roll-up of each key it deleted builds of.
+func (s *Store) pruneRolled(ctx context.Context, st deleteStmt) (int64, error) {
+	var n int64
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		n = 0
+		type key struct {
+			repo int64
+			name string
+		}
+		var keys []key
+		seen := map[key]bool{}
+		rows, err := tx.QueryContext(ctx, st.q+` RETURNING repo_id, build_key`, st.args...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var k key
+			if err := rows.Scan(&k.repo, &k.name); err != nil {
 				rows.Close()
-				if err != nil {
-					return err
-				}
-				for _, k := range keys {
-					if err := s.roll(ctx, tx, k.repo, k.name); err != nil {
-						return err
-					}
-				}
-				return nil
-			})
-			if err != nil {
-				return total, fmt.Errorf("prune builds: %w", err)
+				return err
 			}
-			total += n
-			if n < pruneBatch {
-				break
+			n++
+			if !seen[k] {
+				seen[k] = true
+				keys = append(keys, k)
 			}
 		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return err
+		}
+		for _, k := range keys {
+			if err := s.roll(ctx, tx, k.repo, k.name); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		// n is not read: after ctx ended, the write may still be running
+		// in the group and setting it (as exec).
+		return 0, err
 	}
-	return total, nil
+	return n, nil
 }
 
 // PruneBaselines deletes baselines made before before, except the newest of
 // each branch and build key: a branch not pushed to for a while still has
 // one to compare with.
 func (s *Store) PruneBaselines(ctx context.Context, before time.Time) (int64, error) {
-	return s.deleteBatches(ctx, "prune baselines", []deleteStmt{{`DELETE FROM baselines WHERE (repo_id, build_key, run_id) IN (SELECT repo_id, build_key, run_id FROM (
+	return deleteBatches(ctx, "prune baselines", []deleteStmt{{`DELETE FROM baselines WHERE (repo_id, build_key, run_id) IN (SELECT repo_id, build_key, run_id FROM (
 			SELECT repo_id, build_key, run_id, created_at, ROW_NUMBER() OVER (
 				PARTITION BY repo_id, build_key, branch ORDER BY created_at DESC, run_id DESC) AS rn FROM baselines) ranked
-			WHERE rn > 1 AND created_at < $1 LIMIT $2)`, []any{ms(before), pruneBatch}}})
+			WHERE rn > 1 AND created_at < $1 LIMIT $2)`, []any{ms(before), pruneBatch}}}, func(ctx context.Context, st deleteStmt) (int64, error) {
+		return s.exec(ctx, st.q, st.args...)
+	})
 }
 
 // deleteStmt is a DELETE of at most pruneBatch rows.
@@ -365,12 +366,13 @@ type deleteStmt struct {
 	args []any
 }
 
-// deleteBatches runs each delete until it deletes less than a batch.
-func (s *Store) deleteBatches(ctx context.Context, what string, stmts []deleteStmt) (int64, error) {
+// deleteBatches runs each delete, a batch at a time through run, until it
+// deletes less than a batch.
+func deleteBatches(ctx context.Context, what string, stmts []deleteStmt, run func(context.Context, deleteStmt) (int64, error)) (int64, error) {
 	var total int64
 	for _, st := range stmts {
 		for {
-			n, err := s.exec(ctx, st.q, st.args...)
+			n, err := run(ctx, st)
 			total += n
 			if err != nil {
 				return total, fmt.Errorf("%s: %w", what, err)

@@ -58,36 +58,26 @@ var rollupSchema = []string{`CREATE TABLE IF NOT EXISTS key_rollups (
 	// RollupVersions reads this alone, not the rows and their roll-ups.
 	`CREATE INDEX IF NOT EXISTS key_rollups_version ON key_rollups (repo_id, version, stamp)`}
 
-// querier is what a roll-up is read and written through: the write's
-// transaction, or the migration's.
-type querier interface {
-	ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error)
-	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
-}
-
 // roll makes the roll-up of one key again inside the transaction q, from
 // its builds as they are in it; a key with no builds left loses its row.
 // Without a Roller it drops the row (see WithRoller).
-func (s *Store) roll(ctx context.Context, q querier, repoID int64, key string) error {
-	if s.roller == nil {
-		if _, err := q.ExecContext(ctx, `DELETE FROM key_rollups WHERE repo_id = $1 AND build_key = $2`, repoID, key); err != nil {
-			return fmt.Errorf("roll up %d/%s: %w", repoID, key, err)
+func (s *Store) roll(ctx context.Context, q sqlTx, repoID int64, key string) error {
+	var builds []Build
+	if s.roller != nil {
+		if s.dialect == Postgres {
+			// Two writers of one key in READ COMMITTED would each roll
+			// up without the other's build, and the later commit would
+			// keep a roll-up missing one: one at a time per key, the
+			// second reading (a new snapshot) after the first has
+			// committed. SQLite has one writer.
+			if _, err := q.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended(CAST($1 AS BIGINT)::text || '/' || $2, 0))`, repoID, key); err != nil {
+				return fmt.Errorf("roll up %d/%s: lock: %w", repoID, key, err)
+			}
 		}
-		return nil
-	}
-	if s.dialect == Postgres {
-		// Two writers of one key in READ COMMITTED would each roll up
-		// without the other's build, and the later commit would keep a
-		// roll-up missing one: one at a time per key, the second reading
-		// (a new snapshot) after the first has committed. SQLite has one
-		// writer.
-		if _, err := q.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended(CAST($1 AS BIGINT)::text || '/' || $2, 0))`, repoID, key); err != nil {
-			return fmt.Errorf("roll up %d/%s: lock: %w", repoID, key, err)
+		var err error
+		if builds, err = s.keyLatest(ctx, q, repoID, key); err != nil {
+			return err
 		}
-	}
-	builds, err := s.keyLatest(ctx, q, repoID, key)
-	if err != nil {
-		return err
 	}
 	if len(builds) == 0 {
 		if _, err := q.ExecContext(ctx, `DELETE FROM key_rollups WHERE repo_id = $1 AND build_key = $2`, repoID, key); err != nil {
@@ -113,7 +103,7 @@ func (s *Store) roll(ctx context.Context, q querier, repoID int64, key string) e
 
 // keyLatest reads, through q, the builds a key's roll-up is made from (the
 // Roller's Reads), newest first: what TestRollupsExact recomputes.
-func (s *Store) keyLatest(ctx context.Context, q querier, repoID int64, key string) ([]Build, error) {
+func (s *Store) keyLatest(ctx context.Context, q sqlTx, repoID int64, key string) ([]Build, error) {
 	trusted, other := s.roller.Reads()
 	builds, err := s.readBuilds(ctx, "roll up", false, trusted+other, s.summaries.peek, func() (*sql.Rows, error) {
 		if tx, ok := q.(*sql.Tx); ok && s.rollRead != nil {
@@ -168,7 +158,7 @@ func sortNewest(builds []Build) {
 // fillRollups makes, inside the migration's transaction, the roll-up of
 // every key that has builds and no roll-up of the Roller's version: all of
 // them on the first Open with a Roller or with a new version, none after.
-func (s *Store) fillRollups(ctx context.Context, q querier) error {
+func (s *Store) fillRollups(ctx context.Context, q sqlTx) error {
 	if s.roller == nil {
 		return nil
 	}

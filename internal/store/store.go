@@ -372,7 +372,8 @@ func (s *Store) migrate(ctx context.Context) error {
 	})
 }
 
-// sqlTx is what a migration runs its statements on.
+// sqlTx is what a migration runs its statements on, and what a roll-up is
+// read and written through (the write's transaction, or the migration's).
 type sqlTx interface {
 	ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error)
 	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
