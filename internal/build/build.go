@@ -182,22 +182,22 @@ func runSolve(ctx context.Context, c *client.Client, solve *buildkit.Solve, p pl
 	// The cache-key inputs need only the build's ops and the context on
 	// disk, so they are worked out while the cache exports and the image
 	// measurement wait on buildkitd.
+	keysDone := make(chan struct{})
 	var (
-		keysDone = make(chan struct{})
-		res      *cachekey.Result
-		keysErr  error
-		byLLB    = o.Mapping == timeline.MappingLLB
+		res     *cachekey.Result
+		keysErr error
 	)
-	go func() {
-		defer close(keysDone)
-		if !byLLB {
-			return
-		}
-		res, keysErr = keys.Compute(ctx, defs.Ops())
-		if err := keys.Save(); err != nil {
-			log.Warn("keeping file digests for the next build", "err", err)
-		}
-	}()
+	if o.Mapping == timeline.MappingLLB {
+		go func() {
+			defer close(keysDone)
+			res, keysErr = keys.Compute(ctx, defs.Ops())
+			if err := keys.Save(); err != nil {
+				log.Warn("keeping file digests for the next build", "err", err)
+			}
+		}()
+	} else {
+		close(keysDone)
+	}
 	if solveErr == nil && len(cacheTo) > 0 {
 		o.ExportSteps, solveErr = exportCache(ctx, c, &exp, cacheTo, progress, cfg.Progress)
 	}
@@ -205,9 +205,7 @@ func runSolve(ctx context.Context, c *client.Client, solve *buildkit.Solve, p pl
 	o.SolveErr, o.Canceled = solveErr, ctx.Err() != nil
 	images, measureErr := measured.wait()
 	<-keysDone
-	if byLLB {
-		o.Keys, o.KeysErr = res, keysErr
-	}
+	o.Keys, o.KeysErr = res, keysErr
 	if solveErr != nil {
 		// The cache export failed: the build did.
 		return o, resp
