@@ -9,8 +9,9 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
-	"sync"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/stageline/stageline/internal/advice"
 	"github.com/stageline/stageline/internal/plot"
@@ -236,22 +237,15 @@ func (h *handler) readable(r *http.Request, owner string, repos []store.Repo) []
 		return keep(repos, bulk.AllowAll(r, owner, ids, names))
 	}
 	ok := make([]bool, len(repos))
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range min(accessWorkers, len(repos)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				ok[i] = h.opts.Access.Allow(r, repos[i].ID, repos[i].FullName)
-			}
-		}()
-	}
+	var g errgroup.Group
+	g.SetLimit(accessWorkers)
 	for i := range repos {
-		next <- i
+		g.Go(func() error {
+			ok[i] = h.opts.Access.Allow(r, repos[i].ID, repos[i].FullName)
+			return nil
+		})
 	}
-	close(next)
-	wg.Wait()
+	g.Wait() // the goroutines return no error
 	return keep(repos, ok)
 }
 

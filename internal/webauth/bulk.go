@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
 
 	"github.com/google/go-github/v66/github"
+	"golang.org/x/sync/errgroup"
 )
 
 // maxListPages bounds the pages of 100 read from one of GitHub's lists for
@@ -94,22 +94,15 @@ func (a *Auth) AllowAll(r *http.Request, owner string, repoIDs []int64, fullName
 			}
 		}
 	}
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range min(bulkWorkers, len(alone)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				out[i] = a.canRead(r.Context(), tok, repoIDs[i], fullNames[i])
-			}
-		}()
-	}
+	var g errgroup.Group
+	g.SetLimit(bulkWorkers)
 	for _, i := range alone {
-		next <- i
+		g.Go(func() error {
+			out[i] = a.canRead(r.Context(), tok, repoIDs[i], fullNames[i])
+			return nil
+		})
 	}
-	close(next)
-	wg.Wait()
+	g.Wait() // the goroutines return no error
 	return out
 }
 
