@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,31 +17,9 @@ import (
 
 	"github.com/stageline/stageline/internal/buildkit"
 	"github.com/stageline/stageline/internal/imagesize"
+	"github.com/stageline/stageline/internal/testing/memlayers"
 	"github.com/stageline/stageline/internal/testing/testenv"
 )
-
-// memLayers is an imagesize.LayerCache in memory that keeps nothing put
-// after it is frozen.
-type memLayers struct {
-	mu     sync.Mutex
-	m      map[digest.Digest][]byte
-	frozen bool
-}
-
-func (c *memLayers) Get(_ context.Context, d digest.Digest) ([]byte, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	b, ok := c.m[d]
-	return b, ok
-}
-
-func (c *memLayers) Put(_ context.Context, d digest.Digest, b []byte) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if !c.frozen {
-		c.m[d] = b
-	}
-}
 
 // BenchmarkMeasureTopLayer measures the image of a build whose base layers
 // are known (their records kept) and whose small top layer is new, as on
@@ -79,17 +56,17 @@ func BenchmarkMeasureTopLayer(b *testing.B) {
 	defer c.Close()
 	resp := &client.SolveResponse{ExporterResponse: res.ExporterResponse}
 	stores := map[string]content.Provider{"proxy": proxy.NewContentStore(c.ContentClient()), "sized": newSizedStore(c.ContentClient())}
-	all := &memLayers{m: map[digest.Digest][]byte{}}
+	all := memlayers.New()
 	imgs, err := measure(ctx, stores["proxy"], resp, buildkit.Options{}, all)
 	if err != nil || len(imgs) != 1 || len(imgs[0].Layers) < 2 {
 		b.Fatalf("measuring: %v (%d images)", err, len(imgs))
 	}
-	all.frozen = true
-	baseOnly := &memLayers{m: map[digest.Digest][]byte{}, frozen: true}
+	all.Frozen = true
+	baseOnly := &memlayers.Cache{M: map[digest.Digest][]byte{}, Frozen: true}
 	top := digest.Digest(imgs[0].Layers[len(imgs[0].Layers)-1].Digest)
-	for d, r := range all.m {
+	for d, r := range all.M {
 		if d != top {
-			baseOnly.m[d] = r
+			baseOnly.M[d] = r
 		}
 	}
 	type mode struct {

@@ -2,10 +2,8 @@ package ghalayers
 
 import (
 	"bytes"
-	"context"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,28 +14,8 @@ import (
 	"github.com/stageline/stageline/internal/ghacache"
 	"github.com/stageline/stageline/internal/imagesize"
 	"github.com/stageline/stageline/internal/testing/cacheserver"
+	"github.com/stageline/stageline/internal/testing/memlayers"
 )
-
-// memLayers is a local LayerCache in memory.
-type memLayers struct {
-	mu sync.Mutex
-	m  map[digest.Digest][]byte
-}
-
-func newMem() *memLayers { return &memLayers{m: map[digest.Digest][]byte{}} }
-
-func (c *memLayers) Get(_ context.Context, d digest.Digest) ([]byte, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	b, ok := c.m[d]
-	return b, ok
-}
-
-func (c *memLayers) Put(_ context.Context, d digest.Digest, b []byte) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.m[d] = b
-}
 
 // plan resolves cache=gha against the server for a run with these scopes,
 // as the Action does.
@@ -76,7 +54,7 @@ func TestRoundTrip(t *testing.T) {
 			d := digest.FromString("base layer")
 			record := []byte("stageline-layer-scan-1\nwhatever imagesize kept")
 
-			first := newCache(t, newMem(), plan(t, s, v2, cacheserver.BranchScopes("main")))
+			first := newCache(t, memlayers.New(), plan(t, s, v2, cacheserver.BranchScopes("main")))
 			if _, ok := first.Get(ctx, d); ok {
 				t.Fatal("a record before any was put")
 			}
@@ -85,13 +63,13 @@ func TestRoundTrip(t *testing.T) {
 				t.Fatalf("first run: %+v", st)
 			}
 
-			local := newMem()
+			local := memlayers.New()
 			next := newCache(t, local, plan(t, s, v2, cacheserver.BranchScopes("main")))
 			got, ok := next.Get(ctx, d)
 			if !ok || !bytes.Equal(got, record) {
 				t.Fatalf("next run got %q %v, want the record", got, ok)
 			}
-			if !bytes.Equal(local.m[d], record) {
+			if !bytes.Equal(local.M[d], record) {
 				t.Error("the record was not kept in the local cache")
 			}
 			if _, ok := next.Get(ctx, d); !ok {
@@ -180,7 +158,7 @@ func TestDown(t *testing.T) {
 	ctx := t.Context()
 	s := cacheserver.NewForTest(t)
 	s.Inject(cacheserver.RouteDownloadURL, cacheserver.Fault{Status: http.StatusInternalServerError})
-	local := newMem()
+	local := memlayers.New()
 	c := newCache(t, local, plan(t, s, true, cacheserver.BranchScopes("main")))
 	for i := range 5 {
 		if _, ok := c.Get(ctx, digest.FromString(strings.Repeat("x", i))); ok {
@@ -191,7 +169,7 @@ func TestDown(t *testing.T) {
 	if n := s.Hits(cacheserver.RouteDownloadURL) + s.Hits(cacheserver.RouteCreate); n != 1 {
 		t.Errorf("%d requests to a failing service, want 1", n)
 	}
-	if _, ok := local.m[digest.FromString("new")]; !ok {
+	if _, ok := local.M[digest.FromString("new")]; !ok {
 		t.Error("the local cache was not written")
 	}
 	if st := c.Stats(); st.Failed != 1 {
@@ -221,7 +199,7 @@ func TestSlow(t *testing.T) {
 // the cache mode decides the directions.
 func TestNoGHA(t *testing.T) {
 	t.Parallel()
-	local := newMem()
+	local := memlayers.New()
 	reg := []client.CacheOptionsEntry{{Type: ghacache.TypeRegistry, Attrs: map[string]string{"ref": "r/cache"}}}
 	noToken := []client.CacheOptionsEntry{{Type: ghacache.TypeGHA, Attrs: map[string]string{"url": "http://x/"}}}
 	for name, entries := range map[string][]client.CacheOptionsEntry{"none": nil, "registry": reg, "gha without token": noToken} {

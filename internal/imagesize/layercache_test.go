@@ -6,35 +6,15 @@ import (
 	"encoding/gob"
 	"encoding/json"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 
 	"github.com/containerd/containerd/v2/core/content"
-	digest "github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/stageline/stageline/internal/report"
+	"github.com/stageline/stageline/internal/testing/memlayers"
 )
-
-// memLayers is a LayerCache in memory.
-type memLayers struct {
-	mu sync.Mutex
-	m  map[digest.Digest][]byte
-}
-
-func (c *memLayers) Get(_ context.Context, d digest.Digest) ([]byte, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	b, ok := c.m[d]
-	return b, ok
-}
-
-func (c *memLayers) Put(_ context.Context, d digest.Digest, b []byte) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.m[d] = b
-}
 
 // countingStore counts the blobs read from it.
 type countingStore struct {
@@ -57,10 +37,10 @@ func TestLayerCache(t *testing.T) {
 		layerTar(t, dir("etc/"), file("etc/a", 100), file("usr/lib/x/big", 5000), hardlink("etc/b", "etc/a")),
 		layerTar(t, file("tmp/cache/1", 700), file("srv/data", 300)),
 		layerTar(t, file("tmp/cache/.wh.1", 0)))
-	cache := &memLayers{m: map[digest.Digest][]byte{}}
+	cache := memlayers.New()
 	first := measureOne(t, cs, desc, Options{Layers: cache})
-	if len(cache.m) != 3 {
-		t.Fatalf("%d layers kept, want 3", len(cache.m))
+	if len(cache.M) != 3 {
+		t.Fatalf("%d layers kept, want 3", len(cache.M))
 	}
 	counted := &countingStore{Provider: cs}
 	second := measureOne(t, counted, desc, Options{Layers: cache})
@@ -77,8 +57,8 @@ func TestLayerCache(t *testing.T) {
 		t.Errorf("sizes only from the cache: %d bytes, content %v", sizesOnly.UncompressedSizeBytes, sizesOnly.Content)
 	}
 
-	for d := range cache.m {
-		cache.m[d] = []byte("stageline-layer-scan-1\nnot gob")
+	for d := range cache.M {
+		cache.M[d] = []byte("stageline-layer-scan-1\nnot gob")
 	}
 	counted.reads.Store(0)
 	third := measureOne(t, counted, desc, Options{Layers: cache})
