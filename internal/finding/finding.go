@@ -225,8 +225,7 @@ func advice(items []AdviceItem, t Thresholds) []Finding {
 		if a.Builds < max(t.HistoryBuilds, 1) || a.Worse() <= 0 || a.Worse() < least {
 			continue
 		}
-		a := a
-		out = append(out, Finding{Kind: Advice, Advice: &a})
+		out = append(out, Finding{Kind: Advice, Advice: &a}) // a is this iteration's (Go 1.22)
 	}
 	return out
 }
