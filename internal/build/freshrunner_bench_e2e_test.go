@@ -2,7 +2,6 @@ package build
 
 import (
 	"context"
-	"encoding/json"
 	"io"
 	"maps"
 	"os"
@@ -43,17 +42,10 @@ func BenchmarkWarmBuildFreshRunner(b *testing.B) {
 	}
 	ctx := context.Background()
 	src := filepath.Join("testdata", "replay", "go-httpbin")
-	raw, err := os.ReadFile(filepath.Join(src, "shape.json"))
-	must(b, err)
-	var sh replayShape
-	must(b, json.Unmarshal(raw, &sh))
-	dfRaw, err := os.ReadFile(filepath.Join(src, "Dockerfile"))
-	must(b, err)
-	ignore, err := os.ReadFile(filepath.Join(src, "ignore"))
-	must(b, err)
+	sh, dfRaw, ignore := loadReplay(b, src)
 	checkoutDir, dfDir := b.TempDir(), b.TempDir()
-	checkout(b, checkoutDir, nil, sh.initial(), string(ignore))
-	df := strings.ReplaceAll(string(dfRaw), "REPLAY", strconv.FormatInt(time.Now().UnixNano(), 36))
+	checkout(b, checkoutDir, nil, sh.initial(), ignore)
+	df := strings.ReplaceAll(dfRaw, "REPLAY", strconv.FormatInt(time.Now().UnixNano(), 36))
 	must(b, os.WriteFile(filepath.Join(dfDir, "Dockerfile"), []byte(df), 0o644))
 
 	s := cacheserver.NewForTest(b)

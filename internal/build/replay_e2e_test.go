@@ -411,22 +411,29 @@ func TestReplayCorpus(t *testing.T) {
 	}
 }
 
+// loadReplay reads a replayed repository's recorded shape, its Dockerfile
+// (with REPLAY where a build puts its token) and its ignore patterns.
+func loadReplay(tb testing.TB, dir string) (sh replayShape, dockerfile, ignore string) {
+	tb.Helper()
+	raw, err := os.ReadFile(filepath.Join(dir, "shape.json"))
+	must(tb, err)
+	must(tb, json.Unmarshal(raw, &sh))
+	df, err := os.ReadFile(filepath.Join(dir, "Dockerfile"))
+	must(tb, err)
+	ig, err := os.ReadFile(filepath.Join(dir, "ignore"))
+	must(tb, err)
+	return sh, string(df), string(ig)
+}
+
 func replayRepo(t *testing.T, addr, base, dir string) replayScore {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join(dir, "shape.json"))
-	must(t, err)
-	var sh replayShape
-	must(t, json.Unmarshal(raw, &sh))
-	dfRaw, err := os.ReadFile(filepath.Join(dir, "Dockerfile"))
-	must(t, err)
-	ignore, err := os.ReadFile(filepath.Join(dir, "ignore"))
-	must(t, err)
-	patterns, err := ignorefile.ReadAll(strings.NewReader(string(ignore)))
+	sh, dfRaw, ignore := loadReplay(t, dir)
+	patterns, err := ignorefile.ReadAll(strings.NewReader(ignore))
 	must(t, err)
 	pm, err := patternmatcher.New(patterns)
 	must(t, err)
 	token := strconv.FormatInt(time.Now().UnixNano(), 36)
-	df := strings.ReplaceAll(string(dfRaw), "REPLAY", token)
+	df := strings.ReplaceAll(dfRaw, "REPLAY", token)
 	stages := parseReplayDockerfile(t, df)
 
 	checkoutDir, dfDir := t.TempDir(), t.TempDir()
@@ -435,12 +442,12 @@ func replayRepo(t *testing.T, addr, base, dir string) replayScore {
 		return buildDir(t, addr, base, checkoutDir, false, func(o *buildkit.Options) { o.Dockerfile = filepath.Join(dfDir, "Dockerfile") })
 	}
 	tree := sh.initial()
-	checkout(t, checkoutDir, nil, tree, string(ignore))
+	checkout(t, checkoutDir, nil, tree, ignore)
 	prev := build()
 	var s replayScore
 	for i := 1; i < len(sh.Commits); i++ {
 		next := sh.apply(tree, i)
-		checkout(t, checkoutDir, tree, next, string(ignore))
+		checkout(t, checkoutDir, tree, next, ignore)
 		head := build()
 		want := groundTruth(t, stages, pm, tree, next)
 		w := compare.Explain(prev, head)
