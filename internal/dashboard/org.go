@@ -68,7 +68,6 @@ type orgRow struct {
 	Hits, UsualHits, Size, SizeDelta   string
 	Trend                              string
 	Spark                              template.HTML
-	rank                               float64
 	// repoID, key and at fill the links and Ago for each view, points
 	// Trend and Spark (for the rows listed only).
 	repoID int64
@@ -269,7 +268,7 @@ func orgRowOf(k rollup.Key, repo store.Repo, key string) orgRow {
 	row := orgRow{Repo: repo.FullName, Key: keyName(key), repoID: repo.ID, key: key, at: at, points: k.Points,
 		Base: k.Base, When: at.UTC().Format("2006-01-02 15:04"), Status: hd.Status, OK: hd.Status == report.StatusSuccess,
 		Duration: plot.Millis.Format(float64(hd.DurationMS)), Hits: plot.Percent.Format(100 * hd.HitRatio), Size: sizes(hd.ImageBytes, hd.Images),
-		Builds: hd.Usual, Regression: hd.Regression, rank: hd.Rank}
+		Builds: hd.Usual, Regression: hd.Regression}
 	if hd.Usual > 0 {
 		row.UsualHits = plot.Percent.Format(hd.UsualHitsPct)
 		if hd.SizeDelta != nil {
