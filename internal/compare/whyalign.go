@@ -133,16 +133,6 @@ func (a *alignment) headPos(s *report.Step) int {
 	return -1
 }
 
-// basePosAtLine is the index of the baseline's step on line, -1 when none.
-func (a *alignment) basePosAtLine(line int) int {
-	for j, b := range a.base {
-		if b.step().Line == line && line > 0 {
-			return j
-		}
-	}
-	return -1
-}
-
 // word is an instruction's command word, upper-cased ("RUN").
 func word(instruction string) string {
 	w, _, _ := strings.Cut(strings.TrimSpace(instruction), " ")

@@ -1,25 +1,10 @@
 package render
 
 import (
-	"strconv"
 	"strings"
 
 	"github.com/stageline/stageline/internal/compare"
-
-	"github.com/stageline/stageline/internal/report"
 )
-
-// at is " at <code>Dockerfile</code>:11", or "" when the line is unknown.
-func at(r *report.Report, line int) string {
-	if line <= 0 {
-		return ""
-	}
-	file := r.Build.Dockerfile
-	if file == "" {
-		file = "Dockerfile"
-	}
-	return " at " + Code(file, nameWidth) + ":" + strconv.Itoa(line)
-}
 
 // contextLine is where the build ran and what it was compared with, at the
 // top: a reviewer first checks they look at the right run and baseline.
