@@ -2,6 +2,7 @@ package build
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -26,19 +27,8 @@ import (
 // whole and from an offset, and an absent blob is errdefs' NotFound, which
 // imagesize takes for a lazy layer.
 func TestE2ESizedStore(t *testing.T) {
-	addr, base := testenv.SharedBuildKit(t)
 	ctx := t.Context()
-	dir := t.TempDir()
-	df := fmt.Sprintf("FROM diamol/base\nRUN echo %d > /n\n", time.Now().UnixNano())
-	must(t, os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(df), 0o644))
-	unlock := testenv.LockBuilds(t, addr)
-	res, err := Run(ctx, Config{
-		Options: buildkit.Options{Context: dir, BuildContexts: testenv.BuildContexts(t, "diamol/base="+base),
-			Platforms: []string{"linux/amd64"}, Outputs: testenv.Outputs(t, "type=image")},
-		Address: addr, Progress: string(progressui.QuietMode), Workspace: dir, DigestCache: "-",
-	}, io.Discard)
-	unlock()
-	must(t, err)
+	addr, res := buildNewTopLayer(t)
 	raw, err := base64.StdEncoding.DecodeString(res.ExporterResponse["containerimage.descriptor"])
 	must(t, err)
 	var desc ocispecs.Descriptor
@@ -72,4 +62,25 @@ func TestE2ESizedStore(t *testing.T) {
 	if _, err := ra.ReadAt(buf, 0); !errdefs.IsNotFound(err) {
 		t.Errorf("reading an absent blob: %v, want NotFound", err)
 	}
+}
+
+// buildNewTopLayer builds, on the shared buildkitd, an image of the base
+// and one new small layer (a RUN that writes the time), as every build
+// that changes something makes, and returns the daemon's address and the
+// result.
+func buildNewTopLayer(tb testing.TB) (string, *Result) {
+	tb.Helper()
+	addr, base := testenv.SharedBuildKit(tb)
+	dir := tb.TempDir()
+	df := fmt.Sprintf("FROM diamol/base\nRUN echo %d > /n\n", time.Now().UnixNano())
+	must(tb, os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(df), 0o644))
+	unlock := testenv.LockBuilds(tb, addr)
+	defer unlock()
+	res, err := Run(context.Background(), Config{
+		Options: buildkit.Options{Context: dir, BuildContexts: testenv.BuildContexts(tb, "diamol/base="+base),
+			Platforms: []string{"linux/amd64"}, Outputs: testenv.Outputs(tb, "type=image")},
+		Address: addr, Progress: string(progressui.QuietMode), Workspace: dir, DigestCache: "-",
+	}, io.Discard)
+	must(tb, err)
+	return addr, res
 }

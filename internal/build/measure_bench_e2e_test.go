@@ -2,23 +2,17 @@ package build
 
 import (
 	"context"
-	"fmt"
-	"io"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/containerd/containerd/v2/core/content"
 	"github.com/containerd/containerd/v2/core/content/proxy"
 	"github.com/moby/buildkit/client"
-	"github.com/moby/buildkit/util/progress/progressui"
 	digest "github.com/opencontainers/go-digest"
 
 	"github.com/stageline/stageline/internal/buildkit"
 	"github.com/stageline/stageline/internal/imagesize"
 	"github.com/stageline/stageline/internal/testing/memlayers"
-	"github.com/stageline/stageline/internal/testing/testenv"
 )
 
 // BenchmarkMeasureTopLayer measures the image of a build whose base layers
@@ -32,23 +26,8 @@ import (
 //
 //	go test ./internal/build/ -run '^$' -bench MeasureTopLayer -benchtime 200x
 func BenchmarkMeasureTopLayer(b *testing.B) {
-	addr, base := testenv.SharedBuildKit(b)
 	ctx := context.Background()
-	dir := b.TempDir()
-	df := fmt.Sprintf("FROM diamol/base\nRUN echo %d > /n\n", time.Now().UnixNano())
-	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(df), 0o644); err != nil {
-		b.Fatal(err)
-	}
-	unlock := testenv.LockBuilds(b, addr)
-	res, err := Run(ctx, Config{
-		Options: buildkit.Options{Context: dir, BuildContexts: testenv.BuildContexts(b, "diamol/base="+base),
-			Platforms: []string{"linux/amd64"}, Outputs: testenv.Outputs(b, "type=image")},
-		Address: addr, Progress: string(progressui.QuietMode), Workspace: dir, DigestCache: "-",
-	}, io.Discard)
-	unlock()
-	if err != nil {
-		b.Fatal(err)
-	}
+	addr, res := buildNewTopLayer(b)
 	c, err := buildkit.Connect(ctx, addr, buildkit.TLS{})
 	if err != nil {
 		b.Fatal(err)
