@@ -128,13 +128,29 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 		solve.SetSharedKey(node)
 	}
 
-	c, err := buildkit.Connect(ctx, cfg.Address, cfg.TLS)
+	c, err := buildkit.Dial(ctx, cfg.Address, cfg.TLS)
 	if err != nil {
 		return nil, &InputError{err}
 	}
 	defer c.Close()
+	// Whether a daemon answers is asked beside the solve rather than
+	// before it (a round trip of every build): a daemon that does not
+	// answer cancels the solve, and the build is an input error as before.
+	solveCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	reached := make(chan error, 1)
+	go func() {
+		err := buildkit.Reach(ctx, c, cfg.Address)
+		if err != nil {
+			cancel()
+		}
+		reached <- err
+	}()
 
-	o, resp := runSolve(ctx, c, solve, p, cfg, progress, log)
+	o, resp := runSolve(solveCtx, c, solve, p, cfg, progress, log)
+	if err := <-reached; err != nil {
+		return nil, &InputError{err}
+	}
 	if o.MeasureErr != nil {
 		log.Warn("measuring the image", "err", o.MeasureErr)
 	}

@@ -88,6 +88,40 @@ func Connect(ctx context.Context, address string, tlsCfg TLS) (*client.Client, e
 }
 
 func connect(ctx context.Context, address string, tlsCfg TLS, reachTimeout time.Duration) (*client.Client, error) {
+	c, err := Dial(ctx, address, tlsCfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := reach(ctx, c, address, reachTimeout); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// Reach checks within ReachTimeout that a daemon answers on c (dialed to
+// address): a caller that starts its first request beside it saves the
+// round trip Connect waits for.
+func Reach(ctx context.Context, c *client.Client, address string) error {
+	return reach(ctx, c, address, ReachTimeout)
+}
+
+func reach(ctx context.Context, c *client.Client, address string, reachTimeout time.Duration) error {
+	pingCtx, cancel := context.WithTimeout(ctx, reachTimeout)
+	defer cancel()
+	if _, err := c.Info(pingCtx); err != nil {
+		msg := err.Error()
+		if i := strings.Index(msg, "desc = "); i >= 0 {
+			msg = msg[i+len("desc = "):]
+		}
+		return fmt.Errorf("%w at %s (%s): start buildkitd there or pass another --buildkit-address", ErrUnreachable, address, msg)
+	}
+	return nil
+}
+
+// Dial checks address and the TLS files and returns a client for it,
+// without waiting for the daemon (see Reach).
+func Dial(ctx context.Context, address string, tlsCfg TLS) (*client.Client, error) {
 	if address == "" {
 		return nil, errors.New("no BuildKit address: pass --buildkit-address (or set BUILDKIT_HOST), e.g. unix:///run/buildkit/buildkitd.sock")
 	}
@@ -134,16 +168,6 @@ func connect(ctx context.Context, address string, tlsCfg TLS, reachTimeout time.
 	c, err := client.New(ctx, address, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("connecting to BuildKit at %s: %w", address, err)
-	}
-	pingCtx, cancel := context.WithTimeout(ctx, reachTimeout)
-	defer cancel()
-	if _, err := c.Info(pingCtx); err != nil {
-		c.Close()
-		msg := err.Error()
-		if i := strings.Index(msg, "desc = "); i >= 0 {
-			msg = msg[i+len("desc = "):]
-		}
-		return nil, fmt.Errorf("%w at %s (%s): start buildkitd there or pass another --buildkit-address", ErrUnreachable, address, msg)
 	}
 	return c, nil
 }
