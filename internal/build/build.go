@@ -141,6 +141,9 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 	reached := make(chan error, 1)
 	go func() {
 		err := buildkit.Reach(ctx, c, cfg.Address)
+		if err != nil && ctx.Err() != nil {
+			err = nil // canceled by the caller: a canceled build, not a wrong address
+		}
 		if err != nil {
 			cancel()
 		}
