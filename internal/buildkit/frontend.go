@@ -2,6 +2,7 @@ package buildkit
 
 import (
 	"context"
+	"sync"
 
 	"github.com/moby/buildkit/frontend/dockerfile/builder"
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
@@ -26,10 +27,38 @@ type Frontend struct {
 	// frontend (a "# syntax=" directive or BUILDKIT_SYNTAX): that
 	// frontend's definitions never reach the client.
 	OnForward func(frontend string)
+
+	mu    sync.Mutex
+	final *pb.Definition
 }
 
 func (f *Frontend) build(ctx context.Context, c gateway.Client) (*gateway.Result, error) {
-	return builder.Build(ctx, &capture{Client: c, fe: f})
+	res, err := builder.Build(ctx, &capture{Client: c, fe: f})
+	if err != nil || res == nil || res.Ref == nil || len(res.Refs) > 0 {
+		return res, err
+	}
+	// A build of one result (one platform) keeps its definition, so that a
+	// later solve of the same build need not run the frontend again
+	// (RunDefinition). Several platforms' results are not kept.
+	if st, err := res.Ref.ToState(); err == nil {
+		if def, err := st.Marshal(ctx); err == nil {
+			f.mu.Lock()
+			f.final = def.ToPB()
+			f.mu.Unlock()
+		}
+	}
+	return res, nil
+}
+
+// Final is the definition of the build's one result, nil when the build
+// failed, was handed to another frontend or has a result per platform.
+func (f *Frontend) Final() *pb.Definition {
+	if f == nil {
+		return nil
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.final
 }
 
 // capture is the gateway client the frontend sees: it passes every call

@@ -6,6 +6,9 @@ import (
 	"io"
 
 	"github.com/moby/buildkit/client"
+	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/session"
+	"github.com/moby/buildkit/solver/pb"
 	"github.com/moby/buildkit/util/progress/progressui"
 	"golang.org/x/sync/errgroup"
 )
@@ -17,6 +20,43 @@ import (
 // With fe set, the Dockerfile frontend runs in this process (see Frontend);
 // with fe nil, in buildkitd.
 func Run(ctx context.Context, c *client.Client, s *Solve, out io.Writer, mode string, record func(*client.SolveStatus), fe *Frontend) (*client.SolveResponse, error) {
+	return show(ctx, out, mode, record, func(ctx context.Context, statuses chan *client.SolveStatus) (*client.SolveResponse, error) {
+		if fe != nil {
+			return c.Build(ctx, s.Opt, product, fe.build, statuses)
+		}
+		return c.Solve(ctx, nil, s.Opt, statuses)
+	})
+}
+
+// RunDefinition solves def, the definition of an earlier solve of s (see
+// Frontend.Final), with s's options but no frontend: the Dockerfile is not
+// read, parsed or converted again, nor its bases' metadata resolved.
+// Progress is shown and recorded as Run does.
+func RunDefinition(ctx context.Context, c *client.Client, s *Solve, def *pb.Definition, out io.Writer, mode string, record func(*client.SolveStatus)) (*client.SolveResponse, error) {
+	// The definition's local and OCI-layout sources name the session that
+	// served them, which ended with that solve; BuildKit would wait 5 s for
+	// it before asking another (source/local). They are bound to this
+	// solve's session instead, made here to know its id.
+	sess, err := session.NewSession(ctx, s.Opt.SharedKey)
+	if err != nil {
+		return nil, fmt.Errorf("starting a session: %w", err)
+	}
+	rebound, err := rebindSessions(def, sess.ID())
+	if err != nil {
+		return nil, err
+	}
+	var ldef llb.Definition
+	ldef.FromPB(rebound)
+	opt := s.Opt
+	opt.Frontend, opt.FrontendAttrs, opt.FrontendInputs = "", nil, nil
+	opt.SharedSession = sess
+	return show(ctx, out, mode, record, func(ctx context.Context, statuses chan *client.SolveStatus) (*client.SolveResponse, error) {
+		return c.Solve(ctx, &ldef, opt, statuses)
+	})
+}
+
+// show runs solve, showing and recording the statuses it sends.
+func show(ctx context.Context, out io.Writer, mode string, record func(*client.SolveStatus), solve func(context.Context, chan *client.SolveStatus) (*client.SolveResponse, error)) (*client.SolveResponse, error) {
 	if mode == "" {
 		mode = string(progressui.AutoMode)
 	}
@@ -36,11 +76,7 @@ func Run(ctx context.Context, c *client.Client, s *Solve, out io.Writer, mode st
 	eg, egCtx := errgroup.WithContext(ctx)
 	eg.Go(func() error {
 		var err error
-		if fe != nil {
-			resp, err = c.Build(egCtx, s.Opt, product, fe.build, statuses)
-		} else {
-			resp, err = c.Solve(egCtx, nil, s.Opt, statuses)
-		}
+		resp, err = solve(egCtx, statuses)
 		return err
 	})
 	eg.Go(func() error {
