@@ -218,7 +218,7 @@ func runSolve(ctx context.Context, c *client.Client, solve *buildkit.Solve, p pl
 		close(keysDone)
 	}
 	if solveErr == nil && len(cacheTo) > 0 {
-		o.ExportSteps, solveErr = exportCache(ctx, c, &exp, cacheTo, progress, cfg.Progress)
+		o.ExportSteps, solveErr = exportCache(ctx, c, &exp, fe.Final(), cacheTo, progress, cfg.Progress)
 	}
 	o.Finished = time.Now()
 	o.SolveErr, o.Canceled = solveErr, ctx.Err() != nil

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/moby/buildkit/client"
+	"github.com/moby/buildkit/solver/pb"
 
 	"github.com/stageline/stageline/internal/buildkit"
 	"github.com/stageline/stageline/internal/report"
@@ -32,7 +33,12 @@ const exportGrace = 30 * time.Second
 // only the export work.
 // It returns the export steps (named as BuildKit names exporters) and an
 // error only when an entry without ignore-error=true failed.
-func exportCache(ctx context.Context, c *client.Client, s *buildkit.Solve, entries []client.CacheOptionsEntry, progress io.Writer, mode string) ([]report.Step, error) {
+//
+// With final, the definition the build's frontend returned (a build of one
+// platform), the export solves it directly: the frontend's reads of the
+// Dockerfile, .dockerignore and the bases' metadata took most of this
+// solve's time. Without it the Dockerfile frontend runs again in buildkitd.
+func exportCache(ctx context.Context, c *client.Client, s *buildkit.Solve, final *pb.Definition, entries []client.CacheOptionsEntry, progress io.Writer, mode string) ([]report.Step, error) {
 	exp := *s
 	exp.Opt.Exports = nil
 	// The imports stay: steps the build took from an imported cache are not
@@ -48,7 +54,12 @@ func exportCache(ctx context.Context, c *client.Client, s *buildkit.Solve, entri
 	defer cancel()
 
 	rec := timeline.NewRecorder()
-	_, err := buildkit.Run(ectx, c, &exp, progress, mode, rec.Add, nil)
+	var err error
+	if final != nil {
+		_, err = buildkit.RunDefinition(ectx, c, &exp, final, progress, mode, rec.Add)
+	} else {
+		_, err = buildkit.Run(ectx, c, &exp, progress, mode, rec.Add, nil)
+	}
 	timedOut := bounded && errors.Is(ectx.Err(), context.DeadlineExceeded) && ctx.Err() == nil
 
 	var steps []report.Step
