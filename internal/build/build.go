@@ -66,6 +66,9 @@ type Config struct {
 	// localLayerRecords keeps layer records in the user cache only, as
 	// before the GitHub cache kept them: benchmarks compare the two.
 	localLayerRecords bool
+	// onExport, when set, is told whether the cache export solved the
+	// build's own definition (true) or ran the frontend again.
+	onExport func(fromDefinition bool)
 }
 
 // InputError is a problem with what the user asked for, found before any
@@ -218,7 +221,11 @@ func runSolve(ctx context.Context, c *client.Client, solve *buildkit.Solve, p pl
 		close(keysDone)
 	}
 	if solveErr == nil && len(cacheTo) > 0 {
-		o.ExportSteps, solveErr = exportCache(ctx, c, &exp, fe.Final(), cacheTo, progress, cfg.Progress)
+		final := fe.Final()
+		if cfg.onExport != nil {
+			cfg.onExport(final != nil)
+		}
+		o.ExportSteps, solveErr = exportCache(ctx, c, &exp, final, cacheTo, progress, cfg.Progress)
 	}
 	o.Finished = time.Now()
 	o.SolveErr, o.Canceled = solveErr, ctx.Err() != nil

@@ -52,6 +52,7 @@ func TestE2ELayerRecordsThroughGHA(t *testing.T) {
 		}
 		var mu sync.Mutex
 		var read []digest.Digest
+		fromDefinition := false
 		res, err := Run(ctx, Config{
 			Options: buildkit.Options{
 				Context:       dir,
@@ -71,9 +72,18 @@ func TestE2ELayerRecordsThroughGHA(t *testing.T) {
 				defer mu.Unlock()
 				read = append(read, d)
 			},
+			onExport: func(def bool) { fromDefinition = def },
 		}, io.Discard)
 		if err != nil {
 			t.Fatalf("build N=%s: %v", n, err)
+		}
+		// The export solved the build's own definition (a build of one
+		// platform), and the GitHub cache took it.
+		if !fromDefinition {
+			t.Errorf("build N=%s: the cache export ran the frontend again", n)
+		}
+		if ex := res.Report.Cache.Export; len(ex) != 1 || ex[0].Type != "gha" || ex[0].Status != report.CacheOK {
+			t.Errorf("build N=%s: cache exports %+v, want one gha export, ok", n, ex)
 		}
 		if len(res.Report.Images) != 1 {
 			t.Fatalf("build N=%s: %d images", n, len(res.Report.Images))
@@ -104,6 +114,18 @@ func TestE2ELayerRecordsThroughGHA(t *testing.T) {
 		if !slices.Contains(saved, ghalayers.Key(digest.Digest(l.Digest))) {
 			t.Errorf("no record of layer %s in the GitHub cache (saved: %q)", l.Digest, saved)
 		}
+	}
+
+	// BuildKit's own entries beside the layer records: the export wrote
+	// the build cache.
+	buildkitEntries := 0
+	for _, e := range s.Entries() {
+		if !strings.HasPrefix(e.Key, "stageline-layer-") {
+			buildkitEntries++
+		}
+	}
+	if buildkitEntries == 0 {
+		t.Error("the cache export wrote no BuildKit entry to the GitHub cache")
 	}
 
 	b, readB := run("2")

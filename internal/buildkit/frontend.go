@@ -28,8 +28,9 @@ type Frontend struct {
 	// frontend's definitions never reach the client.
 	OnForward func(frontend string)
 
-	mu    sync.Mutex
-	final *pb.Definition
+	mu        sync.Mutex
+	final     *pb.Definition
+	forwarded bool
 }
 
 func (f *Frontend) build(ctx context.Context, c gateway.Client) (*gateway.Result, error) {
@@ -39,7 +40,15 @@ func (f *Frontend) build(ctx context.Context, c gateway.Client) (*gateway.Result
 	}
 	// A build of one result (one platform) keeps its definition, so that a
 	// later solve of the same build need not run the frontend again
-	// (RunDefinition). Several platforms' results are not kept.
+	// (RunDefinition). Several platforms' results are not kept, nor the
+	// result of a frontend the build was handed to, whose definitions this
+	// process never saw.
+	f.mu.Lock()
+	forwarded := f.forwarded
+	f.mu.Unlock()
+	if forwarded {
+		return res, nil
+	}
 	if st, err := res.Ref.ToState(); err == nil {
 		if def, err := st.Marshal(ctx); err == nil {
 			f.mu.Lock()
@@ -73,6 +82,11 @@ func (c *capture) Solve(ctx context.Context, req gateway.SolveRequest) (*gateway
 		if err := c.fe.OnDefinition(req.Definition); err != nil {
 			return nil, err
 		}
+	}
+	if req.Frontend != "" {
+		c.fe.mu.Lock()
+		c.fe.forwarded = true
+		c.fe.mu.Unlock()
 	}
 	if req.Frontend != "" && c.fe.OnForward != nil {
 		fwd := req.Frontend

@@ -42,6 +42,11 @@ func TestCaptureShowsEveryRequest(t *testing.T) {
 	if len(defs) != 1 || defs[0] != def || len(fwd) != 1 || fwd[0] != "docker/dockerfile:1.7" || len(inner.got) != 2 {
 		t.Errorf("definitions %v forwards %v passed %d", defs, fwd, len(inner.got))
 	}
+	// A build handed to another frontend keeps no final definition: its
+	// LLB never reached this process.
+	if !fe.forwarded {
+		t.Error("a request to another frontend did not mark the build forwarded")
+	}
 	fe.OnDefinition = func(*pb.Definition) error { return errors.New("bad LLB") }
 	if _, err := c.Solve(ctx, gateway.SolveRequest{Definition: def}); err == nil || len(inner.got) != 2 {
 		t.Errorf("a refused definition was solved: err %v, %d solves", err, len(inner.got))
