@@ -56,7 +56,7 @@ func exportCache(ctx context.Context, c *client.Client, s *buildkit.Solve, final
 	rec := timeline.NewRecorder()
 	var err error
 	if final != nil {
-		_, err = buildkit.RunDefinition(ectx, c, &exp, final, progress, mode, rec.Add)
+		_, err = buildkit.RunDefinition(ectx, c, &exp, reuseResults(final), progress, mode, rec.Add)
 	} else {
 		_, err = buildkit.Run(ectx, c, &exp, progress, mode, rec.Add, nil)
 	}
@@ -114,4 +114,19 @@ func exportDeadline(entries []client.CacheOptionsEntry) (time.Duration, bool) {
 		longest = max(longest, t)
 	}
 	return longest + min(longest, exportGrace), len(entries) > 0
+}
+
+// reuseResults returns def with no op marked to ignore the cache. A build
+// asked for no cache (--no-cache, no-cache-filters) marks its ops so, and
+// the export solve would run them all again and export that second run's
+// results rather than the image's; without the mark it finds the build's
+// own results, just saved under the same keys.
+func reuseResults(def *pb.Definition) *pb.Definition {
+	out := def.CloneVT()
+	for _, md := range out.Metadata {
+		if md != nil {
+			md.IgnoreCache = false
+		}
+	}
+	return out
 }

@@ -1,0 +1,73 @@
+package build
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/moby/buildkit/client"
+	"github.com/moby/buildkit/util/progress/progressui"
+
+	"github.com/stageline/stageline/internal/buildkit"
+	"github.com/stageline/stageline/internal/testing/testenv"
+)
+
+// TestE2ENoCacheExportsTheImage: a build asked for no cache that exports
+// its cache exports the image's own results. The frontend marks every op
+// to ignore the cache, and the export solve, run after the build, ran them
+// all again (a second build's time) and exported that run's layers, which
+// differ from the image's by their files' times.
+func TestE2ENoCacheExportsTheImage(t *testing.T) {
+	addr, base := testenv.SharedBuildKit(t)
+	defer testenv.LockBuilds(t, addr)()
+	dir, dest := t.TempDir(), t.TempDir()
+	df := fmt.Sprintf("FROM diamol/base\nRUN echo %d > /a\nRUN date +%%s%%N > /b\n", time.Now().UnixNano())
+	must(t, os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(df), 0o644))
+	for _, mode := range []string{"min", "max"} {
+		t.Run(mode, func(t *testing.T) {
+			out := filepath.Join(dest, mode)
+			exported := false
+			res, err := Run(t.Context(), Config{
+				Options: buildkit.Options{
+					Context:       dir,
+					BuildContexts: testenv.BuildContexts(t, "diamol/base="+base),
+					Platforms:     []string{"linux/amd64"},
+					NoCache:       true,
+					CacheTo:       []client.CacheOptionsEntry{{Type: "local", Attrs: map[string]string{"dest": out, "mode": mode}}},
+					Outputs:       testenv.Outputs(t, "type=image"),
+				},
+				Address:     addr,
+				Progress:    string(progressui.QuietMode),
+				Workspace:   dir,
+				DigestCache: "-",
+				onExport:    func(def bool) { exported = def },
+			}, io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !exported {
+				t.Fatal("the cache export ran the frontend again")
+			}
+			if len(res.Report.Images) != 1 {
+				t.Fatalf("%d images", len(res.Report.Images))
+			}
+			entries, err := os.ReadDir(filepath.Join(out, "blobs", "sha256"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			blobs := map[string]bool{}
+			for _, e := range entries {
+				blobs["sha256:"+e.Name()] = true
+			}
+			for _, l := range res.Report.Images[0].Layers {
+				if !blobs[l.Digest] {
+					t.Errorf("layer %s of %q is not in the exported cache", l.Digest, strings.TrimSpace(l.CreatedBy))
+				}
+			}
+		})
+	}
+}
