@@ -221,7 +221,7 @@ func runSolve(ctx context.Context, c *client.Client, solve *buildkit.Solve, p pl
 		close(keysDone)
 	}
 	if solveErr == nil && len(cacheTo) > 0 {
-		final := fe.Final()
+		final := fe.Final(ctx)
 		if cfg.onExport != nil {
 			cfg.onExport(final != nil)
 		}

@@ -29,7 +29,7 @@ type Frontend struct {
 	OnForward func(frontend string)
 
 	mu        sync.Mutex
-	final     *pb.Definition
+	final     gateway.Reference
 	forwarded bool
 }
 
@@ -49,25 +49,35 @@ func (f *Frontend) build(ctx context.Context, c gateway.Client) (*gateway.Result
 	if forwarded {
 		return res, nil
 	}
-	if st, err := res.Ref.ToState(); err == nil {
-		if def, err := st.Marshal(ctx); err == nil {
-			f.mu.Lock()
-			f.final = def.ToPB()
-			f.mu.Unlock()
-		}
-	}
+	// The reference holds its definition: turning it into one is left to
+	// Final, after the build, not done while the build waits.
+	f.mu.Lock()
+	f.final = res.Ref
+	f.mu.Unlock()
 	return res, nil
 }
 
 // Final is the definition of the build's one result, nil when the build
 // failed, was handed to another frontend or has a result per platform.
-func (f *Frontend) Final() *pb.Definition {
+func (f *Frontend) Final(ctx context.Context) *pb.Definition {
 	if f == nil {
 		return nil
 	}
 	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.final
+	ref := f.final
+	f.mu.Unlock()
+	if ref == nil {
+		return nil
+	}
+	st, err := ref.ToState()
+	if err != nil {
+		return nil
+	}
+	def, err := st.Marshal(ctx)
+	if err != nil {
+		return nil
+	}
+	return def.ToPB()
 }
 
 // capture is the gateway client the frontend sees: it passes every call
