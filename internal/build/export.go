@@ -34,11 +34,12 @@ const exportGrace = 30 * time.Second
 // It returns the export steps (named as BuildKit names exporters) and an
 // error only when an entry without ignore-error=true failed.
 //
-// With final, the definition the build's frontend returned (a build of one
-// platform), the export solves it directly: the frontend's reads of the
+// With final, the definitions the build's frontend returned (one per
+// platform), the export solves them directly: the frontend's reads of the
 // Dockerfile, .dockerignore and the bases' metadata took most of this
-// solve's time. Without it the Dockerfile frontend runs again in buildkitd.
-func exportCache(ctx context.Context, c *client.Client, s *buildkit.Solve, final *pb.Definition, entries []client.CacheOptionsEntry, progress io.Writer, mode string) ([]report.Step, error) {
+// solve's time. Without them the Dockerfile frontend runs again in
+// buildkitd.
+func exportCache(ctx context.Context, c *client.Client, s *buildkit.Solve, final *buildkit.Definitions, entries []client.CacheOptionsEntry, progress io.Writer, mode string) ([]report.Step, error) {
 	exp := *s
 	exp.Opt.Exports = nil
 	// The imports stay: steps the build took from an imported cache are not
@@ -56,7 +57,11 @@ func exportCache(ctx context.Context, c *client.Client, s *buildkit.Solve, final
 	rec := timeline.NewRecorder()
 	var err error
 	if final != nil {
-		_, err = buildkit.RunDefinition(ectx, c, &exp, reuseResults(final), progress, mode, rec.Add)
+		defs := &buildkit.Definitions{Refs: make(map[string]*pb.Definition, len(final.Refs)), Platforms: final.Platforms}
+		for k, def := range final.Refs {
+			defs.Refs[k] = reuseResults(def)
+		}
+		_, err = buildkit.RunDefinition(ectx, c, &exp, defs, progress, mode, rec.Add)
 	} else {
 		_, err = buildkit.Run(ectx, c, &exp, progress, mode, rec.Add, nil)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/moby/buildkit/util/progress/progressui"
 
 	"github.com/stageline/stageline/internal/buildkit"
+	"github.com/stageline/stageline/internal/report"
 	"github.com/stageline/stageline/internal/testing/testenv"
 )
 
@@ -69,5 +70,59 @@ func TestE2ENoCacheExportsTheImage(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestE2EExportSeveralPlatforms: a build of two platforms exports its cache
+// from its own definitions too (one result per platform, returned by a
+// build function), and the export holds both images' layers. FROM scratch
+// and COPY only: this machine runs no other platform's binaries.
+func TestE2EExportSeveralPlatforms(t *testing.T) {
+	addr, _ := testenv.SharedBuildKit(t)
+	defer testenv.LockBuilds(t, addr)()
+	dir, dest := t.TempDir(), t.TempDir()
+	must(t, os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM scratch\nARG TARGETARCH\nCOPY a /a\nCOPY $TARGETARCH /arch\n"), 0o644))
+	for _, f := range []string{"a", "amd64", "arm64"} {
+		must(t, os.WriteFile(filepath.Join(dir, f), []byte(fmt.Sprintf("%s %d\n", f, time.Now().UnixNano())), 0o644))
+	}
+	exported := false
+	res, err := Run(t.Context(), Config{
+		Options: buildkit.Options{
+			Context:   dir,
+			Platforms: []string{"linux/amd64", "linux/arm64"},
+			NoCache:   true,
+			CacheTo:   []client.CacheOptionsEntry{{Type: "local", Attrs: map[string]string{"dest": dest, "mode": "max"}}},
+			Outputs:   testenv.Outputs(t, "type=image"),
+		},
+		Address:     addr,
+		Progress:    string(progressui.QuietMode),
+		Workspace:   dir,
+		DigestCache: "-",
+		onExport:    func(def bool) { exported = def },
+	}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !exported {
+		t.Fatal("the cache export ran the frontend again")
+	}
+	if ex := res.Report.Cache.Export; len(ex) != 1 || ex[0].Status != report.CacheOK {
+		t.Fatalf("cache exports %+v, want one, ok", ex)
+	}
+	if len(res.Report.Images) != 2 {
+		t.Fatalf("%d images, want 2", len(res.Report.Images))
+	}
+	entries, err := os.ReadDir(filepath.Join(dest, "blobs", "sha256"))
+	must(t, err)
+	blobs := map[string]bool{}
+	for _, e := range entries {
+		blobs["sha256:"+e.Name()] = true
+	}
+	for _, img := range res.Report.Images {
+		for _, l := range img.Layers {
+			if !blobs[l.Digest] {
+				t.Errorf("%s: layer %s of %q is not in the exported cache", img.Platform, l.Digest, l.CreatedBy)
+			}
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 
+	"github.com/moby/buildkit/exporter/containerimage/exptypes"
 	"github.com/moby/buildkit/frontend/dockerfile/builder"
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
 	"github.com/moby/buildkit/solver/pb"
@@ -29,55 +30,76 @@ type Frontend struct {
 	OnForward func(frontend string)
 
 	mu        sync.Mutex
-	final     gateway.Reference
+	final     map[string]gateway.Reference // by platform key; "" for one result
+	platforms []byte                       // the result's refs.platforms metadata
 	forwarded bool
+}
+
+// Definitions are a finished build's results as LLB (Frontend.Final).
+type Definitions struct {
+	// Refs are by platform key, "" for a build of one result.
+	Refs map[string]*pb.Definition
+	// Platforms is the frontend's exptypes.ExporterPlatformsKey metadata,
+	// which maps the keys to platforms; nil for one result.
+	Platforms []byte
 }
 
 func (f *Frontend) build(ctx context.Context, c gateway.Client) (*gateway.Result, error) {
 	res, err := builder.Build(ctx, &capture{Client: c, fe: f})
-	if err != nil || res == nil || res.Ref == nil || len(res.Refs) > 0 {
+	if err != nil || res == nil {
 		return res, err
 	}
-	// A build of one result (one platform) keeps its definition, so that a
-	// later solve of the same build need not run the frontend again
-	// (RunDefinition). Several platforms' results are not kept, nor the
-	// result of a frontend the build was handed to, whose definitions this
-	// process never saw.
-	f.mu.Lock()
-	forwarded := f.forwarded
-	f.mu.Unlock()
-	if forwarded {
-		return res, nil
+	// The build's results keep their definitions, so that a later solve
+	// of the same build need not run the frontend again (RunDefinition).
+	// Not those of a frontend the build was handed to, whose definitions
+	// this process never saw. The references hold their definitions:
+	// turning them into definitions is left to Final, after the build,
+	// not done while the build waits.
+	final := map[string]gateway.Reference{}
+	if res.Ref != nil {
+		final[""] = res.Ref
 	}
-	// The reference holds its definition: turning it into one is left to
-	// Final, after the build, not done while the build waits.
+	for k, r := range res.Refs {
+		if r == nil {
+			return res, nil
+		}
+		final[k] = r
+	}
 	f.mu.Lock()
-	f.final = res.Ref
-	f.mu.Unlock()
+	defer f.mu.Unlock()
+	if !f.forwarded && len(final) > 0 && (res.Ref == nil || len(res.Refs) == 0) {
+		f.final = final
+		f.platforms = res.Metadata[exptypes.ExporterPlatformsKey]
+	}
 	return res, nil
 }
 
-// Final is the definition of the build's one result, nil when the build
-// failed, was handed to another frontend or has a result per platform.
-func (f *Frontend) Final(ctx context.Context) *pb.Definition {
+// Final is the definition of each of the build's results, by platform key
+// ("" for a build of one result); nil when the build failed or was handed
+// to another frontend.
+func (f *Frontend) Final(ctx context.Context) *Definitions {
 	if f == nil {
 		return nil
 	}
 	f.mu.Lock()
-	ref := f.final
+	refs, platforms := f.final, f.platforms
 	f.mu.Unlock()
-	if ref == nil {
+	if len(refs) == 0 || (len(refs) > 1 && platforms == nil) {
 		return nil
 	}
-	st, err := ref.ToState()
-	if err != nil {
-		return nil
+	defs := make(map[string]*pb.Definition, len(refs))
+	for k, ref := range refs {
+		st, err := ref.ToState()
+		if err != nil {
+			return nil
+		}
+		def, err := st.Marshal(ctx)
+		if err != nil {
+			return nil
+		}
+		defs[k] = def.ToPB()
 	}
-	def, err := st.Marshal(ctx)
-	if err != nil {
-		return nil
-	}
-	return def.ToPB()
+	return &Definitions{Refs: defs, Platforms: platforms}
 }
 
 // capture is the gateway client the frontend sees: it passes every call

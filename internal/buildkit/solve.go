@@ -7,6 +7,8 @@ import (
 
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/exporter/containerimage/exptypes"
+	gateway "github.com/moby/buildkit/frontend/gateway/client"
 	"github.com/moby/buildkit/session"
 	"github.com/moby/buildkit/solver/pb"
 	"github.com/moby/buildkit/util/progress/progressui"
@@ -28,12 +30,12 @@ func Run(ctx context.Context, c *client.Client, s *Solve, out io.Writer, mode st
 	})
 }
 
-// RunDefinition solves def, the definition of an earlier solve of s (see
+// RunDefinition solves defs, the definitions of an earlier solve of s (see
 // Frontend.Final), with s's options but no frontend: the Dockerfile is not
 // read, parsed or converted again, nor its bases' metadata resolved.
 // Progress is shown and recorded as Run does.
-func RunDefinition(ctx context.Context, c *client.Client, s *Solve, def *pb.Definition, out io.Writer, mode string, record func(*client.SolveStatus)) (*client.SolveResponse, error) {
-	// The definition's local and OCI-layout sources name the session that
+func RunDefinition(ctx context.Context, c *client.Client, s *Solve, defs *Definitions, out io.Writer, mode string, record func(*client.SolveStatus)) (*client.SolveResponse, error) {
+	// The definitions' local and OCI-layout sources name the session that
 	// served them, which ended with that solve; BuildKit would wait 5 s for
 	// it before asking another (source/local). They are bound to this
 	// solve's session instead, made here to know its id.
@@ -41,17 +43,43 @@ func RunDefinition(ctx context.Context, c *client.Client, s *Solve, def *pb.Defi
 	if err != nil {
 		return nil, fmt.Errorf("starting a session: %w", err)
 	}
-	rebound, err := rebindSessions(def, sess.ID())
-	if err != nil {
-		return nil, err
+	rebound := make(map[string]*pb.Definition, len(defs.Refs))
+	for k, def := range defs.Refs {
+		if rebound[k], err = rebindSessions(def, sess.ID()); err != nil {
+			return nil, err
+		}
 	}
-	var ldef llb.Definition
-	ldef.FromPB(rebound)
 	opt := s.Opt
 	opt.Frontend, opt.FrontendAttrs, opt.FrontendInputs = "", nil, nil
 	opt.SharedSession = sess
+	if def, ok := rebound[""]; ok && len(rebound) == 1 {
+		var ldef llb.Definition
+		ldef.FromPB(def)
+		return show(ctx, out, mode, record, func(ctx context.Context, statuses chan *client.SolveStatus) (*client.SolveResponse, error) {
+			return c.Solve(ctx, &ldef, opt, statuses)
+		})
+	}
+	// One result per platform: a build function returns them all, with
+	// the frontend's map of keys to platforms, since a plain solve has one
+	// result.
+	build := func(ctx context.Context, gw gateway.Client) (*gateway.Result, error) {
+		res := gateway.NewResult()
+		res.AddMeta(exptypes.ExporterPlatformsKey, defs.Platforms)
+		for k, def := range rebound {
+			r, err := gw.Solve(ctx, gateway.SolveRequest{Definition: def})
+			if err != nil {
+				return nil, err
+			}
+			ref, err := r.SingleRef()
+			if err != nil {
+				return nil, err
+			}
+			res.AddRef(k, ref)
+		}
+		return res, nil
+	}
 	return show(ctx, out, mode, record, func(ctx context.Context, statuses chan *client.SolveStatus) (*client.SolveResponse, error) {
-		return c.Solve(ctx, &ldef, opt, statuses)
+		return c.Build(ctx, opt, product, build, statuses)
 	})
 }
 
