@@ -84,8 +84,8 @@ func (f *Frontend) Final(ctx context.Context) *Definitions {
 	f.mu.Lock()
 	refs, platforms := f.final, f.platforms
 	f.mu.Unlock()
-	if len(refs) == 0 || (len(refs) > 1 && platforms == nil) {
-		return nil
+	if len(refs) == 0 || (refs[""] == nil && platforms == nil) {
+		return nil // results by platform with no map of them: not solvable as they are
 	}
 	defs := make(map[string]*pb.Definition, len(refs))
 	for k, ref := range refs {
