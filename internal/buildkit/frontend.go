@@ -50,33 +50,40 @@ func (f *Frontend) build(ctx context.Context, c gateway.Client) (*gateway.Result
 		return res, err
 	}
 	// The build's results keep their definitions, so that a later solve
-	// of the same build need not run the frontend again (RunDefinition).
+	// of the same build need not run the frontend again (RunDefinition):
+	// one result, or results by platform with the frontend's map of them.
 	// Not those of a frontend the build was handed to, whose definitions
 	// this process never saw. The references hold their definitions:
 	// turning them into definitions is left to Final, after the build,
 	// not done while the build waits.
-	final := map[string]gateway.Reference{}
-	if res.Ref != nil {
-		final[""] = res.Ref
-	}
-	for k, r := range res.Refs {
-		if r == nil {
-			return res, nil
+	var final map[string]gateway.Reference
+	platforms := res.Metadata[exptypes.ExporterPlatformsKey]
+	switch {
+	case res.Ref != nil && len(res.Refs) == 0:
+		final = map[string]gateway.Reference{"": res.Ref}
+	case res.Ref == nil && len(res.Refs) > 0 && platforms != nil:
+		final = make(map[string]gateway.Reference, len(res.Refs))
+		for k, r := range res.Refs {
+			if r == nil {
+				return res, nil
+			}
+			final[k] = r
 		}
-		final[k] = r
+	default:
+		return res, nil
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if !f.forwarded && len(final) > 0 && (res.Ref == nil || len(res.Refs) == 0) {
-		f.final = final
-		f.platforms = res.Metadata[exptypes.ExporterPlatformsKey]
+	if !f.forwarded {
+		f.final, f.platforms = final, platforms
 	}
 	return res, nil
 }
 
 // Final is the definition of each of the build's results, by platform key
-// ("" for a build of one result); nil when the build failed or was handed
-// to another frontend.
+// ("" for a build of one result); nil when the build failed, was handed
+// to another frontend, or gave results by platform with no map of them
+// (not solvable as they are).
 func (f *Frontend) Final(ctx context.Context) *Definitions {
 	if f == nil {
 		return nil
@@ -84,8 +91,8 @@ func (f *Frontend) Final(ctx context.Context) *Definitions {
 	f.mu.Lock()
 	refs, platforms := f.final, f.platforms
 	f.mu.Unlock()
-	if len(refs) == 0 || (refs[""] == nil && platforms == nil) {
-		return nil // results by platform with no map of them: not solvable as they are
+	if len(refs) == 0 {
+		return nil
 	}
 	defs := make(map[string]*pb.Definition, len(refs))
 	for k, ref := range refs {
