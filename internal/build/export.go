@@ -125,13 +125,17 @@ func exportDeadline(entries []client.CacheOptionsEntry) (time.Duration, bool) {
 // asked for no cache (--no-cache, no-cache-filters) marks its ops so, and
 // the export solve would run them all again and export that second run's
 // results rather than the image's; without the mark it finds the build's
-// own results, just saved under the same keys.
+// own results, just saved under the same keys. The mark is metadata, not
+// part of an op: only the metadata is copied (RunDefinition re-encodes
+// the ops anyway).
 func reuseResults(def *pb.Definition) *pb.Definition {
-	out := def.CloneVT()
-	for _, md := range out.Metadata {
+	out := &pb.Definition{Def: def.Def, Source: def.Source, Metadata: make(map[string]*pb.OpMetadata, len(def.Metadata))}
+	for d, md := range def.Metadata {
 		if md != nil {
+			md = md.CloneVT()
 			md.IgnoreCache = false
 		}
+		out.Metadata[d] = md
 	}
 	return out
 }
