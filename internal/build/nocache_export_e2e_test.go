@@ -31,44 +31,15 @@ func TestE2ENoCacheExportsTheImage(t *testing.T) {
 	for _, mode := range []string{"min", "max"} {
 		t.Run(mode, func(t *testing.T) {
 			out := filepath.Join(dest, mode)
-			exported := false
-			res, err := Run(t.Context(), Config{
-				Options: buildkit.Options{
-					Context:       dir,
-					BuildContexts: testenv.BuildContexts(t, "diamol/base="+base),
-					Platforms:     []string{"linux/amd64"},
-					NoCache:       true,
-					CacheTo:       []client.CacheOptionsEntry{{Type: "local", Attrs: map[string]string{"dest": out, "mode": mode}}},
-					Outputs:       testenv.Outputs(t, "type=image"),
-				},
-				Address:     addr,
-				Progress:    string(progressui.QuietMode),
-				Workspace:   dir,
-				DigestCache: "-",
-				onExport:    func(def bool) { exported = def },
-			}, io.Discard)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !exported {
-				t.Fatal("the cache export ran the frontend again")
-			}
+			res := buildExportingCache(t, addr, dir, buildkit.Options{
+				BuildContexts: testenv.BuildContexts(t, "diamol/base="+base),
+				Platforms:     []string{"linux/amd64"},
+				CacheTo:       []client.CacheOptionsEntry{{Type: "local", Attrs: map[string]string{"dest": out, "mode": mode}}},
+			})
 			if len(res.Report.Images) != 1 {
 				t.Fatalf("%d images", len(res.Report.Images))
 			}
-			entries, err := os.ReadDir(filepath.Join(out, "blobs", "sha256"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			blobs := map[string]bool{}
-			for _, e := range entries {
-				blobs["sha256:"+e.Name()] = true
-			}
-			for _, l := range res.Report.Images[0].Layers {
-				if !blobs[l.Digest] {
-					t.Errorf("layer %s of %q is not in the exported cache", l.Digest, strings.TrimSpace(l.CreatedBy))
-				}
-			}
+			checkLayersExported(t, out, res.Report.Images)
 		})
 	}
 }
@@ -85,15 +56,28 @@ func TestE2EExportSeveralPlatforms(t *testing.T) {
 	for _, f := range []string{"a", "amd64", "arm64"} {
 		must(t, os.WriteFile(filepath.Join(dir, f), []byte(fmt.Sprintf("%s %d\n", f, time.Now().UnixNano())), 0o644))
 	}
+	res := buildExportingCache(t, addr, dir, buildkit.Options{
+		Platforms: []string{"linux/amd64", "linux/arm64"},
+		CacheTo:   []client.CacheOptionsEntry{{Type: "local", Attrs: map[string]string{"dest": dest, "mode": "max"}}},
+	})
+	if ex := res.Report.Cache.Export; len(ex) != 1 || ex[0].Status != report.CacheOK {
+		t.Fatalf("cache exports %+v, want one, ok", ex)
+	}
+	if len(res.Report.Images) != 2 {
+		t.Fatalf("%d images, want 2", len(res.Report.Images))
+	}
+	checkLayersExported(t, dest, res.Report.Images)
+}
+
+// buildExportingCache builds the context dir with no cache, exporting the
+// cache as o says, and fails unless the export solved the build's own
+// definitions.
+func buildExportingCache(t *testing.T, addr, dir string, o buildkit.Options) *Result {
+	t.Helper()
+	o.Context, o.NoCache, o.Outputs = dir, true, testenv.Outputs(t, "type=image")
 	exported := false
 	res, err := Run(t.Context(), Config{
-		Options: buildkit.Options{
-			Context:   dir,
-			Platforms: []string{"linux/amd64", "linux/arm64"},
-			NoCache:   true,
-			CacheTo:   []client.CacheOptionsEntry{{Type: "local", Attrs: map[string]string{"dest": dest, "mode": "max"}}},
-			Outputs:   testenv.Outputs(t, "type=image"),
-		},
+		Options:     o,
 		Address:     addr,
 		Progress:    string(progressui.QuietMode),
 		Workspace:   dir,
@@ -106,22 +90,23 @@ func TestE2EExportSeveralPlatforms(t *testing.T) {
 	if !exported {
 		t.Fatal("the cache export ran the frontend again")
 	}
-	if ex := res.Report.Cache.Export; len(ex) != 1 || ex[0].Status != report.CacheOK {
-		t.Fatalf("cache exports %+v, want one, ok", ex)
-	}
-	if len(res.Report.Images) != 2 {
-		t.Fatalf("%d images, want 2", len(res.Report.Images))
-	}
+	return res
+}
+
+// checkLayersExported fails for each layer of images that the local cache
+// export at dest does not hold.
+func checkLayersExported(t *testing.T, dest string, images []report.Image) {
+	t.Helper()
 	entries, err := os.ReadDir(filepath.Join(dest, "blobs", "sha256"))
 	must(t, err)
 	blobs := map[string]bool{}
 	for _, e := range entries {
 		blobs["sha256:"+e.Name()] = true
 	}
-	for _, img := range res.Report.Images {
+	for _, img := range images {
 		for _, l := range img.Layers {
 			if !blobs[l.Digest] {
-				t.Errorf("%s: layer %s of %q is not in the exported cache", img.Platform, l.Digest, l.CreatedBy)
+				t.Errorf("%s: layer %s of %q is not in the exported cache", img.Platform, l.Digest, strings.TrimSpace(l.CreatedBy))
 			}
 		}
 	}
