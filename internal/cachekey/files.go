@@ -59,12 +59,21 @@ func walkLocal(ctx context.Context, fs fsutil.FS, attrs map[string]string) ([]*f
 		if err != nil {
 			return err
 		}
-		fi, err := d.Info()
-		if err != nil {
-			return err
+		f := &file{path: p, dir: d.IsDir()}
+		// fsutil's filter hands on the stat it made for this walk: read
+		// in place, not copied again by Info.
+		var st *types.Stat
+		if de, ok := d.(*fsutil.DirEntryInfo); ok && de.Stat != nil {
+			st = de.Stat
+		} else {
+			fi, err := d.Info()
+			if err != nil {
+				return err
+			}
+			f.mode = uint32(fi.Mode())
+			st, _ = fi.Sys().(*types.Stat)
 		}
-		f := &file{path: p, dir: d.IsDir(), mode: uint32(fi.Mode())}
-		if st, ok := fi.Sys().(*types.Stat); ok {
+		if st != nil {
 			f.mode, f.linkname, f.uid, f.gid = st.Mode, st.Linkname, st.Uid, st.Gid
 			f.size, f.modTime = st.Size, st.ModTime
 			for k, v := range st.Xattrs {
