@@ -1,7 +1,6 @@
 package cachekey
 
 import (
-	"bufio"
 	"bytes"
 	"crypto/sha1"
 	"io"
@@ -12,9 +11,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/go-git/go-git/v5/plumbing/filemode"
 	gitconfig "github.com/go-git/go-git/v5/plumbing/format/config"
-	"github.com/go-git/go-git/v5/plumbing/format/index"
 )
 
 // gitIndex holds the blob ids and stat data the Git index keeps for the
@@ -30,7 +27,7 @@ import (
 // .gitattributes (eol and filters such as LFS), an attributes file outside
 // the tree, or a filter, core.autocrlf or core.eol in the repository's,
 // the user's or the system's config (riskyGitConfig); nor when it is not a
-// SHA-1 repository's version 2–4 index (go-git's decoder refuses it).
+// SHA-1 repository's version 2–4 index, or a split one (parseGitIndex).
 // Entries are trusted as Git trusts them with nanosecond times (racily
 // clean and smudged entries are read), except that Git also compares the
 // change time and inode, which BuildKit's file sync and the digest cache
@@ -91,30 +88,15 @@ func openGitIndex(dir string) *gitIndex {
 	if err != nil || fi.Size() > maxIndexBytes {
 		return nil
 	}
-	var idx index.Index
-	if err := index.NewDecoder(bufio.NewReader(f)).Decode(&idx); err != nil {
+	b := make([]byte, fi.Size())
+	if _, err := io.ReadFull(f, b); err != nil {
 		return nil
 	}
-	g := &gitIndex{entries: map[string]gitEntry{}, written: fi.ModTime().UnixNano()}
-	for _, e := range idx.Entries {
-		if strings.HasSuffix("/"+e.Name, "/.gitattributes") {
-			return nil // attributes can make the blob differ from the file
-		}
-		// Stage 0 is a merged entry (go-git's index.Merged is 1, the
-		// ancestor's stage of a conflict, not what its decoder gives).
-		if e.Stage != 0 || e.SkipWorktree || e.IntentToAdd {
-			continue
-		}
-		if e.Mode != filemode.Regular && e.Mode != filemode.Executable {
-			continue
-		}
-		rel, ok := strings.CutPrefix(e.Name, prefix)
-		if !ok {
-			continue
-		}
-		g.entries[rel] = gitEntry{blob: e.Hash, size: e.Size, modTime: e.ModifiedAt.UnixNano(),
-			exec: e.Mode == filemode.Executable, uid: e.UID, gid: e.GID}
+	entries, ok := parseGitIndex(b, prefix)
+	if !ok {
+		return nil
 	}
+	g := &gitIndex{entries: entries, written: fi.ModTime().UnixNano()}
 	return g
 }
 

@@ -18,7 +18,7 @@ import (
 // writeTree writes files (path → content; a path ending in "*" is made
 // executable) with modification times an hour back, so that the index
 // written after them holds them as clean (not racily clean).
-func writeTree(t *testing.T, dir string, files map[string]string) {
+func writeTree(t testing.TB, dir string, files map[string]string) {
 	t.Helper()
 	old := time.Now().Add(-time.Hour)
 	for p, content := range files {
