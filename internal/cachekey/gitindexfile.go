@@ -94,7 +94,11 @@ func parseGitIndex(b []byte, prefix string) (entries map[string]gitEntry, ok boo
 			}
 			nameLen = keep + end
 		}
-		if nameLen < keep || nameLen-keep >= len(suffix) || suffix[nameLen-keep] != 0 {
+		// The name ends in a NUL where its length says, and holds none:
+		// Git would cut such a name short as a C string, and go-git
+		// reads version 4 names up to the first NUL.
+		if nameLen < keep || nameLen-keep >= len(suffix) || suffix[nameLen-keep] != 0 ||
+			bytes.IndexByte(suffix[:nameLen-keep], 0) >= 0 {
 			return nil, false
 		}
 		name = append(append(name[:0], prev[:keep]...), suffix[:nameLen-keep]...)

@@ -36,8 +36,13 @@ func goGitEntries(b []byte, prefix string) (map[string]gitEntry, bool) {
 		if e.Stage != 0 || e.SkipWorktree || e.IntentToAdd || e.Mode&0o170000 != filemode.Regular&0o170000 {
 			continue
 		}
+		// go-git leaves a time of 0 s and 0 ns as time.Time's zero.
+		mtime := e.ModifiedAt.UnixNano()
+		if e.ModifiedAt.IsZero() {
+			mtime = 0
+		}
 		if rel, ok := strings.CutPrefix(e.Name, prefix); ok {
-			out[rel] = gitEntry{blob: e.Hash, size: e.Size, modTime: e.ModifiedAt.UnixNano(),
+			out[rel] = gitEntry{blob: e.Hash, size: e.Size, modTime: mtime,
 				exec: e.Mode&0o100 != 0, uid: e.UID, gid: e.GID}
 		}
 	}
