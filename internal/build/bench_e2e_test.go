@@ -2,6 +2,8 @@ package build
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
@@ -71,9 +73,10 @@ func BenchmarkWarmBuild10kFiles(b *testing.B) {
 	// that the ratios are the file digests' cost.
 	kept, layersOnly := b.TempDir(), b.TempDir()
 	// The "-full" modes send the context whole, as the fresh daemon of a
-	// GitHub-hosted job does: a new node id each build names a new
-	// transfer (cachedir.NodeID), so BuildKit has nothing to diff against.
-	// They keep layer records in their own directories.
+	// GitHub-hosted job does: a new random node id in the user cache each
+	// build (as another machine's) names a new transfer (cachedir.NodeID),
+	// so BuildKit has nothing to diff against. They keep layer records in
+	// their own directories.
 	fullGit, fullWithout := b.TempDir(), b.TempDir()
 	forget := func(dir string, patterns ...string) {
 		for _, pat := range patterns {
@@ -83,6 +86,13 @@ func BenchmarkWarmBuild10kFiles(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
+		}
+	}
+	newNode := func(dir string) {
+		id := make([]byte, 16)
+		_, _ = rand.Read(id)
+		if err := os.WriteFile(filepath.Join(dir, "node-id"), []byte(hex.EncodeToString(id)+"\n"), 0o644); err != nil {
+			b.Fatal(err)
 		}
 	}
 	build := func(mode string) (time.Duration, int) {
@@ -105,12 +115,13 @@ func BenchmarkWarmBuild10kFiles(b *testing.B) {
 			}
 		case "fresh-git-full":
 			cfg.DigestCache = fullGit
-			forget(fullGit, "filehash*", "node-id")
+			forget(fullGit, "filehash*")
+			newNode(fullGit)
 			cfg.Options.Context = repo
 		case "without-full":
 			cfg.daemonFrontend = true
 			cfg.DigestCache = fullWithout
-			forget(fullWithout, "node-id")
+			newNode(fullWithout)
 			cfg.Options.Context = repo
 		case "fresh-git-nothing-kept":
 			cfg.DigestCache = "-"

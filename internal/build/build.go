@@ -123,13 +123,11 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 		DF:           df,
 	}
 
-	if dir := cachedir.Dir(cfg.DigestCache); dir != "" {
-		node, err := cachedir.NodeID(dir)
-		if err != nil {
-			log.Debug("no node id: the context is sent whole when another directory was built last", "err", err)
-		}
-		solve.SetSharedKey(node)
+	node, err := cachedir.NodeID(cachedir.Dir(cfg.DigestCache), solve.ContextDir)
+	if err != nil {
+		log.Debug("no node id: the context is sent whole when another directory was built last", "err", err)
 	}
+	solve.SetSharedKey(node)
 
 	c, err := buildkit.Dial(ctx, cfg.Address, cfg.TLS)
 	if err != nil {

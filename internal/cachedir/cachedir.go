@@ -5,6 +5,7 @@ package cachedir
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -53,18 +54,34 @@ func WriteAtomic(path string, write func(io.Writer) error) error {
 	return nil
 }
 
-// NodeID is a random identifier for this machine's stageline, kept in dir
-// (made on first use). BuildKit keeps each local source's last transfer
-// under a key the client names, and sends only what changed since; two
-// machines with the same paths must not share one, since the transfer
-// trusts file sizes and times (buildx adds its node identifier for the
-// same reason).
-func NodeID(dir string) (string, error) {
+// NodeID names this machine's stageline to BuildKit, which keeps each
+// local source's last transfer under a key the client names (with the
+// context's path: buildkit.Solve.SetSharedKey) and sends only what changed
+// since. Two machines with the same paths must not share one, since the
+// transfer trusts file sizes and times (buildx adds its node identifier
+// for the same reason).
+//
+// A user cache in dir that holds an id keeps it. Otherwise the id is the
+// machine's (machineNodeID), so that a fresh user cache on a warm daemon —
+// a self-hosted runner whose job container starts with a new home — sends
+// only what changed since the last build of that directory there, as a
+// buildx or buildctl client's does, rather than the whole context. Where
+// the machine cannot be told (no boot id), the id is random and kept in
+// dir; "" with no dir.
+func NodeID(dir, context string) (string, error) {
 	path := filepath.Join(dir, "node-id")
-	if b, err := os.ReadFile(path); err == nil {
-		if id := strings.TrimSpace(string(b)); validNodeID(id) {
-			return id, nil
+	if dir != "" {
+		if b, err := os.ReadFile(path); err == nil {
+			if id := strings.TrimSpace(string(b)); validNodeID(id) {
+				return id, nil
+			}
 		}
+	}
+	if id, ok := machineNodeID(context); ok {
+		return id, nil
+	}
+	if dir == "" {
+		return "", nil
 	}
 	var raw [16]byte
 	if _, err := rand.Read(raw[:]); err != nil {
@@ -75,6 +92,35 @@ func NodeID(dir string) (string, error) {
 		return "", err
 	}
 	return id, nil
+}
+
+// bootIDPath is the kernel's random id of this boot: one per host and
+// boot, and the host's in every container on it (it is not namespaced),
+// where /etc/machine-id is the image's.
+const bootIDPath = "/proc/sys/kernel/random/boot_id"
+
+// machineNodeID derives a node id from the kernel's boot id, the user id
+// and the context directory's device and inode. The boot id tells hosts
+// apart; the device and inode tell apart two directories mounted at the
+// same path in two containers on one host (two jobs' workspaces at
+// /github/workspace), which must not share a transfer, while the same
+// directory built again from a new container shares it.
+func machineNodeID(context string) (string, bool) {
+	boot, err := os.ReadFile(bootIDPath)
+	if err != nil || len(strings.TrimSpace(string(boot))) == 0 {
+		return "", false
+	}
+	dev, ino, ok := dirIdentity(context)
+	if !ok {
+		return "", false
+	}
+	return deriveNodeID(strings.TrimSpace(string(boot)), os.Getuid(), dev, ino), true
+}
+
+// deriveNodeID is machineNodeID's hash of what it reads.
+func deriveNodeID(boot string, uid int, dev, ino uint64) string {
+	sum := sha256.Sum256(fmt.Appendf(nil, "stageline node\x00%s\x00%d\x00%d\x00%d", boot, uid, dev, ino))
+	return hex.EncodeToString(sum[:16])
 }
 
 func validNodeID(id string) bool {
