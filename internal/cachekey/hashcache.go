@@ -2,12 +2,14 @@ package cachekey
 
 import (
 	"crypto/sha256"
-	"encoding/gob"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -37,8 +39,133 @@ type cachedHash struct {
 	Sum           [32]byte
 }
 
-// maxCachedFiles bounds one context's cache file (about 80 bytes a file).
+// maxCachedFiles bounds one context's cache file (about 60 bytes a file).
 const maxCachedFiles = 1 << 20
+
+// maxHashCacheBytes caps the cache file read: maxCachedFiles entries of
+// paths up to 1 KiB would be more, and such a cache is only not used.
+const maxHashCacheBytes = 256 << 20
+
+// The cache file: hashCacheMagic, the entry count, the entries sorted by
+// path (each the length of the prefix shared with the path before, the
+// rest, size, modification time, mode, owner ids as varints, and the
+// 32-byte digest), and a sha256 of everything before it. Written by hand,
+// not with encoding/gob as before: gob decoded a 10,000-entry map in 20 ms
+// of CPU on every build with kept digests, beside the solve on a runner's
+// 2 cores; this reads it in about a quarter of gob's time
+// (BenchmarkHashCache, ratio-to-gob 0.28).
+// The checksum makes a damaged file an empty cache rather than wrong
+// digests.
+const hashCacheMagic = "stageline filehash4\n"
+
+func encodeHashCache(m map[string]cachedHash) []byte {
+	paths := make([]string, 0, len(m))
+	for p := range m {
+		paths = append(paths, p)
+	}
+	slices.Sort(paths)
+	b := make([]byte, 0, len(hashCacheMagic)+len(m)*64+sha256.Size)
+	b = append(b, hashCacheMagic...)
+	b = binary.AppendUvarint(b, uint64(len(paths)))
+	prev := ""
+	for _, p := range paths {
+		h := m[p]
+		shared := 0
+		for shared < len(prev) && shared < len(p) && prev[shared] == p[shared] {
+			shared++
+		}
+		b = binary.AppendUvarint(b, uint64(shared))
+		b = binary.AppendUvarint(b, uint64(len(p)-shared))
+		b = append(b, p[shared:]...)
+		b = binary.AppendVarint(b, h.Size)
+		b = binary.AppendVarint(b, h.ModTime)
+		b = binary.AppendUvarint(b, uint64(h.Mode))
+		b = binary.AppendUvarint(b, uint64(h.UID))
+		b = binary.AppendUvarint(b, uint64(h.GID))
+		b = append(b, h.Sum[:]...)
+		prev = p
+	}
+	sum := sha256.Sum256(b)
+	return append(b, sum[:]...)
+}
+
+// decodeHashCache reads what encodeHashCache wrote; ok is false for
+// anything else (another version, a damaged or cut file).
+func decodeHashCache(b []byte) (map[string]cachedHash, bool) {
+	if len(b) < len(hashCacheMagic)+sha256.Size || string(b[:len(hashCacheMagic)]) != hashCacheMagic {
+		return nil, false
+	}
+	body := b[:len(b)-sha256.Size]
+	if sum := sha256.Sum256(body); string(sum[:]) != string(b[len(body):]) {
+		return nil, false
+	}
+	r := body[len(hashCacheMagic):]
+	uv := func() (uint64, bool) {
+		v, n := binary.Uvarint(r)
+		if n <= 0 {
+			return 0, false
+		}
+		r = r[n:]
+		return v, true
+	}
+	sv := func() (int64, bool) {
+		v, n := binary.Varint(r)
+		if n <= 0 {
+			return 0, false
+		}
+		r = r[n:]
+		return v, true
+	}
+	n, ok := uv()
+	if !ok || n > maxCachedFiles || n > uint64(len(r)) {
+		return nil, false
+	}
+	m := make(map[string]cachedHash, n)
+	var prev []byte
+	for range n {
+		shared, ok1 := uv()
+		rest, ok2 := uv()
+		if !ok1 || !ok2 || shared > uint64(len(prev)) || rest > uint64(len(r)) {
+			return nil, false
+		}
+		path := append(prev[:shared:shared], r[:rest]...)
+		r = r[rest:]
+		var h cachedHash
+		var mode, uid, gid uint64
+		var okS, okT, okM, okU, okG bool
+		h.Size, okS = sv()
+		h.ModTime, okT = sv()
+		mode, okM = uv()
+		uid, okU = uv()
+		gid, okG = uv()
+		if !okS || !okT || !okM || !okU || !okG || mode > math.MaxUint32 || uid > math.MaxUint32 || gid > math.MaxUint32 || len(r) < len(h.Sum) {
+			return nil, false
+		}
+		h.Mode, h.UID, h.GID = uint32(mode), uint32(uid), uint32(gid)
+		copy(h.Sum[:], r)
+		r = r[len(h.Sum):]
+		m[string(path)] = h
+		prev = path
+	}
+	return m, len(r) == 0
+}
+
+// readCapped reads the file at path, refusing one over limit bytes.
+func readCapped(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("%s: over %d bytes", path, limit)
+	}
+	return b, nil
+}
 
 // openHashCache loads the cache of the context at dir from cacheDir; an
 // unreadable cache is an empty one. A nil result caches nothing.
@@ -48,13 +175,14 @@ func openHashCache(cacheDir, dir string) *hashCache {
 	}
 	sum := sha256.Sum256([]byte(dir))
 	c := &hashCache{
-		path: filepath.Join(cacheDir, "filehash3-"+hex.EncodeToString(sum[:8])+".gob"),
+		path: filepath.Join(cacheDir, "filehash4-"+hex.EncodeToString(sum[:8])+".bin"),
 		old:  map[string]cachedHash{},
 		cur:  map[string]cachedHash{},
 	}
-	if f, err := os.Open(c.path); err == nil {
-		_ = gob.NewDecoder(f).Decode(&c.old)
-		f.Close()
+	if b, err := readCapped(c.path, maxHashCacheBytes); err == nil {
+		if old, ok := decodeHashCache(b); ok {
+			c.old = old
+		}
 	}
 	return c
 }
@@ -108,7 +236,7 @@ func (c *hashCache) save() error {
 		pruneHashCaches(filepath.Dir(c.path), now.Add(-hashCacheMaxAge))
 		return nil
 	}
-	if err := cachedir.WriteAtomic(c.path, func(w io.Writer) error { return gob.NewEncoder(w).Encode(c.cur) }); err != nil {
+	if err := cachedir.WriteAtomic(c.path, func(w io.Writer) error { _, err := w.Write(encodeHashCache(c.cur)); return err }); err != nil {
 		return fmt.Errorf("saving file digests: %w", err)
 	}
 	pruneHashCaches(filepath.Dir(c.path), time.Now().Add(-hashCacheMaxAge))
@@ -121,8 +249,9 @@ const hashCacheMaxAge = 7 * 24 * time.Hour
 
 // pruneHashCaches removes the caches of contexts not built since before.
 func pruneHashCaches(dir string, before time.Time) {
-	old, _ := filepath.Glob(filepath.Join(dir, "filehash*-*.gob"))
-	for _, p := range old {
+	gobs, _ := filepath.Glob(filepath.Join(dir, "filehash*-*.gob")) // before filehash4
+	old, _ := filepath.Glob(filepath.Join(dir, "filehash*-*.bin"))
+	for _, p := range append(gobs, old...) {
 		if fi, err := os.Stat(p); err == nil && fi.ModTime().Before(before) {
 			_ = os.Remove(p)
 		}
