@@ -99,55 +99,58 @@ func decodeHashCache(b []byte) (map[string]cachedHash, bool) {
 	if sum := sha256.Sum256(body); string(sum[:]) != string(b[len(body):]) {
 		return nil, false
 	}
-	r := body[len(hashCacheMagic):]
-	uv := func() (uint64, bool) {
-		v, n := binary.Uvarint(r)
-		if n <= 0 {
-			return 0, false
-		}
-		r = r[n:]
-		return v, true
-	}
-	sv := func() (int64, bool) {
-		v, n := binary.Varint(r)
-		if n <= 0 {
-			return 0, false
-		}
-		r = r[n:]
-		return v, true
-	}
-	n, ok := uv()
-	if !ok || n > maxCachedFiles || n > uint64(len(r)) {
+	r := &varints{b: body[len(hashCacheMagic):]}
+	n := r.uvarint()
+	if r.bad || n > maxCachedFiles || n > uint64(len(r.b)) {
 		return nil, false
 	}
 	m := make(map[string]cachedHash, n)
 	var prev []byte
 	for range n {
-		shared, ok1 := uv()
-		rest, ok2 := uv()
-		if !ok1 || !ok2 || shared > uint64(len(prev)) || rest > uint64(len(r)) {
+		shared, rest := r.uvarint(), r.uvarint()
+		if r.bad || shared > uint64(len(prev)) || rest > uint64(len(r.b)) {
 			return nil, false
 		}
-		path := append(prev[:shared:shared], r[:rest]...)
-		r = r[rest:]
-		var h cachedHash
-		var mode, uid, gid uint64
-		var okS, okT, okM, okU, okG bool
-		h.Size, okS = sv()
-		h.ModTime, okT = sv()
-		mode, okM = uv()
-		uid, okU = uv()
-		gid, okG = uv()
-		if !okS || !okT || !okM || !okU || !okG || mode > math.MaxUint32 || uid > math.MaxUint32 || gid > math.MaxUint32 || len(r) < len(h.Sum) {
+		path := append(prev[:shared:shared], r.b[:rest]...)
+		r.b = r.b[rest:]
+		h := cachedHash{Size: r.varint(), ModTime: r.varint()}
+		mode, uid, gid := r.uvarint(), r.uvarint(), r.uvarint()
+		if r.bad || mode > math.MaxUint32 || uid > math.MaxUint32 || gid > math.MaxUint32 || len(r.b) < len(h.Sum) {
 			return nil, false
 		}
 		h.Mode, h.UID, h.GID = uint32(mode), uint32(uid), uint32(gid)
-		copy(h.Sum[:], r)
-		r = r[len(h.Sum):]
+		r.b = r.b[copy(h.Sum[:], r.b):]
 		m[string(path)] = h
 		prev = path
 	}
-	return m, len(r) == 0
+	return m, len(r.b) == 0
+}
+
+// varints reads varints off b; a read past its end or an overlong one
+// sets bad, and later reads give 0, so a caller checks once.
+type varints struct {
+	b   []byte
+	bad bool
+}
+
+func (r *varints) uvarint() uint64 {
+	v, n := binary.Uvarint(r.b)
+	if n <= 0 {
+		r.bad = true
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *varints) varint() int64 {
+	v, n := binary.Varint(r.b)
+	if n <= 0 {
+		r.bad = true
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
 }
 
 // readCapped reads the file at path, refusing one over limit bytes.
