@@ -158,15 +158,45 @@ func diffLayerContent(l LayerDelta) []ContentChange {
 	if head == nil {
 		head = empty
 	}
-	var out []ContentChange
-	out = append(out, diffPaths(base.Dirs, head.Dirs,
-		complete(base.Dirs, report.MaxContentDirs, base.DirCount), complete(head.Dirs, report.MaxContentDirs, head.DirCount))...)
-	out = append(out, diffPaths(base.LargestFiles, head.LargestFiles,
-		complete(base.LargestFiles, report.MaxContentFiles, base.Files), complete(head.LargestFiles, report.MaxContentFiles, head.Files))...)
+	dirs := diffPaths(base.Dirs, head.Dirs,
+		complete(base.Dirs, report.MaxContentDirs, base.DirCount), complete(head.Dirs, report.MaxContentDirs, head.DirCount))
+	baseFiles := complete(base.LargestFiles, report.MaxContentFiles, base.Files)
+	headFiles := complete(head.LargestFiles, report.MaxContentFiles, head.Files)
+	files := diffPaths(base.LargestFiles, head.LargestFiles, baseFiles, headFiles)
+	out := append(explained(dirs, files, baseFiles && headFiles), files...)
 	slices.SortStableFunc(out, func(a, b ContentChange) int {
 		return cmp.Or(cmp.Compare(abs(b.Bytes.Change()), abs(a.Bytes.Change())), strings.Compare(a.Path, b.Path))
 	})
 	return out
+}
+
+// explained drops the roll-up directories whose row only repeats one file
+// below it: the file is the only listed change under the directory and
+// changed by the same bytes (a new layer's "/" beside its one file "/blob").
+// That is exact when the file lists are complete on both sides, or when the
+// directory holds that file's bytes and no others; otherwise an unlisted
+// file may have changed too, and the directory stays.
+func explained(dirs, files []ContentChange, filesComplete bool) []ContentChange {
+	type under struct {
+		n    int
+		file Delta
+	}
+	by := map[string]under{}
+	for _, f := range files {
+		if f.Unlisted {
+			continue
+		}
+		d := report.RollupDir(f.Path)
+		u := by[d]
+		u.n++
+		u.file = f.Bytes
+		by[d] = u
+	}
+	return slices.DeleteFunc(dirs, func(d ContentChange) bool {
+		u := by[d.Path]
+		return !d.Unlisted && u.n == 1 && u.file.Change() == d.Bytes.Change() &&
+			(filesComplete || u.file == d.Bytes)
+	})
 }
 
 // complete reports whether a top-n list holds every entry: it is cut only

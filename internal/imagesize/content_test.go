@@ -18,22 +18,6 @@ import (
 	"github.com/stageline/stageline/internal/testing/reporttest"
 )
 
-func TestRollupDir(t *testing.T) {
-	t.Parallel()
-	tests := map[string]string{
-		"/app":                                "/",
-		"/etc/passwd":                         "/etc/",
-		"/usr/bin/ls":                         "/usr/bin/",
-		"/usr/lib/python3.13/os.py":           "/usr/lib/python3.13/",
-		"/usr/lib/python3.13/json/decoder.py": "/usr/lib/python3.13/",
-	}
-	for in, want := range tests {
-		if got := rollupDir(in); got != want {
-			t.Errorf("rollupDir(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 // TestContents applies generated layers and checks the roll-up, the largest
 // files and the waste, with the layers that wrote and hid each byte.
 func TestContents(t *testing.T) {

@@ -81,7 +81,7 @@ func TestDebianRollup(t *testing.T) {
 		}
 		files++
 		bytes += size
-		k := rollupDir(rel)
+		k := report.RollupDir(rel)
 		if dirs[k] == nil {
 			dirs[k] = &report.PathBytes{Path: k}
 		}

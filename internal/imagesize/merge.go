@@ -45,22 +45,6 @@ func newTree(layers int) *fsTree {
 	}
 }
 
-// rollupDir is the directory a file at p is counted in: its parent, cut to
-// report.RollupDepth levels, with a trailing slash ("/usr/lib/python3.13/").
-func rollupDir(p string) string {
-	dir := p[:strings.LastIndexByte(p, '/')+1]
-	depth := 0
-	for i := 1; i < len(dir); i++ {
-		if dir[i] == '/' {
-			depth++
-			if depth == report.RollupDepth {
-				return dir[:i+1]
-			}
-		}
-	}
-	return dir
-}
-
 func depth(p string) int {
 	if p == "/" {
 		return 0
@@ -124,7 +108,7 @@ func (t *fsTree) hide(p string, n *node, layer int, how string) int64 {
 		if n.layer >= layer {
 			return // written by the hiding layer itself
 		}
-		key := rollupDir(p)
+		key := report.RollupDir(p)
 		if depth(root) > 0 && depth(root) <= report.RollupDepth && strings.HasPrefix(p, root+"/") {
 			key = root + "/"
 		}
@@ -236,7 +220,7 @@ func layerContent(s *layerScan) *report.LayerContent {
 		}
 		c.Files++
 		c.FileBytes += e.size
-		d := rollupDir(e.path)
+		d := report.RollupDir(e.path)
 		pb := dirs[d]
 		if pb == nil {
 			pb = &report.PathBytes{Path: d}
@@ -269,7 +253,7 @@ func (t *fsTree) imageContent() *report.ImageContent {
 	walkFiles("/", t.root, func(p string, n *node) {
 		c.Files++
 		c.FileBytes += n.size
-		d := rollupDir(p)
+		d := report.RollupDir(p)
 		ds := dirs[d]
 		if ds == nil {
 			ds = &dirSum{ImagePath: report.ImagePath{Path: d}, byLayer: map[int]int64{}}

@@ -1,6 +1,9 @@
 package report
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // What a layer and an image hold, file by file, summed up to a bounded size.
 // The lists are the largest entries only: how many there are in all (the
@@ -193,4 +196,20 @@ func (v *validator) imageContent(f string, c *ImageContent, layers int) {
 		v.oneOf(e+".how", w.How, WasteOverwritten, WasteDeleted)
 	}
 	v.str(f+".incomplete", c.Incomplete, MaxProblemLen)
+}
+
+// RollupDir is the directory a file at p is counted in: its parent, cut to
+// RollupDepth levels, with a trailing slash ("/usr/lib/python3.13/").
+func RollupDir(p string) string {
+	dir := p[:strings.LastIndexByte(p, '/')+1]
+	depth := 0
+	for i := 1; i < len(dir); i++ {
+		if dir[i] == '/' {
+			depth++
+			if depth == RollupDepth {
+				return dir[:i+1]
+			}
+		}
+	}
+	return dir
 }
