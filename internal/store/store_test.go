@@ -19,7 +19,9 @@ func TestQueue(t *testing.T) {
 		t.Run(string(d), func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			s := storetest.Open(t, d)
+			// The lease runs out when the test says, not when a loaded
+			// machine happens to take 200 ms between two statements.
+			s, clock, advance := openClocked(t, d)
 
 			ok, err := s.Enqueue(ctx, store.Delivery{ID: "a", Event: "workflow_run", Action: "completed", SerialKey: "r/sha", Payload: []byte(`{}`)})
 			if err != nil || !ok {
@@ -28,7 +30,7 @@ func TestQueue(t *testing.T) {
 			if ok, err := s.Enqueue(ctx, store.Delivery{ID: "a", Event: "workflow_run", Payload: []byte(`{}`)}); err != nil || ok {
 				t.Fatalf("duplicate enqueue = %v, %v; want false, nil", ok, err)
 			}
-			time.Sleep(5 * time.Millisecond) // a is due strictly before b
+			advance(5 * time.Millisecond) // a is due strictly before b
 			if _, err := s.Enqueue(ctx, store.Delivery{ID: "b", Event: "workflow_run", SerialKey: "r/sha", Payload: []byte(`{"b":1}`)}); err != nil {
 				t.Fatal(err)
 			}
@@ -43,7 +45,7 @@ func TestQueue(t *testing.T) {
 			}
 			// The lease runs out (the worker "crashed"): a is due again,
 			// and the first worker can no longer complete it.
-			time.Sleep(300 * time.Millisecond)
+			advance(300 * time.Millisecond)
 			again, err := s.Lease(ctx, "w2", time.Minute)
 			if err != nil || again == nil || again.ID != "a" || again.Attempts != 2 {
 				t.Fatalf("re-lease = %+v, %v", again, err)
@@ -51,7 +53,7 @@ func TestQueue(t *testing.T) {
 			if err := s.Complete(ctx, "a", "w1"); !errors.Is(err, store.ErrLeaseLost) {
 				t.Fatalf("complete by old owner = %v, want ErrLeaseLost", err)
 			}
-			if err := s.Retry(ctx, "a", "w2", time.Now().Add(time.Hour), "boom"); err != nil {
+			if err := s.Retry(ctx, "a", "w2", clock().Add(time.Hour), "boom"); err != nil {
 				t.Fatal(err)
 			}
 			next, err := s.Lease(ctx, "w3", time.Minute)
