@@ -7,6 +7,9 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
+	"time"
 
 	digest "github.com/opencontainers/go-digest"
 
@@ -15,12 +18,17 @@ import (
 )
 
 // Bounds on what is kept: a layer's record past maxLayerFile bytes is not
-// kept (a 30,000-file Debian layer takes about 2 MB), and nothing more is
-// kept once the directory holds maxLayerFiles layers.
+// kept (a 30,000-file Debian layer takes about 2 MB), and a directory that
+// holds maxLayerFiles layers gives up its least recently used quarter
+// before it takes another.
 const (
 	maxLayerFile  = 16 << 20
 	maxLayerFiles = 2000
 )
+
+// staleTemp is the age past which a write's temporary file is taken for one
+// a killed build left behind: younger, it may be another build's, mid-write.
+const staleTemp = time.Hour
 
 // layerFiles keeps what reading each layer found (imagesize.LayerCache) in
 // one file per blob digest under the digest cache directory, so a build
@@ -52,7 +60,14 @@ func (l *layerFiles) Get(_ context.Context, d digest.Digest) ([]byte, bool) {
 		return nil, false
 	}
 	b, err := os.ReadFile(p)
-	return b, err == nil
+	if err != nil {
+		return nil, false
+	}
+	// A record read is a record used: its modification time is what a full
+	// directory evicts by.
+	now := time.Now()
+	_ = os.Chtimes(p, now, now)
+	return b, true
 }
 
 // Put keeps data; a failure to keep it costs the next build a read, so it
@@ -63,9 +78,47 @@ func (l *layerFiles) Put(_ context.Context, d digest.Digest, data []byte) {
 		return
 	}
 	if kept, err := os.ReadDir(l.dir); err == nil && len(kept) >= maxLayerFiles {
-		return
+		l.evict(kept)
 	}
 	if err := cachedir.WriteAtomic(p, func(w io.Writer) error { _, err := io.Copy(w, bytes.NewReader(data)); return err }); err != nil {
 		l.log.Warn("keeping a layer's record for the next build", "err", err)
 	}
+}
+
+// evict removes the least recently used quarter of the records (and the
+// temporary files killed builds left). Without it a self-hosted runner
+// that had recorded maxLayerFiles layers kept its first ones for good, and
+// read every newer base image in full on every build. A quarter at a time
+// keeps the cost of listing the directory's times to one build in 500.
+func (l *layerFiles) evict(kept []os.DirEntry) {
+	type record struct {
+		name string
+		used time.Time
+	}
+	var records []record
+	now := time.Now()
+	for _, e := range kept {
+		if !e.Type().IsRegular() {
+			continue
+		}
+		info, err := e.Info()
+		if err != nil {
+			continue // removed by another build meanwhile
+		}
+		if strings.HasPrefix(e.Name(), ".") {
+			if now.Sub(info.ModTime()) > staleTemp {
+				_ = os.Remove(filepath.Join(l.dir, e.Name()))
+			}
+			continue
+		}
+		records = append(records, record{e.Name(), info.ModTime()})
+	}
+	slices.SortFunc(records, func(a, b record) int { return a.used.Compare(b.used) })
+	n := 0
+	for _, r := range records[:len(records)/4] {
+		if os.Remove(filepath.Join(l.dir, r.name)) == nil {
+			n++
+		}
+	}
+	l.log.Debug("layer records: the least recently used removed", "removed", n, "kept", len(records)-n)
 }
