@@ -227,7 +227,7 @@ func dependsOn(s *report.Step) string {
 		parts = append(parts, fmt.Sprintf("%d file(s) of %s %s", src.Files, src.Context, src.Path))
 	}
 	for _, r := range in.Reads {
-		parts = append(parts, "reads "+r)
+		parts = append(parts, "files from "+shortRef(r))
 	}
 	var args, env []string
 	for _, e := range in.Env {

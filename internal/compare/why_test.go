@@ -97,3 +97,32 @@ func TestExplainWithoutBaseline(t *testing.T) {
 		t.Errorf("why = %+v", w)
 	}
 }
+
+// TestDependsOn: what a step's key depends on, in words that read after
+// "depends on".
+func TestDependsOn(t *testing.T) {
+	t.Parallel()
+	const img = "docker.io/library/alpine@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	tests := []struct {
+		name string
+		in   *report.StepInputs
+		want string
+	}{
+		{"no inputs recorded", nil, ""},
+		{"context files", &report.StepInputs{Sources: []report.SourceInput{{Context: "context", Path: "/src", Files: 3}}},
+			"3 file(s) of context /src"},
+		{"a stage and an image copied from", &report.StepInputs{Reads: []string{"stage build", img}},
+			"files from stage build; files from docker.io/library/alpine@sha256:0123456789ab"},
+		{"args, env and the base", &report.StepInputs{
+			Env:     []report.EnvInput{{Name: "VERSION", Kind: report.EnvKindArg}, {Name: "PATH", Kind: "env"}},
+			Parents: []report.Parent{{Stage: "build", Line: 2}, {Source: img}}},
+			"build args VERSION; env PATH; base docker.io/library/alpine@sha256:0123456789ab"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := dependsOn(&report.Step{Inputs: tt.in}); got != tt.want {
+				t.Errorf("dependsOn = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
