@@ -65,7 +65,7 @@ func TestDiffCommand(t *testing.T) {
 		{name: "another Dockerfile", args: []string{writeVariant(t, build("dockerfile", "other/Dockerfile")), seed},
 			wantCode: exitOK, wantOut: "not compared: the baseline built other/Dockerfile and this build Dockerfile", noCauses: true},
 		{name: "another target", args: []string{writeVariant(t, build("target", "test-stage")), seed},
-			wantCode: exitOK, wantOut: `not compared: the baseline built target "test-stage" and this build ""`, noCauses: true},
+			wantCode: exitOK, wantOut: `not compared: the baseline built target test-stage and this build the last stage`, noCauses: true},
 		{name: "json", args: []string{"--format", "json", writeVariant(t, build("target", "x")), seed}, wantCode: exitOK, wantOut: `"compared": false`},
 		{name: "json, nothing missed", args: []string{"--format", "json", seed, writeVariant(t, allCached)}, wantCode: exitOK, wantOut: `"stages": []`},
 		{name: "missing file", args: []string{seed, "/nonexistent/report.json"}, wantCode: exitBadInput, wantErr: "reading the head report"},

@@ -5,7 +5,10 @@ import (
 
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Causes of a stage's first cache miss, compared with a baseline report.
@@ -128,13 +131,45 @@ func incomparable(base, head *report.Report) string {
 	case base.SchemaVersion != head.SchemaVersion:
 		return fmt.Sprintf("the baseline is schema version %d and this report %d: compare reports of one stageline version", base.SchemaVersion, head.SchemaVersion)
 	case base.Build.Dockerfile != head.Build.Dockerfile:
-		return fmt.Sprintf("the baseline built %s and this build %s: compare builds of one Dockerfile", report.Truncate(base.Build.Dockerfile, 200), report.Truncate(head.Build.Dockerfile, 200))
+		return fmt.Sprintf("the baseline built %s and this build %s: compare builds of one Dockerfile", inLine(report.Truncate(base.Build.Dockerfile, 200)), inLine(report.Truncate(head.Build.Dockerfile, 200)))
 	case !slices.Equal(base.Build.Platforms, head.Build.Platforms):
-		return fmt.Sprintf("the baseline built platforms %q and this build %q: compare builds for the same platforms", truncList(base.Build.Platforms), truncList(head.Build.Platforms))
+		return fmt.Sprintf("the baseline built for %s and this build for %s: compare builds for the same platforms", platformsPhrase(base.Build.Platforms), platformsPhrase(head.Build.Platforms))
 	case base.Build.Target != head.Build.Target:
-		return fmt.Sprintf("the baseline built target %q and this build %q: compare builds of one target", report.Truncate(base.Build.Target, 100), report.Truncate(head.Build.Target, 100))
+		return fmt.Sprintf("the baseline built %s and this build %s: compare builds of one target", targetPhrase(base.Build.Target), targetPhrase(head.Build.Target))
 	}
 	return ""
+}
+
+// platformsPhrase names a build's platforms for a sentence: none asked for
+// is the builder's own.
+func platformsPhrase(l []string) string {
+	if len(l) == 0 {
+		return "the builder's platform"
+	}
+	l = truncList(l)
+	for i := range l {
+		l[i] = inLine(l[i])
+	}
+	return strings.Join(l, ", ")
+}
+
+// targetPhrase names a build's target for a sentence: none asked for is the
+// Dockerfile's last stage.
+func targetPhrase(t string) string {
+	if t == "" {
+		return "the last stage"
+	}
+	return "target " + inLine(report.Truncate(t, 100))
+}
+
+// inLine is a name from a report as it can sit in a one-line reason: as it
+// is when every rune is printable, else quoted with Go's escapes, so that a
+// newline or a terminal escape in a build's target cannot break the line.
+func inLine(s string) string {
+	if utf8.ValidString(s) && !strings.ContainsFunc(s, func(r rune) bool { return !unicode.IsGraphic(r) }) {
+		return s
+	}
+	return strconv.QuoteToGraphic(s)
 }
 
 func truncList(l []string) []string {

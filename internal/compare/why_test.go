@@ -126,3 +126,34 @@ func TestDependsOn(t *testing.T) {
 		})
 	}
 }
+
+// TestIncomparable: why a baseline is no baseline, in words; an empty list
+// or target is named for what it means.
+func TestIncomparable(t *testing.T) {
+	t.Parallel()
+	mk := func(platforms []string, target string) *report.Report {
+		return &report.Report{SchemaVersion: report.SchemaVersion, Build: report.Build{Dockerfile: "Dockerfile", Platforms: platforms, Target: target}}
+	}
+	tests := []struct {
+		name       string
+		base, head *report.Report
+		want       string
+	}{
+		{"comparable", mk([]string{"linux/amd64"}, "app"), mk([]string{"linux/amd64"}, "app"), ""},
+		{"platforms added", mk(nil, ""), mk([]string{"linux/amd64", "linux/386"}, ""),
+			"the baseline built for the builder's platform and this build for linux/amd64, linux/386: compare builds for the same platforms"},
+		{"a target dropped", mk(nil, "test-stage"), mk(nil, ""),
+			"the baseline built target test-stage and this build the last stage: compare builds of one target"},
+		{"a target with a newline and an escape", mk(nil, "app"), mk(nil, "a\nb\x1b[31m"),
+			`the baseline built target app and this build target "a\nb\x1b[31m": compare builds of one target`},
+		{"a platform with a tab", mk([]string{"linux/amd64"}, ""), mk([]string{"linux/\tarm64", "linux/amd64"}, ""),
+			`the baseline built for linux/amd64 and this build for "linux/\tarm64", linux/amd64: compare builds for the same platforms`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := incomparable(tt.base, tt.head); got != tt.want {
+				t.Errorf("incomparable = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
