@@ -138,8 +138,12 @@ func annotations(rep *report.Report, c compare.Comparison, why compare.Why, cfg 
 		}
 		seenLine[id] = true
 		r := rebuilt[k]
-		msg := fmt.Sprintf("The cache missed here: %d step(s) of stage %s were rebuilt from this line on, taking %s.",
-			r[0], s.Stage, units.Duration(ms(r[1])))
+		were := "were"
+		if r[0] == 1 {
+			were = "was"
+		}
+		msg := fmt.Sprintf("The cache missed here: %s of stage %s %s rebuilt from this line on, taking %s.",
+			units.Count(int(r[0]), "step"), s.Stage, were, units.Duration(ms(r[1])))
 		if cause := missCause(why, s); cause != "" {
 			msg = "Why: " + cause + "\n" + msg
 		}

@@ -2,6 +2,7 @@ package compare
 
 import (
 	"github.com/stageline/stageline/internal/report"
+	"github.com/stageline/stageline/internal/units"
 
 	"fmt"
 	"slices"
@@ -259,7 +260,7 @@ func dependsOn(s *report.Step) string {
 	}
 	var parts []string
 	for _, src := range in.Sources {
-		parts = append(parts, fmt.Sprintf("%d file(s) of %s %s", src.Files, src.Context, src.Path))
+		parts = append(parts, units.Count(src.Files, "file")+" of "+src.Context+" "+src.Path)
 	}
 	for _, r := range in.Reads {
 		parts = append(parts, "files from "+shortRef(r))

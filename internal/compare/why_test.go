@@ -110,7 +110,7 @@ func TestDependsOn(t *testing.T) {
 	}{
 		{"no inputs recorded", nil, ""},
 		{"context files", &report.StepInputs{Sources: []report.SourceInput{{Context: "context", Path: "/src", Files: 3}}},
-			"3 file(s) of context /src"},
+			"3 files of context /src"},
 		{"a stage and an image copied from", &report.StepInputs{Reads: []string{"stage build", img}},
 			"files from stage build; files from docker.io/library/alpine@sha256:0123456789ab"},
 		{"args, env and the base", &report.StepInputs{

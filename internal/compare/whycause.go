@@ -2,6 +2,7 @@ package compare
 
 import (
 	"github.com/stageline/stageline/internal/report"
+	"github.com/stageline/stageline/internal/units"
 
 	"fmt"
 	"slices"
@@ -240,7 +241,7 @@ func (x *explainer) filesChanged(bi, hi *report.StepInputs, edited bool) (Findin
 		return Finding{}, false
 	}
 	if f.Detail == "" {
-		f.Detail = fmt.Sprintf("%d file(s) changed", len(f.Files)+f.MoreFiles)
+		f.Detail = units.Count(len(f.Files)+f.MoreFiles, "file") + " changed"
 	}
 	return f, true
 }

@@ -33,7 +33,7 @@ func missWhere(m compare.Miss) string {
 
 // missCost is what a miss cost: the steps rebuilt and their time.
 func missCost(m compare.Miss) string {
-	return fmt.Sprintf("%d step(s) rebuilt, %s", m.RebuiltSteps, units.Duration(time.Duration(m.CostMS)*time.Millisecond))
+	return units.Count(m.RebuiltSteps, "step") + " rebuilt, " + units.Duration(time.Duration(m.CostMS)*time.Millisecond)
 }
 
 // RenderWhyText writes w for a terminal: one block per stage that missed.
@@ -115,7 +115,7 @@ func WhySection(w compare.Why, budget int) string {
 		line += " " + Code(m.Instruction, 120) + ": " + Text(m.Sentence(), 1500) + " · " + Text(missCost(m), 100) + "\n"
 		for k, l := range m.Later {
 			if k == maxWhyLaterShown {
-				line += fmt.Sprintf("  - and %d more changed step(s) below\n", len(m.Later)-k)
+				line += "  - and " + units.Count(len(m.Later)-k, "more changed step") + " below\n"
 				break
 			}
 			where := Code(l.Instruction, 120)

@@ -120,3 +120,11 @@ func SignedPercent(ratio float64) string {
 	}
 	return "±0.0%"
 }
+
+// Count writes n of a regular noun: "1 step", "2 steps", "0 files".
+func Count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
+}

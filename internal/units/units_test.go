@@ -105,3 +105,12 @@ func TestSignedPercent(t *testing.T) {
 		}
 	}
 }
+
+func TestCount(t *testing.T) {
+	t.Parallel()
+	for n, want := range map[int]string{0: "0 steps", 1: "1 step", 2: "2 steps", 1200: "1200 steps"} {
+		if got := units.Count(n, "step"); got != want {
+			t.Errorf("Count(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
