@@ -210,7 +210,7 @@ func TestFormat(t *testing.T) {
 	}{
 		{Bytes, 0, "0 B"}, {Bytes, 999, "999 B"}, {Bytes, 1500, "1.5 kB"}, {Bytes, 123456789, "123.5 MB"},
 		{Bytes, 2.5e9, "2.5 GB"}, {Millis, 850, "850 ms"}, {Millis, 12345, "12 s"}, {Millis, 65000, "1 min 5 s"},
-		{Millis, 3725000, "1 h 2 min"}, {Percent, 87.4, "87 %"}, {Percent, math.NaN(), "none"},
+		{Millis, 3725000, "1 h 2 min"}, {Percent, 87.4, "87%"}, {Percent, math.NaN(), "none"},
 	} {
 		if got := c.u.Format(c.v); got != c.want {
 			t.Errorf("Format(%v, %v) = %q, want %q", c.u, c.v, got, c.want)

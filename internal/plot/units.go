@@ -56,7 +56,7 @@ func (u Unit) scaleFor(top float64) scale {
 }
 
 // Format writes v in u the way internal/units does: "12.3 MB", "1 min 5 s";
-// percentages as "87 %".
+// percentages as "87%", as the check writes them ("80.0%").
 func (u Unit) Format(v float64) string { return string(u.AppendFormat(nil, v)) }
 
 // AppendFormat appends Format(v) to dst without a string of its own: a
@@ -71,7 +71,7 @@ func (u Unit) AppendFormat(dst []byte, v float64) []byte {
 	case Millis:
 		return units.AppendDuration(dst, time.Duration(clamp(v, float64(math.MaxInt64/int64(time.Millisecond))))*time.Millisecond)
 	case Percent:
-		return append(strconv.AppendFloat(dst, v, 'f', 0, 64), " %"...)
+		return append(strconv.AppendFloat(dst, v, 'f', 0, 64), '%')
 	}
 	return units.AppendBytes(dst, int64(clamp(v, 9e18)))
 }
