@@ -75,7 +75,7 @@ func TestBytes(t *testing.T) {
 
 func TestStyleRejectsOtherStyles(t *testing.T) {
 	t.Parallel()
-	for _, s := range []string{"97ms", "0s", "1m12s", "0.000 s", "1 min 05 s", "1h4m", "3.2s", "12.4MB", "0.0–0.0 s"} {
+	for _, s := range []string{"97ms", "0s", "1m12s", "0.000 s", "1 min 05 s", "1h4m", "3.2s", "12.4MB", "0.0–0.0 s", "87 %", "87\u00a0%"} {
 		if len(unitstyle.Find(s)) == 0 {
 			t.Errorf("%q is another style but unitstyle.Find does not see it", s)
 		}
@@ -88,6 +88,11 @@ func TestStyleRejectsOtherStyles(t *testing.T) {
 	for _, n := range []int64{0, 3, 12_400, 3_145_728} {
 		if s := units.SignedBytes(n); len(unitstyle.Find(s)) > 0 {
 			t.Errorf("unitstyle.Find matches units.SignedBytes's own %q", s)
+		}
+	}
+	for _, r := range []float64{0, 0.041, -0.02} {
+		if s := units.SignedPercent(r); len(unitstyle.Find(s)) > 0 {
+			t.Errorf("unitstyle.Find matches units.SignedPercent's own %q", s)
 		}
 	}
 }

@@ -12,8 +12,9 @@ import (
 // glued to its unit ("97ms", "1m12s", "0s", "12.4MB"), seconds to more
 // than one decimal ("0.000 s", "0.0–0.0 s" is caught as "0.0–0.0 s" below),
 // a zero-padded clock part (spaces may be no-break spaces, as in a table's
-// figure columns) ("1 min 05 s"), or a range sharing one unit.
-var other = regexp.MustCompile(`\d(ms|s|m|h|min|kB|MB|GB|B)(\b|\d)|\b\d+\.\d\d+[ \x{a0}]s\b|\b(min|h)[ \x{a0}]0\d\b|\d[–-]\d+(\.\d+)?[ \x{a0}]s\b`)
+// figure columns) ("1 min 05 s"), a range sharing one unit, or a percentage
+// set apart from its number ("87 %", where units writes "87%").
+var other = regexp.MustCompile(`\d(ms|s|m|h|min|kB|MB|GB|B)(\b|\d)|\b\d+\.\d\d+[ \x{a0}]s\b|\b(min|h)[ \x{a0}]0\d\b|\d[–-]\d+(\.\d+)?[ \x{a0}]s\b|\d[ \x{a0}]%`)
 
 // Find returns the strings in text written in another style.
 func Find(text string) []string { return other.FindAllString(text, -1) }
