@@ -363,9 +363,14 @@ func textTimeline(r *report.Report, budget int) string {
 		if tl.failed[k] {
 			mark, failed = mark+" ✗ failed", true
 		}
-		start := units.Duration(from)
-		fmt.Fprintf(&b, "%s%s │%s│ %s%s–%s%s\n", name, strings.Repeat(" ", width-utf8.RuneCountInString(name)),
-			bar, strings.Repeat(" ", fromWidth-utf8.RuneCountInString(start)), start, units.Duration(to), mark)
+		start, span := units.Duration(from), ""
+		// A stage whose steps all came from the cache at one instant reads
+		// "132 ms", not "132 ms–132 ms".
+		if end := units.Duration(to); end != start {
+			span = "–" + end
+		}
+		fmt.Fprintf(&b, "%s%s │%s│ %s%s%s%s\n", name, strings.Repeat(" ", width-utf8.RuneCountInString(name)),
+			bar, strings.Repeat(" ", fromWidth-utf8.RuneCountInString(start)), start, span, mark)
 	}
 	// The axis: "0" under the bar's first cell, the total ending at its
 	// right edge.
