@@ -206,6 +206,13 @@ func stepsText(c compare.Comparison, budget int) string {
 			cache = "internal"
 		case st.Cached:
 			cache = "hit"
+		case st.StartedAt == nil:
+			// Listed by BuildKit but never started: the build stopped
+			// first. It neither missed nor took 0 ms.
+			took, cache = "—", "not run"
+			if s.Base != nil {
+				change = "—"
+			}
 		default:
 			cache = "miss"
 		}
