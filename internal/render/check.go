@@ -209,9 +209,11 @@ func stepsText(c compare.Comparison, budget int) string {
 		case st.StartedAt == nil:
 			// Listed by BuildKit but never started: the build stopped
 			// first. It neither missed nor took 0 ms.
+			// As the stages table says it: "not run" where the change
+			// would be, or under Cache when there is no baseline.
 			took, cache = "—", "not run"
 			if s.Base != nil {
-				change = "—"
+				change, cache = "not run", "—"
 			}
 		default:
 			cache = "miss"
