@@ -21,8 +21,8 @@ func VerdictSection(r verdict.Result, branch string, budget int) string {
 			"durations are judged once there are some.\n")
 		return fit(b.String(), budget)
 	case r.Few:
-		fmt.Fprintf(&b, "Only %d earlier %s of %s so far (a usual range wants %d): compared with what there is.\n\n",
-			r.Builds, plural(r.Builds, "build", "builds"), Code(branch, nameWidth), verdict.MinBuilds)
+		fmt.Fprintf(&b, "Only %s of %s so far (a usual range wants %d): compared with what there is.\n\n",
+			units.Count(r.Builds, "earlier build"), Code(branch, nameWidth), verdict.MinBuilds)
 	default:
 		fmt.Fprintf(&b, "Compared with the median of the last %d builds; a duration is called slower or faster "+
 			"only outside the usual range drawn from their spread.\n\n", r.Builds)
@@ -70,11 +70,4 @@ func VerdictWord(k verdict.Kind) string {
 		return "🔽 faster"
 	}
 	return k.String()
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
 }

@@ -78,7 +78,7 @@ func RenderOverview(rows []OverviewRow, branch string) CheckOutput {
 		case r.Duration.Kind != verdict.NoHistory:
 			usual = VerdictWord(r.Duration.Kind) + " (" + VerdictChange(r.Duration) + ")"
 			if r.Builds < verdict.MinBuilds {
-				usual += fmt.Sprintf(", only %d %s", r.Builds, plural(r.Builds, "build", "builds"))
+				usual += ", only " + units.Count(r.Builds, "build")
 			}
 		}
 		delta := "no base"
