@@ -133,18 +133,12 @@ type varints struct {
 	bad bool
 }
 
-func (r *varints) uvarint() uint64 {
-	v, n := binary.Uvarint(r.b)
-	if n <= 0 {
-		r.bad = true
-		return 0
-	}
-	r.b = r.b[n:]
-	return v
-}
+func (r *varints) uvarint() uint64 { return next(r, binary.Uvarint) }
+func (r *varints) varint() int64   { return next(r, binary.Varint) }
 
-func (r *varints) varint() int64 {
-	v, n := binary.Varint(r.b)
+// next reads one value off r with decode (binary.Uvarint or Varint).
+func next[T uint64 | int64](r *varints, decode func([]byte) (T, int)) T {
+	v, n := decode(r.b)
 	if n <= 0 {
 		r.bad = true
 		return 0
