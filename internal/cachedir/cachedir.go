@@ -106,15 +106,16 @@ const bootIDPath = "/proc/sys/kernel/random/boot_id"
 // /github/workspace), which must not share a transfer, while the same
 // directory built again from a new container shares it.
 func machineNodeID(context string) (string, bool) {
-	boot, err := os.ReadFile(bootIDPath)
-	if err != nil || len(strings.TrimSpace(string(boot))) == 0 {
+	b, err := os.ReadFile(bootIDPath)
+	boot := strings.TrimSpace(string(b))
+	if err != nil || boot == "" {
 		return "", false
 	}
 	dev, ino, ok := dirIdentity(context)
 	if !ok {
 		return "", false
 	}
-	return deriveNodeID(strings.TrimSpace(string(boot)), os.Getuid(), dev, ino), true
+	return deriveNodeID(boot, os.Getuid(), dev, ino), true
 }
 
 // deriveNodeID is machineNodeID's hash of what it reads.
