@@ -13,7 +13,8 @@ import (
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx"
-	_ "modernc.org/sqlite"             // registers "sqlite"
+	"modernc.org/sqlite"               // registers "sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // Dialect names the SQL database behind a Store.
@@ -109,7 +110,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 	if s.rdb == nil {
 		s.rdb = s.db
 	}
-	if err := s.db.PingContext(ctx); err != nil {
+	if err := ping(ctx, s.db, s.dialect); err != nil {
 		s.closeDBs()
 		if s.dialect == SQLite {
 			return nil, sqliteOpenError(dsn, err)
@@ -183,6 +184,33 @@ func openSQLite(path, sync string, conns int) (*sql.DB, error) {
 	db.SetMaxIdleConns(conns)
 	db.SetConnMaxIdleTime(0)
 	return db, nil
+}
+
+// sqliteBusyWait is how long ping waits out a busy SQLite file: the
+// busy_timeout its connections are opened with.
+const sqliteBusyWait = 10 * time.Second
+
+// ping connects to db. On SQLite it waits out SQLITE_BUSY, which
+// busy_timeout does not cover here: replicas opening one new file at once
+// each switch it to WAL on connecting, and a connection that read the file
+// and then needs it alone gets SQLITE_BUSY at once, since SQLite does not
+// call the busy handler where waiting could deadlock. Seen as "database is
+// locked" 7 times in 600 runs of TestMigrateConcurrently/sqlite/empty (8
+// stores opened at once, four test processes side by side).
+func ping(ctx context.Context, db *sql.DB, d Dialect) error {
+	deadline := time.Now().Add(sqliteBusyWait)
+	for delay := 2 * time.Millisecond; ; delay = min(2*delay, 100*time.Millisecond) {
+		err := db.PingContext(ctx)
+		var se *sqlite.Error
+		if err == nil || d != SQLite || !errors.As(err, &se) || se.Code()&0xff != sqlite3.SQLITE_BUSY || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(delay):
+		}
+	}
 }
 
 // sqliteOpenError explains a SQLite file that would not open. SQLite says
